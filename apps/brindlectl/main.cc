@@ -1,0 +1,2 @@
+// brindlectl: the calicoctl equivalent.
+int main() { return 0; }

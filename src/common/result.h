@@ -1,0 +1,103 @@
+// Error, Status and Result<T>: the return types of every fallible boundary (parse, datastore,
+// kernel). Exceptions from third-party libraries are caught at the edge and turned into these.
+#pragma once
+
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace brindle {
+
+enum class ErrorCode {
+  kInvalid,        // bad input: parse or validation failure
+  kNotFound,       // the key or resource does not exist
+  kAlreadyExists,  // create of something that exists
+  kConflict,       // compare-and-swap lost: the revision moved on
+  kCompacted,      // a watch fell behind the history the store keeps: re-list, then watch
+  kUnavailable,    // the datastore or a daemon cannot be reached (may succeed later)
+  kInternal,       // anything else
+};
+
+const char* errorCodeName(ErrorCode code);
+
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;
+};
+
+inline Error makeError(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
+
+// Status: success or an Error.
+class [[nodiscard]] Status {
+ public:
+  Status() = default;
+  Status(Error error) : error_(std::move(error)) {}  // NOLINT: implicit by design
+
+  static Status ok() { return Status(); }
+  bool isOk() const { return !error_.has_value(); }
+  explicit operator bool() const { return isOk(); }
+  const Error& error() const { return *error_; }
+  ErrorCode code() const { return error_->code; }
+  const std::string& message() const { return error_->message; }
+
+ private:
+  std::optional<Error> error_;
+};
+
+// Result<T>: a value or an Error. Accessing the wrong alternative is a bug and aborts loudly.
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
+  Result(Status status) : v_(status.error()) {   // NOLINT: only from a failed Status
+    if (status.isOk()) die("Result built from an ok Status");
+  }
+
+  bool isOk() const { return std::holds_alternative<T>(v_); }
+  explicit operator bool() const { return isOk(); }
+
+  const T& value() const& {
+    check();
+    return std::get<T>(v_);
+  }
+  T& value() & {
+    check();
+    return std::get<T>(v_);
+  }
+  T&& value() && {
+    check();
+    return std::get<T>(std::move(v_));
+  }
+  const T& operator*() const& { return value(); }
+  T& operator*() & { return value(); }
+  const T* operator->() const { return &value(); }
+  T* operator->() { return &value(); }
+
+  const Error& error() const {
+    if (isOk()) die("Result::error() on a value");
+    return std::get<Error>(v_);
+  }
+  ErrorCode code() const { return error().code; }
+  const std::string& message() const { return error().message; }
+  Status status() const { return isOk() ? Status() : Status(error()); }
+
+ private:
+  [[noreturn]] static void die(const char* what) {
+    std::cerr << "brindle: internal error: " << what << std::endl;
+    std::abort();
+  }
+  void check() const {
+    if (!isOk()) {
+      std::cerr << "brindle: internal error: Result::value() on error: "
+                << std::get<Error>(v_).message << std::endl;
+      std::abort();
+    }
+  }
+  std::variant<T, Error> v_;
+};
+
+}  // namespace brindle

@@ -1,0 +1,51 @@
+// The resource kinds Brindle stores (Calico's projectcalico.org/v3 kinds), their names as users
+// type them (v3 and the seed's v1 names, singular or plural, any case), and their datastore keys.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace brindle::model {
+
+enum class Kind {
+  kNode,
+  kBGPPeer,
+  kBGPConfiguration,
+  kIPPool,
+  kGlobalNetworkPolicy,
+  kNetworkPolicy,
+  kProfile,
+  kWorkloadEndpoint,
+  kHostEndpoint,
+  kGlobalNetworkSet,
+  kNetworkSet,
+  kIPReservation,
+  kFelixConfiguration,
+  kClusterInformation,
+};
+
+struct KindInfo {
+  Kind kind;
+  std::string_view name;    // v3 kind, e.g. "WorkloadEndpoint"
+  std::string_view plural;  // lower-case plural used in keys, e.g. "workloadendpoints"
+  std::string_view v1Name;  // the seed's v1 kind ("workloadEndpoint"), empty if none
+  bool namespaced;          // NetworkPolicy, WorkloadEndpoint, NetworkSet
+};
+
+const KindInfo& kindInfo(Kind kind);
+const std::vector<KindInfo>& allKinds();
+
+// Resolves what a user typed ("workloadEndpoints", "wep", "policy", "GlobalNetworkPolicy",
+// "ippools", ...). v1 names map to the v3 kind they convert to ("policy" -> GlobalNetworkPolicy).
+std::optional<Kind> lookupKind(std::string_view typed);
+
+constexpr std::string_view kKeyRoot = "/calico/resources/v3/projectcalico.org/";
+
+// "/calico/resources/v3/projectcalico.org/<plural>/" (+ "<namespace>/" when given).
+std::string kindPrefix(Kind kind, std::string_view ns = {});
+// The key of one resource; `ns` is ignored for kinds that are not namespaced.
+std::string resourceKey(Kind kind, std::string_view ns, std::string_view name);
+
+}  // namespace brindle::model

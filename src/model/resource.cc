@@ -1,0 +1,40 @@
+// Resource <-> v3 JSON.
+#include "model/resource.h"
+
+namespace brindle::model {
+
+Labels Resource::labels() const {
+  Labels out;
+  auto it = metadata.find("labels");
+  if (it == metadata.end() || !it->is_object()) return out;
+  for (const auto& [k, v] : it->items()) {
+    if (v.is_string()) out.emplace(k, v.get<std::string>());
+  }
+  return out;
+}
+
+Json Resource::toJson() const {
+  Json out = Json::object();
+  out["apiVersion"] = kApiVersionV3;
+  out["kind"] = kindInfo(kind).name;
+  out["metadata"] = metadata;
+  out["spec"] = spec;
+  return out;
+}
+
+Result<Resource> resourceFromJson(const Json& json) {
+  if (!json.is_object()) return makeError(ErrorCode::kInvalid, "resource is not a JSON object");
+  const std::string kindName = json.value("kind", "");
+  std::optional<Kind> kind;
+  for (const auto& info : allKinds()) {
+    if (info.name == kindName) kind = info.kind;
+  }
+  if (!kind) return makeError(ErrorCode::kInvalid, "unknown kind \"" + kindName + "\"");
+  Resource r;
+  r.kind = *kind;
+  if (auto it = json.find("metadata"); it != json.end() && it->is_object()) r.metadata = *it;
+  if (auto it = json.find("spec"); it != json.end() && it->is_object()) r.spec = *it;
+  return r;
+}
+
+}  // namespace brindle::model

@@ -1,0 +1,39 @@
+// Resource: one projectcalico.org/v3 object, the single internal shape of every kind. metadata
+// and spec are kept as JSON in exactly the v3 field names, so output and storage round-trip
+// without loss; typed views (rules, endpoints) are parsed from spec where logic needs them.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/labels.h"
+#include "common/result.h"
+#include "model/kinds.h"
+
+namespace brindle::model {
+
+using Json = nlohmann::ordered_json;
+
+struct Resource {
+  Kind kind = Kind::kNode;
+  Json metadata = Json::object();  // name, namespace, labels, annotations, resourceVersion, ...
+  Json spec = Json::object();
+
+  std::string name() const { return metadata.value("name", ""); }
+  std::string ns() const { return metadata.value("namespace", ""); }
+  std::string resourceVersion() const { return metadata.value("resourceVersion", ""); }
+  Labels labels() const;  // metadata.labels
+  std::string key() const { return resourceKey(kind, ns(), name()); }
+
+  // {"apiVersion":"projectcalico.org/v3","kind":...,"metadata":...,"spec":...}
+  Json toJson() const;
+};
+
+// Inverse of toJson() for values read back from the datastore (already validated when written).
+Result<Resource> resourceFromJson(const Json& json);
+
+constexpr std::string_view kApiVersionV3 = "projectcalico.org/v3";
+constexpr std::string_view kApiVersionV1 = "v1";
+
+}  // namespace brindle::model

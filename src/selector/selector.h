@@ -1,0 +1,37 @@
+// Calico's label-selector language: parse once, evaluate against label maps many times.
+// A Selector also has a canonical string (identical for equivalent spellings such as
+// `a=='x'&&b=='y'` and `a == "x" && b == "y"`), which later names ipsets.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/labels.h"
+#include "common/result.h"
+
+namespace brindle::selector {
+
+class Node;  // AST node (ast.h)
+
+class Selector {
+ public:
+  // Parses `text`. An empty or all-blank text is all(). On error (kInvalid) the message names
+  // the 1-based column, e.g. `col 12: expected ')' but found end of selector`.
+  static Result<Selector> parse(std::string_view text);
+
+  // True if `labels` satisfy the selector.
+  bool matches(const Labels& labels) const;
+
+  // The canonical spelling; parse(canonical()) gives an equal selector.
+  const std::string& canonical() const { return canonical_; }
+
+  bool operator==(const Selector& other) const { return canonical_ == other.canonical_; }
+
+ private:
+  Selector(std::shared_ptr<const Node> root, std::string canonical);
+  std::shared_ptr<const Node> root_;
+  std::string canonical_;
+};
+
+}  // namespace brindle::selector
