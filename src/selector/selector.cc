@@ -1,1 +1,31 @@
-// Placeholder until the selector parser lands.
+// Selector: ties the parser and the syntax tree together and caches the canonical string and
+// the referenced label keys, which callers ask for often.
+#include "selector/selector.h"
+
+#include <algorithm>
+
+#include "selector/ast.h"
+#include "selector/parser.h"
+
+namespace brindle::selector {
+
+Selector::Selector() : Selector(std::make_shared<AllNode>(), "all()") {}
+
+Selector::Selector(std::shared_ptr<const Node> root, std::string canonical)
+    : root_(std::move(root)), canonical_(std::move(canonical)) {
+  root_->appendLabelKeys(labelKeys_);
+  std::sort(labelKeys_.begin(), labelKeys_.end());
+  labelKeys_.erase(std::unique(labelKeys_.begin(), labelKeys_.end()), labelKeys_.end());
+}
+
+Result<Selector> Selector::parse(std::string_view text) {
+  Result<NodePtr> tree = parseTree(text);
+  if (!tree) return tree.error();
+  std::shared_ptr<const Node> root = std::move(tree).value();
+  std::string canonical = root->canonical();
+  return Selector(std::move(root), std::move(canonical));
+}
+
+bool Selector::matches(const Labels& labels) const { return root_->evaluate(labels); }
+
+}  // namespace brindle::selector

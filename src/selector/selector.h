@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/labels.h"
 #include "common/result.h"
@@ -16,15 +17,25 @@ class Node;  // AST node (ast.h)
 
 class Selector {
  public:
+  // all(): what an absent selector means in Calico resources.
+  Selector();
+
   // Parses `text`. An empty or all-blank text is all(). On error (kInvalid) the message names
   // the 1-based column, e.g. `col 12: expected ')' but found end of selector`.
   static Result<Selector> parse(std::string_view text);
 
-  // True if `labels` satisfy the selector.
+  // True if `labels` satisfy the selector. Does not allocate.
   bool matches(const Labels& labels) const;
 
   // The canonical spelling; parse(canonical()) gives an equal selector.
   const std::string& canonical() const { return canonical_; }
+
+  // Every label key the selector looks at, sorted and unique. A label change touching none of
+  // them cannot change whether an endpoint matches.
+  const std::vector<std::string>& labelKeys() const { return labelKeys_; }
+
+  // The syntax tree, for callers that analyse selectors (ast.h).
+  const Node& root() const { return *root_; }
 
   bool operator==(const Selector& other) const { return canonical_ == other.canonical_; }
 
@@ -32,6 +43,7 @@ class Selector {
   Selector(std::shared_ptr<const Node> root, std::string canonical);
   std::shared_ptr<const Node> root_;
   std::string canonical_;
+  std::vector<std::string> labelKeys_;
 };
 
 }  // namespace brindle::selector

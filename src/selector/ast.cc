@@ -1,0 +1,147 @@
+// Evaluation and canonical spelling of selector syntax-tree nodes. The canonical form is the one
+// Calico writes (`(a == "x" && !has(b))`), so equal selectors get equal ipset names in both.
+#include "selector/ast.h"
+
+#include <algorithm>
+
+#include "selector/tokenizer.h"
+
+namespace brindle::selector {
+namespace {
+
+// Looks the key up without building a std::string (Labels has a transparent comparator).
+const std::string* findLabel(const Labels& labels, const std::string& key) {
+  auto it = labels.find(std::string_view(key));
+  return it == labels.end() ? nullptr : &it->second;
+}
+
+const char* valueOpText(ValueOp op) {
+  switch (op) {
+    case ValueOp::kEq:
+      return " == ";
+    case ValueOp::kNe:
+      return " != ";
+    case ValueOp::kContains:
+      return " contains ";
+    case ValueOp::kStartsWith:
+      return " starts with ";
+    case ValueOp::kEndsWith:
+      return " ends with ";
+  }
+  return " ? ";
+}
+
+void appendJoined(std::string& out, const std::vector<NodePtr>& operands, const char* op) {
+  out += '(';
+  for (std::size_t i = 0; i < operands.size(); ++i) {
+    if (i > 0) out += op;
+    operands[i]->appendCanonical(out);
+  }
+  out += ')';
+}
+
+}  // namespace
+
+std::string Node::canonical() const {
+  std::string out;
+  appendCanonical(out);
+  return out;
+}
+
+void AllNode::appendCanonical(std::string& out) const { out += "all()"; }
+
+void GlobalNode::appendCanonical(std::string& out) const { out += "global()"; }
+
+bool HasNode::evaluate(const Labels& labels) const { return findLabel(labels, key_) != nullptr; }
+
+void HasNode::appendCanonical(std::string& out) const {
+  out += "has(";
+  out += key_;
+  out += ')';
+}
+
+bool LabelValueNode::evaluate(const Labels& labels) const {
+  const std::string* found = findLabel(labels, key_);
+  if (found == nullptr) return op_ == ValueOp::kNe;
+  std::string_view actual = *found;
+  switch (op_) {
+    case ValueOp::kEq:
+      return actual == value_;
+    case ValueOp::kNe:
+      return actual != value_;
+    case ValueOp::kContains:
+      return actual.find(value_) != std::string_view::npos;
+    case ValueOp::kStartsWith:
+      return actual.starts_with(value_);
+    case ValueOp::kEndsWith:
+      return actual.ends_with(value_);
+  }
+  return false;
+}
+
+void LabelValueNode::appendCanonical(std::string& out) const {
+  out += key_;
+  out += valueOpText(op_);
+  appendQuoted(out, value_);
+}
+
+LabelSetNode::LabelSetNode(std::string key, SetOp op, std::vector<std::string> values)
+    : key_(std::move(key)), op_(op), values_(std::move(values)) {
+  std::sort(values_.begin(), values_.end());
+  values_.erase(std::unique(values_.begin(), values_.end()), values_.end());
+}
+
+bool LabelSetNode::contains(std::string_view value) const {
+  auto it = std::lower_bound(values_.begin(), values_.end(), value,
+                             [](const std::string& a, std::string_view b) { return a < b; });
+  return it != values_.end() && *it == value;
+}
+
+bool LabelSetNode::evaluate(const Labels& labels) const {
+  const std::string* found = findLabel(labels, key_);
+  bool in = found != nullptr && contains(*found);
+  return op_ == SetOp::kIn ? in : !in;
+}
+
+void LabelSetNode::appendCanonical(std::string& out) const {
+  out += key_;
+  out += op_ == SetOp::kIn ? " in {" : " not in {";
+  for (std::size_t i = 0; i < values_.size(); ++i) {
+    if (i > 0) out += ", ";
+    appendQuoted(out, values_[i]);
+  }
+  out += '}';
+}
+
+void NotNode::appendCanonical(std::string& out) const {
+  out += '!';
+  operand_->appendCanonical(out);
+}
+
+bool AndNode::evaluate(const Labels& labels) const {
+  for (const NodePtr& operand : operands_) {
+    if (!operand->evaluate(labels)) return false;
+  }
+  return true;
+}
+
+void AndNode::appendCanonical(std::string& out) const { appendJoined(out, operands_, " && "); }
+
+void AndNode::appendLabelKeys(std::vector<std::string>& keys) const {
+  for (const NodePtr& operand : operands_) operand->appendLabelKeys(keys);
+}
+
+bool OrNode::evaluate(const Labels& labels) const {
+  for (const NodePtr& operand : operands_) {
+    if (operand->evaluate(labels)) return true;
+  }
+  return false;
+}
+
+void OrNode::appendCanonical(std::string& out) const { appendJoined(out, operands_, " || "); }
+
+void OrNode::appendLabelKeys(std::vector<std::string>& keys) const {
+  for (const NodePtr& operand : operands_) operand->appendLabelKeys(keys);
+}
+
+}  // namespace brindle::selector

@@ -1,0 +1,157 @@
+// Selector syntax tree: one node type per construct, each able to evaluate itself against labels
+// (without allocating) and to write its canonical spelling.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/labels.h"
+
+namespace brindle::selector {
+
+enum class NodeKind { kAll, kGlobal, kHas, kLabelValue, kLabelSet, kNot, kAnd, kOr };
+
+class Node {
+ public:
+  virtual ~Node() = default;
+  virtual NodeKind kind() const = 0;
+  // True if `labels` satisfy this (sub-)expression.
+  virtual bool evaluate(const Labels& labels) const = 0;
+  // Appends the canonical spelling. And/Or always write their own parentheses, so a child never
+  // needs extra ones and the result parses back to the same tree.
+  virtual void appendCanonical(std::string& out) const = 0;
+  // Appends every label key the expression looks at (may repeat).
+  virtual void appendLabelKeys(std::vector<std::string>& keys) const = 0;
+
+  std::string canonical() const;
+};
+
+using NodePtr = std::unique_ptr<Node>;
+
+// all(): matches everything; also what an empty selector means.
+class AllNode final : public Node {
+ public:
+  NodeKind kind() const override { return NodeKind::kAll; }
+  bool evaluate(const Labels&) const override { return true; }
+  void appendCanonical(std::string& out) const override;
+  void appendLabelKeys(std::vector<std::string>&) const override {}
+};
+
+// global(): matches everything when evaluated against labels. Calico gives it meaning only where
+// a namespace selector decides scope (non-namespaced resources); that is the caller's business.
+class GlobalNode final : public Node {
+ public:
+  NodeKind kind() const override { return NodeKind::kGlobal; }
+  bool evaluate(const Labels&) const override { return true; }
+  void appendCanonical(std::string& out) const override;
+  void appendLabelKeys(std::vector<std::string>&) const override {}
+};
+
+// has(key): the label is present, whatever its value.
+class HasNode final : public Node {
+ public:
+  explicit HasNode(std::string key) : key_(std::move(key)) {}
+  NodeKind kind() const override { return NodeKind::kHas; }
+  bool evaluate(const Labels& labels) const override;
+  void appendCanonical(std::string& out) const override;
+  void appendLabelKeys(std::vector<std::string>& keys) const override { keys.push_back(key_); }
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string key_;
+};
+
+// Comparisons of one label with one literal. An absent label makes every one of them false
+// except `!=`, which is true (Calico's rule: "not equal to x" holds when there is no value).
+enum class ValueOp { kEq, kNe, kContains, kStartsWith, kEndsWith };
+
+class LabelValueNode final : public Node {
+ public:
+  LabelValueNode(std::string key, ValueOp op, std::string value)
+      : key_(std::move(key)), op_(op), value_(std::move(value)) {}
+  NodeKind kind() const override { return NodeKind::kLabelValue; }
+  bool evaluate(const Labels& labels) const override;
+  void appendCanonical(std::string& out) const override;
+  void appendLabelKeys(std::vector<std::string>& keys) const override { keys.push_back(key_); }
+  const std::string& key() const { return key_; }
+  ValueOp op() const { return op_; }
+  const std::string& value() const { return value_; }
+
+ private:
+  std::string key_;
+  ValueOp op_;
+  std::string value_;
+};
+
+// `key in {...}` / `key not in {...}`. An absent label is in no set, so `not in` is true for it.
+enum class SetOp { kIn, kNotIn };
+
+class LabelSetNode final : public Node {
+ public:
+  // `values` may be unsorted and hold duplicates; they are sorted and de-duplicated here, which
+  // both fixes the canonical order and allows binary search.
+  LabelSetNode(std::string key, SetOp op, std::vector<std::string> values);
+  NodeKind kind() const override { return NodeKind::kLabelSet; }
+  bool evaluate(const Labels& labels) const override;
+  void appendCanonical(std::string& out) const override;
+  void appendLabelKeys(std::vector<std::string>& keys) const override { keys.push_back(key_); }
+  const std::string& key() const { return key_; }
+  SetOp op() const { return op_; }
+  const std::vector<std::string>& values() const { return values_; }
+
+ private:
+  bool contains(std::string_view value) const;
+
+  std::string key_;
+  SetOp op_;
+  std::vector<std::string> values_;  // sorted, unique
+};
+
+// !x
+class NotNode final : public Node {
+ public:
+  explicit NotNode(NodePtr operand) : operand_(std::move(operand)) {}
+  NodeKind kind() const override { return NodeKind::kNot; }
+  bool evaluate(const Labels& labels) const override { return !operand_->evaluate(labels); }
+  void appendCanonical(std::string& out) const override;
+  void appendLabelKeys(std::vector<std::string>& keys) const override {
+    operand_->appendLabelKeys(keys);
+  }
+  const Node& operand() const { return *operand_; }
+  // Hands the operand over (used to fold !!x into x).
+  NodePtr takeOperand() { return std::move(operand_); }
+
+ private:
+  NodePtr operand_;
+};
+
+// a && b && ... and a || b || ...: two or more operands, evaluated left to right, short-circuit.
+class AndNode final : public Node {
+ public:
+  explicit AndNode(std::vector<NodePtr> operands) : operands_(std::move(operands)) {}
+  NodeKind kind() const override { return NodeKind::kAnd; }
+  bool evaluate(const Labels& labels) const override;
+  void appendCanonical(std::string& out) const override;
+  void appendLabelKeys(std::vector<std::string>& keys) const override;
+  const std::vector<NodePtr>& operands() const { return operands_; }
+
+ private:
+  std::vector<NodePtr> operands_;
+};
+
+class OrNode final : public Node {
+ public:
+  explicit OrNode(std::vector<NodePtr> operands) : operands_(std::move(operands)) {}
+  NodeKind kind() const override { return NodeKind::kOr; }
+  bool evaluate(const Labels& labels) const override;
+  void appendCanonical(std::string& out) const override;
+  void appendLabelKeys(std::vector<std::string>& keys) const override;
+  const std::vector<NodePtr>& operands() const { return operands_; }
+
+ private:
+  std::vector<NodePtr> operands_;
+};
+
+}  // namespace brindle::selector
