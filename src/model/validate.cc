@@ -1,0 +1,1009 @@
+// Defaults and validation for every v3 kind: a small declarative schema per kind (field ->
+// checker) rejects unknown fields with their path; cross-field rules follow Calico's validator.
+#include "model/validate.h"
+
+#include <algorithm>
+#include <functional>
+#include <regex>
+#include <set>
+
+#include "common/ip.h"
+#include "model/rule.h"
+
+namespace brindle::model {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Checker combinators. A Checker looks at one JSON value at a dotted path.
+
+using Checker = std::function<Status(const Json& value, const std::string& path)>;
+
+struct Field {
+  std::string_view name;
+  Checker check;
+  bool required = false;
+};
+
+Error invalid(const std::string& path, const std::string& what) {
+  return makeError(ErrorCode::kInvalid, path + ": " + what);
+}
+
+std::string join(const std::string& path, std::string_view field) {
+  return path.empty() ? std::string(field) : path + "." + std::string(field);
+}
+
+std::string indexed(const std::string& path, size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
+
+Field req(std::string_view name, Checker check) { return Field{name, std::move(check), true}; }
+Field opt(std::string_view name, Checker check) { return Field{name, std::move(check), false}; }
+
+Checker object(std::vector<Field> fields) {
+  return [fields = std::move(fields)](const Json& v, const std::string& path) -> Status {
+    if (!v.is_object()) return invalid(path, "expected an object, got " + quoteJson(v));
+    for (const auto& [key, value] : v.items()) {
+      auto it = std::find_if(fields.begin(), fields.end(),
+                             [&, &key = key](const Field& f) { return f.name == key; });
+      if (it == fields.end()) return invalid(join(path, key), "unknown field");
+      if (auto st = it->check(value, join(path, key)); !st) return st;
+    }
+    for (const auto& f : fields) {
+      if (f.required && !v.contains(std::string(f.name)))
+        return invalid(join(path, f.name), "required");
+    }
+    return Status::ok();
+  };
+}
+
+Checker listOf(Checker item) {
+  return [item = std::move(item)](const Json& v, const std::string& path) -> Status {
+    if (!v.is_array()) return invalid(path, "expected a list, got " + quoteJson(v));
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (auto st = item(v[i], indexed(path, i)); !st) return st;
+    }
+    return Status::ok();
+  };
+}
+
+Checker anyJson() {
+  return [](const Json&, const std::string&) { return Status::ok(); };
+}
+
+Checker str() {
+  return [](const Json& v, const std::string& path) -> Status {
+    if (!v.is_string()) return invalid(path, "expected a string, got " + quoteJson(v));
+    return Status::ok();
+  };
+}
+
+Checker boolean() {
+  return [](const Json& v, const std::string& path) -> Status {
+    if (!v.is_boolean()) return invalid(path, "expected true or false, got " + quoteJson(v));
+    return Status::ok();
+  };
+}
+
+Checker number() {
+  return [](const Json& v, const std::string& path) -> Status {
+    if (!v.is_number()) return invalid(path, "expected a number, got " + quoteJson(v));
+    return Status::ok();
+  };
+}
+
+std::optional<long long> asInt(const Json& v) {
+  if (v.is_number_unsigned()) {
+    auto u = v.get<unsigned long long>();
+    if (u > static_cast<unsigned long long>(INT64_MAX)) return std::nullopt;
+    return static_cast<long long>(u);
+  }
+  if (v.is_number_integer()) return v.get<long long>();
+  return std::nullopt;
+}
+
+Checker intRange(long long lo, long long hi) {
+  return [lo, hi](const Json& v, const std::string& path) -> Status {
+    auto n = asInt(v);
+    if (!n || *n < lo || *n > hi) {
+      return invalid(path, quoteJson(v) + " is not an integer in " + std::to_string(lo) + "-" +
+                               std::to_string(hi));
+    }
+    return Status::ok();
+  };
+}
+
+Checker enumOf(std::vector<std::string> values) {
+  return [values = std::move(values)](const Json& v, const std::string& path) -> Status {
+    if (v.is_string() &&
+        std::find(values.begin(), values.end(), v.get<std::string>()) != values.end()) {
+      return Status::ok();
+    }
+    std::string list;
+    for (const auto& s : values) list += (list.empty() ? "" : ", ") + s;
+    return invalid(path, quoteJson(v) + " is not one of " + list);
+  };
+}
+
+Checker regexString(std::string pattern, std::string what) {
+  auto re = std::make_shared<std::regex>(pattern);
+  return [re, what = std::move(what)](const Json& v, const std::string& path) -> Status {
+    if (!v.is_string() || !std::regex_match(v.get<std::string>(), *re)) {
+      return invalid(path, quoteJson(v) + " is not " + what);
+    }
+    return Status::ok();
+  };
+}
+
+// family: 0 any, 4 or 6.
+Checker ipAddr(int family = 0) {
+  return [family](const Json& v, const std::string& path) -> Status {
+    std::optional<IpAddr> ip;
+    if (v.is_string()) {
+      if (auto r = IpAddr::parse(v.get<std::string>())) ip = *r;
+    }
+    const std::string what = family == 4   ? "an IPv4 address"
+                             : family == 6 ? "an IPv6 address"
+                                           : "an IP address";
+    if (!ip || (family == 4 && !ip->isV4()) || (family == 6 && ip->isV4())) {
+      return invalid(path, quoteJson(v) + " is not " + what);
+    }
+    return Status::ok();
+  };
+}
+
+// A CIDR (a bare address means a full mask). With strict, host bits must be clear.
+Checker cidr(int family = 0, bool strict = false) {
+  return [family, strict](const Json& v, const std::string& path) -> Status {
+    const std::string what = family == 4 ? "an IPv4 CIDR" : family == 6 ? "an IPv6 CIDR" : "a CIDR";
+    if (!v.is_string()) return invalid(path, quoteJson(v) + " is not " + what);
+    const std::string s = v.get<std::string>();
+    auto c = Cidr::parse(s);
+    if (!c || (family == 4 && !c->isV4()) || (family == 6 && c->isV4())) {
+      return invalid(path, quoteJson(v) + " is not " + what);
+    }
+    if (strict) {
+      auto addr = IpAddr::parse(std::string_view(s).substr(0, s.find('/')));
+      if (addr && *addr != c->address()) {
+        return invalid(
+            path, quoteJson(v) + " has host bits set (did you mean \"" + c->toString() + "\"?)");
+      }
+    }
+    return Status::ok();
+  };
+}
+
+Checker mac() {
+  // Go's net.ParseMAC also takes EUI-64 and dotted forms; colon or dash separated 6 bytes is
+  // what workload interfaces have.
+  return regexString("^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$|^([0-9A-Fa-f]{2}-){5}[0-9A-Fa-f]{2}$",
+                     "a MAC address");
+}
+
+Checker selectorChecker() {
+  return [](const Json& v, const std::string& path) -> Status {
+    return parseSelectorAt(v, path).status();
+  };
+}
+
+// AS numbers: 0-4294967295, or dotted "a.b" with each part 0-65535 (RFC 5396 asdot).
+bool isAsNumber(const Json& v) {
+  if (auto n = asInt(v)) return *n >= 0 && *n <= 4294967295LL;
+  if (!v.is_string()) return false;
+  static const std::regex plain("^[0-9]{1,10}$");
+  static const std::regex dotted("^([0-9]{1,5})\\.([0-9]{1,5})$");
+  const std::string s = v.get<std::string>();
+  std::smatch m;
+  if (std::regex_match(s, plain)) return std::stoll(s) <= 4294967295LL;
+  if (std::regex_match(s, m, dotted)) return std::stol(m[1]) <= 65535 && std::stol(m[2]) <= 65535;
+  return false;
+}
+
+Checker asNumber() {
+  return [](const Json& v, const std::string& path) -> Status {
+    if (!isAsNumber(v)) return invalid(path, quoteJson(v) + " is not an AS number");
+    return Status::ok();
+  };
+}
+
+bool asNumberIsZero(const Json& v) {
+  if (auto n = asInt(v)) return *n == 0;
+  return v.is_string() && (v == "0" || v == "0.0");
+}
+
+const char* kNameLabel = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
+
+std::string subdomainPattern() {
+  return std::string("^") + kNameLabel + "(\\." + kNameLabel + ")*$";
+}
+
+Checker resourceNameChecker() {
+  auto re = std::make_shared<std::regex>(subdomainPattern());
+  return [re](const Json& v, const std::string& path) -> Status {
+    if (!v.is_string() || v.get<std::string>().size() > 253 ||
+        !std::regex_match(v.get<std::string>(), *re)) {
+      return invalid(path, quoteJson(v) +
+                               " is not a valid name (lower-case letters, digits, '-' and '.', "
+                               "starting and ending with a letter or digit)");
+    }
+    return Status::ok();
+  };
+}
+
+// Kubernetes qualified names (label and annotation keys): [prefix/]name.
+bool isQualifiedName(const std::string& key) {
+  static const std::regex name("^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$");
+  static const std::regex prefix(subdomainPattern());
+  std::string n = key;
+  if (auto slash = key.find('/'); slash != std::string::npos) {
+    const std::string p = key.substr(0, slash);
+    if (p.empty() || p.size() > 253 || !std::regex_match(p, prefix)) return false;
+    n = key.substr(slash + 1);
+  }
+  return !n.empty() && n.size() <= 63 && std::regex_match(n, name);
+}
+
+bool isLabelValue(const std::string& value) {
+  static const std::regex re("^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$");
+  return value.size() <= 63 && std::regex_match(value, re);
+}
+
+Checker labelMap() {
+  return [](const Json& v, const std::string& path) -> Status {
+    if (!v.is_object()) return invalid(path, "expected a map of labels, got " + quoteJson(v));
+    for (const auto& [k, val] : v.items()) {
+      if (!isQualifiedName(k))
+        return invalid(join(path, k), "\"" + k + "\" is not a valid label key");
+      if (!val.is_string() || !isLabelValue(val.get<std::string>())) {
+        return invalid(join(path, k), quoteJson(val) + " is not a valid label value");
+      }
+    }
+    return Status::ok();
+  };
+}
+
+Checker annotationMap() {
+  return [](const Json& v, const std::string& path) -> Status {
+    if (!v.is_object()) return invalid(path, "expected a map of strings, got " + quoteJson(v));
+    for (const auto& [k, val] : v.items()) {
+      if (!isQualifiedName(k))
+        return invalid(join(path, k), "\"" + k + "\" is not a valid annotation key");
+      if (!val.is_string()) return invalid(join(path, k), quoteJson(val) + " is not a string");
+    }
+    return Status::ok();
+  };
+}
+
+Checker portNumber() { return intRange(1, 65535); }
+
+Checker duration() {
+  // Go's time.ParseDuration syntax: "90s", "1m30s", "500ms".
+  return regexString("^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$",
+                     "a duration such as \"90s\"");
+}
+
+Checker interfaceName() {
+  return regexString("^[a-zA-Z0-9_.-]{1,15}$", "an interface name (1-15 of a-z A-Z 0-9 _ . -)");
+}
+
+Checker protocolChecker() {
+  return [](const Json& v, const std::string& path) -> Status {
+    return parseProtocol(v, path).status();
+  };
+}
+
+Checker ruleList() {
+  return [](const Json& v, const std::string& path) -> Status {
+    if (!v.is_array()) return invalid(path, "expected a list of rules, got " + quoteJson(v));
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (auto r = parseRule(v[i], indexed(path, i)); !r) return r.status();
+    }
+    return Status::ok();
+  };
+}
+
+// "IP", "IPv4:port" or "[IPv6]:port" (BGPPeer.peerIP).
+Checker peerIp() {
+  return [](const Json& v, const std::string& path) -> Status {
+    const Error bad = invalid(path, quoteJson(v) + " is not an IP address or IP:port");
+    if (!v.is_string()) return bad;
+    std::string s = v.get<std::string>();
+    static const std::regex v4port("^([0-9.]+):([0-9]{1,5})$");
+    static const std::regex v6port("^\\[([0-9a-fA-F:.]+)\\]:([0-9]{1,5})$");
+    std::smatch m;
+    std::string ip = s;
+    if (std::regex_match(s, m, v4port) || std::regex_match(s, m, v6port)) {
+      long port = std::stol(m[2]);
+      if (port < 1 || port > 65535) return bad;
+      ip = m[1];
+    }
+    if (!IpAddr::parse(ip)) return bad;
+    return Status::ok();
+  };
+}
+
+Checker secretKeyRef() {
+  return object({opt("secretKeyRef",
+                     object({req("name", str()), req("key", str()), opt("optional", boolean())}))});
+}
+
+Checker endpointPorts() {
+  return listOf(
+      object({req("name", str()), req("port", portNumber()), opt("protocol", protocolChecker()),
+              opt("hostPort", intRange(0, 65535)), opt("hostIP", ipAddr())}));
+}
+
+// v1 fields that Calico v3 keeps only to reject them; say what replaced them.
+Checker replacedBy(std::string replacement) {
+  return [replacement = std::move(replacement)](const Json&, const std::string& path) -> Status {
+    return invalid(path, "is not a v3 field; use " + replacement);
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spec schemas, one per kind.
+
+Checker nodeSpec() {
+  return object({
+      opt("bgp", object({opt("asNumber", asNumber()), opt("ipv4Address", cidr(4)),
+                         opt("ipv6Address", cidr(6)), opt("ipv4IPIPTunnelAddr", ipAddr(4)),
+                         opt("routeReflectorClusterID", ipAddr(4))})),
+      opt("ipv4VXLANTunnelAddr", ipAddr(4)),
+      opt("vxlanTunnelMACAddr", mac()),
+      opt("ipv6VXLANTunnelAddr", ipAddr(6)),
+      opt("vxlanTunnelMACAddrV6", mac()),
+      opt("orchRefs", listOf(object({req("nodeName", str()), req("orchestrator", str())}))),
+      opt("wireguard",
+          object({opt("interfaceIPv4Address", ipAddr(4)), opt("interfaceIPv6Address", ipAddr(6))})),
+      opt("addresses",
+          listOf(object({req("address", cidr()),
+                         opt("type", enumOf({"CalicoNodeIP", "InternalIP", "ExternalIP"}))}))),
+  });
+}
+
+Checker bgpPeerSpec() {
+  return object({
+      opt("node", resourceNameChecker()),
+      opt("peerIP", peerIp()),
+      opt("asNumber", asNumber()),
+      opt("nodeSelector", selectorChecker()),
+      opt("peerSelector", selectorChecker()),
+      opt("localWorkloadSelector", selectorChecker()),
+      opt("keepOriginalNextHop", boolean()),
+      opt("nextHopMode", enumOf({"Auto", "Self", "Keep"})),
+      opt("password", secretKeyRef()),
+      opt("sourceAddress", enumOf({"UseNodeIP", "None"})),
+      opt("failureDetectionMode", enumOf({"None", "BFDIfDirectlyConnected"})),
+      opt("restartMode", enumOf({"GracefulRestart", "LongLivedGracefulRestart"})),
+      opt("maxRestartTime", duration()),
+      opt("birdGatewayMode", enumOf({"Recursive", "DirectIfDirectlyConnected"})),
+      opt("numAllowedLocalASNumbers", intRange(0, 10)),
+      opt("ttlSecurity", intRange(0, 255)),
+      opt("filters", listOf(resourceNameChecker())),
+      opt("reachableBy", ipAddr()),
+      opt("reversePeering", enumOf({"Auto", "Manual"})),
+  });
+}
+
+Checker bgpConfigurationSpec() {
+  auto cidrList = listOf(object({req("cidr", cidr())}));
+  return object({
+      opt("logSeverityScreen", enumOf({"Trace", "Debug", "Info", "Warning", "Error", "Fatal"})),
+      opt("nodeToNodeMeshEnabled", boolean()),
+      opt("asNumber", asNumber()),
+      opt("serviceClusterIPs", cidrList),
+      opt("serviceExternalIPs", cidrList),
+      opt("serviceLoadBalancerIPs", cidrList),
+      opt("listenPort", portNumber()),
+      opt("communities",
+          listOf(object({req("name", str()), req("value", regexString("^[0-9]+:[0-9]+(:[0-9]+)?$",
+                                                                      "a BGP community"))}))),
+      opt("prefixAdvertisements",
+          listOf(object({req("cidr", cidr()), opt("communities", listOf(str()))}))),
+      opt("nodeMeshPassword", secretKeyRef()),
+      opt("nodeMeshMaxRestartTime", duration()),
+      opt("bindMode", enumOf({"None", "NodeIP"})),
+      opt("ignoredInterfaces", listOf(str())),
+      opt("localWorkloadPeeringIPV4", ipAddr(4)),
+      opt("localWorkloadPeeringIPV6", ipAddr(6)),
+  });
+}
+
+Checker ipPoolSpec() {
+  return object({
+      req("cidr", cidr()),
+      opt("ipipMode", enumOf({"Always", "CrossSubnet", "Never"})),
+      opt("vxlanMode", enumOf({"Always", "CrossSubnet", "Never"})),
+      opt("natOutgoing", boolean()),
+      opt("disabled", boolean()),
+      opt("disableBGPExport", boolean()),
+      opt("blockSize", intRange(0, 128)),
+      opt("nodeSelector", selectorChecker()),
+      opt("namespaceSelector", selectorChecker()),
+      opt("allowedUses", listOf(enumOf({"Workload", "Tunnel", "LoadBalancer"}))),
+      opt("assignmentMode", enumOf({"Automatic", "Manual"})),
+      opt("ipip", replacedBy("ipipMode")),
+      opt("nat-outgoing", replacedBy("natOutgoing")),
+  });
+}
+
+Checker policyTypes() { return listOf(enumOf({"Ingress", "Egress"})); }
+
+Checker globalNetworkPolicySpec() {
+  return object({
+      opt("order", number()),
+      opt("tier", regexString(std::string("^") + kNameLabel + "$", "a tier name")),
+      opt("selector", selectorChecker()),
+      opt("types", policyTypes()),
+      opt("ingress", ruleList()),
+      opt("egress", ruleList()),
+      opt("doNotTrack", boolean()),
+      opt("preDNAT", boolean()),
+      opt("applyOnForward", boolean()),
+      opt("serviceAccountSelector", selectorChecker()),
+      opt("namespaceSelector", selectorChecker()),
+      opt("performanceHints", listOf(enumOf({"AssumeNeededOnEveryNode"}))),
+  });
+}
+
+Checker networkPolicySpec() {
+  return object({
+      opt("order", number()),
+      opt("tier", regexString(std::string("^") + kNameLabel + "$", "a tier name")),
+      opt("selector", selectorChecker()),
+      opt("types", policyTypes()),
+      opt("ingress", ruleList()),
+      opt("egress", ruleList()),
+      opt("serviceAccountSelector", selectorChecker()),
+      opt("performanceHints", listOf(enumOf({"AssumeNeededOnEveryNode"}))),
+  });
+}
+
+Checker profileSpec() {
+  return object(
+      {opt("ingress", ruleList()), opt("egress", ruleList()), opt("labelsToApply", labelMap())});
+}
+
+// WorkloadEndpoint addresses must be single hosts (/32 or /128).
+Checker hostAddress() {
+  return [](const Json& v, const std::string& path) -> Status {
+    if (!v.is_string()) return invalid(path, quoteJson(v) + " is not an IP address");
+    const std::string s = v.get<std::string>();
+    auto c = Cidr::parse(s);
+    if (!c) {
+      return invalid(path, quoteJson(v) + (s.find('/') == std::string::npos
+                                               ? " is not an IP address"
+                                               : " is not an IP address or /32 (/128) network"));
+    }
+    if (c->prefixLength() != c->address().bits()) {
+      return invalid(path, quoteJson(v) + " contains more than one address (use a /32 or /128)");
+    }
+    return Status::ok();
+  };
+}
+
+Checker workloadEndpointSpec() {
+  return object({
+      req("node", resourceNameChecker()),
+      opt("orchestrator", str()),
+      opt("workload", str()),
+      opt("containerID", regexString("^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$", "a container ID")),
+      opt("pod", str()),
+      opt("endpoint", str()),
+      opt("serviceAccountName", str()),
+      opt("ipNetworks", listOf(hostAddress())),
+      opt("ipNATs", listOf(object({req("internalIP", ipAddr()), req("externalIP", ipAddr())}))),
+      opt("ipv4Gateway", ipAddr(4)),
+      opt("ipv6Gateway", ipAddr(6)),
+      opt("profiles", listOf(resourceNameChecker())),
+      req("interfaceName", interfaceName()),
+      opt("mac", mac()),
+      opt("ports", endpointPorts()),
+      opt("allowSpoofedSourcePrefixes", listOf(cidr())),
+      opt("qosControls", anyJson()),
+  });
+}
+
+Checker hostEndpointSpec() {
+  return object({
+      req("node", resourceNameChecker()),
+      opt("interfaceName",
+          [](const Json& v, const std::string& path) -> Status {
+            if (v == "*") return Status::ok();  // Calico's all-interfaces host endpoint
+            return interfaceName()(v, path);
+          }),
+      opt("expectedIPs", listOf(ipAddr())),
+      opt("profiles", listOf(resourceNameChecker())),
+      opt("ports", endpointPorts()),
+  });
+}
+
+Checker networkSetSpec() { return object({opt("nets", listOf(cidr()))}); }
+
+Checker ipReservationSpec() { return object({opt("reservedCIDRs", listOf(cidr()))}); }
+
+Checker clusterInformationSpec() {
+  return object({opt("clusterGUID", str()), opt("clusterType", str()), opt("calicoVersion", str()),
+                 opt("datastoreReady", boolean()), opt("variant", str())});
+}
+
+// The commonly used part of FelixConfigurationSpec; other Felix fields are rejected as unknown
+// until Brindle's agent implements them.
+Checker felixConfigurationSpec() {
+  auto logLevel = enumOf({"Trace", "Debug", "Info", "Warning", "Error", "Fatal"});
+  auto hostPorts = listOf(
+      object({req("port", portNumber()), opt("protocol", protocolChecker()), opt("net", cidr())}));
+  return object({
+      opt("useInternalDataplaneDriver", boolean()),
+      opt("dataplaneDriver", str()),
+      opt("ipv6Support", boolean()),
+      opt("ipipEnabled", boolean()),
+      opt("ipipMTU", intRange(0, 65535)),
+      opt("vxlanEnabled", boolean()),
+      opt("vxlanMTU", intRange(0, 65535)),
+      opt("vxlanMTUV6", intRange(0, 65535)),
+      opt("vxlanPort", portNumber()),
+      opt("vxlanVNI", intRange(0, 16777215)),
+      opt("wireguardEnabled", boolean()),
+      opt("wireguardEnabledV6", boolean()),
+      opt("wireguardListeningPort", portNumber()),
+      opt("wireguardMTU", intRange(0, 65535)),
+      opt("wireguardInterfaceName", interfaceName()),
+      opt("bpfEnabled", boolean()),
+      opt("bpfLogLevel", enumOf({"Debug", "Info", "Off"})),
+      opt("bpfExternalServiceMode", enumOf({"Tunnel", "DSR"})),
+      opt("xdpEnabled", boolean()),
+      opt("genericXDPEnabled", boolean()),
+      opt("chainInsertMode", enumOf({"Insert", "Append"})),
+      opt("defaultEndpointToHostAction", enumOf({"Drop", "Accept", "Return"})),
+      opt("iptablesFilterAllowAction", enumOf({"Accept", "Return"})),
+      opt("iptablesMangleAllowAction", enumOf({"Accept", "Return"})),
+      opt("iptablesFilterDenyAction", enumOf({"Drop", "Reject"})),
+      opt("iptablesBackend", enumOf({"Auto", "NFT", "Legacy"})),
+      opt("iptablesRefreshInterval", duration()),
+      opt("iptablesPostWriteCheckInterval", duration()),
+      opt("iptablesLockTimeout", duration()),
+      opt("iptablesMarkMask", intRange(0, 4294967295LL)),
+      opt("ipsetsRefreshInterval", duration()),
+      opt("routeRefreshInterval", duration()),
+      opt("netlinkTimeout", duration()),
+      opt("reportingInterval", duration()),
+      opt("reportingTTL", duration()),
+      opt("endpointReportingEnabled", boolean()),
+      opt("endpointReportingDelay", duration()),
+      opt("logSeverityScreen", logLevel),
+      opt("logSeverityFile", logLevel),
+      opt("logSeveritySys", logLevel),
+      opt("logFilePath", str()),
+      opt("logPrefix", str()),
+      opt("interfacePrefix", str()),
+      opt("interfaceExclude", str()),
+      opt("mtuIfacePattern", str()),
+      opt("natOutgoingAddress", ipAddr(4)),
+      opt("natPortRange", regexString("^[0-9]{1,5}(:[0-9]{1,5})?$", "a port range")),
+      opt("deviceRouteSourceAddress", ipAddr(4)),
+      opt("deviceRouteSourceAddressIPv6", ipAddr(6)),
+      opt("removeExternalRoutes", boolean()),
+      opt("routeSource", enumOf({"WorkloadIPs", "CalicoIPAM"})),
+      opt("routeTableRange", object({req("min", intRange(1, 250)), req("max", intRange(1, 250))})),
+      opt("healthEnabled", boolean()),
+      opt("healthHost", str()),
+      opt("healthPort", portNumber()),
+      opt("prometheusMetricsEnabled", boolean()),
+      opt("prometheusMetricsHost", str()),
+      opt("prometheusMetricsPort", portNumber()),
+      opt("failsafeInboundHostPorts", hostPorts),
+      opt("failsafeOutboundHostPorts", hostPorts),
+      opt("kubeNodePortRanges", listOf(regexString("^[0-9]{1,5}(:[0-9]{1,5})?$", "a port range"))),
+      opt("externalNodesCIDRList", listOf(cidr(4))),
+      opt("maxIpsetSize", intRange(0, 1 << 30)),
+      opt("serviceLoopPrevention", enumOf({"Drop", "Reject", "Disabled"})),
+      opt("floatingIPs", enumOf({"Enabled", "Disabled"})),
+      opt("awsSrcDstCheck", enumOf({"DoNothing", "Enable", "Disable"})),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metadata.
+
+Status checkMetadata(const Resource& r) {
+  const KindInfo& info = kindInfo(r.kind);
+  const Json& m = r.metadata;
+  if (!m.is_object()) return invalid("metadata", "expected an object");
+  auto metaSchema = object({
+      opt("name", str()),
+      opt("namespace", str()),
+      opt("labels", labelMap()),
+      opt("annotations", annotationMap()),
+      opt("resourceVersion", str()),
+      opt("uid", str()),
+      opt("creationTimestamp", anyJson()),
+      opt("deletionTimestamp", anyJson()),
+      opt("deletionGracePeriodSeconds", anyJson()),
+      opt("generation", anyJson()),
+      opt("generateName", str()),
+      opt("ownerReferences", anyJson()),
+      opt("finalizers", anyJson()),
+      opt("managedFields", anyJson()),
+  });
+  if (auto st = metaSchema(m, "metadata"); !st) return st;
+
+  const Json name = m.value("name", Json(""));
+  if (name == "") return invalid("metadata.name", "required");
+  const std::string n = name.get<std::string>();
+  if (r.kind == Kind::kGlobalNetworkPolicy) {
+    // A DNS label, optionally prefixed by a tier ("default.allow-dns").
+    static const std::regex re(std::string("^(") + kNameLabel + "\\.)?" + kNameLabel + "$");
+    if (n.size() > 253 || !std::regex_match(n, re)) {
+      return invalid("metadata.name", quoteJson(name) +
+                                          " is not a valid policy name (a DNS label of "
+                                          "lower-case letters, digits and '-', optionally "
+                                          "prefixed by a tier, e.g. \"default.allow-dns\")");
+    }
+  } else if (r.kind == Kind::kNetworkPolicy) {
+    static const std::regex re(std::string("^") + kNameLabel + "(\\." + kNameLabel +
+                               ")?$|^(knp|ossg)\\.default\\." + subdomainPattern().substr(1));
+    if (n.size() > 253 || !std::regex_match(n, re)) {
+      return invalid("metadata.name", quoteJson(name) +
+                                          " is not a valid policy name (a DNS label of "
+                                          "lower-case letters, digits and '-', optionally "
+                                          "prefixed by a tier, e.g. \"default.allow-dns\")");
+    }
+  } else {
+    if (auto st = resourceNameChecker()(name, "metadata.name"); !st) return st;
+  }
+  if (r.kind == Kind::kClusterInformation && n != "default") {
+    return invalid("metadata.name",
+                   quoteJson(name) + ": ClusterInformation must be named \"default\"");
+  }
+
+  const std::string ns = m.value("namespace", "");
+  if (info.namespaced) {
+    static const std::regex re(std::string("^") + kNameLabel + "$");
+    if (!ns.empty() && (ns.size() > 63 || !std::regex_match(ns, re))) {
+      return invalid("metadata.namespace", "\"" + ns + "\" is not a valid namespace (a DNS label)");
+    }
+  } else if (!ns.empty()) {
+    return invalid("metadata.namespace",
+                   "\"" + ns + "\" given, but " + std::string(info.name) + " is not namespaced");
+  }
+  return Status::ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cross-field rules per kind (run after the schema accepted the spec).
+
+const Cidr kV4LinkLocal = *Cidr::parse("169.254.0.0/16");
+const Cidr kV6LinkLocal = *Cidr::parse("fe80::/10");
+
+bool modeEnabled(const Json& spec, const char* field) {
+  const std::string v = spec.value(field, "Never");
+  return v == "Always" || v == "CrossSubnet";
+}
+
+Status checkIpPool(const Json& spec) {
+  const Json& cidrJson = spec.at("cidr");
+  const std::string text = cidrJson.get<std::string>();
+  auto c = Cidr::parse(text);
+  auto addr = IpAddr::parse(std::string_view(text).substr(0, text.find('/')));
+  if (addr && *addr != c->address()) {
+    return invalid("spec.cidr", quoteJson(cidrJson) + " has host bits set (did you mean \"" +
+                                    c->toString() + "\"?)");
+  }
+  const bool v4 = c->isV4();
+  if (v4 && c->overlaps(kV4LinkLocal)) {
+    return invalid("spec.cidr",
+                   quoteJson(cidrJson) + " overlaps the IPv4 link-local range 169.254.0.0/16");
+  }
+  if (!v4 && c->overlaps(kV6LinkLocal)) {
+    return invalid("spec.cidr",
+                   quoteJson(cidrJson) + " overlaps the IPv6 link-local range fe80::/10");
+  }
+  int blockSize = v4 ? 26 : 122;
+  if (auto it = spec.find("blockSize"); it != spec.end() && *asInt(*it) != 0) {
+    blockSize = static_cast<int>(*asInt(*it));
+    const int lo = v4 ? 20 : 116;
+    const int hi = v4 ? 32 : 128;
+    if (blockSize < lo || blockSize > hi) {
+      return invalid("spec.blockSize", quoteJson(*it) + " is not a valid " +
+                                           (v4 ? "IPv4" : "IPv6") + " block size (" +
+                                           std::to_string(lo) + "-" + std::to_string(hi) + ")");
+    }
+  }
+  if (!spec.value("disabled", false) && c->prefixLength() > blockSize) {
+    return invalid("spec.cidr", quoteJson(cidrJson) + " is smaller than one block (/" +
+                                    std::to_string(blockSize) +
+                                    "): the pool must be at least as big as its blockSize");
+  }
+  if (!v4 && modeEnabled(spec, "ipipMode")) {
+    return invalid("spec.ipipMode", "IPIP is not supported on an IPv6 pool (use Never)");
+  }
+  if (modeEnabled(spec, "ipipMode") && modeEnabled(spec, "vxlanMode")) {
+    return invalid("spec.vxlanMode", "ipipMode and vxlanMode cannot both be enabled");
+  }
+  bool loadBalancer = false;
+  bool other = false;
+  for (const auto& u : spec.value("allowedUses", Json::array())) {
+    (u == "LoadBalancer" ? loadBalancer : other) = true;
+  }
+  if (loadBalancer) {
+    if (other)
+      return invalid("spec.allowedUses", "LoadBalancer cannot be combined with other uses");
+    if (modeEnabled(spec, "ipipMode") || modeEnabled(spec, "vxlanMode")) {
+      return invalid("spec.allowedUses", "a LoadBalancer pool cannot use IPIP or VXLAN");
+    }
+    if (spec.value("nodeSelector", "all()") != "all()") {
+      return invalid("spec.nodeSelector", "a LoadBalancer pool must have nodeSelector all()");
+    }
+  }
+  return Status::ok();
+}
+
+Status checkBgpPeer(const Json& spec) {
+  const bool hasPeerSelector = spec.contains("peerSelector");
+  const bool hasWorkload = spec.contains("localWorkloadSelector");
+  if (spec.contains("node") && spec.contains("nodeSelector")) {
+    return invalid("spec.node", "must be empty when nodeSelector is set");
+  }
+  if (spec.contains("peerIP") && hasPeerSelector) {
+    return invalid("spec.peerIP", "must be empty when peerSelector is set");
+  }
+  if (spec.contains("asNumber") && !asNumberIsZero(spec["asNumber"]) && hasPeerSelector) {
+    return invalid("spec.asNumber",
+                   "must be empty when peerSelector is set (the peers' own AS numbers are used)");
+  }
+  if (hasWorkload && (spec.contains("peerIP") || hasPeerSelector)) {
+    return invalid("spec.localWorkloadSelector", "cannot be combined with peerIP or peerSelector");
+  }
+  if (hasWorkload && !spec.contains("asNumber")) {
+    return invalid("spec.asNumber", "required with localWorkloadSelector");
+  }
+  if (!spec.contains("peerIP") && !hasPeerSelector && !hasWorkload) {
+    return invalid("spec.peerIP", "required (or set peerSelector)");
+  }
+  if (spec.contains("reachableBy") && !spec.contains("peerIP")) {
+    return invalid("spec.reachableBy", "needs peerIP");
+  }
+  if (spec.value("keepOriginalNextHop", false) && spec.contains("nextHopMode")) {
+    return invalid("spec.keepOriginalNextHop", "cannot be combined with nextHopMode");
+  }
+  return Status::ok();
+}
+
+Status checkPolicyCommon(const Json& spec) {
+  std::set<std::string> seen;
+  const Json types = spec.value("types", Json::array());
+  for (size_t i = 0; i < types.size(); ++i) {
+    if (!seen.insert(types[i].get<std::string>()).second) {
+      return invalid(indexed("spec.types", i), quoteJson(types[i]) + " is listed more than once");
+    }
+  }
+  // Services may only name the far end: ingress sources and egress destinations.
+  for (const char* dir : {"ingress", "egress"}) {
+    const Json rules = spec.value(dir, Json::array());
+    const char* nearSide = std::string_view(dir) == "ingress" ? "destination" : "source";
+    for (size_t i = 0; i < rules.size(); ++i) {
+      const std::string p = indexed(std::string("spec.") + dir, i);
+      if (rules[i].contains(nearSide) && rules[i][nearSide].contains("services")) {
+        return invalid(p + "." + nearSide + ".services",
+                       std::string("not allowed in an ") + dir + " rule's " + nearSide);
+      }
+      if (std::string_view(dir) == "egress" && rules[i].contains("http")) {
+        return invalid(p + ".http", "not allowed in an egress rule");
+      }
+    }
+  }
+  return Status::ok();
+}
+
+Status checkGlobalNetworkPolicy(const Json& spec) {
+  if (auto st = checkPolicyCommon(spec); !st) return st;
+  const bool preDnat = spec.value("preDNAT", false);
+  const bool doNotTrack = spec.value("doNotTrack", false);
+  if (preDnat && doNotTrack) return invalid("spec.preDNAT", "cannot be combined with doNotTrack");
+  if (preDnat && !spec.value("egress", Json::array()).empty()) {
+    return invalid("spec.egress", "a preDNAT policy cannot have egress rules");
+  }
+  if (preDnat) {
+    for (const auto& t : spec.value("types", Json::array())) {
+      if (t == "Egress") return invalid("spec.types", "a preDNAT policy cannot have type Egress");
+    }
+  }
+  if ((preDnat || doNotTrack) && !spec.value("applyOnForward", false)) {
+    return invalid("spec.applyOnForward", "must be true when preDNAT or doNotTrack is set");
+  }
+  return Status::ok();
+}
+
+Status checkNode(const Json& spec) {
+  if (auto it = spec.find("bgp"); it != spec.end() && it->empty()) {
+    return invalid("spec.bgp", "must not be empty (omit it instead)");
+  }
+  return Status::ok();
+}
+
+Status checkHostEndpoint(const Json& spec) {
+  if (!spec.contains("interfaceName") && spec.value("expectedIPs", Json::array()).empty()) {
+    return invalid("spec.interfaceName", "required unless expectedIPs is set");
+  }
+  return Status::ok();
+}
+
+Status checkWorkloadEndpoint(const Json& spec) {
+  // NATs must map an address the endpoint owns.
+  const Json nats = spec.value("ipNATs", Json::array());
+  const Json nets = spec.value("ipNetworks", Json::array());
+  for (size_t i = 0; i < nats.size(); ++i) {
+    auto internal = IpAddr::parse(nats[i]["internalIP"].get<std::string>());
+    auto external = IpAddr::parse(nats[i]["externalIP"].get<std::string>());
+    if (internal->isV4() != external->isV4()) {
+      return invalid(indexed("spec.ipNATs", i) + ".externalIP",
+                     "IP version differs from internalIP");
+    }
+    bool owned = false;
+    for (const auto& n : nets) {
+      if (Cidr::parse(n.get<std::string>())->contains(*internal)) owned = true;
+    }
+    if (!owned) {
+      return invalid(indexed("spec.ipNATs", i) + ".internalIP",
+                     quoteJson(nats[i]["internalIP"]) + " is not one of the endpoint's ipNetworks");
+    }
+  }
+  return Status::ok();
+}
+
+Status checkFelixConfiguration(const Json& spec) {
+  if (auto it = spec.find("kubeNodePortRanges"); it != spec.end() && it->size() > 7) {
+    return invalid("spec.kubeNodePortRanges", "at most 7 ranges (iptables multiport limit)");
+  }
+  if (auto it = spec.find("routeTableRange"); it != spec.end()) {
+    if ((*it)["min"].get<int>() > (*it)["max"].get<int>()) {
+      return invalid("spec.routeTableRange", "min is greater than max");
+    }
+  }
+  return Status::ok();
+}
+
+struct KindRules {
+  Checker spec;
+  std::function<Status(const Json&)> cross;
+};
+
+const KindRules& rulesFor(Kind kind) {
+  static const std::map<Kind, KindRules> table = [] {
+    std::map<Kind, KindRules> t;
+    auto none = [](const Json&) { return Status::ok(); };
+    t[Kind::kNode] = {nodeSpec(), checkNode};
+    t[Kind::kBGPPeer] = {bgpPeerSpec(), checkBgpPeer};
+    t[Kind::kBGPConfiguration] = {bgpConfigurationSpec(), none};
+    t[Kind::kIPPool] = {ipPoolSpec(), checkIpPool};
+    t[Kind::kGlobalNetworkPolicy] = {globalNetworkPolicySpec(), checkGlobalNetworkPolicy};
+    t[Kind::kNetworkPolicy] = {networkPolicySpec(), checkPolicyCommon};
+    t[Kind::kProfile] = {profileSpec(), none};
+    t[Kind::kWorkloadEndpoint] = {workloadEndpointSpec(), checkWorkloadEndpoint};
+    t[Kind::kHostEndpoint] = {hostEndpointSpec(), checkHostEndpoint};
+    t[Kind::kGlobalNetworkSet] = {networkSetSpec(), none};
+    t[Kind::kNetworkSet] = {networkSetSpec(), none};
+    t[Kind::kIPReservation] = {ipReservationSpec(), none};
+    t[Kind::kFelixConfiguration] = {felixConfigurationSpec(), checkFelixConfiguration};
+    t[Kind::kClusterInformation] = {clusterInformationSpec(), none};
+    return t;
+  }();
+  return table.at(kind);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defaults.
+
+// Rewrites rule actions and protocol names to Calico's spelling ("allow" -> "Allow",
+// "tcp" -> "TCP") so stored policy is canonical; anything unparseable is left for validation.
+void canonicaliseRules(Json& spec) {
+  for (const char* dir : {"ingress", "egress"}) {
+    auto it = spec.find(dir);
+    if (it == spec.end() || !it->is_array()) continue;
+    for (Json& rule : *it) {
+      if (!rule.is_object()) continue;
+      if (auto a = rule.find("action"); a != rule.end() && a->is_string()) {
+        for (Action act : {Action::kAllow, Action::kDeny, Action::kLog, Action::kPass}) {
+          std::string lower = a->get<std::string>();
+          std::string name(actionName(act));
+          std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+          std::string nameLower = name;
+          std::transform(nameLower.begin(), nameLower.end(), nameLower.begin(), ::tolower);
+          if (lower == nameLower) *a = name;
+        }
+      }
+      for (const char* field : {"protocol", "notProtocol"}) {
+        auto p = rule.find(field);
+        if (p == rule.end() || !p->is_string()) continue;
+        if (auto proto = parseProtocol(*p, ""); proto && proto->named) *p = proto->text();
+      }
+    }
+  }
+}
+
+void defaultPolicyTypes(Json& spec) {
+  if (spec.contains("types") && !(spec["types"].is_array() && spec["types"].empty())) return;
+  const bool hasIngress = spec.contains("ingress") && !spec["ingress"].empty();
+  const bool hasEgress = spec.contains("egress") && !spec["egress"].empty();
+  // Calico: no egress rules -> Ingress only (even with no rules at all); only egress rules ->
+  // Egress; both -> both.
+  Json types = Json::array();
+  if (!hasEgress) {
+    types.push_back("Ingress");
+  } else if (!hasIngress) {
+    types.push_back("Egress");
+  } else {
+    types.push_back("Ingress");
+    types.push_back("Egress");
+  }
+  spec["types"] = types;
+}
+
+void defaultIpPool(Json& spec) {
+  auto it = spec.find("cidr");
+  if (it != spec.end() && it->is_string()) {
+    const std::string text = it->get<std::string>();
+    auto c = Cidr::parse(text);
+    auto addr = IpAddr::parse(std::string_view(text).substr(0, text.find('/')));
+    if (c && addr && *addr == c->address()) *it = c->toString();  // canonical spelling
+    if (c && (!spec.contains("blockSize") || spec["blockSize"] == 0)) {
+      spec["blockSize"] = c->isV4() ? 26 : 122;
+    }
+  }
+  if (!spec.contains("ipipMode") || spec["ipipMode"] == "") spec["ipipMode"] = "Never";
+  if (!spec.contains("vxlanMode") || spec["vxlanMode"] == "") spec["vxlanMode"] = "Never";
+  if (!spec.contains("natOutgoing")) spec["natOutgoing"] = false;
+  if (!spec.contains("nodeSelector") || spec["nodeSelector"] == "") spec["nodeSelector"] = "all()";
+}
+
+}  // namespace
+
+void applyDefaults(Resource& resource) {
+  if (!resource.metadata.is_object() || !resource.spec.is_object()) return;
+  if (kindInfo(resource.kind).namespaced) {
+    auto it = resource.metadata.find("namespace");
+    if (it == resource.metadata.end() || *it == "" || it->is_null()) {
+      resource.metadata["namespace"] = "default";
+    }
+  }
+  Json& spec = resource.spec;
+  switch (resource.kind) {
+    case Kind::kIPPool:
+      defaultIpPool(spec);
+      break;
+    case Kind::kGlobalNetworkPolicy:
+    case Kind::kNetworkPolicy:
+      canonicaliseRules(spec);
+      defaultPolicyTypes(spec);
+      break;
+    case Kind::kProfile:
+      canonicaliseRules(spec);
+      break;
+    default:
+      break;
+  }
+}
+
+Status validateResource(const Resource& resource) {
+  if (auto st = checkMetadata(resource); !st) return st;
+  const KindRules& rules = rulesFor(resource.kind);
+  if (auto st = rules.spec(resource.spec, "spec"); !st) return st;
+  return rules.cross(resource.spec);
+}
+
+Status checkPoolOverlap(const Resource& pool, const std::vector<Resource>& otherPools) {
+  auto mine = Cidr::parse(pool.spec.value("cidr", ""));
+  if (!mine) return invalid("spec.cidr", mine.message());
+  for (const auto& other : otherPools) {
+    if (other.kind != Kind::kIPPool || other.name() == pool.name()) continue;
+    auto theirs = Cidr::parse(other.spec.value("cidr", ""));
+    if (!theirs || theirs->isV4() != mine->isV4()) continue;
+    if (mine->overlaps(*theirs)) {
+      return invalid("spec.cidr", "\"" + mine->toString() + "\" overlaps IPPool \"" + other.name() +
+                                      "\" (" + theirs->toString() + ")");
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace brindle::model
