@@ -97,6 +97,8 @@ class Client {
 
   // Applies all operations or none. On failure the error names the first failing operation's
   // key, and its code is that operation's (kAlreadyExists, kNotFound, kConflict).
+  // As in etcd, a key may appear at most once per transaction (kInvalid otherwise), and an empty
+  // transaction writes nothing (it returns the current revision).
   virtual Result<TxnResult> txn(const std::vector<TxnOp>& ops) = 0;
 
   // Watches every key under `prefix` for changes with revision > `afterRevision`.
