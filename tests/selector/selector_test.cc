@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "alloc_counter.h"
 #include "selector/ast.h"
 #include "selector/parser.h"
 #include "selector/tokenizer.h"
@@ -425,6 +426,19 @@ TEST(SelectorTest, LongFlatExpressions) {
   EXPECT_TRUE(sel->matches({{"k1999", "v"}}));
   EXPECT_FALSE(sel->matches({{"k2000", "v"}}));
   EXPECT_EQ(sel->labelKeys().size(), 2000u);
+}
+
+TEST(SelectorTest, MatchingDoesNotAllocate) {
+  Result<Selector> sel = Selector::parse(
+      R"(app == "web" && tier in {"fe", "be", "x"} && !has(debug) && v starts with "1" || )"
+      R"(projectcalico.org/namespace != "kube-system" || n contains "x" || n ends with "y")");
+  ASSERT_TRUE(sel.isOk()) << sel.message();
+  Labels labels = {{"app", "web"}, {"tier", "be"}, {"v", "1.2"}, {"n", "abc"}};
+  long before = brindle::testutil::allocationCount();
+  bool matched = false;
+  for (int i = 0; i < 100; ++i) matched = sel->matches(labels) != matched;
+  EXPECT_EQ(brindle::testutil::allocationCount() - before, 0);
+  EXPECT_FALSE(matched);  // an even number of flips
 }
 
 TEST(SelectorTest, RootExposesTree) {
