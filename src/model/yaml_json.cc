@@ -1,0 +1,350 @@
+// YAML/JSON text <-> JSON values (yaml-cpp for reading, a small writer of our own for output so
+// that the layout and quoting match what calicoctl prints).
+#include "model/yaml_json.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+namespace brindle::model {
+namespace {
+
+// A failure while turning one YAML node tree into JSON, with the position of the offending node.
+// Thrown only inside this file: the tree walk is recursive and this keeps it linear.
+struct NodeError {
+  YAML::Mark mark;
+  std::string what;
+};
+
+bool isDigits(std::string_view s, int base) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    const bool ok = base == 16  ? std::isxdigit(static_cast<unsigned char>(c)) != 0
+                    : base == 8 ? (c >= '0' && c <= '7')
+                                : std::isdigit(static_cast<unsigned char>(c)) != 0;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// YAML 1.2 core float: [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?
+bool isCoreFloat(std::string_view s) {
+  size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  size_t intDigits = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++intDigits;
+  size_t fracDigits = 0;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++fracDigits;
+  }
+  if (intDigits == 0 && fracDigits == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!isDigits(s.substr(i), 10)) return false;
+    return true;
+  }
+  return i == s.size();
+}
+
+bool isOneOf(std::string_view s, std::initializer_list<std::string_view> options) {
+  for (auto o : options) {
+    if (s == o) return true;
+  }
+  return false;
+}
+
+Json integerValue(std::string_view digits, int base, bool negative) {
+  uint64_t magnitude = 0;
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), magnitude, base);
+  if (ec != std::errc() || ptr != digits.data() + digits.size()) {
+    // Too big for 64 bits: keep the text rather than silently rounding it.
+    return Json(std::string(negative ? "-" : "") + std::string(digits));
+  }
+  if (!negative) {
+    if (magnitude <= static_cast<uint64_t>(INT64_MAX)) return Json(static_cast<int64_t>(magnitude));
+    return Json(magnitude);
+  }
+  if (magnitude <= static_cast<uint64_t>(INT64_MAX)) return Json(-static_cast<int64_t>(magnitude));
+  if (magnitude == static_cast<uint64_t>(INT64_MAX) + 1) return Json(INT64_MIN);
+  return Json("-" + std::string(digits));
+}
+
+void toJson(const YAML::Node& node, Json& out);
+
+void scalarToJson(const YAML::Node& node, Json& out) {
+  const std::string& tag = node.Tag();
+  const std::string& text = node.Scalar();
+  // "!" marks a quoted (or block) scalar: it is a string whatever it looks like.
+  if (tag == "!" || tag == "tag:yaml.org,2002:str") {
+    out = text;
+    return;
+  }
+  if (tag == "?" || tag.empty() || tag.rfind("tag:yaml.org,2002:", 0) == 0) {
+    out = plainScalarValue(text);
+    return;
+  }
+  throw NodeError{node.Mark(), "unsupported YAML tag \"" + tag + "\""};
+}
+
+void toJson(const YAML::Node& node, Json& out) {
+  switch (node.Type()) {
+    case YAML::NodeType::Undefined:
+    case YAML::NodeType::Null:
+      out = nullptr;
+      return;
+    case YAML::NodeType::Scalar:
+      scalarToJson(node, out);
+      return;
+    case YAML::NodeType::Sequence:
+      out = Json::array();
+      for (const auto& item : node) {
+        Json value;
+        toJson(item, value);
+        out.push_back(std::move(value));
+      }
+      return;
+    case YAML::NodeType::Map:
+      out = Json::object();
+      for (const auto& entry : node) {
+        if (!entry.first.IsScalar()) {
+          throw NodeError{entry.first.Mark(), "a mapping key must be a plain value"};
+        }
+        const std::string key = entry.first.Scalar();
+        // yaml-cpp keeps the last of two equal keys; Calico's reader rejects them, and so do we:
+        // the first value would otherwise vanish without a word.
+        if (out.contains(key)) {
+          throw NodeError{entry.first.Mark(), "key \"" + key + "\" appears twice in one mapping"};
+        }
+        Json value;
+        toJson(entry.second, value);
+        out[key] = std::move(value);
+      }
+      return;
+  }
+}
+
+std::string position(std::string_view sourceName, int line, int column) {
+  return std::string(sourceName) + ", line " + std::to_string(line) + ", column " +
+         std::to_string(column);
+}
+
+// nlohmann reports a byte offset; users want line and column.
+Error jsonParseError(std::string_view text, std::string_view sourceName,
+                     const nlohmann::json::parse_error& e) {
+  int line = 1;
+  int column = 1;
+  const size_t end = std::min<size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
+  for (size_t i = 0; i < end; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  std::string what = e.what();
+  if (auto at = what.find("syntax error"); at != std::string::npos) {
+    what = what.substr(at);
+  } else if (auto bracket = what.find("] "); bracket != std::string::npos) {
+    what = what.substr(bracket + 2);
+  }
+  return makeError(ErrorCode::kInvalid,
+                   position(sourceName, line, column) + ": JSON parse error: " + what);
+}
+
+bool startsLikeJson(std::string_view text) {
+  for (char c : text) {
+    if (std::isspace(static_cast<unsigned char>(c))) continue;
+    return c == '{' || c == '[';
+  }
+  return false;
+}
+
+void appendQuoted(std::string_view s, std::string& out) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\x%02x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+void appendScalar(const Json& v, std::string& out) {
+  if (v.is_string()) {
+    const auto& s = v.get_ref<const std::string&>();
+    if (needsQuotes(s)) {
+      appendQuoted(s, out);
+    } else {
+      out += s;
+    }
+  } else if (v.is_object()) {
+    out += "{}";  // only reached for empty containers
+  } else if (v.is_array()) {
+    out += "[]";
+  } else {
+    out += v.dump();
+  }
+}
+
+bool isBlock(const Json& v) { return (v.is_object() || v.is_array()) && !v.empty(); }
+
+// Writes a non-empty mapping or sequence in block style at `indent`. With `firstInline`, the
+// caller has already written the first line's prefix ("- "), as in a sequence of mappings.
+void writeBlock(const Json& v, int indent, bool firstInline, std::string& out) {
+  bool first = true;
+  if (v.is_object()) {
+    for (const auto& [key, value] : v.items()) {
+      if (!(first && firstInline)) out.append(static_cast<size_t>(indent), ' ');
+      first = false;
+      appendScalar(Json(key), out);
+      out += ':';
+      if (!isBlock(value)) {
+        out += ' ';
+        appendScalar(value, out);
+        out += '\n';
+      } else if (value.is_object()) {
+        out += '\n';
+        writeBlock(value, indent + 2, false, out);
+      } else {
+        // calicoctl (go-yaml) writes a sequence's "- " at its key's indentation.
+        out += '\n';
+        writeBlock(value, indent, false, out);
+      }
+    }
+    return;
+  }
+  for (const auto& item : v) {
+    if (!(first && firstInline)) out.append(static_cast<size_t>(indent), ' ');
+    first = false;
+    out += "- ";
+    if (isBlock(item)) {
+      writeBlock(item, indent + 2, true, out);
+    } else {
+      appendScalar(item, out);
+      out += '\n';
+    }
+  }
+}
+
+}  // namespace
+
+Json plainScalarValue(const std::string& text) {
+  std::string_view s = text;
+  if (isOneOf(s, {"", "~", "null", "Null", "NULL"})) return nullptr;
+  if (isOneOf(s, {"true", "True", "TRUE"})) return true;
+  if (isOneOf(s, {"false", "False", "FALSE"})) return false;
+  if (s.size() > 2 && s[0] == '0' && s[1] == 'x' && isDigits(s.substr(2), 16)) {
+    return integerValue(s.substr(2), 16, false);
+  }
+  if (s.size() > 2 && s[0] == '0' && s[1] == 'o' && isDigits(s.substr(2), 8)) {
+    return integerValue(s.substr(2), 8, false);
+  }
+  {
+    const bool sign = s[0] == '+' || s[0] == '-';
+    std::string_view digits = sign ? s.substr(1) : s;
+    if (isDigits(digits, 10)) return integerValue(digits, 10, s[0] == '-');
+  }
+  if (isCoreFloat(s)) {
+    double d = 0;
+    std::string_view body = s[0] == '+' ? s.substr(1) : s;
+    auto [ptr, ec] = std::from_chars(body.data(), body.data() + body.size(), d);
+    if (ec == std::errc() && ptr == body.data() + body.size()) return d;
+  }
+  // .inf and .nan have no JSON form; they stay strings (and needsQuotes() quotes them).
+  return text;
+}
+
+bool needsQuotes(std::string_view s) {
+  if (s.empty()) return true;
+  if (!plainScalarValue(std::string(s)).is_string()) return true;
+  // YAML 1.1 readers (go-yaml v2, PyYAML) take these as bools, and .inf/.nan as floats.
+  if (isOneOf(s,
+              {"y",     "Y",     "yes",   "Yes",   "YES",   "n",    "N",    "no",   "No",   "NO",
+               "on",    "On",    "ON",    "off",   "Off",   "OFF",  ".inf", ".Inf", ".INF", "+.inf",
+               "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN"})) {
+    return true;
+  }
+  static constexpr std::string_view kIndicators = "-?:,[]{}#&*!|>'\"%@`";
+  if (kIndicators.find(s.front()) != std::string_view::npos) return true;
+  if (s.front() == ' ' || s.back() == ' ' || s.back() == ':') return true;
+  if (s.find(": ") != std::string_view::npos || s.find(" #") != std::string_view::npos) {
+    return true;
+  }
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+Result<std::vector<Json>> parseDocuments(std::string_view text, std::string_view sourceName) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
+  std::vector<Json> docs;
+  try {
+    const std::vector<YAML::Node> nodes = YAML::LoadAll(std::string(text));
+    for (const auto& node : nodes) {
+      if (node.IsNull()) continue;
+      Json value;
+      toJson(node, value);
+      docs.push_back(std::move(value));
+    }
+    return docs;
+  } catch (const NodeError& e) {
+    return makeError(ErrorCode::kInvalid,
+                     position(sourceName, e.mark.line + 1, e.mark.column + 1) + ": " + e.what);
+  } catch (const YAML::Exception& e) {
+    if (startsLikeJson(text)) {
+      // yaml-cpp is stricter than JSON in places (tabs); a clean JSON parse wins, and a JSON
+      // error reads better for a JSON file than a YAML one.
+      try {
+        docs.push_back(Json::parse(text));
+        return docs;
+      } catch (const nlohmann::json::parse_error& je) {
+        return jsonParseError(text, sourceName, je);
+      }
+    }
+    return makeError(ErrorCode::kInvalid, position(sourceName, e.mark.line + 1, e.mark.column + 1) +
+                                              ": YAML parse error: " + e.msg);
+  }
+}
+
+std::string writeYaml(const Json& value) {
+  std::string out;
+  if (isBlock(value)) {
+    writeBlock(value, 0, false, out);
+  } else {
+    appendScalar(value, out);
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace brindle::model
