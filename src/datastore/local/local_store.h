@@ -1,7 +1,7 @@
 // The embedded datastore: a brindle::datastore::Client over a local SQLite file that several
 // processes can read, write and watch at once, with etcd-like revisions and no server.
 //
-// Design (see docs/ for the longer note):
+// Design:
 // - Tables: kv(key, value, create_rev, mod_rev), events(rev, seq, key, type, value, prev_value)
 //   holding the recent history watchers read, and one meta row with the store's revision and the
 //   compacted revision (every event with rev <= compacted has been pruned).
