@@ -1,0 +1,25 @@
+// Session: configuration loading and datastore opening for brindlectl.
+#include "cli/session.h"
+
+#include "config/datastore_config.h"
+#include "config/open_datastore.h"
+
+namespace brindle::cli {
+
+Result<resources::ResourceStore*> Session::store() {
+  if (store_) return store_.get();
+  auto cfg = config::loadDatastoreConfig(configPath_, io_.env);
+  if (!cfg) return cfg.error();
+  for (const auto& note : cfg->notes) io_.err << "Note: " << note << "\n";
+  auto client = config::openDatastore(*cfg);
+  if (!client) return client.error();
+  client_ = std::move(*client);
+  store_ = std::make_unique<resources::ResourceStore>(*client_);
+  return store_.get();
+}
+
+void Session::warn(const std::vector<std::string>& warnings) {
+  for (const auto& w : warnings) io_.err << "Warning: " << w << "\n";
+}
+
+}  // namespace brindle::cli

@@ -1,0 +1,35 @@
+// What every brindlectl command shares: its streams and a lazily opened datastore.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "cli/app.h"
+#include "common/result.h"
+#include "datastore/client.h"
+#include "resources/resource_store.h"
+
+namespace brindle::cli {
+
+class Session {
+ public:
+  Session(Io& io, std::string configPath) : io_(io), configPath_(std::move(configPath)) {}
+
+  std::ostream& out() { return io_.out; }
+  std::ostream& err() { return io_.err; }
+  std::istream& in() { return io_.in; }
+
+  // Opens the configured datastore on first use; prints configuration notes to stderr.
+  Result<resources::ResourceStore*> store();
+
+  // Prints "Warning: ..." lines.
+  void warn(const std::vector<std::string>& warnings);
+
+ private:
+  Io& io_;
+  std::string configPath_;
+  datastore::ClientPtr client_;
+  std::unique_ptr<resources::ResourceStore> store_;
+};
+
+}  // namespace brindle::cli
