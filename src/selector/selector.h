@@ -15,6 +15,7 @@ namespace brindle::selector {
 
 class Node;  // AST node (ast.h)
 
+// Immutable once built, so one Selector may be evaluated from many threads at once.
 class Selector {
  public:
   // all(): what an absent selector means in Calico resources.
