@@ -229,6 +229,59 @@ TEST(LocalStoreTest, ClientPerThreadWithCasIsConsistent) {
   EXPECT_EQ((*client)->get("/counter")->value, std::to_string(kThreads * kIncrements));
 }
 
+TEST(LocalStoreTest, ManyOpenersOfAFreshStoreAgreeOnTheSchema) {
+  // Every opener races to switch the new file to WAL and create the schema.
+  for (int round = 0; round < 3; ++round) {
+    TempDir tmp;
+    std::string path = tmp.path() + "/fresh/s.db";
+    constexpr int kThreads = 8;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&path, t] {
+        auto client = openLocalStore(path);
+        ASSERT_TRUE(client.isOk()) << client.message();
+        ASSERT_TRUE((*client)->create("/k" + std::to_string(t), "v").isOk());
+      });
+    }
+    for (auto& t : threads) t.join();
+    auto client = openLocalStore(path);
+    ASSERT_TRUE(client.isOk());
+    EXPECT_EQ(*(*client)->currentRevision(), kThreads);
+    EXPECT_EQ((*client)->list("/")->items.size(), static_cast<size_t>(kThreads));
+  }
+}
+
+TEST(LocalStoreTest, WriteLockHeldTooLongIsUnavailableAndReadsGoOn) {
+  TempDir tmp;
+  std::string path = tmp.path() + "/s.db";
+  LocalStoreOptions options;
+  options.busyTimeout = 50ms;
+  auto client = openLocalStore(path, options);
+  ASSERT_TRUE(client.isOk());
+  ASSERT_TRUE((*client)->create("/k", "v").isOk());
+  auto watcher = (*client)->watch("/", 0);
+  ASSERT_TRUE(watcher.isOk());
+
+  // Another "process" takes the write lock and sits on it.
+  sqlite3* holder = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &holder), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(holder, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto blocked = (*client)->create("/k2", "v");
+  ASSERT_FALSE(blocked.isOk());
+  EXPECT_EQ(blocked.code(), ErrorCode::kUnavailable);
+  EXPECT_NE(blocked.message().find("busy"), std::string::npos) << blocked.message();
+  // WAL: readers and watchers are not blocked by a writer.
+  EXPECT_EQ((*client)->get("/k")->value, "v");
+  auto events = (*watcher)->next(100ms);
+  ASSERT_TRUE(events.isOk()) << events.message();
+  EXPECT_EQ(events->size(), 1u);
+  sqlite3_exec(holder, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(holder);
+
+  EXPECT_TRUE((*client)->create("/k2", "v").isOk());
+  EXPECT_EQ(*(*client)->currentRevision(), 2);
+}
+
 TEST(LocalStoreTest, TenThousandCreatesInOneTxnAndListAreFast) {
   TempDir tmp;
   auto client = openLocalStore(tmp.path() + "/s.db");
