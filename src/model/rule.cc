@@ -188,6 +188,14 @@ Result<EntityRule> parseEntity(const Json& json, const std::string& path) {
     } else if (key == "selector" || key == "notSelector" || key == "namespaceSelector") {
       auto sel = parseSelectorAt(value, p);
       if (!sel) return sel.error();
+      // Calico: global() is only for namespaceSelector, and then on its own.
+      const bool global = sel->canonical().find("global()") != std::string::npos;
+      if (global && key != "namespaceSelector") {
+        return invalid(p, "global() can only be used in a namespaceSelector");
+      }
+      if (global && sel->canonical() != "global()") {
+        return invalid(p, "global() cannot be combined with other selectors");
+      }
       if (key == "selector") e.selector = *sel;
       if (key == "notSelector") e.notSelector = *sel;
       if (key == "namespaceSelector") e.namespaceSelector = *sel;

@@ -181,7 +181,13 @@ Checker mac() {
 
 Checker selectorChecker() {
   return [](const Json& v, const std::string& path) -> Status {
-    return parseSelectorAt(v, path).status();
+    auto sel = parseSelectorAt(v, path);
+    if (!sel) return sel.status();
+    // Calico: global() only means something in a rule's namespaceSelector.
+    if (sel->canonical().find("global()") != std::string::npos) {
+      return invalid(path, "global() can only be used in a rule's namespaceSelector");
+    }
+    return Status::ok();
   };
 }
 
@@ -416,7 +422,7 @@ Checker ipPoolSpec() {
       opt("natOutgoing", boolean()),
       opt("disabled", boolean()),
       opt("disableBGPExport", boolean()),
-      opt("blockSize", intRange(0, 128)),
+      opt("blockSize", intRange(0, 1 << 16)),  // the range per family is checked below
       opt("nodeSelector", selectorChecker()),
       opt("namespaceSelector", selectorChecker()),
       opt("allowedUses", listOf(enumOf({"Workload", "Tunnel", "LoadBalancer"}))),
