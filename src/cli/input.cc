@@ -24,6 +24,7 @@ Status addDecoded(model::DecodedResources& all, std::string_view text, const std
   if (!decoded) return decoded.status();
   for (auto& r : decoded->resources) all.resources.push_back(std::move(r));
   for (auto& w : decoded->warnings) all.warnings.push_back(std::move(w));
+  for (auto& k : decoded->inputKinds) all.inputKinds.push_back(std::move(k));
   return Status::ok();
 }
 

@@ -94,31 +94,45 @@ Status writeEdited(Session& s, Resource edited) {
   return written.status();
 }
 
+// The kind a success message names: as the input spelled it ("workloadEndpoint" for the seed's
+// v1 files, as calicoctl v1 printed), or empty for a batch of several kinds.
+std::string spelledKind(const std::vector<std::string>& inputKinds) {
+  if (inputKinds.empty()) return "";
+  for (const auto& k : inputKinds) {
+    if (k != inputKinds.front()) return "";
+  }
+  return inputKinds.front();
+}
+
 }  // namespace
 
 int runWrite(Session& s, const WriteCommand& cmd) {
   std::vector<Resource> batch;
+  std::string kindName;
   if (!cmd.files.empty()) {
     auto decoded = readResourceFiles(cmd.files, s.in());
     if (!decoded) return fail(s, "Failed to execute command: " + decoded.message());
     s.warn(decoded->warnings);
     batch = std::move(decoded->resources);
+    kindName = spelledKind(decoded->inputKinds);
     if (batch.empty()) return fail(s, "Failed to execute command: no resources specified in file");
   } else {
     if (cmd.mode != WriteMode::kDelete || cmd.target.kind.empty() || cmd.target.name.empty()) {
       return fail(s, "Failed to execute command: give -f FILE (or KIND NAME to delete)");
     }
+    auto kind = parseKind(cmd.target.kind);
+    if (!kind) return fail(s, "Failed to execute command: " + kind.message());
+    kindName = model::kindInfo(*kind).name;
     auto found = findTarget(s, cmd.target);
     if (!found) {
       if (found.code() == ErrorCode::kNotFound && cmd.skipNotExists) {
-        s.out() << "Successfully deleted 0 '" << cmd.target.kind << "' resource(s)\n";
+        s.out() << "Successfully deleted 0 '" << kindName << "' resource(s)\n";
         return 0;
       }
       return fail(s, std::string("Failed to delete any resources: ") + found.message());
     }
     batch.push_back(*found);
   }
-  const std::string kindName = batchKindName(batch);
   auto store = s.store();
   if (!store) return fail(s, "Failed to execute command: " + store.message());
   resources::WriteOptions options{cmd.skipExists, cmd.skipNotExists};

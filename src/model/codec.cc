@@ -218,6 +218,7 @@ Result<DecodedResources> decodeResources(std::string_view text, std::string_view
     }
     for (auto& w : warnings) out.warnings.push_back(where + w);
     out.resources.push_back(std::move(r));
+    out.inputKinds.push_back(doc.value->value("kind", ""));
   }
   return out;
 }

@@ -15,6 +15,8 @@ namespace brindle::model {
 struct DecodedResources {
   std::vector<Resource> resources;    // in file order
   std::vector<std::string> warnings;  // "<source>, document N: <what>" (conversions, lint)
+  std::vector<std::string> inputKinds;  // each resource's kind as its document spelled it
+                                        // ("workloadEndpoint" for v1), for messages
 };
 
 // Parses `text` (named `sourceName` in messages, e.g. "endpoints.yaml" or "stdin"). On any error

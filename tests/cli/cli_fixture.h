@@ -28,8 +28,14 @@ class CliFixture : public ::testing::Test {
                              dir_.file("store.db") + "\n");
   }
 
+  // Runs brindlectl against the fixture's store.
   RunResult run(std::vector<std::string> args, const std::string& stdinText = "") {
     args.insert(args.begin(), {"--config", config_});
+    return runRaw(args, stdinText);
+  }
+
+  // Runs brindlectl with exactly `args` (no --config added) and an empty environment.
+  RunResult runRaw(const std::vector<std::string>& args, const std::string& stdinText = "") {
     std::istringstream in(stdinText);
     std::ostringstream out, err;
     Io io{in, out, err, {}};

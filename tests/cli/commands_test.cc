@@ -147,12 +147,12 @@ TEST_F(CommandsTest, ErrorsExitOne) {
   EXPECT_EQ(run({"create"}).code, 1);  // -f is required
   EXPECT_EQ(run({"frobnicate"}).code, 1);
   EXPECT_EQ(run({"create", "-f", dir_.file("missing.yaml")}).code, 1);
-  RunResult missingCfg = run({"--config", dir_.file("none.cfg"), "get", "nodes"});
+  RunResult missingCfg = runRaw({"--config", dir_.file("none.cfg"), "get", "nodes"});
   EXPECT_EQ(missingCfg.code, 1);
   EXPECT_NE(missingCfg.err.find("none.cfg cannot be read"), std::string::npos) << missingCfg.err;
   EXPECT_EQ(run({"delete", "ippool", "nope"}).code, 1);
   EXPECT_EQ(ok({"delete", "ippool", "nope", "--skip-not-exists"}),
-            "Successfully deleted 0 'ippool' resource(s)\n");
+            "Successfully deleted 0 'IPPool' resource(s)\n");
 }
 
 TEST_F(CommandsTest, DeleteByKindAndName) {

@@ -107,9 +107,15 @@ TEST_P(SeedExampleTest, CreateGetReplaceDelete) {
   EXPECT_NE(replaced["metadata"]["resourceVersion"], stored["metadata"]["resourceVersion"]);
   EXPECT_EQ(replaced["spec"], stored["spec"]);
 
-  // The stored YAML reads back (round trip through our own output).
-  const std::string dumped = dir_.write("dumped.yaml", yaml);
-  EXPECT_EQ(ok({"apply", "-f", dumped}),
+  // Our own YAML output reads back; it carries resourceVersion, so the YAML taken before the
+  // replace is stale and refused, and a fresh one applies.
+  const std::string stale = dir_.write("stale.yaml", yaml);
+  RunResult conflict = run({"apply", "-f", stale});
+  EXPECT_EQ(conflict.code, 1);
+  EXPECT_NE(conflict.err.find("update conflict"), std::string::npos) << conflict.err;
+  const std::string fresh =
+      dir_.write("fresh.yaml", ok({"get", ex.kind, ex.v1Name, "-o", "yaml"}));
+  EXPECT_EQ(ok({"apply", "-f", fresh}),
             "Successfully applied 1 '" + std::string(ex.v3Kind) + "' resource(s)\n");
 
   EXPECT_EQ(ok({"delete", "-f", file}), "Successfully deleted 1 " + printed);
