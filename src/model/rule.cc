@@ -430,7 +430,10 @@ std::string PortSet::text() const {
   for (const auto& r : ranges) {
     if (!out.empty()) out += ",";
     out += std::to_string(r.first);
-    if (r.last != r.first) out += ":" + std::to_string(r.last);
+    if (r.last != r.first) {
+      out += ':';
+      out += std::to_string(r.last);
+    }
   }
   for (const auto& n : names) {
     if (!out.empty()) out += ",";
@@ -448,7 +451,10 @@ std::string EntityRule::text() const {
   std::vector<std::string> parts;
   auto netsText = [](const std::vector<Cidr>& v) {
     std::string s;
-    for (const auto& c : v) s += (s.empty() ? "" : ",") + c.toString();
+    for (const auto& c : v) {
+      if (!s.empty()) s += ',';
+      s += c.toString();
+    }
     return s;
   };
   if (!nets.empty()) parts.push_back("nets " + netsText(nets));
@@ -467,7 +473,10 @@ std::string EntityRule::text() const {
   if (!ports.empty()) parts.push_back("ports " + ports.text());
   if (!notPorts.empty()) parts.push_back("not ports " + notPorts.text());
   std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : " ") + p;
+  for (const auto& p : parts) {
+    if (!out.empty()) out += ' ';
+    out += p;
+  }
   return out;
 }
 
