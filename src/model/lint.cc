@@ -2,6 +2,7 @@
 // in the same direction already ends every packet they would see.
 #include <vector>
 
+#include "common/ip.h"
 #include "model/rule.h"
 #include "model/validate.h"
 
@@ -39,6 +40,22 @@ void lintDirection(const Resource& r, const char* dir, std::vector<std::string>&
   }
 }
 
+// Endpoint networks wider than one address: accepted (v1 allowed them), but worth a word.
+void lintEndpointNetworks(const Resource& r, std::vector<std::string>& out) {
+  auto it = r.spec.find("ipNetworks");
+  if (it == r.spec.end() || !it->is_array()) return;
+  for (size_t i = 0; i < it->size(); ++i) {
+    if (!(*it)[i].is_string()) continue;
+    auto cidr = Cidr::parse((*it)[i].get<std::string>());
+    if (cidr && cidr->prefixLength() != cidr->address().bits()) {
+      out.push_back(resourceLabel(r) + ": spec.ipNetworks[" + std::to_string(i) + "]: \"" +
+                    cidr->toString() +
+                    "\" holds more than one address; the whole network is routed to this endpoint "
+                    "(Calico v3 expects a /32 or /128 per workload address)");
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> lintResource(const Resource& resource) {
@@ -49,6 +66,9 @@ std::vector<std::string> lintResource(const Resource& resource) {
     case Kind::kProfile:
       lintDirection(resource, "ingress", out);
       lintDirection(resource, "egress", out);
+      break;
+    case Kind::kWorkloadEndpoint:
+      lintEndpointNetworks(resource, out);
       break;
     default:
       break;

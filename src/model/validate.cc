@@ -469,7 +469,9 @@ Checker profileSpec() {
       {opt("ingress", ruleList()), opt("egress", ruleList()), opt("labelsToApply", labelMap())});
 }
 
-// WorkloadEndpoint addresses must be single hosts (/32 or /128).
+// WorkloadEndpoint addresses: Calico v3 wants single hosts (/32 or /128), but v1 accepted
+// networks and the seed's own example uses one (192.168.0.0/16), so a network is accepted here
+// and lintResource() warns about it.
 Checker hostAddress() {
   return [](const Json& v, const std::string& path) -> Status {
     if (!v.is_string()) return invalid(path, quoteJson(v) + " is not an IP address");
@@ -479,9 +481,6 @@ Checker hostAddress() {
       return invalid(path, quoteJson(v) + (s.find('/') == std::string::npos
                                                ? " is not an IP address"
                                                : " is not an IP address or /32 (/128) network"));
-    }
-    if (c->prefixLength() != c->address().bits()) {
-      return invalid(path, quoteJson(v) + " contains more than one address (use a /32 or /128)");
     }
     return Status::ok();
   };

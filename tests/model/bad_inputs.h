@@ -82,12 +82,11 @@ inline const std::vector<BadInput>& badInputs() {
                      "    - 172.16.1.2\n"),
        "endpoints.yaml, document 2: spec.interfaceName: \"cali0ef24b2cafe123\" is not an "
        "interface name"},
-      {"wep network not a host", "endpoints.yaml",
+      {"wep network with host bits", "endpoints.yaml",
        seedEndpoints("    interfaceName: cali0ef24b2\n"
                      "    ipNetworks:\n"
-                     "    - 172.16.1.0/24\n"),
-       "endpoints.yaml, document 2: spec.ipNetworks[0]: \"172.16.1.0/24\" contains more than one "
-       "address"},
+                     "    - 172.16.1.0/33\n"),
+       "endpoints.yaml, document 2: spec.ipNetworks[0]: \"172.16.1.0/33\""},
       {"wep unknown spec field", "endpoints.yaml",
        seedEndpoints("    interfaceName: cali0ef24b2\n"
                      "    ipNetwork:\n"

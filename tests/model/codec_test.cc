@@ -142,26 +142,10 @@ const std::map<std::string, const char*> kExpected = {
                "types": ["Ingress", "Egress"]}}])"},
 };
 
-// OPEN CONFLICT, to be settled by the lead: the seed's workloadendpoint.yaml gives
-// `ipNetworks: [192.168.0.0/16]`, which v1 accepted but Calico's v3 validator (and ours) rejects
-// for an endpoint. The conversion itself is checked exactly in v1_convert_test.cc. Until the
-// rule is relaxed (or the example is declared v1-only), this exact rejection is tolerated here;
-// any other failure of any example fails the test.
-const std::map<std::string, std::string> kKnownConflicts = {
-    {"seed-examples/workloadendpoint.yaml",
-     "seed-examples/workloadendpoint.yaml, document 1: spec.ipNetworks[0]: \"192.168.0.0/16\" "
-     "contains more than one address (use a /32 or /128)"},
-};
-
-// The decoded example, or nullopt for a tolerated known conflict.
+// The decoded example; a failure to load fails the test.
 std::optional<DecodedResources> decodeExample(const fs::path& path, const std::string& rel) {
   auto decoded = decodeResources(readFile(path), rel);
   if (decoded) return *decoded;
-  auto known = kKnownConflicts.find(rel);
-  if (known != kKnownConflicts.end() && known->second == decoded.message()) {
-    std::cout << "[ KNOWN    ] " << decoded.message() << std::endl;
-    return std::nullopt;
-  }
   ADD_FAILURE() << decoded.message();
   return std::nullopt;
 }

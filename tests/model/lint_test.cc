@@ -239,6 +239,21 @@ TEST(LintTest, OtherKindsHaveNoLint) {
   EXPECT_TRUE(lintResource(r).empty());
 }
 
+TEST(LintTest, EndpointNetworkWiderThanOneAddress) {
+  Resource r;
+  r.kind = Kind::kWorkloadEndpoint;
+  r.metadata = Json::parse(R"({"name": "w", "namespace": "default"})");
+  r.spec = Json::parse(
+      R"({"node": "n", "interfaceName": "cali1", "ipNetworks": ["10.0.0.1/32", "192.168.0.0/16"]})");
+  EXPECT_TRUE(validateResource(r).isOk());
+  auto w = lintResource(r);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0],
+            "WorkloadEndpoint \"default/w\": spec.ipNetworks[1]: \"192.168.0.0/16\" holds more than "
+            "one address; the whole network is routed to this endpoint (Calico v3 expects a /32 "
+            "or /128 per workload address)");
+}
+
 TEST(RuleTest, DescribeAndParse) {
   auto r = parseRule(Json::parse(R"({"action": "allow", "protocol": "icmp", "ipVersion": 4,
       "icmp": {"type": 8}, "source": {"nets": ["10.0.0.0/8"], "notSelector": "has(x) "}})"),
