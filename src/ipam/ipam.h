@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,14 +46,20 @@ struct BlockInfo {
   std::string affinity;  // "host:<node>" or empty
   int total = 0;
   int inUse = 0;
+  int reserved = 0;   // addresses an IPReservation covers (allocated ones included)
+  int available = 0;  // neither allocated nor reserved
 };
 
 struct PoolUsage {
   std::string name;
   Cidr cidr;
-  uint64_t total = 0;  // addresses in the pool
+  uint64_t total = 0;  // addresses in the pool (saturated at 2^64-1: see hostBits)
   uint64_t inUse = 0;
   std::vector<BlockInfo> blocks;
+  int hostBits = 0;  // total = 2^hostBits, exact also for an IPv6 /64 pool
+  bool disabled = false;
+  uint64_t reserved = 0;   // addresses an IPReservation covers
+  uint64_t available = 0;  // neither allocated nor reserved (saturated like total)
 };
 
 class Ipam {
@@ -84,6 +91,11 @@ class Ipam {
   // Global IPAM configuration (Calico's /calico/ipam/v2/config).
   virtual Status setStrictAffinity(bool strict) = 0;
   virtual Result<bool> strictAffinity() = 0;
+
+  // Gives up `node`'s blocks (for a node that is gone): an empty block is deleted, a block still
+  // holding addresses loses its affinity (it is deleted when its last address is released).
+  // Returns the blocks released.
+  virtual Result<std::vector<Cidr>> releaseHostAffinities(const std::string& node) = 0;
 };
 using IpamPtr = std::unique_ptr<Ipam>;
 
