@@ -1,0 +1,384 @@
+// Channels, fail-over, deadlines, auth token and error mapping for the etcd client.
+#include "datastore/etcd/connection.h"
+
+#include <grpc/support/log.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+namespace brindle::datastore::etcd {
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool contains(std::string_view haystack, std::string_view needle) {
+  return lower(haystack).find(lower(needle)) != std::string::npos;
+}
+
+Result<std::string> readFile(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return makeError(ErrorCode::kInvalid,
+                     std::string("cannot read the etcd ") + what + " file " + path);
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// gRPC logs connection failures to stderr itself; our errors already say what went wrong, so
+// its log stays quiet unless BRINDLE_GRPC_LOG is set.
+void quietGrpcLog() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (std::getenv("BRINDLE_GRPC_LOG") == nullptr) {
+      gpr_set_log_function([](gpr_log_func_args*) {});
+    }
+  });
+}
+
+// Errors etcd returns before a write is proposed to raft: safe to send the write elsewhere.
+bool notAppliedServerError(std::string_view message) {
+  return contains(message, "etcdserver: no leader") ||
+         contains(message, "etcdserver: not capable") ||
+         contains(message, "etcdserver: too many requests");
+}
+
+std::string millis(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + "s";
+  return std::to_string(d.count()) + "ms";
+}
+
+}  // namespace
+
+std::string prefixEnd(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+  if (end.empty()) return std::string(1, '\0');
+  end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  return end;
+}
+
+Result<std::shared_ptr<Connection>> Connection::open(const EtcdOptions& options) {
+  quietGrpcLog();
+  if (options.endpoints.empty()) {
+    return makeError(ErrorCode::kInvalid, "no etcd endpoints configured");
+  }
+  if (options.certFile.empty() != options.keyFile.empty()) {
+    return makeError(ErrorCode::kInvalid,
+                     "etcd client certificate and key go together: set both the cert file and "
+                     "the key file, or neither");
+  }
+  if (options.username.empty() && !options.password.empty()) {
+    return makeError(ErrorCode::kInvalid, "an etcd password is set but no username");
+  }
+  if (options.pageSize <= 0 || options.requestTimeout.count() <= 0 ||
+      options.dialTimeout.count() <= 0) {
+    return makeError(ErrorCode::kInvalid, "etcd page size and timeouts must be positive");
+  }
+  std::shared_ptr<Connection> conn(new Connection(options));
+
+  std::vector<std::pair<std::string, bool>> targets;  // host:port, tls
+  for (const std::string& url : options.endpoints) {
+    std::string_view rest = url;
+    bool tls = false;
+    if (rest.starts_with("https://")) {
+      tls = true;
+      rest.remove_prefix(8);
+    } else if (rest.starts_with("http://")) {
+      rest.remove_prefix(7);
+    } else if (rest.find("://") != std::string_view::npos) {
+      return makeError(ErrorCode::kInvalid,
+                       "etcd endpoint " + url + ": expected http://host:port or https://host:port");
+    }
+    while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+    if (rest.empty() || rest.find('/') != std::string_view::npos ||
+        rest.find(':') == std::string_view::npos) {
+      return makeError(ErrorCode::kInvalid,
+                       "etcd endpoint " + url + ": expected http://host:port or https://host:port");
+    }
+    targets.emplace_back(std::string(rest), tls);
+    conn->tls_ = conn->tls_ || tls;
+  }
+  bool anyPlain = std::any_of(targets.begin(), targets.end(), [](auto& t) { return !t.second; });
+  if (conn->tls_ && anyPlain) {
+    return makeError(ErrorCode::kInvalid,
+                     "etcd endpoints mix http:// and https://; use one scheme for all");
+  }
+  if (!conn->tls_ && !(options.caFile.empty() && options.certFile.empty())) {
+    return makeError(ErrorCode::kInvalid,
+                     "etcd certificate files are set but the endpoints use http://; use https:// "
+                     "endpoints for TLS");
+  }
+
+  std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
+  if (conn->tls_) {
+    grpc::SslCredentialsOptions ssl;
+    if (!options.caFile.empty()) {
+      auto ca = readFile(options.caFile, "CA certificate");
+      if (!ca) return ca.error();
+      ssl.pem_root_certs = *ca;
+    }
+    if (!options.certFile.empty()) {
+      auto cert = readFile(options.certFile, "client certificate");
+      if (!cert) return cert.error();
+      auto key = readFile(options.keyFile, "client key");
+      if (!key) return key.error();
+      ssl.pem_cert_chain = *cert;
+      ssl.pem_private_key = *key;
+    }
+    creds = grpc::SslCredentials(ssl);
+  }
+
+  grpc::ChannelArguments args;
+  // Large lists arrive in pages, but one value may be up to etcd's own 1.5 MiB request limit.
+  args.SetMaxReceiveMessageSize(64 << 20);
+  // Reconnect quickly when a member comes back (gRPC's default backoff grows to two minutes).
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Notice a silently dead member under an open watch; etcd allows pings every 5 s or more.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  // Our retry loop decides what may be re-sent.
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    Endpoint ep;
+    ep.url = options.endpoints[i];
+    ep.channel = grpc::CreateCustomChannel(targets[i].first, creds, args);
+    ep.kv = etcdserverpb::KV::NewStub(ep.channel);
+    ep.watch = etcdserverpb::Watch::NewStub(ep.channel);
+    ep.lease = etcdserverpb::Lease::NewStub(ep.channel);
+    ep.auth = etcdserverpb::Auth::NewStub(ep.channel);
+    conn->endpoints_.push_back(std::move(ep));
+  }
+  return conn;
+}
+
+size_t Connection::preferred() const {
+  std::lock_guard lock(mu_);
+  return preferred_;
+}
+
+void Connection::reportFailure(size_t index) {
+  std::lock_guard lock(mu_);
+  if (preferred_ == index) preferred_ = (index + 1) % endpoints_.size();
+}
+
+void Connection::reportSuccess(size_t index) {
+  std::lock_guard lock(mu_);
+  preferred_ = index;
+}
+
+std::string Connection::endpointList() const {
+  std::string out;
+  for (const auto& ep : endpoints_) out += (out.empty() ? "" : ",") + ep.url;
+  return out;
+}
+
+Result<std::string> Connection::token(Endpoint& endpoint, Clock::time_point deadline) {
+  if (options_.username.empty()) return std::string();
+  {
+    std::lock_guard lock(mu_);
+    if (authDisabled_) return std::string();
+    if (!token_.empty()) return token_;
+  }
+  std::lock_guard authLock(authMu_);
+  {
+    std::lock_guard lock(mu_);
+    if (!token_.empty()) return token_;  // another thread authenticated meanwhile
+  }
+  etcdserverpb::AuthenticateRequest req;
+  req.set_name(options_.username);
+  req.set_password(options_.password);
+  etcdserverpb::AuthenticateResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(deadline);
+  grpc::Status s = endpoint.auth->Authenticate(&ctx, req, &resp);
+  if (!s.ok()) {
+    if (contains(s.error_message(), "authentication is not enabled")) {
+      std::lock_guard lock(mu_);
+      authDisabled_ = true;
+      return std::string();
+    }
+    if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+        contains(s.error_message(), "authentication failed")) {
+      return makeError(ErrorCode::kInvalid, "etcd authentication failed for user '" +
+                                                options_.username + "' at " + endpoint.url +
+                                                ": wrong username or password (" +
+                                                s.error_message() + ")");
+    }
+    return makeError(ErrorCode::kUnavailable, describe(endpoint, s));
+  }
+  std::lock_guard lock(mu_);
+  token_ = resp.token();
+  return token_;
+}
+
+bool Connection::tokenRejected(const grpc::Status& status) {
+  if (status.error_code() != grpc::StatusCode::UNAUTHENTICATED &&
+      !contains(status.error_message(), "invalid auth token")) {
+    return false;
+  }
+  std::lock_guard lock(mu_);
+  token_.clear();
+  return true;
+}
+
+Status Connection::prepareStream(size_t index, grpc::ClientContext& context) {
+  auto tok = token(endpoints_[index], Clock::now() + options_.dialTimeout);
+  if (!tok) return tok.error();
+  if (!tok->empty()) context.AddMetadata("token", *tok);
+  return Status::ok();
+}
+
+std::string Connection::describe(const Endpoint& endpoint, const grpc::Status& status) const {
+  std::string msg = status.error_message();
+  std::string hint;
+  if (tls_) {
+    if (contains(msg, "certificate verify failed") || contains(msg, "CERTIFICATE_VERIFY_FAILED") ||
+        contains(msg, "unknown ca") || contains(msg, "self signed")) {
+      hint = "TLS: the server's certificate is not trusted by the CA file " +
+             (options_.caFile.empty() ? std::string("(none set: system roots)") : options_.caFile);
+    } else if (contains(msg, "certificate required") || contains(msg, "handshake failure") ||
+               contains(msg, "bad certificate") || contains(msg, "alert")) {
+      hint = options_.certFile.empty()
+                 ? "TLS: the server rejected the connection; it may require a client "
+                   "certificate (set the etcd cert and key files)"
+                 : "TLS: the server rejected the client certificate " + options_.certFile;
+    } else if (contains(msg, "ssl") || contains(msg, "handshake") || contains(msg, "tls")) {
+      hint = "TLS handshake failed";
+    }
+  }
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    msg = "no answer within the deadline (" + msg + ")";
+  }
+  return endpoint.url + ": " + (hint.empty() ? msg : hint + " (" + msg + ")");
+}
+
+Error Connection::toError(std::string_view what, const Endpoint& endpoint,
+                          const grpc::Status& status) const {
+  const std::string& msg = status.error_message();
+  std::string prefix = "etcd " + std::string(what) + ": ";
+  if (contains(msg, "required revision has been compacted") ||
+      status.error_code() == grpc::StatusCode::OUT_OF_RANGE) {
+    return makeError(ErrorCode::kCompacted, prefix + msg);
+  }
+  if (contains(msg, "user name is empty")) {
+    return makeError(ErrorCode::kInvalid,
+                     prefix +
+                         "etcd requires authentication: set a username and password "
+                         "(etcdUsername/etcdPassword or ETCD_USERNAME/ETCD_PASSWORD)");
+  }
+  if (status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+    return makeError(ErrorCode::kInvalid, prefix + "permission denied for etcd user '" +
+                                              options_.username + "' (" + msg + ")");
+  }
+  switch (status.error_code()) {
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return makeError(ErrorCode::kInvalid, prefix + msg + " (" + endpoint.url + ")");
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return makeError(ErrorCode::kUnavailable, prefix + describe(endpoint, status));
+    default:
+      return makeError(ErrorCode::kInternal, prefix + msg + " (" + endpoint.url + ")");
+  }
+}
+
+Status Connection::call(std::string_view what, CallKind kind, const Rpc& rpc) {
+  const auto start = Clock::now();
+  const auto deadline = start + options_.requestTimeout;
+  const size_t n = endpoints_.size();
+  std::vector<std::string> failures(n);
+  bool tokenRefreshed = false;
+  const size_t first = preferred();
+
+  while (true) {
+    bool worthWaiting = false;  // a member answered "not now" (e.g. electing a leader)
+    for (size_t k = 0; k < n; ++k) {
+      const size_t i = (first + k) % n;
+      const auto now = Clock::now();
+      if (now >= deadline) break;
+      Endpoint& ep = endpoints_[i];
+      // A channel that is not connected gets dialTimeout, so one dead member cannot use up
+      // the whole budget before the others are tried.
+      const bool connected = ep.channel->GetState(false) == GRPC_CHANNEL_READY;
+      const auto attemptDeadline =
+          connected ? deadline : std::min(deadline, now + options_.dialTimeout);
+
+      auto tok = token(ep, attemptDeadline);
+      if (!tok) {
+        if (tok.code() != ErrorCode::kUnavailable) return tok.error();
+        failures[i] = tok.message();
+        reportFailure(i);
+        continue;
+      }
+      grpc::ClientContext ctx;
+      ctx.set_deadline(attemptDeadline);
+      if (!tok->empty()) ctx.AddMetadata("token", *tok);
+      grpc::Status s = rpc(ep, ctx);
+      if (s.ok()) {
+        reportSuccess(i);
+        return Status::ok();
+      }
+      if (!tok->empty() && !tokenRefreshed && tokenRejected(s)) {
+        // The token expired (etcd's simple tokens time out when idle): fetch a new one and try
+        // the same endpoint again, once.
+        tokenRefreshed = true;
+        --k;
+        continue;
+      }
+      const auto code = s.error_code();
+      const bool transport =
+          code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED;
+      if (!transport) return toError(what, ep, s);
+      failures[i] = describe(ep, s);
+      if (notAppliedServerError(s.error_message())) {
+        worthWaiting = true;
+        continue;
+      }
+      const bool neverSent = !connected || contains(s.error_message(), "failed to connect");
+      if (neverSent || kind == CallKind::kRead) {
+        reportFailure(i);
+        if (contains(s.error_message(), "etcdserver:")) worthWaiting = true;
+        continue;
+      }
+      return makeError(ErrorCode::kUnavailable,
+                       "etcd " + std::string(what) +
+                           ": the connection failed after the request was sent, so it may or may "
+                           "not have been applied; check and retry (" +
+                           failures[i] + ")");
+    }
+    if (!worthWaiting || Clock::now() + std::chrono::milliseconds(100) >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+
+  std::string detail;
+  for (size_t i = 0; i < n; ++i) {
+    detail +=
+        (detail.empty() ? "" : "; ") +
+        (failures[i].empty() ? endpoints_[i].url + ": not tried (deadline reached)" : failures[i]);
+  }
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+  return makeError(ErrorCode::kUnavailable,
+                   "etcd " + std::string(what) + ": no etcd endpoint answered (tried " +
+                       endpointList() + " for " + millis(elapsed) + "): " + detail);
+}
+
+}  // namespace brindle::datastore::etcd
