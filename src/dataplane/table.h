@@ -24,11 +24,17 @@ class Table {
   virtual void updateChain(const Chain& chain) = 0;
   virtual void removeChain(const std::string& name) = 0;
   // Rules to keep at the top of a kernel chain (e.g. "FORWARD" -> jump to cali-FORWARD).
-  virtual void setRuleInsertions(const std::string& kernelChain, const std::vector<Rule>& rules) = 0;
+  virtual void setRuleInsertions(const std::string& kernelChain,
+                                 const std::vector<Rule>& rules) = 0;
 
-  // Brings the kernel in line with the desired state (also repairing drift made by others in our
-  // chains). On failure the table stays dirty and the next apply() retries.
+  // Brings the kernel in line with the desired state. Between resyncs the writer trusts its own
+  // record of what it wrote and touches only the chains changed since the last apply (an apply
+  // with nothing changed runs no program at all). On failure the table stays dirty, forgets its
+  // record (the next apply re-reads the kernel) and the next apply() retries.
   virtual Status apply() = 0;
+  // Makes the next apply() re-read the kernel (iptables-save) and repair drift made by others in
+  // our chains and insertions. The caller calls this every refresh interval.
+  virtual void requestResync() = 0;
 };
 using TablePtr = std::unique_ptr<Table>;
 

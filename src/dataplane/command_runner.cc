@@ -1,0 +1,126 @@
+// fork/exec with three pipes and a poll loop (stdin is fed while stdout/stderr drain, so a large
+// restore input never deadlocks against a chatty program).
+#include "dataplane/command_runner.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "dataplane/netns.h"
+
+namespace brindle::dataplane {
+namespace {
+
+Error sysError(const std::string& what) {
+  return makeError(ErrorCode::kInternal, what + ": " + std::strerror(errno));
+}
+
+void closeFd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+}  // namespace
+
+std::string commandText(const Command& command) {
+  std::string text;
+  for (const auto& arg : command.argv) {
+    if (!text.empty()) text += ' ';
+    text += arg;
+  }
+  return text;
+}
+
+Result<CommandOutput> ProcessRunner::run(const Command& command) {
+  if (command.argv.empty()) return makeError(ErrorCode::kInvalid, "empty command");
+  // Everything the child needs is prepared before fork: after fork only async-signal-safe calls.
+  std::vector<char*> argv;
+  for (const auto& arg : command.argv) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  int nsFd = -1;
+  if (!netns_.empty()) {
+    nsFd = ::open(netnsPath(netns_).c_str(), O_RDONLY | O_CLOEXEC);
+    if (nsFd < 0) return sysError("open netns " + netns_);
+  }
+  int in[2], out[2], err[2];
+  // stdin is a socket so that send(MSG_NOSIGNAL) reports a reader that quit instead of SIGPIPE.
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0) return sysError("socketpair");
+  if (::pipe2(out, O_CLOEXEC) != 0) return sysError("pipe");
+  if (::pipe2(err, O_CLOEXEC) != 0) return sysError("pipe");
+
+  pid_t pid = ::fork();
+  if (pid < 0) return sysError("fork");
+  if (pid == 0) {
+    if (nsFd >= 0 && ::setns(nsFd, CLONE_NEWNET) != 0) _exit(126);
+    ::dup2(in[0], 0);
+    ::dup2(out[1], 1);
+    ::dup2(err[1], 2);
+    ::execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  if (nsFd >= 0) ::close(nsFd);
+  ::close(in[0]);
+  ::close(out[1]);
+  ::close(err[1]);
+  int inFd = in[1], outFd = out[0], errFd = err[0];
+  ::fcntl(inFd, F_SETFL, O_NONBLOCK);
+  if (command.input.empty()) closeFd(inFd);
+
+  CommandOutput result;
+  size_t written = 0;
+  char buf[65536];
+  while (inFd >= 0 || outFd >= 0 || errFd >= 0) {
+    pollfd fds[3];
+    int n = 0;
+    if (inFd >= 0) fds[n++] = {inFd, POLLOUT, 0};
+    if (outFd >= 0) fds[n++] = {outFd, POLLIN, 0};
+    if (errFd >= 0) fds[n++] = {errFd, POLLIN, 0};
+    if (::poll(fds, n, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      if (fds[i].revents == 0) continue;
+      if (fds[i].fd == inFd) {
+        ssize_t w = ::send(inFd, command.input.data() + written, command.input.size() - written,
+                           MSG_NOSIGNAL);
+        if (w > 0) written += static_cast<size_t>(w);
+        if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == command.input.size()) {
+          closeFd(inFd);
+        }
+      } else {
+        int& fd = fds[i].fd == outFd ? outFd : errFd;
+        std::string& sink = fds[i].fd == outFd ? result.out : result.err;
+        ssize_t r = ::read(fd, buf, sizeof buf);
+        if (r > 0) {
+          sink.append(buf, static_cast<size_t>(r));
+        } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+          closeFd(fd);
+        }
+      }
+    }
+  }
+  closeFd(inFd);
+  closeFd(outFd);
+  closeFd(errFd);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) {
+    result.exitCode = WEXITSTATUS(status);
+    if (result.exitCode == 127 && result.err.empty()) result.err = "cannot exec " + command.argv[0];
+    if (result.exitCode == 126 && result.err.empty()) result.err = "cannot enter netns " + netns_;
+  } else if (WIFSIGNALED(status)) {
+    result.exitCode = 128 + WTERMSIG(status);
+  }
+  return result;
+}
+
+}  // namespace brindle::dataplane

@@ -1,0 +1,267 @@
+// The IpSetsImpl writer: member deltas (or temp-set + swap rewrites) in one `ipset restore`,
+// mark-and-sweep of our sets from `ipset save`, destruction only in applyDeletions().
+#include "dataplane/ipsets_impl.h"
+
+#include "common/ip.h"
+
+namespace brindle::dataplane {
+namespace {
+
+constexpr size_t kMaxSetName = 31;
+
+std::string canonicalAddress(const std::string& text, bool allowPrefix, IpVersion version) {
+  auto cidr = Cidr::parse(text, true);
+  if (!cidr) return "";
+  if (cidr->isV4() != (version == IpVersion::kV4)) return "";
+  if (cidr->prefixLength() == cidr->address().bits()) return cidr->address().toString();
+  if (!allowPrefix || cidr->prefixLength() == 0) return "";
+  return cidr->toString();
+}
+
+}  // namespace
+
+std::string canonicalMember(const std::string& member, const std::string& type, IpVersion version) {
+  if (type == "hash:net") return canonicalAddress(member, true, version);
+  if (type == "hash:ip") return canonicalAddress(member, false, version);
+  // hash:ip,port and friends: canonicalise the address, keep the rest ("10.0.0.1,tcp:80").
+  size_t comma = member.find(',');
+  if (comma == std::string::npos) return member;
+  std::string ip = canonicalAddress(member.substr(0, comma), type.starts_with("hash:net"), version);
+  return ip.empty() ? "" : ip + member.substr(comma);
+}
+
+IpSetsImpl::IpSetsImpl(CommandRunner& runner, IpSetsOptions options)
+    : runner_(runner), options_(std::move(options)) {}
+
+size_t IpSetsImpl::memberCount() const {
+  size_t n = 0;
+  for (const auto& [name, set] : desired_) n += set.members.size();
+  return n;
+}
+
+void IpSetsImpl::replaceMembers(const IpSetSpec& spec, const std::set<std::string>& members) {
+  if (spec.name.size() > kMaxSetName || !spec.name.starts_with(options_.namePrefix)) {
+    invalid_.push_back("ipset name " + spec.name + ": must start with " + options_.namePrefix +
+                       " and have at most 31 characters");
+    return;
+  }
+  SetState state{spec, {}};
+  for (const auto& member : members) {
+    // hash:net cannot hold /0: it is written as its two halves.
+    if (spec.type == "hash:net" && (member == "0.0.0.0/0" || member == "::/0")) {
+      bool v4 = member == "0.0.0.0/0";
+      state.members.insert(v4 ? "0.0.0.0/1" : "::/1");
+      state.members.insert(v4 ? "128.0.0.0/1" : "8000::/1");
+      continue;
+    }
+    std::string canonical = canonicalMember(member, spec.type, spec.version);
+    if (canonical.empty()) {
+      invalid_.push_back("ipset " + spec.name + ": bad member " + member);
+      continue;
+    }
+    state.members.insert(canonical);
+  }
+  auto it = desired_.find(spec.name);
+  if (it != desired_.end() && it->second.members == state.members &&
+      it->second.spec.type == spec.type && it->second.spec.version == spec.version) {
+    return;
+  }
+  desired_[spec.name] = std::move(state);
+  dirty_.insert(spec.name);
+  pendingDeletions_.erase(spec.name);
+}
+
+void IpSetsImpl::addMembers(const std::string& name, const std::set<std::string>& members) {
+  auto it = desired_.find(name);
+  if (it == desired_.end()) {
+    invalid_.push_back("ipset " + name + ": addMembers to an unknown set");
+    return;
+  }
+  for (const auto& member : members) {
+    std::string canonical = canonicalMember(member, it->second.spec.type, it->second.spec.version);
+    if (canonical.empty()) {
+      invalid_.push_back("ipset " + name + ": bad member " + member);
+      continue;
+    }
+    if (it->second.members.insert(canonical).second) dirty_.insert(name);
+  }
+}
+
+void IpSetsImpl::removeMembers(const std::string& name, const std::set<std::string>& members) {
+  auto it = desired_.find(name);
+  if (it == desired_.end()) return;
+  for (const auto& member : members) {
+    std::string canonical = canonicalMember(member, it->second.spec.type, it->second.spec.version);
+    if (it->second.members.erase(canonical) > 0) dirty_.insert(name);
+  }
+}
+
+void IpSetsImpl::removeSet(const std::string& name) {
+  desired_.erase(name);
+  dirty_.erase(name);
+  pendingDeletions_.insert(name);
+}
+
+std::string IpSetsImpl::createLine(const std::string& name, const IpSetSpec& spec) const {
+  return "create " + name + " " + spec.type + " family " + familyText(spec.version) + " maxelem " +
+         std::to_string(options_.maxElements) + "\n";
+}
+
+std::string IpSetsImpl::tempName(IpVersion v) const {
+  // Temporary sets carry our prefix, so a crash mid-rewrite leaves something the sweep removes.
+  for (int i = 0;; ++i) {
+    std::string name =
+        options_.namePrefix + (v == IpVersion::kV6 ? "6" : "4") + "-tmp" + std::to_string(i);
+    if (!kernel_.count(name) && !desired_.count(name)) return name;
+  }
+}
+
+Status IpSetsImpl::readKernel() {
+  ++stats_.saves;
+  auto out = runner_.run({{options_.command, "save"}, ""});
+  if (!out) return out.status();
+  if (out->exitCode != 0) {
+    return makeError(ErrorCode::kUnavailable, options_.command + " save failed: " + out->err);
+  }
+  kernel_.clear();
+  std::string_view text = out->out;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    bool create = line.starts_with("create ");
+    if (!create && !line.starts_with("add ")) continue;
+    line.remove_prefix(create ? 7 : 4);
+    size_t sp = line.find(' ');
+    if (sp == std::string_view::npos) continue;
+    std::string name(line.substr(0, sp));
+    if (!name.starts_with(options_.namePrefix)) continue;
+    std::string_view rest = line.substr(sp + 1);
+    if (create) {
+      SetState& state = kernel_[name];
+      size_t sp2 = rest.find(' ');
+      state.spec.name = name;
+      state.spec.type = std::string(rest.substr(0, sp2));
+      state.spec.version =
+          rest.find("family inet6") != std::string_view::npos ? IpVersion::kV6 : IpVersion::kV4;
+    } else {
+      auto it = kernel_.find(name);
+      if (it == kernel_.end()) continue;
+      std::string member(rest.substr(0, rest.find(' ')));  // drop options such as timeouts
+      std::string canonical =
+          canonicalMember(member, it->second.spec.type, it->second.spec.version);
+      it->second.members.insert(canonical.empty() ? member : canonical);
+    }
+  }
+  return Status::ok();
+}
+
+Status IpSetsImpl::runRestore(const std::string& input) {
+  ++stats_.restores;
+  lastRestoreInput_ = input;
+  auto out = runner_.run({{options_.command, "restore", "-exist"}, input});
+  Status failed;
+  if (!out) {
+    failed = out.status();
+  } else if (out->exitCode != 0) {
+    failed = makeError(ErrorCode::kUnavailable, options_.command + " restore failed: " + out->err);
+  }
+  if (!failed.isOk()) {
+    // ipset restore stops at the failing line with the earlier ones applied: re-read next time.
+    ++stats_.restoreErrors;
+    needRead_ = true;
+  }
+  return failed;
+}
+
+Status IpSetsImpl::applyUpdates() {
+  if (needRead_) {
+    Status read = readKernel();
+    if (!read) return read;
+    for (const auto& [name, set] : desired_) dirty_.insert(name);
+    for (const auto& [name, set] : kernel_) {
+      if (!desired_.count(name)) pendingDeletions_.insert(name);
+    }
+  }
+  std::string input;
+  size_t lines = 0;
+  std::map<std::string, SetState> written;
+  for (const auto& name : dirty_) {
+    const SetState& want = desired_.at(name);
+    auto have = kernel_.find(name);
+    bool sameKind = have != kernel_.end() && have->second.spec.type == want.spec.type &&
+                    have->second.spec.version == want.spec.version;
+    if (have != kernel_.end() && !sameKind) {
+      // A set cannot be swapped with one of another type: destroy (fails while rules use it).
+      input += "destroy " + name + "\n";
+      ++lines;
+      have = kernel_.end();
+    }
+    if (have == kernel_.end()) {
+      input += createLine(name, want.spec);
+      for (const auto& m : want.members) input += "add " + name + " " + m + "\n";
+      lines += 1 + want.members.size();
+      written[name] = want;
+      continue;
+    }
+    std::vector<const std::string*> toAdd, toDel;
+    for (const auto& m : want.members) {
+      if (!have->second.members.count(m)) toAdd.push_back(&m);
+    }
+    for (const auto& m : have->second.members) {
+      if (!want.members.count(m)) toDel.push_back(&m);
+    }
+    if (toAdd.empty() && toDel.empty()) continue;
+    size_t delta = toAdd.size() + toDel.size();
+    if (delta > 16 && delta > options_.rewriteFraction * static_cast<double>(want.members.size())) {
+      // Full rewrite: the rules see the old members until the swap, then all the new ones.
+      std::string tmp = tempName(want.spec.version);
+      input += createLine(tmp, want.spec) + "flush " + tmp + "\n";
+      for (const auto& m : want.members) input += "add " + tmp + " " + m + "\n";
+      input += "swap " + tmp + " " + name + "\ndestroy " + tmp + "\n";
+      lines += 4 + want.members.size();
+      ++stats_.rewrites;
+    } else {
+      for (const auto* m : toDel) input += "del " + name + " " + *m + "\n";
+      for (const auto* m : toAdd) input += "add " + name + " " + *m + "\n";
+      lines += delta;
+    }
+    written[name] = want;
+  }
+  if (!input.empty()) {
+    Status restored = runRestore(input);
+    if (!restored) return restored;
+    stats_.linesWritten += lines;
+  }
+  for (auto& [name, set] : written) kernel_[name] = std::move(set);
+  dirty_.clear();
+  needRead_ = false;
+  if (!invalid_.empty()) {
+    std::string message;
+    for (const auto& problem : invalid_) message += (message.empty() ? "" : "; ") + problem;
+    invalid_.clear();
+    return makeError(ErrorCode::kInvalid, message);
+  }
+  return Status::ok();
+}
+
+Status IpSetsImpl::applyDeletions() {
+  if (needRead_) return Status::ok();  // nothing known to sweep until an applyUpdates() read
+  std::string input;
+  std::vector<std::string> victims;
+  for (const auto& name : pendingDeletions_) {
+    if (desired_.count(name) || !kernel_.count(name)) continue;
+    input += "destroy " + name + "\n";
+    victims.push_back(name);
+  }
+  if (!input.empty()) {
+    Status restored = runRestore(input);
+    if (!restored) return restored;
+    stats_.linesWritten += victims.size();
+  }
+  for (const auto& name : victims) kernel_.erase(name);
+  pendingDeletions_.clear();
+  return Status::ok();
+}
+
+}  // namespace brindle::dataplane

@@ -1,0 +1,354 @@
+// The diff-and-restore writer behind IptablesTable: read hashes from iptables-save, compare with
+// the desired hashes, emit only the difference as one iptables-restore --noflush transaction.
+#include "dataplane/iptables_table.h"
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+namespace brindle::dataplane {
+namespace {
+
+// Comment text as iptables-restore reads it: quoted, no embedded quotes, <= 256 characters.
+std::string quoteComment(const std::string& text) {
+  std::string clean;
+  for (char c : text) clean.push_back(c == '"' || c == '\n' ? '\'' : c);
+  if (clean.size() > 256) clean.resize(256);
+  return "\"" + clean + "\"";
+}
+
+// The `cali:<hash>` in a saved rule, or "" when the rule is not ours.
+std::string extractHash(std::string_view line) {
+  for (std::string_view key :
+       {std::string_view("--comment \"cali:"), std::string_view("--comment cali:")}) {
+    size_t at = line.find(key);
+    if (at == std::string_view::npos) continue;
+    size_t start = at + key.size(), end = start;
+    while (end < line.size() && (std::isalnum(static_cast<unsigned char>(line[end])) ||
+                                 line[end] == '_' || line[end] == '-')) {
+      ++end;
+    }
+    return std::string(line.substr(start, end - start));
+  }
+  return "";
+}
+
+// The chain a rule jumps or goes to ("-j X" / "-g X" / "--jump X" / "--goto X"), or "".
+std::string jumpTarget(std::string_view line) {
+  std::istringstream in{std::string(line)};
+  std::string token, previous;
+  while (in >> token) {
+    if (previous == "-j" || previous == "-g" || previous == "--jump" || previous == "--goto") {
+      return token;
+    }
+    previous = token;
+  }
+  return "";
+}
+
+// "-I CHAIN N ...": insert at position N so our rules keep their order at the top.
+std::string renderInsertLine(const std::string& chain, const Rule& rule, const std::string& hash,
+                             size_t position) {
+  std::string line = renderRuleLine(chain, rule, hash, "-I");
+  line.insert(3 + chain.size(), " " + std::to_string(position));
+  return line;
+}
+
+}  // namespace
+
+std::string renderRuleLine(const std::string& chain, const Rule& rule, const std::string& hash,
+                           const char* verb) {
+  std::string line;
+  line.reserve(64 + rule.match.size() + rule.action.size() + rule.comment.size());
+  line.append(verb).append(" ").append(chain);
+  line.append(" -m comment --comment \"").append(kHashPrefix).append(hash).append("\"");
+  if (!rule.comment.empty())
+    line.append(" -m comment --comment ").append(quoteComment(rule.comment));
+  if (!rule.match.empty()) line.append(" ").append(rule.match);
+  if (!rule.action.empty()) line.append(" ").append(rule.action);
+  return line;
+}
+
+std::string renderFullRestore(TableName table, const std::vector<Chain>& chains,
+                              const std::map<std::string, std::vector<Rule>>& insertions,
+                              InsertMode mode) {
+  std::string out = std::string("*") + tableNameText(table) + "\n";
+  for (const Chain& chain : chains) out += ":" + chain.name + " - [0:0]\n";
+  for (const Chain& chain : chains) {
+    auto hashes = ruleHashes(chain);
+    for (size_t i = 0; i < chain.rules.size(); ++i) {
+      out += renderRuleLine(chain.name, chain.rules[i], hashes[i]) + "\n";
+    }
+  }
+  for (const auto& [kernelChain, rules] : insertions) {
+    auto hashes = ruleHashes(kernelChain, rules);
+    for (size_t i = 0; i < rules.size(); ++i) {
+      if (mode == InsertMode::kInsert) {
+        out += renderInsertLine(kernelChain, rules[i], hashes[i], i + 1) + "\n";
+      } else {
+        out += renderRuleLine(kernelChain, rules[i], hashes[i]) + "\n";
+      }
+    }
+  }
+  out += "COMMIT\n";
+  return out;
+}
+
+IptablesTable::IptablesTable(TableName table, IpVersion version, CommandRunner& runner,
+                             IptablesTableOptions options)
+    : table_(table), version_(version), runner_(runner), options_(std::move(options)) {
+  const char* prefix = version_ == IpVersion::kV6 ? "ip6tables" : "iptables";
+  if (options_.saveCommand.empty()) options_.saveCommand = std::string(prefix) + "-save";
+  if (options_.restoreCommand.empty()) options_.restoreCommand = std::string(prefix) + "-restore";
+}
+
+void IptablesTable::updateChain(const Chain& chain) {
+  auto it = desired_.find(chain.name);
+  if (it != desired_.end() && it->second == chain) return;
+  desiredHashes_[chain.name] = ruleHashes(chain);
+  desired_[chain.name] = chain;
+  dirtyChains_.insert(chain.name);
+}
+
+void IptablesTable::removeChain(const std::string& name) {
+  if (desired_.erase(name) == 0) return;
+  desiredHashes_.erase(name);
+  dirtyChains_.insert(name);
+}
+
+void IptablesTable::setRuleInsertions(const std::string& kernelChain,
+                                      const std::vector<Rule>& rules) {
+  auto it = insertions_.find(kernelChain);
+  if (it != insertions_.end() && it->second == rules) return;
+  if (it == insertions_.end() && rules.empty()) return;
+  insertions_[kernelChain] = rules;
+  dirtyInsertions_.insert(kernelChain);
+}
+
+Status IptablesTable::readKernel() {
+  ++stats_.saves;
+  auto out = runner_.run({{options_.saveCommand, "-t", tableNameText(table_)}, ""});
+  if (!out) return out.status();
+  if (out->exitCode != 0) {
+    return makeError(ErrorCode::kUnavailable, options_.saveCommand + " failed (" +
+                                                  std::to_string(out->exitCode) + "): " + out->err);
+  }
+  kernel_.clear();
+  foreignRefs_.clear();
+  std::string_view text = out->out;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    if (line.size() > 1 && line[0] == ':') {
+      size_t end = line.find(' ');
+      kernel_[std::string(line.substr(1, end == std::string_view::npos ? end : end - 1))];
+    } else if (line.rfind("-A ", 0) == 0) {
+      size_t end = line.find(' ', 3);
+      std::string chain(line.substr(3, end == std::string_view::npos ? end : end - 3));
+      std::string hash = extractHash(line);
+      KernelChain& kc = kernel_[chain];
+      kc.hashes.push_back(hash);
+      if (!ours(chain)) {
+        if (!hash.empty()) {
+          kc.ourRuleSpecs.emplace_back(end == std::string_view::npos ? "" : line.substr(end + 1));
+        } else {
+          std::string target = jumpTarget(line);
+          if (ours(target)) foreignRefs_.insert(target);
+        }
+      }
+    }
+  }
+  return Status::ok();
+}
+
+std::string IptablesTable::buildRestore(bool full, std::set<std::string>& deleted, size_t& lines) {
+  std::string declare, flush, body, finish;
+  auto add = [&lines](std::string& section, const std::string& line) {
+    section.append(line).append("\n");
+    ++lines;
+  };
+
+  // Our chains to look at: all of them after a read, else only those changed since last apply.
+  std::set<std::string> candidates;
+  if (full) {
+    for (const auto& [name, chain] : desired_) candidates.insert(name);
+    for (const auto& [name, kc] : kernel_) {
+      if (ours(name)) candidates.insert(name);
+    }
+  } else {
+    candidates = dirtyChains_;
+  }
+
+  for (const std::string& name : candidates) {
+    auto want = desired_.find(name);
+    auto have = kernel_.find(name);
+    if (want == desired_.end()) {
+      if (have == kernel_.end()) continue;
+      if (foreignRefs_.count(name)) {
+        ++stats_.chainsKeptForForeignRefs;
+        continue;
+      }
+      // Flushed first (dropping its own references), deleted last, after every rule that
+      // referred to it has been rewritten in this same transaction.
+      add(flush, "-F " + name);
+      add(finish, "-X " + name);
+      deleted.insert(name);
+      continue;
+    }
+    const auto& hashes = desiredHashes_[name];
+    const auto& rules = want->second.rules;
+    if (have == kernel_.end()) {
+      add(declare, ":" + name + " - [0:0]");
+      for (size_t i = 0; i < rules.size(); ++i)
+        add(body, renderRuleLine(name, rules[i], hashes[i]));
+      continue;
+    }
+    const auto& old = have->second.hashes;
+    if (old == hashes) continue;
+    size_t common = std::min(old.size(), hashes.size());
+    for (size_t i = 0; i < common; ++i) {
+      if (old[i] == hashes[i]) continue;
+      std::string line = renderRuleLine(name, rules[i], hashes[i], "-R");
+      line.insert(3 + name.size(), " " + std::to_string(i + 1));
+      add(body, line);
+    }
+    for (size_t i = common; i < hashes.size(); ++i) {
+      add(body, renderRuleLine(name, rules[i], hashes[i]));
+    }
+    for (size_t i = old.size(); i > hashes.size(); --i)
+      add(body, "-D " + name + " " + std::to_string(i));
+  }
+
+  // Insertions: our rules must be exactly the desired ones, at the top (insert) or the bottom
+  // (append) of the kernel chain; otherwise ours are deleted by specification and re-added.
+  std::set<std::string> hooks = full ? std::set<std::string>() : dirtyInsertions_;
+  if (full) {
+    for (const auto& [chain, rules] : insertions_) hooks.insert(chain);
+    for (const auto& [chain, kc] : kernel_) {
+      if (!ours(chain) && !kc.ourRuleSpecs.empty()) hooks.insert(chain);
+    }
+  }
+  for (const std::string& chain : hooks) {
+    auto wantIt = insertions_.find(chain);
+    std::vector<Rule> none;
+    const std::vector<Rule>& rules = wantIt == insertions_.end() ? none : wantIt->second;
+    auto hashes = ruleHashes(chain, rules);
+    auto have = kernel_.find(chain);
+    std::vector<std::string> ourHashes;
+    bool placed = true;
+    if (have != kernel_.end()) {
+      const auto& all = have->second.hashes;
+      for (const auto& h : all) {
+        if (!h.empty()) ourHashes.push_back(h);
+      }
+      size_t n = hashes.size();
+      if (ourHashes.size() != n || n > all.size()) {
+        placed = false;
+      } else if (options_.insertMode == InsertMode::kInsert) {
+        placed = std::equal(hashes.begin(), hashes.end(), all.begin());
+      } else {
+        placed = std::equal(hashes.begin(), hashes.end(), all.end() - static_cast<long>(n));
+      }
+    } else {
+      placed = hashes.empty();
+    }
+    if (placed) continue;
+    if (have != kernel_.end()) {
+      for (const auto& spec : have->second.ourRuleSpecs) add(body, "-D " + chain + " " + spec);
+    }
+    for (size_t i = 0; i < rules.size(); ++i) {
+      if (options_.insertMode == InsertMode::kInsert) {
+        add(body, renderInsertLine(chain, rules[i], hashes[i], i + 1));
+      } else {
+        add(body, renderRuleLine(chain, rules[i], hashes[i]));
+      }
+    }
+  }
+  if (lines == 0) return "";
+  return std::string("*") + tableNameText(table_) + "\n" + declare + flush + body + finish +
+         "COMMIT\n";
+}
+
+void IptablesTable::recordWritten(bool full, const std::set<std::string>& deleted) {
+  // After a successful restore the kernel holds exactly what we asked for (in our chains and
+  // insertions): update our record instead of paying for another iptables-save.
+  for (const auto& name : deleted) kernel_.erase(name);
+  auto touch = [&](const std::string& name) {
+    auto want = desiredHashes_.find(name);
+    if (want != desiredHashes_.end()) kernel_[name].hashes = want->second;
+  };
+  if (full) {
+    for (const auto& [name, hashes] : desiredHashes_) touch(name);
+  } else {
+    for (const auto& name : dirtyChains_) touch(name);
+  }
+  std::set<std::string> hooks = dirtyInsertions_;
+  if (full) {
+    for (const auto& [chain, kc] : kernel_) {
+      if (!ours(chain)) hooks.insert(chain);
+    }
+    for (const auto& [chain, rules] : insertions_) hooks.insert(chain);
+  }
+  for (const auto& chain : hooks) {
+    auto wantIt = insertions_.find(chain);
+    std::vector<Rule> none;
+    const std::vector<Rule>& rules = wantIt == insertions_.end() ? none : wantIt->second;
+    auto hashes = ruleHashes(chain, rules);
+    KernelChain& kc = kernel_[chain];
+    std::vector<std::string> foreign;
+    for (const auto& h : kc.hashes) {
+      if (h.empty()) foreign.push_back(h);
+    }
+    kc.hashes.clear();
+    kc.ourRuleSpecs.clear();
+    if (options_.insertMode == InsertMode::kAppend) kc.hashes = foreign;
+    for (size_t i = 0; i < rules.size(); ++i) {
+      kc.hashes.push_back(hashes[i]);
+      std::string line = renderRuleLine(chain, rules[i], hashes[i]);
+      kc.ourRuleSpecs.push_back(line.substr(4 + chain.size()));
+    }
+    if (options_.insertMode == InsertMode::kInsert) {
+      kc.hashes.insert(kc.hashes.end(), foreign.begin(), foreign.end());
+    }
+  }
+}
+
+Status IptablesTable::apply() {
+  bool full = needRead_;
+  if (!full && dirtyChains_.empty() && dirtyInsertions_.empty()) return Status::ok();
+  if (full) {
+    Status read = readKernel();
+    if (!read) return read;
+  }
+  std::set<std::string> deleted;
+  size_t lines = 0;
+  std::string input = buildRestore(full, deleted, lines);
+  if (!input.empty()) {
+    ++stats_.restores;
+    lastRestoreInput_ = input;
+    auto out = runner_.run({{options_.restoreCommand, "--noflush"}, input});
+    Status failed;
+    if (!out) {
+      failed = out.status();
+    } else if (out->exitCode != 0) {
+      failed =
+          makeError(ErrorCode::kUnavailable, options_.restoreCommand + " failed (" +
+                                                 std::to_string(out->exitCode) + "): " + out->err);
+    }
+    if (!failed.isOk()) {
+      // Stay dirty and forget our record: someone else may have changed the kernel under us.
+      ++stats_.restoreErrors;
+      needRead_ = true;
+      return failed;
+    }
+    stats_.linesWritten += lines;
+  }
+  recordWritten(full, deleted);
+  needRead_ = false;
+  dirtyChains_.clear();
+  dirtyInsertions_.clear();
+  return Status::ok();
+}
+
+}  // namespace brindle::dataplane

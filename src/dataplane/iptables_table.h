@@ -1,0 +1,92 @@
+// IptablesTable: Table for one iptables table and IP version, written with one
+// `iptables-restore --noflush` per apply and read back with `iptables-save` (rule hashes only).
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "dataplane/command_runner.h"
+#include "dataplane/table.h"
+
+namespace brindle::dataplane {
+
+enum class InsertMode { kInsert, kAppend };
+
+struct IptablesTableOptions {
+  InsertMode insertMode = InsertMode::kInsert;  // our hooks at the top (or bottom) of kernel chains
+  std::string chainPrefix = "cali-";            // chains we own (and sweep)
+  // Programs; ip6tables-* are used for IpVersion::kV6 unless overridden.
+  std::string saveCommand;
+  std::string restoreCommand;
+};
+
+// Rendering shared with the benchmark: one `-A` line (without the newline) for rule `rule` of
+// `chain` whose hash is `hash`: `-A <chain> -m comment --comment "cali:<hash>" [-m comment
+// --comment "<text>"] <match> <action>`.
+std::string renderRuleLine(const std::string& chain, const Rule& rule, const std::string& hash,
+                           const char* verb = "-A");
+// The restore input that creates `chains` and `insertions` into an empty table (what a first
+// apply writes into a clean kernel), COMMIT included.
+std::string renderFullRestore(TableName table, const std::vector<Chain>& chains,
+                              const std::map<std::string, std::vector<Rule>>& insertions,
+                              InsertMode mode = InsertMode::kInsert);
+
+class IptablesTable : public Table {
+ public:
+  IptablesTable(TableName table, IpVersion version, CommandRunner& runner,
+                IptablesTableOptions options = {});
+
+  void updateChain(const Chain& chain) override;
+  void removeChain(const std::string& name) override;
+  void setRuleInsertions(const std::string& kernelChain, const std::vector<Rule>& rules) override;
+  Status apply() override;
+  void requestResync() override { needRead_ = true; }
+
+  // Introspection for tests, metrics and logs.
+  struct Stats {
+    int saves = 0;
+    int restores = 0;
+    int restoreErrors = 0;
+    size_t linesWritten = 0;           // restore lines (excluding *table and COMMIT) of all applies
+    int chainsKeptForForeignRefs = 0;  // unwanted chains left because a foreign rule uses them
+  };
+  const Stats& stats() const { return stats_; }
+  const std::string& lastRestoreInput() const { return lastRestoreInput_; }
+  bool dirty() const { return needRead_ || !dirtyChains_.empty() || !dirtyInsertions_.empty(); }
+  size_t chainCount() const { return desired_.size(); }
+
+ private:
+  // What iptables-save showed (or what we wrote since): per chain, one hash per rule ("" for a
+  // rule without our comment) and, for kernel chains, the full text of our insertions so they can
+  // be deleted by specification rather than by a position someone else may have shifted.
+  struct KernelChain {
+    std::vector<std::string> hashes;
+    std::vector<std::string> ourRuleSpecs;  // kernel chains only: "-m comment ... -j cali-X"
+  };
+  Status readKernel();
+  bool ours(const std::string& chain) const { return chain.rfind(options_.chainPrefix, 0) == 0; }
+  // The restore input for the difference; fills `written` with the chains whose record changes.
+  std::string buildRestore(bool full, std::set<std::string>& deleted, size_t& lines);
+  void recordWritten(bool full, const std::set<std::string>& deleted);
+
+  TableName table_;
+  IpVersion version_;
+  CommandRunner& runner_;
+  IptablesTableOptions options_;
+
+  std::map<std::string, Chain> desired_;
+  std::map<std::string, std::vector<std::string>> desiredHashes_;
+  std::map<std::string, std::vector<Rule>> insertions_;  // kernel chain -> rules
+  std::set<std::string> dirtyChains_;                    // updated or removed since last apply
+  std::set<std::string> dirtyInsertions_;
+
+  bool needRead_ = true;  // the first apply always reads: start-up never flushes
+  std::map<std::string, KernelChain> kernel_;
+  std::set<std::string> foreignRefs_;  // our chains that rules not ours jump to: never deleted
+  Stats stats_;
+  std::string lastRestoreInput_;
+};
+
+}  // namespace brindle::dataplane

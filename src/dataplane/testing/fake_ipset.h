@@ -1,0 +1,50 @@
+// FakeIpset: a simulator of `ipset` (restore, save, list -o save and one-shot commands) with the
+// real tool's line-by-line (non-transactional) restore, type checks on swap, in-use checks on
+// destroy and failure injection.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+
+#include "dataplane/command_runner.h"
+
+namespace brindle::dataplane::testing {
+
+class FakeIpset : public CommandRunner {
+ public:
+  Result<CommandOutput> run(const Command& command) override;
+
+  void failNextRestore(int count = 1) { failRestores_ = count; }
+  // A set for which this returns true cannot be destroyed (iptables rules use it).
+  void setInUse(std::function<bool(const std::string&)> inUse) { inUse_ = std::move(inUse); }
+
+  struct Set {
+    std::string type;
+    std::string family;  // "inet" or "inet6"
+    std::set<std::string> members;
+  };
+  bool has(const std::string& name) const { return sets_.count(name) > 0; }
+  const Set& set(const std::string& name) const { return sets_.at(name); }
+  std::set<std::string> names() const;
+  int restoreCalls() const { return restoreCalls_; }
+  int saveCalls() const { return saveCalls_; }
+  const std::vector<std::string>& restoreInputs() const { return restoreInputs_; }
+  void clearHistory() {
+    restoreInputs_.clear();
+    restoreCalls_ = saveCalls_ = 0;
+  }
+
+ private:
+  std::string apply(const std::vector<std::string>& tokens, bool exist);
+  std::string save() const;
+
+  std::map<std::string, Set> sets_;
+  int failRestores_ = 0;
+  int restoreCalls_ = 0, saveCalls_ = 0;
+  std::vector<std::string> restoreInputs_;
+  std::function<bool(const std::string&)> inUse_;
+};
+
+}  // namespace brindle::dataplane::testing
