@@ -1,0 +1,156 @@
+// RouteNetlink over libnl-route-3; the socket is created on a thread inside the target
+// namespace (netns.h) and used from the caller's thread afterwards.
+#include "dataplane/route_netlink.h"
+
+#include <arpa/inet.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include <netlink/cache.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/route/route.h>
+
+#include "dataplane/netns.h"
+
+namespace brindle::dataplane {
+namespace {
+
+Error nlError(int err, const std::string& what) {
+  ErrorCode code = ErrorCode::kUnavailable;
+  if (err == -NLE_NODEV || err == -NLE_OBJ_NOTFOUND) code = ErrorCode::kNotFound;
+  if (err == -NLE_EXIST) code = ErrorCode::kAlreadyExists;
+  return makeError(code, what + ": " + nl_geterror(err));
+}
+
+struct CacheDeleter {
+  void operator()(nl_cache* c) const { nl_cache_free(c); }
+};
+using CachePtr = std::unique_ptr<nl_cache, CacheDeleter>;
+
+struct RouteDeleter {
+  void operator()(rtnl_route* r) const { rtnl_route_put(r); }
+};
+using RoutePtr = std::unique_ptr<rtnl_route, RouteDeleter>;
+
+std::string addrText(nl_addr* addr, int family) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (nl_addr_get_len(addr) == 0) return family == AF_INET6 ? "::" : "0.0.0.0";
+  inet_ntop(family, nl_addr_get_binary_addr(addr), buf, sizeof buf);
+  return std::string(buf) + "/" + std::to_string(nl_addr_get_prefixlen(addr));
+}
+
+class LibnlRouteNetlink : public RouteNetlink {
+ public:
+  explicit LibnlRouteNetlink(nl_sock* sock) : sock_(sock) {}
+  ~LibnlRouteNetlink() override { nl_socket_free(sock_); }
+
+  Result<std::vector<LinkInfo>> listLinks() override {
+    nl_cache* raw = nullptr;
+    int err = rtnl_link_alloc_cache(sock_, AF_UNSPEC, &raw);
+    if (err < 0) return nlError(err, "list links");
+    CachePtr cache(raw);
+    std::vector<LinkInfo> out;
+    for (nl_object* o = nl_cache_get_first(raw); o; o = nl_cache_get_next(o)) {
+      auto* link = reinterpret_cast<rtnl_link*>(o);
+      out.push_back({rtnl_link_get_name(link), rtnl_link_get_ifindex(link)});
+    }
+    return out;
+  }
+
+  Result<std::vector<RouteEntry>> listRoutes(int table) override {
+    std::vector<RouteEntry> out;
+    for (int family : {AF_INET, AF_INET6}) {
+      nl_cache* raw = nullptr;
+      int err = rtnl_route_alloc_cache(sock_, family, 0, &raw);
+      if (err < 0) return nlError(err, "list routes");
+      CachePtr cache(raw);
+      for (nl_object* o = nl_cache_get_first(raw); o; o = nl_cache_get_next(o)) {
+        auto* route = reinterpret_cast<rtnl_route*>(o);
+        if (static_cast<int>(rtnl_route_get_table(route)) != table) continue;
+        int type = rtnl_route_get_type(route);
+        if (type != RTN_UNICAST && type != RTN_BLACKHOLE) continue;
+        auto cidr = Cidr::parse(addrText(rtnl_route_get_dst(route), family));
+        if (!cidr) continue;
+        RouteEntry entry;
+        entry.dest = *cidr;
+        entry.blackhole = type == RTN_BLACKHOLE;
+        entry.protocol = rtnl_route_get_protocol(route);
+        entry.table = table;
+        if (!entry.blackhole && rtnl_route_get_nnexthops(route) > 0) {
+          entry.ifindex = rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(route, 0));
+        }
+        out.push_back(entry);
+      }
+    }
+    return out;
+  }
+
+  Status replaceRoute(const RouteEntry& entry) override {
+    auto route = build(entry);
+    if (!route) return route.status();
+    int err = rtnl_route_add(sock_, route->get(), NLM_F_CREATE | NLM_F_REPLACE);
+    if (err < 0) return nlError(err, "replace route " + entry.dest.toString());
+    return Status::ok();
+  }
+
+  Status deleteRoute(const RouteEntry& entry) override {
+    auto route = build(entry);
+    if (!route) return route.status();
+    int err = rtnl_route_delete(sock_, route->get(), 0);
+    if (err < 0 && err != -NLE_OBJ_NOTFOUND) {
+      return nlError(err, "delete route " + entry.dest.toString());
+    }
+    return Status::ok();
+  }
+
+ private:
+  Result<RoutePtr> build(const RouteEntry& entry) {
+    int family = entry.dest.isV4() ? AF_INET : AF_INET6;
+    RoutePtr route(rtnl_route_alloc());
+    const auto& bytes = entry.dest.address().bytes();
+    nl_addr* dst = nl_addr_build(family, bytes.data(), entry.dest.isV4() ? 4 : 16);
+    if (!dst) return makeError(ErrorCode::kInternal, "nl_addr_build");
+    nl_addr_set_prefixlen(dst, entry.dest.prefixLength());
+    rtnl_route_set_family(route.get(), static_cast<uint8_t>(family));
+    int err = rtnl_route_set_dst(route.get(), dst);
+    nl_addr_put(dst);
+    if (err < 0) return nlError(err, "route dst");
+    rtnl_route_set_table(route.get(), static_cast<uint32_t>(entry.table));
+    rtnl_route_set_protocol(route.get(), static_cast<uint8_t>(entry.protocol));
+    if (entry.blackhole) {
+      rtnl_route_set_type(route.get(), RTN_BLACKHOLE);
+      rtnl_route_set_scope(route.get(), RT_SCOPE_UNIVERSE);
+    } else {
+      rtnl_route_set_type(route.get(), RTN_UNICAST);
+      rtnl_route_set_scope(route.get(), RT_SCOPE_LINK);
+      rtnl_nexthop* nh = rtnl_route_nh_alloc();
+      rtnl_route_nh_set_ifindex(nh, entry.ifindex);
+      rtnl_route_add_nexthop(route.get(), nh);  // the route owns nh now
+    }
+    return route;
+  }
+
+  nl_sock* sock_;
+};
+
+}  // namespace
+
+Result<RouteNetlinkPtr> openLibnlRouteNetlink(const std::string& netns) {
+  nl_sock* sock = nullptr;
+  Status opened = runInNetns(netns, [&sock]() -> Status {
+    sock = nl_socket_alloc();
+    if (!sock) return makeError(ErrorCode::kInternal, "nl_socket_alloc");
+    int err = nl_connect(sock, NETLINK_ROUTE);
+    if (err < 0) {
+      nl_socket_free(sock);
+      sock = nullptr;
+      return nlError(err, "nl_connect");
+    }
+    return Status::ok();
+  });
+  if (!opened) return opened;
+  return RouteNetlinkPtr(std::make_unique<LibnlRouteNetlink>(sock));
+}
+
+}  // namespace brindle::dataplane

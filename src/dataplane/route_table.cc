@@ -1,0 +1,120 @@
+// RouteTable's apply: one link dump and one route dump per call, then replace/delete by diff.
+#include "dataplane/route_table.h"
+
+namespace brindle::dataplane {
+
+RouteTable::RouteTable(RouteNetlink& netlink, SysctlWriter& sysctl, RouteTableOptions options)
+    : netlink_(netlink), sysctl_(sysctl), options_(options) {}
+
+void RouteTable::setWorkloadRoute(const Cidr& dest, const std::string& interface) {
+  desired_[dest] = Target{false, interface};
+}
+
+void RouteTable::removeWorkloadRoute(const Cidr& dest) {
+  auto it = desired_.find(dest);
+  if (it != desired_.end() && !it->second.blackhole) desired_.erase(it);
+}
+
+void RouteTable::setBlackholeRoute(const Cidr& block) { desired_[block] = Target{true, ""}; }
+
+void RouteTable::removeBlackholeRoute(const Cidr& block) {
+  auto it = desired_.find(block);
+  if (it != desired_.end() && it->second.blackhole) desired_.erase(it);
+}
+
+std::vector<Cidr> RouteTable::pendingRoutes() const {
+  return std::vector<Cidr>(pending_.begin(), pending_.end());
+}
+
+std::vector<SysctlSetting> RouteTable::interfaceSysctls(const std::string& interface) const {
+  // The workload's gateway 169.254.1.1 exists nowhere: the node answers ARP for it (proxy_arp)
+  // at once (proxy_delay 0) and forwards what the workload sends.
+  std::vector<SysctlSetting> out = {
+      {"net/ipv4/conf/" + interface + "/proxy_arp", "1", false},
+      {"net/ipv4/neigh/" + interface + "/proxy_delay", "0", false},
+      {"net/ipv4/conf/" + interface + "/forwarding", "1", false},
+  };
+  if (options_.ipv6) out.push_back({"net/ipv6/conf/" + interface + "/forwarding", "1", true});
+  return out;
+}
+
+Status RouteTable::apply() {
+  auto links = netlink_.listLinks();
+  if (!links) return links.status();
+  std::map<std::string, int> indexOf;
+  for (const auto& link : *links) indexOf[link.name] = link.index;
+
+  Status first;
+  auto note = [&first](Status st) {
+    if (!st.isOk() && first.isOk()) first = st;
+  };
+
+  // Interfaces: configure each workload interface once per ifindex (a recreated veth gets a new
+  // index and is configured again); forget interfaces that went away.
+  std::set<std::string> wantedInterfaces;
+  for (const auto& [dest, target] : desired_) {
+    if (!target.blackhole) wantedInterfaces.insert(target.interface);
+  }
+  for (auto it = configured_.begin(); it != configured_.end();) {
+    auto link = indexOf.find(it->first);
+    bool gone =
+        link == indexOf.end() || link->second != it->second || !wantedInterfaces.count(it->first);
+    it = gone ? configured_.erase(it) : std::next(it);
+  }
+  for (const auto& interface : wantedInterfaces) {
+    auto link = indexOf.find(interface);
+    if (link == indexOf.end() || configured_.count(interface)) continue;
+    Status st = sysctl_.write(interfaceSysctls(interface));
+    note(st);
+    if (st.isOk()) {
+      configured_[interface] = link->second;
+      ++stats_.interfacesConfigured;
+    }
+  }
+
+  auto routes = netlink_.listRoutes(options_.table);
+  if (!routes) return routes.status();
+  std::map<Cidr, RouteEntry> ours;
+  std::map<Cidr, RouteEntry> any;  // routes with the same destination, whoever owns them
+  for (const auto& route : *routes) {
+    if (route.protocol == options_.protocol) ours[route.dest] = route;
+    any.emplace(route.dest, route);
+  }
+
+  pending_.clear();
+  for (const auto& [dest, target] : desired_) {
+    RouteEntry want;
+    want.dest = dest;
+    want.blackhole = target.blackhole;
+    want.protocol = options_.protocol;
+    want.table = options_.table;
+    if (!target.blackhole) {
+      auto link = indexOf.find(target.interface);
+      if (link == indexOf.end()) {
+        pending_.insert(dest);
+        continue;
+      }
+      want.ifindex = link->second;
+    }
+    auto have = ours.find(dest);
+    if (have != ours.end() && have->second == want) continue;
+    Status st = netlink_.replaceRoute(want);
+    note(st);
+    if (st.isOk()) ++stats_.replaced;
+    // A route to a vanished interface would be taken out by the kernel: retry on next apply.
+    if (!st.isOk() && st.code() == ErrorCode::kNotFound) pending_.insert(dest);
+  }
+
+  // Sweep: routes carrying our protocol that nobody wants (pending ones included: their old
+  // interface is gone or changed).
+  for (const auto& [dest, route] : ours) {
+    auto want = desired_.find(dest);
+    if (want != desired_.end() && !pending_.count(dest)) continue;
+    Status st = netlink_.deleteRoute(route);
+    note(st);
+    if (st.isOk()) ++stats_.deleted;
+  }
+  return first;
+}
+
+}  // namespace brindle::dataplane

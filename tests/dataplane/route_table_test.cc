@@ -1,0 +1,116 @@
+// RouteTable against FakeRouteNetlink/FakeSysctl: workload and blackhole routes with our
+// protocol, pending interfaces, sweep of our stale routes only, sysctls, failures.
+#include "dataplane/route_table.h"
+
+#include <gtest/gtest.h>
+
+#include "dataplane/testing/fake_route_netlink.h"
+
+namespace brindle::dataplane {
+namespace {
+
+using testing::FakeRouteNetlink;
+using testing::FakeSysctl;
+
+Cidr cidr(const char* text) { return *Cidr::parse(text); }
+
+TEST(RouteTableTest, WorkloadAndBlackholeRoutesCarryOurProtocol) {
+  FakeRouteNetlink nl;
+  FakeSysctl sysctl;
+  int index = nl.addLink("cali1");
+  RouteTable routes(nl, sysctl);
+  routes.setWorkloadRoute(cidr("10.65.0.5/32"), "cali1");
+  routes.setWorkloadRoute(cidr("fd00::5/128"), "cali1");
+  routes.setBlackholeRoute(cidr("10.65.0.0/26"));
+  ASSERT_TRUE(routes.apply());
+  const RouteEntry* r = nl.find(cidr("10.65.0.5/32"));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->protocol, 80);
+  EXPECT_EQ(r->ifindex, index);
+  ASSERT_NE(nl.find(cidr("fd00::5/128")), nullptr);
+  ASSERT_NE(nl.find(cidr("10.65.0.0/26")), nullptr);
+  EXPECT_TRUE(nl.find(cidr("10.65.0.0/26"))->blackhole);
+  EXPECT_EQ(sysctl.values["net/ipv4/conf/cali1/proxy_arp"], "1");
+  EXPECT_EQ(sysctl.values["net/ipv4/neigh/cali1/proxy_delay"], "0");
+  EXPECT_EQ(sysctl.values["net/ipv6/conf/cali1/forwarding"], "1");
+  // Converged: nothing more is written.
+  int writes = nl.writes();
+  ASSERT_TRUE(routes.apply());
+  EXPECT_EQ(nl.writes(), writes);
+  EXPECT_EQ(sysctl.writes, 1);
+}
+
+TEST(RouteTableTest, MissingInterfaceKeepsTheRoutePendingUntilItAppears) {
+  FakeRouteNetlink nl;
+  FakeSysctl sysctl;
+  RouteTable routes(nl, sysctl);
+  routes.setWorkloadRoute(cidr("10.65.0.7/32"), "cali7");
+  ASSERT_TRUE(routes.apply());
+  EXPECT_EQ(routes.pendingRoutes(), std::vector<Cidr>{cidr("10.65.0.7/32")});
+  EXPECT_EQ(nl.find(cidr("10.65.0.7/32")), nullptr);
+  nl.addLink("cali7");
+  ASSERT_TRUE(routes.apply());
+  EXPECT_TRUE(routes.pendingRoutes().empty());
+  EXPECT_NE(nl.find(cidr("10.65.0.7/32")), nullptr);
+  // The veth is recreated (new index): route and sysctls follow.
+  nl.removeLink("cali7");
+  int index = nl.addLink("cali7");
+  ASSERT_TRUE(routes.apply());
+  EXPECT_EQ(nl.find(cidr("10.65.0.7/32"))->ifindex, index);
+  EXPECT_EQ(sysctl.writes, 2);
+}
+
+TEST(RouteTableTest, SweepsOnlyRoutesWithOurProtocol) {
+  FakeRouteNetlink nl;
+  FakeSysctl sysctl;
+  int eth = nl.addLink("eth0");
+  nl.addRoute({cidr("192.168.0.0/24"), false, eth, 2, 254});  // kernel route
+  nl.addRoute({cidr("10.65.0.99/32"), false, eth, 80, 254});  // ours, from a previous run
+  nl.addRoute({cidr("10.66.0.0/26"), true, 0, 80, 254});      // our old blackhole
+  nl.addRoute({cidr("10.67.0.0/26"), true, 0, 12, 254});      // someone else's blackhole
+  nl.addRoute({cidr("10.65.0.98/32"), false, eth, 80, 100});  // ours but another table
+  RouteTable routes(nl, sysctl);
+  routes.setBlackholeRoute(cidr("10.65.0.0/26"));
+  ASSERT_TRUE(routes.apply());
+  EXPECT_NE(nl.find(cidr("192.168.0.0/24")), nullptr);
+  EXPECT_EQ(nl.find(cidr("10.65.0.99/32")), nullptr);
+  EXPECT_EQ(nl.find(cidr("10.66.0.0/26")), nullptr);
+  EXPECT_NE(nl.find(cidr("10.67.0.0/26")), nullptr);
+  EXPECT_NE(nl.find(cidr("10.65.0.98/32"), 100), nullptr);
+  routes.removeBlackholeRoute(cidr("10.65.0.0/26"));
+  ASSERT_TRUE(routes.apply());
+  EXPECT_EQ(nl.find(cidr("10.65.0.0/26")), nullptr);
+}
+
+TEST(RouteTableTest, TakesOverAForeignRouteToTheSameDestination) {
+  FakeRouteNetlink nl;
+  FakeSysctl sysctl;
+  int index = nl.addLink("cali1");
+  nl.addRoute({cidr("10.65.0.5/32"), false, index, 3, 254});  // the CNI plugin's route
+  RouteTable routes(nl, sysctl);
+  routes.setWorkloadRoute(cidr("10.65.0.5/32"), "cali1");
+  ASSERT_TRUE(routes.apply());
+  EXPECT_EQ(nl.find(cidr("10.65.0.5/32"))->protocol, 80);
+}
+
+TEST(RouteTableTest, FailuresAreReportedAndRetried) {
+  FakeRouteNetlink nl;
+  FakeSysctl sysctl;
+  nl.addLink("cali1");
+  RouteTable routes(nl, sysctl);
+  routes.setWorkloadRoute(cidr("10.65.0.5/32"), "cali1");
+  routes.setBlackholeRoute(cidr("10.65.0.0/26"));
+  nl.failNextReplace();
+  EXPECT_FALSE(routes.apply());
+  ASSERT_TRUE(routes.apply());
+  EXPECT_NE(nl.find(cidr("10.65.0.5/32")), nullptr);
+  EXPECT_NE(nl.find(cidr("10.65.0.0/26")), nullptr);
+  nl.failNextList();
+  EXPECT_EQ(routes.apply().code(), ErrorCode::kUnavailable);
+  routes.removeWorkloadRoute(cidr("10.65.0.5/32"));
+  ASSERT_TRUE(routes.apply());
+  EXPECT_EQ(nl.find(cidr("10.65.0.5/32")), nullptr);
+}
+
+}  // namespace
+}  // namespace brindle::dataplane
