@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/ipam_commands.h"
 
 namespace brindle::cli {
 namespace {
@@ -93,6 +94,8 @@ int runBrindlectl(const std::vector<std::string>& args, Io& io) {
   configSet->add_option("value", configValue, "New value")->required();
   configSet->add_option("--node", configNode, "Node-specific value (logLevel)");
 
+  auto ipamCommands = addIpamCommands(app);
+
   std::vector<std::string> argvStore = {"brindlectl"};
   argvStore.insert(argvStore.end(), args.begin(), args.end());
   std::vector<const char*> argv;
@@ -128,6 +131,7 @@ int runBrindlectl(const std::vector<std::string>& args, Io& io) {
   if (versionCmd->parsed()) return runVersion(session);
   if (configGet->parsed()) return runConfigGet(session, configKey, configNode);
   if (configSet->parsed()) return runConfigSet(session, configKey, configValue, configNode);
+  if (ipamCommands->parsed()) return ipamCommands->run(session);
   io.err << "No command given. Run 'brindlectl --help' for usage.\n";
   return 1;
 }

@@ -18,6 +18,12 @@ Result<resources::ResourceStore*> Session::store() {
   return store_.get();
 }
 
+Result<datastore::Client*> Session::client() {
+  auto s = store();
+  if (!s) return s.error();
+  return client_.get();
+}
+
 void Session::warn(const std::vector<std::string>& warnings) {
   for (const auto& w : warnings) io_.err << "Warning: " << w << "\n";
 }

@@ -21,6 +21,8 @@ class Session {
 
   // Opens the configured datastore on first use; prints configuration notes to stderr.
   Result<resources::ResourceStore*> store();
+  // The raw key/value client under store(), for commands below the resource layer (ipam).
+  Result<datastore::Client*> client();
 
   // Prints "Warning: ..." lines.
   void warn(const std::vector<std::string>& warnings);
