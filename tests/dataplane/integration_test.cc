@@ -1,0 +1,243 @@
+// The writers against the real kernel (root; label `integration`): iptables-nft and ip6tables
+// restore/save, ipset and netlink routes inside throw-away namespaces, plus a ping smoke test.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "dataplane/ipsets_impl.h"
+#include "dataplane/iptables_table.h"
+#include "dataplane/route_table.h"
+#include "netns_fixture.h"
+
+namespace brindle::dataplane {
+namespace {
+
+using testing::sh;
+using testing::shCode;
+using testing::TestNetns;
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+Rule rule(std::string match, std::string action) {
+  return Rule{std::move(match), std::move(action), ""};
+}
+
+void desire(IptablesTable& table, const std::string& v4orv6Source) {
+  table.updateChain(
+      {"cali-FORWARD", {rule("-i cali+", "-j cali-from-wl"), rule("-o cali+", "-j cali-to-wl")}});
+  table.updateChain(
+      {"cali-from-wl", {rule("-s " + v4orv6Source, "-j ACCEPT"), rule("", "-j DROP")}});
+  table.updateChain({"cali-to-wl", {rule("-p tcp --dport 80", "-j ACCEPT"), rule("", "-j DROP")}});
+  table.setRuleInsertions("FORWARD", {rule("", "-j cali-FORWARD")});
+}
+
+class IntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  }
+};
+
+TEST_F(IntegrationTest, IptablesNftRestoreSaveForeignRulesRestartAndDrift) {
+  TestNetns ns;
+  EXPECT_TRUE(contains(sh({"iptables", "--version"}), "nf_tables"));
+  for (IpVersion v : {IpVersion::kV4, IpVersion::kV6}) {
+    std::string ipt = v == IpVersion::kV4 ? "iptables" : "ip6tables";
+    std::string src = v == IpVersion::kV4 ? "10.65.0.0/16" : "fd00:65::/64";
+    sh({ipt, "-A", "FORWARD", "-s", src, "-j", "DROP"}, ns.name());  // a foreign rule
+    ProcessRunner runner(ns.name());
+    {
+      IptablesTable table(TableName::kFilter, v, runner);
+      desire(table, src);
+      ASSERT_TRUE(table.apply()) << ipt;
+    }
+    std::string saved = sh({ipt + "-save", "-t", "filter"}, ns.name());
+    EXPECT_TRUE(contains(saved, ":cali-from-wl")) << saved;
+    // Ours on top of the foreign rule.
+    size_t ours = saved.find("-A FORWARD -m comment --comment \"cali:");
+    size_t foreign = saved.find("-A FORWARD -s " + src);
+    ASSERT_NE(ours, std::string::npos) << saved;
+    ASSERT_NE(foreign, std::string::npos) << saved;
+    EXPECT_LT(ours, foreign);
+
+    // Restart with the same state: reads, writes nothing.
+    IptablesTable table(TableName::kFilter, v, runner);
+    desire(table, src);
+    ASSERT_TRUE(table.apply());
+    EXPECT_EQ(table.stats().restores, 0) << table.lastRestoreInput();
+
+    // Drift: someone flushes a chain; the next resync repairs it.
+    sh({ipt, "-F", "cali-to-wl"}, ns.name());
+    table.requestResync();
+    ASSERT_TRUE(table.apply());
+    EXPECT_EQ(table.stats().restores, 1);
+    saved = sh({ipt + "-save", "-t", "filter"}, ns.name());
+    EXPECT_TRUE(contains(saved, "-A cali-to-wl -p tcp")) << saved;
+
+    // Incremental change (-R, -A) and removal of everything ours.
+    table.updateChain({"cali-to-wl",
+                       {rule("-p tcp --dport 8080", "-j ACCEPT"), rule("-p udp", "-j ACCEPT"),
+                        rule("", "-j DROP")}});
+    ASSERT_TRUE(table.apply()) << table.lastRestoreInput();
+    table.requestResync();
+    ASSERT_TRUE(table.apply());
+    EXPECT_EQ(table.stats().restores, 2);  // the re-read found the kernel as written
+    for (const char* c : {"cali-FORWARD", "cali-from-wl", "cali-to-wl"}) table.removeChain(c);
+    table.setRuleInsertions("FORWARD", {});
+    ASSERT_TRUE(table.apply()) << table.lastRestoreInput();
+    saved = sh({ipt + "-save", "-t", "filter"}, ns.name());
+    EXPECT_FALSE(contains(saved, "cali")) << saved;
+    EXPECT_TRUE(contains(saved, "-A FORWARD -s " + src + " -j DROP")) << saved;
+  }
+}
+
+TEST_F(IntegrationTest, IptablesNatAndRawTablesFromScratch) {
+  TestNetns ns;
+  ProcessRunner runner(ns.name());
+  IptablesTable nat(TableName::kNat, IpVersion::kV4, runner);
+  nat.updateChain(
+      {"cali-nat-outgoing", {rule("-s 10.65.0.0/16 ! -d 10.65.0.0/16", "-j MASQUERADE")}});
+  nat.setRuleInsertions("POSTROUTING", {rule("", "-j cali-nat-outgoing")});
+  ASSERT_TRUE(nat.apply()) << nat.lastRestoreInput();
+  IptablesTable raw(TableName::kRaw, IpVersion::kV4, runner);
+  raw.updateChain({"cali-PREROUTING", {rule("-i cali+", "-j MARK --set-xmark 0x0/0xf000000")}});
+  raw.setRuleInsertions("PREROUTING", {rule("", "-j cali-PREROUTING")});
+  ASSERT_TRUE(raw.apply()) << raw.lastRestoreInput();
+  EXPECT_TRUE(contains(sh({"iptables-save", "-t", "nat"}, ns.name()), "-j MASQUERADE"));
+  EXPECT_TRUE(contains(sh({"iptables-save", "-t", "raw"}, ns.name()), "-j cali-PREROUTING"));
+  // The host's tables never saw any of it.
+  EXPECT_FALSE(contains(sh({"iptables-save", "-t", "nat"}), "cali-nat-outgoing"));
+}
+
+TEST_F(IntegrationTest, IpsetsArePerNamespaceSwapAndSweep) {
+  TestNetns ns;
+  ProcessRunner runner(ns.name());
+  std::string setName = "cali40s:it-" + std::to_string(::getpid() % 100000);
+  {
+    IpSetsImpl sets(runner);
+    std::set<std::string> members;
+    for (int i = 0; i < 200; ++i)
+      members.insert("10.65." + std::to_string(i / 250) + "." + std::to_string(i % 250));
+    sets.replaceMembers({setName, "hash:net", IpVersion::kV4}, members);
+    sets.replaceMembers({"cali60s:it", "hash:net", IpVersion::kV6}, {"fd00::1", "fd00:1::/64"});
+    sets.replaceMembers({"cali40s:gone", "hash:ip", IpVersion::kV4}, {"10.0.0.1"});
+    ASSERT_TRUE(sets.applyUpdates()) << sets.lastRestoreInput();
+    // A rule uses the set (the set existed before the rule).
+    sh({"iptables", "-A", "INPUT", "-m", "set", "--match-set", setName, "src", "-j", "ACCEPT"},
+       ns.name());
+    std::set<std::string> other;
+    for (int i = 0; i < 200; ++i) other.insert("10.66.0." + std::to_string(i));
+    sets.replaceMembers({setName, "hash:net", IpVersion::kV4}, other);  // rewrite via swap
+    ASSERT_TRUE(sets.applyUpdates()) << sets.lastRestoreInput();
+    EXPECT_EQ(sets.stats().rewrites, 1);
+  }
+  std::string inside = sh({"ipset", "list", "-n"}, ns.name());
+  EXPECT_TRUE(contains(inside, setName));
+  EXPECT_FALSE(contains(sh({"ipset", "list", "-n"}), setName)) << "ipsets should be per netns";
+  std::string saved = sh({"ipset", "save", setName}, ns.name());
+  EXPECT_TRUE(contains(saved, "add " + setName + " 10.66.0.7\n"));
+  EXPECT_FALSE(contains(saved, "10.65.0.7"));
+
+  // Restart: same desired sets minus one; nothing rewritten, the stale set swept.
+  IpSetsImpl sets(runner);
+  sets.replaceMembers({setName, "hash:net", IpVersion::kV4}, [] {
+    std::set<std::string> m;
+    for (int i = 0; i < 200; ++i) m.insert("10.66.0." + std::to_string(i));
+    return m;
+  }());
+  sets.replaceMembers({"cali60s:it", "hash:net", IpVersion::kV6}, {"fd00::1/128", "fd00:1::/64"});
+  ASSERT_TRUE(sets.applyUpdates());
+  EXPECT_EQ(sets.stats().restores, 0) << sets.lastRestoreInput();
+  ASSERT_TRUE(sets.applyDeletions());
+  inside = sh({"ipset", "list", "-n"}, ns.name());
+  EXPECT_FALSE(contains(inside, "cali40s:gone"));
+  EXPECT_TRUE(contains(inside, "cali60s:it"));
+  // Still used by the rule: cannot be destroyed, reported.
+  sets.removeSet(setName);
+  ASSERT_TRUE(sets.applyUpdates());
+  EXPECT_FALSE(sets.applyDeletions());
+}
+
+TEST_F(IntegrationTest, RoutesWithOurProtocolOnAVethAndSysctls) {
+  TestNetns ns;
+  sh({"ip", "link", "add", "caliA", "type", "veth", "peer", "name", "wlA"}, ns.name());
+  sh({"ip", "link", "set", "caliA", "up"}, ns.name());
+  sh({"ip", "link", "add", "eth9", "type", "veth", "peer", "name", "eth9p"}, ns.name());
+  sh({"ip", "link", "set", "eth9", "up"}, ns.name());
+  sh({"ip", "addr", "add", "192.168.77.1/24", "dev", "eth9"}, ns.name());
+  sh({"ip", "route", "add", "10.99.0.0/24", "via", "192.168.77.2"}, ns.name());  // foreign
+
+  auto nl = openLibnlRouteNetlink(ns.name());
+  ASSERT_TRUE(nl) << nl.message();
+  ProcSysctlWriter sysctl(ns.name());
+  RouteTable routes(**nl, sysctl);
+  routes.setWorkloadRoute(*Cidr::parse("10.65.0.5/32"), "caliA");
+  routes.setWorkloadRoute(*Cidr::parse("fd00:65::5/128"), "caliA");
+  routes.setWorkloadRoute(*Cidr::parse("10.65.0.6/32"), "caliB");  // interface not there yet
+  routes.setBlackholeRoute(*Cidr::parse("10.65.0.0/26"));
+  routes.setBlackholeRoute(*Cidr::parse("fd00:65::/122"));
+  ASSERT_TRUE(routes.apply());
+  EXPECT_EQ(routes.pendingRoutes(), std::vector<Cidr>{*Cidr::parse("10.65.0.6/32")});
+
+  std::string v4 = sh({"ip", "route", "show", "proto", "80"}, ns.name());
+  EXPECT_TRUE(contains(v4, "10.65.0.5 dev caliA scope link")) << v4;
+  EXPECT_TRUE(contains(v4, "blackhole 10.65.0.0/26")) << v4;
+  std::string v6 = sh({"ip", "-6", "route", "show", "proto", "80"}, ns.name());
+  EXPECT_TRUE(contains(v6, "fd00:65::5 dev caliA")) << v6;
+  EXPECT_TRUE(contains(v6, "blackhole fd00:65::/122")) << v6;
+  EXPECT_EQ(sh({"cat", "/proc/sys/net/ipv4/conf/caliA/proxy_arp"}, ns.name()), "1\n");
+  EXPECT_EQ(sh({"cat", "/proc/sys/net/ipv4/neigh/caliA/proxy_delay"}, ns.name()), "0\n");
+  EXPECT_EQ(sh({"cat", "/proc/sys/net/ipv4/conf/caliA/forwarding"}, ns.name()), "1\n");
+  EXPECT_EQ(sh({"cat", "/proc/sys/net/ipv6/conf/caliA/forwarding"}, ns.name()), "1\n");
+  // Nothing reached the host's routing table.
+  EXPECT_FALSE(contains(sh({"ip", "route", "show", "proto", "80"}), "caliA"));
+
+  // The interface appears: the pending route lands on the next apply.
+  sh({"ip", "link", "add", "caliB", "type", "veth", "peer", "name", "wlB"}, ns.name());
+  sh({"ip", "link", "set", "caliB", "up"}, ns.name());
+  ASSERT_TRUE(routes.apply());
+  EXPECT_TRUE(routes.pendingRoutes().empty());
+  EXPECT_TRUE(
+      contains(sh({"ip", "route", "show", "proto", "80"}, ns.name()), "10.65.0.6 dev caliB"));
+
+  // Restart: a new table with less wanted sweeps our stale routes only.
+  auto nl2 = openLibnlRouteNetlink(ns.name());
+  ASSERT_TRUE(nl2);
+  RouteTable restarted(**nl2, sysctl);
+  restarted.setWorkloadRoute(*Cidr::parse("10.65.0.5/32"), "caliA");
+  ASSERT_TRUE(restarted.apply());
+  EXPECT_EQ(restarted.stats().replaced, 0);
+  v4 = sh({"ip", "route", "show"}, ns.name());
+  EXPECT_TRUE(contains(v4, "10.65.0.5 dev caliA")) << v4;
+  EXPECT_FALSE(contains(v4, "10.65.0.6")) << v4;
+  EXPECT_FALSE(contains(v4, "blackhole")) << v4;
+  EXPECT_TRUE(contains(v4, "10.99.0.0/24 via 192.168.77.2")) << v4;
+  EXPECT_FALSE(contains(sh({"ip", "-6", "route", "show", "proto", "80"}, ns.name()), "blackhole"));
+}
+
+TEST_F(IntegrationTest, RenderedChainDecidesWhetherAPingGetsThrough) {
+  TestNetns a, b;
+  sh({"ip", "link", "add", "veth-a", "type", "veth", "peer", "name", "veth-b", "netns", b.name()},
+     a.name());
+  sh({"ip", "addr", "add", "10.201.0.1/24", "dev", "veth-a"}, a.name());
+  sh({"ip", "link", "set", "veth-a", "up"}, a.name());
+  sh({"ip", "addr", "add", "10.201.0.2/24", "dev", "veth-b"}, b.name());
+  sh({"ip", "link", "set", "veth-b", "up"}, b.name());
+  std::vector<std::string> ping = {"ping", "-c", "1", "-W", "1", "10.201.0.2"};
+  ASSERT_EQ(shCode(ping, a.name()), 0);
+
+  ProcessRunner runner(b.name());
+  IptablesTable table(TableName::kFilter, IpVersion::kV4, runner);
+  table.updateChain({"cali-INPUT", {rule("-p icmp", "-j DROP")}});
+  table.setRuleInsertions("INPUT", {rule("", "-j cali-INPUT")});
+  ASSERT_TRUE(table.apply());
+  EXPECT_NE(shCode(ping, a.name()), 0);
+  table.updateChain({"cali-INPUT", {rule("-p icmp", "-j ACCEPT")}});
+  ASSERT_TRUE(table.apply());
+  EXPECT_EQ(shCode(ping, a.name()), 0);
+}
+
+}  // namespace
+}  // namespace brindle::dataplane
