@@ -1,0 +1,221 @@
+// In-process and delegated IPAM for the CNI plugin.
+#include "cni/ipam_driver.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace brindle::cni {
+namespace {
+
+class InProcessIpam : public IpamDriver {
+ public:
+  InProcessIpam(ipam::Ipam& ipam, const IpamConf& conf) : ipam_(ipam), conf_(conf) {}
+
+  Result<std::vector<IpConfig>> assign(const IpamRequest& request) override {
+    ipam::AssignArgs args;
+    args.handle = request.handle;
+    args.node = request.node;
+    args.num4 = conf_.assignIpv4 ? 1 : 0;
+    args.num6 = conf_.assignIpv6 ? 1 : 0;
+    args.attributes = request.attributes;
+    args.ipv4Pools = conf_.ipv4Pools;
+    args.ipv6Pools = conf_.ipv6Pools;
+    auto r = ipam_.autoAssign(args);
+    if (!r) return r.error();
+    std::vector<IpConfig> out;
+    for (const auto* list : {&r->ipv4, &r->ipv6}) {
+      for (const auto& c : *list) out.push_back(IpConfig{c.address(), c.address().bits(), {}, -1});
+    }
+    if (out.size() != static_cast<size_t>(args.num4 + args.num6)) {
+      // The IPAM gave fewer than asked: hand back what it gave so nothing leaks.
+      (void)ipam_.releaseByHandle(request.handle);
+      return makeError(ErrorCode::kUnavailable, "IPAM returned fewer addresses than requested");
+    }
+    return out;
+  }
+
+  Status release(const IpamRequest& request) override {
+    return ipam_.releaseByHandle(request.handle).status();
+  }
+
+  Status check(const IpamRequest& request, const std::vector<IpAddr>& ips) override {
+    for (const auto& ip : ips) {
+      auto a = ipam_.getAllocation(ip);
+      if (!a) return makeError(a.code(), ip.toString() + " is not allocated: " + a.message());
+      if (a->handle != request.handle) {
+        return makeError(ErrorCode::kNotFound, ip.toString() + " is allocated to handle " +
+                                                   a->handle + ", not " + request.handle);
+      }
+    }
+    return Status::ok();
+  }
+
+ private:
+  ipam::Ipam& ipam_;
+  IpamConf conf_;
+};
+
+class DelegatedIpam : public IpamDriver {
+ public:
+  DelegatedIpam(const NetConf& conf, const CniEnv& cniEnv, std::map<std::string, std::string> env,
+                PluginExec exec)
+      : conf_(conf), cniEnv_(cniEnv), env_(std::move(env)), exec_(std::move(exec)) {}
+
+  Result<std::vector<IpConfig>> assign(const IpamRequest&) override {
+    auto out = run("ADD", conf_.raw);
+    if (!out) return out.error();
+    auto res = resultFromJson(*out);
+    if (!res) return res.error();
+    if (res->ips.empty()) {
+      (void)run("DEL", conf_.raw);
+      return makeError(ErrorCode::kUnavailable,
+                       "IPAM plugin " + conf_.ipam.type + " returned no addresses");
+    }
+    for (auto& ip : res->ips) ip.interfaceIndex = -1;
+    return res->ips;
+  }
+
+  Status release(const IpamRequest&) override { return run("DEL", conf_.raw).status(); }
+
+  Status check(const IpamRequest&, const std::vector<IpAddr>&) override {
+    // CHECK hands the plugin the same prevResult we got.
+    if (conf_.cniVersion.rfind("0.3", 0) == 0) return Status::ok();  // no CHECK before 0.4.0
+    return run("CHECK", conf_.raw).status();
+  }
+
+ private:
+  Result<Json> run(const std::string& command, const Json& config) {
+    auto bin = findPlugin(conf_.ipam.type, cniEnv_.path);
+    if (!bin) return bin.error();
+    auto env = env_;
+    env["CNI_COMMAND"] = command;
+    auto r = exec_(*bin, env, config.dump());
+    if (!r) return r.error();
+    Json j;
+    if (!r->out.empty()) {
+      try {
+        j = Json::parse(r->out);
+      } catch (const Json::exception&) {
+        return makeError(ErrorCode::kInternal,
+                         "IPAM plugin " + conf_.ipam.type + " " + command +
+                             " printed something that is not JSON: " + r->out.substr(0, 200));
+      }
+    }
+    if (r->exitCode != 0) {
+      std::string msg = j.is_object() ? j.value("msg", "") : "";
+      std::string details = j.is_object() ? j.value("details", "") : "";
+      return makeError(ErrorCode::kUnavailable, "IPAM plugin " + conf_.ipam.type + " " + command +
+                                                    " failed (exit " + std::to_string(r->exitCode) +
+                                                    "): " + msg +
+                                                    (details.empty() ? "" : " (" + details + ")"));
+    }
+    return j;
+  }
+
+  NetConf conf_;
+  CniEnv cniEnv_;
+  std::map<std::string, std::string> env_;
+  PluginExec exec_;
+};
+
+}  // namespace
+
+IpamDriverPtr makeInProcessIpam(ipam::Ipam& ipam, const IpamConf& conf) {
+  return std::make_unique<InProcessIpam>(ipam, conf);
+}
+
+IpamDriverPtr makeDelegatedIpam(const NetConf& conf, const CniEnv& cniEnv,
+                                std::map<std::string, std::string> env, PluginExec exec) {
+  return std::make_unique<DelegatedIpam>(conf, cniEnv, std::move(env), std::move(exec));
+}
+
+Result<std::string> findPlugin(const std::string& type, const std::string& cniPath) {
+  if (type.find('/') != std::string::npos) {
+    return makeError(ErrorCode::kInvalid, "plugin type " + type + " must be a bare name");
+  }
+  size_t pos = 0;
+  while (pos <= cniPath.size()) {
+    size_t end = cniPath.find(':', pos);
+    if (end == std::string::npos) end = cniPath.size();
+    std::string dir = cniPath.substr(pos, end - pos);
+    if (!dir.empty()) {
+      std::string candidate = dir + "/" + type;
+      if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+    pos = end + 1;
+  }
+  return makeError(ErrorCode::kNotFound, "plugin " + type + " not found in CNI_PATH=" + cniPath);
+}
+
+PluginExec realPluginExec() {
+  return [](const std::string& binary, const std::map<std::string, std::string>& env,
+            const std::string& stdinText) -> Result<ExecResult> {
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) != 0) return makeError(ErrorCode::kInternal, "pipe failed");
+    if (pipe2(out, O_CLOEXEC) != 0) {
+      close(in[0]);
+      close(in[1]);
+      return makeError(ErrorCode::kInternal, "pipe failed");
+    }
+    std::vector<std::string> envStrings;
+    for (const auto& [k, v] : env) envStrings.push_back(k + "=" + v);
+    std::vector<char*> envp;
+    for (auto& s : envStrings) envp.push_back(s.data());
+    envp.push_back(nullptr);
+    std::string bin = binary;
+    char* argv[] = {bin.data(), nullptr};
+    pid_t pid = fork();
+    if (pid < 0) return makeError(ErrorCode::kInternal, std::string("fork: ") + strerror(errno));
+    if (pid == 0) {
+      dup2(in[0], 0);
+      dup2(out[1], 1);
+      execve(bin.c_str(), argv, envp.data());
+      _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    // The configs are small (< 64 KiB pipe buffer) but write and read together to be safe.
+    size_t written = 0;
+    std::string output;
+    char buf[4096];
+    bool inOpen = true;
+    while (true) {
+      pollfd fds[2] = {{out[0], POLLIN, 0}, {inOpen ? in[1] : -1, POLLOUT, 0}};
+      if (poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      if (inOpen && (fds[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+        ssize_t n = write(in[1], stdinText.data() + written, stdinText.size() - written);
+        if (n > 0) written += n;
+        if (n < 0 || written == stdinText.size()) {
+          close(in[1]);
+          inOpen = false;
+        }
+      }
+      if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+        ssize_t n = read(out[0], buf, sizeof buf);
+        if (n <= 0) break;
+        output.append(buf, n);
+      }
+    }
+    if (inOpen) close(in[1]);
+    close(out[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    ExecResult r;
+    r.out = output;
+    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return r;
+  };
+}
+
+}  // namespace brindle::cni
