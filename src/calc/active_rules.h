@@ -1,0 +1,62 @@
+// ActiveRulesCalculator: which policies select which LOCAL endpoints (through its own label
+// index of policy selectors over local endpoints) and therefore which policies and profiles are
+// active on this node at all. Inactive policies cost nothing downstream.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "calc/inputs.h"
+#include "calc/label_index.h"
+
+namespace brindle::calc {
+
+class ActiveRulesListener {
+ public:
+  virtual ~ActiveRulesListener() = default;
+  virtual void onPolicyMatchStarted(const PolicyId& policy, const std::string& endpointKey) = 0;
+  virtual void onPolicyMatchStopped(const PolicyId& policy, const std::string& endpointKey) = 0;
+  // Active = selects at least one local endpoint (called again when its content changes).
+  virtual void onPolicyActive(const PolicyInput& policy) = 0;
+  virtual void onPolicyInactive(const PolicyId& id) = 0;
+  // Active = listed by at least one local endpoint; a profile that does not exist is active
+  // with no rules (so its endpoints fall through to "drop if no profiles matched").
+  virtual void onProfileActive(const ProfileInput& profile) = 0;
+  virtual void onProfileInactive(const std::string& name) = 0;
+};
+
+class ActiveRulesCalculator {
+ public:
+  explicit ActiveRulesCalculator(ActiveRulesListener& out);
+
+  void updatePolicy(const PolicyInput& policy);
+  void removePolicy(const PolicyId& id);
+  void updateProfile(const ProfileInput& profile);
+  void removeProfile(const std::string& name);
+  // endpointKey: "w:<id>" or "h:<id>".
+  void updateLocalEndpoint(const std::string& endpointKey, const Labels& labels,
+                           const std::vector<std::string>& profiles);
+  void removeLocalEndpoint(const std::string& endpointKey);
+
+  const std::set<std::string>& endpointsOf(const PolicyId& id) const;
+
+ private:
+  void matchStarted(const std::string& selId, const std::string& endpointKey);
+  void matchStopped(const std::string& selId, const std::string& endpointKey);
+  void profileRef(const std::string& name);
+  void profileUnref(const std::string& name);
+  ProfileInput profileOrEmpty(const std::string& name) const;
+
+  ActiveRulesListener& out_;
+  LabelIndex index_;
+  std::map<PolicyId, PolicyInput> policies_;
+  std::map<std::string, PolicyId> policyBySelectorId_;
+  std::map<PolicyId, std::set<std::string>> matches_;
+  std::map<std::string, ProfileInput> profiles_;
+  std::map<std::string, int> profileRefs_;
+  std::map<std::string, std::vector<std::string>> endpointProfiles_;
+};
+
+}  // namespace brindle::calc

@@ -1,0 +1,67 @@
+// CalcGraph: the per-node calculation graph (Felix's shape). Typed datastore updates go in, the
+// DataplaneCallbacks come out in dependency order on flush(). Pure: no I/O, single-threaded.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "calc/active_rules.h"
+#include "calc/callbacks.h"
+#include "calc/event_sequencer.h"
+#include "calc/ipset_members.h"
+#include "calc/policy_resolver.h"
+#include "calc/rule_scanner.h"
+#include "calc/update.h"
+
+namespace brindle::calc {
+
+class CalcGraph {
+ public:
+  // `nodeName`: endpoints whose spec.node equals it are local.
+  CalcGraph(std::string nodeName, DataplaneCallbacks& out);
+  ~CalcGraph();
+  CalcGraph(const CalcGraph&) = delete;
+  CalcGraph& operator=(const CalcGraph&) = delete;
+
+  void onUpdate(const Update& update);
+  // Sends what changed since the last flush (call once per batch of updates).
+  void flush();
+  // The first complete snapshot has been applied: flushes, then signals onInSync() once.
+  void onInSync();
+
+  // Diagnostics for logs and tests: resources ignored because they did not parse.
+  const std::vector<std::string>& rejected() const { return rejected_; }
+
+ private:
+  struct Wiring;  // the adapters between components (calc_graph.cc)
+
+  struct Known {
+    model::Kind kind;
+    std::string itemKey;  // label-index key of endpoints ("w:"/"h:") and network sets ("n:")
+    bool local = false;
+    PolicyId policy;
+    std::string name;
+    std::optional<Cidr> cidr;
+    std::vector<Cidr> routes;
+  };
+
+  void remove(const std::string& key);
+  void apply(const model::Resource& r);
+  void applyEndpoint(const std::string& key, const model::Resource& r);
+  void applyBlock(const std::string& key, const BlockUpdate& b, bool deleted);
+  void updatePoolSets();
+
+  std::string nodeName_;
+  DataplaneCallbacks& out_;
+  bool inSyncSent_ = false;
+
+  EventSequencer sequencer_;
+  std::unique_ptr<Wiring> wiring_;
+  std::map<std::string, Known> known_;
+  std::map<Cidr, IpPool> pools_;
+  std::vector<std::string> rejected_;
+};
+
+}  // namespace brindle::calc

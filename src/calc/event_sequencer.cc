@@ -1,0 +1,129 @@
+// EventSequencer: coalescing and dependency-ordered flushing; see event_sequencer.h.
+#include "calc/event_sequencer.h"
+
+#include <algorithm>
+#include <iterator>
+
+namespace brindle::calc {
+namespace {
+
+// Sends updates for dirty keys whose desired value exists and differs from what was sent.
+template <typename Keyed, typename Send>
+void flushUpdates(Keyed& k, Send send) {
+  for (const auto& key : k.dirty) {
+    auto d = k.desired.find(key);
+    if (d == k.desired.end()) continue;
+    auto s = k.sent.find(key);
+    if (s != k.sent.end() && s->second == d->second) continue;
+    send(key, d->second);
+    k.sent[key] = d->second;
+  }
+}
+
+// Sends removals for dirty keys no longer desired but sent, then forgets the dirty set.
+template <typename Keyed, typename Send>
+void flushRemovals(Keyed& k, Send send) {
+  for (const auto& key : k.dirty) {
+    if (k.desired.count(key) || !k.sent.count(key)) continue;
+    send(key);
+    k.sent.erase(key);
+  }
+  k.dirty.clear();
+}
+
+}  // namespace
+
+void EventSequencer::addIpSet(const std::string& id) {
+  if (!ipSets_.desired.count(id)) ipSets_.set(id, {});
+}
+void EventSequencer::removeIpSet(const std::string& id) { ipSets_.remove(id); }
+void EventSequencer::addIpSetMember(const std::string& id, const Cidr& member) {
+  ipSets_.desired[id].insert(member);
+  ipSets_.dirty.insert(id);
+}
+void EventSequencer::removeIpSetMember(const std::string& id, const Cidr& member) {
+  auto it = ipSets_.desired.find(id);
+  if (it == ipSets_.desired.end()) return;
+  it->second.erase(member);
+  ipSets_.dirty.insert(id);
+}
+
+void EventSequencer::setPolicy(const PolicyId& id, ParsedRules rules) {
+  policies_.set(id, std::move(rules));
+}
+void EventSequencer::removePolicy(const PolicyId& id) { policies_.remove(id); }
+void EventSequencer::setProfile(const std::string& name, ParsedRules rules) {
+  profiles_.set(name, std::move(rules));
+}
+void EventSequencer::removeProfile(const std::string& name) { profiles_.remove(name); }
+void EventSequencer::setWorkloadEndpoint(WorkloadEndpoint ep) {
+  std::string id = ep.id;
+  workloads_.set(id, std::move(ep));
+}
+void EventSequencer::removeWorkloadEndpoint(const std::string& id) { workloads_.remove(id); }
+void EventSequencer::setHostEndpoint(HostEndpoint ep) {
+  std::string id = ep.id;
+  hosts_.set(id, std::move(ep));
+}
+void EventSequencer::removeHostEndpoint(const std::string& id) { hosts_.remove(id); }
+void EventSequencer::setPool(IpPool pool) {
+  Cidr c = pool.cidr;
+  pools_.set(c, std::move(pool));
+}
+void EventSequencer::removePool(const Cidr& cidr) { pools_.remove(cidr); }
+void EventSequencer::setRoute(Route route) {
+  Cidr c = route.destination;
+  routes_.set(c, std::move(route));
+}
+void EventSequencer::removeRoute(const Cidr& destination) { routes_.remove(destination); }
+
+bool EventSequencer::hasPending() const {
+  return !ipSets_.dirty.empty() || !policies_.dirty.empty() || !profiles_.dirty.empty() ||
+         !workloads_.dirty.empty() || !hosts_.dirty.empty() || !pools_.dirty.empty() ||
+         !routes_.dirty.empty();
+}
+
+void EventSequencer::flush(DataplaneCallbacks& out) {
+  // 1. ipsets: new ones created and filled, existing ones get member deltas.
+  for (const auto& id : ipSets_.dirty) {
+    auto d = ipSets_.desired.find(id);
+    if (d == ipSets_.desired.end()) continue;
+    auto s = ipSets_.sent.find(id);
+    if (s == ipSets_.sent.end()) {
+      out.onIpSetAdded(id);
+      if (!d->second.empty()) out.onIpSetMembersAdded(id, d->second);
+      ipSets_.sent[id] = d->second;
+      continue;
+    }
+    std::set<Cidr> added, removed;
+    std::set_difference(d->second.begin(), d->second.end(), s->second.begin(), s->second.end(),
+                        std::inserter(added, added.end()));
+    std::set_difference(s->second.begin(), s->second.end(), d->second.begin(), d->second.end(),
+                        std::inserter(removed, removed.end()));
+    if (!added.empty()) out.onIpSetMembersAdded(id, added);
+    if (!removed.empty()) out.onIpSetMembersRemoved(id, removed);
+    s->second = d->second;
+  }
+  // 2. policies and profiles that rules refer to; 3. endpoints, pools and routes using them.
+  flushUpdates(policies_,
+               [&](const PolicyId& id, const ParsedRules& r) { out.onPolicyActive(id, r); });
+  flushUpdates(profiles_,
+               [&](const std::string& id, const ParsedRules& r) { out.onProfileActive(id, r); });
+  flushUpdates(pools_, [&](const Cidr&, const IpPool& p) { out.onIpPoolUpdate(p); });
+  flushUpdates(workloads_, [&](const std::string&, const WorkloadEndpoint& e) {
+    out.onWorkloadEndpointUpdate(e);
+  });
+  flushUpdates(hosts_,
+               [&](const std::string&, const HostEndpoint& e) { out.onHostEndpointUpdate(e); });
+  flushUpdates(routes_, [&](const Cidr&, const Route& r) { out.onRouteUpdate(r); });
+  // Removals in reverse dependency order.
+  flushRemovals(routes_, [&](const Cidr& c) { out.onRouteRemove(c); });
+  flushRemovals(hosts_, [&](const std::string& id) { out.onHostEndpointRemove(id); });
+  flushRemovals(workloads_, [&](const std::string& id) { out.onWorkloadEndpointRemove(id); });
+  flushRemovals(pools_, [&](const Cidr& c) { out.onIpPoolRemove(c); });
+  flushRemovals(profiles_, [&](const std::string& id) { out.onProfileInactive(id); });
+  flushRemovals(policies_, [&](const PolicyId& id) { out.onPolicyInactive(id); });
+  flushRemovals(ipSets_, [&](const std::string& id) { out.onIpSetRemoved(id); });
+}
+
+}  // namespace brindle::calc

@@ -1,0 +1,67 @@
+// EventSequencer: holds the desired dataplane state the graph computes and, on flush(), sends
+// only what changed since the last flush, in dependency order: ipsets created and filled, then
+// policies and profiles, then endpoints; removals in reverse. Repeated changes between flushes
+// coalesce, and the result depends only on the state, never on the order changes came in.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "calc/callbacks.h"
+#include "calc/types.h"
+
+namespace brindle::calc {
+
+class EventSequencer {
+ public:
+  void addIpSet(const std::string& id);
+  void removeIpSet(const std::string& id);
+  void addIpSetMember(const std::string& id, const Cidr& member);
+  void removeIpSetMember(const std::string& id, const Cidr& member);
+
+  void setPolicy(const PolicyId& id, ParsedRules rules);
+  void removePolicy(const PolicyId& id);
+  void setProfile(const std::string& name, ParsedRules rules);
+  void removeProfile(const std::string& name);
+
+  void setWorkloadEndpoint(WorkloadEndpoint ep);
+  void removeWorkloadEndpoint(const std::string& id);
+  void setHostEndpoint(HostEndpoint ep);
+  void removeHostEndpoint(const std::string& id);
+
+  void setPool(IpPool pool);
+  void removePool(const Cidr& cidr);
+  void setRoute(Route route);
+  void removeRoute(const Cidr& destination);
+
+  // Sends the changes since the last flush.
+  void flush(DataplaneCallbacks& out);
+  bool hasPending() const;
+
+ private:
+  // Desired value per key, the value last sent, and the keys that may differ.
+  template <typename K, typename V>
+  struct Keyed {
+    std::map<K, V> desired;
+    std::map<K, V> sent;
+    std::set<K> dirty;
+    void set(const K& k, V v) {
+      desired[k] = std::move(v);
+      dirty.insert(k);
+    }
+    void remove(const K& k) {
+      if (desired.erase(k)) dirty.insert(k);
+    }
+  };
+
+  Keyed<std::string, std::set<Cidr>> ipSets_;
+  Keyed<PolicyId, ParsedRules> policies_;
+  Keyed<std::string, ParsedRules> profiles_;
+  Keyed<std::string, WorkloadEndpoint> workloads_;
+  Keyed<std::string, HostEndpoint> hosts_;
+  Keyed<Cidr, IpPool> pools_;
+  Keyed<Cidr, Route> routes_;
+};
+
+}  // namespace brindle::calc

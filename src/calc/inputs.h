@@ -1,0 +1,71 @@
+// The facts the calculation graph needs from each resource kind, read once from the v3 JSON
+// (model::Resource) into plain structs so the graph never touches JSON.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "calc/types.h"
+#include "common/labels.h"
+#include "common/result.h"
+#include "model/resource.h"
+#include "model/rule.h"
+#include "selector/selector.h"
+
+namespace brindle::calc {
+
+// Labels Calico adds to every namespaced endpoint / network set.
+inline constexpr std::string_view kNamespaceLabel = "projectcalico.org/namespace";
+inline constexpr std::string_view kOrchestratorLabel = "projectcalico.org/orchestrator";
+// Namespace-selector labels live under this prefix (Calico's "pcns."): a rule's
+// namespaceSelector `a == 'x'` is evaluated as `pcns.a == 'x'` against endpoint labels.
+// Endpoints get `pcns.projectcalico.org/name: <namespace>` since namespaces themselves are not
+// stored in Brindle.
+inline constexpr std::string_view kNamespaceSelectorPrefix = "pcns.";
+
+struct EndpointInput {
+  bool host = false;  // HostEndpoint, else WorkloadEndpoint
+  std::string id;     // workload: "<namespace>/<name>"; host: name
+  std::string node;
+  std::string interfaceName;
+  Labels labels;  // own labels plus the implicit ones above
+  std::vector<std::string> profiles;
+  std::vector<Cidr> addresses;  // ipNetworks / expectedIPs
+  std::vector<IpNat> ipNats;
+};
+
+struct PolicyInput {
+  PolicyId id;
+  std::string ns;  // namespace of a NetworkPolicy, "" for global
+  selector::Selector selector;
+  std::optional<double> order;  // missing = after every ordered policy
+  bool appliesIngress = true;
+  bool appliesEgress = true;
+  std::vector<model::Rule> ingress;
+  std::vector<model::Rule> egress;
+};
+
+struct ProfileInput {
+  std::string name;
+  Labels labelsToApply;
+  std::vector<model::Rule> ingress;
+  std::vector<model::Rule> egress;
+};
+
+struct NetworkSetInput {
+  std::string id;  // "<namespace>/<name>" or name
+  Labels labels;
+  std::vector<Cidr> nets;
+};
+
+Result<EndpointInput> endpointInput(const model::Resource& r);
+Result<PolicyInput> policyInput(const model::Resource& r);
+Result<ProfileInput> profileInput(const model::Resource& r);
+Result<NetworkSetInput> networkSetInput(const model::Resource& r);
+Result<IpPool> ipPoolInput(const model::Resource& r);
+
+// Rewrites every label key of `sel` as prefix + key (for namespace selectors).
+selector::Selector prefixSelectorKeys(const selector::Selector& sel, std::string_view prefix);
+
+}  // namespace brindle::calc

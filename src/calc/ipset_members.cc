@@ -1,0 +1,92 @@
+// IpSetMemberCalculator: reference-counted ipset members; see ipset_members.h.
+#include "calc/ipset_members.h"
+
+namespace brindle::calc {
+
+IpSetMemberCalculator::IpSetMemberCalculator(EventSequencer& out)
+    : out_(out),
+      index_([this](const std::string& s, const std::string& i) { matchStarted(s, i); },
+             [this](const std::string& s, const std::string& i) { matchStopped(s, i); }) {}
+
+void IpSetMemberCalculator::addMember(const std::string& setId, const Cidr& c) {
+  if (members_[setId][c]++ == 0) out_.addIpSetMember(setId, c);
+}
+
+void IpSetMemberCalculator::removeMember(const std::string& setId, const Cidr& c) {
+  auto s = members_.find(setId);
+  if (s == members_.end()) return;
+  auto m = s->second.find(c);
+  if (m == s->second.end()) return;
+  if (--m->second == 0) {
+    s->second.erase(m);
+    out_.removeIpSetMember(setId, c);
+  }
+}
+
+void IpSetMemberCalculator::matchStarted(const std::string& setId, const std::string& itemKey) {
+  setsOfItem_[itemKey].insert(setId);
+  auto a = addresses_.find(itemKey);
+  if (a == addresses_.end()) return;
+  for (const auto& c : a->second) addMember(setId, c);
+}
+
+void IpSetMemberCalculator::matchStopped(const std::string& setId, const std::string& itemKey) {
+  auto s = setsOfItem_.find(itemKey);
+  if (s != setsOfItem_.end()) {
+    s->second.erase(setId);
+    if (s->second.empty()) setsOfItem_.erase(s);
+  }
+  auto a = addresses_.find(itemKey);
+  if (a == addresses_.end()) return;
+  for (const auto& c : a->second) removeMember(setId, c);
+}
+
+void IpSetMemberCalculator::addSelectorSet(const std::string& id, const selector::Selector& sel) {
+  out_.addIpSet(id);
+  index_.updateSelector(id, sel);
+}
+
+void IpSetMemberCalculator::addNetSet(const std::string& id, const std::vector<Cidr>& nets) {
+  out_.addIpSet(id);
+  netSets_.insert(id);
+  for (const auto& c : nets) addMember(id, c);
+}
+
+void IpSetMemberCalculator::removeSet(const std::string& id) {
+  index_.deleteSelector(id);
+  netSets_.erase(id);
+  members_.erase(id);
+  out_.removeIpSet(id);
+}
+
+void IpSetMemberCalculator::updateItem(const std::string& key, const Labels& labels,
+                                       const std::vector<std::string>& parents,
+                                       const std::vector<Cidr>& addresses) {
+  auto old = addresses_.find(key);
+  if (old != addresses_.end() && old->second != addresses) {
+    // Address change: swap members in the sets that match the item now.
+    auto sets = setsOfItem_.find(key);
+    if (sets != setsOfItem_.end()) {
+      for (const auto& setId : sets->second) {
+        for (const auto& c : addresses) addMember(setId, c);
+        for (const auto& c : old->second) removeMember(setId, c);
+      }
+    }
+  }
+  addresses_[key] = addresses;
+  index_.updateItem(key, labels, parents);
+}
+
+void IpSetMemberCalculator::removeItem(const std::string& key) {
+  index_.deleteItem(key);
+  addresses_.erase(key);
+  setsOfItem_.erase(key);
+}
+
+void IpSetMemberCalculator::updateParent(const std::string& name, const Labels& labels) {
+  index_.updateParent(name, labels);
+}
+
+void IpSetMemberCalculator::removeParent(const std::string& name) { index_.deleteParent(name); }
+
+}  // namespace brindle::calc

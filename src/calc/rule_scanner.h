@@ -1,0 +1,68 @@
+// RuleScanner: turns the rules of active policies and profiles into ParsedRules, replacing each
+// selector (with its namespace scope, Calico style) and each multi-CIDR list by an ipset id, and
+// reference-counts those ipsets so a set lives exactly as long as a rule uses it.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "calc/types.h"
+#include "model/rule.h"
+#include "selector/selector.h"
+
+namespace brindle::calc {
+
+class RuleScannerListener {
+ public:
+  virtual ~RuleScannerListener() = default;
+  // A selector ipset ("s:...") is needed / a static CIDR ipset ("n:...") is needed.
+  virtual void onSelectorIpSetActive(const std::string& id, const selector::Selector& sel) = 0;
+  virtual void onNetIpSetActive(const std::string& id, const std::vector<Cidr>& nets) = 0;
+  virtual void onIpSetInactive(const std::string& id) = 0;
+  // Rules of an active policy/profile (again whenever they change); gone when inactive.
+  virtual void onPolicyRules(const PolicyId& id, const ParsedRules& rules) = 0;
+  virtual void onPolicyRulesGone(const PolicyId& id) = 0;
+  virtual void onProfileRules(const std::string& name, const ParsedRules& rules) = 0;
+  virtual void onProfileRulesGone(const std::string& name) = 0;
+};
+
+// One rule as the scanner sees it: the ipsets it needs (id -> source) and its parsed form.
+struct ScannedRules {
+  ParsedRules rules;
+  std::map<std::string, selector::Selector> selectorSets;
+  std::map<std::string, std::vector<Cidr>> netSets;
+};
+
+// Pure: parses `ingress`/`egress` of a policy in namespace `ns` ("" for global) or a profile.
+// Rules that need what Brindle cannot yet match (named ports, service accounts, services, HTTP)
+// are dropped unless they deny (then only the supported part is kept: denying more is safe).
+ScannedRules scanRules(const std::vector<model::Rule>& ingress,
+                       const std::vector<model::Rule>& egress, const std::string& ns);
+
+// The ipset id of a selector: uniqueId("s", canonical text).
+std::string selectorIpSetId(const selector::Selector& sel);
+
+class RuleScanner {
+ public:
+  explicit RuleScanner(RuleScannerListener& out) : out_(out) {}
+
+  void updatePolicy(const PolicyId& id, const std::vector<model::Rule>& ingress,
+                    const std::vector<model::Rule>& egress, const std::string& ns);
+  void removePolicy(const PolicyId& id);
+  void updateProfile(const std::string& name, const std::vector<model::Rule>& ingress,
+                     const std::vector<model::Rule>& egress);
+  void removeProfile(const std::string& name);
+
+ private:
+  // Adds `next`'s sets, then drops `prev`'s, so a set used before and after never flaps.
+  void swapSets(const ScannedRules* prev, const ScannedRules* next);
+
+  RuleScannerListener& out_;
+  std::map<PolicyId, ScannedRules> policies_;
+  std::map<std::string, ScannedRules> profiles_;
+  std::map<std::string, int> refs_;
+};
+
+}  // namespace brindle::calc

@@ -1,0 +1,142 @@
+// Syncer: list + watch + re-list on compaction; see syncer.h.
+#include "calc/syncer.h"
+
+#include <set>
+
+#include "ipam/block.h"
+#include "model/kinds.h"
+
+namespace brindle::calc {
+
+std::vector<std::string> Syncer::defaultPrefixes() {
+  return {std::string(model::kKeyRoot), ipam::kBlockPrefix};
+}
+
+Syncer::Syncer(datastore::Client& client, SyncerCallbacks& out, std::vector<std::string> prefixes)
+    : client_(client), out_(out) {
+  for (auto& p : prefixes) watches_.push_back(Watch{std::move(p), nullptr});
+}
+
+bool Syncer::decode(const std::string& key, const std::string& value, UpdateType type,
+                    Update& out) {
+  out.type = type;
+  out.key = key;
+  out.resource.reset();
+  out.block.reset();
+  if (key.rfind(ipam::kBlockPrefix, 0) == 0) {
+    auto b = ipam::Block::decode(value);
+    if (!b) {
+      decodeErrors_.push_back(key + ": " + b.message());
+      return false;
+    }
+    out.block = BlockUpdate{b->cidr(), b->affinity().value_or("")};
+    return true;
+  }
+  try {
+    auto r = model::resourceFromJson(model::Json::parse(value));
+    if (!r) {
+      decodeErrors_.push_back(key + ": " + r.message());
+      return false;
+    }
+    out.resource = std::move(*r);
+    return true;
+  } catch (const std::exception& e) {
+    decodeErrors_.push_back(key + ": " + e.what());
+    return false;
+  }
+}
+
+void Syncer::handleEvent(const datastore::WatchEvent& ev, std::vector<Update>& out) {
+  if (ev.type == datastore::EventType::kDeleted) {
+    auto last = lastUpdate_.find(ev.key);
+    if (last == lastUpdate_.end()) return;
+    Update u = last->second;
+    u.type = UpdateType::kDeleted;
+    lastUpdate_.erase(last);
+    values_.erase(ev.key);
+    out.push_back(std::move(u));
+    return;
+  }
+  auto old = values_.find(ev.key);
+  if (old != values_.end() && old->second == ev.value) return;
+  Update u;
+  UpdateType type = old == values_.end() ? UpdateType::kAdded : UpdateType::kUpdated;
+  if (!decode(ev.key, ev.value, type, u)) {
+    // Undecodable: behave as deleted, so a broken value never keeps stale rules alive.
+    datastore::WatchEvent del{datastore::EventType::kDeleted, ev.key, "", "", ev.revision};
+    handleEvent(del, out);
+    return;
+  }
+  values_[ev.key] = ev.value;
+  lastUpdate_[ev.key] = u;
+  out.push_back(std::move(u));
+}
+
+Status Syncer::listAndWatch(size_t index, std::vector<Update>& out) {
+  Watch& w = watches_[index];
+  auto list = client_.list(w.prefix);
+  if (!list) return list.status();
+  std::set<std::string> present;
+  for (const auto& kv : list->items) {
+    present.insert(kv.key);
+    handleEvent(
+        datastore::WatchEvent{datastore::EventType::kAdded, kv.key, kv.value, "", kv.modRevision},
+        out);
+  }
+  // Keys under this prefix that vanished while we were not watching.
+  std::vector<std::string> gone;
+  for (auto it = values_.lower_bound(w.prefix);
+       it != values_.end() && it->first.rfind(w.prefix, 0) == 0; ++it) {
+    if (!present.count(it->first)) gone.push_back(it->first);
+  }
+  for (const auto& key : gone) {
+    handleEvent(datastore::WatchEvent{datastore::EventType::kDeleted, key, "", "", 0}, out);
+  }
+  auto watcher = client_.watch(w.prefix, list->revision);
+  if (!watcher) return watcher.status();
+  w.watcher = std::move(*watcher);
+  return Status::ok();
+}
+
+Status Syncer::start() { return resync(); }
+
+Status Syncer::resync() {
+  std::vector<Update> updates;
+  for (size_t i = 0; i < watches_.size(); ++i) {
+    if (Status s = listAndWatch(i, updates); !s) {
+      if (!updates.empty()) out_.onUpdates(updates);
+      return s;
+    }
+  }
+  if (!updates.empty()) out_.onUpdates(updates);
+  if (!inSync_) {
+    inSync_ = true;
+    out_.onInSync();
+  }
+  return Status::ok();
+}
+
+Status Syncer::poll(std::chrono::milliseconds timeout) {
+  std::vector<Update> updates;
+  // The first watch waits; the others are drained without waiting.
+  for (size_t i = 0; i < watches_.size(); ++i) {
+    if (!watches_[i].watcher) {
+      if (Status s = listAndWatch(i, updates); !s) return s;
+      continue;
+    }
+    auto events = watches_[i].watcher->next(i == 0 ? timeout : std::chrono::milliseconds(0));
+    if (!events) {
+      if (events.code() == ErrorCode::kCompacted) {
+        if (Status s = listAndWatch(i, updates); !s) return s;
+        continue;
+      }
+      if (!updates.empty()) out_.onUpdates(updates);
+      return events.status();
+    }
+    for (const auto& ev : *events) handleEvent(ev, updates);
+  }
+  if (!updates.empty()) out_.onUpdates(updates);
+  return Status::ok();
+}
+
+}  // namespace brindle::calc

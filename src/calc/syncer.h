@@ -1,0 +1,64 @@
+// Syncer: lists, then watches, the datastore prefixes the agent needs (v3 resources and IPAM
+// blocks) and turns key/value events into typed Updates. After a compaction it lists again and
+// sends the difference, so the consumer always converges to the store's state.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "calc/update.h"
+#include "common/result.h"
+#include "datastore/client.h"
+
+namespace brindle::calc {
+
+class SyncerCallbacks {
+ public:
+  virtual ~SyncerCallbacks() = default;
+  virtual void onUpdates(const std::vector<Update>& updates) = 0;
+  // After the first complete list of every prefix has been delivered (once).
+  virtual void onInSync() = 0;
+};
+
+class Syncer {
+ public:
+  // Prefixes watched by default: every v3 resource and the IPAM blocks.
+  static std::vector<std::string> defaultPrefixes();
+
+  Syncer(datastore::Client& client, SyncerCallbacks& out,
+         std::vector<std::string> prefixes = defaultPrefixes());
+
+  // Lists every prefix and starts the watches; sends the snapshot, then onInSync().
+  Status start();
+  // Waits up to `timeout` for changes and sends them. kCompacted is handled here (re-list);
+  // kUnavailable is returned so the caller can log and call again.
+  Status poll(std::chrono::milliseconds timeout);
+  // Lists again and sends the difference from what was sent (also used after a compaction).
+  Status resync();
+
+  size_t knownKeys() const { return values_.size(); }
+  // Values that could not be decoded (logged by the caller, skipped here).
+  const std::vector<std::string>& decodeErrors() const { return decodeErrors_; }
+
+ private:
+  struct Watch {
+    std::string prefix;
+    datastore::WatcherPtr watcher;
+  };
+  Status listAndWatch(size_t index, std::vector<Update>& out);
+  void handleEvent(const datastore::WatchEvent& ev, std::vector<Update>& out);
+  // Builds the typed update for `key` = `value` (deleted if value is empty).
+  bool decode(const std::string& key, const std::string& value, UpdateType type, Update& out);
+
+  datastore::Client& client_;
+  SyncerCallbacks& out_;
+  std::vector<Watch> watches_;
+  std::map<std::string, std::string> values_;  // key -> last value sent
+  std::map<std::string, Update> lastUpdate_;   // key -> last update sent (for deletes)
+  std::vector<std::string> decodeErrors_;
+  bool inSync_ = false;
+};
+
+}  // namespace brindle::calc
