@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
@@ -38,15 +39,54 @@ Result<std::string> readFile(const std::string& path, const char* what) {
   return text.str();
 }
 
-// gRPC logs connection failures to stderr itself; our errors already say what went wrong, so
-// its log stays quiet unless BRINDLE_GRPC_LOG is set.
-void quietGrpcLog() {
+// gRPC reports a failed TLS handshake to the caller only as "handshaker shutdown"; the reason
+// (certificate verify failed, bad certificate) goes to its log. The log hook is process-wide in
+// gRPC, so the last TLS reason is kept process-wide too, only to explain failures. gRPC's own
+// log output stays off unless BRINDLE_GRPC_LOG is set: our errors say what went wrong.
+struct TlsDiagnosis {
+  std::mutex mu;
+  std::string reason;
+  std::chrono::steady_clock::time_point at;
+};
+
+TlsDiagnosis& tlsDiagnosis() {
+  static TlsDiagnosis* d = new TlsDiagnosis;  // never destroyed: gRPC threads may log at exit
+  return *d;
+}
+
+void installGrpcLog() {
   static std::once_flag once;
   std::call_once(once, [] {
-    if (std::getenv("BRINDLE_GRPC_LOG") == nullptr) {
-      gpr_set_log_function([](gpr_log_func_args*) {});
-    }
+    gpr_set_log_function([](gpr_log_func_args* args) {
+      if (std::getenv("BRINDLE_GRPC_LOG") != nullptr) {
+        std::fprintf(stderr, "grpc: %s:%d %s\n", args->file, args->line, args->message);
+      }
+      std::string_view file = args->file ? args->file : "";
+      std::string_view msg = args->message ? args->message : "";
+      if (args->severity == GPR_LOG_SEVERITY_ERROR &&
+          (file.find("ssl_transport_security") != std::string_view::npos ||
+           msg.find("SSL") != std::string_view::npos)) {
+        TlsDiagnosis& d = tlsDiagnosis();
+        std::lock_guard lock(d.mu);
+        // The first line of a burst names the cause; later ones ("Corruption detected") don't.
+        if (std::chrono::steady_clock::now() - d.at > std::chrono::milliseconds(50) ||
+            msg.find("error:") != std::string_view::npos) {
+          d.reason = std::string(msg);
+          d.at = std::chrono::steady_clock::now();
+        }
+      }
+    });
   });
+}
+
+// The TLS failure gRPC logged in the last few seconds, if any.
+std::string recentTlsReason() {
+  TlsDiagnosis& d = tlsDiagnosis();
+  std::lock_guard lock(d.mu);
+  if (d.reason.empty() || std::chrono::steady_clock::now() - d.at > std::chrono::seconds(10)) {
+    return "";
+  }
+  return d.reason;
 }
 
 // Errors etcd returns before a write is proposed to raft: safe to send the write elsewhere.
@@ -72,7 +112,7 @@ std::string prefixEnd(std::string_view prefix) {
 }
 
 Result<std::shared_ptr<Connection>> Connection::open(const EtcdOptions& options) {
-  quietGrpcLog();
+  installGrpcLog();
   if (options.endpoints.empty()) {
     return makeError(ErrorCode::kInvalid, "no etcd endpoints configured");
   }
@@ -248,20 +288,23 @@ Status Connection::prepareStream(size_t index, grpc::ClientContext& context) {
 std::string Connection::describe(const Endpoint& endpoint, const grpc::Status& status) const {
   std::string msg = status.error_message();
   std::string hint;
-  if (tls_) {
-    if (contains(msg, "certificate verify failed") || contains(msg, "CERTIFICATE_VERIFY_FAILED") ||
-        contains(msg, "unknown ca") || contains(msg, "self signed")) {
+  if (tls_ && (contains(msg, "handshake") || contains(msg, "ssl") || contains(msg, "tls"))) {
+    const std::string why = recentTlsReason() + " " + msg;
+    if (contains(why, "certificate verify failed") || contains(why, "unknown ca") ||
+        contains(why, "self signed") || contains(why, "self-signed")) {
       hint = "TLS: the server's certificate is not trusted by the CA file " +
              (options_.caFile.empty() ? std::string("(none set: system roots)") : options_.caFile);
-    } else if (contains(msg, "certificate required") || contains(msg, "handshake failure") ||
-               contains(msg, "bad certificate") || contains(msg, "alert")) {
+    } else if (contains(why, "certificate required") || contains(why, "bad certificate") ||
+               contains(why, "handshake failure") || contains(why, "alert")) {
       hint = options_.certFile.empty()
-                 ? "TLS: the server rejected the connection; it may require a client "
-                   "certificate (set the etcd cert and key files)"
+                 ? "TLS: the server rejected the connection; it requires a client certificate "
+                   "(set the etcd cert and key files)"
                  : "TLS: the server rejected the client certificate " + options_.certFile;
-    } else if (contains(msg, "ssl") || contains(msg, "handshake") || contains(msg, "tls")) {
+    } else {
       hint = "TLS handshake failed";
     }
+    const std::string reason = recentTlsReason();
+    if (!reason.empty()) msg = reason + "; " + msg;
   }
   if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
     msg = "no answer within the deadline (" + msg + ")";
@@ -277,7 +320,8 @@ Error Connection::toError(std::string_view what, const Endpoint& endpoint,
       status.error_code() == grpc::StatusCode::OUT_OF_RANGE) {
     return makeError(ErrorCode::kCompacted, prefix + msg);
   }
-  if (contains(msg, "user name is empty")) {
+  if (contains(msg, "user name is empty") ||
+      (status.error_code() == grpc::StatusCode::PERMISSION_DENIED && options_.username.empty())) {
     return makeError(ErrorCode::kInvalid,
                      prefix +
                          "etcd requires authentication: set a username and password "
@@ -296,6 +340,12 @@ Error Connection::toError(std::string_view what, const Endpoint& endpoint,
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return makeError(ErrorCode::kUnavailable, prefix + describe(endpoint, status));
+    case grpc::StatusCode::UNIMPLEMENTED:
+    case grpc::StatusCode::UNKNOWN:
+      // E.g. an HTTP server or proxy that is not etcd answering on the endpoint.
+      return makeError(
+          ErrorCode::kUnavailable,
+          prefix + endpoint.url + " does not answer as an etcd v3 server (" + msg + ")");
     default:
       return makeError(ErrorCode::kInternal, prefix + msg + " (" + endpoint.url + ")");
   }
@@ -311,6 +361,7 @@ Status Connection::call(std::string_view what, CallKind kind, const Rpc& rpc) {
 
   while (true) {
     bool worthWaiting = false;  // a member answered "not now" (e.g. electing a leader)
+    bool unreachable = false;   // a member could not be reached: it may be coming back
     for (size_t k = 0; k < n; ++k) {
       const size_t i = (first + k) % n;
       const auto now = Clock::now();
@@ -327,6 +378,7 @@ Status Connection::call(std::string_view what, CallKind kind, const Rpc& rpc) {
         if (tok.code() != ErrorCode::kUnavailable) return tok.error();
         failures[i] = tok.message();
         reportFailure(i);
+        unreachable = true;
         continue;
       }
       grpc::ClientContext ctx;
@@ -353,9 +405,12 @@ Status Connection::call(std::string_view what, CallKind kind, const Rpc& rpc) {
         worthWaiting = true;
         continue;
       }
-      const bool neverSent = !connected || contains(s.error_message(), "failed to connect");
+      // EPIPE: the peer had closed the connection before the request was written out.
+      const bool neverSent = !connected || contains(s.error_message(), "failed to connect") ||
+                             contains(s.error_message(), "Broken pipe");
       if (neverSent || kind == CallKind::kRead) {
         reportFailure(i);
+        unreachable = true;
         if (contains(s.error_message(), "etcdserver:")) worthWaiting = true;
         continue;
       }
@@ -365,8 +420,14 @@ Status Connection::call(std::string_view what, CallKind kind, const Rpc& rpc) {
                            "not have been applied; check and retry (" +
                            failures[i] + ")");
     }
-    if (!worthWaiting || Clock::now() + std::chrono::milliseconds(100) >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // Unreachable members get dialTimeout in all (gRPC retries a refused connection after a
+    // short backoff, so a member that is restarting answers in time); "not now" answers get
+    // the whole request budget.
+    const auto now = Clock::now();
+    const auto pause = std::chrono::milliseconds(worthWaiting ? 100 : 200);
+    const bool again = worthWaiting || (unreachable && now + pause < start + options_.dialTimeout);
+    if (!again || now + pause >= deadline) break;
+    std::this_thread::sleep_for(pause);
   }
 
   std::string detail;
