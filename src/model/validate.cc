@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/ip.h"
+#include "model/names.h"
 #include "model/rule.h"
 
 namespace brindle::model {
@@ -124,6 +125,16 @@ Checker enumOf(std::vector<std::string> values) {
   };
 }
 
+// A string that satisfies `ok` (a names.h grammar).
+Checker grammarString(bool (*ok)(std::string_view), std::string what) {
+  return [ok, what = std::move(what)](const Json& v, const std::string& path) -> Status {
+    if (!v.is_string() || !ok(v.get_ref<const std::string&>())) {
+      return invalid(path, quoteJson(v) + " is not " + what);
+    }
+    return Status::ok();
+  };
+}
+
 Checker regexString(std::string pattern, std::string what) {
   auto re = std::make_shared<std::regex>(pattern);
   return [re, what = std::move(what)](const Json& v, const std::string& path) -> Status {
@@ -175,8 +186,7 @@ Checker cidr(int family = 0, bool strict = false) {
 Checker mac() {
   // Go's net.ParseMAC also takes EUI-64 and dotted forms; colon or dash separated 6 bytes is
   // what workload interfaces have.
-  return regexString("^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$|^([0-9A-Fa-f]{2}-){5}[0-9A-Fa-f]{2}$",
-                     "a MAC address");
+  return grammarString(isMacAddress, "a MAC address");
 }
 
 Checker selectorChecker() {
@@ -195,13 +205,15 @@ Checker selectorChecker() {
 bool isAsNumber(const Json& v) {
   if (auto n = asInt(v)) return *n >= 0 && *n <= 4294967295LL;
   if (!v.is_string()) return false;
-  static const std::regex plain("^[0-9]{1,10}$");
-  static const std::regex dotted("^([0-9]{1,5})\\.([0-9]{1,5})$");
+  auto digits = [](std::string_view d, size_t maxLen) {
+    return !d.empty() && d.size() <= maxLen &&
+           std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
   const std::string s = v.get<std::string>();
-  std::smatch m;
-  if (std::regex_match(s, plain)) return std::stoll(s) <= 4294967295LL;
-  if (std::regex_match(s, m, dotted)) return std::stol(m[1]) <= 65535 && std::stol(m[2]) <= 65535;
-  return false;
+  const size_t dot = s.find('.');
+  if (dot == std::string::npos) return digits(s, 10) && std::stoll(s) <= 4294967295LL;
+  const std::string hi = s.substr(0, dot), lo = s.substr(dot + 1);
+  return digits(hi, 5) && digits(lo, 5) && std::stol(hi) <= 65535 && std::stol(lo) <= 65535;
 }
 
 Checker asNumber() {
@@ -216,41 +228,16 @@ bool asNumberIsZero(const Json& v) {
   return v.is_string() && (v == "0" || v == "0.0");
 }
 
-const char* kNameLabel = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
-
-std::string subdomainPattern() {
-  return std::string("^") + kNameLabel + "(\\." + kNameLabel + ")*$";
-}
 
 Checker resourceNameChecker() {
-  auto re = std::make_shared<std::regex>(subdomainPattern());
-  return [re](const Json& v, const std::string& path) -> Status {
-    if (!v.is_string() || v.get<std::string>().size() > 253 ||
-        !std::regex_match(v.get<std::string>(), *re)) {
+  return [](const Json& v, const std::string& path) -> Status {
+    if (!v.is_string() || !isDnsSubdomain(v.get_ref<const std::string&>())) {
       return invalid(path, quoteJson(v) +
                                " is not a valid name (lower-case letters, digits, '-' and '.', "
                                "starting and ending with a letter or digit)");
     }
     return Status::ok();
   };
-}
-
-// Kubernetes qualified names (label and annotation keys): [prefix/]name.
-bool isQualifiedName(const std::string& key) {
-  static const std::regex name("^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$");
-  static const std::regex prefix(subdomainPattern());
-  std::string n = key;
-  if (auto slash = key.find('/'); slash != std::string::npos) {
-    const std::string p = key.substr(0, slash);
-    if (p.empty() || p.size() > 253 || !std::regex_match(p, prefix)) return false;
-    n = key.substr(slash + 1);
-  }
-  return !n.empty() && n.size() <= 63 && std::regex_match(n, name);
-}
-
-bool isLabelValue(const std::string& value) {
-  static const std::regex re("^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$");
-  return value.size() <= 63 && std::regex_match(value, re);
 }
 
 Checker labelMap() {
@@ -288,7 +275,7 @@ Checker duration() {
 }
 
 Checker interfaceName() {
-  return regexString("^[a-zA-Z0-9_.-]{1,15}$", "an interface name (1-15 of a-z A-Z 0-9 _ . -)");
+  return grammarString(isInterfaceName, "an interface name (1-15 of a-z A-Z 0-9 _ . -)");
 }
 
 Checker protocolChecker() {
@@ -437,7 +424,7 @@ Checker policyTypes() { return listOf(enumOf({"Ingress", "Egress"})); }
 Checker globalNetworkPolicySpec() {
   return object({
       opt("order", number()),
-      opt("tier", regexString(std::string("^") + kNameLabel + "$", "a tier name")),
+      opt("tier", grammarString(isDnsLabel, "a tier name")),
       opt("selector", selectorChecker()),
       opt("types", policyTypes()),
       opt("ingress", ruleList()),
@@ -454,7 +441,7 @@ Checker globalNetworkPolicySpec() {
 Checker networkPolicySpec() {
   return object({
       opt("order", number()),
-      opt("tier", regexString(std::string("^") + kNameLabel + "$", "a tier name")),
+      opt("tier", grammarString(isDnsLabel, "a tier name")),
       opt("selector", selectorChecker()),
       opt("types", policyTypes()),
       opt("ingress", ruleList()),
@@ -491,7 +478,7 @@ Checker workloadEndpointSpec() {
       req("node", resourceNameChecker()),
       opt("orchestrator", str()),
       opt("workload", str()),
-      opt("containerID", regexString("^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$", "a container ID")),
+      opt("containerID", grammarString(isContainerId, "a container ID")),
       opt("pod", str()),
       opt("endpoint", str()),
       opt("serviceAccountName", str()),
@@ -637,17 +624,26 @@ Status checkMetadata(const Resource& r) {
   const std::string n = name.get<std::string>();
   if (r.kind == Kind::kGlobalNetworkPolicy) {
     // A DNS label, optionally prefixed by a tier ("default.allow-dns").
-    static const std::regex re(std::string("^(") + kNameLabel + "\\.)?" + kNameLabel + "$");
-    if (n.size() > 253 || !std::regex_match(n, re)) {
+    const size_t dot = n.find('.');
+    const bool valid = dot == std::string::npos
+                           ? isDnsLabel(n)
+                           : isDnsLabel(n.substr(0, dot)) && isDnsLabel(n.substr(dot + 1));
+    if (!valid) {
       return invalid("metadata.name", quoteJson(name) +
                                           " is not a valid policy name (a DNS label of "
                                           "lower-case letters, digits and '-', optionally "
                                           "prefixed by a tier, e.g. \"default.allow-dns\")");
     }
   } else if (r.kind == Kind::kNetworkPolicy) {
-    static const std::regex re(std::string("^") + kNameLabel + "(\\." + kNameLabel +
-                               ")?$|^(knp|ossg)\\.default\\." + subdomainPattern().substr(1));
-    if (n.size() > 253 || !std::regex_match(n, re)) {
+    // label or label.label, or Calico's knp.default./ossg.default. prefixes before a subdomain.
+    const size_t dot = n.find('.');
+    bool valid = dot == std::string::npos
+                     ? isDnsLabel(n)
+                     : isDnsLabel(n.substr(0, dot)) && isDnsLabel(n.substr(dot + 1));
+    for (const char* prefix : {"knp.default.", "ossg.default."}) {
+      if (n.rfind(prefix, 0) == 0) valid = valid || isDnsSubdomain(n.substr(std::strlen(prefix)));
+    }
+    if (!valid) {
       return invalid("metadata.name", quoteJson(name) +
                                           " is not a valid policy name (a DNS label of "
                                           "lower-case letters, digits and '-', optionally "
@@ -663,8 +659,7 @@ Status checkMetadata(const Resource& r) {
 
   const std::string ns = m.value("namespace", "");
   if (info.namespaced) {
-    static const std::regex re(std::string("^") + kNameLabel + "$");
-    if (!ns.empty() && (ns.size() > 63 || !std::regex_match(ns, re))) {
+    if (!ns.empty() && !isDnsLabel(ns)) {
       return invalid("metadata.namespace", "\"" + ns + "\" is not a valid namespace (a DNS label)");
     }
   } else if (!ns.empty()) {
