@@ -1,0 +1,44 @@
+// Policy and profile rules -> iptables chains (cali-pi-/cali-po-/cali-pri-/cali-pro-), Felix's
+// rendering: Allow sets the accept mark and returns, Pass sets the pass mark and returns, Deny
+// drops, Log logs and goes on. Pure functions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "calc/types.h"
+#include "dataplane/chain.h"
+#include "rules/config.h"
+
+namespace brindle::rules {
+
+// The iptables match text of one rule for `version`, or nullopt when the rule cannot apply to
+// that IP version (its ipVersion, nets or ICMP protocol are of the other family). A rule whose
+// port lists exceed multiport's 15 slots gives several matches (any of them matches).
+std::optional<std::vector<std::string>> ruleMatches(const calc::ParsedRule& rule,
+                                                    dataplane::IpVersion version);
+
+// One calc rule -> its iptables rules.
+std::vector<dataplane::Rule> renderRule(const calc::ParsedRule& rule, dataplane::IpVersion version,
+                                        const RendererConfig& config);
+
+// All rules of one direction, in order.
+std::vector<dataplane::Rule> renderRules(const std::vector<calc::ParsedRule>& rules,
+                                         dataplane::IpVersion version,
+                                         const RendererConfig& config);
+
+// {ingress chain, egress chain}.
+std::vector<dataplane::Chain> policyChains(const calc::PolicyId& id, const calc::ParsedRules& rules,
+                                           dataplane::IpVersion version,
+                                           const RendererConfig& config);
+std::vector<dataplane::Chain> profileChains(const std::string& name, const calc::ParsedRules& rules,
+                                            dataplane::IpVersion version,
+                                            const RendererConfig& config);
+
+// "0x1000000/0x1000000" style helpers shared by the renderers.
+std::string hex(uint32_t v);
+std::string setMark(uint32_t value, uint32_t mask);    // "-j MARK --set-xmark v/m"
+std::string matchMark(uint32_t value, uint32_t mask);  // "-m mark --mark v/m"
+
+}  // namespace brindle::rules

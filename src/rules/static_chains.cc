@@ -1,0 +1,196 @@
+// Fixed chains and hooks; see static_chains.h.
+#include "rules/static_chains.h"
+
+#include <algorithm>
+
+#include "rules/names.h"
+#include "rules/policy.h"
+
+namespace brindle::rules {
+
+using dataplane::Chain;
+using dataplane::IpVersion;
+using dataplane::Rule;
+
+namespace {
+
+Rule jump(const std::string& chain) { return Rule{"", "-j " + chain, ""}; }
+
+std::string actionText(EndpointToHostAction a) {
+  switch (a) {
+    case EndpointToHostAction::kDrop:
+      return "-j DROP";
+    case EndpointToHostAction::kReturn:
+      return "-j RETURN";
+    case EndpointToHostAction::kAccept:
+      return "-j ACCEPT";
+  }
+  return "-j DROP";
+}
+
+// The conntrack fast path at the top of cali-INPUT/FORWARD/OUTPUT.
+void conntrackRules(std::vector<Rule>& rules, const RendererConfig& c) {
+  rules.push_back({matchMark(c.markAccept, c.markAccept) + " -m conntrack --ctstate UNTRACKED",
+                   "-j ACCEPT", ""});
+  rules.push_back({"-m conntrack --ctstate INVALID", "-j DROP", ""});
+  rules.push_back({"-m conntrack --ctstate RELATED,ESTABLISHED", "-j ACCEPT", ""});
+}
+
+Rule hepAccepted(const RendererConfig& c) {
+  return {matchMark(c.markAccept, c.markAccept), "-j ACCEPT",
+          "Host endpoint policy accepted packet."};
+}
+
+}  // namespace
+
+std::vector<std::string> workloadInterfaceWildcards(const RendererConfig& config) {
+  std::vector<std::string> out;
+  for (const auto& p : config.workloadInterfacePrefixes) out.push_back(p + "+");
+  return out;
+}
+
+TableRules rawStaticChains(IpVersion version, const RendererConfig& c) {
+  (void)version;
+  TableRules t;
+  Chain pre{kChainPrerouting, {}};
+  pre.rules.push_back({"", setMark(0, c.markMask), ""});
+  for (const auto& w : workloadInterfaceWildcards(c)) {
+    pre.rules.push_back({"-i " + w, setMark(c.markEndpoint, c.markEndpoint), ""});
+  }
+  if (c.antiSpoofing) {
+    // Only the workload's own addresses route back out of its interface.
+    pre.rules.push_back({matchMark(c.markEndpoint, c.markEndpoint) + " -m rpfilter --invert",
+                         "-j DROP", "Drop if source address is not the workload's"});
+  }
+  pre.rules.push_back(
+      {matchMark(0, c.markEndpoint), "-j " + std::string(kChainFromHostEndpoint), ""});
+  pre.rules.push_back({matchMark(c.markAccept, c.markAccept), "-j ACCEPT", ""});
+  Chain out{kChainOutput, {}};
+  out.rules.push_back({"", setMark(0, c.markMask), ""});
+  out.rules.push_back(jump(kChainToHostEndpoint));
+  out.rules.push_back({matchMark(c.markAccept, c.markAccept), "-j ACCEPT", ""});
+  // Untracked (doNotTrack) host endpoint policy is not rendered yet: these stay empty.
+  t.chains = {pre, out, Chain{kChainFromHostEndpoint, {}}, Chain{kChainToHostEndpoint, {}}};
+  t.insertions["PREROUTING"] = {jump(kChainPrerouting)};
+  t.insertions["OUTPUT"] = {jump(kChainOutput)};
+  return t;
+}
+
+TableRules mangleStaticChains(const RendererConfig& c) {
+  TableRules t;
+  Chain pre{kChainPrerouting, {}};
+  pre.rules.push_back({"-m conntrack --ctstate RELATED,ESTABLISHED", "-j ACCEPT", ""});
+  pre.rules.push_back({matchMark(c.markAccept, c.markAccept), "-j ACCEPT", ""});
+  // Pre-DNAT host endpoint policy is not rendered yet: cali-from-host-endpoint stays empty.
+  pre.rules.push_back(jump(kChainFromHostEndpoint));
+  pre.rules.push_back(hepAccepted(c));
+  t.chains = {pre, Chain{kChainFromHostEndpoint, {}}};
+  t.insertions["PREROUTING"] = {jump(kChainPrerouting)};
+  return t;
+}
+
+TableRules filterStaticChains(IpVersion version, const RendererConfig& c) {
+  TableRules t;
+  const auto wildcards = workloadInterfaceWildcards(c);
+
+  Chain input{kChainInput, {}};
+  conntrackRules(input.rules, c);
+  for (const auto& w : wildcards)
+    input.rules.push_back({"-i " + w, "-g " + std::string(kChainWlToHost), ""});
+  input.rules.push_back({"", setMark(0, c.markMask), ""});
+  input.rules.push_back(jump(kChainFromHostEndpoint));
+  input.rules.push_back(hepAccepted(c));
+
+  Chain wlToHost{kChainWlToHost, {}};
+  if (version == IpVersion::kV4) {
+    wlToHost.rules.push_back(
+        {"-p udp -m multiport --sports 68 -m multiport --dports 67", "-j ACCEPT", ""});
+  } else {
+    // Neighbour discovery and router solicitation must reach the host; DHCPv6.
+    for (int type : {130, 131, 132, 133, 135, 136}) {
+      wlToHost.rules.push_back(
+          {"-p ipv6-icmp -m icmp6 --icmpv6-type " + std::to_string(type), "-j ACCEPT", ""});
+    }
+    wlToHost.rules.push_back(
+        {"-p udp -m multiport --sports 546 -m multiport --dports 547", "-j ACCEPT", ""});
+  }
+  wlToHost.rules.push_back({"-p udp -m multiport --dports 53", "-j ACCEPT", ""});
+  wlToHost.rules.push_back(jump(kChainFromWlDispatch));
+  wlToHost.rules.push_back(
+      {"", actionText(c.defaultEndpointToHostAction), "Configured DefaultEndpointToHostAction"});
+
+  Chain forward{kChainForward, {}};
+  conntrackRules(forward.rules, c);
+  for (const auto& w : wildcards)
+    forward.rules.push_back({"-i " + w, "-j " + std::string(kChainFromWlDispatch), ""});
+  for (const auto& w : wildcards)
+    forward.rules.push_back({"-o " + w, "-j " + std::string(kChainToWlDispatch), ""});
+  // Workload traffic that got here was allowed by both ends' policy.
+  for (const auto& w : wildcards) forward.rules.push_back({"-i " + w, "-j ACCEPT", ""});
+  for (const auto& w : wildcards) forward.rules.push_back({"-o " + w, "-j ACCEPT", ""});
+  forward.rules.push_back({"", setMark(0, c.markMask), ""});
+  forward.rules.push_back(jump(kChainFromHostEndpoint));
+  forward.rules.push_back(jump(kChainToHostEndpoint));
+  forward.rules.push_back(hepAccepted(c));
+
+  Chain output{kChainOutput, {}};
+  conntrackRules(output.rules, c);
+  // Host to local workload: the workload's ingress policy is not applied (Calico's rule).
+  for (const auto& w : wildcards) output.rules.push_back({"-o " + w, "-j RETURN", ""});
+  output.rules.push_back({"", setMark(0, c.markMask), ""});
+  output.rules.push_back(jump(kChainToHostEndpoint));
+  output.rules.push_back(hepAccepted(c));
+
+  t.chains = {input, forward, output, wlToHost};
+  t.insertions["INPUT"] = {jump(kChainInput)};
+  t.insertions["FORWARD"] = {jump(kChainForward)};
+  t.insertions["OUTPUT"] = {jump(kChainOutput)};
+  return t;
+}
+
+TableRules natStaticChains() {
+  TableRules t;
+  t.chains = {Chain{kChainPrerouting, {jump(kChainFipDnat)}},
+              Chain{kChainPostrouting, {jump(kChainFipSnat), jump(kChainNatOutgoing)}},
+              Chain{kChainOutput, {jump(kChainFipDnat)}}};
+  t.insertions["PREROUTING"] = {jump(kChainPrerouting)};
+  t.insertions["OUTPUT"] = {jump(kChainOutput)};
+  t.insertions["POSTROUTING"] = {jump(kChainPostrouting)};
+  return t;
+}
+
+std::vector<Chain> floatingIpChains(const std::map<std::string, calc::WorkloadEndpoint>& endpoints,
+                                    IpVersion version) {
+  Chain dnat{kChainFipDnat, {}}, snat{kChainFipSnat, {}};
+  const bool v4 = version == IpVersion::kV4;
+  const std::string hostBits = v4 ? "/32" : "/128";
+  for (const auto& [id, ep] : endpoints) {
+    for (const auto& nat : ep.ipNats) {
+      if (nat.external.isV4() != v4 || nat.internal.isV4() != v4) continue;
+      const std::string in = nat.internal.toString(), ex = nat.external.toString();
+      dnat.rules.push_back({"-d " + ex + hostBits, "-j DNAT --to-destination " + in, ""});
+      // Hairpin: the workload reaching its own floating IP sees it as the source.
+      snat.rules.push_back(
+          {"-s " + in + hostBits + " -d " + in + hostBits, "-j SNAT --to-source " + ex, ""});
+    }
+  }
+  return {dnat, snat};
+}
+
+Chain natOutgoingChain(const std::map<Cidr, calc::IpPool>& pools, IpVersion version) {
+  Chain c{kChainNatOutgoing, {}};
+  const bool v4 = version == IpVersion::kV4;
+  bool any = std::any_of(pools.begin(), pools.end(), [&](const auto& p) {
+    return p.second.natOutgoing && !p.second.disabled && p.first.isV4() == v4;
+  });
+  if (any) {
+    c.rules.push_back({"-m set --match-set " +
+                           ipSetName(std::string(calc::kMasqPoolsIpSetId), version) +
+                           " src -m set ! --match-set " +
+                           ipSetName(std::string(calc::kAllPoolsIpSetId), version) + " dst",
+                       "-j MASQUERADE", ""});
+  }
+  return c;
+}
+
+}  // namespace brindle::rules

@@ -1,0 +1,36 @@
+// The fixed chains of each table (S14) and the hooks from the kernel chains into them: raw and
+// mangle PREROUTING, nat PREROUTING/OUTPUT/POSTROUTING (floating IPs, nat-outgoing), filter
+// INPUT/FORWARD/OUTPUT (conntrack fast path, workload/host endpoint dispatch). Pure functions.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "calc/types.h"
+#include "dataplane/chain.h"
+#include "rules/config.h"
+
+namespace brindle::rules {
+
+struct TableRules {
+  std::vector<dataplane::Chain> chains;                            // ours, in render order
+  std::map<std::string, std::vector<dataplane::Rule>> insertions;  // kernel chain -> hooks
+};
+
+TableRules rawStaticChains(dataplane::IpVersion version, const RendererConfig& config);
+TableRules mangleStaticChains(const RendererConfig& config);
+TableRules filterStaticChains(dataplane::IpVersion version, const RendererConfig& config);
+TableRules natStaticChains();
+
+// cali-fip-dnat / cali-fip-snat from the endpoints' ipNATs (of this family).
+std::vector<dataplane::Chain> floatingIpChains(
+    const std::map<std::string, calc::WorkloadEndpoint>& endpoints, dataplane::IpVersion version);
+// cali-nat-outgoing: masquerade from a natOutgoing pool to anywhere outside all pools.
+dataplane::Chain natOutgoingChain(const std::map<Cidr, calc::IpPool>& pools,
+                                  dataplane::IpVersion version);
+
+// "cali+" style interface matches for the workload prefixes.
+std::vector<std::string> workloadInterfaceWildcards(const RendererConfig& config);
+
+}  // namespace brindle::rules
