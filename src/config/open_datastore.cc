@@ -1,6 +1,7 @@
 // Backend selection.
 #include "config/open_datastore.h"
 
+#include "datastore/etcd/etcd_client.h"
 #include "datastore/local/local_store.h"
 
 namespace brindle::config {
@@ -9,10 +10,21 @@ Result<datastore::ClientPtr> openDatastore(const DatastoreConfig& config) {
   switch (config.type) {
     case DatastoreType::kLocal:
       return datastore::openLocalStore(config.storePath);
-    case DatastoreType::kEtcdV3:
-      return makeError(ErrorCode::kUnavailable,
-                       "the etcdv3 datastore is not available in this build yet (configured by " +
-                           config.source + "); use the local datastore");
+    case DatastoreType::kEtcdV3: {
+      datastore::etcd::EtcdOptions options;
+      options.endpoints = config.etcdEndpoints;
+      options.username = config.etcdUsername;
+      options.password = config.etcdPassword;
+      options.caFile = config.etcdCACertFile;
+      options.certFile = config.etcdCertFile;
+      options.keyFile = config.etcdKeyFile;
+      auto client = datastore::etcd::openEtcdStore(options);
+      if (!client.isOk()) {
+        return makeError(client.code(),
+                         client.message() + " (etcd configured by " + config.source + ")");
+      }
+      return client;
+    }
   }
   return makeError(ErrorCode::kInternal, "unknown datastore type");
 }

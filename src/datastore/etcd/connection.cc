@@ -400,7 +400,11 @@ Status Connection::call(std::string_view what, CallKind kind, const Rpc& rpc) {
       const bool transport =
           code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED;
       if (!transport) return toError(what, ep, s);
-      failures[i] = describe(ep, s);
+      // Later attempts on a refused endpoint only say "handshaker shutdown": keep the first,
+      // telling reason ("Connection refused").
+      if (failures[i].empty() || !contains(s.error_message(), "handshaker shutdown")) {
+        failures[i] = describe(ep, s);
+      }
       if (notAppliedServerError(s.error_message())) {
         worthWaiting = true;
         continue;
