@@ -1,0 +1,183 @@
+// Table-driven tests of rule rendering (rule -> iptables fragments), endpoint chains and names.
+#include <gtest/gtest.h>
+
+#include "calc/rule_scanner.h"
+#include "rules/endpoints.h"
+#include "rules/names.h"
+#include "rules/policy.h"
+
+namespace brindle::rules {
+namespace {
+
+using dataplane::IpVersion;
+
+calc::ParsedRule parsed(const std::string& json) {
+  auto r = model::parseRule(model::Json::parse(json), "rule");
+  EXPECT_TRUE(r) << r.message();
+  auto scanned = calc::scanRules({*r}, {}, "");
+  EXPECT_EQ(scanned.rules.ingress.size(), 1u);
+  return scanned.rules.ingress.at(0);
+}
+
+std::vector<std::string> lines(const std::vector<dataplane::Rule>& rules) {
+  std::vector<std::string> out;
+  for (const auto& r : rules) {
+    std::string l = r.match;
+    if (!l.empty()) l += " ";
+    out.push_back(l + r.action);
+  }
+  return out;
+}
+
+std::string setName(const char* selector) {
+  return ipSetName(calc::selectorIpSetId(*selector::Selector::parse(selector)), IpVersion::kV4);
+}
+
+struct Case {
+  const char* name;
+  std::string rule;
+  IpVersion version;
+  std::vector<std::string> expected;
+};
+
+TEST(RuleRender, Table) {
+  const std::string accept = "-j MARK --set-xmark 0x1000000/0x1000000";
+  const std::string acceptReturn = "-m mark --mark 0x1000000/0x1000000 -j RETURN";
+  std::string ports16;
+  for (int p = 1; p <= 16; ++p) ports16 += (p > 1 ? "," : "") + std::to_string(p);
+  const std::vector<Case> cases = {
+      {"allow everything", R"({"action":"Allow"})", IpVersion::kV4, {accept, acceptReturn}},
+      {"deny tcp port",
+       R"({"action":"Deny","protocol":"TCP","destination":{"ports":[80]}})",
+       IpVersion::kV4,
+       {"-p tcp -m multiport --dports 80 -j DROP"}},
+      {"port range and not ports",
+       R"({"action":"Deny","protocol":"UDP","destination":{"ports":["1000:2000",53],"notPorts":[1500]}})",
+       IpVersion::kV4,
+       {"-p udp -m multiport --dports 1000:2000,53 -m multiport ! --dports 1500 -j DROP"}},
+      {"source ports",
+       R"({"action":"Deny","protocol":"UDP","source":{"ports":[68]}})",
+       IpVersion::kV4,
+       {"-p udp -m multiport --sports 68 -j DROP"}},
+      {"not protocol",
+       R"({"action":"Deny","notProtocol":"UDP"})",
+       IpVersion::kV4,
+       {"! -p udp -j DROP"}},
+      {"icmp type and code",
+       R"({"action":"Deny","protocol":"ICMP","icmp":{"type":8,"code":0}})",
+       IpVersion::kV4,
+       {"-p icmp -m icmp --icmp-type 8/0 -j DROP"}},
+      {"icmp rule skipped in v6", R"({"action":"Deny","protocol":"ICMP"})", IpVersion::kV6, {}},
+      {"icmpv6 type",
+       R"({"action":"Deny","protocol":"ICMPv6","icmp":{"type":128}})",
+       IpVersion::kV6,
+       {"-p ipv6-icmp -m icmp6 --icmpv6-type 128 -j DROP"}},
+      {"one net and one not net",
+       R"({"action":"Deny","source":{"nets":["10.0.0.0/8"],"notNets":["10.1.0.0/16"]}})",
+       IpVersion::kV4,
+       {"-s 10.0.0.0/8 ! -s 10.1.0.0/16 -j DROP"}},
+      {"v4 nets never match in v6",
+       R"({"action":"Deny","destination":{"nets":["10.0.0.0/8"]}})",
+       IpVersion::kV6,
+       {}},
+      {"ipVersion 6 skipped in v4", R"({"action":"Deny","ipVersion":6})", IpVersion::kV4, {}},
+      {"source selector",
+       R"({"action":"Allow","protocol":"TCP","source":{"selector":"namespace == 'default' && service == 'frontend'"},"destination":{"ports":[3306]}})",
+       IpVersion::kV4,
+       {"-p tcp -m set --match-set " + setName("namespace == 'default' && service == 'frontend'") +
+            " src -m multiport --dports 3306 " + accept,
+        acceptReturn}},
+      {"destination not selector",
+       R"({"action":"Deny","destination":{"notSelector":"app == 'x'"}})",
+       IpVersion::kV4,
+       {"-m set ! --match-set " + setName("app == 'x'") + " dst -j DROP"}},
+      {"log",
+       R"({"action":"Log"})",
+       IpVersion::kV4,
+       {"-j LOG --log-prefix \"calico-packet: \" --log-level 5"}},
+      {"pass",
+       R"({"action":"Pass"})",
+       IpVersion::kV4,
+       {"-j MARK --set-xmark 0x2000000/0x2000000", "-m mark --mark 0x2000000/0x2000000 -j RETURN"}},
+      {"16 ports split over two rules",
+       R"({"action":"Deny","protocol":"TCP","destination":{"ports":[)" + ports16 + "]}}",
+       IpVersion::kV4,
+       {"-p tcp -m multiport --dports 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15 -j DROP",
+        "-p tcp -m multiport --dports 16 -j DROP"}},
+  };
+  RendererConfig config;
+  for (const auto& c : cases) {
+    EXPECT_EQ(lines(renderRule(parsed(c.rule), c.version, config)), c.expected) << c.name;
+  }
+}
+
+TEST(RuleRender, SeveralNetsUseANetIpSet) {
+  auto r = parsed(R"({"action":"Deny","source":{"nets":["10.0.0.0/8","192.168.0.0/16"]}})");
+  ASSERT_EQ(r.source.ipSetIds.size(), 1u);
+  auto out = lines(renderRule(r, IpVersion::kV4, RendererConfig{}));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0],
+            "-m set --match-set cali40" + r.source.ipSetIds[0].substr(0, 25) + " src -j DROP");
+}
+
+TEST(EndpointChains, NeitherPolicyNorProfileDrops) {
+  auto rules = endpointPolicyRules({}, {}, true, RendererConfig{});
+  EXPECT_EQ(lines(rules),
+            (std::vector<std::string>{"-j MARK --set-xmark 0x0/0x1000000", "-j DROP"}));
+  EXPECT_EQ(rules.back().comment, "Drop if no profiles matched");
+}
+
+TEST(EndpointChains, TiersThenProfiles) {
+  calc::TierInfo sec{"security", {{"security", "security.a"}}, {}};
+  calc::TierInfo def{"default", {{"default", "default.b"}, {"default", "default.c"}}, {}};
+  auto rules = endpointPolicyRules({sec, def}, {"prof"}, true, RendererConfig{});
+  std::vector<std::string> comments;
+  for (const auto& r : rules) comments.push_back(r.comment + "|" + r.action);
+  EXPECT_EQ(comments, (std::vector<std::string>{
+                          "|-j MARK --set-xmark 0x0/0x1000000",
+                          "Start of tier security|-j MARK --set-xmark 0x0/0x2000000",
+                          "|-j cali-pi-security.a",
+                          "Return if policy accepted|-j RETURN",
+                          "Drop if no policies passed packet|-j DROP",
+                          "Start of tier default|-j MARK --set-xmark 0x0/0x2000000",
+                          "|-j cali-pi-b",
+                          "Return if policy accepted|-j RETURN",
+                          "|-j cali-pi-c",
+                          "Return if policy accepted|-j RETURN",
+                          "Drop if no policies passed packet|-j DROP",
+                          "|-j cali-pri-prof",
+                          "Return if profile accepted|-j RETURN",
+                          "Drop if no profiles matched|-j DROP",
+                      }));
+  // Egress has no policies in any tier: straight to the profiles.
+  auto egress = endpointPolicyRules({sec, def}, {"prof"}, false, RendererConfig{});
+  EXPECT_EQ(egress.size(), 4u);
+}
+
+TEST(Names, LengthsAndShapes) {
+  EXPECT_EQ(policyChainName({"default", "default.namespace-default"}, true),
+            "cali-pi-namespace-default");
+  EXPECT_EQ(policyChainName({"default", "default.namespace-default"}, false),
+            "cali-po-namespace-default");
+  std::string longName = policyChainName({"default", "default.a-very-long-policy-name"}, true);
+  EXPECT_EQ(longName.size(), kMaxChainName);
+  EXPECT_EQ(longName.substr(0, 9), "cali-pi-_");
+  EXPECT_EQ(profileChainName("profile-database", false), "cali-pro-profile-database");
+  EXPECT_EQ(endpointChainName("cali-tw-", "cali0ef24b1"), "cali-tw-cali0ef24b1");
+  std::string set =
+      ipSetName(calc::selectorIpSetId(*selector::Selector::parse("a == 'b'")), IpVersion::kV6);
+  EXPECT_EQ(set.size(), kMaxIpSetName);
+  EXPECT_EQ(set.substr(0, 8), "cali60s:");
+}
+
+TEST(Config, Validation) {
+  RendererConfig c;
+  EXPECT_EQ(validateConfig(c), "");
+  c.markPass = 0x8000000;
+  EXPECT_NE(validateConfig(c), "");
+  c.markMask = 0xf000000;
+  EXPECT_EQ(validateConfig(c), "");
+}
+
+}  // namespace
+}  // namespace brindle::rules
