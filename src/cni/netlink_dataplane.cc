@@ -283,6 +283,9 @@ class NetlinkDataplane : public Dataplane {
       const std::string v6 = "/proc/sys/net/ipv6/conf/" + hostName + "/";
       for (auto [path, value] : {std::pair{v6 + "disable_ipv6", "0"},
                                  {v6 + "accept_ra", "0"},
+                                 // Its link-local must be usable at once for neighbour
+                                 // discovery towards the workload, not tentative for ~1 s.
+                                 {v6 + "accept_dad", "0"},
                                  {v6 + "proxy_ndp", "1"},
                                  {v6 + "forwarding", "1"}}) {
         if (Status s = writeSysctl(path, value); !s) return s;

@@ -219,8 +219,9 @@ std::optional<CniError> Plugin::check(const NetConf& conf, const CniEnv& env,
   }
   if (!host->addresses.empty()) return wrong(hostIf + " has an address; it must have none");
   for (const auto& ip : ips) {
-    const std::string route =
-        ip.toString() + "/" + std::to_string(ip.bits()) + " dev " + hostIf + " scope link";
+    // IPv6 routes carry no scope in the kernel; IPv4's is scope link.
+    const std::string route = ip.toString() + "/" + std::to_string(ip.bits()) + " dev " + hostIf +
+                              (ip.isV4() ? " scope link" : "");
     if (std::find(host->routes.begin(), host->routes.end(), route) == host->routes.end()) {
       return wrong("host route " + route + " is missing");
     }

@@ -85,8 +85,8 @@ class FakeDataplane : public Dataplane {
     v.up = it->second.hostConfigured;
     v.sysctls = {"proxy_arp=1", "forwarding=1", "proxy_delay=0"};
     for (const auto& r : it->second.hostRoutes) {
-      v.routes.push_back(r + "/" + (r.find(':') == std::string::npos ? "32" : "128") + " dev " +
-                         host + " scope link");
+      const bool v4 = r.find(':') == std::string::npos;
+      v.routes.push_back(r + (v4 ? "/32" : "/128") + " dev " + host + (v4 ? " scope link" : ""));
     }
     return v;
   }

@@ -51,8 +51,10 @@ TEST_F(CniIntegration, TwoWorkloadsReachEachOtherAndTheNode) {
   EXPECT_EQ(sh(inNode("ping -c1 -W2 " + ipB + " >/dev/null")).rc, 0);
   const std::string got = dir_.file("tcp.out");
   ASSERT_EQ(sh("ip netns exec " + ns("b") + " timeout 10 busybox nc -l -p 5000 > " + got +
-               " & sleep 0.3; " +
-               inNs("a", "echo hello-over-tcp | busybox nc -w 3 " + ipB + " 5000") + "; wait")
+               " & sleep 0.1; " +
+               inNs("a", "for i in $(seq 30); do echo hello-over-tcp | busybox nc -w 2 " + ipB +
+                             " 5000 && break; sleep 0.1; done") +
+               "; wait")
                 .rc,
             0);
   EXPECT_EQ(sh("cat " + got).out, "hello-over-tcp\n");

@@ -49,7 +49,10 @@ class NodeFixture : public ::testing::Test {
     ASSERT_EQ(sh("ip netns add " + node_).rc, 0);
     ASSERT_EQ(sh(inNode("ip link set lo up && ip addr add " + nodeIp_ +
                         "/32 dev lo && "
-                        "sysctl -qw net.ipv4.ip_forward=1"))
+                        "ip addr add " +
+                        nodeIp6_ +
+                        "/128 dev lo && sysctl -qw net.ipv4.ip_forward=1 && "
+                        "sysctl -qw net.ipv6.conf.all.forwarding=1"))
                   .rc,
               0);
     config::DatastoreConfig cfg;
@@ -57,14 +60,18 @@ class NodeFixture : public ::testing::Test {
     auto client = config::openDatastore(cfg);
     ASSERT_TRUE(client) << client.message();
     client_ = std::move(*client);
-    model::Resource pool;
-    pool.kind = model::Kind::kIPPool;
-    pool.metadata["name"] = "pool1";
-    pool.spec = {{"cidr", poolCidr_}};
-    model::applyDefaults(pool);
-    ASSERT_TRUE(model::validateResource(pool));
+    std::vector<model::Resource> pools;
+    for (auto [name, cidr] : {std::pair{"pool1", poolCidr_}, {"pool6", poolCidr6_}}) {
+      model::Resource pool;
+      pool.kind = model::Kind::kIPPool;
+      pool.metadata["name"] = name;
+      pool.spec = {{"cidr", cidr}};
+      model::applyDefaults(pool);
+      ASSERT_TRUE(model::validateResource(pool));
+      pools.push_back(pool);
+    }
     resources::ResourceStore store(*client_);
-    ASSERT_TRUE(store.write(resources::WriteMode::kApply, {pool}));
+    ASSERT_TRUE(store.write(resources::WriteMode::kApply, pools));
   }
 
   void TearDown() override {
@@ -142,7 +149,9 @@ class NodeFixture : public ::testing::Test {
   std::string prefix_;
   std::string node_;
   std::string nodeIp_ = "10.99.0.1";
+  std::string nodeIp6_ = "fd00:99::1";
   std::string poolCidr_ = "10.77.0.0/16";
+  std::string poolCidr6_ = "fd80:24e2:f998:72d6::/64";  // S6's default IPv6 pool
   datastore::ClientPtr client_;
 };
 

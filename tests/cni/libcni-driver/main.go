@@ -1,6 +1,7 @@
 // libcni-driver runs one CNI operation of a conflist through libcni, the library containerd and
 // CRI-O use, and validates the result: usage
-//   libcni-driver add|check|del CONFLIST CONTAINER_ID NETNS IFNAME CACHE_DIR BIN_DIR [HOSTPORT]
+//
+//	libcni-driver add|check|del CONFLIST CONTAINER_ID NETNS IFNAME CACHE_DIR BIN_DIR [HOSTPORT]
 package main
 
 import (
@@ -10,6 +11,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/containernetworking/cni/libcni"
 	types100 "github.com/containernetworking/cni/pkg/types/100"
@@ -37,7 +39,7 @@ func main() {
 		rt.CapabilityArgs["portMappings"] = []map[string]interface{}{
 			{"hostPort": port, "containerPort": 5000, "protocol": "tcp"}}
 	}
-	cni := libcni.NewCNIConfigWithCacheDir([]string{binDir}, cacheDir, nil)
+	cni := libcni.NewCNIConfigWithCacheDir(strings.Split(binDir, ":"), cacheDir, nil)
 	ctx := context.Background()
 	switch op {
 	case "add":
