@@ -1,0 +1,160 @@
+// The agent's run loop; see agent.h.
+#include "agent/agent.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <thread>
+
+namespace brindle::agent {
+
+namespace {
+
+int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+void HealthState::beat() { lastBeatMs_ = nowMs(); }
+
+void HealthState::setApplyResult(bool ok) {
+  lastApplyOk_ = ok;
+  if (ok) everApplied_ = true;
+}
+
+bool HealthState::live(std::chrono::milliseconds maxSilence) const {
+  int64_t last = lastBeatMs_;
+  return last != 0 && nowMs() - last <= maxSilence.count();
+}
+
+HttpResponse statusEndpoint(const std::string& path, const HealthState& health,
+                            const Metrics& metrics, bool serveHealth, bool serveMetrics) {
+  if (serveHealth && path == "/liveness") {
+    return health.live() ? HttpResponse{200, "text/plain", "live\n"}
+                         : HttpResponse{503, "text/plain", "not live: the loop is stuck\n"};
+  }
+  if (serveHealth && path == "/readiness") {
+    return health.ready() ? HttpResponse{200, "text/plain", "ready\n"}
+                          : HttpResponse{503, "text/plain", "not ready\n"};
+  }
+  if (serveMetrics && path == "/metrics") {
+    return {200, "text/plain; version=0.0.4; charset=utf-8", metrics.render()};
+  }
+  return {404, "text/plain", "not found\n"};
+}
+
+Agent::Agent(AgentConfig config, AgentDeps deps, std::map<std::string, std::string> felixConfigs)
+    : config_(std::move(config)),
+      deps_(deps),
+      felixConfigs_(std::move(felixConfigs)),
+      calc_(config_.nodename, deps_.dataplane),
+      syncer_(deps_.datastore, *this) {}
+
+void Agent::onUpdates(const std::vector<calc::Update>& updates) {
+  deps_.metrics.add(metric::kDatastoreUpdates, static_cast<double>(updates.size()));
+  for (const auto& u : updates) {
+    if (u.resource && u.resource->kind == model::Kind::kFelixConfiguration) {
+      const std::string name = u.resource->name();
+      if (name == "default" || name == "node." + config_.nodename) {
+        std::string now = u.type == calc::UpdateType::kDeleted ? "" : u.resource->spec.dump();
+        auto it = felixConfigs_.find(name);
+        std::string before = it == felixConfigs_.end() ? "" : it->second;
+        if (now != before) {
+          spdlog::warn("FelixConfiguration {} changed: restarting to apply it", name);
+          configChanged_ = true;
+        }
+      }
+      continue;
+    }
+    calc_.onUpdate(u);
+  }
+}
+
+void Agent::onInSync() {
+  // Flushes the whole snapshot into the driver, then tells it it is complete.
+  calc_.onInSync();
+  deps_.health.setInSync();
+  deps_.metrics.set(metric::kInSync, 1);
+  spdlog::info("in sync with the datastore: {} endpoints, {} policies active on {}",
+               deps_.dataplane.endpointCount(), deps_.dataplane.policyCount(), config_.nodename);
+}
+
+void Agent::applyNow() {
+  auto start = Clock::now();
+  Status s = deps_.dataplane.apply();
+  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  deps_.metrics.observe(metric::kApplySeconds, secs);
+  ++applies_;
+  deps_.health.setApplyResult(s.isOk());
+  if (s) {
+    if (backoff_.count() > 0) spdlog::info("dataplane apply succeeded after retries");
+    backoff_ = std::chrono::milliseconds(0);
+    if (applies_ == 1 || spdlog::should_log(spdlog::level::debug)) {
+      spdlog::info("dataplane applied in {:.1f} ms", secs * 1000);
+    }
+    return;
+  }
+  ++failedApplies_;
+  deps_.metrics.add(metric::kApplyErrors);
+  backoff_ = backoff_.count() == 0 ? config_.applyRetryInitial
+                                   : std::min(backoff_ * 2, config_.applyRetryMax);
+  retryAt_ = Clock::now() + backoff_;
+  spdlog::error("dataplane apply failed (retry in {} ms): {}", backoff_.count(), s.message());
+}
+
+StopReason Agent::run(const std::atomic<bool>& stop) {
+  const auto refresh = std::min({config_.iptablesRefreshInterval, config_.ipsetsRefreshInterval,
+                                 config_.routeRefreshInterval});
+  // Start-up: list everything (retrying while the datastore is unreachable). Nothing is written
+  // to the kernel before the snapshot is complete: existing rules keep guarding traffic.
+  std::chrono::milliseconds startBackoff = config_.applyRetryInitial;
+  for (;;) {
+    deps_.health.beat();
+    if (stop) return StopReason::kStopped;
+    Status s = syncer_.start();
+    if (s) break;
+    spdlog::warn("datastore list failed (retry in {} ms): {}", startBackoff.count(), s.message());
+    auto until = Clock::now() + startBackoff;
+    while (!stop && Clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    startBackoff = std::min(startBackoff * 2, config_.applyRetryMax);
+  }
+  for (const auto& e : syncer_.decodeErrors()) spdlog::warn("skipped undecodable value: {}", e);
+
+  auto nextRefresh = Clock::now() + refresh;
+  auto lastPollError = Clock::time_point{};
+  for (;;) {
+    deps_.health.beat();
+    if (stop) return StopReason::kStopped;
+    if (configChanged_) return StopReason::kConfigChanged;
+    auto now = Clock::now();
+    if (refresh.count() > 0 && now >= nextRefresh) {
+      // Re-read the kernel on the next apply and repair whatever someone else changed.
+      deps_.dataplane.requestResync();
+      deps_.metrics.add(metric::kResyncs);
+      ++resyncs_;
+      nextRefresh = now + refresh;
+    }
+    if (deps_.dataplane.inSync() && deps_.dataplane.dirty() && now >= retryAt_) applyNow();
+
+    // Wait for updates, but not past the next refresh or retry.
+    auto wake = std::min(now + std::chrono::milliseconds(100), nextRefresh);
+    if (deps_.dataplane.dirty()) wake = std::min(wake, retryAt_);
+    auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now());
+    Status s = syncer_.poll(std::max(timeout, std::chrono::milliseconds(0)));
+    if (!s) {
+      if (Clock::now() - lastPollError > std::chrono::seconds(10)) {
+        spdlog::warn("datastore watch: {}", s.message());
+        lastPollError = Clock::now();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    // One flush per batch: the graph sends the coalesced changes to the driver.
+    calc_.flush();
+  }
+}
+
+}  // namespace brindle::agent

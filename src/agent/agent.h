@@ -1,0 +1,91 @@
+// Agent: the run loop of brindle-agent. List+watch the datastore into the calculation graph; once
+// in sync, apply; afterwards apply each batch of updates, refresh periodically (drift repair),
+// retry failed applies with exponential back-off. Stopping never touches the kernel.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "agent/config.h"
+#include "agent/dataplane_driver.h"
+#include "agent/http_server.h"
+#include "agent/metrics.h"
+#include "calc/calc_graph.h"
+#include "calc/syncer.h"
+#include "datastore/client.h"
+
+namespace brindle::agent {
+
+// What /liveness and /readiness report; written by the loop, read by the HTTP thread.
+class HealthState {
+ public:
+  void beat();  // the loop is alive
+  void setInSync() { inSync_ = true; }
+  void setApplyResult(bool ok);  // the last apply succeeded / failed
+  // Live while the loop ticked within `maxSilence`.
+  bool live(std::chrono::milliseconds maxSilence = std::chrono::milliseconds(30000)) const;
+  // Ready once in sync with the datastore and the first apply succeeded; not ready while the
+  // latest apply is failing (the kernel lags the datastore).
+  bool ready() const { return inSync_ && everApplied_ && lastApplyOk_; }
+
+ private:
+  std::atomic<int64_t> lastBeatMs_{0};
+  std::atomic<bool> inSync_{false};
+  std::atomic<bool> everApplied_{false};
+  std::atomic<bool> lastApplyOk_{false};
+};
+
+// Serves /liveness, /readiness and /metrics from `health` and `metrics`.
+HttpResponse statusEndpoint(const std::string& path, const HealthState& health,
+                            const Metrics& metrics, bool serveHealth, bool serveMetrics);
+
+struct AgentDeps {
+  datastore::Client& datastore;
+  DataplaneDriver& dataplane;
+  Metrics& metrics;
+  HealthState& health;
+};
+
+enum class StopReason {
+  kStopped,        // the stop flag was raised (SIGTERM/SIGINT)
+  kConfigChanged,  // a FelixConfiguration this agent read changed: restart to apply it
+};
+
+class Agent : private calc::SyncerCallbacks {
+ public:
+  // `felixConfigs`: the FelixConfiguration specs (JSON text by name: "default", "node.<n>") the
+  // configuration was loaded from; a change to them stops the loop with kConfigChanged.
+  Agent(AgentConfig config, AgentDeps deps, std::map<std::string, std::string> felixConfigs = {});
+
+  // Runs until `stop` becomes true (checked at least every 100 ms).
+  StopReason run(const std::atomic<bool>& stop);
+
+  // Introspection for tests.
+  int applies() const { return applies_; }
+  int failedApplies() const { return failedApplies_; }
+  int resyncs() const { return resyncs_; }
+
+ private:
+  void onUpdates(const std::vector<calc::Update>& updates) override;
+  void onInSync() override;
+  void applyNow();
+
+  AgentConfig config_;
+  AgentDeps deps_;
+  std::map<std::string, std::string> felixConfigs_;
+  calc::CalcGraph calc_;
+  calc::Syncer syncer_;
+  bool configChanged_ = false;
+
+  using Clock = std::chrono::steady_clock;
+  std::chrono::milliseconds backoff_{0};
+  Clock::time_point retryAt_{};
+  int applies_ = 0;
+  int failedApplies_ = 0;
+  int resyncs_ = 0;
+};
+
+}  // namespace brindle::agent

@@ -1,0 +1,339 @@
+// The managers behind the calculation graph; see dataplane_driver.h.
+#include "agent/dataplane_driver.h"
+
+#include "agent/metrics.h"
+#include "rules/endpoints.h"
+#include "rules/names.h"
+#include "rules/policy.h"
+#include "rules/static_chains.h"
+
+namespace brindle::agent {
+
+using dataplane::Chain;
+using dataplane::IpVersion;
+using dataplane::TableName;
+
+namespace {
+
+std::set<std::string> membersOf(const std::set<Cidr>& members, IpVersion v) {
+  std::set<std::string> out;
+  for (const auto& m : members) {
+    if (m.isV4() == (v == IpVersion::kV4)) out.insert(m.toString());
+  }
+  return out;
+}
+
+}  // namespace
+
+DataplaneDriver::DataplaneDriver(DataplaneDeps deps, rules::RendererConfig config)
+    : deps_(std::move(deps)), config_(std::move(config)) {
+  installStaticChains();
+}
+
+std::vector<IpVersion> DataplaneDriver::versions() const {
+  if (config_.ipv6Enabled) return {IpVersion::kV4, IpVersion::kV6};
+  return {IpVersion::kV4};
+}
+
+dataplane::IptablesTable* DataplaneDriver::table(IpVersion version, TableName name) const {
+  for (const auto& t : deps_.tables) {
+    if (t.version == version && t.name == name) return t.table;
+  }
+  return nullptr;
+}
+
+void DataplaneDriver::setOwnedChains(IpVersion version, TableName tableName,
+                                     const std::string& owner, const std::vector<Chain>& chains) {
+  dataplane::IptablesTable* t = table(version, tableName);
+  if (!t) return;
+  auto& list = owned_[owner];
+  std::set<std::string> keep;
+  for (const auto& c : chains) keep.insert(c.name);
+  // Chains of this owner in this table that are no longer rendered.
+  for (auto it = list.begin(); it != list.end();) {
+    if (it->version == version && it->table == tableName) {
+      if (!keep.count(it->chain)) t->removeChain(it->chain);
+      it = list.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& c : chains) {
+    t->updateChain(c);  // the writer compares hashes: an unchanged chain costs no kernel work
+    list.push_back({version, tableName, c.name, c.rules.size()});
+  }
+  dirty_ = true;
+}
+
+void DataplaneDriver::removeOwner(const std::string& owner) {
+  auto it = owned_.find(owner);
+  if (it == owned_.end()) return;
+  for (const auto& o : it->second) {
+    if (auto* t = table(o.version, o.table)) t->removeChain(o.chain);
+  }
+  owned_.erase(it);
+  dirty_ = true;
+}
+
+void DataplaneDriver::installStaticChains() {
+  for (IpVersion v : versions()) {
+    auto install = [&](TableName name, const rules::TableRules& rules) {
+      setOwnedChains(v, name, "static", rules.chains);
+      if (auto* t = table(v, name)) {
+        for (const auto& [kernelChain, hooks] : rules.insertions) {
+          t->setRuleInsertions(kernelChain, hooks);
+        }
+      }
+    };
+    install(TableName::kRaw, rules::rawStaticChains(v, config_));
+    install(TableName::kMangle, rules::mangleStaticChains(config_));
+    install(TableName::kNat, rules::natStaticChains());
+    install(TableName::kFilter, rules::filterStaticChains(v, config_));
+    setOwnedChains(v, TableName::kFilter, "failsafe", rules::failsafeChains(config_));
+  }
+}
+
+// --- ipsets: created (empty) before any rule uses them, filled, emptied, destroyed last. ---
+
+void DataplaneDriver::onIpSetAdded(const std::string& id) {
+  ipSets_[id];
+  if (!deps_.ipsets) return;
+  for (IpVersion v : versions()) {
+    deps_.ipsets->replaceMembers({rules::ipSetName(id, v), "hash:net", v}, {});
+  }
+  dirty_ = true;
+}
+
+void DataplaneDriver::onIpSetMembersAdded(const std::string& id, const std::set<Cidr>& members) {
+  ipSets_[id].insert(members.begin(), members.end());
+  if (!deps_.ipsets) return;
+  for (IpVersion v : versions()) {
+    auto m = membersOf(members, v);
+    if (!m.empty()) deps_.ipsets->addMembers(rules::ipSetName(id, v), m);
+  }
+  dirty_ = true;
+}
+
+void DataplaneDriver::onIpSetMembersRemoved(const std::string& id, const std::set<Cidr>& members) {
+  auto& set = ipSets_[id];
+  for (const auto& m : members) set.erase(m);
+  if (!deps_.ipsets) return;
+  for (IpVersion v : versions()) {
+    auto m = membersOf(members, v);
+    if (!m.empty()) deps_.ipsets->removeMembers(rules::ipSetName(id, v), m);
+  }
+  dirty_ = true;
+}
+
+void DataplaneDriver::onIpSetRemoved(const std::string& id) {
+  ipSets_.erase(id);
+  if (!deps_.ipsets) return;
+  for (IpVersion v : versions()) deps_.ipsets->removeSet(rules::ipSetName(id, v));
+  dirty_ = true;
+}
+
+// --- policies and profiles: their chains, re-rendered when their rules change. ---
+
+void DataplaneDriver::onPolicyActive(const calc::PolicyId& id, const calc::ParsedRules& r) {
+  policies_[id] = r;
+  for (IpVersion v : versions()) {
+    setOwnedChains(v, TableName::kFilter, "pol:" + id.text(),
+                   rules::policyChains(id, r, v, config_));
+  }
+}
+
+void DataplaneDriver::onPolicyInactive(const calc::PolicyId& id) {
+  policies_.erase(id);
+  removeOwner("pol:" + id.text());
+}
+
+void DataplaneDriver::onProfileActive(const std::string& name, const calc::ParsedRules& r) {
+  profiles_[name] = r;
+  for (IpVersion v : versions()) {
+    setOwnedChains(v, TableName::kFilter, "pro:" + name, rules::profileChains(name, r, v, config_));
+  }
+}
+
+void DataplaneDriver::onProfileInactive(const std::string& name) {
+  profiles_.erase(name);
+  removeOwner("pro:" + name);
+}
+
+// --- endpoints: own chains now, dispatch chains (one per batch) in apply(). ---
+
+void DataplaneDriver::onWorkloadEndpointUpdate(const calc::WorkloadEndpoint& ep) {
+  auto old = workloads_.find(ep.id);
+  if (old == workloads_.end() || old->second.interfaceName != ep.interfaceName) {
+    workloadDispatchDirty_ = true;
+  }
+  if ((old != workloads_.end() && !old->second.ipNats.empty()) || !ep.ipNats.empty()) {
+    natDirty_ = true;
+  }
+  workloads_[ep.id] = ep;
+  auto chains = rules::workloadEndpointChains(ep, config_);
+  for (IpVersion v : versions()) setOwnedChains(v, TableName::kFilter, "wl:" + ep.id, chains);
+}
+
+void DataplaneDriver::onWorkloadEndpointRemove(const std::string& id) {
+  auto it = workloads_.find(id);
+  if (it == workloads_.end()) return;
+  if (!it->second.ipNats.empty()) natDirty_ = true;
+  workloads_.erase(it);
+  workloadDispatchDirty_ = true;
+  removeOwner("wl:" + id);
+}
+
+void DataplaneDriver::onHostEndpointUpdate(const calc::HostEndpoint& ep) {
+  auto old = hosts_.find(ep.id);
+  if (old == hosts_.end() || old->second.interfaceName != ep.interfaceName) {
+    hostDispatchDirty_ = true;
+  }
+  hosts_[ep.id] = ep;
+  auto chains = rules::hostEndpointChains(ep, config_);
+  for (IpVersion v : versions()) setOwnedChains(v, TableName::kFilter, "hep:" + ep.id, chains);
+}
+
+void DataplaneDriver::onHostEndpointRemove(const std::string& id) {
+  if (!hosts_.erase(id)) return;
+  hostDispatchDirty_ = true;
+  removeOwner("hep:" + id);
+}
+
+// --- pools (nat-outgoing) and routes. ---
+
+void DataplaneDriver::onIpPoolUpdate(const calc::IpPool& pool) {
+  pools_[pool.cidr] = pool;
+  natDirty_ = true;
+  dirty_ = true;
+}
+
+void DataplaneDriver::onIpPoolRemove(const Cidr& cidr) {
+  pools_.erase(cidr);
+  natDirty_ = true;
+  dirty_ = true;
+}
+
+void DataplaneDriver::onRouteUpdate(const calc::Route& route) {
+  routes_[route.destination] = route;
+  dirty_ = true;
+  if (!deps_.routes || (!route.destination.isV4() && !config_.ipv6Enabled)) return;
+  if (route.interfaceName.empty()) {
+    deps_.routes->setBlackholeRoute(route.destination);
+  } else {
+    deps_.routes->setWorkloadRoute(route.destination, route.interfaceName);
+  }
+}
+
+void DataplaneDriver::onRouteRemove(const Cidr& destination) {
+  auto it = routes_.find(destination);
+  if (it == routes_.end()) return;
+  if (deps_.routes) {
+    if (it->second.interfaceName.empty()) {
+      deps_.routes->removeBlackholeRoute(destination);
+    } else {
+      deps_.routes->removeWorkloadRoute(destination);
+    }
+  }
+  routes_.erase(it);
+  dirty_ = true;
+}
+
+// --- one batch. ---
+
+void DataplaneDriver::renderAggregates() {
+  for (IpVersion v : versions()) {
+    if (workloadDispatchDirty_) {
+      setOwnedChains(v, TableName::kFilter, "wl-dispatch",
+                     rules::workloadDispatchChains(workloads_));
+    }
+    if (hostDispatchDirty_) {
+      setOwnedChains(v, TableName::kFilter, "hep-dispatch", rules::hostDispatchChains(hosts_));
+    }
+    if (natDirty_) {
+      auto chains = rules::floatingIpChains(workloads_, v);
+      chains.push_back(rules::natOutgoingChain(pools_, v));
+      setOwnedChains(v, TableName::kNat, "nat", chains);
+    }
+  }
+  workloadDispatchDirty_ = hostDispatchDirty_ = natDirty_ = false;
+}
+
+void DataplaneDriver::requestResync() {
+  for (const auto& t : deps_.tables) t.table->requestResync();
+  if (deps_.ipsets) deps_.ipsets->requestResync();
+  resyncRequested_ = true;
+  dirty_ = true;
+}
+
+Status DataplaneDriver::apply() {
+  renderAggregates();
+  Status result = Status::ok();
+  auto fail = [&](const std::string& what, const Status& s) {
+    result = makeError(s.code(), what + ": " + s.message());
+  };
+  if (deps_.ipsets) {
+    if (Status s = deps_.ipsets->applyUpdates(); !s) fail("ipset", s);
+  }
+  if (result) {
+    for (const auto& t : deps_.tables) {
+      if (Status s = t.table->apply(); !s) {
+        fail(std::string(dataplane::tableNameText(t.name)) +
+                 (t.version == IpVersion::kV6 ? " (IPv6)" : ""),
+             s);
+        break;
+      }
+    }
+  }
+  if (result && deps_.ipsets) {
+    if (Status s = deps_.ipsets->applyDeletions(); !s) fail("ipset deletions", s);
+  }
+  // Routes last: a workload becomes reachable only once the policy guarding it is in place.
+  if (result && deps_.routes) {
+    if (Status s = deps_.routes->apply(); !s) fail("routes", s);
+  }
+  if (result) {
+    dirty_ = false;
+    resyncRequested_ = false;
+  }
+  updateMetrics();
+  return result;
+}
+
+void DataplaneDriver::updateMetrics() {
+  Metrics* m = deps_.metrics;
+  if (!m) return;
+  int restores = 0, errors = 0, saves = 0;
+  for (const auto& t : deps_.tables) {
+    restores += t.table->stats().restores;
+    errors += t.table->stats().restoreErrors;
+    saves += t.table->stats().saves;
+  }
+  m->add(metric::kRestoreCalls, restores - reportedRestores_);
+  m->add(metric::kRestoreErrors, errors - reportedRestoreErrors_);
+  m->add(metric::kSaveCalls, saves - reportedSaves_);
+  reportedRestores_ = restores;
+  reportedRestoreErrors_ = errors;
+  reportedSaves_ = saves;
+  size_t chains = 0, ruleCount = 0;
+  for (const auto& [owner, list] : owned_) {
+    chains += list.size();
+    for (const auto& o : list) ruleCount += o.rules;
+  }
+  m->set(metric::kChains, static_cast<double>(chains));
+  m->set(metric::kRules, static_cast<double>(ruleCount));
+  if (deps_.ipsets) {
+    const auto& s = deps_.ipsets->stats();
+    m->add(metric::kIpsetRestoreCalls, s.restores - reportedIpsetRestores_);
+    m->add(metric::kIpsetRestoreErrors, s.restoreErrors - reportedIpsetErrors_);
+    reportedIpsetRestores_ = s.restores;
+    reportedIpsetErrors_ = s.restoreErrors;
+    m->set(metric::kIpsetMembers, static_cast<double>(deps_.ipsets->memberCount()));
+  }
+  m->set(metric::kIpsets, static_cast<double>(ipSets_.size() * versions().size()));
+  m->set(metric::kRoutes, static_cast<double>(routes_.size()));
+  m->set(metric::kEndpoints, static_cast<double>(endpointCount()));
+  m->set(metric::kPolicies, static_cast<double>(policies_.size()));
+  m->set(metric::kProfiles, static_cast<double>(profiles_.size()));
+}
+
+}  // namespace brindle::agent

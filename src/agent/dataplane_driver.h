@@ -1,0 +1,118 @@
+// DataplaneDriver: the agent's managers (Felix's shape). It receives the calculation graph's
+// callbacks, records desired state cheaply, and once per batch renders only what changed into
+// the kernel writers: ipset updates, then each table's apply, then ipset deletions and routes.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "calc/callbacks.h"
+#include "common/result.h"
+#include "dataplane/ipsets_impl.h"
+#include "dataplane/iptables_table.h"
+#include "dataplane/route_table.h"
+#include "rules/config.h"
+
+namespace brindle::agent {
+
+class Metrics;
+
+struct DataplaneDeps {
+  struct TableRef {
+    dataplane::IpVersion version;
+    dataplane::TableName name;
+    dataplane::IptablesTable* table;
+  };
+  // One per table and IP version in use; applied in this order (put filter first: it holds the
+  // policy, and a batch that fails half-way must have tightened before it opens anything).
+  std::vector<TableRef> tables;
+  dataplane::IpSetsImpl* ipsets = nullptr;
+  dataplane::RouteTable* routes = nullptr;  // nullptr: routes are not programmed
+  Metrics* metrics = nullptr;               // nullptr: no metrics
+};
+
+class DataplaneDriver : public calc::DataplaneCallbacks {
+ public:
+  DataplaneDriver(DataplaneDeps deps, rules::RendererConfig config);
+
+  // calc::DataplaneCallbacks: record desired state only.
+  void onIpSetAdded(const std::string& id) override;
+  void onIpSetMembersAdded(const std::string& id, const std::set<Cidr>& members) override;
+  void onIpSetMembersRemoved(const std::string& id, const std::set<Cidr>& members) override;
+  void onIpSetRemoved(const std::string& id) override;
+  void onPolicyActive(const calc::PolicyId& id, const calc::ParsedRules& rules) override;
+  void onPolicyInactive(const calc::PolicyId& id) override;
+  void onProfileActive(const std::string& name, const calc::ParsedRules& rules) override;
+  void onProfileInactive(const std::string& name) override;
+  void onWorkloadEndpointUpdate(const calc::WorkloadEndpoint& endpoint) override;
+  void onWorkloadEndpointRemove(const std::string& id) override;
+  void onHostEndpointUpdate(const calc::HostEndpoint& endpoint) override;
+  void onHostEndpointRemove(const std::string& id) override;
+  void onIpPoolUpdate(const calc::IpPool& pool) override;
+  void onIpPoolRemove(const Cidr& cidr) override;
+  void onRouteUpdate(const calc::Route& route) override;
+  void onRouteRemove(const Cidr& destination) override;
+  void onInSync() override { inSync_ = true; }
+
+  // Renders what changed and writes it: ipsets.applyUpdates(), every table's apply(),
+  // ipsets.applyDeletions(), routes. Stops at the first failure (later steps would open traffic
+  // or remove sets that rules still use); everything stays dirty and the next apply retries.
+  Status apply();
+  // Makes the next apply() re-read iptables, ipsets and routes (drift repair).
+  void requestResync();
+  // True when apply() has work to do (changes recorded since the last successful apply).
+  bool dirty() const { return dirty_; }
+  bool inSync() const { return inSync_; }
+
+  size_t endpointCount() const { return workloads_.size() + hosts_.size(); }
+  size_t policyCount() const { return policies_.size(); }
+
+ private:
+  std::vector<dataplane::IpVersion> versions() const;
+  // Writes `chains` into the filter table(s) of `version`, remembering the names under `owner` so
+  // chains that disappear (e.g. an interface rename) are removed.
+  void setOwnedChains(dataplane::IpVersion version, dataplane::TableName table,
+                      const std::string& owner, const std::vector<dataplane::Chain>& chains);
+  void removeOwner(const std::string& owner);
+  dataplane::IptablesTable* table(dataplane::IpVersion version, dataplane::TableName name) const;
+  void installStaticChains();
+  void renderAggregates();
+  void updateMetrics();
+
+  DataplaneDeps deps_;
+  rules::RendererConfig config_;
+  bool inSync_ = false;
+  bool dirty_ = true;  // the first apply always runs (static chains, sweep of stale state)
+
+  std::map<std::string, std::set<Cidr>> ipSets_;
+  std::map<calc::PolicyId, calc::ParsedRules> policies_;
+  std::map<std::string, calc::ParsedRules> profiles_;
+  std::map<std::string, calc::WorkloadEndpoint> workloads_;
+  std::map<std::string, calc::HostEndpoint> hosts_;
+  std::map<Cidr, calc::IpPool> pools_;
+  std::map<Cidr, calc::Route> routes_;
+
+  // Aggregate chains re-rendered in apply() when one of their inputs changed.
+  bool workloadDispatchDirty_ = true;
+  bool hostDispatchDirty_ = true;
+  bool natDirty_ = true;
+  bool resyncRequested_ = false;
+
+  // owner ("wl:<id>", "pol:<tier|name>", ...) -> (table key, chain names) currently written.
+  struct Owned {
+    dataplane::IpVersion version;
+    dataplane::TableName table;
+    std::string chain;
+    size_t rules;
+  };
+  std::map<std::string, std::vector<Owned>> owned_;
+  size_t staticRules_ = 0;
+
+  // Stats of the writers already reported to metrics (counters are fed by deltas).
+  int reportedRestores_ = 0, reportedRestoreErrors_ = 0, reportedSaves_ = 0;
+  int reportedIpsetRestores_ = 0, reportedIpsetErrors_ = 0;
+};
+
+}  // namespace brindle::agent

@@ -1,0 +1,53 @@
+// HttpServer: a minimal HTTP/1.0 GET server on its own thread for /liveness, /readiness and
+// /metrics. One request per connection, small bodies; bound to loopback by default.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "common/result.h"
+
+namespace brindle::agent {
+
+struct HttpResponse {
+  int status = 200;
+  std::string contentType = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+// Called on the server thread with the request path (query string removed).
+using HttpHandler = std::function<HttpResponse(const std::string& path)>;
+
+class HttpServer {
+ public:
+  HttpServer() = default;
+  ~HttpServer() { stop(); }
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds host:port (port 0: any free port, see port()) and starts serving.
+  Status start(const std::string& host, int port, HttpHandler handler);
+  void stop();
+  int port() const { return port_; }
+
+ private:
+  void serve();
+  void handle(int fd);
+
+  int listenFd_ = -1;
+  int port_ = 0;
+  HttpHandler handler_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+// A blocking GET for tests and the e2e helpers: status code and body, or an Error.
+struct HttpResult {
+  int status = 0;
+  std::string body;
+};
+Result<HttpResult> httpGet(const std::string& host, int port, const std::string& path);
+
+}  // namespace brindle::agent

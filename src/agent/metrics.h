@@ -1,0 +1,70 @@
+// Metrics: a small thread-safe registry of counters, gauges and histograms rendered in the
+// Prometheus text exposition format (what /metrics serves). No labels: the agent has none.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace brindle::agent {
+
+class Metrics {
+ public:
+  void defineCounter(const std::string& name, const std::string& help);
+  void defineGauge(const std::string& name, const std::string& help);
+  // `buckets`: upper bounds in increasing order (+Inf is added).
+  void defineHistogram(const std::string& name, const std::string& help,
+                       std::vector<double> buckets);
+
+  // Undefined names are a programming error and abort.
+  void add(const std::string& counter, double delta = 1);
+  void set(const std::string& gauge, double value);
+  void observe(const std::string& histogram, double value);
+
+  double value(const std::string& name) const;  // counter/gauge value, histogram count
+  std::string render() const;                   // text format 0.0.4
+
+ private:
+  enum class Type { kCounter, kGauge, kHistogram };
+  struct Metric {
+    Type type;
+    std::string help;
+    double value = 0;
+    std::vector<double> bounds{};
+    std::vector<uint64_t> counts{};  // per bound (not cumulative), last = +Inf
+    double sum = 0;
+    uint64_t count = 0;
+  };
+  Metric& find(const std::string& name, Type type);
+
+  mutable std::mutex mu_;
+  std::vector<std::string> order_;
+  std::map<std::string, Metric> metrics_;
+};
+
+// The agent's metric names (Felix's, with a brindle_ prefix), defined by defineAgentMetrics().
+namespace metric {
+inline constexpr const char* kApplySeconds = "brindle_dataplane_apply_seconds";
+inline constexpr const char* kApplyErrors = "brindle_dataplane_apply_errors_total";
+inline constexpr const char* kRestoreCalls = "brindle_iptables_restore_calls_total";
+inline constexpr const char* kRestoreErrors = "brindle_iptables_restore_errors_total";
+inline constexpr const char* kSaveCalls = "brindle_iptables_save_calls_total";
+inline constexpr const char* kChains = "brindle_iptables_chains";
+inline constexpr const char* kRules = "brindle_iptables_rules";
+inline constexpr const char* kIpsetRestoreCalls = "brindle_ipset_restore_calls_total";
+inline constexpr const char* kIpsetRestoreErrors = "brindle_ipset_restore_errors_total";
+inline constexpr const char* kIpsets = "brindle_ipsets";
+inline constexpr const char* kIpsetMembers = "brindle_ipset_members";
+inline constexpr const char* kRoutes = "brindle_routes";
+inline constexpr const char* kEndpoints = "brindle_active_local_endpoints";
+inline constexpr const char* kPolicies = "brindle_active_local_policies";
+inline constexpr const char* kProfiles = "brindle_active_local_profiles";
+inline constexpr const char* kResyncs = "brindle_resyncs_total";
+inline constexpr const char* kDatastoreUpdates = "brindle_datastore_updates_total";
+inline constexpr const char* kInSync = "brindle_in_sync";
+}  // namespace metric
+
+void defineAgentMetrics(Metrics& m);
+
+}  // namespace brindle::agent

@@ -1,0 +1,350 @@
+// The agent's run loop against a real local datastore and the dataplane simulators: start-up,
+// incremental updates, drift repair, retry after a failed restore, a restart that writes nothing,
+// and a FelixConfiguration change. The loop runs on its own thread; the simulators sit behind
+// one mutex the test also takes to look at them.
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <thread>
+
+#include "agent/agent.h"
+#include "dataplane/testing/fake_ipset.h"
+#include "dataplane/testing/fake_iptables.h"
+#include "dataplane/testing/fake_route_netlink.h"
+#include "datastore/local/local_store.h"
+#include "model/codec.h"
+#include "resources/resource_store.h"
+#include "testutil/temp_dir.h"
+
+namespace brindle::agent {
+namespace {
+
+using dataplane::IpVersion;
+using dataplane::TableName;
+using namespace std::chrono_literals;
+
+// Serialises the agent thread's program runs with the test's inspection.
+class LockedRunner : public dataplane::CommandRunner {
+ public:
+  LockedRunner(dataplane::CommandRunner& inner, std::mutex& mu) : inner_(inner), mu_(mu) {}
+  Result<dataplane::CommandOutput> run(const dataplane::Command& c) override {
+    std::lock_guard lock(mu_);
+    return inner_.run(c);
+  }
+
+ private:
+  dataplane::CommandRunner& inner_;
+  std::mutex& mu_;
+};
+
+class LockedNetlink : public dataplane::RouteNetlink {
+ public:
+  LockedNetlink(dataplane::RouteNetlink& inner, std::mutex& mu) : inner_(inner), mu_(mu) {}
+  Result<std::vector<dataplane::LinkInfo>> listLinks() override {
+    std::lock_guard lock(mu_);
+    return inner_.listLinks();
+  }
+  Result<std::vector<dataplane::RouteEntry>> listRoutes(int table) override {
+    std::lock_guard lock(mu_);
+    return inner_.listRoutes(table);
+  }
+  Status replaceRoute(const dataplane::RouteEntry& r) override {
+    std::lock_guard lock(mu_);
+    return inner_.replaceRoute(r);
+  }
+  Status deleteRoute(const dataplane::RouteEntry& r) override {
+    std::lock_guard lock(mu_);
+    return inner_.deleteRoute(r);
+  }
+
+ private:
+  dataplane::RouteNetlink& inner_;
+  std::mutex& mu_;
+};
+
+constexpr const char* kLab = R"(
+- apiVersion: projectcalico.org/v3
+  kind: WorkloadEndpoint
+  metadata: {name: n1-k8s-frontend-eth0, namespace: default, labels: {service: frontend}}
+  spec: {node: n1, orchestrator: k8s, workload: frontend, endpoint: eth0,
+         interfaceName: cali0ef24b1, ipNetworks: [172.16.1.1/32]}
+- apiVersion: projectcalico.org/v3
+  kind: WorkloadEndpoint
+  metadata: {name: n1-k8s-database-eth0, namespace: default, labels: {service: database}}
+  spec: {node: n1, orchestrator: k8s, workload: database, endpoint: eth0,
+         interfaceName: cali0ef24b3, ipNetworks: [172.16.1.3/32], profiles: [profile-database]}
+- apiVersion: projectcalico.org/v3
+  kind: WorkloadEndpoint
+  metadata: {name: n2-k8s-other-eth0, namespace: default, labels: {service: frontend}}
+  spec: {node: n2, orchestrator: k8s, workload: other, endpoint: eth0,
+         interfaceName: cali0ef24b9, ipNetworks: [172.16.2.9/32]}
+- apiVersion: projectcalico.org/v3
+  kind: Profile
+  metadata: {name: profile-database}
+  spec:
+    ingress:
+    - action: Allow
+      protocol: TCP
+      source: {selector: "service == 'frontend'"}
+      destination: {ports: [3306]}
+    egress: [{action: Allow}]
+)";
+
+class AgentLoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto client = datastore::openLocalStore(dir_.file("store.db"));
+    ASSERT_TRUE(client.isOk()) << client.message();
+    client_ = std::move(*client);
+    store_ = std::make_unique<resources::ResourceStore>(*client_);
+    write(kLab);
+    iptables_.setIpsetExists([this](const std::string& s) { return ipset_.has(s); });
+    ipset_.setInUse([this](const std::string& s) { return iptables_.setReferenced(s); });
+    netlink_.addLink("cali0ef24b1");
+    netlink_.addLink("cali0ef24b3");
+    config_.nodename = "n1";
+    config_.ipv6Support = false;
+    config_.iptablesRefreshInterval = config_.ipsetsRefreshInterval = config_.routeRefreshInterval =
+        300ms;
+    config_.applyRetryInitial = 10ms;
+  }
+
+  void TearDown() override { stopAgent(); }
+
+  void write(const std::string& yaml, resources::WriteMode mode = resources::WriteMode::kApply) {
+    auto decoded = model::decodeResources(yaml, "test");
+    ASSERT_TRUE(decoded.isOk()) << decoded.message();
+    auto w = store_->write(mode, decoded->resources);
+    ASSERT_TRUE(w.isOk()) << w.message();
+  }
+
+  // Builds a fresh agent (new writers, as after a process restart) over the same "kernel".
+  void startAgent(std::map<std::string, std::string> felixConfigs = {}) {
+    metrics_ = std::make_unique<Metrics>();
+    defineAgentMetrics(*metrics_);
+    health_ = std::make_unique<HealthState>();
+    tables_.clear();
+    DataplaneDeps deps;
+    for (auto t : {TableName::kFilter, TableName::kRaw, TableName::kMangle, TableName::kNat}) {
+      tables_.push_back(std::make_unique<dataplane::IptablesTable>(t, IpVersion::kV4, iptRunner_));
+      deps.tables.push_back({IpVersion::kV4, t, tables_.back().get()});
+    }
+    ipsets_ = std::make_unique<dataplane::IpSetsImpl>(ipsetRunner_);
+    deps.ipsets = ipsets_.get();
+    routes_ = std::make_unique<dataplane::RouteTable>(lockedNetlink_, sysctl_);
+    deps.routes = routes_.get();
+    deps.metrics = metrics_.get();
+    driver_ = std::make_unique<DataplaneDriver>(deps, config_.rendererConfig());
+    agent_ = std::make_unique<Agent>(config_, AgentDeps{*client_, *driver_, *metrics_, *health_},
+                                     std::move(felixConfigs));
+    stop_ = false;
+    done_ = false;
+    thread_ = std::thread([this] {
+      reason_ = agent_->run(stop_);
+      done_ = true;
+    });
+  }
+
+  void stopAgent() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+  template <typename F>
+  bool waitFor(F pred, std::chrono::milliseconds timeout = 5s) {
+    auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      {
+        std::lock_guard lock(mu_);
+        if (pred()) return true;
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+    std::lock_guard lock(mu_);
+    return pred();
+  }
+
+  bool hasChain(const std::string& chain) {
+    return iptables_.hasChain(IpVersion::kV4, "filter", chain);
+  }
+  std::vector<std::string> filterRules(const std::string& chain) {
+    return iptables_.rules(IpVersion::kV4, "filter", chain);
+  }
+  std::vector<std::string> chainsStartingWith(const std::string& prefix) {
+    std::vector<std::string> out;
+    for (const auto& c : iptables_.chainNames(IpVersion::kV4, "filter")) {
+      if (c.rfind(prefix, 0) == 0) out.push_back(c);
+    }
+    return out;
+  }
+
+  testutil::TempDir dir_;
+  datastore::ClientPtr client_;
+  std::unique_ptr<resources::ResourceStore> store_;
+  std::mutex mu_;
+  dataplane::testing::FakeIptables iptables_;
+  dataplane::testing::FakeIpset ipset_;
+  dataplane::testing::FakeRouteNetlink netlink_;
+  dataplane::testing::FakeSysctl sysctl_;
+  LockedRunner iptRunner_{iptables_, mu_};
+  LockedRunner ipsetRunner_{ipset_, mu_};
+  LockedNetlink lockedNetlink_{netlink_, mu_};
+  AgentConfig config_;
+
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<HealthState> health_;
+  std::vector<std::unique_ptr<dataplane::IptablesTable>> tables_;
+  std::unique_ptr<dataplane::IpSetsImpl> ipsets_;
+  std::unique_ptr<dataplane::RouteTable> routes_;
+  std::unique_ptr<DataplaneDriver> driver_;
+  std::unique_ptr<Agent> agent_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> done_{false};
+  StopReason reason_ = StopReason::kStopped;
+  std::thread thread_;
+};
+
+TEST_F(AgentLoopTest, StartUpProgramsLocalEndpointsAndBecomesReady) {
+  startAgent();
+  ASSERT_TRUE(waitFor([&] { return hasChain("cali-tw-cali0ef24b3"); }));
+  ASSERT_TRUE(waitFor([&] { return health_->ready(); }));
+  std::lock_guard lock(mu_);
+  EXPECT_TRUE(hasChain("cali-fw-cali0ef24b1"));
+  EXPECT_FALSE(hasChain("cali-tw-cali0ef24b9"));  // n2's endpoint is not local
+  EXPECT_TRUE(hasChain("cali-pri-profile-database"));
+  EXPECT_TRUE(hasChain("cali-FORWARD"));
+  // The hook is at the top of the kernel chain.
+  auto forward = filterRules("FORWARD");
+  ASSERT_FALSE(forward.empty());
+  EXPECT_NE(forward[0].find("cali-FORWARD"), std::string::npos);
+  // The profile's source selector is an ipset holding both frontends (local and remote).
+  bool found = false;
+  for (const auto& name : ipset_.names()) {
+    if (name.rfind("cali40s:", 0) == 0) {
+      found = true;
+      EXPECT_EQ(ipset_.set(name).members.size(), 2u) << name;
+    }
+  }
+  EXPECT_TRUE(found);
+  auto* route = netlink_.find(*Cidr::parse("172.16.1.1/32"));
+  ASSERT_NE(route, nullptr);
+  EXPECT_EQ(route->protocol, 80);
+  EXPECT_EQ(metrics_->value(metric::kEndpoints), 2);
+  EXPECT_GE(metrics_->value(metric::kRestoreCalls), 1);
+  EXPECT_GT(metrics_->value(metric::kRules), 10);
+}
+
+TEST_F(AgentLoopTest, IncrementalUpdatesAndRemoval) {
+  startAgent();
+  ASSERT_TRUE(waitFor([&] { return health_->ready(); }));
+  write(R"(
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: allow-dns}
+spec:
+  selector: "service == 'frontend'"
+  types: [Egress]
+  egress: [{action: Allow, protocol: UDP, destination: {ports: [53]}}]
+)");
+  ASSERT_TRUE(waitFor([&] { return !chainsStartingWith("cali-po-").empty(); }));
+  {
+    std::lock_guard lock(mu_);
+    auto fw = filterRules("cali-fw-cali0ef24b1");
+    std::string all;
+    for (const auto& r : fw) all += r + "\n";
+    EXPECT_NE(all.find("cali-po-"), std::string::npos) << all;
+  }
+  // Deleting the database endpoint removes its chains and its route.
+  write(R"(
+apiVersion: projectcalico.org/v3
+kind: WorkloadEndpoint
+metadata: {name: n1-k8s-database-eth0, namespace: default}
+spec: {node: n1, orchestrator: k8s, workload: database, endpoint: eth0, interfaceName: cali0ef24b3}
+)",
+        resources::WriteMode::kDelete);
+  ASSERT_TRUE(waitFor([&] { return !hasChain("cali-tw-cali0ef24b3"); }));
+  ASSERT_TRUE(waitFor([&] { return netlink_.find(*Cidr::parse("172.16.1.3/32")) == nullptr; }));
+  std::lock_guard lock(mu_);
+  EXPECT_FALSE(hasChain("cali-pri-profile-database"));  // no local user left
+}
+
+TEST_F(AgentLoopTest, DriftIsRepairedWithinTheRefreshInterval) {
+  startAgent();
+  ASSERT_TRUE(waitFor([&] { return health_->ready(); }));
+  std::vector<std::string> before;
+  {
+    std::lock_guard lock(mu_);
+    before = filterRules("cali-tw-cali0ef24b3");
+    ASSERT_FALSE(before.empty());
+    auto out = iptables_.run({{"iptables", "-t", "filter", "-F", "cali-tw-cali0ef24b3"}, ""});
+    ASSERT_TRUE(out.isOk());
+    ASSERT_EQ(out->exitCode, 0) << out->err;
+    ASSERT_TRUE(filterRules("cali-tw-cali0ef24b3").empty());
+  }
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(waitFor([&] { return filterRules("cali-tw-cali0ef24b3") == before; }, 3s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
+  EXPECT_GE(metrics_->value(metric::kResyncs), 1);
+}
+
+TEST_F(AgentLoopTest, FailedRestoreIsRetriedWithBackoff) {
+  startAgent();
+  ASSERT_TRUE(waitFor([&] { return health_->ready(); }));
+  {
+    std::lock_guard lock(mu_);
+    iptables_.failNextRestore(3);
+  }
+  write(R"(
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: deny-db}
+spec:
+  selector: "service == 'database'"
+  ingress: [{action: Deny}]
+)");
+  ASSERT_TRUE(waitFor([&] { return !chainsStartingWith("cali-pi-").empty(); }));
+  ASSERT_TRUE(waitFor([&] { return health_->ready(); }));
+  EXPECT_GE(metrics_->value(metric::kApplyErrors), 3);
+  EXPECT_GE(metrics_->value(metric::kRestoreErrors), 3);
+}
+
+TEST_F(AgentLoopTest, StopLeavesRulesAndRestartWritesNothing) {
+  startAgent();
+  ASSERT_TRUE(waitFor([&] { return health_->ready(); }));
+  stopAgent();
+  EXPECT_EQ(reason_, StopReason::kStopped);
+  std::string saved;
+  int restores = 0, ipsetRestores = 0;
+  {
+    std::lock_guard lock(mu_);
+    saved = iptables_.save(IpVersion::kV4, "filter");
+    EXPECT_TRUE(hasChain("cali-tw-cali0ef24b3"));  // nothing flushed on stop
+    restores = iptables_.restoreCalls();
+    ipsetRestores = ipset_.restoreCalls();
+  }
+  startAgent();
+  ASSERT_TRUE(waitFor([&] { return health_->ready(); }));
+  std::lock_guard lock(mu_);
+  EXPECT_EQ(iptables_.restoreCalls(), restores);  // the same state: read, compared, nothing written
+  EXPECT_EQ(ipset_.restoreCalls(), ipsetRestores);
+  EXPECT_EQ(iptables_.save(IpVersion::kV4, "filter"), saved);
+}
+
+TEST_F(AgentLoopTest, FelixConfigurationChangeStopsForRestart) {
+  startAgent();
+  ASSERT_TRUE(waitFor([&] { return health_->ready(); }));
+  write(R"(
+apiVersion: projectcalico.org/v3
+kind: FelixConfiguration
+metadata: {name: default}
+spec: {iptablesRefreshInterval: 10s}
+)");
+  // The loop ends by itself (the binary then re-executes to load the new settings).
+  for (int i = 0; i < 500 && !done_; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(done_);
+  stopAgent();
+  EXPECT_EQ(reason_, StopReason::kConfigChanged);
+}
+
+}  // namespace
+}  // namespace brindle::agent
