@@ -7,14 +7,9 @@
 #include <string>
 #include <string_view>
 
+#include "common/digest.h"
+
 namespace brindle::calc {
-
-// SHA-256 / SHA-224 digests (FIPS 180-4); small and dependency-free so calc/ needs no crypto lib.
-std::array<uint8_t, 32> sha256(std::string_view data);
-std::array<uint8_t, 28> sha224(std::string_view data);
-
-// RFC 4648 base64 with the URL-safe alphabet ('-', '_') and no padding, as Go's RawURLEncoding.
-std::string base64Url(const uint8_t* data, size_t size);
 
 // "<prefix>:<base64url(sha224(content))>", e.g. uniqueId("s", "a == \"x\"") for a selector ipset.
 // The ipset name truncates it (cali40s:... is 31 characters).

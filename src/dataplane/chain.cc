@@ -1,7 +1,7 @@
 // Table names and the rule-hash scheme documented in chain.h.
 #include "dataplane/chain.h"
 
-#include "dataplane/sha256.h"
+#include "common/digest.h"
 
 namespace brindle::dataplane {
 
