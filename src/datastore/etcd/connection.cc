@@ -282,6 +282,9 @@ Status Connection::prepareStream(size_t index, grpc::ClientContext& context) {
   auto tok = token(endpoints_[index], Clock::now() + options_.dialTimeout);
   if (!tok) return tok.error();
   if (!tok->empty()) context.AddMetadata("token", *tok);
+  // A member cut off from the quorum would keep the stream open but deliver nothing: with
+  // this etcd ends the stream when the member has no leader, and the watcher moves elsewhere.
+  context.AddMetadata("hasleader", "true");
   return Status::ok();
 }
 
