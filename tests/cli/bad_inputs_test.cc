@@ -3,7 +3,6 @@
 #include "model/bad_inputs.h"
 
 #include "cli_fixture.h"
-#include "datastore/local/local_store.h"
 
 namespace brindle::cli {
 namespace {
@@ -12,9 +11,9 @@ class BadInputsTest : public CliFixture {
  protected:
   // Every key, value and revision under /calico/, and the store's revision.
   std::string snapshot() {
-    auto client = datastore::openLocalStore(dir_.file("store.db"));
-    EXPECT_TRUE(client.isOk());
-    auto listed = (*client)->list("/calico/");
+    auto client = openStore();
+    if (!client) return "no store";
+    auto listed = client->list("/calico/");
     EXPECT_TRUE(listed.isOk());
     std::string out = "revision " + std::to_string(listed->revision) + "\n";
     for (const auto& kv : listed->items) {

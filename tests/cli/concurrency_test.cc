@@ -6,7 +6,6 @@
 #include <map>
 
 #include "cli_fixture.h"
-#include "datastore/local/local_store.h"
 
 namespace brindle::cli {
 namespace {
@@ -29,10 +28,10 @@ std::string profiles(int proc, int count, int round) {
 class ConcurrencyTest : public CliFixture {};
 
 TEST_F(ConcurrencyTest, EightWritersOneWatcher) {
-  auto client = datastore::openLocalStore(dir_.file("store.db"));
-  ASSERT_TRUE(client.isOk()) << client.message();
-  const int64_t start = *(*client)->currentRevision();
-  auto watcher = (*client)->watch("/calico/resources/v3/projectcalico.org/profiles/", start);
+  datastore::ClientPtr client = openStore();
+  ASSERT_TRUE(client);
+  const int64_t start = *client->currentRevision();
+  auto watcher = client->watch("/calico/resources/v3/projectcalico.org/profiles/", start);
   ASSERT_TRUE(watcher.isOk());
 
   std::vector<pid_t> children;
@@ -96,7 +95,7 @@ TEST_F(ConcurrencyTest, EightWritersOneWatcher) {
     }
   }
   // The store agrees with the replayed events and with what the writers meant.
-  auto listed = (*client)->list("/calico/resources/v3/projectcalico.org/profiles/");
+  auto listed = client->list("/calico/resources/v3/projectcalico.org/profiles/");
   ASSERT_TRUE(listed.isOk());
   EXPECT_EQ(listed->items.size(), size_t(kProcesses) * (kProfiles - kDeleted));
   for (const auto& kv : listed->items) {

@@ -69,6 +69,8 @@ struct SeedExample {
   const char* printed;   // the message's kind name
 };
 
+void PrintTo(const SeedExample& e, std::ostream* os) { *os << e.file; }
+
 class SeedExampleTest : public CliFixture, public ::testing::WithParamInterface<SeedExample> {};
 
 TEST_P(SeedExampleTest, CreateGetReplaceDelete) {

@@ -2,6 +2,7 @@
 // the given message. Used by bad_inputs_test.cc (model) and by the CLI's apply tests.
 #pragma once
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,9 @@ struct BadInput {
   std::string text;      // YAML (or JSON) file contents
   std::string expected;  // a substring of the error message (most rows give the full message)
 };
+
+// Test names in ctest output instead of a byte dump.
+inline void PrintTo(const BadInput& b, std::ostream* os) { *os << b.name; }
 
 // The seed lab's three workload endpoints (examples/seed-lab/endpoints.yaml) as a YAML list,
 // with `item2Spec` as the spec of the second item.
