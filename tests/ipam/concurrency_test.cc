@@ -125,7 +125,7 @@ void releaseAll(datastore::Client& client, const Outcome& outcome) {
 
 void runScenario(const std::vector<std::string>& nodes) {
   testutil::TempDir dir;
-  auto client = test::openBackend(dir.path());
+  auto client = test::openBackend(dir.path(), /*fresh=*/true);
   ASSERT_TRUE(client.isOk()) << client.message();
   test::createPool(**client, "pool", "10.64.0.0/16");
   Outcome outcome;

@@ -23,7 +23,7 @@ Cidr cidr(const char* text) { return *Cidr::parse(text, false); }
 class IpamTest : public ::testing::Test {
  protected:
   IpamTest() {
-    auto c = test::openBackend(dir_.path());
+    auto c = test::openBackend(dir_.path(), /*fresh=*/true);
     if (!c) throw std::runtime_error(c.message());
     client_ = std::move(*c);
     ipam_ = makeIpam(*client_);
