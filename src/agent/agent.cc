@@ -55,6 +55,7 @@ Agent::Agent(AgentConfig config, AgentDeps deps, std::map<std::string, std::stri
 
 void Agent::onUpdates(const std::vector<calc::Update>& updates) {
   deps_.metrics.add(metric::kDatastoreUpdates, static_cast<double>(updates.size()));
+  updatesSeen_ += updates.size();
   for (const auto& u : updates) {
     if (u.resource && u.resource->kind == model::Kind::kFelixConfiguration) {
       const std::string name = u.resource->name();
@@ -84,12 +85,14 @@ void Agent::onInSync() {
 
 void Agent::applyNow() {
   auto start = Clock::now();
+  const uint64_t covered = updatesSeen_;  // flushed into the driver before this apply
   Status s = deps_.dataplane.apply();
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
   deps_.metrics.observe(metric::kApplySeconds, secs);
   ++applies_;
   deps_.health.setApplyResult(s.isOk());
   if (s) {
+    deps_.metrics.set(metric::kAppliedUpdates, static_cast<double>(covered));
     if (backoff_.count() > 0) spdlog::info("dataplane apply succeeded after retries");
     backoff_ = std::chrono::milliseconds(0);
     if (applies_ == 1 || spdlog::should_log(spdlog::level::debug)) {
@@ -139,6 +142,10 @@ StopReason Agent::run(const std::atomic<bool>& stop) {
       nextRefresh = now + refresh;
     }
     if (deps_.dataplane.inSync() && deps_.dataplane.dirty() && now >= retryAt_) applyNow();
+    if (deps_.dataplane.inSync() && !deps_.dataplane.dirty()) {
+      // Updates that changed nothing in the dataplane are "applied" too.
+      deps_.metrics.set(metric::kAppliedUpdates, static_cast<double>(updatesSeen_));
+    }
 
     // Wait for updates, but not past the next refresh or retry.
     auto wake = std::min(now + std::chrono::milliseconds(100), nextRefresh);

@@ -86,6 +86,7 @@ class Agent : private calc::SyncerCallbacks {
   int applies_ = 0;
   int failedApplies_ = 0;
   int resyncs_ = 0;
+  uint64_t updatesSeen_ = 0;
 };
 
 }  // namespace brindle::agent

@@ -121,6 +121,9 @@ void defineAgentMetrics(Metrics& m) {
   m.defineCounter(kResyncs, "Refreshes that re-read the kernel to repair drift.");
   m.defineCounter(kDatastoreUpdates, "Updates received from the datastore.");
   m.defineGauge(kInSync, "1 once the agent is in sync with the datastore.");
+  m.defineGauge(kAppliedUpdates,
+                "Datastore updates received before the last successful apply (all of them are in "
+                "the kernel once this equals brindle_datastore_updates_total).");
 }
 
 }  // namespace brindle::agent

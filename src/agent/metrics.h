@@ -63,6 +63,7 @@ inline constexpr const char* kProfiles = "brindle_active_local_profiles";
 inline constexpr const char* kResyncs = "brindle_resyncs_total";
 inline constexpr const char* kDatastoreUpdates = "brindle_datastore_updates_total";
 inline constexpr const char* kInSync = "brindle_in_sync";
+inline constexpr const char* kAppliedUpdates = "brindle_applied_datastore_updates";
 }  // namespace metric
 
 void defineAgentMetrics(Metrics& m);

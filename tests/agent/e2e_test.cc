@@ -1,0 +1,571 @@
+// End-to-end: brindle-agent as a real process inside a node namespace, workloads in their own
+// namespaces behind `cali` veths (Calico's wiring), resources written to a local store, and each
+// case a row "from, to, proto, port -> expected" checked with real TCP/UDP/ICMP. Root only.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "agent/http_server.h"
+#include "dataplane/netns.h"
+#include "datastore/local/local_store.h"
+#include "model/codec.h"
+#include "resources/resource_store.h"
+#include "testutil/temp_dir.h"
+
+namespace brindle::agent {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct ShellResult {
+  int code = -1;
+  std::string out;
+};
+
+ShellResult sh(const std::string& cmd) {
+  ShellResult r;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int st = ::pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Starts argv as a daemon (own session) with stdout/stderr to `log`; returns its pid.
+pid_t spawn(const std::vector<std::string>& argv, const std::string& log,
+            const std::vector<std::string>& env = {}) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setsid();
+    FILE* f = std::fopen(log.c_str(), "a");
+    if (f) {
+      ::dup2(fileno(f), 1);
+      ::dup2(fileno(f), 2);
+    }
+    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+void killAndReap(pid_t& pid, int sig = SIGKILL) {
+  if (pid <= 0) return;
+  ::kill(pid, sig);
+  ::waitpid(pid, nullptr, 0);
+  pid = -1;
+}
+
+struct Workload {
+  std::string ns;     // namespace
+  std::string iface;  // host side (node namespace)
+  std::string ip;
+};
+
+struct Row {
+  std::string from, to, proto;  // proto: tcp, udp, icmp
+  int port;
+  bool allowed;
+};
+
+class AgentE2eTest : public ::testing::Test {
+ protected:
+  static inline std::string prefix_;
+  static inline std::string node_;
+  static inline std::unique_ptr<testutil::TempDir> dir_;
+  static inline std::map<std::string, Workload> hosts_;  // name -> namespace/address
+  static inline std::vector<pid_t> servers_;
+  static inline pid_t agent_ = -1;
+  static inline int port_ = 0;  // status port of the agent (loopback of the node namespace)
+  static inline bool setupOk_ = false;
+
+  static void SetUpTestSuite() {
+    if (::geteuid() != 0) return;
+    prefix_ = "bag" + std::to_string(::getpid() % 100000) + "-";
+    node_ = prefix_ + "node";
+    dir_ = std::make_unique<testutil::TempDir>();
+    port_ = 19000 + ::getpid() % 1000;
+    auto must = [](const std::string& cmd) {
+      auto r = sh(cmd);
+      if (r.code != 0) throw std::runtime_error(cmd + ": " + r.out);
+    };
+    try {
+      must("ip netns add " + node_);
+      must("ip -n " + node_ + " link set lo up");
+      // Seed lab workloads (S17) and the policy-feature workloads, all local to this node.
+      addWorkload("fe1", "cali0ef24b1", "172.16.1.1");
+      addWorkload("fe2", "cali0ef24b2", "172.16.1.2");
+      addWorkload("db", "cali0ef24b3", "172.16.1.3");
+      addWorkload("a", "calia0000001", "10.65.0.1");
+      addWorkload("b", "calib0000002", "10.65.0.2");
+      addWorkload("c", "calic0000003", "10.65.0.3");
+      addWorkload("d", "calid0000004", "10.65.0.4");
+      addWorkload("e", "calie0000005", "10.65.0.5");
+      must("ip -n " + hosts_["a"].ns + " addr add 10.65.0.77/32 dev eth0");  // for spoofing
+      // An outside network (nat-outgoing, floating IP) and a client of a host endpoint.
+      addOutside("ext", "ext0", "10.99.0.1", "10.99.0.2");
+      must("ip -n " + hosts_["ext"].ns + " route add 10.99.0.100/32 via 10.99.0.1");
+      addOutside("cl", "hep0", "10.98.0.1", "10.98.0.2");
+      hosts_["node"] = {node_, "", "10.98.0.1"};
+      for (const auto& [name, w] : hosts_) {
+        std::vector<std::string> ports = {"tcp:80",   "tcp:81",   "tcp:3306",
+                                          "tcp:8080", "tcp:5000", "tcp:5001",
+                                          "tcp:6005", "tcp:6011", "udp:5353"};
+        if (name == "node") ports = {"tcp:22", "tcp:8080"};
+        std::vector<std::string> argv = {"ip",
+                                         "netns",
+                                         "exec",
+                                         w.ns,
+                                         AGENT_PROBE_BINARY,
+                                         "serve",
+                                         dir_->file("seen-" + name + ".log")};
+        argv.insert(argv.end(), ports.begin(), ports.end());
+        servers_.push_back(spawn(argv, dir_->file("probe-" + name + ".out")));
+      }
+      startAgent();
+      setupOk_ = true;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "set-up failed: %s\n", e.what());
+    }
+  }
+
+  static void TearDownTestSuite() {
+    killAndReap(agent_);
+    for (auto& pid : servers_) killAndReap(pid);
+    servers_.clear();
+    // Always delete our namespaces (and only ours), also after a failure.
+    auto list = sh("ip netns list");
+    std::istringstream in(list.out);
+    std::string line;
+    while (std::getline(in, line)) {
+      std::string name = line.substr(0, line.find(' '));
+      if (!prefix_.empty() && name.rfind(prefix_, 0) == 0) sh("ip netns delete " + name);
+    }
+    if (dir_ && ::testing::UnitTest::GetInstance()->failed_test_count() > 0) {
+      std::fprintf(stderr, "--- agent log (tail) ---\n%s\n",
+                   sh("tail -40 " + dir_->file("agent.log")).out.c_str());
+    }
+    dir_.reset();
+  }
+
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
+    ASSERT_TRUE(setupOk_) << "lab set-up failed";
+  }
+
+  static void addWorkload(const std::string& name, const std::string& iface,
+                          const std::string& ip) {
+    std::string ns = prefix_ + name;
+    std::string n = " -n " + node_ + " ";
+    for (const std::string& cmd :
+         {"ip netns add " + ns,
+          "ip" + n + "link add " + iface + " type veth peer name eth0 netns " + ns,
+          "ip" + n + "link set " + iface + " up", "ip -n " + ns + " link set lo up",
+          "ip -n " + ns + " link set eth0 up", "ip -n " + ns + " addr add " + ip + "/32 dev eth0",
+          "ip -n " + ns + " route add 169.254.1.1 dev eth0 scope link",
+          "ip -n " + ns + " route add default via 169.254.1.1 dev eth0"}) {
+      auto r = sh(cmd);
+      if (r.code != 0) throw std::runtime_error(cmd + ": " + r.out);
+    }
+    // A permanent neighbour for the gateway: no dependency on proxy-ARP (FIELD-NOTES).
+    auto r = sh("ip -n " + node_ + " -o link show " + iface);
+    std::smatch m;
+    std::regex re("link/ether ([0-9a-f:]+)");
+    if (!std::regex_search(r.out, m, re)) throw std::runtime_error("no MAC for " + iface);
+    sh("ip -n " + ns + " neigh add 169.254.1.1 lladdr " + m[1].str() + " dev eth0 nud permanent");
+    hosts_[name] = {ns, iface, ip};
+  }
+
+  static void addOutside(const std::string& name, const std::string& iface,
+                         const std::string& nodeIp, const std::string& ip) {
+    std::string ns = prefix_ + name;
+    for (const std::string& cmd :
+         {"ip netns add " + ns,
+          "ip -n " + node_ + " link add " + iface + " type veth peer name eth0 netns " + ns,
+          "ip -n " + node_ + " addr add " + nodeIp + "/24 dev " + iface,
+          "ip -n " + node_ + " link set " + iface + " up", "ip -n " + ns + " link set lo up",
+          "ip -n " + ns + " addr add " + ip + "/24 dev eth0",
+          "ip -n " + ns + " link set eth0 up"}) {
+      auto r = sh(cmd);
+      if (r.code != 0) throw std::runtime_error(cmd + ": " + r.out);
+    }
+    hosts_[name] = {ns, iface, ip};
+  }
+
+  static void startAgent() {
+    agent_ = spawn(
+        {"ip", "netns", "exec", node_, BRINDLE_AGENT_BINARY, "--nodename", "node1"},
+        dir_->file("agent.log"),
+        {"DATASTORE_TYPE=local", "BRINDLE_STORE_PATH=" + dir_->file("store.db"),
+         "FELIX_IPTABLESREFRESHINTERVAL=1", "FELIX_HEALTHPORT=" + std::to_string(port_),
+         "FELIX_PROMETHEUSMETRICSPORT=" + std::to_string(port_), "FELIX_LOGSEVERITYSCREEN=Info"});
+    if (!waitReady(20s))
+      throw std::runtime_error("agent not ready: " + readFile(dir_->file("agent.log")));
+  }
+
+  // GET on the agent's loopback inside the node namespace.
+  static Result<HttpResult> agentGet(const std::string& path) {
+    Result<HttpResult> out = makeError(ErrorCode::kUnavailable, "not run");
+    Status s = dataplane::runInNetns(node_, [&]() -> Status {
+      out = httpGet("127.0.0.1", port_, path);
+      return Status::ok();
+    });
+    if (!s) return s.error();
+    return out;
+  }
+
+  static double metricValue(const std::string& name) {
+    auto r = agentGet("/metrics");
+    if (!r) return -1;
+    std::regex re("\n" + name + " ([0-9.e+]+)\n");
+    std::smatch m;
+    std::string body = "\n" + r->body;
+    return std::regex_search(body, m, re) ? std::stod(m[1].str()) : -1;
+  }
+
+  static bool waitReady(std::chrono::milliseconds timeout) {
+    auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      auto r = agentGet("/readiness");
+      if (r && r->status == 200) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+
+  // Writes resources (YAML) to the store and waits until the agent has applied them.
+  static void write(const std::string& yaml,
+                    resources::WriteMode mode = resources::WriteMode::kApply) {
+    double before = metricValue("brindle_datastore_updates_total");
+    auto client = datastore::openLocalStore(dir_->file("store.db"));
+    ASSERT_TRUE(client.isOk()) << client.message();
+    resources::ResourceStore store(**client);
+    auto decoded = model::decodeResources(yaml, "test");
+    ASSERT_TRUE(decoded.isOk()) << decoded.message();
+    auto w = store.write(mode, decoded->resources);
+    ASSERT_TRUE(w.isOk()) << w.message();
+    waitApplied(before);
+  }
+
+  static void waitApplied(double updatesBefore) {
+    auto until = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < until) {
+      double seen = metricValue("brindle_datastore_updates_total");
+      double applied = metricValue("brindle_applied_datastore_updates");
+      if (seen > updatesBefore && applied >= seen) return;
+      std::this_thread::sleep_for(20ms);
+    }
+    ADD_FAILURE() << "agent did not apply the update in 10 s";
+  }
+
+  static bool probe(const Row& row, const std::string& src = "") {
+    const Workload& from = hosts_.at(row.from);
+    const Workload& to = hosts_.at(row.to);
+    return probeIp(from, to.ip, row.proto, row.port, src);
+  }
+
+  static bool probeIp(const Workload& from, const std::string& ip, const std::string& proto,
+                      int port, const std::string& src = "") {
+    std::string exec = "ip netns exec " + from.ns + " ";
+    if (proto == "icmp") return sh(exec + "ping -c1 -W1 -q " + ip).code == 0;
+    return sh(exec + AGENT_PROBE_BINARY + " connect " + proto + " " + ip + " " +
+              std::to_string(port) + (src.empty() ? "" : " " + src))
+               .code == 0;
+  }
+
+  static void check(const std::vector<Row>& rows) {
+    for (const auto& row : rows) {
+      bool got = probe(row);
+      EXPECT_EQ(got, row.allowed) << row.from << " -> " << row.to << " " << row.proto << "/"
+                                  << row.port << ": expected "
+                                  << (row.allowed ? "allowed" : "denied") << ", got "
+                                  << (got ? "allowed" : "denied");
+    }
+  }
+
+  static std::string seedFile(const std::string& name) {
+    std::string text = readFile(std::string(BRINDLE_EXAMPLES_DIR) + "/seed-lab/" + name);
+    // One node holds every workload: the seed's slave1/slave2 both become node1.
+    text = std::regex_replace(text, std::regex("node: slave[12]"), "node: node1");
+    return text;
+  }
+
+  static std::string iptablesSave() {
+    auto r = sh("ip netns exec " + node_ + " iptables-save");
+    std::string out;
+    std::istringstream in(r.out);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty() || line[0] == '#') continue;                              // timestamps
+      line = std::regex_replace(line, std::regex(" \\[[0-9]+:[0-9]+\\]$"), "");  // counters
+      out += line + "\n";
+    }
+    return out;
+  }
+};
+
+// Test order matters: each scenario builds on the resources of the previous one.
+
+TEST_F(AgentE2eTest, SeedLabAsWritten) {
+  write(seedFile("endpoints.yaml") + "\n---\n" + seedFile("policy.yaml") + "\n---\n" +
+        seedFile("profile.yaml"));
+  // Policy namespace-default admits all traffic inside the namespace: the profile is never
+  // consulted.
+  check({{"fe1", "db", "tcp", 3306, true},
+         {"fe1", "db", "tcp", 80, true},
+         {"fe2", "db", "udp", 5353, true},
+         {"db", "fe1", "tcp", 80, true},
+         {"fe1", "fe2", "icmp", 0, true},
+         {"fe2", "db", "icmp", 0, true}});
+}
+
+TEST_F(AgentE2eTest, SeedVariantProfileDecidesAndDeniesFirst) {
+  // Only the policy's own selector (the first); its ingress source selector stays as written.
+  std::string policy =
+      std::regex_replace(seedFile("policy.yaml"), std::regex("selector: namespace == 'default'\n"),
+                         "selector: namespace == 'default' && service != 'database'\n",
+                         std::regex_constants::format_first_only);
+  ASSERT_NE(policy.find("service != 'database'"), std::string::npos);
+  write(policy);
+  // profile-database as written starts with deny: nothing reaches the database.
+  check({{"fe1", "db", "tcp", 3306, false},
+         {"fe2", "db", "tcp", 3306, false},
+         {"fe1", "db", "tcp", 80, false},
+         {"fe1", "db", "icmp", 0, false},
+         {"fe1", "fe2", "tcp", 80, true},
+         {"db", "fe1", "tcp", 80, true}});  // profile-database's egress allows, fe1's policy admits
+}
+
+TEST_F(AgentE2eTest, SeedVariantWithoutDenyAdmitsOnlyMysqlFromFrontends) {
+  std::string profile = seedFile("profile.yaml");
+  auto pos = profile.find("  - action: deny\n");
+  ASSERT_NE(pos, std::string::npos);
+  profile.erase(pos, std::string("  - action: deny\n").size());
+  write(profile);
+  check({{"fe1", "db", "tcp", 3306, true},
+         {"fe2", "db", "tcp", 3306, true},
+         {"fe1", "db", "tcp", 80, false},
+         {"fe1", "db", "udp", 5353, false},
+         {"fe1", "db", "icmp", 0, false},
+         {"db", "fe1", "tcp", 80, true}});
+}
+
+constexpr const char* kFeatures = R"(
+- apiVersion: projectcalico.org/v3
+  kind: IPPool
+  metadata: {name: pool1}
+  spec: {cidr: 10.65.0.0/16, natOutgoing: true}
+- apiVersion: projectcalico.org/v3
+  kind: Profile
+  metadata: {name: open}
+  spec: {ingress: [{action: Allow}], egress: [{action: Allow}]}
+- apiVersion: projectcalico.org/v3
+  kind: Profile
+  metadata: {name: pb}
+  spec:
+    ingress:
+    - {action: Allow, protocol: TCP, destination: {ports: [8080]}}
+    - {action: Allow, protocol: UDP, destination: {ports: [5353]}}
+    egress: [{action: Allow}]
+- apiVersion: projectcalico.org/v3
+  kind: WorkloadEndpoint
+  metadata: {name: node1-k8s-a-eth0, namespace: default, labels: {app: a}}
+  spec: {node: node1, orchestrator: k8s, workload: a, endpoint: eth0, interfaceName: calia0000001,
+         ipNetworks: [10.65.0.1/32], profiles: [open]}
+- apiVersion: projectcalico.org/v3
+  kind: WorkloadEndpoint
+  metadata: {name: node1-k8s-b-eth0, namespace: default, labels: {app: b}}
+  spec: {node: node1, orchestrator: k8s, workload: b, endpoint: eth0, interfaceName: calib0000002,
+         ipNetworks: [10.65.0.2/32], profiles: [pb]}
+- apiVersion: projectcalico.org/v3
+  kind: WorkloadEndpoint
+  metadata: {name: node1-k8s-c-eth0, namespace: default, labels: {app: c}}
+  spec: {node: node1, orchestrator: k8s, workload: c, endpoint: eth0, interfaceName: calic0000003,
+         ipNetworks: [10.65.0.3/32], profiles: [open]}
+- apiVersion: projectcalico.org/v3
+  kind: WorkloadEndpoint
+  metadata: {name: node1-k8s-d-eth0, namespace: default, labels: {app: d}}
+  spec: {node: node1, orchestrator: k8s, workload: d, endpoint: eth0, interfaceName: calid0000004,
+         ipNetworks: [10.65.0.4/32]}
+- apiVersion: projectcalico.org/v3
+  kind: WorkloadEndpoint
+  metadata: {name: node1-k8s-e-eth0, namespace: default, labels: {app: e}}
+  spec: {node: node1, orchestrator: k8s, workload: e, endpoint: eth0, interfaceName: calie0000005,
+         ipNetworks: [10.65.0.5/32], profiles: [open],
+         ipNATs: [{internalIP: 10.65.0.5, externalIP: 10.99.0.100}]}
+- apiVersion: projectcalico.org/v3
+  kind: GlobalNetworkPolicy
+  metadata: {name: a-deny-c}
+  spec:
+    order: 10
+    selector: app == 'a'
+    types: [Ingress]
+    ingress: [{action: Deny, protocol: TCP, source: {selector: app == 'c'}, destination: {ports: [80]}}]
+- apiVersion: projectcalico.org/v3
+  kind: GlobalNetworkPolicy
+  metadata: {name: a-allow}
+  spec:
+    order: 20
+    selector: app == 'a'
+    types: [Ingress]
+    ingress: [{action: Allow}]
+- apiVersion: projectcalico.org/v3
+  kind: GlobalNetworkPolicy
+  metadata: {name: b-pass}
+  spec:
+    selector: app == 'b'
+    types: [Ingress]
+    ingress: [{action: Pass}]
+- apiVersion: projectcalico.org/v3
+  kind: GlobalNetworkPolicy
+  metadata: {name: c-egress}
+  spec:
+    selector: app == 'c'
+    types: [Egress]
+    egress: [{action: Allow, protocol: TCP, destination: {ports: [80, 81]}}]
+- apiVersion: projectcalico.org/v3
+  kind: GlobalNetworkPolicy
+  metadata: {name: e-nets}
+  spec:
+    selector: app == 'e'
+    types: [Ingress]
+    ingress:
+    - {action: Allow, protocol: TCP, source: {nets: [10.65.0.2/32]}, destination: {ports: [5000]}}
+    - {action: Allow, protocol: TCP, source: {notNets: [10.65.0.2/32]}, destination: {ports: [5001]}}
+    - {action: Allow, protocol: TCP, destination: {ports: ["6000:6010"]}}
+)";
+
+TEST_F(AgentE2eTest, PolicyFeatures) {
+  write(kFeatures);
+  check({
+      // Ordered policies: a-deny-c (order 10) before a-allow (order 20).
+      {"c", "a", "tcp", 80, false},
+      {"c", "a", "tcp", 81, true},
+      {"b", "a", "tcp", 80, true},
+      // Pass hands b's ingress to its profile pb (tcp/8080, udp/5353 only).
+      {"a", "b", "tcp", 8080, true},
+      {"a", "b", "tcp", 80, false},
+      {"a", "b", "udp", 5353, true},
+      // Egress policy: c may only send tcp/80 and tcp/81.
+      {"c", "e", "tcp", 6005, false},
+      {"c", "a", "icmp", 0, false},
+      // Deny by default: d has neither policy nor profile.
+      {"a", "d", "tcp", 80, false},
+      {"a", "d", "icmp", 0, false},
+      {"d", "a", "tcp", 81, false},
+      // nets / notNets.
+      {"b", "e", "tcp", 5000, true},
+      {"a", "e", "tcp", 5000, false},
+      {"a", "e", "tcp", 5001, true},
+      {"b", "e", "tcp", 5001, false},
+      // Port range 6000:6010.
+      {"a", "e", "tcp", 6005, true},
+      {"a", "e", "tcp", 6011, false},
+  });
+}
+
+TEST_F(AgentE2eTest, HostEndpointKeepsFailsafeSshOpen) {
+  check({{"cl", "node", "tcp", 8080, true}, {"cl", "node", "tcp", 22, true}});
+  write(R"(
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: node1-hep0, labels: {role: host}}
+spec: {node: node1, interfaceName: hep0, expectedIPs: [10.98.0.1]}
+)");
+  // No policy selects it: everything to the host through hep0 is denied but the failsafes.
+  check({{"cl", "node", "tcp", 8080, false}, {"cl", "node", "tcp", 22, true}});
+}
+
+TEST_F(AgentE2eTest, SpoofedSourceIsDropped) {
+  const Workload& a = hosts_.at("a");
+  EXPECT_TRUE(probeIp(a, "10.65.0.2", "udp", 5353));   // control: a's own address
+  probeIp(a, "10.65.0.2", "udp", 5353, "10.65.0.77");  // no answer expected either way
+  std::this_thread::sleep_for(200ms);
+  std::string seen = readFile(dir_->file("seen-b.log"));
+  EXPECT_NE(seen.find("udp 5353 from 10.65.0.1"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("from 10.65.0.77"), std::string::npos) << seen;
+}
+
+TEST_F(AgentE2eTest, NatOutgoingSeenOnTheWire) {
+  EXPECT_TRUE(probeIp(hosts_.at("a"), "10.99.0.2", "tcp", 80));
+  std::string seen = readFile(dir_->file("seen-ext.log"));
+  // The outside saw the node's address, not the workload's pool address.
+  EXPECT_NE(seen.find("tcp 80 from 10.99.0.1"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("from 10.65."), std::string::npos) << seen;
+}
+
+TEST_F(AgentE2eTest, FloatingIpReachesItsWorkload) {
+  EXPECT_TRUE(probeIp(hosts_.at("ext"), "10.99.0.100", "tcp", 5001));
+  std::string seen = readFile(dir_->file("seen-e.log"));
+  EXPECT_NE(seen.find("tcp 5001 from 10.99.0.2"), std::string::npos) << seen;
+}
+
+TEST_F(AgentE2eTest, RestartLosesNoPacketAndFlushesNoRule) {
+  std::string before = iptablesSave();
+  const Workload& b = hosts_.at("b");
+  // b -> a is allowed (a-allow; pb allows b's egress): a TCP stream and a ping for 4 s.
+  std::string exec = "ip netns exec " + b.ns + " ";
+  ShellResult streamResult, pingResult;
+  std::thread stream(
+      [&] { streamResult = sh(exec + AGENT_PROBE_BINARY + " stream 10.65.0.1 81 4"); });
+  std::thread ping([&] { pingResult = sh(exec + "ping -q -i 0.02 -c 200 -W 1 10.65.0.1"); });
+  std::this_thread::sleep_for(700ms);
+  killAndReap(agent_, SIGKILL);
+  startAgent();
+  stream.join();
+  ping.join();
+  EXPECT_EQ(streamResult.code, 0) << streamResult.out;
+  EXPECT_NE(pingResult.out.find(" 0% packet loss"), std::string::npos) << pingResult.out;
+  std::this_thread::sleep_for(1500ms);  // past one refresh of the new agent
+  EXPECT_EQ(iptablesSave(), before);
+  EXPECT_EQ(metricValue("brindle_iptables_restore_calls_total"), 0)
+      << "the restarted agent rewrote rules although nothing changed";
+}
+
+TEST_F(AgentE2eTest, FlushedChainIsRepairedWithinTheRefreshInterval) {
+  std::string exec = "ip netns exec " + node_ + " ";
+  std::string chain = "cali-tw-calia0000001";
+  std::string before = sh(exec + "iptables -S " + chain).out;
+  ASSERT_NE(before.find("-A " + chain), std::string::npos) << before;
+  ASSERT_EQ(sh(exec + "iptables -F " + chain).code, 0);
+  auto start = std::chrono::steady_clock::now();
+  bool repaired = false;
+  while (std::chrono::steady_clock::now() - start < 3s) {
+    if (sh(exec + "iptables -S " + chain).out == before) {
+      repaired = true;
+      break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  EXPECT_TRUE(repaired);
+  EXPECT_LE(took, 1500ms) << "refresh interval is 1 s";
+  check({{"c", "a", "tcp", 80, false}, {"c", "a", "tcp", 81, true}});
+}
+
+}  // namespace
+}  // namespace brindle::agent
