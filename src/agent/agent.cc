@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <thread>
 
@@ -97,6 +99,12 @@ void Agent::applyNow() {
     backoff_ = std::chrono::milliseconds(0);
     if (applies_ == 1 || spdlog::should_log(spdlog::level::debug)) {
       spdlog::info("dataplane applied in {:.1f} ms", secs * 1000);
+    }
+    if (!trimmed_) {
+      // The snapshot (listed values, decoded JSON, restore text) is garbage now; hand the
+      // freed heap back to the kernel once so RSS reflects the steady state.
+      ::malloc_trim(0);
+      trimmed_ = true;
     }
     return;
   }

@@ -1,6 +1,10 @@
 // The managers behind the calculation graph; see dataplane_driver.h.
 #include "agent/dataplane_driver.h"
 
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
 #include "agent/metrics.h"
 #include "rules/endpoints.h"
 #include "rules/names.h"
@@ -266,13 +270,26 @@ void DataplaneDriver::requestResync() {
 }
 
 Status DataplaneDriver::apply() {
+  auto t0 = std::chrono::steady_clock::now();
+  std::string timing;  // per step, for the debug log
+  auto step = [&](const std::string& what) {
+    auto now = std::chrono::steady_clock::now();
+    timing += " " + what + "=" +
+              std::to_string(
+                  std::chrono::duration_cast<std::chrono::microseconds>(now - t0).count() / 1000.0)
+                  .substr(0, 6) +
+              "ms";
+    t0 = now;
+  };
   renderAggregates();
+  step("render");
   Status result = Status::ok();
   auto fail = [&](const std::string& what, const Status& s) {
     result = makeError(s.code(), what + ": " + s.message());
   };
   if (deps_.ipsets) {
     if (Status s = deps_.ipsets->applyUpdates(); !s) fail("ipset", s);
+    step("ipsets");
   }
   if (result) {
     for (const auto& t : deps_.tables) {
@@ -282,15 +299,20 @@ Status DataplaneDriver::apply() {
              s);
         break;
       }
+      step(std::string(dataplane::tableNameText(t.name)) +
+           (t.version == IpVersion::kV6 ? "6" : ""));
     }
   }
   if (result && deps_.ipsets) {
     if (Status s = deps_.ipsets->applyDeletions(); !s) fail("ipset deletions", s);
+    step("ipset-deletions");
   }
   // Routes last: a workload becomes reachable only once the policy guarding it is in place.
   if (result && deps_.routes) {
     if (Status s = deps_.routes->apply(); !s) fail("routes", s);
+    step("routes");
   }
+  spdlog::debug("apply:{}", timing);
   if (result) {
     dirty_ = false;
     resyncRequested_ = false;

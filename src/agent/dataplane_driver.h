@@ -25,8 +25,10 @@ struct DataplaneDeps {
     dataplane::TableName name;
     dataplane::IptablesTable* table;
   };
-  // One per table and IP version in use; applied in this order (put filter first: it holds the
-  // policy, and a batch that fails half-way must have tightened before it opens anything).
+  // One per table and IP version in use, applied in this order. Any order is fail-closed as long
+  // as routes come last: only filter admits or drops a packet (raw/mangle ACCEPT ends just that
+  // table, nat rewrites addresses that filter then judges). The binary puts filter last, because
+  // with the nft backend each save/restore costs in proportion to the whole ruleset.
   std::vector<TableRef> tables;
   dataplane::IpSetsImpl* ipsets = nullptr;
   dataplane::RouteTable* routes = nullptr;  // nullptr: routes are not programmed
