@@ -1,7 +1,7 @@
 // Backend selection.
 #include "config/open_datastore.h"
 
-#include "datastore/etcd/etcd_client.h"
+#include "datastore/etcd/module.h"
 #include "datastore/local/local_store.h"
 
 namespace brindle::config {
@@ -18,7 +18,7 @@ Result<datastore::ClientPtr> openDatastore(const DatastoreConfig& config) {
       options.caFile = config.etcdCACertFile;
       options.certFile = config.etcdCertFile;
       options.keyFile = config.etcdKeyFile;
-      auto client = datastore::etcd::openEtcdStore(options);
+      auto client = datastore::etcd::openEtcdStoreViaModule(options);
       if (!client.isOk()) {
         return makeError(client.code(),
                          client.message() + " (etcd configured by " + config.source + ")");

@@ -1,6 +1,7 @@
 // The etcd v3 Client: datastore operations as etcd Range/Txn/DeleteRange calls, leases and the
 // liveness-key helper.
 #include "datastore/etcd/etcd_client.h"
+#include "datastore/etcd/module.h"
 
 #include <atomic>
 #include <condition_variable>
@@ -412,5 +413,11 @@ Result<ClientPtr> openEtcdStore(const EtcdOptions& options) {
   if (!client) return client.error();
   return ClientPtr(std::move(client).value());
 }
+
+// A program that links this backend opens etcd through it rather than loading the module too
+// (module.h explains why the two must not meet).
+namespace {
+const bool kRegisteredAsLinked = (registerLinkedEtcdBackend(&openEtcdStore), true);
+}  // namespace
 
 }  // namespace brindle::datastore::etcd

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <thread>
 
 namespace brindle::datastore::local {
@@ -85,16 +86,29 @@ Result<std::unique_ptr<Db>> Db::open(const std::string& path, const DbOptions& o
 
   // WAL lets readers (watchers in other processes) run while one writer commits, and makes
   // PRAGMA data_version a cheap cross-process change signal. The mode is persistent in the file.
-  auto mode = db->statement("PRAGMA journal_mode=WAL");
-  if (!mode) return mode.error();
-  rc = mode->step();
-  if (rc != SQLITE_ROW) {
+  // Switching a fresh file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at once
+  // (without the busy handler) when another opener holds a lock: retry until busyTimeout.
+  const auto deadline = std::chrono::steady_clock::now() + options.busyTimeout;
+  std::string got;
+  for (int attempt = 0;; ++attempt) {
+    auto mode = db->statement("PRAGMA journal_mode=WAL");
+    if (!mode) return mode.error();
+    rc = mode->step();
+    if (rc == SQLITE_ROW) {
+      got = mode->columnString(0);
+      break;
+    }
+    const int primary = rc & 0xff;
+    if ((primary == SQLITE_BUSY || primary == SQLITE_LOCKED) &&
+        std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200 + 100 * (attempt % 10)));
+      continue;
+    }
     // The file is only really opened here: report a directory, a non-database, a permission
     // problem as "cannot open" with the path.
     return makeError(ErrorCode::kUnavailable,
                      fmt::format("cannot open datastore {}: {}", path, sqlite3_errmsg(handle)));
   }
-  std::string got = mode->columnString(0);
   if (got != "wal") {
     return makeError(
         ErrorCode::kUnavailable,
