@@ -18,6 +18,7 @@
 #include "agent/http_server.h"
 #include "dataplane/netns.h"
 #include "datastore/local/local_store.h"
+#include "ipam/ipam.h"
 #include "model/codec.h"
 #include "resources/resource_store.h"
 #include "testutil/temp_dir.h"
@@ -125,6 +126,10 @@ class AgentE2eTest : public ::testing::Test {
       addWorkload("d", "calid0000004", "10.65.0.4");
       addWorkload("e", "calie0000005", "10.65.0.5");
       must("ip -n " + hosts_["a"].ns + " addr add 10.65.0.77/32 dev eth0");  // for spoofing
+      // Dual-stack workloads (IPv6 through the same cali wiring, via the host's link-local).
+      addWorkload("v6a", "caliv6a000001", "10.65.0.11", "fd00:65::11");
+      addWorkload("v6b", "caliv6b000002", "10.65.0.12", "fd00:65::12");
+      addWorkload("v6d", "caliv6d000004", "10.65.0.14", "fd00:65::14");
       // An outside network (nat-outgoing, floating IP) and a client of a host endpoint.
       addOutside("ext", "ext0", "10.99.0.1", "10.99.0.2");
       must("ip -n " + hosts_["ext"].ns + " route add 10.99.0.100/32 via 10.99.0.1");
@@ -176,12 +181,20 @@ class AgentE2eTest : public ::testing::Test {
     ASSERT_TRUE(setupOk_) << "lab set-up failed";
   }
 
-  static void addWorkload(const std::string& name, const std::string& iface,
-                          const std::string& ip) {
+  static void addWorkload(const std::string& name, const std::string& iface, const std::string& ip,
+                          const std::string& ip6 = "") {
     std::string ns = prefix_ + name;
     std::string n = " -n " + node_ + " ";
+    if (!ip6.empty()) {
+      // No duplicate-address detection: addresses usable at once, on both ends of the veth.
+      sh("ip netns add " + ns);
+      for (const auto& where : {ns, node_}) {
+        sh("ip netns exec " + where + " sysctl -qw net.ipv6.conf.default.accept_dad=0");
+        sh("ip netns exec " + where + " sysctl -qw net.ipv6.conf.all.accept_dad=0");
+      }
+    }
     for (const std::string& cmd :
-         {"ip netns add " + ns,
+         {ip6.empty() ? "ip netns add " + ns : std::string("true"),
           "ip" + n + "link add " + iface + " type veth peer name eth0 netns " + ns,
           "ip" + n + "link set " + iface + " up", "ip -n " + ns + " link set lo up",
           "ip -n " + ns + " link set eth0 up", "ip -n " + ns + " addr add " + ip + "/32 dev eth0",
@@ -196,6 +209,24 @@ class AgentE2eTest : public ::testing::Test {
     std::regex re("link/ether ([0-9a-f:]+)");
     if (!std::regex_search(r.out, m, re)) throw std::runtime_error("no MAC for " + iface);
     sh("ip -n " + ns + " neigh add 169.254.1.1 lladdr " + m[1].str() + " dev eth0 nud permanent");
+    if (!ip6.empty()) {
+      // IPv6: the workload's default route goes via the host side's link-local address.
+      std::string ll;
+      for (int i = 0; i < 50 && ll.empty(); ++i) {
+        auto a = sh("ip -n " + node_ + " -6 -o addr show dev " + iface + " scope link");
+        std::smatch l;
+        if (std::regex_search(a.out, l, std::regex("inet6 (fe80::[0-9a-f:]+)/64"))) ll = l[1].str();
+        if (ll.empty()) std::this_thread::sleep_for(20ms);
+      }
+      if (ll.empty()) throw std::runtime_error("no link-local address on " + iface);
+      for (const std::string& cmd :
+           {"ip -n " + ns + " -6 addr add " + ip6 + "/128 dev eth0 nodad",
+            "ip -n " + ns + " -6 route add default via " + ll + " dev eth0"}) {
+        auto r6 = sh(cmd);
+        if (r6.code != 0) throw std::runtime_error(cmd + ": " + r6.out);
+      }
+      hosts_[name + "/6"] = {ns, iface, ip6};
+    }
     hosts_[name] = {ns, iface, ip};
   }
 
@@ -291,6 +322,7 @@ class AgentE2eTest : public ::testing::Test {
                       int port, const std::string& src = "") {
     std::string exec = "ip netns exec " + from.ns + " ";
     if (proto == "icmp") return sh(exec + "ping -c1 -W1 -q " + ip).code == 0;
+    if (proto == "icmp6") return sh(exec + "ping -6 -c1 -W1 -q " + ip).code == 0;
     return sh(exec + AGENT_PROBE_BINARY + " connect " + proto + " " + ip + " " +
               std::to_string(port) + (src.empty() ? "" : " " + src))
                .code == 0;
@@ -515,12 +547,48 @@ TEST_F(AgentE2eTest, NatOutgoingSeenOnTheWire) {
   // The outside saw the node's address, not the workload's pool address.
   EXPECT_NE(seen.find("tcp 80 from 10.99.0.1"), std::string::npos) << seen;
   EXPECT_EQ(seen.find("from 10.65."), std::string::npos) << seen;
+  // And the kernel's counters agree: the MASQUERADE rule of cali-nat-outgoing matched.
+  auto counters = sh("ip netns exec " + node_ + " iptables -t nat -L cali-nat-outgoing -n -v -x");
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_search(counters.out, m, std::regex("\\n\\s*([0-9]+)\\s+[0-9]+\\s+MASQUERADE")))
+      << counters.out;
+  EXPECT_GT(std::stoi(m[1].str()), 0) << counters.out;
 }
 
 TEST_F(AgentE2eTest, FloatingIpReachesItsWorkload) {
   EXPECT_TRUE(probeIp(hosts_.at("ext"), "10.99.0.100", "tcp", 5001));
   std::string seen = readFile(dir_->file("seen-e.log"));
   EXPECT_NE(seen.find("tcp 5001 from 10.99.0.2"), std::string::npos) << seen;
+}
+
+TEST_F(AgentE2eTest, DualStackEndpointsGetIpv6RulesAndRoutes) {
+  write(R"(
+- apiVersion: projectcalico.org/v3
+  kind: WorkloadEndpoint
+  metadata: {name: node1-k8s-v6a-eth0, namespace: default, labels: {app: v6a}}
+  spec: {node: node1, orchestrator: k8s, workload: v6a, endpoint: eth0, interfaceName: caliv6a000001,
+         ipNetworks: [10.65.0.11/32, "fd00:65::11/128"], profiles: [open]}
+- apiVersion: projectcalico.org/v3
+  kind: WorkloadEndpoint
+  metadata: {name: node1-k8s-v6b-eth0, namespace: default, labels: {app: v6b}}
+  spec: {node: node1, orchestrator: k8s, workload: v6b, endpoint: eth0, interfaceName: caliv6b000002,
+         ipNetworks: [10.65.0.12/32, "fd00:65::12/128"], profiles: [open]}
+- apiVersion: projectcalico.org/v3
+  kind: WorkloadEndpoint
+  metadata: {name: node1-k8s-v6d-eth0, namespace: default, labels: {app: v6d}}
+  spec: {node: node1, orchestrator: k8s, workload: v6d, endpoint: eth0, interfaceName: caliv6d000004,
+         ipNetworks: [10.65.0.14/32, "fd00:65::14/128"]}
+)");
+  check({{"v6a", "v6b/6", "icmp6", 0, true},
+         {"v6a", "v6b", "icmp", 0, true},
+         {"v6a", "v6d/6", "icmp6", 0, false},  // no profile, no policy: denied, also over IPv6
+         {"v6b", "v6a/6", "icmp6", 0, true}});
+  std::string exec = "ip netns exec " + node_ + " ";
+  EXPECT_EQ(sh(exec + "ip6tables -S cali-tw-caliv6b000002").code, 0);
+  EXPECT_NE(
+      sh("ip -n " + node_ + " -6 route show proto 80").out.find("fd00:65::12 dev caliv6b000002"),
+      std::string::npos);
 }
 
 TEST_F(AgentE2eTest, RestartLosesNoPacketAndFlushesNoRule) {
@@ -565,6 +633,40 @@ TEST_F(AgentE2eTest, FlushedChainIsRepairedWithinTheRefreshInterval) {
   EXPECT_TRUE(repaired);
   EXPECT_LE(took, 1500ms) << "refresh interval is 1 s";
   check({{"c", "a", "tcp", 80, false}, {"c", "a", "tcp", 81, true}});
+}
+
+TEST_F(AgentE2eTest, LocalWorkloadRoutesAndAffineBlockBlackholes) {
+  auto routes = sh("ip -n " + node_ + " route show proto 80").out;
+  EXPECT_NE(routes.find("172.16.1.1 dev cali0ef24b1 scope link"), std::string::npos) << routes;
+  EXPECT_NE(routes.find("10.99.0.100 dev calie0000005 scope link"), std::string::npos)
+      << "floating IP route\n"
+      << routes;
+  // An IPAM block becomes affine to node1: a blackhole route for it; released: gone.
+  auto client = datastore::openLocalStore(dir_->file("store.db"));
+  ASSERT_TRUE(client.isOk());
+  auto ipam = ipam::makeIpam(**client);
+  ipam::AssignArgs args;
+  args.handle = "e2e-handle";
+  args.node = "node1";
+  auto assigned = ipam->autoAssign(args);
+  ASSERT_TRUE(assigned.isOk()) << assigned.message();
+  ASSERT_EQ(assigned->ipv4.size(), 1u);
+  auto blackholes = [&] {
+    return sh("ip -n " + node_ + " route show proto 80 type blackhole").out;
+  };
+  std::string seen;
+  for (int i = 0; i < 100 && seen.find("blackhole 10.65.") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(30ms);
+    seen = blackholes();
+  }
+  EXPECT_NE(seen.find("blackhole 10.65."), std::string::npos) << seen;
+  ASSERT_TRUE(ipam->releaseByHandle("e2e-handle").isOk());
+  ASSERT_TRUE(ipam->releaseHostAffinities("node1").isOk());
+  for (int i = 0; i < 100 && !seen.empty(); ++i) {
+    std::this_thread::sleep_for(30ms);
+    seen = blackholes();
+  }
+  EXPECT_EQ(seen, "");
 }
 
 }  // namespace
