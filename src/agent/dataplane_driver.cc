@@ -293,6 +293,7 @@ Status DataplaneDriver::apply() {
   }
   if (result) {
     for (const auto& t : deps_.tables) {
+      const size_t linesBefore = t.table->stats().linesWritten;
       if (Status s = t.table->apply(); !s) {
         fail(std::string(dataplane::tableNameText(t.name)) +
                  (t.version == IpVersion::kV6 ? " (IPv6)" : ""),
@@ -300,7 +301,8 @@ Status DataplaneDriver::apply() {
         break;
       }
       step(std::string(dataplane::tableNameText(t.name)) +
-           (t.version == IpVersion::kV6 ? "6" : ""));
+           (t.version == IpVersion::kV6 ? "6" : "") + "(" +
+           std::to_string(t.table->stats().linesWritten - linesBefore) + " lines)");
     }
   }
   if (result && deps_.ipsets) {

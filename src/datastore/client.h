@@ -40,9 +40,24 @@ struct TxnOp {
   };
   Type type = Type::kPut;
   std::string key;
-  std::string value;            // unused for kDelete
-  int64_t expectedRevision = 0; // modRevision the key must still have; 0 = don't check
+  std::string value;             // unused for kDelete
+  int64_t expectedRevision = 0;  // modRevision the key must still have; 0 = don't check
 };
+
+// "create", "update", "put" or "delete", for messages.
+inline const char* txnOpName(TxnOp::Type type) {
+  switch (type) {
+    case TxnOp::Type::kCreate:
+      return "create";
+    case TxnOp::Type::kUpdate:
+      return "update";
+    case TxnOp::Type::kPut:
+      return "put";
+    case TxnOp::Type::kDelete:
+      return "delete";
+  }
+  return "op";
+}
 
 struct TxnResult {
   int64_t revision = 0;  // the store revision the transaction committed at

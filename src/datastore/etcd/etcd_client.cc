@@ -25,20 +25,6 @@ KVPair toPair(const mvccpb::KeyValue& kv) {
   return KVPair{kv.key(), kv.value(), kv.mod_revision(), kv.create_revision()};
 }
 
-const char* opName(TxnOp::Type type) {
-  switch (type) {
-    case TxnOp::Type::kCreate:
-      return "create";
-    case TxnOp::Type::kUpdate:
-      return "update";
-    case TxnOp::Type::kPut:
-      return "put";
-    case TxnOp::Type::kDelete:
-      return "delete";
-  }
-  return "?";
-}
-
 // The compare guarding `op`, if it has one.
 bool guardFor(const TxnOp& op, Compare& cmp) {
   cmp.set_key(op.key);
@@ -171,8 +157,9 @@ class EtcdClientImpl : public EtcdClient {
         put->set_value(op.value);
       }
     }
-    const std::string what = ops.size() == 1 ? std::string(opName(ops[0].type)) + " " + ops[0].key
-                                             : "txn of " + std::to_string(ops.size()) + " ops";
+    const std::string what = ops.size() == 1
+                                 ? std::string(txnOpName(ops[0].type)) + " " + ops[0].key
+                                 : "txn of " + std::to_string(ops.size()) + " ops";
     etcdserverpb::TxnResponse resp;
     Status s = conn_->call(what, CallKind::kWrite, [&](Endpoint& ep, grpc::ClientContext& ctx) {
       return ep.kv->Txn(&ctx, req, &resp);
@@ -184,7 +171,7 @@ class EtcdClientImpl : public EtcdClient {
       const TxnOp& op = ops[guarded[g]];
       const auto& range = resp.responses(static_cast<int>(g)).response_range();
       const bool exists = range.kvs_size() > 0;
-      const std::string verb = opName(op.type);
+      const std::string verb = txnOpName(op.type);
       if (op.type == TxnOp::Type::kCreate) {
         if (exists) {
           return makeError(ErrorCode::kAlreadyExists,

@@ -99,20 +99,6 @@ std::optional<std::string> prefixEnd(std::string_view prefix) {
   return end;
 }
 
-const char* opName(TxnOp::Type type) {
-  switch (type) {
-    case TxnOp::Type::kCreate:
-      return "create";
-    case TxnOp::Type::kUpdate:
-      return "update";
-    case TxnOp::Type::kPut:
-      return "put";
-    case TxnOp::Type::kDelete:
-      return "delete";
-  }
-  return "op";
-}
-
 // mkdir -p with mode 0700 for the directories above `path`.
 Status makeParentDirs(const std::string& path) {
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
@@ -406,9 +392,9 @@ class LocalClient final : public Client {
                        std::string_view detail) {
     if (inTxn) {
       return makeError(
-          code, fmt::format("txn op {} ({} {}): {}", index, opName(op.type), op.key, detail));
+          code, fmt::format("txn op {} ({} {}): {}", index, txnOpName(op.type), op.key, detail));
     }
-    return makeError(code, fmt::format("{} {}: {}", opName(op.type), op.key, detail));
+    return makeError(code, fmt::format("{} {}: {}", txnOpName(op.type), op.key, detail));
   }
 
   static Status validate(std::span<const Op> ops, bool inTxn) {
@@ -448,7 +434,7 @@ class LocalClient final : public Client {
           prevValue = stmt->columnString(0);
           modRevision = stmt->columnInt(2);
         } else if (rc != SQLITE_DONE) {
-          return db_->error(rc, fmt::format("{} {}", opName(op.type), op.key));
+          return db_->error(rc, fmt::format("{} {}", txnOpName(op.type), op.key));
         }
       }
       switch (op.type) {
@@ -514,7 +500,7 @@ class LocalClient final : public Client {
         stmt->bindInt(3, revision);
       }
       if (int rc = stmt->step(); rc != SQLITE_DONE) {
-        return db_->error(rc, fmt::format("{} {}", opName(op.type), op.key));
+        return db_->error(rc, fmt::format("{} {}", txnOpName(op.type), op.key));
       }
     }
     auto event = db_->statement(kSqlInsertEvent);
@@ -526,7 +512,7 @@ class LocalClient final : public Client {
     event->bindBlob(5, op.type == TxnOp::Type::kDelete ? std::string_view() : op.value);
     event->bindBlob(6, prevValue);
     if (int rc = event->step(); rc != SQLITE_DONE) {
-      return db_->error(rc, fmt::format("{} {}: record event", opName(op.type), op.key));
+      return db_->error(rc, fmt::format("{} {}: record event", txnOpName(op.type), op.key));
     }
     return Status::ok();
   }
