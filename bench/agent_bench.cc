@@ -334,10 +334,11 @@ int memoryBreakdown(const std::string& storePath) {
   for (const auto& [id, r] : state.policies) driver.onPolicyActive(id, r);
   for (const auto& [id, r] : state.profiles) driver.onProfileActive(id, r);
   for (const auto& [id, e] : state.workloads) driver.onWorkloadEndpointUpdate(e);
+  double driverMs = msSince(t);
   std::printf(
       "memory: dataplane driver + writers' desired state (%zu endpoints, %zu policies): "
-      "%.1f MB\n",
-      driver.endpointCount(), driver.policyCount(), (selfRssKb() - withGraph) / 1024.0);
+      "%.1f MB (render + hash + record %.0f ms)\n",
+      driver.endpointCount(), driver.policyCount(), (selfRssKb() - withGraph) / 1024.0, driverMs);
   return 0;
 }
 
