@@ -635,6 +635,22 @@ TEST_F(AgentE2eTest, FlushedChainIsRepairedWithinTheRefreshInterval) {
   check({{"c", "a", "tcp", 80, false}, {"c", "a", "tcp", 81, true}});
 }
 
+TEST_F(AgentE2eTest, SigtermStopsCleanlyAndLeavesEverything) {
+  std::string before = iptablesSave();
+  std::string routesBefore = sh("ip -n " + node_ + " route show proto 80").out;
+  auto start = std::chrono::steady_clock::now();
+  ::kill(agent_, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(::waitpid(agent_, &status, 0), agent_);
+  agent_ = -1;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(iptablesSave(), before);
+  EXPECT_EQ(sh("ip -n " + node_ + " route show proto 80").out, routesBefore);
+  check({{"b", "a", "tcp", 81, true}, {"c", "a", "tcp", 80, false}});  // policy still enforced
+  startAgent();
+}
+
 TEST_F(AgentE2eTest, LocalWorkloadRoutesAndAffineBlockBlackholes) {
   auto routes = sh("ip -n " + node_ + " route show proto 80").out;
   EXPECT_NE(routes.find("172.16.1.1 dev cali0ef24b1 scope link"), std::string::npos) << routes;
