@@ -136,6 +136,8 @@ StopReason Agent::run(const std::atomic<bool>& stop) {
   for (const auto& e : syncer_.decodeErrors()) spdlog::warn("skipped undecodable value: {}", e);
 
   auto nextRefresh = Clock::now() + refresh;
+  auto nextRouteRetry = Clock::now();
+  constexpr auto kRouteRetry = std::chrono::milliseconds(250);
   auto lastPollError = Clock::time_point{};
   for (;;) {
     deps_.health.beat();
@@ -148,6 +150,11 @@ StopReason Agent::run(const std::atomic<bool>& stop) {
       deps_.metrics.add(metric::kResyncs);
       ++resyncs_;
       nextRefresh = now + refresh;
+    }
+    if (deps_.dataplane.inSync() && !deps_.dataplane.dirty() && now >= nextRouteRetry) {
+      // No link-change subscription: poll for the interfaces that pending routes wait for.
+      deps_.dataplane.retryPendingRoutes();
+      nextRouteRetry = now + kRouteRetry;
     }
     if (deps_.dataplane.inSync() && deps_.dataplane.dirty() && now >= retryAt_) applyNow();
     if (deps_.dataplane.inSync() && !deps_.dataplane.dirty()) {

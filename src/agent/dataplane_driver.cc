@@ -262,6 +262,12 @@ void DataplaneDriver::renderAggregates() {
   workloadDispatchDirty_ = hostDispatchDirty_ = natDirty_ = false;
 }
 
+bool DataplaneDriver::retryPendingRoutes() {
+  if (!deps_.routes || deps_.routes->pendingRoutes().empty()) return false;
+  dirty_ = true;
+  return true;
+}
+
 void DataplaneDriver::requestResync() {
   for (const auto& t : deps_.tables) t.table->requestResync();
   if (deps_.ipsets) deps_.ipsets->requestResync();

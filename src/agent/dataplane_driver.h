@@ -66,6 +66,9 @@ class DataplaneDriver : public calc::DataplaneCallbacks {
   void requestResync();
   // True when apply() has work to do (changes recorded since the last successful apply).
   bool dirty() const { return dirty_; }
+  // Routes waiting for their interface (a workload written before its veth exists): makes the
+  // next apply() look again. Returns whether any were pending.
+  bool retryPendingRoutes();
   bool inSync() const { return inSync_; }
 
   size_t endpointCount() const { return workloads_.size() + hosts_.size(); }

@@ -330,6 +330,25 @@ TEST_F(AgentLoopTest, StopLeavesRulesAndRestartWritesNothing) {
   EXPECT_EQ(iptables_.save(IpVersion::kV4, "filter"), saved);
 }
 
+TEST_F(AgentLoopTest, RouteWaitsForItsInterfaceThenAppears) {
+  startAgent();
+  ASSERT_TRUE(waitFor([&] { return health_->ready(); }));
+  write(R"(
+apiVersion: projectcalico.org/v3
+kind: WorkloadEndpoint
+metadata: {name: n1-k8s-late-eth0, namespace: default, labels: {service: frontend}}
+spec: {node: n1, orchestrator: k8s, workload: late, endpoint: eth0, interfaceName: calilate01,
+       ipNetworks: [172.16.1.7/32]}
+)");
+  ASSERT_TRUE(waitFor([&] { return hasChain("cali-tw-calilate01"); }));
+  {
+    std::lock_guard lock(mu_);
+    EXPECT_EQ(netlink_.find(*Cidr::parse("172.16.1.7/32")), nullptr);  // no interface yet
+    netlink_.addLink("calilate01");  // the CNI plugin creates the veth later
+  }
+  EXPECT_TRUE(waitFor([&] { return netlink_.find(*Cidr::parse("172.16.1.7/32")) != nullptr; }, 2s));
+}
+
 TEST_F(AgentLoopTest, FelixConfigurationChangeStopsForRestart) {
   startAgent();
   ASSERT_TRUE(waitFor([&] { return health_->ready(); }));
