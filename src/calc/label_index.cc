@@ -91,7 +91,12 @@ void LabelIndex::updateItem(const std::string& id, Labels labels,
   if (it == items_.end()) {
     Item item{std::move(labels), std::move(parents), {}};
     for (const auto& p : item.parents) childrenOfParent_[p].insert(id);
-    item.effective = effectiveLabels(item);
+    if (item.parents.empty()) {
+      item.effective = std::move(item.own);  // own labels are only needed to re-merge parents
+      item.own.clear();
+    } else {
+      item.effective = effectiveLabels(item);
+    }
     it = items_.emplace(id, std::move(item)).first;
     reevaluate(id, it->second, nullptr);
     return;
@@ -102,6 +107,7 @@ void LabelIndex::updateItem(const std::string& id, Labels labels,
   item.parents = std::move(parents);
   for (const auto& p : item.parents) childrenOfParent_[p].insert(id);
   refreshItem(id, item, effectiveLabels(item));
+  if (item.parents.empty()) item.own.clear();
 }
 
 void LabelIndex::deleteItem(const std::string& id) {

@@ -39,7 +39,7 @@ class LabelIndex {
 
  private:
   struct Item {
-    Labels own;
+    Labels own;  // kept only while the item has parents (else `effective` is the same)
     std::vector<std::string> parents;
     Labels effective;
   };

@@ -1,7 +1,9 @@
 // Syncer: list + watch + re-list on compaction; see syncer.h.
 #include "calc/syncer.h"
 
+#include <functional>
 #include <set>
+#include <string_view>
 
 #include "ipam/block.h"
 #include "model/kinds.h"
@@ -11,6 +13,10 @@ namespace brindle::calc {
 std::vector<std::string> Syncer::defaultPrefixes() {
   return {std::string(model::kKeyRoot), ipam::kBlockPrefix};
 }
+
+namespace {
+constexpr size_t kSnapshotSlice = 256;
+}  // namespace
 
 Syncer::Syncer(datastore::Client& client, SyncerCallbacks& out, std::vector<std::string> prefixes)
     : client_(client), out_(out) {
@@ -46,29 +52,60 @@ bool Syncer::decode(const std::string& key, const std::string& value, UpdateType
   }
 }
 
+uint64_t Syncer::hashValue(const std::string& value) {
+  return std::hash<std::string_view>{}(value);
+}
+
+Update Syncer::deletionOf(const std::string& key, const Known& k) {
+  // The last known value as far as consumers use it on a delete: the kind and the name.
+  Update u;
+  u.type = UpdateType::kDeleted;
+  u.key = key;
+  if (k.block) {
+    u.block = k.block;
+    return u;
+  }
+  model::Resource r;
+  r.kind = k.kind;
+  r.metadata["name"] = k.name;
+  if (!k.ns.empty()) r.metadata["namespace"] = k.ns;
+  u.resource = std::move(r);
+  return u;
+}
+
 void Syncer::handleEvent(const datastore::WatchEvent& ev, std::vector<Update>& out) {
   if (ev.type == datastore::EventType::kDeleted) {
-    auto last = lastUpdate_.find(ev.key);
-    if (last == lastUpdate_.end()) return;
-    Update u = last->second;
-    u.type = UpdateType::kDeleted;
-    lastUpdate_.erase(last);
-    values_.erase(ev.key);
-    out.push_back(std::move(u));
+    auto last = known_.find(ev.key);
+    if (last == known_.end()) return;
+    out.push_back(deletionOf(ev.key, last->second));
+    known_.erase(last);
     return;
   }
-  auto old = values_.find(ev.key);
-  if (old != values_.end() && old->second == ev.value) return;
+  const uint64_t hash = hashValue(ev.value);
+  auto old = known_.find(ev.key);
+  if (old != known_.end() && old->second.valueHash == hash &&
+      old->second.valueSize == ev.value.size()) {
+    return;
+  }
   Update u;
-  UpdateType type = old == values_.end() ? UpdateType::kAdded : UpdateType::kUpdated;
+  UpdateType type = old == known_.end() ? UpdateType::kAdded : UpdateType::kUpdated;
   if (!decode(ev.key, ev.value, type, u)) {
     // Undecodable: behave as deleted, so a broken value never keeps stale rules alive.
     datastore::WatchEvent del{datastore::EventType::kDeleted, ev.key, "", "", ev.revision};
     handleEvent(del, out);
     return;
   }
-  values_[ev.key] = ev.value;
-  lastUpdate_[ev.key] = u;
+  Known k{hash, ev.value.size(), model::Kind::kNode, {}, {}, u.block};
+  if (u.resource) {
+    k.kind = u.resource->kind;
+    k.name = u.resource->name();
+    k.ns = u.resource->ns();
+  }
+  if (old != known_.end()) {
+    old->second = std::move(k);
+  } else {
+    known_.emplace(ev.key, std::move(k));
+  }
   out.push_back(std::move(u));
 }
 
@@ -77,16 +114,22 @@ Status Syncer::listAndWatch(size_t index, std::vector<Update>& out) {
   auto list = client_.list(w.prefix);
   if (!list) return list.status();
   std::set<std::string> present;
-  for (const auto& kv : list->items) {
+  for (auto& kv : list->items) {
     present.insert(kv.key);
-    handleEvent(
-        datastore::WatchEvent{datastore::EventType::kAdded, kv.key, kv.value, "", kv.modRevision},
-        out);
+    handleEvent(datastore::WatchEvent{datastore::EventType::kAdded, kv.key, std::move(kv.value), "",
+                                      kv.modRevision},
+                out);
+    // Hand the snapshot on in slices: decoded resources are large and short-lived, and a whole
+    // snapshot of them at once fragments the heap under the long-lived state (RSS stays high).
+    if (out.size() >= kSnapshotSlice) {
+      out_.onUpdates(out);
+      out.clear();
+    }
   }
   // Keys under this prefix that vanished while we were not watching.
   std::vector<std::string> gone;
-  for (auto it = values_.lower_bound(w.prefix);
-       it != values_.end() && it->first.rfind(w.prefix, 0) == 0; ++it) {
+  for (auto it = known_.lower_bound(w.prefix);
+       it != known_.end() && it->first.rfind(w.prefix, 0) == 0; ++it) {
     if (!present.count(it->first)) gone.push_back(it->first);
   }
   for (const auto& key : gone) {

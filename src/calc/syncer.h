@@ -4,7 +4,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,7 +40,7 @@ class Syncer {
   // Lists again and sends the difference from what was sent (also used after a compaction).
   Status resync();
 
-  size_t knownKeys() const { return values_.size(); }
+  size_t knownKeys() const { return known_.size(); }
   // Values that could not be decoded (logged by the caller, skipped here).
   const std::vector<std::string>& decodeErrors() const { return decodeErrors_; }
 
@@ -52,11 +54,23 @@ class Syncer {
   // Builds the typed update for `key` = `value` (deleted if value is empty).
   bool decode(const std::string& key, const std::string& value, UpdateType type, Update& out);
 
+  // What is kept per key instead of the value and its decoded resource (11k keys at the
+  // benchmark's scale): a fingerprint to drop no-op updates, and enough to rebuild the delete.
+  struct Known {
+    uint64_t valueHash = 0;
+    size_t valueSize = 0;
+    model::Kind kind = model::Kind::kNode;
+    std::string name;
+    std::string ns;
+    std::optional<BlockUpdate> block;  // IPAM blocks only
+  };
+  static uint64_t hashValue(const std::string& value);
+  static Update deletionOf(const std::string& key, const Known& k);
+
   datastore::Client& client_;
   SyncerCallbacks& out_;
   std::vector<Watch> watches_;
-  std::map<std::string, std::string> values_;  // key -> last value sent
-  std::map<std::string, Update> lastUpdate_;   // key -> last update sent (for deletes)
+  std::map<std::string, Known> known_;  // key -> what was last sent
   std::vector<std::string> decodeErrors_;
   bool inSync_ = false;
 };
