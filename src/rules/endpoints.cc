@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "calc/hash.h"
 #include "rules/names.h"
 #include "rules/policy.h"
 
@@ -62,22 +63,102 @@ std::vector<Chain> hostEndpointChains(const calc::HostEndpoint& ep, const Render
   return {from, to};
 }
 
+namespace {
+
+// A dispatch chain longer than this is split into a prefix tree: every packet of a new
+// connection walks its dispatch chain rule by rule, so 500 flat `-g` rules cost far more than
+// the few dozen a tree shows it. Small sets stay one flat chain (the seed's layout).
+constexpr size_t kDispatchLeafMax = 16;
+
+// What differs between the four dispatch trees.
+struct DispatchKind {
+  const char* root;            // the chain the hooks jump to
+  const char* endpointPrefix;  // "cali-fw-" etc.: the per-interface chain
+  const char* ifaceFlag;       // "-i" or "-o"
+  std::vector<Rule> endRules;  // after the last interface, in the root and in every child
+};
+
+// The child chain for the interfaces starting with `prefix`. Named by the prefix alone (not by
+// the path through the tree) so a new interface elsewhere never renames it. The workload prefix
+// "cali" is left out so the name fits in 28 characters ("cali-from-wl-dispatch-0"); other
+// prefixes hang off "." instead of "-", so the two kinds never meet. Too long: hashed.
+std::string dispatchChildName(const std::string& root, const std::string& prefix) {
+  const std::string_view kCali = "cali";
+  if (prefix.rfind(kCali, 0) == 0) {
+    return calc::lengthLimitedId(root + "-", prefix.substr(kCali.size()), kMaxChainName);
+  }
+  return calc::lengthLimitedId(root + ".", prefix, kMaxChainName);
+}
+
+// Renders chain `name` for the sorted, unique `names` [begin, end) and, recursively, its
+// children into `out`. Above kDispatchLeafMax names the chain bins them by the character after
+// their common prefix: a bin of one gets its `-g` here, a larger bin a `-i <prefix>+ -g child`.
+void buildDispatch(const DispatchKind& kind, const std::string& name,
+                   std::vector<std::string>::const_iterator begin,
+                   std::vector<std::string>::const_iterator end, std::vector<Chain>& out) {
+  Chain chain{name, {}};
+  auto direct = [&](const std::string& iface) {
+    chain.rules.push_back({std::string(kind.ifaceFlag) + " " + iface,
+                           "-g " + endpointChainName(kind.endpointPrefix, iface), ""});
+  };
+  std::vector<Chain> children;
+  if (static_cast<size_t>(end - begin) <= kDispatchLeafMax) {
+    std::for_each(begin, end, direct);
+  } else {
+    // Sorted: the first and the last name bound the common prefix of all of them.
+    const std::string& first = *begin;
+    const std::string& last = *(end - 1);
+    size_t common = 0;
+    while (common < first.size() && common < last.size() && first[common] == last[common]) {
+      ++common;
+    }
+    for (auto it = begin; it != end;) {
+      // The bin of *it: the common prefix plus its next character (the prefix itself when the
+      // name is that short; sorted first, it stands alone). Bins are contiguous when sorted.
+      const std::string key = it->substr(0, std::min(it->size(), common + 1));
+      auto binEnd = it + 1;
+      while (binEnd != end && key.size() == common + 1 && binEnd->size() > common &&
+             binEnd->compare(0, key.size(), key) == 0) {
+        ++binEnd;
+      }
+      if (binEnd - it == 1) {
+        direct(*it);
+      } else {
+        const std::string child = dispatchChildName(kind.root, key);
+        chain.rules.push_back({std::string(kind.ifaceFlag) + " " + key + "+", "-g " + child, ""});
+        buildDispatch(kind, child, it, binEnd, children);
+      }
+      it = binEnd;
+    }
+  }
+  // A child is reached by -g, so a packet that matches none of its interfaces must meet the
+  // same end as in the root (workloads: "Unknown interface" DROP; hosts: return to the hook).
+  chain.rules.insert(chain.rules.end(), kind.endRules.begin(), kind.endRules.end());
+  out.push_back(std::move(chain));
+  for (auto& c : children) out.push_back(std::move(c));
+}
+
+std::vector<Chain> dispatchTree(const DispatchKind& kind, std::vector<std::string> names) {
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::vector<Chain> out;
+  buildDispatch(kind, kind.root, names.begin(), names.end(), out);
+  return out;
+}
+
+}  // namespace
+
 std::vector<Chain> workloadDispatchChains(
     const std::map<std::string, calc::WorkloadEndpoint>& endpoints) {
   std::vector<std::string> ifaces;
   for (const auto& [id, ep] : endpoints) {
     if (!ep.interfaceName.empty()) ifaces.push_back(ep.interfaceName);
   }
-  std::sort(ifaces.begin(), ifaces.end());
-  ifaces.erase(std::unique(ifaces.begin(), ifaces.end()), ifaces.end());
-  Chain from{kChainFromWlDispatch, {}}, to{kChainToWlDispatch, {}};
-  for (const auto& i : ifaces) {
-    from.rules.push_back({"-i " + i, "-g " + endpointChainName("cali-fw-", i), ""});
-    to.rules.push_back({"-o " + i, "-g " + endpointChainName("cali-tw-", i), ""});
-  }
-  from.rules.push_back({"", "-j DROP", "Unknown interface"});
-  to.rules.push_back({"", "-j DROP", "Unknown interface"});
-  return {from, to};
+  const std::vector<Rule> drop = {{"", "-j DROP", "Unknown interface"}};
+  auto from = dispatchTree({kChainFromWlDispatch, "cali-fw-", "-i", drop}, ifaces);
+  auto to = dispatchTree({kChainToWlDispatch, "cali-tw-", "-o", drop}, ifaces);
+  from.insert(from.end(), std::make_move_iterator(to.begin()), std::make_move_iterator(to.end()));
+  return from;
 }
 
 std::vector<Chain> hostDispatchChains(const std::map<std::string, calc::HostEndpoint>& endpoints) {
@@ -85,14 +166,10 @@ std::vector<Chain> hostDispatchChains(const std::map<std::string, calc::HostEndp
   for (const auto& [id, ep] : endpoints) {
     if (!ep.interfaceName.empty() && ep.interfaceName != "*") ifaces.push_back(ep.interfaceName);
   }
-  std::sort(ifaces.begin(), ifaces.end());
-  ifaces.erase(std::unique(ifaces.begin(), ifaces.end()), ifaces.end());
-  Chain from{kChainFromHostEndpoint, {}}, to{kChainToHostEndpoint, {}};
-  for (const auto& i : ifaces) {
-    from.rules.push_back({"-i " + i, "-g " + endpointChainName("cali-fh-", i), ""});
-    to.rules.push_back({"-o " + i, "-g " + endpointChainName("cali-th-", i), ""});
-  }
-  return {from, to};
+  auto from = dispatchTree({kChainFromHostEndpoint, "cali-fh-", "-i", {}}, ifaces);
+  auto to = dispatchTree({kChainToHostEndpoint, "cali-th-", "-o", {}}, ifaces);
+  from.insert(from.end(), std::make_move_iterator(to.begin()), std::make_move_iterator(to.end()));
+  return from;
 }
 
 std::vector<Chain> failsafeChains(const RendererConfig& config) {

@@ -29,11 +29,14 @@ std::vector<dataplane::Chain> hostEndpointChains(const calc::HostEndpoint& ep,
                                                  const RendererConfig& config);
 
 // cali-from-wl-dispatch / cali-to-wl-dispatch: one `-g` per interface (sorted), then
-// "Unknown interface" DROP.
+// "Unknown interface" DROP. Above 16 interfaces a chain becomes a prefix tree (Felix's shape):
+// it bins the interfaces by the character after their common prefix, a bin of one keeps its
+// `-g`, a larger one becomes `-i <prefix>+ -g <root>-<prefix without "cali">` whose chain (same
+// rules, recursively, and the same DROP at its end) holds the bin. Roots first, then children.
 std::vector<dataplane::Chain> workloadDispatchChains(
     const std::map<std::string, calc::WorkloadEndpoint>& endpoints);
-// cali-from-host-endpoint / cali-to-host-endpoint: one `-g` per host endpoint interface; other
-// interfaces are not policed (they return).
+// cali-from-host-endpoint / cali-to-host-endpoint: one `-g` per host endpoint interface, as a
+// tree like the workload chains above 16; other interfaces are not policed (they return).
 std::vector<dataplane::Chain> hostDispatchChains(
     const std::map<std::string, calc::HostEndpoint>& endpoints);
 

@@ -1,0 +1,171 @@
+// Dispatch chains as a prefix tree: every interface is reached, unknown ones are dropped, names fit
+// and stay put when interfaces come and go elsewhere, and the walk per packet stays short.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <set>
+
+#include "rules/endpoints.h"
+#include "rules/names.h"
+
+namespace brindle::rules {
+namespace {
+
+using dataplane::Chain;
+
+std::map<std::string, calc::WorkloadEndpoint> workloads(const std::vector<std::string>& ifaces) {
+  std::map<std::string, calc::WorkloadEndpoint> out;
+  for (const auto& i : ifaces) {
+    calc::WorkloadEndpoint ep;
+    ep.id = "wep-" + i;
+    ep.interfaceName = i;
+    out[ep.id] = ep;
+  }
+  return out;
+}
+
+// iptables' -i/-o test: exact, or a prefix when the pattern ends in '+'.
+bool ifaceMatches(const std::string& pattern, const std::string& iface) {
+  if (!pattern.empty() && pattern.back() == '+') {
+    return iface.rfind(pattern.substr(0, pattern.size() - 1), 0) == 0;
+  }
+  return pattern == iface;
+}
+
+struct Walk {
+  std::string action;  // the first rule that matched, outside the dispatch tree
+  int rulesSeen = 0;
+};
+
+// Follows one packet from `root` through the chains as the kernel would (-g into children).
+Walk walk(const std::vector<Chain>& chains, const std::string& root, const std::string& flag,
+          const std::string& iface) {
+  std::map<std::string, const Chain*> byName;
+  for (const auto& c : chains) byName[c.name] = &c;
+  Walk w;
+  std::string at = root;
+  for (;;) {
+    const Chain* c = byName.at(at);
+    bool jumped = false;
+    for (const auto& r : c->rules) {
+      ++w.rulesSeen;
+      bool match = r.match.empty();
+      if (r.match.rfind(flag + " ", 0) == 0) match = ifaceMatches(r.match.substr(3), iface);
+      if (!match) continue;
+      if (r.action.rfind("-g ", 0) == 0 && byName.count(r.action.substr(3))) {
+        at = r.action.substr(3);
+        jumped = true;
+        break;
+      }
+      w.action = r.action;
+      return w;
+    }
+    if (!jumped) return w;  // fell off the end: back to the hook
+  }
+}
+
+std::vector<std::string> names(int n, const char* format) {
+  std::vector<std::string> out;
+  char buf[32];
+  for (int i = 0; i < n; ++i) {
+    std::snprintf(buf, sizeof buf, format, i);
+    out.push_back(buf);
+  }
+  return out;
+}
+
+TEST(DispatchTree, SmallSetStaysFlat) {
+  auto chains = workloadDispatchChains(workloads({"cali0ef24b1", "cali0ef24b2", "caliweb"}));
+  ASSERT_EQ(chains.size(), 2u);
+  EXPECT_EQ(chains[0].name, kChainFromWlDispatch);
+  EXPECT_EQ(chains[0].rules.size(), 4u);
+  EXPECT_EQ(chains[1].name, kChainToWlDispatch);
+  EXPECT_EQ(chains[1].rules.back().comment, "Unknown interface");
+}
+
+TEST(DispatchTree, EveryInterfaceReachedUnknownDropped) {
+  // Calico's own names (cali + 11 hex) and the benchmark's (calib%05d), plus odd ones.
+  std::vector<std::string> ifaces = names(500, "calib%05d");
+  for (int i = 0; i < 300; ++i) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "cali%08x%03x", static_cast<unsigned>(i * 2654435761u), i);
+    ifaces.push_back(buf);
+  }
+  for (const char* odd : {"cali", "calib", "calib0", "tap0", "tap1", "tap", "x"}) {
+    ifaces.push_back(odd);
+  }
+  auto chains = workloadDispatchChains(workloads(ifaces));
+  std::set<std::string> seen;
+  for (const auto& c : chains) {
+    EXPECT_LE(c.name.size(), kMaxChainName) << c.name;
+    EXPECT_TRUE(seen.insert(c.name).second) << "duplicate " << c.name;
+    ASSERT_FALSE(c.rules.empty());
+    EXPECT_EQ(c.rules.back().action, "-j DROP") << c.name;
+    EXPECT_EQ(c.rules.back().comment, "Unknown interface") << c.name;
+  }
+  EXPECT_GT(chains.size(), 4u);
+  int worst = 0;
+  for (const auto& i : ifaces) {
+    Walk from = walk(chains, kChainFromWlDispatch, "-i", i);
+    EXPECT_EQ(from.action, "-g " + endpointChainName("cali-fw-", i)) << i;
+    Walk to = walk(chains, kChainToWlDispatch, "-o", i);
+    EXPECT_EQ(to.action, "-g " + endpointChainName("cali-tw-", i)) << i;
+    worst = std::max(worst, from.rulesSeen);
+  }
+  EXPECT_LE(worst, 64);
+  for (const char* unknown : {"calib99999", "calib0000", "cal", "tap2", "eth0", "calic"}) {
+    EXPECT_EQ(walk(chains, kChainFromWlDispatch, "-i", unknown).action, "-j DROP") << unknown;
+    EXPECT_EQ(walk(chains, kChainToWlDispatch, "-o", unknown).action, "-j DROP") << unknown;
+  }
+}
+
+TEST(DispatchTree, AddingAnInterfaceRewritesLittle) {
+  auto ifaces = names(500, "calib%05d");
+  auto before = workloadDispatchChains(workloads(ifaces));
+  ifaces.push_back("calin0");
+  auto after = workloadDispatchChains(workloads(ifaces));
+  std::map<std::string, const Chain*> old;
+  for (const auto& c : before) old[c.name] = &c;
+  size_t changedRules = 0;
+  for (const auto& c : after) {
+    auto it = old.find(c.name);
+    if (it == old.end() || !(*it->second == c)) changedRules += c.rules.size();
+  }
+  // The two roots (and at most a new small child each): not the 500-rule chains.
+  EXPECT_LE(changedRules, 2u * 40u);
+  // Calico-style names get one-character children.
+  std::vector<std::string> calico;
+  for (int i = 0; i < 100; ++i) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "cali%08x%03x", static_cast<unsigned>(i * 2654435761u), i);
+    calico.push_back(buf);
+  }
+  auto chains = workloadDispatchChains(workloads(calico));
+  bool found = false;
+  for (const auto& c : chains) found |= c.name == "cali-from-wl-dispatch-0";
+  EXPECT_TRUE(found);
+}
+
+TEST(DispatchTree, HostEndpointsReturnWhenUnknown) {
+  std::map<std::string, calc::HostEndpoint> hosts;
+  for (const auto& i : names(40, "eth%d")) {
+    calc::HostEndpoint ep;
+    ep.id = "hep-" + i;
+    ep.interfaceName = i;
+    hosts[ep.id] = ep;
+  }
+  auto chains = hostDispatchChains(hosts);
+  EXPECT_GT(chains.size(), 2u);
+  for (const auto& c : chains) EXPECT_LE(c.name.size(), kMaxChainName) << c.name;
+  for (const auto& [id, ep] : hosts) {
+    EXPECT_EQ(walk(chains, kChainFromHostEndpoint, "-i", ep.interfaceName).action,
+              "-g " + endpointChainName("cali-fh-", ep.interfaceName));
+    EXPECT_EQ(walk(chains, kChainToHostEndpoint, "-o", ep.interfaceName).action,
+              "-g " + endpointChainName("cali-th-", ep.interfaceName));
+  }
+  EXPECT_EQ(walk(chains, kChainFromHostEndpoint, "-i", "eth99").action, "");
+  EXPECT_EQ(walk(chains, kChainFromHostEndpoint, "-i", "lo").action, "");
+}
+
+}  // namespace
+}  // namespace brindle::rules
