@@ -421,35 +421,30 @@ Checker ipPoolSpec() {
 
 Checker policyTypes() { return listOf(enumOf({"Ingress", "Egress"})); }
 
-Checker globalNetworkPolicySpec() {
-  return object({
+// The spec fields NetworkPolicy and GlobalNetworkPolicy share.
+std::vector<Field> policyFields() {
+  return {
       opt("order", number()),
       opt("tier", grammarString(isDnsLabel, "a tier name")),
       opt("selector", selectorChecker()),
       opt("types", policyTypes()),
       opt("ingress", ruleList()),
       opt("egress", ruleList()),
-      opt("doNotTrack", boolean()),
-      opt("preDNAT", boolean()),
-      opt("applyOnForward", boolean()),
       opt("serviceAccountSelector", selectorChecker()),
-      opt("namespaceSelector", selectorChecker()),
       opt("performanceHints", listOf(enumOf({"AssumeNeededOnEveryNode"}))),
-  });
+  };
 }
 
-Checker networkPolicySpec() {
-  return object({
-      opt("order", number()),
-      opt("tier", grammarString(isDnsLabel, "a tier name")),
-      opt("selector", selectorChecker()),
-      opt("types", policyTypes()),
-      opt("ingress", ruleList()),
-      opt("egress", ruleList()),
-      opt("serviceAccountSelector", selectorChecker()),
-      opt("performanceHints", listOf(enumOf({"AssumeNeededOnEveryNode"}))),
-  });
+Checker globalNetworkPolicySpec() {
+  std::vector<Field> fields = policyFields();
+  for (const char* flag : {"doNotTrack", "preDNAT", "applyOnForward"}) {
+    fields.push_back(opt(flag, boolean()));
+  }
+  fields.push_back(opt("namespaceSelector", selectorChecker()));
+  return object(std::move(fields));
 }
+
+Checker networkPolicySpec() { return object(policyFields()); }
 
 Checker profileSpec() {
   return object(
