@@ -5,6 +5,7 @@
 // crashes. Construct it on the test's main thread (the death signal follows the thread that
 // forked). TLS certificates come from scripts/etcd-local certs (BRINDLE_ETCD_LOCAL must name it).
 #pragma once
+#include <filesystem>
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -110,8 +111,30 @@ class EtcdCluster {
   }
   bool running(size_t i) const { return members_[i].pid > 0; }
   // Sends `sig` to member i (SIGSTOP: a hung etcd that accepts connections but never answers).
+  // Sends `sig` to member i. For SIGSTOP, returns only once every thread of it has stopped:
+  // kill() merely queues the stop, and a busy etcd could otherwise still answer a request.
   void signal(size_t i, int sig) {
-    if (members_[i].pid > 0) ::kill(members_[i].pid, sig);
+    if (members_[i].pid <= 0) return;
+    ::kill(members_[i].pid, sig);
+    if (sig != SIGSTOP) return;
+    const std::string tasks = "/proc/" + std::to_string(members_[i].pid) + "/task";
+    for (int tries = 0; tries < 400; ++tries) {
+      bool allStopped = true;
+      std::error_code ec;
+      for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+        std::ifstream stat(task.path() / "stat");
+        std::string line;
+        std::getline(stat, line);
+        const auto close = line.rfind(')');  // the state follows the command name
+        if (close == std::string::npos || close + 2 >= line.size() ||
+            (line[close + 2] != 'T' && line[close + 2] != 't')) {
+          allStopped = false;
+          break;
+        }
+      }
+      if (allStopped) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
   }
 
   // An etcdctl command line against every member, with TLS files and root's credentials.
