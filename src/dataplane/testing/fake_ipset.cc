@@ -110,12 +110,11 @@ Result<CommandOutput> FakeIpset::run(const Command& command) {
   }
   if (rest.empty()) return CommandOutput{1, "", "ipset: no command\n"};
   if (rest[0] == "save" || (rest[0] == "list" && rest.size() >= 3 && rest[1] == "-o")) {
-    ++saveCalls_;
+    recordSave();
     return CommandOutput{0, save(), ""};
   }
   if (rest[0] == "restore") {
-    ++restoreCalls_;
-    restoreInputs_.push_back(command.input);
+    recordRestore(command.input);
     if (failRestores_ > 0) {
       --failRestores_;
       return CommandOutput{1, "", "ipset v7.17: injected failure\n"};

@@ -9,10 +9,11 @@
 #include <string>
 
 #include "dataplane/command_runner.h"
+#include "dataplane/testing/call_history.h"
 
 namespace brindle::dataplane::testing {
 
-class FakeIpset : public CommandRunner {
+class FakeIpset : public CommandRunner, public CallHistory {
  public:
   Result<CommandOutput> run(const Command& command) override;
 
@@ -28,13 +29,6 @@ class FakeIpset : public CommandRunner {
   bool has(const std::string& name) const { return sets_.count(name) > 0; }
   const Set& set(const std::string& name) const { return sets_.at(name); }
   std::set<std::string> names() const;
-  int restoreCalls() const { return restoreCalls_; }
-  int saveCalls() const { return saveCalls_; }
-  const std::vector<std::string>& restoreInputs() const { return restoreInputs_; }
-  void clearHistory() {
-    restoreInputs_.clear();
-    restoreCalls_ = saveCalls_ = 0;
-  }
 
  private:
   std::string apply(const std::vector<std::string>& tokens, bool exist);
@@ -42,8 +36,6 @@ class FakeIpset : public CommandRunner {
 
   std::map<std::string, Set> sets_;
   int failRestores_ = 0;
-  int restoreCalls_ = 0, saveCalls_ = 0;
-  std::vector<std::string> restoreInputs_;
   std::function<bool(const std::string&)> inUse_;
 };
 

@@ -323,7 +323,7 @@ Result<CommandOutput> FakeIptables::run(const Command& command) {
   std::string program = baseName(command.argv[0]);
   IpVersion version = program.rfind("ip6", 0) == 0 ? IpVersion::kV6 : IpVersion::kV4;
   if (program == "iptables-save" || program == "ip6tables-save") {
-    ++saveCalls_;
+    recordSave();
     if (failSaves_ > 0) {
       --failSaves_;
       return CommandOutput{1, "", "iptables-save: injected failure\n"};
@@ -340,8 +340,7 @@ Result<CommandOutput> FakeIptables::run(const Command& command) {
     return out;
   }
   if (program == "iptables-restore" || program == "ip6tables-restore") {
-    ++restoreCalls_;
-    restoreInputs_.push_back(command.input);
+    recordRestore(command.input);
     if (failRestores_ > 0) {
       --failRestores_;
       return CommandOutput{1, "", "iptables-restore: injected failure\n"};

@@ -9,10 +9,11 @@
 
 #include "dataplane/chain.h"
 #include "dataplane/command_runner.h"
+#include "dataplane/testing/call_history.h"
 
 namespace brindle::dataplane::testing {
 
-class FakeIptables : public CommandRunner {
+class FakeIptables : public CommandRunner, public CallHistory {
  public:
   FakeIptables();
 
@@ -37,14 +38,6 @@ class FakeIptables : public CommandRunner {
   // True if any rule of either version uses the set (ipset destroy must then fail).
   bool setReferenced(const std::string& set) const;
 
-  int restoreCalls() const { return restoreCalls_; }
-  int saveCalls() const { return saveCalls_; }
-  const std::vector<std::string>& restoreInputs() const { return restoreInputs_; }
-  void clearHistory() {
-    restoreInputs_.clear();
-    restoreCalls_ = saveCalls_ = 0;
-  }
-
  private:
   struct ChainState {
     std::string policy;  // "-" for user chains
@@ -65,8 +58,6 @@ class FakeIptables : public CommandRunner {
 
   Tables v4_, v6_;
   int failRestores_ = 0, failSaves_ = 0;
-  int restoreCalls_ = 0, saveCalls_ = 0;
-  std::vector<std::string> restoreInputs_;
   std::function<bool(const std::string&)> ipsetExists_;
 };
 
