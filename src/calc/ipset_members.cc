@@ -24,18 +24,12 @@ void IpSetMemberCalculator::removeMember(const std::string& setId, const Cidr& c
 }
 
 void IpSetMemberCalculator::matchStarted(const std::string& setId, const std::string& itemKey) {
-  setsOfItem_[itemKey].insert(setId);
   auto a = addresses_.find(itemKey);
   if (a == addresses_.end()) return;
   for (const auto& c : a->second) addMember(setId, c);
 }
 
 void IpSetMemberCalculator::matchStopped(const std::string& setId, const std::string& itemKey) {
-  auto s = setsOfItem_.find(itemKey);
-  if (s != setsOfItem_.end()) {
-    s->second.erase(setId);
-    if (s->second.empty()) setsOfItem_.erase(s);
-  }
   auto a = addresses_.find(itemKey);
   if (a == addresses_.end()) return;
   for (const auto& c : a->second) removeMember(setId, c);
@@ -65,13 +59,10 @@ void IpSetMemberCalculator::updateItem(const std::string& key, const Labels& lab
   auto old = addresses_.find(key);
   if (old != addresses_.end() && old->second != addresses) {
     // Address change: swap members in the sets that match the item now.
-    auto sets = setsOfItem_.find(key);
-    if (sets != setsOfItem_.end()) {
-      for (const auto& setId : sets->second) {
-        for (const auto& c : addresses) addMember(setId, c);
-        for (const auto& c : old->second) removeMember(setId, c);
-      }
-    }
+    index_.forEachMatchOf(key, [&](const std::string& setId) {
+      for (const auto& c : addresses) addMember(setId, c);
+      for (const auto& c : old->second) removeMember(setId, c);
+    });
   }
   addresses_[key] = addresses;
   index_.updateItem(key, labels, parents);
@@ -80,7 +71,6 @@ void IpSetMemberCalculator::updateItem(const std::string& key, const Labels& lab
 void IpSetMemberCalculator::removeItem(const std::string& key) {
   index_.deleteItem(key);
   addresses_.erase(key);
-  setsOfItem_.erase(key);
 }
 
 void IpSetMemberCalculator::updateParent(const std::string& name, const Labels& labels) {

@@ -37,9 +37,8 @@ class IpSetMemberCalculator {
 
   EventSequencer& out_;
   LabelIndex index_;
-  std::map<std::string, std::vector<Cidr>> addresses_;       // item -> addresses
-  std::map<std::string, std::set<std::string>> setsOfItem_;  // item -> matching sets
-  std::map<std::string, std::map<Cidr, int>> members_;       // set -> member -> refs
+  std::map<std::string, std::vector<Cidr>> addresses_;  // item -> addresses
+  std::map<std::string, std::map<Cidr, int>> members_;  // set -> member -> refs
   std::set<std::string> netSets_;
 };
 

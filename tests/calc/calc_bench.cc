@@ -1,0 +1,157 @@
+// calc_bench: the agent's cold start at bench_agent's shape (10,000 endpoints over 20 nodes, 100
+// apps, 1,000 policies), calc only: syncer + calculation graph + DataplaneState, time and RSS.
+// Usage: calc_bench [runs]. Not a test; mirrors `bench_agent --memory` without the dataplane.
+#include <malloc.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "calc/calc_graph.h"
+#include "calc/dataplane_state.h"
+#include "calc/syncer.h"
+#include "datastore/local/local_store.h"
+#include "resources/resource_store.h"
+
+using namespace brindle;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kEndpoints = 10000;
+constexpr int kPerNode = 500;
+constexpr int kApps = 100;
+constexpr int kPoliciesPerApp = 10;
+
+double cpuMs() {
+  timespec ts;
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+double msSince(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+long rssKb() {
+  ::malloc_trim(0);
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+std::string ipOf(int i) {
+  return "10.64." + std::to_string((i + 1) / 256) + "." + std::to_string((i + 1) % 256);
+}
+
+model::Resource endpoint(int i) {
+  model::Resource r;
+  r.kind = model::Kind::kWorkloadEndpoint;
+  std::string node = "node" + std::to_string(i / kPerNode);
+  char iface[16];
+  std::snprintf(iface, sizeof iface, "calib%05d", i);
+  r.metadata = {{"name", node + "-k8s-w" + std::to_string(i) + "-eth0"},
+                {"namespace", "default"},
+                {"labels", {{"app", "app" + std::to_string(i % kApps)}}}};
+  r.spec = {
+      {"orchestrator", "k8s"}, {"node", node},           {"workload", "w" + std::to_string(i)},
+      {"endpoint", "eth0"},    {"interfaceName", iface}, {"ipNetworks", {ipOf(i) + "/32"}}};
+  return r;
+}
+
+model::Resource policy(int app, int k) {
+  model::Resource r;
+  r.kind = model::Kind::kGlobalNetworkPolicy;
+  r.metadata = {{"name", "app" + std::to_string(app) + "-p" + std::to_string(k)}};
+  model::Json ingress = model::Json::array();
+  for (int rule = 0; rule < 3; ++rule) {
+    int from = (app + 1 + 3 * k + rule) % kApps;
+    ingress.push_back({{"action", "Allow"},
+                       {"protocol", "TCP"},
+                       {"source", {{"selector", "app == 'app" + std::to_string(from) + "'"}}},
+                       {"destination", {{"ports", {80, 443, 5201, "8000:8100"}}}}});
+  }
+  r.spec = {{"order", 100 + k},
+            {"selector", "app == 'app" + std::to_string(app) + "'"},
+            {"types", {"Ingress", "Egress"}},
+            {"ingress", ingress},
+            {"egress", {{{"action", "Allow"}}}}};
+  return r;
+}
+
+struct Feed : calc::SyncerCallbacks {
+  explicit Feed(calc::CalcGraph* g) : graph(g) {}
+  void onUpdates(const std::vector<calc::Update>& updates) override {
+    if (graph) {
+      for (const auto& u : updates) graph->onUpdate(u);
+    }
+  }
+  void onInSync() override {
+    if (graph) graph->onInSync();
+  }
+  calc::CalcGraph* graph;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int runs = argc > 1 ? std::atoi(argv[1]) : 3;
+  char tmpl[] = "/tmp/calc-bench-XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  std::string path = dir + "/store.db";
+  {
+    auto client = datastore::openLocalStore(path);
+    if (!client) return 1;
+    resources::ResourceStore store(**client);
+    std::vector<model::Resource> batch;
+    auto flush = [&] {
+      if (!store.write(resources::WriteMode::kCreate, batch)) std::exit(1);
+      batch.clear();
+    };
+    for (int app = 0; app < kApps; ++app) {
+      for (int k = 0; k < kPoliciesPerApp; ++k) batch.push_back(policy(app, k));
+      flush();
+    }
+    for (int i = 0; i < kEndpoints; ++i) {
+      batch.push_back(endpoint(i));
+      if (batch.size() == 500) flush();
+    }
+    if (!batch.empty()) flush();
+  }
+  auto client = datastore::openLocalStore(path);
+  if (!client) return 1;
+  for (int run = 0; run < runs; ++run) {
+    {
+      auto t = Clock::now();
+      double c = cpuMs();
+      Feed none(nullptr);
+      calc::Syncer syncer(**client, none);
+      (void)syncer.start();
+      std::printf("syncer alone (list + decode): %.0f ms (cpu %.0f); ", msSince(t), cpuMs() - c);
+    }
+    long base = rssKb();
+    auto t = Clock::now();
+    double c = cpuMs();
+    calc::DataplaneState state;
+    calc::CalcGraph graph("node0", state);
+    Feed feed(&graph);
+    calc::Syncer syncer(**client, feed);
+    (void)syncer.start();
+    double ms = msSince(t);
+    double cpu = cpuMs() - c;
+    std::printf(
+        "syncer + calculation graph + its output state: %.1f MB (%.0f ms, cpu %.0f) [%zu "
+        "sets, %zu policies, %zu workloads]\n",
+        (rssKb() - base) / 1024.0, ms, cpu, state.ipSets.size(), state.policies.size(),
+        state.workloads.size());
+  }
+  std::string rm = "rm -rf " + dir;
+  return std::system(rm.c_str());
+}
