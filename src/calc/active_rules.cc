@@ -6,38 +6,39 @@ namespace brindle::calc {
 ActiveRulesCalculator::ActiveRulesCalculator(ActiveRulesListener& out)
     : out_(out),
       index_([this](const std::string& s, const std::string& e) { matchStarted(s, e); },
-             [this](const std::string& s, const std::string& e) { matchStopped(s, e); }) {}
+             [this](const std::string& s, const std::string& e) { matchStopped(s, e); }),
+      empty_(std::make_shared<const ScannedRules>()) {}
 
 void ActiveRulesCalculator::matchStarted(const std::string& selId, const std::string& endpointKey) {
   const PolicyId& id = policyBySelectorId_.at(selId);
-  auto& eps = matches_[id];
-  bool wasActive = !eps.empty();
-  eps.insert(endpointKey);
   // Active before the endpoint hears of it, so its rules exist first.
-  if (!wasActive) out_.onPolicyActive(policies_.at(id));
+  if (matchCounts_[id]++ == 0) out_.onPolicyActive(id, policies_.at(id));
   out_.onPolicyMatchStarted(id, endpointKey);
 }
 
 void ActiveRulesCalculator::matchStopped(const std::string& selId, const std::string& endpointKey) {
   const PolicyId id = policyBySelectorId_.at(selId);
-  auto it = matches_.find(id);
-  if (it == matches_.end()) return;
-  it->second.erase(endpointKey);
+  auto it = matchCounts_.find(id);
+  if (it == matchCounts_.end()) return;
   out_.onPolicyMatchStopped(id, endpointKey);
-  if (it->second.empty()) {
-    matches_.erase(it);
+  if (--it->second == 0) {
+    matchCounts_.erase(it);
     out_.onPolicyInactive(id);
   }
 }
 
-void ActiveRulesCalculator::updatePolicy(const PolicyInput& policy) {
-  const std::string selId = policy.id.text();
-  policyBySelectorId_[selId] = policy.id;
-  policies_[policy.id] = policy;
+void ActiveRulesCalculator::updatePolicy(const PolicyId& id, const selector::Selector& sel,
+                                         ScannedRulesPtr rules) {
+  const std::string selId = id.text();
+  policyBySelectorId_[selId] = id;
+  ScannedRulesPtr& stored = policies_[id];
+  // Unchanged rules keep the value already shared downstream (one copy per policy).
+  if (stored && stored->rules == rules->rules) rules = stored;
+  const bool changed = stored != rules;
+  stored = std::move(rules);
   // A content change of an active policy is passed on; matching changes come from the index.
-  auto m = matches_.find(policy.id);
-  if (m != matches_.end() && !m->second.empty()) out_.onPolicyActive(policy);
-  index_.updateSelector(selId, policy.selector);
+  if (changed && matchCounts_.count(id)) out_.onPolicyActive(id, stored);
+  index_.updateSelector(selId, sel);
 }
 
 void ActiveRulesCalculator::removePolicy(const PolicyId& id) {
@@ -47,28 +48,28 @@ void ActiveRulesCalculator::removePolicy(const PolicyId& id) {
   policyBySelectorId_.erase(id.text());
 }
 
-ProfileInput ActiveRulesCalculator::profileOrEmpty(const std::string& name) const {
+const ScannedRulesPtr& ActiveRulesCalculator::profileOrEmpty(const std::string& name) const {
   auto it = profiles_.find(name);
-  if (it != profiles_.end()) return it->second;
-  ProfileInput empty;
-  empty.name = name;
-  return empty;
+  return it != profiles_.end() ? it->second : empty_;
 }
 
-void ActiveRulesCalculator::updateProfile(const ProfileInput& profile) {
-  profiles_[profile.name] = profile;
-  index_.updateParent(profile.name, profile.labelsToApply);
-  if (profileRefs_.count(profile.name)) out_.onProfileActive(profile);
+void ActiveRulesCalculator::updateProfile(const std::string& name, const Labels& labelsToApply,
+                                          ScannedRulesPtr rules) {
+  ScannedRulesPtr& stored = profiles_[name];
+  if (stored && stored->rules == rules->rules) rules = stored;
+  stored = std::move(rules);
+  index_.updateParent(name, labelsToApply);
+  if (profileRefs_.count(name)) out_.onProfileActive(name, stored);
 }
 
 void ActiveRulesCalculator::removeProfile(const std::string& name) {
   if (!profiles_.erase(name)) return;
   index_.deleteParent(name);
-  if (profileRefs_.count(name)) out_.onProfileActive(profileOrEmpty(name));
+  if (profileRefs_.count(name)) out_.onProfileActive(name, empty_);
 }
 
 void ActiveRulesCalculator::profileRef(const std::string& name) {
-  if (profileRefs_[name]++ == 0) out_.onProfileActive(profileOrEmpty(name));
+  if (profileRefs_[name]++ == 0) out_.onProfileActive(name, profileOrEmpty(name));
 }
 
 void ActiveRulesCalculator::profileUnref(const std::string& name) {
@@ -89,7 +90,11 @@ void ActiveRulesCalculator::updateLocalEndpoint(const std::string& endpointKey,
   if (old != endpointProfiles_.end()) {
     for (const auto& p : old->second) profileUnref(p);
   }
-  endpointProfiles_[endpointKey] = profiles;
+  if (profiles.empty()) {
+    if (old != endpointProfiles_.end()) endpointProfiles_.erase(old);
+  } else {
+    endpointProfiles_[endpointKey] = profiles;
+  }
   index_.updateItem(endpointKey, labels, profiles);
 }
 
@@ -99,12 +104,6 @@ void ActiveRulesCalculator::removeLocalEndpoint(const std::string& endpointKey) 
   if (old == endpointProfiles_.end()) return;
   for (const auto& p : old->second) profileUnref(p);
   endpointProfiles_.erase(old);
-}
-
-const std::set<std::string>& ActiveRulesCalculator::endpointsOf(const PolicyId& id) const {
-  static const std::set<std::string> kEmpty;
-  auto it = matches_.find(id);
-  return it == matches_.end() ? kEmpty : it->second;
 }
 
 }  // namespace brindle::calc

@@ -4,12 +4,13 @@
 #pragma once
 
 #include <map>
-#include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "calc/inputs.h"
 #include "calc/label_index.h"
+#include "calc/rule_scanner.h"
 
 namespace brindle::calc {
 
@@ -19,11 +20,11 @@ class ActiveRulesListener {
   virtual void onPolicyMatchStarted(const PolicyId& policy, const std::string& endpointKey) = 0;
   virtual void onPolicyMatchStopped(const PolicyId& policy, const std::string& endpointKey) = 0;
   // Active = selects at least one local endpoint (called again when its content changes).
-  virtual void onPolicyActive(const PolicyInput& policy) = 0;
+  virtual void onPolicyActive(const PolicyId& id, const ScannedRulesPtr& rules) = 0;
   virtual void onPolicyInactive(const PolicyId& id) = 0;
   // Active = listed by at least one local endpoint; a profile that does not exist is active
   // with no rules (so its endpoints fall through to "drop if no profiles matched").
-  virtual void onProfileActive(const ProfileInput& profile) = 0;
+  virtual void onProfileActive(const std::string& name, const ScannedRulesPtr& rules) = 0;
   virtual void onProfileInactive(const std::string& name) = 0;
 };
 
@@ -31,32 +32,32 @@ class ActiveRulesCalculator {
  public:
   explicit ActiveRulesCalculator(ActiveRulesListener& out);
 
-  void updatePolicy(const PolicyInput& policy);
+  // `rules`: the policy's scanRules(), kept (shared) until it changes.
+  void updatePolicy(const PolicyId& id, const selector::Selector& sel, ScannedRulesPtr rules);
   void removePolicy(const PolicyId& id);
-  void updateProfile(const ProfileInput& profile);
+  void updateProfile(const std::string& name, const Labels& labelsToApply, ScannedRulesPtr rules);
   void removeProfile(const std::string& name);
   // endpointKey: "w:<id>" or "h:<id>".
   void updateLocalEndpoint(const std::string& endpointKey, const Labels& labels,
                            const std::vector<std::string>& profiles);
   void removeLocalEndpoint(const std::string& endpointKey);
 
-  const std::set<std::string>& endpointsOf(const PolicyId& id) const;
-
  private:
   void matchStarted(const std::string& selId, const std::string& endpointKey);
   void matchStopped(const std::string& selId, const std::string& endpointKey);
   void profileRef(const std::string& name);
   void profileUnref(const std::string& name);
-  ProfileInput profileOrEmpty(const std::string& name) const;
+  const ScannedRulesPtr& profileOrEmpty(const std::string& name) const;
 
   ActiveRulesListener& out_;
   LabelIndex index_;
-  std::map<PolicyId, PolicyInput> policies_;
-  std::map<std::string, PolicyId> policyBySelectorId_;
-  std::map<PolicyId, std::set<std::string>> matches_;
-  std::map<std::string, ProfileInput> profiles_;
+  ScannedRulesPtr empty_;
+  std::map<PolicyId, ScannedRulesPtr> policies_;
+  std::unordered_map<std::string, PolicyId> policyBySelectorId_;
+  std::map<PolicyId, int> matchCounts_;  // local endpoints each active policy selects
+  std::map<std::string, ScannedRulesPtr> profiles_;
   std::map<std::string, int> profileRefs_;
-  std::map<std::string, std::vector<std::string>> endpointProfiles_;
+  std::unordered_map<std::string, std::vector<std::string>> endpointProfiles_;
 };
 
 }  // namespace brindle::calc

@@ -28,12 +28,12 @@ struct CalcGraph::Wiring : ActiveRulesListener, RuleScannerListener {
   void onPolicyMatchStopped(const PolicyId& p, const std::string& e) override {
     resolver.matchStopped(p, e);
   }
-  void onPolicyActive(const PolicyInput& p) override {
-    scanner.updatePolicy(p.id, p.ingress, p.egress, p.ns);
+  void onPolicyActive(const PolicyId& id, const ScannedRulesPtr& rules) override {
+    scanner.updatePolicy(id, rules);
   }
   void onPolicyInactive(const PolicyId& id) override { scanner.removePolicy(id); }
-  void onProfileActive(const ProfileInput& p) override {
-    scanner.updateProfile(p.name, p.ingress, p.egress);
+  void onProfileActive(const std::string& name, const ScannedRulesPtr& rules) override {
+    scanner.updateProfile(name, rules);
   }
   void onProfileInactive(const std::string& name) override { scanner.removeProfile(name); }
 
@@ -45,12 +45,12 @@ struct CalcGraph::Wiring : ActiveRulesListener, RuleScannerListener {
     members.addNetSet(id, nets);
   }
   void onIpSetInactive(const std::string& id) override { members.removeSet(id); }
-  void onPolicyRules(const PolicyId& id, const ParsedRules& r) override {
-    sequencer.setPolicy(id, r);
+  void onPolicyRules(const PolicyId& id, std::shared_ptr<const ParsedRules> r) override {
+    sequencer.setPolicy(id, std::move(r));
   }
   void onPolicyRulesGone(const PolicyId& id) override { sequencer.removePolicy(id); }
-  void onProfileRules(const std::string& name, const ParsedRules& r) override {
-    sequencer.setProfile(name, r);
+  void onProfileRules(const std::string& name, std::shared_ptr<const ParsedRules> r) override {
+    sequencer.setProfile(name, std::move(r));
   }
   void onProfileRulesGone(const std::string& name) override { sequencer.removeProfile(name); }
 
@@ -161,7 +161,10 @@ void CalcGraph::apply(const model::Resource& r) {
       auto old = known_.find(key);
       if (old != known_.end() && !(old->second.policy == p->id)) remove(key);
       w.resolver.updatePolicy(*p);
-      w.activeRules.updatePolicy(*p);
+      // Scanned once here; what stays is the scanned form, shared down to the sequencer.
+      w.activeRules.updatePolicy(
+          p->id, p->selector,
+          std::make_shared<const ScannedRules>(scanRules(p->ingress, p->egress, p->ns)));
       Known k{r.kind, "", false, p->id, {}, {}, {}};
       known_[key] = std::move(k);
       return;
@@ -170,7 +173,9 @@ void CalcGraph::apply(const model::Resource& r) {
       auto p = profileInput(r);
       if (!p) return reject(p.message());
       w.members.updateParent(p->name, p->labelsToApply);
-      w.activeRules.updateProfile(*p);
+      w.activeRules.updateProfile(
+          p->name, p->labelsToApply,
+          std::make_shared<const ScannedRules>(scanRules(p->ingress, p->egress, "")));
       known_[key] = Known{r.kind, "", false, {}, p->name, {}, {}};
       return;
     }

@@ -7,6 +7,23 @@
 namespace brindle::calc {
 namespace {
 
+template <typename T>
+bool sameValue(const T& a, const T& b) {
+  return a == b;
+}
+template <typename T>
+bool sameValue(const std::shared_ptr<const T>& a, const std::shared_ptr<const T>& b) {
+  return a == b || (a && b && *a == *b);
+}
+template <typename T>
+const T& valueOf(const T& v) {
+  return v;
+}
+template <typename T>
+const T& valueOf(const std::shared_ptr<const T>& v) {
+  return *v;
+}
+
 // Sends updates for dirty keys whose desired value exists and differs from what was sent.
 template <typename Keyed, typename Send>
 void flushUpdates(Keyed& k, Send send) {
@@ -14,8 +31,8 @@ void flushUpdates(Keyed& k, Send send) {
     auto d = k.desired.find(key);
     if (d == k.desired.end()) continue;
     auto s = k.sent.find(key);
-    if (s != k.sent.end() && s->second == d->second) continue;
-    send(key, d->second);
+    if (s != k.sent.end() && sameValue(s->second, d->second)) continue;
+    send(key, valueOf(d->second));
     k.sent[key] = d->second;
   }
 }
@@ -48,22 +65,22 @@ void EventSequencer::removeIpSetMember(const std::string& id, const Cidr& member
   ipSets_.dirty.insert(id);
 }
 
-void EventSequencer::setPolicy(const PolicyId& id, ParsedRules rules) {
+void EventSequencer::setPolicy(const PolicyId& id, std::shared_ptr<const ParsedRules> rules) {
   policies_.set(id, std::move(rules));
 }
 void EventSequencer::removePolicy(const PolicyId& id) { policies_.remove(id); }
-void EventSequencer::setProfile(const std::string& name, ParsedRules rules) {
+void EventSequencer::setProfile(const std::string& name, std::shared_ptr<const ParsedRules> rules) {
   profiles_.set(name, std::move(rules));
 }
 void EventSequencer::removeProfile(const std::string& name) { profiles_.remove(name); }
 void EventSequencer::setWorkloadEndpoint(WorkloadEndpoint ep) {
   std::string id = ep.id;
-  workloads_.set(id, std::move(ep));
+  workloads_.set(id, std::make_shared<const WorkloadEndpoint>(std::move(ep)));
 }
 void EventSequencer::removeWorkloadEndpoint(const std::string& id) { workloads_.remove(id); }
 void EventSequencer::setHostEndpoint(HostEndpoint ep) {
   std::string id = ep.id;
-  hosts_.set(id, std::move(ep));
+  hosts_.set(id, std::make_shared<const HostEndpoint>(std::move(ep)));
 }
 void EventSequencer::removeHostEndpoint(const std::string& id) { hosts_.remove(id); }
 void EventSequencer::setPool(IpPool pool) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -20,9 +21,10 @@ class EventSequencer {
   void addIpSetMember(const std::string& id, const Cidr& member);
   void removeIpSetMember(const std::string& id, const Cidr& member);
 
-  void setPolicy(const PolicyId& id, ParsedRules rules);
+  // Rules are shared with the rule scanner: desired and last-sent point at the same value.
+  void setPolicy(const PolicyId& id, std::shared_ptr<const ParsedRules> rules);
   void removePolicy(const PolicyId& id);
-  void setProfile(const std::string& name, ParsedRules rules);
+  void setProfile(const std::string& name, std::shared_ptr<const ParsedRules> rules);
   void removeProfile(const std::string& name);
 
   void setWorkloadEndpoint(WorkloadEndpoint ep);
@@ -40,7 +42,8 @@ class EventSequencer {
   bool hasPending() const;
 
  private:
-  // Desired value per key, the value last sent, and the keys that may differ.
+  // Desired value per key, the value last sent, and the keys that may differ. Large values are
+  // held by shared_ptr, so "sent" costs a pointer, not a copy.
   template <typename K, typename V>
   struct Keyed {
     std::map<K, V> desired;
@@ -56,10 +59,10 @@ class EventSequencer {
   };
 
   Keyed<std::string, std::set<Cidr>> ipSets_;
-  Keyed<PolicyId, ParsedRules> policies_;
-  Keyed<std::string, ParsedRules> profiles_;
-  Keyed<std::string, WorkloadEndpoint> workloads_;
-  Keyed<std::string, HostEndpoint> hosts_;
+  Keyed<PolicyId, std::shared_ptr<const ParsedRules>> policies_;
+  Keyed<std::string, std::shared_ptr<const ParsedRules>> profiles_;
+  Keyed<std::string, std::shared_ptr<const WorkloadEndpoint>> workloads_;
+  Keyed<std::string, std::shared_ptr<const HostEndpoint>> hosts_;
   Keyed<Cidr, IpPool> pools_;
   Keyed<Cidr, Route> routes_;
 };

@@ -143,39 +143,42 @@ void RuleScanner::swapSets(const ScannedRules* prev, const ScannedRules* next) {
   }
 }
 
-void RuleScanner::updatePolicy(const PolicyId& id, const std::vector<model::Rule>& ingress,
-                               const std::vector<model::Rule>& egress, const std::string& ns) {
-  ScannedRules next = scanRules(ingress, egress, ns);
+namespace {
+// The parsed rules inside `scanned`, sharing its ownership.
+std::shared_ptr<const ParsedRules> rulesOf(const ScannedRulesPtr& scanned) {
+  return std::shared_ptr<const ParsedRules>(scanned, &scanned->rules);
+}
+}  // namespace
+
+void RuleScanner::updatePolicy(const PolicyId& id, const ScannedRulesPtr& next) {
   auto it = policies_.find(id);
-  if (it != policies_.end() && it->second.rules == next.rules) return;
-  swapSets(it == policies_.end() ? nullptr : &it->second, &next);
-  out_.onPolicyRules(id, next.rules);
-  policies_[id] = std::move(next);
+  if (it != policies_.end() && (it->second == next || it->second->rules == next->rules)) return;
+  swapSets(it == policies_.end() ? nullptr : it->second.get(), next.get());
+  out_.onPolicyRules(id, rulesOf(next));
+  policies_[id] = next;
 }
 
 void RuleScanner::removePolicy(const PolicyId& id) {
   auto it = policies_.find(id);
   if (it == policies_.end()) return;
   out_.onPolicyRulesGone(id);
-  swapSets(&it->second, nullptr);
+  swapSets(it->second.get(), nullptr);
   policies_.erase(it);
 }
 
-void RuleScanner::updateProfile(const std::string& name, const std::vector<model::Rule>& ingress,
-                                const std::vector<model::Rule>& egress) {
-  ScannedRules next = scanRules(ingress, egress, "");
+void RuleScanner::updateProfile(const std::string& name, const ScannedRulesPtr& next) {
   auto it = profiles_.find(name);
-  if (it != profiles_.end() && it->second.rules == next.rules) return;
-  swapSets(it == profiles_.end() ? nullptr : &it->second, &next);
-  out_.onProfileRules(name, next.rules);
-  profiles_[name] = std::move(next);
+  if (it != profiles_.end() && (it->second == next || it->second->rules == next->rules)) return;
+  swapSets(it == profiles_.end() ? nullptr : it->second.get(), next.get());
+  out_.onProfileRules(name, rulesOf(next));
+  profiles_[name] = next;
 }
 
 void RuleScanner::removeProfile(const std::string& name) {
   auto it = profiles_.find(name);
   if (it == profiles_.end()) return;
   out_.onProfileRulesGone(name);
-  swapSets(&it->second, nullptr);
+  swapSets(it->second.get(), nullptr);
   profiles_.erase(it);
 }
 

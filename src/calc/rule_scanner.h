@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,10 +22,12 @@ class RuleScannerListener {
   virtual void onSelectorIpSetActive(const std::string& id, const selector::Selector& sel) = 0;
   virtual void onNetIpSetActive(const std::string& id, const std::vector<Cidr>& nets) = 0;
   virtual void onIpSetInactive(const std::string& id) = 0;
-  // Rules of an active policy/profile (again whenever they change); gone when inactive.
-  virtual void onPolicyRules(const PolicyId& id, const ParsedRules& rules) = 0;
+  // Rules of an active policy/profile (again whenever they change); gone when inactive. The
+  // rules are shared, never copied: one value per policy from parsing to the sequencer.
+  virtual void onPolicyRules(const PolicyId& id, std::shared_ptr<const ParsedRules> rules) = 0;
   virtual void onPolicyRulesGone(const PolicyId& id) = 0;
-  virtual void onProfileRules(const std::string& name, const ParsedRules& rules) = 0;
+  virtual void onProfileRules(const std::string& name,
+                              std::shared_ptr<const ParsedRules> rules) = 0;
   virtual void onProfileRulesGone(const std::string& name) = 0;
 };
 
@@ -34,6 +37,7 @@ struct ScannedRules {
   std::map<std::string, selector::Selector> selectorSets;
   std::map<std::string, std::vector<Cidr>> netSets;
 };
+using ScannedRulesPtr = std::shared_ptr<const ScannedRules>;
 
 // Pure: parses `ingress`/`egress` of a policy in namespace `ns` ("" for global) or a profile.
 // Rules that need what Brindle cannot yet match (named ports, service accounts, services, HTTP)
@@ -48,11 +52,10 @@ class RuleScanner {
  public:
   explicit RuleScanner(RuleScannerListener& out) : out_(out) {}
 
-  void updatePolicy(const PolicyId& id, const std::vector<model::Rule>& ingress,
-                    const std::vector<model::Rule>& egress, const std::string& ns);
+  // `rules`: scanRules() of the policy/profile, computed once when it was read.
+  void updatePolicy(const PolicyId& id, const ScannedRulesPtr& rules);
   void removePolicy(const PolicyId& id);
-  void updateProfile(const std::string& name, const std::vector<model::Rule>& ingress,
-                     const std::vector<model::Rule>& egress);
+  void updateProfile(const std::string& name, const ScannedRulesPtr& rules);
   void removeProfile(const std::string& name);
 
  private:
@@ -60,8 +63,8 @@ class RuleScanner {
   void swapSets(const ScannedRules* prev, const ScannedRules* next);
 
   RuleScannerListener& out_;
-  std::map<PolicyId, ScannedRules> policies_;
-  std::map<std::string, ScannedRules> profiles_;
+  std::map<PolicyId, ScannedRulesPtr> policies_;
+  std::map<std::string, ScannedRulesPtr> profiles_;
   std::map<std::string, int> refs_;
 };
 
