@@ -85,50 +85,79 @@ void CalcGraph::onUpdate(const Update& update) {
     return;
   }
   if (update.type == UpdateType::kDeleted || !update.resource) {
-    remove(update.key);
+    // By the resource's own key, as apply() files it (the same unless the store's key is odd).
+    remove(update.resource ? update.resource->key() : update.key);
     return;
   }
   apply(*update.resource);
 }
 
+namespace {
+
+// The label-index key of an endpoint or network set ("w:<ns>/<name>", "h:<name>", "n:...").
+std::string itemKeyOf(model::Kind kind, std::string_view ns, std::string_view name) {
+  std::string key = kind == model::Kind::kWorkloadEndpoint ? "w:"
+                    : kind == model::Kind::kHostEndpoint   ? "h:"
+                                                           : "n:";
+  if (kind == model::Kind::kWorkloadEndpoint || kind == model::Kind::kNetworkSet) {
+    key += ns;
+    key += '/';
+  }
+  key += name;
+  return key;
+}
+
+}  // namespace
+
 void CalcGraph::remove(const std::string& key) {
-  auto it = known_.find(key);
-  if (it == known_.end()) return;
-  Known k = std::move(it->second);
-  known_.erase(it);
   Wiring& w = *wiring_;
-  switch (k.kind) {
+  if (auto b = blockCidrs_.find(key); b != blockCidrs_.end()) {
+    sequencer_.removeRoute(b->second);  // an affine IPAM block
+    blockCidrs_.erase(b);
+    return;
+  }
+  auto parts = parseResourceKey(key);
+  if (!parts) return;
+  switch (parts->kind) {
     case model::Kind::kWorkloadEndpoint:
-    case model::Kind::kHostEndpoint:
-      w.members.removeItem(k.itemKey);
-      if (k.local) {
-        w.activeRules.removeLocalEndpoint(k.itemKey);
-        w.resolver.removeEndpoint(k.itemKey);
+    case model::Kind::kHostEndpoint: {
+      const std::string itemKey = itemKeyOf(parts->kind, parts->ns, parts->name);
+      w.members.removeItem(itemKey);
+      if (w.resolver.hasEndpoint(itemKey)) {
+        w.activeRules.removeLocalEndpoint(itemKey);
+        w.resolver.removeEndpoint(itemKey);
       }
-      for (const auto& r : k.routes) sequencer_.removeRoute(r);
+      if (auto r = routesOf_.find(itemKey); r != routesOf_.end()) {
+        for (const auto& c : r->second) sequencer_.removeRoute(c);
+        routesOf_.erase(r);
+      }
       break;
+    }
     case model::Kind::kGlobalNetworkSet:
     case model::Kind::kNetworkSet:
-      w.members.removeItem(k.itemKey);
+      w.members.removeItem(itemKeyOf(parts->kind, parts->ns, parts->name));
       break;
     case model::Kind::kGlobalNetworkPolicy:
     case model::Kind::kNetworkPolicy:
-      w.activeRules.removePolicy(k.policy);
-      w.resolver.removePolicy(k.policy);
+      if (auto p = policyIds_.find(key); p != policyIds_.end()) {
+        w.activeRules.removePolicy(p->second);
+        w.resolver.removePolicy(p->second);
+        policyIds_.erase(p);
+      }
       break;
     case model::Kind::kProfile:
-      w.activeRules.removeProfile(k.name);
-      w.members.removeParent(k.name);
+      w.activeRules.removeProfile(std::string(parts->name));
+      w.members.removeParent(std::string(parts->name));
       break;
     case model::Kind::kIPPool:
-      if (k.cidr) {
-        pools_.erase(*k.cidr);
-        sequencer_.removePool(*k.cidr);
+      if (auto p = poolCidrs_.find(key); p != poolCidrs_.end()) {
+        pools_.erase(p->second);
+        sequencer_.removePool(p->second);
+        poolCidrs_.erase(p);
         updatePoolSets();
       }
       break;
     default:
-      if (k.cidr) sequencer_.removeRoute(*k.cidr);  // an affine IPAM block
       break;
   }
 }
@@ -149,24 +178,21 @@ void CalcGraph::apply(const model::Resource& r) {
     case model::Kind::kNetworkSet: {
       auto n = networkSetInput(r);
       if (!n) return reject(n.message());
-      Known k{r.kind, "n:" + n->id, false, {}, {}, {}, {}};
-      w.members.updateItem(k.itemKey, n->labels, {}, n->nets);
-      known_[key] = std::move(k);
+      w.members.updateItem("n:" + n->id, n->labels, {}, n->nets);
       return;
     }
     case model::Kind::kGlobalNetworkPolicy:
     case model::Kind::kNetworkPolicy: {
       auto p = policyInput(r);
       if (!p) return reject(p.message());
-      auto old = known_.find(key);
-      if (old != known_.end() && !(old->second.policy == p->id)) remove(key);
+      auto old = policyIds_.find(key);
+      if (old != policyIds_.end() && !(old->second == p->id)) remove(key);
       w.resolver.updatePolicy(*p);
       // Scanned once here; what stays is the scanned form, shared down to the sequencer.
       w.activeRules.updatePolicy(
           p->id, p->selector,
           std::make_shared<const ScannedRules>(scanRules(p->ingress, p->egress, p->ns)));
-      Known k{r.kind, "", false, p->id, {}, {}, {}};
-      known_[key] = std::move(k);
+      policyIds_[key] = p->id;
       return;
     }
     case model::Kind::kProfile: {
@@ -176,18 +202,17 @@ void CalcGraph::apply(const model::Resource& r) {
       w.activeRules.updateProfile(
           p->name, p->labelsToApply,
           std::make_shared<const ScannedRules>(scanRules(p->ingress, p->egress, "")));
-      known_[key] = Known{r.kind, "", false, {}, p->name, {}, {}};
       return;
     }
     case model::Kind::kIPPool: {
       auto p = ipPoolInput(r);
       if (!p) return reject(p.message());
-      auto old = known_.find(key);
-      if (old != known_.end() && old->second.cidr && !(*old->second.cidr == p->cidr)) remove(key);
+      auto old = poolCidrs_.find(key);
+      if (old != poolCidrs_.end() && !(old->second == p->cidr)) remove(key);
       pools_[p->cidr] = *p;
       sequencer_.setPool(*p);
       updatePoolSets();
-      known_[key] = Known{r.kind, "", false, {}, {}, p->cidr, {}};
+      poolCidrs_[key] = p->cidr;
       return;
     }
     default:
@@ -205,15 +230,12 @@ void CalcGraph::applyEndpoint(const std::string& key, const model::Resource& r) 
   Wiring& w = *wiring_;
   const std::string itemKey = (e->host ? "h:" : "w:") + e->id;
   const bool local = e->node == nodeName_;
-  auto old = known_.find(key);
-  std::vector<Cidr> oldRoutes;
-  if (old != known_.end()) {
-    if (old->second.local && !local) {
-      w.activeRules.removeLocalEndpoint(itemKey);
-      w.resolver.removeEndpoint(itemKey);
-    }
-    oldRoutes = old->second.routes;
+  if (!local && w.resolver.hasEndpoint(itemKey)) {  // moved away from this node
+    w.activeRules.removeLocalEndpoint(itemKey);
+    w.resolver.removeEndpoint(itemKey);
   }
+  std::vector<Cidr> oldRoutes;
+  if (auto old = routesOf_.find(itemKey); old != routesOf_.end()) oldRoutes = old->second;
   w.members.updateItem(itemKey, e->labels, e->profiles, e->addresses);
   std::vector<Cidr> routes;
   if (local) {
@@ -234,7 +256,11 @@ void CalcGraph::applyEndpoint(const std::string& key, const model::Resource& r) 
   for (const auto& r2 : oldRoutes) {
     if (std::find(routes.begin(), routes.end(), r2) == routes.end()) sequencer_.removeRoute(r2);
   }
-  known_[key] = Known{r.kind, itemKey, local, {}, {}, {}, routes};
+  if (routes.empty()) {
+    routesOf_.erase(itemKey);
+  } else {
+    routesOf_[itemKey] = std::move(routes);
+  }
 }
 
 void CalcGraph::applyBlock(const std::string& key, const BlockUpdate& b, bool deleted) {
@@ -242,9 +268,10 @@ void CalcGraph::applyBlock(const std::string& key, const BlockUpdate& b, bool de
     remove(key);
     return;
   }
+  auto old = blockCidrs_.find(key);
+  if (old != blockCidrs_.end() && !(old->second == b.cidr)) remove(key);
   sequencer_.setRoute(Route{b.cidr, ""});
-  known_[key] =
-      Known{model::Kind::kIPReservation /* unused: marks "block" */, "", true, {}, {}, b.cidr, {}};
+  blockCidrs_[key] = b.cidr;
 }
 
 void CalcGraph::updatePoolSets() {

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "calc/active_rules.h"
@@ -37,16 +38,6 @@ class CalcGraph {
  private:
   struct Wiring;  // the adapters between components (calc_graph.cc)
 
-  struct Known {
-    model::Kind kind;
-    std::string itemKey;  // label-index key of endpoints ("w:"/"h:") and network sets ("n:")
-    bool local = false;
-    PolicyId policy;
-    std::string name;
-    std::optional<Cidr> cidr;
-    std::vector<Cidr> routes;
-  };
-
   void remove(const std::string& key);
   void apply(const model::Resource& r);
   void applyEndpoint(const std::string& key, const model::Resource& r);
@@ -59,7 +50,12 @@ class CalcGraph {
 
   EventSequencer sequencer_;
   std::unique_ptr<Wiring> wiring_;
-  std::map<std::string, Known> known_;
+  // What a delete needs that its key does not say (the rest is derived from the key): a
+  // policy's tier, a pool's or affine block's CIDR, a local workload's routes.
+  std::unordered_map<std::string, PolicyId> policyIds_;
+  std::unordered_map<std::string, Cidr> poolCidrs_;
+  std::unordered_map<std::string, Cidr> blockCidrs_;
+  std::unordered_map<std::string, std::vector<Cidr>> routesOf_;  // by endpoint item key
   std::map<Cidr, IpPool> pools_;
   std::vector<std::string> rejected_;
 };

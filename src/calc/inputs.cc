@@ -1,6 +1,7 @@
 // Reading resources into calc inputs; see inputs.h.
 #include "calc/inputs.h"
 
+#include "model/kinds.h"
 #include "selector/ast.h"
 
 namespace brindle::calc {
@@ -120,6 +121,28 @@ Result<std::vector<model::Rule>> rulesOf(const Json& spec, const char* field) {
 }
 
 }  // namespace
+
+std::optional<KeyParts> parseResourceKey(std::string_view key) {
+  if (!key.starts_with(model::kKeyRoot)) return std::nullopt;
+  std::string_view rest = key.substr(model::kKeyRoot.size());
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  std::string_view plural = rest.substr(0, slash);
+  rest = rest.substr(slash + 1);
+  for (const auto& info : model::allKinds()) {
+    if (info.plural != plural) continue;
+    KeyParts parts{info.kind, {}, rest};
+    if (info.namespaced) {
+      size_t nsEnd = rest.find('/');
+      if (nsEnd != std::string_view::npos) {
+        parts.ns = rest.substr(0, nsEnd);
+        parts.name = rest.substr(nsEnd + 1);
+      }
+    }
+    return parts;
+  }
+  return std::nullopt;
+}
 
 selector::Selector prefixSelectorKeys(const selector::Selector& sel, std::string_view prefix) {
   std::string text;

@@ -59,6 +59,15 @@ struct NetworkSetInput {
   std::vector<Cidr> nets;
 };
 
+// What a v3 resource key says: "<root><plural>/[<namespace>/]<name>". Lets the syncer and the
+// graph keep nothing per key that the key already holds.
+struct KeyParts {
+  model::Kind kind;
+  std::string_view ns;  // "" for kinds that are not namespaced
+  std::string_view name;
+};
+std::optional<KeyParts> parseResourceKey(std::string_view key);
+
 Result<EndpointInput> endpointInput(const model::Resource& r);
 Result<PolicyInput> policyInput(const model::Resource& r);
 Result<ProfileInput> profileInput(const model::Resource& r);

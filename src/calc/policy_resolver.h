@@ -21,6 +21,7 @@ class PolicyResolver {
   void matchStopped(const PolicyId& policy, const std::string& endpointKey);
   void updateEndpoint(const std::string& endpointKey, const EndpointInput& endpoint);
   void removeEndpoint(const std::string& endpointKey);
+  bool hasEndpoint(const std::string& endpointKey) const { return endpoints_.count(endpointKey); }
 
   // Sends every dirty endpoint's resolved state (or its removal) to the sequencer.
   void flush(EventSequencer& out);

@@ -1,10 +1,12 @@
 // Syncer: list + watch + re-list on compaction; see syncer.h.
 #include "calc/syncer.h"
 
+#include <algorithm>
 #include <functional>
-#include <set>
 #include <string_view>
+#include <unordered_set>
 
+#include "calc/inputs.h"
 #include "ipam/block.h"
 #include "model/kinds.h"
 
@@ -56,19 +58,25 @@ uint64_t Syncer::hashValue(const std::string& value) {
   return std::hash<std::string_view>{}(value);
 }
 
-Update Syncer::deletionOf(const std::string& key, const Known& k) {
+Update Syncer::deletionOf(const std::string& key) const {
   // The last known value as far as consumers use it on a delete: the kind and the name.
   Update u;
   u.type = UpdateType::kDeleted;
   u.key = key;
-  if (k.block) {
-    u.block = k.block;
+  if (auto b = blocks_.find(key); b != blocks_.end()) {
+    u.block = b->second;
     return u;
   }
   model::Resource r;
-  r.kind = k.kind;
-  r.metadata["name"] = k.name;
-  if (!k.ns.empty()) r.metadata["namespace"] = k.ns;
+  if (auto i = irregular_.find(key); i != irregular_.end()) {
+    r.kind = i->second.kind;
+    r.metadata["name"] = i->second.name;
+    if (!i->second.ns.empty()) r.metadata["namespace"] = i->second.ns;
+  } else if (auto parts = parseResourceKey(key)) {
+    r.kind = parts->kind;
+    r.metadata["name"] = std::string(parts->name);
+    if (!parts->ns.empty()) r.metadata["namespace"] = std::string(parts->ns);
+  }
   u.resource = std::move(r);
   return u;
 }
@@ -77,8 +85,10 @@ void Syncer::handleEvent(const datastore::WatchEvent& ev, std::vector<Update>& o
   if (ev.type == datastore::EventType::kDeleted) {
     auto last = known_.find(ev.key);
     if (last == known_.end()) return;
-    out.push_back(deletionOf(ev.key, last->second));
+    out.push_back(deletionOf(ev.key));
     known_.erase(last);
+    blocks_.erase(ev.key);
+    irregular_.erase(ev.key);
     return;
   }
   const uint64_t hash = hashValue(ev.value);
@@ -95,16 +105,25 @@ void Syncer::handleEvent(const datastore::WatchEvent& ev, std::vector<Update>& o
     handleEvent(del, out);
     return;
   }
-  Known k{hash, ev.value.size(), model::Kind::kNode, {}, {}, u.block};
+  Known k{hash, ev.value.size()};
+  if (u.block) {
+    blocks_[ev.key] = *u.block;
+  } else {
+    blocks_.erase(ev.key);
+  }
+  irregular_.erase(ev.key);
   if (u.resource) {
-    k.kind = u.resource->kind;
-    k.name = u.resource->name();
-    k.ns = u.resource->ns();
+    auto parts = parseResourceKey(ev.key);
+    std::string name = u.resource->name(), ns = u.resource->ns();
+    if (!model::kindInfo(u.resource->kind).namespaced) ns.clear();
+    if (!parts || parts->kind != u.resource->kind || parts->name != name || parts->ns != ns) {
+      irregular_[ev.key] = Identity{u.resource->kind, std::move(name), std::move(ns)};
+    }
   }
   if (old != known_.end()) {
-    old->second = std::move(k);
+    old->second = k;
   } else {
-    known_.emplace(ev.key, std::move(k));
+    known_.emplace(ev.key, k);
   }
   out.push_back(std::move(u));
 }
@@ -113,7 +132,8 @@ Status Syncer::listAndWatch(size_t index, std::vector<Update>& out) {
   Watch& w = watches_[index];
   auto list = client_.list(w.prefix);
   if (!list) return list.status();
-  std::set<std::string> present;
+  std::unordered_set<std::string_view> present;  // views of list->items' keys
+  present.reserve(list->items.size());
   for (auto& kv : list->items) {
     present.insert(kv.key);
     handleEvent(datastore::WatchEvent{datastore::EventType::kAdded, kv.key, std::move(kv.value), "",
@@ -128,10 +148,10 @@ Status Syncer::listAndWatch(size_t index, std::vector<Update>& out) {
   }
   // Keys under this prefix that vanished while we were not watching.
   std::vector<std::string> gone;
-  for (auto it = known_.lower_bound(w.prefix);
-       it != known_.end() && it->first.rfind(w.prefix, 0) == 0; ++it) {
-    if (!present.count(it->first)) gone.push_back(it->first);
+  for (const auto& [key, k] : known_) {
+    if (key.rfind(w.prefix, 0) == 0 && !present.count(key)) gone.push_back(key);
   }
+  std::sort(gone.begin(), gone.end());
   for (const auto& key : gone) {
     handleEvent(datastore::WatchEvent{datastore::EventType::kDeleted, key, "", "", 0}, out);
   }

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "calc/update.h"
@@ -55,22 +56,27 @@ class Syncer {
   bool decode(const std::string& key, const std::string& value, UpdateType type, Update& out);
 
   // What is kept per key instead of the value and its decoded resource (11k keys at the
-  // benchmark's scale): a fingerprint to drop no-op updates, and enough to rebuild the delete.
+  // benchmark's scale): a fingerprint to drop no-op updates. A delete is rebuilt from the key
+  // (kind, namespace, name); only IPAM blocks, and resources whose key does not say who they
+  // are, keep more on the side.
   struct Known {
     uint64_t valueHash = 0;
-    size_t valueSize = 0;
-    model::Kind kind = model::Kind::kNode;
+    uint64_t valueSize = 0;
+  };
+  struct Identity {
+    model::Kind kind;
     std::string name;
     std::string ns;
-    std::optional<BlockUpdate> block;  // IPAM blocks only
   };
   static uint64_t hashValue(const std::string& value);
-  static Update deletionOf(const std::string& key, const Known& k);
+  Update deletionOf(const std::string& key) const;
 
   datastore::Client& client_;
   SyncerCallbacks& out_;
   std::vector<Watch> watches_;
-  std::map<std::string, Known> known_;  // key -> what was last sent
+  std::unordered_map<std::string, Known> known_;  // key -> what was last sent
+  std::unordered_map<std::string, BlockUpdate> blocks_;
+  std::unordered_map<std::string, Identity> irregular_;
   std::vector<std::string> decodeErrors_;
   bool inSync_ = false;
 };
