@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <thread>
 
 #include "agent/metrics.h"
 #include "rules/endpoints.h"
@@ -31,6 +32,13 @@ std::set<std::string> membersOf(const std::set<Cidr>& members, IpVersion v) {
 
 DataplaneDriver::DataplaneDriver(DataplaneDeps deps, rules::RendererConfig config)
     : deps_(std::move(deps)), config_(std::move(config)) {
+  for (IpVersion v : {IpVersion::kV4, IpVersion::kV6}) {
+    std::vector<dataplane::IptablesTable*> tables;
+    for (const auto& t : deps_.tables) {
+      if (t.version == v) tables.push_back(t.table);
+    }
+    if (!tables.empty()) writers_.push_back(std::make_unique<dataplane::IptablesWriter>(tables));
+  }
   installStaticChains();
 }
 
@@ -293,24 +301,35 @@ Status DataplaneDriver::apply() {
   auto fail = [&](const std::string& what, const Status& s) {
     result = makeError(s.code(), what + ": " + s.message());
   };
+  // Sets are created first (iptables-restore resolves set names while it parses), filled on
+  // another thread while the first iptables-restore parses, and the restore's final sections,
+  // which make new rules reachable, are written only once the fill has succeeded.
+  std::thread fill;
+  Status filled = Status::ok();
   if (deps_.ipsets) {
-    if (Status s = deps_.ipsets->applyUpdates(); !s) fail("ipset", s);
-    step("ipsets");
-  }
-  if (result) {
-    for (const auto& t : deps_.tables) {
-      const size_t linesBefore = t.table->stats().linesWritten;
-      if (Status s = t.table->apply(); !s) {
-        fail(std::string(dataplane::tableNameText(t.name)) +
-                 (t.version == IpVersion::kV6 ? " (IPv6)" : ""),
-             s);
-        break;
-      }
-      step(std::string(dataplane::tableNameText(t.name)) +
-           (t.version == IpVersion::kV6 ? "6" : "") + "(" +
-           std::to_string(t.table->stats().linesWritten - linesBefore) + " lines)");
+    if (Status s = deps_.ipsets->applyCreations(); !s) {
+      fail("ipset", s);
+    } else {
+      fill = std::thread([this, &filled] { filled = deps_.ipsets->applyUpdates(); });
     }
   }
+  auto waitForFill = [&]() -> Status {
+    if (!fill.joinable()) return Status::ok();
+    fill.join();
+    step("ipsets");
+    if (!filled) return makeError(filled.code(), "ipset: " + filled.message());
+    return Status::ok();
+  };
+  if (result) {
+    for (const auto& writer : writers_) {
+      if (Status s = writer->apply(waitForFill); !s) {
+        result = s;
+        break;
+      }
+      step(&writer == &writers_.front() ? "iptables" : "ip6tables");
+    }
+  }
+  if (Status s = waitForFill(); !s && result) result = s;  // no writers, or one failed first
   if (result && deps_.ipsets) {
     if (Status s = deps_.ipsets->applyDeletions(); !s) fail("ipset deletions", s);
     step("ipset-deletions");
@@ -333,10 +352,10 @@ void DataplaneDriver::updateMetrics() {
   Metrics* m = deps_.metrics;
   if (!m) return;
   int restores = 0, errors = 0, saves = 0;
-  for (const auto& t : deps_.tables) {
-    restores += t.table->stats().restores;
-    errors += t.table->stats().restoreErrors;
-    saves += t.table->stats().saves;
+  for (const auto& w : writers_) {
+    restores += w->stats().restores;
+    errors += w->stats().restoreErrors;
+    saves += w->stats().saves;
   }
   m->add(metric::kRestoreCalls, restores - reportedRestores_);
   m->add(metric::kRestoreErrors, errors - reportedRestoreErrors_);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "common/result.h"
 #include "dataplane/ipsets_impl.h"
 #include "dataplane/iptables_table.h"
+#include "dataplane/iptables_writer.h"
 #include "dataplane/route_table.h"
 #include "rules/config.h"
 
@@ -88,6 +90,8 @@ class DataplaneDriver : public calc::DataplaneCallbacks {
 
   DataplaneDeps deps_;
   rules::RendererConfig config_;
+  // One writer per IP version: all its tables in one iptables-save / iptables-restore run.
+  std::vector<std::unique_ptr<dataplane::IptablesWriter>> writers_;
   bool inSync_ = false;
   bool dirty_ = true;  // the first apply always runs (static chains, sweep of stale state)
 

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -71,12 +72,27 @@ Result<CommandOutput> ProcessRunner::run(const Command& command) {
   ::close(err[1]);
   int inFd = in[1], outFd = out[0], errFd = err[0];
   ::fcntl(inFd, F_SETFL, O_NONBLOCK);
-  if (command.input.empty()) closeFd(inFd);
+  // Until the gate has opened, only input[0, limit) may be written.
+  bool gated = static_cast<bool>(command.gate);
+  size_t limit = gated ? std::min(command.gateAt, command.input.size()) : command.input.size();
+  bool killed = false;
+  if (command.input.empty() && !gated) closeFd(inFd);
 
   CommandOutput result;
   size_t written = 0;
   char buf[65536];
   while (inFd >= 0 || outFd >= 0 || errFd >= 0) {
+    if (gated && written == limit) {
+      gated = false;
+      if (command.gate()) {
+        limit = command.input.size();
+        if (written == limit) closeFd(inFd);
+      } else {
+        ::kill(pid, SIGKILL);
+        killed = true;
+        closeFd(inFd);
+      }
+    }
     pollfd fds[3];
     int n = 0;
     if (inFd >= 0) fds[n++] = {inFd, POLLOUT, 0};
@@ -89,10 +105,15 @@ Result<CommandOutput> ProcessRunner::run(const Command& command) {
     for (int i = 0; i < n; ++i) {
       if (fds[i].revents == 0) continue;
       if (fds[i].fd == inFd) {
-        ssize_t w = ::send(inFd, command.input.data() + written, command.input.size() - written,
-                           MSG_NOSIGNAL);
+        ssize_t w = ::send(inFd, command.input.data() + written, limit - written, MSG_NOSIGNAL);
         if (w > 0) written += static_cast<size_t>(w);
-        if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == command.input.size()) {
+        if (w < 0 && errno != EAGAIN && errno != EINTR) {
+          closeFd(inFd);
+          if (gated) {  // the program quit early: the gate's work is still waited for
+            gated = false;
+            (void)command.gate();
+          }
+        } else if (written == command.input.size()) {
           closeFd(inFd);
         }
       } else {
@@ -107,6 +128,7 @@ Result<CommandOutput> ProcessRunner::run(const Command& command) {
       }
     }
   }
+  if (gated) (void)command.gate();  // called exactly once, whatever happened to the program
   closeFd(inFd);
   closeFd(outFd);
   closeFd(errFd);
@@ -119,6 +141,7 @@ Result<CommandOutput> ProcessRunner::run(const Command& command) {
     if (result.exitCode == 126 && result.err.empty()) result.err = "cannot enter netns " + netns_;
   } else if (WIFSIGNALED(status)) {
     result.exitCode = 128 + WTERMSIG(status);
+    if (killed && result.err.empty()) result.err = "stopped before its input was complete";
   }
   return result;
 }

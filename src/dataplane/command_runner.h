@@ -2,6 +2,7 @@
 // capture what it printed, on the host or inside a named network namespace.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,8 +12,18 @@
 namespace brindle::dataplane {
 
 struct Command {
+  Command() = default;
+  Command(std::vector<std::string> a, std::string in = "")
+      : argv(std::move(a)), input(std::move(in)) {}
+
   std::vector<std::string> argv;  // argv[0] is looked up in PATH
   std::string input;              // written to the program's stdin, then stdin is closed
+  // Optional gate: only input[0, gateAt) is written before gate() is called; the rest follows
+  // when it returns true. When it returns false the program is killed before reading the rest
+  // (exit code 128 + SIGKILL). This lets the program parse the first part while the caller
+  // finishes work the rest depends on (iptables-restore parses while ipsets are filled).
+  size_t gateAt = 0;
+  std::function<bool()> gate;
 };
 
 struct CommandOutput {

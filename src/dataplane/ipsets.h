@@ -27,6 +27,10 @@ class IpSets {
   virtual void removeMembers(const std::string& name, const std::set<std::string>& members) = 0;
   virtual void removeSet(const std::string& name) = 0;
 
+  // Optionally first: creates (empty) the sets the kernel does not have yet, so that rules naming
+  // them can be parsed while applyUpdates() fills them; rules that make them reachable must wait
+  // for applyUpdates() to succeed.
+  virtual Status applyCreations() { return Status::ok(); }
   // Creates/fills sets (call before the tables' apply) ...
   virtual Status applyUpdates() = 0;
   // ... and destroys removed sets (call after the tables' apply).

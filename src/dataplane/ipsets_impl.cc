@@ -174,15 +174,40 @@ Status IpSetsImpl::runRestore(const std::string& input) {
   return failed;
 }
 
-Status IpSetsImpl::applyUpdates() {
-  if (needRead_) {
-    Status read = readKernel();
-    if (!read) return read;
-    for (const auto& [name, set] : desired_) dirty_.insert(name);
-    for (const auto& [name, set] : kernel_) {
-      if (!desired_.count(name)) pendingDeletions_.insert(name);
-    }
+Status IpSetsImpl::readKernelIfNeeded() {
+  if (!needRead_) return Status::ok();
+  Status read = readKernel();
+  if (!read) return read;
+  for (const auto& [name, set] : desired_) dirty_.insert(name);
+  for (const auto& [name, set] : kernel_) {
+    if (!desired_.count(name)) pendingDeletions_.insert(name);
   }
+  fresh_.clear();
+  needRead_ = false;  // a failed restore sets it again
+  return Status::ok();
+}
+
+Status IpSetsImpl::applyCreations() {
+  if (Status read = readKernelIfNeeded(); !read) return read;
+  std::string input;
+  std::vector<std::string> made;
+  for (const auto& name : dirty_) {
+    if (kernel_.count(name)) continue;
+    input += createLine(name, desired_.at(name).spec);
+    made.push_back(name);
+  }
+  if (input.empty()) return Status::ok();
+  if (Status restored = runRestore(input); !restored) return restored;
+  stats_.linesWritten += made.size();
+  for (const auto& name : made) {
+    kernel_[name] = SetState{desired_.at(name).spec, {}};
+    fresh_.insert(name);
+  }
+  return Status::ok();
+}
+
+Status IpSetsImpl::applyUpdates() {
+  if (Status read = readKernelIfNeeded(); !read) return read;
   std::string input;
   size_t lines = 0;
   std::map<std::string, SetState> written;
@@ -213,7 +238,9 @@ Status IpSetsImpl::applyUpdates() {
     }
     if (toAdd.empty() && toDel.empty()) continue;
     size_t delta = toAdd.size() + toDel.size();
-    if (delta > 16 && delta > options_.rewriteFraction * static_cast<double>(want.members.size())) {
+    // A set made empty by applyCreations() is not in use yet: filled in place, no swap needed.
+    if (!fresh_.count(name) && delta > 16 &&
+        delta > options_.rewriteFraction * static_cast<double>(want.members.size())) {
       // Full rewrite: the rules see the old members until the swap, then all the new ones.
       std::string tmp = tempName(want.spec.version);
       input += createLine(tmp, want.spec) + "flush " + tmp + "\n";
@@ -235,7 +262,7 @@ Status IpSetsImpl::applyUpdates() {
   }
   for (auto& [name, set] : written) kernel_[name] = std::move(set);
   dirty_.clear();
-  needRead_ = false;
+  fresh_.clear();
   if (!invalid_.empty()) {
     std::string message;
     for (const auto& problem : invalid_) message += (message.empty() ? "" : "; ") + problem;

@@ -33,6 +33,7 @@ class IpSetsImpl : public IpSets {
   void addMembers(const std::string& name, const std::set<std::string>& members) override;
   void removeMembers(const std::string& name, const std::set<std::string>& members) override;
   void removeSet(const std::string& name) override;
+  Status applyCreations() override;
   Status applyUpdates() override;
   Status applyDeletions() override;
   // Makes the next applyUpdates() re-read the kernel and repair drift.
@@ -56,6 +57,7 @@ class IpSetsImpl : public IpSets {
     std::set<std::string> members;  // canonical text
   };
   Status readKernel();
+  Status readKernelIfNeeded();
   Status runRestore(const std::string& input);
   std::string familyText(IpVersion v) const { return v == IpVersion::kV6 ? "inet6" : "inet"; }
   std::string createLine(const std::string& name, const IpSetSpec& spec) const;
@@ -70,6 +72,7 @@ class IpSetsImpl : public IpSets {
 
   bool needRead_ = true;
   std::map<std::string, SetState> kernel_;  // our sets as last read or written
+  std::set<std::string> fresh_;  // created empty by applyCreations(): filled without a swap
   Stats stats_;
   std::string lastRestoreInput_;
 };

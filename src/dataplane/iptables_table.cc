@@ -4,10 +4,17 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <sstream>
 
 namespace brindle::dataplane {
 namespace {
+
+// Early sections (see RestorePlan) once a restore creates this many chains, this many a section:
+// measured on the agent benchmark's 2,000-chain cold start, 100 a section restores as fast as a
+// flushing restore of the same rules, one section of all of them ~40% slower.
+constexpr size_t kMinChainsForEarlySections = 64;
+constexpr size_t kChainsPerEarlySection = 100;
 
 // Comment text as iptables-restore reads it: quoted, no embedded quotes, <= 256 characters.
 std::string quoteComment(const std::string& text) {
@@ -133,13 +140,24 @@ Status IptablesTable::readKernel() {
     return makeError(ErrorCode::kUnavailable, options_.saveCommand + " failed (" +
                                                   std::to_string(out->exitCode) + "): " + out->err);
   }
+  loadKernel(out->out);
+  return Status::ok();
+}
+
+void IptablesTable::loadKernel(std::string_view text) {
   kernel_.clear();
   foreignRefs_.clear();
-  std::string_view text = out->out;
+  const std::string wanted = std::string("*") + tableNameText(table_);
+  bool inTable = false;  // the text may hold every table: read only ours
   while (!text.empty()) {
     size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    if (!line.empty() && line[0] == '*') {
+      inTable = line == wanted;
+      continue;
+    }
+    if (!inTable) continue;
     if (line.size() > 1 && line[0] == ':') {
       size_t end = line.find(' ');
       kernel_[std::string(line.substr(1, end == std::string_view::npos ? end : end - 1))];
@@ -159,14 +177,57 @@ Status IptablesTable::readKernel() {
       }
     }
   }
-  return Status::ok();
 }
 
-std::string IptablesTable::buildRestore(bool full, std::set<std::string>& deleted, size_t& lines) {
+std::vector<std::string> IptablesTable::earlySections(const std::vector<std::string>& created) {
+  // Level 0: jumps to no other new chain; level n: to new chains of lower levels only. A section
+  // then only refers to chains that exist already or are declared in it or an earlier one.
+  std::set<std::string> pending(created.begin(), created.end());
+  std::map<std::string, int> level;
+  std::function<int(const std::string&, int)> levelOf = [&](const std::string& name,
+                                                            int depth) -> int {
+    if (auto it = level.find(name); it != level.end()) return it->second;
+    int l = 0;
+    if (depth < 64) {  // the kernel allows 16 levels of jumps; deeper means a cycle
+      for (const Rule& rule : desired_.at(name).rules) {
+        std::string target = jumpTarget(rule.action);
+        if (target != name && pending.count(target))
+          l = std::max(l, 1 + levelOf(target, depth + 1));
+      }
+    }
+    level[name] = l;
+    return l;
+  };
+  std::vector<std::pair<int, std::string>> order;
+  for (const auto& name : created) order.emplace_back(levelOf(name, 0), name);
+  std::sort(order.begin(), order.end());
+
+  std::vector<std::string> sections;
+  const std::string header = std::string("*") + tableNameText(table_) + "\n";
+  for (size_t at = 0; at < order.size(); at += kChainsPerEarlySection) {
+    size_t end = std::min(order.size(), at + kChainsPerEarlySection);
+    std::string text = header;
+    for (size_t i = at; i < end; ++i) text.append(":").append(order[i].second).append(" - [0:0]\n");
+    for (size_t i = at; i < end; ++i) {
+      const std::string& name = order[i].second;
+      const auto& rules = desired_.at(name).rules;
+      const auto& hashes = desiredHashes_.at(name);
+      for (size_t r = 0; r < rules.size(); ++r)
+        text.append(renderRuleLine(name, rules[r], hashes[r])).append("\n");
+    }
+    text += "COMMIT\n";
+    sections.push_back(std::move(text));
+  }
+  return sections;
+}
+
+RestorePlan IptablesTable::buildRestore(bool full, std::set<std::string>& deleted) {
+  RestorePlan plan;
   std::string declare, flush, body, finish;
-  auto add = [&lines](std::string& section, const std::string& line) {
+  std::vector<std::string> created;  // chains the kernel does not have
+  auto add = [&plan](std::string& section, const std::string& line) {
     section.append(line).append("\n");
-    ++lines;
+    ++plan.lines;
   };
 
   // Our chains to look at: all of them after a read, else only those changed since last apply.
@@ -199,9 +260,7 @@ std::string IptablesTable::buildRestore(bool full, std::set<std::string>& delete
     const auto& hashes = desiredHashes_[name];
     const auto& rules = want->second.rules;
     if (have == kernel_.end()) {
-      add(declare, ":" + name + " - [0:0]");
-      for (size_t i = 0; i < rules.size(); ++i)
-        add(body, renderRuleLine(name, rules[i], hashes[i]));
+      created.push_back(name);
       continue;
     }
     const auto& old = have->second.hashes;
@@ -265,9 +324,23 @@ std::string IptablesTable::buildRestore(bool full, std::set<std::string>& delete
       }
     }
   }
-  if (lines == 0) return "";
-  return std::string("*") + tableNameText(table_) + "\n" + declare + flush + body + finish +
-         "COMMIT\n";
+  if (created.size() >= kMinChainsForEarlySections) {
+    plan.early = earlySections(created);
+    for (const auto& name : created) plan.lines += 1 + desired_.at(name).rules.size();
+  } else {
+    for (const auto& name : created) {
+      add(declare, ":" + name + " - [0:0]");
+      const auto& rules = desired_.at(name).rules;
+      const auto& hashes = desiredHashes_.at(name);
+      for (size_t i = 0; i < rules.size(); ++i)
+        add(body, renderRuleLine(name, rules[i], hashes[i]));
+    }
+  }
+  if (!declare.empty() || !flush.empty() || !body.empty() || !finish.empty()) {
+    plan.final = std::string("*") + tableNameText(table_) + "\n" + declare + flush + body + finish +
+                 "COMMIT\n";
+  }
+  return plan;
 }
 
 void IptablesTable::recordWritten(bool full, const std::set<std::string>& deleted) {
@@ -314,20 +387,48 @@ void IptablesTable::recordWritten(bool full, const std::set<std::string>& delete
   }
 }
 
+RestorePlan IptablesTable::plan() {
+  planFull_ = needRead_;
+  planDeleted_.clear();
+  if (!planFull_ && dirtyChains_.empty() && dirtyInsertions_.empty()) return {};
+  RestorePlan plan = buildRestore(planFull_, planDeleted_);
+  planLines_ = plan.lines;
+  if (!plan.empty()) {
+    lastRestoreInput_.clear();
+    for (const auto& section : plan.early) lastRestoreInput_ += section;
+    lastRestoreInput_ += plan.final;
+  }
+  return plan;
+}
+
+void IptablesTable::planApplied() {
+  stats_.linesWritten += planLines_;
+  planLines_ = 0;
+  recordWritten(planFull_, planDeleted_);
+  needRead_ = false;
+  dirtyChains_.clear();
+  dirtyInsertions_.clear();
+  planDeleted_.clear();
+}
+
+void IptablesTable::planFailed() {
+  // Stay dirty and forget our record: someone else may have changed the kernel under us, and
+  // early sections may have committed before the failing one.
+  needRead_ = true;
+  planDeleted_.clear();
+  planLines_ = 0;
+}
+
 Status IptablesTable::apply() {
-  bool full = needRead_;
-  if (!full && dirtyChains_.empty() && dirtyInsertions_.empty()) return Status::ok();
-  if (full) {
+  if (!needRead_ && dirtyChains_.empty() && dirtyInsertions_.empty()) return Status::ok();
+  if (needRead_) {
     Status read = readKernel();
     if (!read) return read;
   }
-  std::set<std::string> deleted;
-  size_t lines = 0;
-  std::string input = buildRestore(full, deleted, lines);
-  if (!input.empty()) {
+  RestorePlan p = plan();
+  if (!p.empty()) {
     ++stats_.restores;
-    lastRestoreInput_ = input;
-    auto out = runner_.run({{options_.restoreCommand, "--noflush"}, input});
+    auto out = runner_.run({{options_.restoreCommand, "--noflush"}, lastRestoreInput_});
     Status failed;
     if (!out) {
       failed = out.status();
@@ -337,17 +438,12 @@ Status IptablesTable::apply() {
                                                  std::to_string(out->exitCode) + "): " + out->err);
     }
     if (!failed.isOk()) {
-      // Stay dirty and forget our record: someone else may have changed the kernel under us.
       ++stats_.restoreErrors;
-      needRead_ = true;
+      planFailed();
       return failed;
     }
-    stats_.linesWritten += lines;
   }
-  recordWritten(full, deleted);
-  needRead_ = false;
-  dirtyChains_.clear();
-  dirtyInsertions_.clear();
+  planApplied();
   return Status::ok();
 }
 

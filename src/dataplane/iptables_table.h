@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dataplane/command_runner.h"
@@ -33,6 +34,18 @@ std::string renderFullRestore(TableName table, const std::vector<Chain>& chains,
                               const std::map<std::string, std::vector<Rule>>& insertions,
                               InsertMode mode = InsertMode::kInsert);
 
+// One table's share of an iptables-restore. Chains the kernel does not have yet are referenced
+// by nothing there, so once there are many of them they go into `early` sections (each its own
+// transaction, leaf chains first): iptables-nft's cost per command grows with the number of
+// chains a transaction names, so many small transactions are cheaper than one large one, and
+// nothing becomes reachable before `final` (hooks, changed and deleted chains) commits.
+struct RestorePlan {
+  std::vector<std::string> early;  // each "*table ... COMMIT\n"
+  std::string final;               // "" when nothing else changes
+  size_t lines = 0;                // rule and chain lines, without *table / COMMIT
+  bool empty() const { return early.empty() && final.empty(); }
+};
+
 class IptablesTable : public Table {
  public:
   IptablesTable(TableName table, IpVersion version, CommandRunner& runner,
@@ -43,6 +56,20 @@ class IptablesTable : public Table {
   void setRuleInsertions(const std::string& kernelChain, const std::vector<Rule>& rules) override;
   Status apply() override;
   void requestResync() override { needRead_ = true; }
+
+  // The same apply in steps, for a writer that restores several tables in one program run
+  // (IptablesWriter): if needsRead(), loadKernel() with `iptables-save` output (all tables or
+  // this one); then plan(), run the plan's text, and report planApplied() or planFailed().
+  TableName name() const { return table_; }
+  IpVersion version() const { return version_; }
+  bool needsRead() const { return needRead_; }
+  void loadKernel(std::string_view saveText);
+  RestorePlan plan();
+  void planApplied();
+  void planFailed();
+  CommandRunner& runner() const { return runner_; }
+  const std::string& restoreCommand() const { return options_.restoreCommand; }
+  const std::string& saveCommand() const { return options_.saveCommand; }
 
   // Introspection for tests, metrics and logs.
   struct Stats {
@@ -67,8 +94,10 @@ class IptablesTable : public Table {
   };
   Status readKernel();
   bool ours(const std::string& chain) const { return chain.rfind(options_.chainPrefix, 0) == 0; }
-  // The restore input for the difference; fills `written` with the chains whose record changes.
-  std::string buildRestore(bool full, std::set<std::string>& deleted, size_t& lines);
+  // The restore input for the difference; fills `deleted` with the chains it deletes.
+  RestorePlan buildRestore(bool full, std::set<std::string>& deleted);
+  // Early sections for `created` (chains new to the kernel), leaf chains first.
+  std::vector<std::string> earlySections(const std::vector<std::string>& created);
   void recordWritten(bool full, const std::set<std::string>& deleted);
 
   TableName table_;
@@ -87,6 +116,10 @@ class IptablesTable : public Table {
   std::set<std::string> foreignRefs_;  // our chains that rules not ours jump to: never deleted
   Stats stats_;
   std::string lastRestoreInput_;
+  // Between plan() and planApplied()/planFailed().
+  bool planFull_ = false;
+  std::set<std::string> planDeleted_;
+  size_t planLines_ = 0;
 };
 
 }  // namespace brindle::dataplane

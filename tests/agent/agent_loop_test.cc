@@ -28,6 +28,13 @@ class LockedRunner : public dataplane::CommandRunner {
  public:
   LockedRunner(dataplane::CommandRunner& inner, std::mutex& mu) : inner_(inner), mu_(mu) {}
   Result<dataplane::CommandOutput> run(const dataplane::Command& c) override {
+    if (c.gate) {
+      // The gate waits for another run (the ipset fill): open it before taking the lock.
+      if (!c.gate()) return dataplane::CommandOutput{137, "", "stopped"};
+      dataplane::Command ungated(c.argv, c.input);
+      std::lock_guard lock(mu_);
+      return inner_.run(ungated);
+    }
     std::lock_guard lock(mu_);
     return inner_.run(c);
   }

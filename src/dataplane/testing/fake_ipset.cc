@@ -96,6 +96,9 @@ std::string FakeIpset::apply(const std::vector<std::string>& t, bool exist) {
 }
 
 Result<CommandOutput> FakeIpset::run(const Command& command) {
+  if (command.gate && !command.gate()) {
+    return CommandOutput{137, "", "stopped before its input was complete"};
+  }
   const auto& argv = command.argv;
   if (argv.empty() || argv[0] != "ipset") return CommandOutput{127, "", "fake: not ipset\n"};
   std::vector<std::string> args(argv.begin() + 1, argv.end());

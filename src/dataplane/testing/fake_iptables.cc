@@ -320,6 +320,11 @@ std::string FakeIptables::restore(Tables& state, const std::string& input, bool 
 Result<CommandOutput> FakeIptables::run(const Command& command) {
   CommandOutput out;
   if (command.argv.empty()) return makeError(ErrorCode::kInvalid, "empty command");
+  // A gated input (see Command): the simulator reads all of it at once, so the gate opens first;
+  // a closed gate kills the program before it committed anything.
+  if (command.gate && !command.gate()) {
+    return CommandOutput{137, "", "stopped before its input was complete"};
+  }
   std::string program = baseName(command.argv[0]);
   IpVersion version = program.rfind("ip6", 0) == 0 ? IpVersion::kV6 : IpVersion::kV4;
   if (program == "iptables-save" || program == "ip6tables-save") {

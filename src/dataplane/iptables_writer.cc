@@ -1,0 +1,75 @@
+// One save and one restore for several tables; see iptables_writer.h.
+#include "dataplane/iptables_writer.h"
+
+namespace brindle::dataplane {
+
+IptablesWriter::IptablesWriter(std::vector<IptablesTable*> tables) : tables_(std::move(tables)) {}
+
+Status IptablesWriter::apply(const std::function<Status()>& beforeFinal) {
+  bool gateCalled = false;
+  Status gateStatus = Status::ok();
+  auto gate = [&]() {
+    gateCalled = true;
+    if (beforeFinal) gateStatus = beforeFinal();
+    return gateStatus.isOk();
+  };
+  auto finish = [&](Status s) {
+    if (!gateCalled) gate();
+    if (!gateStatus) return gateStatus;
+    return s;
+  };
+  if (tables_.empty()) return finish(Status::ok());
+  IptablesTable& first = *tables_.front();
+
+  bool read = false;
+  for (auto* t : tables_) read = read || t->needsRead();
+  if (read) {
+    ++stats_.saves;
+    auto out = first.runner().run({{first.saveCommand()}, ""});
+    if (!out) return finish(out.status());
+    if (out->exitCode != 0) {
+      return finish(makeError(
+          ErrorCode::kUnavailable,
+          first.saveCommand() + " failed (" + std::to_string(out->exitCode) + "): " + out->err));
+    }
+    for (auto* t : tables_) {
+      if (t->needsRead()) t->loadKernel(out->out);
+    }
+  }
+
+  std::vector<RestorePlan> plans;
+  for (auto* t : tables_) plans.push_back(t->plan());
+  Command restore{{first.restoreCommand(), "--noflush"}, ""};
+  for (const auto& p : plans) {
+    for (const auto& section : p.early) restore.input += section;
+  }
+  restore.gateAt = restore.input.size();
+  for (const auto& p : plans) restore.input += p.final;
+  if (restore.input.empty()) {
+    if (!gate()) return gateStatus;
+    for (auto* t : tables_) t->planApplied();
+    return Status::ok();
+  }
+  restore.gate = gate;
+
+  ++stats_.restores;
+  auto out = first.runner().run(restore);
+  Status failed;
+  if (!out) {
+    failed = out.status();
+  } else if (out->exitCode != 0) {
+    failed =
+        makeError(ErrorCode::kUnavailable, first.restoreCommand() + " failed (" +
+                                               std::to_string(out->exitCode) + "): " + out->err);
+  }
+  failed = finish(failed);
+  if (!failed.isOk()) {
+    ++stats_.restoreErrors;
+    for (auto* t : tables_) t->planFailed();
+    return failed;
+  }
+  for (auto* t : tables_) t->planApplied();
+  return Status::ok();
+}
+
+}  // namespace brindle::dataplane
