@@ -6,6 +6,7 @@
 
 #include "dataplane/ipsets_impl.h"
 #include "dataplane/iptables_table.h"
+#include "dataplane/iptables_writer.h"
 #include "dataplane/route_table.h"
 #include "netns_fixture.h"
 
@@ -109,6 +110,93 @@ TEST_F(IntegrationTest, IptablesNatAndRawTablesFromScratch) {
   EXPECT_TRUE(contains(sh({"iptables-save", "-t", "raw"}, ns.name()), "-j cali-PREROUTING"));
   // The host's tables never saw any of it.
   EXPECT_FALSE(contains(sh({"iptables-save", "-t", "nat"}), "cali-nat-outgoing"));
+}
+
+TEST_F(IntegrationTest, ProcessRunnerGateHoldsTheRestOfTheInput) {
+  ProcessRunner runner;
+  Command cat({"cat"}, "first\nsecond\n");
+  cat.gateAt = 6;
+  int calls = 0;
+  cat.gate = [&] {
+    ++calls;
+    return true;
+  };
+  auto out = runner.run(cat);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->exitCode, 0);
+  EXPECT_EQ(out->out, "first\nsecond\n");
+  EXPECT_EQ(calls, 1);
+  // A closed gate kills the program before it reads the rest.
+  cat.gate = [&] {
+    ++calls;
+    return false;
+  };
+  out = runner.run(cat);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->exitCode, 128 + 9);
+  EXPECT_EQ(out->out.find("second"), std::string::npos);
+  EXPECT_EQ(calls, 2);
+  // A program that quits without reading: the gate is still called exactly once.
+  Command quit({"true"}, std::string(1 << 20, 'x'));
+  quit.gateAt = 1 << 19;
+  quit.gate = [&] {
+    ++calls;
+    return true;
+  };
+  out = runner.run(quit);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(calls, 3);
+}
+
+// The writer's early sections with the real iptables-nft-restore: many new chains in several
+// transactions of one run, jump targets first, and the hook last, behind the gate.
+TEST_F(IntegrationTest, IptablesWriterEarlySectionsAndGateWithRealRestore) {
+  TestNetns ns;
+  ProcessRunner runner(ns.name());
+  IptablesTable raw(TableName::kRaw, IpVersion::kV4, runner);
+  IptablesTable filter(TableName::kFilter, IpVersion::kV4, runner);
+  IptablesWriter writer({&raw, &filter});
+  raw.updateChain({"cali-PREROUTING", {rule("-i cali+", "-j MARK --set-xmark 0x0/0xf000000")}});
+  raw.setRuleInsertions("PREROUTING", {rule("", "-j cali-PREROUTING")});
+  Chain dispatch{"cali-to-wl-dispatch", {}};
+  for (int i = 0; i < 250; ++i) {
+    std::string id = std::to_string(i);
+    filter.updateChain({"cali-pi-p" + id, {rule("-p tcp --dport 80", "-j ACCEPT")}});
+    filter.updateChain({"cali-tw-cali" + id, {rule("", "-j cali-pi-p" + id), rule("", "-j DROP")}});
+    dispatch.rules.push_back(rule("-o cali" + id, "-g cali-tw-cali" + id));
+  }
+  filter.updateChain(dispatch);
+  filter.setRuleInsertions("FORWARD", {rule("", "-j cali-to-wl-dispatch")});
+  bool hookedBeforeGate = true;
+  ASSERT_TRUE(writer.apply([&] {
+    // The early sections may be in already; the hook must not be.
+    hookedBeforeGate =
+        contains(sh({"iptables-save", "-t", "filter"}, ns.name()), "-A FORWARD -m comment");
+    return Status::ok();
+  })) << filter.lastRestoreInput().substr(0, 4000);
+  EXPECT_FALSE(hookedBeforeGate);
+  std::string saved = sh({"iptables-save"}, ns.name());
+  EXPECT_TRUE(contains(saved, "-A FORWARD -m comment"));
+  EXPECT_TRUE(contains(saved, "-A PREROUTING -m comment"));
+  EXPECT_TRUE(contains(saved, "-A cali-tw-cali249 -m comment"));
+  EXPECT_EQ(writer.stats().restores, 1);
+  EXPECT_EQ(writer.stats().saves, 1);
+  // A restart (fresh writers, same kernel): one save, nothing to write.
+  IptablesTable raw2(TableName::kRaw, IpVersion::kV4, runner);
+  IptablesTable filter2(TableName::kFilter, IpVersion::kV4, runner);
+  IptablesWriter writer2({&raw2, &filter2});
+  raw2.updateChain({"cali-PREROUTING", {rule("-i cali+", "-j MARK --set-xmark 0x0/0xf000000")}});
+  raw2.setRuleInsertions("PREROUTING", {rule("", "-j cali-PREROUTING")});
+  for (int i = 0; i < 250; ++i) {
+    std::string id = std::to_string(i);
+    filter2.updateChain({"cali-pi-p" + id, {rule("-p tcp --dport 80", "-j ACCEPT")}});
+    filter2.updateChain(
+        {"cali-tw-cali" + id, {rule("", "-j cali-pi-p" + id), rule("", "-j DROP")}});
+  }
+  filter2.updateChain(dispatch);
+  filter2.setRuleInsertions("FORWARD", {rule("", "-j cali-to-wl-dispatch")});
+  ASSERT_TRUE(writer2.apply());
+  EXPECT_EQ(writer2.stats().restores, 0) << filter2.lastRestoreInput().substr(0, 2000);
 }
 
 TEST_F(IntegrationTest, IpsetsArePerNamespaceSwapAndSweep) {

@@ -1,0 +1,164 @@
+// IptablesWriter against the simulators: several tables in one save and one restore, early
+// sections for many new chains (leaf chains first, nothing reachable before the final section),
+// the gate between them, and the ipset fill that runs behind it.
+#include "dataplane/iptables_writer.h"
+
+#include <gtest/gtest.h>
+
+#include "dataplane/ipsets_impl.h"
+#include "dataplane/testing/fake_ipset.h"
+#include "dataplane/testing/fake_iptables.h"
+
+namespace brindle::dataplane {
+namespace {
+
+using testing::FakeIpset;
+using testing::FakeIptables;
+
+// Counts "*filter" headers: one per transaction of the table.
+size_t sections(const std::string& input, const std::string& table) {
+  size_t n = 0;
+  for (size_t at = input.find("*" + table + "\n"); at != std::string::npos;
+       at = input.find("*" + table + "\n", at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+class IptablesWriterTest : public ::testing::Test {
+ protected:
+  // 150 policy chains and 150 endpoint chains jumping to them, a dispatch chain jumping to the
+  // endpoint chains, and the hook: the shape of an agent's cold start, small.
+  void desireManyChains(IptablesTable& t, int n = 150) {
+    Chain dispatch{"cali-dispatch", {}};
+    for (int i = 0; i < n; ++i) {
+      std::string id = std::to_string(i);
+      t.updateChain({"cali-pi-" + id, {{"-m set --match-set cali40s:x src", "-j ACCEPT", ""}}});
+      t.updateChain({"cali-tw-" + id, {{"", "-j cali-pi-" + id, ""}, {"", "-j DROP", ""}}});
+      dispatch.rules.push_back({"-o cali" + id, "-g cali-tw-" + id, ""});
+    }
+    t.updateChain(dispatch);
+    t.setRuleInsertions("FORWARD", {{"", "-j cali-dispatch", ""}});
+  }
+
+  FakeIptables fake_;
+  FakeIpset ipset_;
+  IptablesTable raw_{TableName::kRaw, IpVersion::kV4, fake_};
+  IptablesTable filter_{TableName::kFilter, IpVersion::kV4, fake_};
+  IptablesWriter writer_{{&raw_, &filter_}};
+};
+
+TEST_F(IptablesWriterTest, AllTablesInOneSaveAndOneRestore) {
+  raw_.updateChain({"cali-PREROUTING", {{"", "-j ACCEPT", ""}}});
+  raw_.setRuleInsertions("PREROUTING", {{"", "-j cali-PREROUTING", ""}});
+  filter_.updateChain({"cali-FORWARD", {{"", "-j ACCEPT", ""}}});
+  filter_.setRuleInsertions("FORWARD", {{"", "-j cali-FORWARD", ""}});
+  ASSERT_TRUE(writer_.apply());
+  EXPECT_EQ(fake_.saveCalls(), 1);
+  EXPECT_EQ(fake_.restoreCalls(), 1);
+  EXPECT_TRUE(fake_.hasChain(IpVersion::kV4, "raw", "cali-PREROUTING"));
+  EXPECT_TRUE(fake_.hasChain(IpVersion::kV4, "filter", "cali-FORWARD"));
+  // Nothing changed: no program at all; one table changed: one restore, no save.
+  ASSERT_TRUE(writer_.apply());
+  EXPECT_EQ(fake_.restoreCalls(), 1);
+  filter_.updateChain({"cali-FORWARD", {{"", "-j DROP", ""}}});
+  ASSERT_TRUE(writer_.apply());
+  EXPECT_EQ(fake_.saveCalls(), 1);
+  EXPECT_EQ(fake_.restoreCalls(), 2);
+  EXPECT_EQ(sections(fake_.restoreInputs().back(), "raw"), 0u);
+}
+
+TEST_F(IptablesWriterTest, ManyNewChainsGoInEarlySectionsLeafChainsFirst) {
+  fake_.setIpsetExists([](const std::string&) { return true; });
+  desireManyChains(filter_);
+  ASSERT_TRUE(writer_.apply());
+  ASSERT_EQ(fake_.restoreCalls(), 1);
+  const std::string& input = fake_.restoreInputs().back();
+  // 301 new chains in sections of 100, then the final section with the hook alone.
+  EXPECT_EQ(sections(input, "filter"), 5u) << input.substr(0, 2000);
+  size_t finalAt = input.rfind("*filter\n");
+  EXPECT_EQ(input.substr(finalAt).find(":cali-"), std::string::npos);
+  EXPECT_NE(input.find("-I FORWARD 1", finalAt), std::string::npos);
+  // Every jump target was declared before the rule naming it (the simulator checks too).
+  EXPECT_LT(input.find(":cali-pi-149 "), input.find(":cali-tw-0 "));
+  EXPECT_LT(input.find(":cali-tw-149 "), input.find(":cali-dispatch "));
+  EXPECT_EQ(fake_.rules(IpVersion::kV4, "filter", "cali-dispatch").size(), 150u);
+  // A few new chains later stay in one transaction.
+  filter_.updateChain({"cali-pi-new", {{"", "-j ACCEPT", ""}}});
+  filter_.updateChain({"cali-tw-new", {{"", "-j cali-pi-new", ""}}});
+  ASSERT_TRUE(writer_.apply());
+  EXPECT_EQ(sections(fake_.restoreInputs().back(), "filter"), 1u);
+}
+
+TEST_F(IptablesWriterTest, ClosedGateWritesNothingFinalAndTheNextApplyRereads) {
+  desireManyChains(filter_);
+  int gateCalls = 0;
+  Status s = writer_.apply([&] {
+    ++gateCalls;
+    return makeError(ErrorCode::kUnavailable, "ipset: injected");
+  });
+  EXPECT_FALSE(s.isOk());
+  EXPECT_EQ(s.message(), "ipset: injected");
+  EXPECT_EQ(gateCalls, 1);
+  EXPECT_FALSE(fake_.hasChain(IpVersion::kV4, "filter", "cali-dispatch"));
+  EXPECT_TRUE(filter_.needsRead());
+  EXPECT_TRUE(filter_.dirty());
+  ASSERT_TRUE(writer_.apply([&] {
+    ++gateCalls;
+    return Status::ok();
+  }));
+  EXPECT_EQ(gateCalls, 2);
+  EXPECT_EQ(fake_.saveCalls(), 2);
+  EXPECT_EQ(fake_.rules(IpVersion::kV4, "filter", "FORWARD").size(), 1u);
+}
+
+TEST_F(IptablesWriterTest, GateIsCalledOnceAlsoWhenNothingIsWrittenOrTheSaveFails) {
+  int gateCalls = 0;
+  auto gate = [&] {
+    ++gateCalls;
+    return Status::ok();
+  };
+  ASSERT_TRUE(writer_.apply(gate));  // first apply: a read, nothing to write
+  EXPECT_EQ(gateCalls, 1);
+  EXPECT_EQ(fake_.restoreCalls(), 0);
+  raw_.requestResync();
+  fake_.failNextSave();
+  EXPECT_FALSE(writer_.apply(gate));
+  EXPECT_EQ(gateCalls, 2);
+}
+
+TEST_F(IptablesWriterTest, FailedFinalSectionLeavesEveryTableToBeReread) {
+  desireManyChains(filter_);
+  raw_.updateChain({"cali-PREROUTING", {{"", "-j ACCEPT", ""}}});
+  ASSERT_TRUE(writer_.apply());
+  filter_.updateChain({"cali-dispatch", {{"", "-j cali-missing", ""}}});  // fails in the kernel
+  EXPECT_FALSE(writer_.apply());
+  EXPECT_TRUE(raw_.needsRead());
+  EXPECT_TRUE(filter_.needsRead());
+  filter_.updateChain({"cali-dispatch", {{"", "-j cali-tw-1", ""}}});
+  ASSERT_TRUE(writer_.apply());
+  EXPECT_EQ(fake_.rules(IpVersion::kV4, "filter", "cali-dispatch").size(), 1u);
+}
+
+TEST(IpSetsCreationTest, NewSetsAreCreatedEmptyThenFilledInPlace) {
+  FakeIpset fake;
+  IpSetsImpl sets(fake);
+  std::set<std::string> members;
+  for (int i = 1; i <= 40; ++i) members.insert("10.0.0." + std::to_string(i));
+  sets.replaceMembers({"cali40s:a", "hash:net", IpVersion::kV4}, members);
+  ASSERT_TRUE(sets.applyCreations());
+  ASSERT_TRUE(fake.has("cali40s:a"));
+  EXPECT_TRUE(fake.set("cali40s:a").members.empty());
+  ASSERT_TRUE(sets.applyUpdates());
+  EXPECT_EQ(fake.set("cali40s:a").members.size(), 40u);
+  // Filled in place: no temporary set and swap for a set no rule could use yet.
+  EXPECT_EQ(sets.stats().rewrites, 0);
+  EXPECT_EQ(fake.restoreInputs().back().find("swap"), std::string::npos);
+  // Nothing new: creations write nothing.
+  int restores = fake.restoreCalls();
+  ASSERT_TRUE(sets.applyCreations());
+  EXPECT_EQ(fake.restoreCalls(), restores);
+}
+
+}  // namespace
+}  // namespace brindle::dataplane
