@@ -574,5 +574,10 @@ int main(int argc, char** argv) {
   std::printf("agent log:\n%s",
               sh("grep -E 'starting|in sync|applied|apply:' " + lab.dir + "/agent.log | head -8")
                   .out.c_str());
+  // BENCH_AGENT_LOG_COPY=path keeps the whole agent log (with BENCH_AGENT_LOG=Debug: every
+  // apply's steps) after the run's directory is removed.
+  if (const char* copy = std::getenv("BENCH_AGENT_LOG_COPY")) {
+    sh("cp " + lab.dir + "/agent.log '" + std::string(copy) + "'");
+  }
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,15 +57,36 @@ Result<CommandOutput> ProcessRunner::run(const Command& command) {
   if (::pipe2(out, O_CLOEXEC) != 0) return sysError("pipe");
   if (::pipe2(err, O_CLOEXEC) != 0) return sysError("pipe");
 
-  pid_t pid = ::fork();
-  if (pid < 0) return sysError("fork");
-  if (pid == 0) {
-    if (nsFd >= 0 && ::setns(nsFd, CLONE_NEWNET) != 0) _exit(126);
-    ::dup2(in[0], 0);
-    ::dup2(out[1], 1);
-    ::dup2(err[1], 2);
-    ::execvp(argv[0], argv.data());
-    _exit(127);
+  pid_t pid = -1;
+  if (nsFd < 0) {
+    // posix_spawn shares the agent's memory until exec (no copy of its page tables, no
+    // copy-on-write faults afterwards): a few ms less per restore for a large agent.
+    posix_spawn_file_actions_t actions;
+    ::posix_spawn_file_actions_init(&actions);
+    ::posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+    ::posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    ::posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+    int rc = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+    ::posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+      // As with fork + exec: a program that cannot be run is exit code 127, not an Error.
+      for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) ::close(fd);
+      CommandOutput missing;
+      missing.exitCode = 127;
+      missing.err = "cannot exec " + command.argv[0] + ": " + std::strerror(rc);
+      return missing;
+    }
+  } else {
+    pid = ::fork();
+    if (pid < 0) return sysError("fork");
+    if (pid == 0) {
+      if (::setns(nsFd, CLONE_NEWNET) != 0) _exit(126);
+      ::dup2(in[0], 0);
+      ::dup2(out[1], 1);
+      ::dup2(err[1], 2);
+      ::execvp(argv[0], argv.data());
+      _exit(127);
+    }
   }
   if (nsFd >= 0) ::close(nsFd);
   ::close(in[0]);

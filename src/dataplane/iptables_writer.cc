@@ -1,6 +1,8 @@
 // One save and one restore for several tables; see iptables_writer.h.
 #include "dataplane/iptables_writer.h"
 
+#include <string_view>
+
 namespace brindle::dataplane {
 
 IptablesWriter::IptablesWriter(std::vector<IptablesTable*> tables) : tables_(std::move(tables)) {}
@@ -43,8 +45,18 @@ Status IptablesWriter::apply(const std::function<Status()>& beforeFinal) {
   for (const auto& p : plans) {
     for (const auto& section : p.early) restore.input += section;
   }
+  // The gate holds the first final COMMIT, not the final text: iptables-restore sends nothing to
+  // the kernel before a COMMIT, so it may parse the final section while the gate's work runs.
   restore.gateAt = restore.input.size();
-  for (const auto& p : plans) restore.input += p.final;
+  static constexpr std::string_view kCommit = "COMMIT\n";
+  bool gatePlaced = false;
+  for (const auto& p : plans) {
+    restore.input += p.final;
+    if (!gatePlaced && p.final.ends_with(kCommit)) {
+      restore.gateAt = restore.input.size() - kCommit.size();
+      gatePlaced = true;
+    }
+  }
   if (restore.input.empty()) {
     if (!gate()) return gateStatus;
     for (auto* t : tables_) t->planApplied();

@@ -1,6 +1,7 @@
 // IptablesWriter: applies the IptablesTables of one IP version with at most one iptables-save
-// and one iptables-restore --noflush run: every table's early sections first, then, once the
-// caller's `beforeFinal` step (filling ipsets) has succeeded, every table's final section.
+// and one iptables-restore --noflush run: every table's early sections first, then every table's
+// final section, whose first COMMIT is written only once the caller's `beforeFinal` step (filling
+// ipsets) has succeeded.
 #pragma once
 
 #include <functional>
