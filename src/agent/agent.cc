@@ -100,11 +100,11 @@ void Agent::applyNow() {
     if (applies_ == 1 || spdlog::should_log(spdlog::level::debug)) {
       spdlog::info("dataplane applied in {:.1f} ms", secs * 1000);
     }
-    if (!trimmed_) {
-      // The snapshot (listed values, decoded JSON, restore text) is garbage now; hand the
-      // freed heap back to the kernel once so RSS reflects the steady state.
+    if (applies_ == 1 || secs > 0.1) {
+      // After the first apply (the listed snapshot, restore text) and after any large one (a
+      // resync reads megabytes of iptables-save) the freed heap goes back to the kernel, so
+      // RSS reflects the steady state rather than the last peak.
       ::malloc_trim(0);
-      trimmed_ = true;
     }
     return;
   }

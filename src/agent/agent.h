@@ -87,7 +87,6 @@ class Agent : private calc::SyncerCallbacks {
   int failedApplies_ = 0;
   int resyncs_ = 0;
   uint64_t updatesSeen_ = 0;
-  bool trimmed_ = false;
 };
 
 }  // namespace brindle::agent

@@ -15,6 +15,7 @@ namespace {
 // flushing restore of the same rules, one section of all of them ~40% slower.
 constexpr size_t kMinChainsForEarlySections = 64;
 constexpr size_t kChainsPerEarlySection = 100;
+constexpr size_t kMaxKeptRestoreInput = 256 * 1024;
 
 // Comment text as iptables-restore reads it: quoted, no embedded quotes, <= 256 characters.
 std::string quoteComment(const std::string& text) {
@@ -393,10 +394,15 @@ RestorePlan IptablesTable::plan() {
   if (!planFull_ && dirtyChains_.empty() && dirtyInsertions_.empty()) return {};
   RestorePlan plan = buildRestore(planFull_, planDeleted_);
   planLines_ = plan.lines;
-  if (!plan.empty()) {
-    lastRestoreInput_.clear();
+  // Kept for tests and error reports, but not a second copy of a cold start's megabytes.
+  lastRestoreInput_.clear();
+  size_t size = plan.final.size();
+  for (const auto& section : plan.early) size += section.size();
+  if (size <= kMaxKeptRestoreInput) {
     for (const auto& section : plan.early) lastRestoreInput_ += section;
     lastRestoreInput_ += plan.final;
+  } else {
+    lastRestoreInput_ = "(" + std::to_string(size) + " bytes, not kept)\n";
   }
   return plan;
 }
@@ -428,7 +434,10 @@ Status IptablesTable::apply() {
   RestorePlan p = plan();
   if (!p.empty()) {
     ++stats_.restores;
-    auto out = runner_.run({{options_.restoreCommand, "--noflush"}, lastRestoreInput_});
+    std::string input;
+    for (auto& section : p.early) input += section;
+    input += p.final;
+    auto out = runner_.run({{options_.restoreCommand, "--noflush"}, std::move(input)});
     Status failed;
     if (!out) {
       failed = out.status();

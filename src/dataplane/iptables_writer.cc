@@ -40,10 +40,21 @@ Status IptablesWriter::apply(const std::function<Status()>& beforeFinal) {
   }
 
   std::vector<RestorePlan> plans;
-  for (auto* t : tables_) plans.push_back(t->plan());
+  size_t size = 0;
+  for (auto* t : tables_) {
+    plans.push_back(t->plan());
+    for (const auto& section : plans.back().early) size += section.size();
+    size += plans.back().final.size();
+  }
+  // One buffer for the whole input; each section is freed once copied (a cold start's input is
+  // megabytes: the agent's peak memory).
   Command restore{{first.restoreCommand(), "--noflush"}, ""};
-  for (const auto& p : plans) {
-    for (const auto& section : p.early) restore.input += section;
+  restore.input.reserve(size);
+  for (auto& p : plans) {
+    for (auto& section : p.early) {
+      restore.input += section;
+      std::string().swap(section);
+    }
   }
   // The gate holds the first final COMMIT, not the final text: iptables-restore sends nothing to
   // the kernel before a COMMIT, so it may parse the final section while the gate's work runs.
