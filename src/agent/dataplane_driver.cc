@@ -99,7 +99,6 @@ void DataplaneDriver::installStaticChains() {
     };
     install(TableName::kRaw, rules::rawStaticChains(v, config_));
     install(TableName::kMangle, rules::mangleStaticChains(config_));
-    install(TableName::kNat, rules::natStaticChains());
     install(TableName::kFilter, rules::filterStaticChains(v, config_));
     setOwnedChains(v, TableName::kFilter, "failsafe", rules::failsafeChains(config_));
   }
@@ -262,9 +261,14 @@ void DataplaneDriver::renderAggregates() {
       setOwnedChains(v, TableName::kFilter, "hep-dispatch", rules::hostDispatchChains(hosts_));
     }
     if (natDirty_) {
-      auto chains = rules::floatingIpChains(workloads_, v);
-      chains.push_back(rules::natOutgoingChain(pools_, v));
-      setOwnedChains(v, TableName::kNat, "nat", chains);
+      // The nat table only while something needs NAT (see rules::natChains).
+      auto nat = rules::natChains(pools_, workloads_, v);
+      setOwnedChains(v, TableName::kNat, "nat", nat.chains);
+      if (auto* t = table(v, TableName::kNat)) {
+        for (const char* hook : {"PREROUTING", "OUTPUT", "POSTROUTING"}) {
+          t->setRuleInsertions(hook, nat.insertions[hook]);
+        }
+      }
     }
   }
   workloadDispatchDirty_ = hostDispatchDirty_ = natDirty_ = false;

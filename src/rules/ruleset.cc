@@ -17,10 +17,8 @@ Ruleset renderRuleset(const calc::DataplaneState& state, IpVersion version,
   rs.tables[TableName::kRaw] = rawStaticChains(version, config);
   rs.tables[TableName::kMangle] = mangleStaticChains(config);
 
-  TableRules nat = natStaticChains();
-  for (auto& c : floatingIpChains(state.workloads, version)) nat.chains.push_back(std::move(c));
-  nat.chains.push_back(natOutgoingChain(state.pools, version));
-  rs.tables[TableName::kNat] = std::move(nat);
+  TableRules nat = natChains(state.pools, state.workloads, version);
+  if (!nat.chains.empty()) rs.tables[TableName::kNat] = std::move(nat);
 
   TableRules filter = filterStaticChains(version, config);
   auto add = [&](std::vector<dataplane::Chain> chains) {

@@ -193,4 +193,19 @@ Chain natOutgoingChain(const std::map<Cidr, calc::IpPool>& pools, IpVersion vers
   return c;
 }
 
+TableRules natChains(const std::map<Cidr, calc::IpPool>& pools,
+                     const std::map<std::string, calc::WorkloadEndpoint>& endpoints,
+                     IpVersion version) {
+  bool masquerade = std::any_of(pools.begin(), pools.end(), [](const auto& p) {
+    return p.second.natOutgoing && !p.second.disabled;
+  });
+  bool floating = std::any_of(endpoints.begin(), endpoints.end(),
+                              [](const auto& e) { return !e.second.ipNats.empty(); });
+  if (!masquerade && !floating) return {};
+  TableRules nat = natStaticChains();
+  for (auto& c : floatingIpChains(endpoints, version)) nat.chains.push_back(std::move(c));
+  nat.chains.push_back(natOutgoingChain(pools, version));
+  return nat;
+}
+
 }  // namespace brindle::rules

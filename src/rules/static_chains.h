@@ -29,6 +29,13 @@ std::vector<dataplane::Chain> floatingIpChains(
 // cali-nat-outgoing: masquerade from a natOutgoing pool to anywhere outside all pools.
 dataplane::Chain natOutgoingChain(const std::map<Cidr, calc::IpPool>& pools,
                                   dataplane::IpVersion version);
+// The whole nat table: the static chains, floating IPs and nat-outgoing while any pool
+// masquerades or any endpoint has a floating IP (of either family, so both tables keep one
+// shape); nothing otherwise. A nat table we never create registers no nat hooks, so a node
+// without NAT pays nothing for it on each new connection.
+TableRules natChains(const std::map<Cidr, calc::IpPool>& pools,
+                     const std::map<std::string, calc::WorkloadEndpoint>& endpoints,
+                     dataplane::IpVersion version);
 
 // "cali+" style interface matches for the workload prefixes.
 std::vector<std::string> workloadInterfaceWildcards(const RendererConfig& config);
