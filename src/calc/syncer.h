@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -52,7 +53,10 @@ class Syncer {
   };
   Status listAndWatch(size_t index, std::vector<Update>& out);
   void handleEvent(const datastore::WatchEvent& ev, std::vector<Update>& out);
-  // Builds the typed update for `key` = `value` (deleted if value is empty).
+  // Builds the typed update for `key` = `value`; on failure says why in `error`. Pure, so it
+  // may run on the helper thread.
+  static bool decodeValue(const std::string& key, const std::string& value, UpdateType type,
+                          Update& out, std::string& error);
   bool decode(const std::string& key, const std::string& value, UpdateType type, Update& out);
 
   // What is kept per key instead of the value and its decoded resource (11k keys at the
@@ -68,6 +72,24 @@ class Syncer {
     std::string name;
     std::string ns;
   };
+  // A listed value to decode, and what is kept for it once applied.
+  struct Pending {
+    datastore::KVPair* item;  // its value is freed once decoded
+    Known known;
+    UpdateType type;
+  };
+  struct Decoded {
+    const Pending* item = nullptr;
+    bool ok = false;
+    Update update;
+    std::string error;
+  };
+  // Decodes `pending` in slices on this thread and a helper thread, and calls
+  // `apply` on this thread for each slice, in order.
+  static void decodeInSlices(const std::vector<Pending>& pending,
+                             const std::function<void(std::vector<Decoded>&)>& apply);
+  // Records `u` as the last value of `key` and queues it.
+  void commit(const std::string& key, Known k, Update u, std::vector<Update>& out);
   static uint64_t hashValue(const std::string& value);
   Update deletionOf(const std::string& key) const;
 

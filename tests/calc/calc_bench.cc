@@ -27,6 +27,8 @@ constexpr int kPerNode = 500;
 constexpr int kApps = 100;
 constexpr int kPoliciesPerApp = 10;
 
+double heapBytes() { return static_cast<double>(::mallinfo2().uordblks); }
+
 double cpuMs() {
   timespec ts;
   ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -90,13 +92,18 @@ struct Feed : calc::SyncerCallbacks {
   explicit Feed(calc::CalcGraph* g) : graph(g) {}
   void onUpdates(const std::vector<calc::Update>& updates) override {
     if (graph) {
+      auto t = Clock::now();
       for (const auto& u : updates) graph->onUpdate(u);
+      graphMs += msSince(t);
     }
   }
   void onInSync() override {
+    auto t = Clock::now();
     if (graph) graph->onInSync();
+    graphMs += msSince(t);
   }
   calc::CalcGraph* graph;
+  double graphMs = 0;
 };
 
 }  // namespace
@@ -129,14 +136,17 @@ int main(int argc, char** argv) {
   if (!client) return 1;
   for (int run = 0; run < runs; ++run) {
     {
+      double heap0 = heapBytes();
       auto t = Clock::now();
       double c = cpuMs();
       Feed none(nullptr);
       calc::Syncer syncer(**client, none);
       (void)syncer.start();
-      std::printf("syncer alone (list + decode): %.0f ms (cpu %.0f); ", msSince(t), cpuMs() - c);
+      std::printf("syncer alone (list + decode): %.0f ms (cpu %.0f), heap %.1f MB; ", msSince(t),
+                  cpuMs() - c, (heapBytes() - heap0) / 1048576.0);
     }
     long base = rssKb();
+    double heap0 = heapBytes();
     auto t = Clock::now();
     double c = cpuMs();
     calc::DataplaneState state;
@@ -146,6 +156,15 @@ int main(int argc, char** argv) {
     (void)syncer.start();
     double ms = msSince(t);
     double cpu = cpuMs() - c;
+    double heap = heapBytes() - heap0;
+    double stateHeap;
+    {
+      double h = heapBytes();
+      calc::DataplaneState copy = state;
+      stateHeap = heapBytes() - h;
+    }
+    std::printf("graph %.0f ms; heap: all %.1f MB, output state %.1f MB\n", feed.graphMs,
+                heap / 1048576.0, stateHeap / 1048576.0);
     std::printf(
         "syncer + calculation graph + its output state: %.1f MB (%.0f ms, cpu %.0f) [%zu "
         "sets, %zu policies, %zu workloads]\n",
