@@ -8,6 +8,8 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <type_traits>
+#include <unordered_map>
 
 #include "calc/callbacks.h"
 #include "calc/types.h"
@@ -44,10 +46,14 @@ class EventSequencer {
  private:
   // Desired value per key, the value last sent, and the keys that may differ. Large values are
   // held by shared_ptr, so "sent" costs a pointer, not a copy.
+  // String keys are looked up by hash (ids share long prefixes); flushes follow `dirty`'s order.
+  template <typename K, typename V>
+  using MapOf =
+      std::conditional_t<std::is_same_v<K, std::string>, std::unordered_map<K, V>, std::map<K, V>>;
   template <typename K, typename V>
   struct Keyed {
-    std::map<K, V> desired;
-    std::map<K, V> sent;
+    MapOf<K, V> desired;
+    MapOf<K, V> sent;
     std::set<K> dirty;
     void set(const K& k, V v) {
       desired[k] = std::move(v);

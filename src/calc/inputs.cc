@@ -108,9 +108,20 @@ Result<std::vector<Cidr>> cidrsOf(const Json& j, const std::string& path) {
   return out;
 }
 
+// spec.value(name, []) without copying the member: it, or an empty array if absent.
+const Json& member(const Json& obj, const char* name) {
+  static const Json kEmpty = Json::array();
+  if (!obj.is_object()) {
+    (void)obj.value(name, Json::array());  // throws, as value() does on a non-object
+    return kEmpty;
+  }
+  auto it = obj.find(name);
+  return it == obj.end() ? kEmpty : *it;
+}
+
 Result<std::vector<model::Rule>> rulesOf(const Json& spec, const char* field) {
   std::vector<model::Rule> out;
-  const Json list = spec.value(field, Json::array());
+  const Json& list = member(spec, field);
   for (size_t i = 0; i < list.size(); ++i) {
     auto r =
         model::parseRule(list[i], std::string("spec.") + field + "[" + std::to_string(i) + "]");
@@ -162,10 +173,10 @@ Result<EndpointInput> endpointInput(const model::Resource& r) {
   e.node = spec.value("node", "");
   e.interfaceName = spec.value("interfaceName", "");
   e.labels = r.labels();
-  e.profiles = stringsOf(spec.value("profiles", Json::array()));
+  e.profiles = stringsOf(member(spec, "profiles"));
   if (e.host) {
     e.id = r.name();
-    auto a = cidrsOf(spec.value("expectedIPs", Json::array()), "spec.expectedIPs");
+    auto a = cidrsOf(member(spec, "expectedIPs"), "spec.expectedIPs");
     if (!a) return a.error();
     e.addresses = std::move(*a);
   } else {
@@ -175,10 +186,10 @@ Result<EndpointInput> endpointInput(const model::Resource& r) {
     if (spec.contains("orchestrator")) {
       e.labels[std::string(kOrchestratorLabel)] = spec.value("orchestrator", "");
     }
-    auto a = cidrsOf(spec.value("ipNetworks", Json::array()), "spec.ipNetworks");
+    auto a = cidrsOf(member(spec, "ipNetworks"), "spec.ipNetworks");
     if (!a) return a.error();
     e.addresses = std::move(*a);
-    for (const auto& nat : spec.value("ipNATs", Json::array())) {
+    for (const auto& nat : member(spec, "ipNATs")) {
       auto in = IpAddr::parse(nat.value("internalIP", ""));
       auto ex = IpAddr::parse(nat.value("externalIP", ""));
       if (!in || !ex) return makeError(ErrorCode::kInvalid, "spec.ipNATs: bad address");
@@ -253,7 +264,7 @@ Result<NetworkSetInput> networkSetInput(const model::Resource& r) {
   } else {
     n.id = r.name();
   }
-  auto nets = cidrsOf(r.spec.value("nets", Json::array()), "spec.nets");
+  auto nets = cidrsOf(member(r.spec, "nets"), "spec.nets");
   if (!nets) return nets.error();
   n.nets = std::move(*nets);
   return n;
