@@ -51,18 +51,42 @@ void flushRemovals(Keyed& k, Send send) {
 }  // namespace
 
 void EventSequencer::addIpSet(const std::string& id) {
-  if (!ipSets_.desired.count(id)) ipSets_.set(id, {});
+  IpSet& set = ipSets_[id];
+  if (set.desired && (set.sent || ipSetsDirty_.count(id))) return;  // already there
+  set.desired = true;
+  ipSetsDirty_.insert(id);
 }
-void EventSequencer::removeIpSet(const std::string& id) { ipSets_.remove(id); }
+void EventSequencer::removeIpSet(const std::string& id) {
+  auto it = ipSets_.find(id);
+  if (it == ipSets_.end() || !it->second.desired) return;
+  ipSetsDirty_.insert(id);
+  IpSet& set = it->second;
+  if (!set.sent) {
+    ipSets_.erase(it);
+    return;
+  }
+  for (const auto& m : set.members) {
+    if (!set.added.erase(m)) set.removed.insert(m);
+  }
+  set.members.clear();
+  set.desired = false;
+}
 void EventSequencer::addIpSetMember(const std::string& id, const Cidr& member) {
-  ipSets_.desired[id].insert(member);
-  ipSets_.dirty.insert(id);
+  IpSet& set = ipSets_[id];  // a member of an unknown set creates it
+  set.desired = true;
+  ipSetsDirty_.insert(id);
+  if (set.members.insert(member).second && set.sent && !set.removed.erase(member)) {
+    set.added.insert(member);
+  }
 }
 void EventSequencer::removeIpSetMember(const std::string& id, const Cidr& member) {
-  auto it = ipSets_.desired.find(id);
-  if (it == ipSets_.desired.end()) return;
-  it->second.erase(member);
-  ipSets_.dirty.insert(id);
+  auto it = ipSets_.find(id);
+  if (it == ipSets_.end() || !it->second.desired) return;
+  IpSet& set = it->second;
+  ipSetsDirty_.insert(id);
+  if (set.members.erase(member) && set.sent && !set.added.erase(member)) {
+    set.removed.insert(member);
+  }
 }
 
 void EventSequencer::setPolicy(const PolicyId& id, std::shared_ptr<const ParsedRules> rules) {
@@ -95,31 +119,27 @@ void EventSequencer::setRoute(Route route) {
 void EventSequencer::removeRoute(const Cidr& destination) { routes_.remove(destination); }
 
 bool EventSequencer::hasPending() const {
-  return !ipSets_.dirty.empty() || !policies_.dirty.empty() || !profiles_.dirty.empty() ||
+  return !ipSetsDirty_.empty() || !policies_.dirty.empty() || !profiles_.dirty.empty() ||
          !workloads_.dirty.empty() || !hosts_.dirty.empty() || !pools_.dirty.empty() ||
          !routes_.dirty.empty();
 }
 
 void EventSequencer::flush(DataplaneCallbacks& out) {
   // 1. ipsets: new ones created and filled, existing ones get member deltas.
-  for (const auto& id : ipSets_.dirty) {
-    auto d = ipSets_.desired.find(id);
-    if (d == ipSets_.desired.end()) continue;
-    auto s = ipSets_.sent.find(id);
-    if (s == ipSets_.sent.end()) {
+  for (const auto& id : ipSetsDirty_) {
+    auto it = ipSets_.find(id);
+    if (it == ipSets_.end() || !it->second.desired) continue;
+    IpSet& set = it->second;
+    if (!set.sent) {
       out.onIpSetAdded(id);
-      if (!d->second.empty()) out.onIpSetMembersAdded(id, d->second);
-      ipSets_.sent[id] = d->second;
+      if (!set.members.empty()) out.onIpSetMembersAdded(id, set.members);
+      set.sent = true;
       continue;
     }
-    std::set<Cidr> added, removed;
-    std::set_difference(d->second.begin(), d->second.end(), s->second.begin(), s->second.end(),
-                        std::inserter(added, added.end()));
-    std::set_difference(s->second.begin(), s->second.end(), d->second.begin(), d->second.end(),
-                        std::inserter(removed, removed.end()));
-    if (!added.empty()) out.onIpSetMembersAdded(id, added);
-    if (!removed.empty()) out.onIpSetMembersRemoved(id, removed);
-    s->second = d->second;
+    if (!set.added.empty()) out.onIpSetMembersAdded(id, set.added);
+    if (!set.removed.empty()) out.onIpSetMembersRemoved(id, set.removed);
+    set.added.clear();
+    set.removed.clear();
   }
   // 2. policies and profiles that rules refer to; 3. endpoints, pools and routes using them.
   flushUpdates(policies_,
@@ -140,7 +160,13 @@ void EventSequencer::flush(DataplaneCallbacks& out) {
   flushRemovals(pools_, [&](const Cidr& c) { out.onIpPoolRemove(c); });
   flushRemovals(profiles_, [&](const std::string& id) { out.onProfileInactive(id); });
   flushRemovals(policies_, [&](const PolicyId& id) { out.onPolicyInactive(id); });
-  flushRemovals(ipSets_, [&](const std::string& id) { out.onIpSetRemoved(id); });
+  for (const auto& id : ipSetsDirty_) {
+    auto it = ipSets_.find(id);
+    if (it == ipSets_.end() || it->second.desired) continue;
+    out.onIpSetRemoved(id);  // only sent sets stay while undesired
+    ipSets_.erase(it);
+  }
+  ipSetsDirty_.clear();
 }
 
 }  // namespace brindle::calc

@@ -64,7 +64,16 @@ class EventSequencer {
     }
   };
 
-  Keyed<std::string, std::set<Cidr>> ipSets_;
+  // An ipset: its desired members and, once sent, what changed since (not a copy of what was
+  // sent). A removed set that was sent stays, undesired, until the flush removes it.
+  struct IpSet {
+    bool desired = true;
+    bool sent = false;
+    std::set<Cidr> members;
+    std::set<Cidr> added, removed;  // relative to what was sent; empty while not sent
+  };
+  std::unordered_map<std::string, IpSet> ipSets_;
+  std::set<std::string> ipSetsDirty_;
   Keyed<PolicyId, std::shared_ptr<const ParsedRules>> policies_;
   Keyed<std::string, std::shared_ptr<const ParsedRules>> profiles_;
   Keyed<std::string, std::shared_ptr<const WorkloadEndpoint>> workloads_;

@@ -322,8 +322,8 @@ void LabelIndex::dropChild(Id parent, Slot child) {
 }
 
 LabelIndex::LabelVec LabelIndex::effectiveLabels(const Item& item) {
-  LabelVec out = item.own;
-  for (Id p : item.parents) {
+  LabelVec out = item.inherited->own;
+  for (Id p : item.inherited->parents) {
     auto it = parents_.find(p);
     if (it == parents_.end() || !it->second.defined) continue;
     for (const auto& kv : it->second.labels) {
@@ -408,25 +408,22 @@ void LabelIndex::updateItem(const std::string& id, const Labels& labels,
     newParents.push_back(pid);
     parentEntry(pid).children.insert(slot);
   }
-  {
-    Item& item = items_[slot];
-    std::vector<Id> oldParents = std::move(item.parents);
-    LabelVec oldOwn = std::move(item.own);
-    item.parents = std::move(newParents);
-    item.own = std::move(own);
-    for (Id p : oldParents) {
-      if (std::find(item.parents.begin(), item.parents.end(), p) == item.parents.end()) {
-        dropChild(p, slot);
-      }
+  Item& item = items_[slot];
+  std::unique_ptr<Inherited> old = std::move(item.inherited);
+  LabelVec effective;
+  if (newParents.empty()) {
+    effective = std::move(own);  // own labels are only needed to re-merge parents
+  } else {
+    item.inherited.reset(new Inherited{std::move(own), std::move(newParents)});
+    effective = effectiveLabels(item);
+  }
+  if (old) {
+    for (Id p : old->parents) {
+      const auto* now = item.inherited ? &item.inherited->parents : nullptr;
+      if (!now || std::find(now->begin(), now->end(), p) == now->end()) dropChild(p, slot);
       strings_.release(p);
     }
-    releaseLabels(oldOwn);
-  }
-  LabelVec effective = effectiveLabels(items_[slot]);
-  if (items_[slot].parents.empty()) {
-    // Own labels are only needed to re-merge parents.
-    releaseLabels(items_[slot].own);
-    items_[slot].own = LabelVec{};
+    releaseLabels(old->own);
   }
   refreshItem(slot, std::move(effective), inserted);
 }
@@ -442,11 +439,13 @@ void LabelIndex::deleteItem(const std::string& id) {
     onStopped_(*selectors_[s].name, *items_[slot].name);
   }
   Item& item = items_[slot];
-  for (Id p : item.parents) {
-    dropChild(p, slot);
-    strings_.release(p);
+  if (item.inherited) {
+    for (Id p : item.inherited->parents) {
+      dropChild(p, slot);
+      strings_.release(p);
+    }
+    releaseLabels(item.inherited->own);
   }
-  releaseLabels(item.own);
   releaseLabels(item.effective);
   items_[slot] = Item{};
   freeItems_.push_back(slot);

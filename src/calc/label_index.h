@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -78,10 +80,14 @@ class LabelIndex {
     std::vector<Id> values;  // kIn / kNotIn
     std::vector<Expr> children;
   };
+  // Only items with parents (rare) keep their own labels apart from the effective ones.
+  struct Inherited {
+    LabelVec own;
+    std::vector<Id> parents;
+  };
   struct Item {
     const std::string* name = nullptr;  // the key in itemSlots_; null while the slot is free
-    LabelVec own;                       // kept only while the item has parents
-    std::vector<Id> parents;
+    std::unique_ptr<Inherited> inherited;
     LabelVec effective;
     std::vector<Slot> matches;  // selectors matching now
   };
@@ -124,7 +130,7 @@ class LabelIndex {
   MatchCallback onStopped_;
   Interner strings_;
   std::unordered_map<std::string, Slot> itemSlots_;
-  std::vector<Item> items_;
+  std::deque<Item> items_;  // a deque: no spare capacity for 10,000s of items
   std::vector<Slot> freeItems_;
   std::unordered_map<std::string, Slot> selectorSlots_;
   std::vector<SelectorEntry> selectors_;
