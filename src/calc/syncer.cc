@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "calc/inputs.h"
+#include "calc/json_decode.h"
 #include "ipam/block.h"
 #include "model/kinds.h"
 
@@ -21,85 +22,6 @@ std::vector<std::string> Syncer::defaultPrefixes() {
 
 namespace {
 constexpr size_t kSnapshotSlice = 256;
-
-// Builds what model::Json::parse builds, but creates each object once at its final size:
-// ordered_json keeps members in a vector of pair<const string, json>, which cannot be moved, so
-// every reallocation while the parser appends members deep-copies the subtrees before them.
-class JsonBuilder {
- public:
-  using Json = model::Json;
-  bool null() { return put(Json(nullptr)); }
-  bool boolean(bool v) { return put(Json(v)); }
-  bool number_integer(Json::number_integer_t v) { return put(Json(v)); }
-  bool number_unsigned(Json::number_unsigned_t v) { return put(Json(v)); }
-  bool number_float(Json::number_float_t v, const Json::string_t&) { return put(Json(v)); }
-  bool string(Json::string_t& v) { return put(Json(std::move(v))); }
-  bool binary(Json::binary_t& v) { return put(Json::binary(std::move(v))); }
-  bool start_object(std::size_t) { return open(); }
-  bool key(Json::string_t& k) {
-    stack_[depth_ - 1].keys.push_back(std::move(k));
-    return true;
-  }
-  bool end_object() {
-    Frame& f = stack_[--depth_];
-    Json obj = Json::object();
-    auto& members = obj.get_ref<Json::object_t&>();
-    members.reserve(f.values.size());
-    for (size_t i = 0; i < f.values.size(); ++i) {
-      // A repeated key keeps its first place and takes the last value, as parse() does.
-      auto same = std::find_if(members.begin(), members.end(),
-                               [&](const auto& m) { return m.first == f.keys[i]; });
-      if (same != members.end()) {
-        same->second = std::move(f.values[i]);
-      } else {
-        members.emplace_back(std::move(f.keys[i]), std::move(f.values[i]));
-      }
-    }
-    f.keys.clear();
-    f.values.clear();
-    return put(std::move(obj));
-  }
-  bool start_array(std::size_t) { return open(); }
-  bool end_array() {
-    Frame& f = stack_[--depth_];
-    Json arr = Json::array();
-    arr.get_ref<Json::array_t&>() = std::move(f.values);
-    f.values = {};
-    return put(std::move(arr));
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
-    throw e;  // what parse() throws
-  }
-
-  Json result;
-
- private:
-  struct Frame {
-    std::vector<std::string> keys;
-    std::vector<Json> values;
-  };
-  bool open() {
-    if (depth_ == stack_.size()) stack_.emplace_back();
-    ++depth_;
-    return true;
-  }
-  bool put(Json v) {
-    if (depth_ == 0) {
-      result = std::move(v);
-    } else {
-      stack_[depth_ - 1].values.push_back(std::move(v));
-    }
-    return true;
-  }
-  std::vector<Frame> stack_;  // frames are reused, keeping their vectors' capacity
-  size_t depth_ = 0;
-};
-
-model::Json parseJson(const std::string& text) {
-  JsonBuilder builder;
-  model::Json::sax_parse(text, &builder);
-  return std::move(builder.result);
-}
 
 // model::resourceFromJson, moving metadata and spec out of the parsed value instead of copying
 // them (half the allocations of a decode).

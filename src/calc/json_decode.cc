@@ -1,0 +1,263 @@
+// A direct JSON reader for the common case (ASCII strings with simple escapes, numbers, nesting
+// up to kMaxDepth): anything else (\u escapes, non-ASCII, BOM, errors) is left to
+// model::Json::parse, so results and errors are always exactly the library's.
+#include "calc/json_decode.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace brindle::calc {
+namespace {
+
+using model::Json;
+
+constexpr int kMaxDepth = 128;
+
+class Reader {
+ public:
+  explicit Reader(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+
+  // False: not handled here (not necessarily invalid).
+  bool parse(Json& out) {
+    skipSpace();
+    if (!value(out, 0)) return false;
+    skipSpace();
+    return p_ == end_;
+  }
+
+ private:
+  void skipSpace() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+
+  bool literal(std::string_view word) {
+    if (static_cast<size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) {
+      return false;
+    }
+    p_ += word.size();
+    return true;
+  }
+
+  bool value(Json& out, int depth) {
+    if (p_ == end_) return false;
+    switch (*p_) {
+      case '{':
+        return object(out, depth + 1);
+      case '[':
+        return array(out, depth + 1);
+      case '"': {
+        std::string s;
+        if (!string(s)) return false;
+        out = Json(std::move(s));
+        return true;
+      }
+      case 't':
+        out = Json(true);
+        return literal("true");
+      case 'f':
+        out = Json(false);
+        return literal("false");
+      case 'n':
+        out = Json(nullptr);
+        return literal("null");
+      default:
+        return number(out);
+    }
+  }
+
+  bool string(std::string& out) {
+    ++p_;  // the opening quote
+    const char* start = p_;
+    while (true) {
+      while (p_ < end_ && *p_ != '"' && *p_ != '\\' && static_cast<unsigned char>(*p_) >= 0x20 &&
+             static_cast<unsigned char>(*p_) < 0x80) {
+        ++p_;
+      }
+      if (p_ == end_) return false;
+      const char c = *p_;
+      if (c == '"') {
+        out.append(start, p_);
+        ++p_;
+        return true;
+      }
+      if (c != '\\' || p_ + 1 == end_) return false;  // control or non-ASCII byte
+      out.append(start, p_);
+      char e = p_[1];
+      switch (e) {
+        case '"':
+        case '\\':
+        case '/':
+          out += e;
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        default:
+          return false;  // \u (surrogates, UTF-8) or an invalid escape
+      }
+      p_ += 2;
+      start = p_;
+    }
+  }
+
+  static bool isDigit(char c) { return c >= '0' && c <= '9'; }
+
+  bool number(Json& out) {
+    // RFC 8259: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+    const char* start = p_;
+    bool negative = false, integral = true;
+    if (p_ < end_ && *p_ == '-') {
+      negative = true;
+      ++p_;
+    }
+    if (p_ == end_ || !isDigit(*p_)) return false;
+    if (*p_ == '0') {
+      ++p_;
+    } else {
+      while (p_ < end_ && isDigit(*p_)) ++p_;
+    }
+    if (p_ < end_ && *p_ == '.') {
+      integral = false;
+      ++p_;
+      if (p_ == end_ || !isDigit(*p_)) return false;
+      while (p_ < end_ && isDigit(*p_)) ++p_;
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      integral = false;
+      ++p_;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (p_ == end_ || !isDigit(*p_)) return false;
+      while (p_ < end_ && isDigit(*p_)) ++p_;
+    }
+    // As the library: unsigned if non-negative, signed if negative, else (or on overflow)
+    // double; an infinite double is its error.
+    if (integral && !negative) {
+      uint64_t v = 0;
+      auto r = std::from_chars(start, p_, v);
+      if (r.ec == std::errc() && r.ptr == p_) {
+        out = Json(static_cast<Json::number_unsigned_t>(v));
+        return true;
+      }
+    } else if (integral) {
+      int64_t v = 0;
+      auto r = std::from_chars(start, p_, v);
+      if (r.ec == std::errc() && r.ptr == p_) {
+        out = Json(static_cast<Json::number_integer_t>(v));
+        return true;
+      }
+    }
+    double d = 0;
+    auto r = std::from_chars(start, p_, d);
+    if (r.ec != std::errc() || r.ptr != p_ || !std::isfinite(d)) return false;
+    out = Json(d);
+    return true;
+  }
+
+  bool object(Json& out, int depth) {
+    if (depth > kMaxDepth) return false;
+    ++p_;  // '{'
+    std::vector<std::string> keys;
+    std::vector<Json> values;
+    skipSpace();
+    if (p_ < end_ && *p_ == '}') {
+      ++p_;
+      out = Json::object();
+      return true;
+    }
+    while (true) {
+      skipSpace();
+      if (p_ == end_ || *p_ != '"') return false;
+      keys.emplace_back();
+      if (!string(keys.back())) return false;
+      skipSpace();
+      if (p_ == end_ || *p_ != ':') return false;
+      ++p_;
+      skipSpace();
+      values.emplace_back();
+      if (!value(values.back(), depth)) return false;
+      skipSpace();
+      if (p_ == end_) return false;
+      if (*p_ == ',') {
+        ++p_;
+        continue;
+      }
+      if (*p_ != '}') return false;
+      ++p_;
+      break;
+    }
+    // Members are placed once, at the final size: ordered_json's pairs have a const key and
+    // cannot be moved, so growing the vector would deep-copy every member before.
+    out = Json::object();
+    auto& members = out.get_ref<Json::object_t&>();
+    members.reserve(values.size());
+    for (size_t i = 0; i < values.size(); ++i) {
+      // A repeated key keeps its first place and takes the last value, as parse() does.
+      auto same = std::find_if(members.begin(), members.end(),
+                               [&](const auto& m) { return m.first == keys[i]; });
+      if (same != members.end()) {
+        same->second = std::move(values[i]);
+      } else {
+        members.emplace_back(std::move(keys[i]), std::move(values[i]));
+      }
+    }
+    return true;
+  }
+
+  bool array(Json& out, int depth) {
+    if (depth > kMaxDepth) return false;
+    ++p_;  // '['
+    Json::array_t items;
+    skipSpace();
+    if (p_ < end_ && *p_ == ']') {
+      ++p_;
+      out = Json::array();
+      return true;
+    }
+    while (true) {
+      skipSpace();
+      items.emplace_back();
+      if (!value(items.back(), depth)) return false;
+      skipSpace();
+      if (p_ == end_) return false;
+      if (*p_ == ',') {
+        ++p_;
+        continue;
+      }
+      if (*p_ != ']') return false;
+      ++p_;
+      break;
+    }
+    out = Json::array();
+    out.get_ref<Json::array_t&>() = std::move(items);
+    return true;
+  }
+
+  const char* p_;
+  const char* end_;
+};
+
+}  // namespace
+
+model::Json parseJson(std::string_view text) {
+  Json out;
+  if (Reader(text).parse(out)) return out;
+  return Json::parse(text);  // the unusual or invalid: the library decides, and says why
+}
+
+}  // namespace brindle::calc
