@@ -24,15 +24,11 @@ void IpSetMemberCalculator::removeMember(const std::string& setId, const Cidr& c
 }
 
 void IpSetMemberCalculator::matchStarted(const std::string& setId, const std::string& itemKey) {
-  auto a = addresses_.find(itemKey);
-  if (a == addresses_.end()) return;
-  for (const auto& c : a->second) addMember(setId, c);
+  for (const auto& c : addresses_[index_.findItemSlot(itemKey)]) addMember(setId, c);
 }
 
 void IpSetMemberCalculator::matchStopped(const std::string& setId, const std::string& itemKey) {
-  auto a = addresses_.find(itemKey);
-  if (a == addresses_.end()) return;
-  for (const auto& c : a->second) removeMember(setId, c);
+  for (const auto& c : addresses_[index_.findItemSlot(itemKey)]) removeMember(setId, c);
 }
 
 void IpSetMemberCalculator::addSelectorSet(const std::string& id, const selector::Selector& sel) {
@@ -56,21 +52,24 @@ void IpSetMemberCalculator::removeSet(const std::string& id) {
 void IpSetMemberCalculator::updateItem(const std::string& key, const Labels& labels,
                                        const std::vector<std::string>& parents,
                                        const std::vector<Cidr>& addresses) {
-  auto old = addresses_.find(key);
-  if (old != addresses_.end() && old->second != addresses) {
+  const uint32_t slot = index_.itemSlot(key);
+  if (slot >= addresses_.size()) addresses_.resize(slot + 1);
+  if (addresses_[slot] != addresses) {
     // Address change: swap members in the sets that match the item now.
     index_.forEachMatchOf(key, [&](const std::string& setId) {
       for (const auto& c : addresses) addMember(setId, c);
-      for (const auto& c : old->second) removeMember(setId, c);
+      for (const auto& c : addresses_[slot]) removeMember(setId, c);
     });
+    addresses_[slot] = addresses;
   }
-  addresses_[key] = addresses;
   index_.updateItem(key, labels, parents);
 }
 
 void IpSetMemberCalculator::removeItem(const std::string& key) {
-  index_.deleteItem(key);
-  addresses_.erase(key);
+  const uint32_t slot = index_.findItemSlot(key);
+  if (slot == LabelIndex::kNoSlot) return;
+  index_.deleteItem(key);  // match-stopped callbacks still read the addresses
+  std::vector<Cidr>().swap(addresses_[slot]);
 }
 
 void IpSetMemberCalculator::updateParent(const std::string& name, const Labels& labels) {

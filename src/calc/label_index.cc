@@ -383,23 +383,27 @@ void LabelIndex::refreshItem(Slot slot, LabelVec newEffective, bool isNew) {
   releaseLabels(old);
 }
 
+uint32_t LabelIndex::itemSlot(const std::string& id) {
+  auto [it, inserted] = itemSlots_.try_emplace(id, 0);
+  if (!inserted) return it->second;
+  Slot slot;
+  if (!freeItems_.empty()) {
+    slot = freeItems_.back();
+    freeItems_.pop_back();
+  } else {
+    slot = static_cast<Slot>(items_.size());
+    items_.emplace_back();
+  }
+  it->second = slot;
+  items_[slot].name = &it->first;
+  return slot;
+}
+
 void LabelIndex::updateItem(const std::string& id, const Labels& labels,
                             const std::vector<std::string>& parents) {
-  auto [it, inserted] = itemSlots_.try_emplace(id, 0);
-  Slot slot;
-  if (inserted) {
-    if (!freeItems_.empty()) {
-      slot = freeItems_.back();
-      freeItems_.pop_back();
-    } else {
-      slot = static_cast<Slot>(items_.size());
-      items_.emplace_back();
-    }
-    it->second = slot;
-    items_[slot].name = &it->first;
-  } else {
-    slot = it->second;
-  }
+  const Slot slot = itemSlot(id);
+  const bool isNew = !items_[slot].evaluated;
+  items_[slot].evaluated = true;
   LabelVec own = acquireLabels(labels);
   std::vector<Id> newParents;
   newParents.reserve(parents.size());
@@ -425,7 +429,7 @@ void LabelIndex::updateItem(const std::string& id, const Labels& labels,
     }
     releaseLabels(old->own);
   }
-  refreshItem(slot, std::move(effective), inserted);
+  refreshItem(slot, std::move(effective), isNew);
 }
 
 void LabelIndex::deleteItem(const std::string& id) {

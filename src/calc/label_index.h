@@ -44,6 +44,16 @@ class LabelIndex {
   // Current matches (for tests and diagnostics).
   std::set<std::string> itemsMatching(const std::string& selectorId) const;
   bool hasItem(const std::string& id) const { return itemSlots_.count(id) > 0; }
+
+  // Items are numbered by small reusable slots, so callers can keep per-item data in a vector.
+  // itemSlot() numbers an item before its first updateItem() (matching starts there); a slot
+  // stays the item's until deleteItem(). findItemSlot(): kNoSlot if unknown.
+  static constexpr uint32_t kNoSlot = UINT32_MAX;
+  uint32_t itemSlot(const std::string& id);
+  uint32_t findItemSlot(const std::string& id) const {
+    auto it = itemSlots_.find(id);
+    return it == itemSlots_.end() ? kNoSlot : it->second;
+  }
   // Calls fn(selectorId) for each selector matching item `itemId` now.
   template <typename F>
   void forEachMatchOf(const std::string& itemId, F fn) const {
@@ -90,6 +100,7 @@ class LabelIndex {
     std::unique_ptr<Inherited> inherited;
     LabelVec effective;
     std::vector<Slot> matches;  // selectors matching now
+    bool evaluated = false;     // false until its first updateItem()
   };
   struct SelectorEntry {
     const std::string* name = nullptr;  // the key in selectorSlots_; null while free

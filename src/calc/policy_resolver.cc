@@ -14,37 +14,50 @@ bool PolicyResolver::tierBefore(const std::string& a, const std::string& b) {
 
 void PolicyResolver::updatePolicy(const PolicyInput& policy) {
   SortKey key{policy.order, policy.appliesIngress, policy.appliesEgress};
-  auto it = policies_.find(policy.id);
-  if (it != policies_.end() && it->second == key) return;
-  policies_[policy.id] = key;
-  auto eps = endpointsOfPolicy_.find(policy.id);
-  if (eps != endpointsOfPolicy_.end()) dirty_.insert(eps->second.begin(), eps->second.end());
+  auto [it, inserted] = policies_.try_emplace(policy.id, key);
+  if (inserted || it->second == key) return;
+  it->second = key;
+  // A new order or new types: the endpoints it selects resolve again (rare, so found by scan).
+  for (const auto& [endpoint, pols] : policiesOfEndpoint_) {
+    if (std::find(pols.begin(), pols.end(), &*it) != pols.end()) dirty_.insert(endpoint);
+  }
 }
 
-void PolicyResolver::removePolicy(const PolicyId& id) { policies_.erase(id); }
+void PolicyResolver::removePolicy(const PolicyId& id) {
+  auto it = policies_.find(id);
+  if (it == policies_.end()) return;
+  for (auto e = policiesOfEndpoint_.begin(); e != policiesOfEndpoint_.end();) {
+    auto& pols = e->second;
+    if (auto p = std::find(pols.begin(), pols.end(), &*it); p != pols.end()) {
+      pols.erase(p);
+      dirty_.insert(e->first);
+    }
+    e = pols.empty() ? policiesOfEndpoint_.erase(e) : std::next(e);
+  }
+  policies_.erase(it);
+}
 
 void PolicyResolver::matchStarted(const PolicyId& policy, const std::string& endpointKey) {
-  endpointsOfPolicy_[policy].insert(endpointKey);
-  policiesOfEndpoint_[endpointKey].insert(policy);
+  auto it = policies_.find(policy);
+  if (it == policies_.end()) return;
+  auto& pols = policiesOfEndpoint_[endpointKey];
+  if (std::find(pols.begin(), pols.end(), &*it) == pols.end()) pols.push_back(&*it);
   dirty_.insert(endpointKey);
 }
 
 void PolicyResolver::matchStopped(const PolicyId& policy, const std::string& endpointKey) {
-  auto e = endpointsOfPolicy_.find(policy);
-  if (e != endpointsOfPolicy_.end()) {
-    e->second.erase(endpointKey);
-    if (e->second.empty()) endpointsOfPolicy_.erase(e);
-  }
-  auto p = policiesOfEndpoint_.find(endpointKey);
-  if (p != policiesOfEndpoint_.end()) {
-    p->second.erase(policy);
-    if (p->second.empty()) policiesOfEndpoint_.erase(p);
-  }
   dirty_.insert(endpointKey);
+  auto it = policies_.find(policy);
+  auto e = policiesOfEndpoint_.find(endpointKey);
+  if (it == policies_.end() || e == policiesOfEndpoint_.end()) return;
+  auto& pols = e->second;
+  if (auto p = std::find(pols.begin(), pols.end(), &*it); p != pols.end()) pols.erase(p);
+  if (pols.empty()) policiesOfEndpoint_.erase(e);
 }
 
-void PolicyResolver::updateEndpoint(const std::string& endpointKey, const EndpointInput& endpoint) {
-  endpoints_[endpointKey] = endpoint;
+void PolicyResolver::updateEndpoint(const std::string& endpointKey, const EndpointInput& e) {
+  endpoints_[endpointKey] =
+      Endpoint{e.host, e.id, e.interfaceName, e.addresses, e.ipNats, e.profiles};
   dirty_.insert(endpointKey);
 }
 
@@ -53,26 +66,25 @@ void PolicyResolver::removeEndpoint(const std::string& endpointKey) {
   dirty_.insert(endpointKey);
 }
 
-std::vector<TierInfo> PolicyResolver::resolveTiers(const std::set<PolicyId>& policies) const {
-  std::vector<PolicyId> sorted(policies.begin(), policies.end());
-  auto orderOf = [&](const PolicyId& id) {
-    auto it = policies_.find(id);
-    return it == policies_.end() ? std::optional<double>() : it->second.order;
-  };
-  std::sort(sorted.begin(), sorted.end(), [&](const PolicyId& a, const PolicyId& b) {
+std::vector<TierInfo> PolicyResolver::resolveTiers(
+    const std::vector<const Policy*>& policies) const {
+  std::vector<const Policy*> sorted = policies;
+  std::sort(sorted.begin(), sorted.end(), [&](const Policy* pa, const Policy* pb) {
+    const PolicyId& a = pa->first;
+    const PolicyId& b = pb->first;
     if (a.tier != b.tier) return tierBefore(a.tier, b.tier);
-    auto oa = orderOf(a), ob = orderOf(b);
+    const auto& oa = pa->second.order;
+    const auto& ob = pb->second.order;
     if (oa.has_value() != ob.has_value()) return oa.has_value();  // missing order sorts last
     if (oa && *oa != *ob) return *oa < *ob;
     return a.name < b.name;
   });
   std::vector<TierInfo> tiers;
-  for (const auto& id : sorted) {
-    auto key = policies_.find(id);
-    if (key == policies_.end()) continue;
+  for (const Policy* p : sorted) {
+    const PolicyId& id = p->first;
     if (tiers.empty() || tiers.back().name != id.tier) tiers.push_back(TierInfo{id.tier, {}, {}});
-    if (key->second.ingress) tiers.back().ingressPolicies.push_back(id);
-    if (key->second.egress) tiers.back().egressPolicies.push_back(id);
+    if (p->second.ingress) tiers.back().ingressPolicies.push_back(id);
+    if (p->second.egress) tiers.back().egressPolicies.push_back(id);
   }
   return tiers;
 }
@@ -89,7 +101,7 @@ void PolicyResolver::flush(EventSequencer& out) {
       }
       continue;
     }
-    const EndpointInput& e = it->second;
+    const Endpoint& e = it->second;
     auto pols = policiesOfEndpoint_.find(key);
     std::vector<TierInfo> tiers =
         pols == policiesOfEndpoint_.end() ? std::vector<TierInfo>{} : resolveTiers(pols->second);

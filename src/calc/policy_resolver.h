@@ -7,6 +7,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "calc/event_sequencer.h"
 #include "calc/inputs.h"
@@ -17,6 +19,7 @@ class PolicyResolver {
  public:
   void updatePolicy(const PolicyInput& policy);  // sort key and types
   void removePolicy(const PolicyId& id);
+  // Matches name policies known through updatePolicy().
   void matchStarted(const PolicyId& policy, const std::string& endpointKey);
   void matchStopped(const PolicyId& policy, const std::string& endpointKey);
   void updateEndpoint(const std::string& endpointKey, const EndpointInput& endpoint);
@@ -37,12 +40,22 @@ class PolicyResolver {
     bool egress = true;
     bool operator==(const SortKey&) const = default;
   };
-  std::vector<TierInfo> resolveTiers(const std::set<PolicyId>& policies) const;
+  using Policy = std::pair<const PolicyId, SortKey>;  // an entry of policies_ (stable address)
+  // What an endpoint's resolved state is made of (its labels are not needed here).
+  struct Endpoint {
+    bool host = false;
+    std::string id;
+    std::string interfaceName;
+    std::vector<Cidr> addresses;
+    std::vector<IpNat> ipNats;
+    std::vector<std::string> profiles;
+  };
+  std::vector<TierInfo> resolveTiers(const std::vector<const Policy*>& policies) const;
 
   std::map<PolicyId, SortKey> policies_;
-  std::map<PolicyId, std::set<std::string>> endpointsOfPolicy_;
-  std::map<std::string, std::set<PolicyId>> policiesOfEndpoint_;
-  std::map<std::string, EndpointInput> endpoints_;
+  // Per endpoint, the policies selecting it (pointers into policies_, dropped with the policy).
+  std::unordered_map<std::string, std::vector<const Policy*>> policiesOfEndpoint_;
+  std::unordered_map<std::string, Endpoint> endpoints_;
   std::set<std::string> dirty_;
 };
 
