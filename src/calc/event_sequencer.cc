@@ -65,7 +65,7 @@ void EventSequencer::removeIpSet(const std::string& id) {
     ipSets_.erase(it);
     return;
   }
-  for (const auto& m : set.members) {
+  for (const auto& [m, refs] : set.members) {
     if (!set.added.erase(m)) set.removed.insert(m);
   }
   set.members.clear();
@@ -75,7 +75,7 @@ void EventSequencer::addIpSetMember(const std::string& id, const Cidr& member) {
   IpSet& set = ipSets_[id];  // a member of an unknown set creates it
   set.desired = true;
   ipSetsDirty_.insert(id);
-  if (set.members.insert(member).second && set.sent && !set.removed.erase(member)) {
+  if (set.members[member]++ == 0 && set.sent && !set.removed.erase(member)) {
     set.added.insert(member);
   }
 }
@@ -83,10 +83,11 @@ void EventSequencer::removeIpSetMember(const std::string& id, const Cidr& member
   auto it = ipSets_.find(id);
   if (it == ipSets_.end() || !it->second.desired) return;
   IpSet& set = it->second;
+  auto m = set.members.find(member);
+  if (m == set.members.end() || --m->second > 0) return;
+  set.members.erase(m);
   ipSetsDirty_.insert(id);
-  if (set.members.erase(member) && set.sent && !set.added.erase(member)) {
-    set.removed.insert(member);
-  }
+  if (set.sent && !set.added.erase(member)) set.removed.insert(member);
 }
 
 void EventSequencer::setPolicy(const PolicyId& id, std::shared_ptr<const ParsedRules> rules) {
@@ -132,7 +133,11 @@ void EventSequencer::flush(DataplaneCallbacks& out) {
     IpSet& set = it->second;
     if (!set.sent) {
       out.onIpSetAdded(id);
-      if (!set.members.empty()) out.onIpSetMembersAdded(id, set.members);
+      if (!set.members.empty()) {
+        std::set<Cidr> all;
+        for (const auto& [m, refs] : set.members) all.insert(all.end(), m);
+        out.onIpSetMembersAdded(id, all);
+      }
       set.sent = true;
       continue;
     }

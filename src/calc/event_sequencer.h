@@ -20,6 +20,7 @@ class EventSequencer {
  public:
   void addIpSet(const std::string& id);
   void removeIpSet(const std::string& id);
+  // Members are reference-counted: one added twice stays until removed twice (or its set is).
   void addIpSetMember(const std::string& id, const Cidr& member);
   void removeIpSetMember(const std::string& id, const Cidr& member);
 
@@ -69,8 +70,8 @@ class EventSequencer {
   struct IpSet {
     bool desired = true;
     bool sent = false;
-    std::set<Cidr> members;
-    std::set<Cidr> added, removed;  // relative to what was sent; empty while not sent
+    std::map<Cidr, uint32_t> members;  // member -> references
+    std::set<Cidr> added, removed;     // relative to what was sent; empty while not sent
   };
   std::unordered_map<std::string, IpSet> ipSets_;
   std::set<std::string> ipSetsDirty_;

@@ -8,19 +8,13 @@ IpSetMemberCalculator::IpSetMemberCalculator(EventSequencer& out)
       index_([this](const std::string& s, const std::string& i) { matchStarted(s, i); },
              [this](const std::string& s, const std::string& i) { matchStopped(s, i); }) {}
 
+// The sequencer counts references, so two items sharing an address keep it until both go.
 void IpSetMemberCalculator::addMember(const std::string& setId, const Cidr& c) {
-  if (members_[setId][c]++ == 0) out_.addIpSetMember(setId, c);
+  out_.addIpSetMember(setId, c);
 }
 
 void IpSetMemberCalculator::removeMember(const std::string& setId, const Cidr& c) {
-  auto s = members_.find(setId);
-  if (s == members_.end()) return;
-  auto m = s->second.find(c);
-  if (m == s->second.end()) return;
-  if (--m->second == 0) {
-    s->second.erase(m);
-    out_.removeIpSetMember(setId, c);
-  }
+  out_.removeIpSetMember(setId, c);
 }
 
 void IpSetMemberCalculator::matchStarted(const std::string& setId, const std::string& itemKey) {
@@ -45,7 +39,6 @@ void IpSetMemberCalculator::addNetSet(const std::string& id, const std::vector<C
 void IpSetMemberCalculator::removeSet(const std::string& id) {
   index_.deleteSelector(id);
   netSets_.erase(id);
-  members_.erase(id);
   out_.removeIpSet(id);
 }
 

@@ -38,8 +38,7 @@ class IpSetMemberCalculator {
 
   EventSequencer& out_;
   LabelIndex index_;
-  std::vector<std::vector<Cidr>> addresses_;                      // by the item's label-index slot
-  std::unordered_map<std::string, std::map<Cidr, int>> members_;  // set -> member -> refs
+  std::vector<std::vector<Cidr>> addresses_;  // by the item's label-index slot
   std::set<std::string> netSets_;
 };
 
