@@ -10,42 +10,38 @@ ActiveRulesCalculator::ActiveRulesCalculator(ActiveRulesListener& out)
       empty_(std::make_shared<const ScannedRules>()) {}
 
 void ActiveRulesCalculator::matchStarted(const std::string& selId, const std::string& endpointKey) {
-  const PolicyId& id = policyBySelectorId_.at(selId);
+  Policy& p = policies_.at(selId);
   // Active before the endpoint hears of it, so its rules exist first.
-  if (matchCounts_[id]++ == 0) out_.onPolicyActive(id, policies_.at(id));
-  out_.onPolicyMatchStarted(id, endpointKey);
+  if (p.matches++ == 0) out_.onPolicyActive(p.id, p.rules);
+  out_.onPolicyMatchStarted(p.id, endpointKey);
 }
 
 void ActiveRulesCalculator::matchStopped(const std::string& selId, const std::string& endpointKey) {
-  const PolicyId id = policyBySelectorId_.at(selId);
-  auto it = matchCounts_.find(id);
-  if (it == matchCounts_.end()) return;
-  out_.onPolicyMatchStopped(id, endpointKey);
-  if (--it->second == 0) {
-    matchCounts_.erase(it);
-    out_.onPolicyInactive(id);
-  }
+  Policy& p = policies_.at(selId);
+  if (p.matches == 0) return;
+  out_.onPolicyMatchStopped(p.id, endpointKey);
+  if (--p.matches == 0) out_.onPolicyInactive(p.id);
 }
 
 void ActiveRulesCalculator::updatePolicy(const PolicyId& id, const selector::Selector& sel,
                                          ScannedRulesPtr rules) {
   const std::string selId = id.text();
-  policyBySelectorId_[selId] = id;
-  ScannedRulesPtr& stored = policies_[id];
+  Policy& p = policies_[selId];
+  p.id = id;
   // Unchanged rules keep the value already shared downstream (one copy per policy).
-  if (stored && stored->rules == rules->rules) rules = stored;
-  const bool changed = stored != rules;
-  stored = std::move(rules);
+  if (p.rules && p.rules->rules == rules->rules) rules = p.rules;
+  const bool changed = p.rules != rules;
+  p.rules = std::move(rules);
   // A content change of an active policy is passed on; matching changes come from the index.
-  if (changed && matchCounts_.count(id)) out_.onPolicyActive(id, stored);
+  if (changed && p.matches > 0) out_.onPolicyActive(p.id, p.rules);
   index_.updateSelector(selId, sel);
 }
 
 void ActiveRulesCalculator::removePolicy(const PolicyId& id) {
-  if (!policies_.count(id)) return;
-  index_.deleteSelector(id.text());  // emits matchStopped (and inactive) for every endpoint
-  policies_.erase(id);
-  policyBySelectorId_.erase(id.text());
+  const std::string selId = id.text();
+  if (!policies_.count(selId)) return;
+  index_.deleteSelector(selId);  // emits matchStopped (and inactive) for every endpoint
+  policies_.erase(selId);
 }
 
 const ScannedRulesPtr& ActiveRulesCalculator::profileOrEmpty(const std::string& name) const {

@@ -52,9 +52,12 @@ class ActiveRulesCalculator {
   ActiveRulesListener& out_;
   LabelIndex index_;
   ScannedRulesPtr empty_;
-  std::map<PolicyId, ScannedRulesPtr> policies_;
-  std::unordered_map<std::string, PolicyId> policyBySelectorId_;
-  std::map<PolicyId, int> matchCounts_;  // local endpoints each active policy selects
+  struct Policy {
+    PolicyId id;
+    ScannedRulesPtr rules;
+    int matches = 0;  // local endpoints it selects; active while > 0
+  };
+  std::unordered_map<std::string, Policy> policies_;  // by selector id (PolicyId::text())
   std::map<std::string, ScannedRulesPtr> profiles_;
   std::map<std::string, int> profileRefs_;
   std::unordered_map<std::string, std::vector<std::string>> endpointProfiles_;
