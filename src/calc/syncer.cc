@@ -158,8 +158,7 @@ void Syncer::commit(const std::string& key, Known k, Update u, std::vector<Updat
   out.push_back(std::move(u));
 }
 
-void Syncer::decodeInSlices(const std::vector<Pending>& pending,
-                            const std::function<void(std::vector<Decoded>&)>& apply) {
+void Syncer::decodeInSlices(const std::vector<Pending>& pending, const ApplySlice& apply) {
   const size_t slices = (pending.size() + kSnapshotSlice - 1) / kSnapshotSlice;
   std::vector<std::vector<Decoded>> decoded(slices);
   auto decodeSlice = [&](size_t s) {
@@ -182,17 +181,33 @@ void Syncer::decodeInSlices(const std::vector<Pending>& pending,
     return;
   }
   // Slices are claimed in order by whichever thread gets there first; the helper stays at most
-  // kDecodeAhead slices ahead of the one being applied, bounding what is held decoded.
+  // kDecodeAhead slices ahead of the one being applied, bounding what is held decoded. It also
+  // destroys what was handed on (freeing decoded values is a good part of their cost).
   constexpr size_t kDecodeAhead = 2;
   std::mutex mu;
   std::condition_variable cv;
   size_t nextClaim = 0, applying = 0;
   std::vector<char> done(slices, 0);
+  std::vector<std::vector<Update>> retired;
   std::thread helper([&] {
     std::unique_lock lock(mu);
     while (true) {
-      cv.wait(lock, [&] { return nextClaim >= slices || nextClaim < applying + kDecodeAhead; });
-      if (nextClaim >= slices) return;
+      cv.wait(lock, [&] {
+        return !retired.empty() || applying >= slices ||
+               (nextClaim < slices && nextClaim < applying + kDecodeAhead);
+      });
+      if (!retired.empty()) {
+        std::vector<std::vector<Update>> batch = std::move(retired);
+        retired.clear();
+        lock.unlock();
+        batch.clear();
+        lock.lock();
+        continue;
+      }
+      if (nextClaim >= slices) {
+        if (applying >= slices) return;
+        continue;
+      }
       const size_t s = nextClaim++;
       lock.unlock();
       decodeSlice(s);
@@ -216,7 +231,16 @@ void Syncer::decodeInSlices(const std::vector<Pending>& pending,
       }
       cv.notify_all();
     }
-    apply(decoded[s]);
+    std::vector<Update> handedOn = apply(decoded[s]);
+    if (!handedOn.empty()) {
+      std::unique_lock lock(mu);
+      if (retired.size() < kDecodeAhead) {  // else the helper lags: keep nothing piling up
+        retired.push_back(std::move(handedOn));
+        cv.notify_all();
+      }
+      lock.unlock();
+      handedOn.clear();
+    }
   }
   {
     std::lock_guard lock(mu);
@@ -249,7 +273,7 @@ Status Syncer::listAndWatch(size_t index, std::vector<Update>& out) {
   // in order and hands it on (the consumer sees the same calls, on this thread, as if serial).
   // Slices: decoded resources are large and short-lived, and a whole snapshot of them at once
   // fragments the heap under the long-lived state (RSS stays high).
-  decodeInSlices(pending, [&](std::vector<Decoded>& slice) {
+  decodeInSlices(pending, [&](std::vector<Decoded>& slice) -> std::vector<Update> {
     for (auto& d : slice) {
       const std::string& key = d.item->item->key;
       if (!d.ok) {
@@ -261,10 +285,11 @@ Status Syncer::listAndWatch(size_t index, std::vector<Update>& out) {
       }
     }
     slice.clear();
-    if (out.size() >= kSnapshotSlice) {
-      out_.onUpdates(out);
-      out.clear();
-    }
+    if (out.size() < kSnapshotSlice) return {};
+    out_.onUpdates(out);
+    std::vector<Update> handedOn = std::move(out);
+    out = std::vector<Update>();
+    return handedOn;
   });
   // Keys under this prefix that vanished while we were not watching.
   std::vector<std::string> gone;

@@ -84,10 +84,11 @@ class Syncer {
     Update update;
     std::string error;
   };
-  // Decodes `pending` in slices on this thread and a helper thread, and calls
-  // `apply` on this thread for each slice, in order.
-  static void decodeInSlices(const std::vector<Pending>& pending,
-                             const std::function<void(std::vector<Decoded>&)>& apply);
+  // Decodes `pending` in slices on this thread and a helper thread, and calls `apply` on this
+  // thread for each slice, in order; what `apply` returns (updates handed on) is destroyed off
+  // this thread.
+  using ApplySlice = std::function<std::vector<Update>(std::vector<Decoded>&)>;
+  static void decodeInSlices(const std::vector<Pending>& pending, const ApplySlice& apply);
   // Records `u` as the last value of `key` and queues it.
   void commit(const std::string& key, Known k, Update u, std::vector<Update>& out);
   static uint64_t hashValue(const std::string& value);
