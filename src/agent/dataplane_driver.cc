@@ -107,7 +107,7 @@ void DataplaneDriver::installStaticChains() {
 // --- ipsets: created (empty) before any rule uses them, filled, emptied, destroyed last. ---
 
 void DataplaneDriver::onIpSetAdded(const std::string& id) {
-  ipSets_[id];
+  ipSets_.insert(id);
   if (!deps_.ipsets) return;
   for (IpVersion v : versions()) {
     deps_.ipsets->replaceMembers({rules::ipSetName(id, v), "hash:net", v}, {});
@@ -116,7 +116,6 @@ void DataplaneDriver::onIpSetAdded(const std::string& id) {
 }
 
 void DataplaneDriver::onIpSetMembersAdded(const std::string& id, const std::set<Cidr>& members) {
-  ipSets_[id].insert(members.begin(), members.end());
   if (!deps_.ipsets) return;
   for (IpVersion v : versions()) {
     auto m = membersOf(members, v);
@@ -126,8 +125,6 @@ void DataplaneDriver::onIpSetMembersAdded(const std::string& id, const std::set<
 }
 
 void DataplaneDriver::onIpSetMembersRemoved(const std::string& id, const std::set<Cidr>& members) {
-  auto& set = ipSets_[id];
-  for (const auto& m : members) set.erase(m);
   if (!deps_.ipsets) return;
   for (IpVersion v : versions()) {
     auto m = membersOf(members, v);
@@ -146,7 +143,7 @@ void DataplaneDriver::onIpSetRemoved(const std::string& id) {
 // --- policies and profiles: their chains, re-rendered when their rules change. ---
 
 void DataplaneDriver::onPolicyActive(const calc::PolicyId& id, const calc::ParsedRules& r) {
-  policies_[id] = r;
+  policies_.insert(id);
   for (IpVersion v : versions()) {
     setOwnedChains(v, TableName::kFilter, "pol:" + id.text(),
                    rules::policyChains(id, r, v, config_));
@@ -159,7 +156,7 @@ void DataplaneDriver::onPolicyInactive(const calc::PolicyId& id) {
 }
 
 void DataplaneDriver::onProfileActive(const std::string& name, const calc::ParsedRules& r) {
-  profiles_[name] = r;
+  profiles_.insert(name);
   for (IpVersion v : versions()) {
     setOwnedChains(v, TableName::kFilter, "pro:" + name, rules::profileChains(name, r, v, config_));
   }

@@ -95,9 +95,10 @@ class DataplaneDriver : public calc::DataplaneCallbacks {
   bool inSync_ = false;
   bool dirty_ = true;  // the first apply always runs (static chains, sweep of stale state)
 
-  std::map<std::string, std::set<Cidr>> ipSets_;
-  std::map<calc::PolicyId, calc::ParsedRules> policies_;
-  std::map<std::string, calc::ParsedRules> profiles_;
+  // Ids only (for metrics): the members live in the ipset writer, the rules in the chains.
+  std::set<std::string> ipSets_;
+  std::set<calc::PolicyId> policies_;
+  std::set<std::string> profiles_;
   std::map<std::string, calc::WorkloadEndpoint> workloads_;
   std::map<std::string, calc::HostEndpoint> hosts_;
   std::map<Cidr, calc::IpPool> pools_;
