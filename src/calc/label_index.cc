@@ -27,6 +27,20 @@ bool intersects(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b) 
   return false;
 }
 
+// Sorted id lists (an item's matching selectors: binary search even when there are many).
+bool sortedHas(const std::vector<uint32_t>& v, uint32_t x) {
+  return std::binary_search(v.begin(), v.end(), x);
+}
+void sortedInsert(std::vector<uint32_t>& v, uint32_t x) {
+  v.insert(std::lower_bound(v.begin(), v.end(), x), x);
+}
+bool sortedErase(std::vector<uint32_t>& v, uint32_t x) {
+  auto it = std::lower_bound(v.begin(), v.end(), x);
+  if (it == v.end() || *it != x) return false;
+  v.erase(it);
+  return true;
+}
+
 template <typename T>
 void eraseOne(std::vector<T>& v, const T& x) {
   auto it = std::find(v.begin(), v.end(), x);
@@ -232,15 +246,13 @@ void LabelIndex::evaluate(Slot sel, Slot itemSlot) {
   SelectorEntry& entry = selectors_[sel];
   Item& item = items_[itemSlot];
   bool now = matches(entry.expr, item.effective);
-  bool was = entry.matches.count(itemSlot) > 0;
+  bool was = sortedHas(item.matches, sel);
   if (now == was) return;
   if (now) {
-    entry.matches.insert(itemSlot);
-    item.matches.push_back(sel);
+    sortedInsert(item.matches, sel);
     onStarted_(*entry.name, *item.name);
   } else {
-    entry.matches.erase(itemSlot);
-    eraseOne(item.matches, sel);
+    sortedErase(item.matches, sel);
     onStopped_(*entry.name, *item.name);
   }
 }
@@ -276,14 +288,14 @@ void LabelIndex::updateSelector(const std::string& id, const selector::Selector&
   }
   indexSelector(s);
   // Items it matched before, and items that have what it requires.
-  std::vector<Slot> candidates(selectors_[s].matches.begin(), selectors_[s].matches.end());
+  // Items it matched before, and items that have what it requires.
   for (Slot i = 0; i < items_.size(); ++i) {
-    if (items_[i].name != nullptr && !selectors_[s].matches.count(i) &&
-        mayMatch(selectors_[s], items_[i].effective)) {
-      candidates.push_back(i);
+    const Item& item = items_[i];
+    if (item.name == nullptr) continue;
+    if (mayMatch(selectors_[s], item.effective) || sortedHas(item.matches, s)) {
+      evaluate(s, i);
     }
   }
-  for (Slot i : candidates) evaluate(s, i);
 }
 
 void LabelIndex::deleteSelector(const std::string& id) {
@@ -291,11 +303,11 @@ void LabelIndex::deleteSelector(const std::string& id) {
   if (it == selectorSlots_.end()) return;
   Slot s = it->second;
   SelectorEntry& entry = selectors_[s];
-  std::vector<Slot> matched(entry.matches.begin(), entry.matches.end());
-  entry.matches.clear();
-  for (Slot i : matched) {
-    eraseOne(items_[i].matches, s);
-    onStopped_(*entry.name, *items_[i].name);
+  // Selectors go rarely: their matches are found on the items.
+  for (Slot i = 0; i < items_.size(); ++i) {
+    Item& item = items_[i];
+    if (!sortedErase(item.matches, s)) continue;
+    onStopped_(*entry.name, *item.name);
   }
   unindexSelector(s);
   releaseExpr(entry.expr);
@@ -438,10 +450,7 @@ void LabelIndex::deleteItem(const std::string& id) {
   Slot slot = it->second;
   std::vector<Slot> matched = std::move(items_[slot].matches);
   items_[slot].matches.clear();
-  for (Slot s : matched) {
-    selectors_[s].matches.erase(slot);
-    onStopped_(*selectors_[s].name, *items_[slot].name);
-  }
+  for (Slot s : matched) onStopped_(*selectors_[s].name, *items_[slot].name);
   Item& item = items_[slot];
   if (item.inherited) {
     for (Id p : item.inherited->parents) {
@@ -501,7 +510,11 @@ std::set<std::string> LabelIndex::itemsMatching(const std::string& selectorId) c
   std::set<std::string> out;
   auto it = selectorSlots_.find(selectorId);
   if (it == selectorSlots_.end()) return out;
-  for (Slot i : selectors_[it->second].matches) out.insert(*items_[i].name);
+  for (const Item& item : items_) {
+    if (item.name != nullptr && sortedHas(item.matches, it->second)) {
+      out.insert(*item.name);
+    }
+  }
   return out;
 }
 

@@ -99,7 +99,7 @@ class LabelIndex {
     const std::string* name = nullptr;  // the key in itemSlots_; null while the slot is free
     std::unique_ptr<Inherited> inherited;
     LabelVec effective;
-    std::vector<Slot> matches;  // selectors matching now
+    std::vector<Slot> matches;  // selectors matching now, sorted
     bool evaluated = false;     // false until its first updateItem()
   };
   struct SelectorEntry {
@@ -111,7 +111,8 @@ class LabelIndex {
     // nothing (key kNone): the selector is then tried against every item.
     Id reqKey = Interner::kNone;
     Id reqValue = Interner::kNone;
-    std::unordered_set<Slot> matches;
+    // Its matches are not kept here: each item lists the selectors matching it (a few), which
+    // is all an item change needs; selector changes, rarer, scan the items.
   };
   struct Parent {
     bool defined = false;

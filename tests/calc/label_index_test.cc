@@ -75,5 +75,28 @@ TEST(LabelIndex, SelectorChangeReevaluates) {
   EXPECT_EQ(r.index.itemsMatching("s"), (std::set<std::string>{"b"}));
 }
 
+TEST(LabelIndex, SlotsAndSelectorsAreReusedCleanly) {
+  Recorder r;
+  using Pairs = std::set<std::pair<std::string, std::string>>;
+  r.index.updateSelector("db", sel("role == 'db'"));
+  r.index.updateSelector("all", sel("all()"));
+  r.index.updateSelector("has", sel("has(role) && tier in {'1'}"));
+  r.index.updateItem("a", {{"role", "db"}}, {});
+  r.index.updateItem("b", {{"role", "db"}, {"tier", "1"}}, {});
+  r.index.deleteItem("a");
+  r.index.updateItem("c", {{"role", "web"}}, {});  // takes a's slot
+  EXPECT_EQ(r.matches, (Pairs{{"db", "b"}, {"all", "b"}, {"has", "b"}, {"all", "c"}}));
+  r.index.deleteSelector("db");
+  EXPECT_EQ(r.matches, (Pairs{{"all", "b"}, {"has", "b"}, {"all", "c"}}));
+  r.index.updateSelector("web", sel("role == 'web'"));  // takes db's slot
+  EXPECT_EQ(r.index.itemsMatching("web"), (std::set<std::string>{"c"}));
+  EXPECT_EQ(r.index.itemsMatching("db"), (std::set<std::string>{}));
+  r.index.updateItem("c", {{"role", "web"}, {"tier", "1"}}, {});
+  EXPECT_EQ(r.index.itemsMatching("has"), (std::set<std::string>{"b", "c"}));
+  r.index.deleteItem("b");
+  r.index.deleteItem("c");
+  EXPECT_TRUE(r.matches.empty());
+}
+
 }  // namespace
 }  // namespace brindle::calc
