@@ -139,20 +139,37 @@ void Syncer::handleEvent(const datastore::WatchEvent& ev, std::vector<Update>& o
   commit(ev.key, Known{hash, ev.value.size()}, std::move(u), out);
 }
 
+namespace {
+// The string member `field` of `obj`, or nullopt if absent or not a string.
+std::optional<std::string_view> stringField(const model::Json& obj, const char* field) {
+  if (!obj.is_object()) return std::nullopt;
+  auto it = obj.find(field);
+  if (it == obj.end() || !it->is_string()) return std::nullopt;
+  return std::string_view(it->get_ref<const std::string&>());
+}
+}  // namespace
+
+bool Syncer::keyNames(const std::string& key, const model::Resource& r) {
+  auto parts = parseResourceKey(key);
+  if (!parts || parts->kind != r.kind) return false;
+  auto name = stringField(r.metadata, "name");
+  if (!name || *name != parts->name) return false;
+  if (!model::kindInfo(r.kind).namespaced) return true;  // its namespace is not in the key
+  auto ns = stringField(r.metadata, "namespace");
+  return ns ? *ns == parts->ns : parts->ns.empty() && !r.metadata.contains("namespace");
+}
+
 void Syncer::commit(const std::string& key, Known k, Update u, std::vector<Update>& out) {
   if (u.block) {
     blocks_[key] = *u.block;
-  } else {
+  } else if (!blocks_.empty()) {
     blocks_.erase(key);
   }
-  irregular_.erase(key);
-  if (u.resource) {
-    auto parts = parseResourceKey(key);
+  if (!irregular_.empty()) irregular_.erase(key);
+  if (u.resource && !keyNames(key, *u.resource)) {
     std::string name = u.resource->name(), ns = u.resource->ns();
     if (!model::kindInfo(u.resource->kind).namespaced) ns.clear();
-    if (!parts || parts->kind != u.resource->kind || parts->name != name || parts->ns != ns) {
-      irregular_[key] = Identity{u.resource->kind, std::move(name), std::move(ns)};
-    }
+    irregular_[key] = Identity{u.resource->kind, std::move(name), std::move(ns)};
   }
   known_.insert_or_assign(key, k);
   out.push_back(std::move(u));
@@ -255,11 +272,16 @@ Status Syncer::listAndWatch(size_t index, std::vector<Update>& out) {
   auto list = client_.list(w.prefix);
   if (!list) return list.status();
   // Which listed values are new or changed (known_ is only ever touched on this thread).
+  // Keys known from before that this list no longer has are deleted below; the first list of a
+  // syncer knows nothing yet, so it need not remember what it saw.
+  const bool mayHaveGone = !known_.empty();
   std::unordered_set<std::string_view> present;  // views of list->items' keys
-  present.reserve(list->items.size());
+  if (mayHaveGone) present.reserve(list->items.size());
+  known_.reserve(known_.size() + list->items.size());
   std::vector<Pending> pending;
+  pending.reserve(list->items.size());
   for (auto& kv : list->items) {
-    present.insert(kv.key);
+    if (mayHaveGone) present.insert(kv.key);
     const uint64_t hash = hashValue(kv.value);
     auto old = known_.find(kv.key);
     if (old != known_.end() && old->second.valueHash == hash &&
@@ -294,7 +316,7 @@ Status Syncer::listAndWatch(size_t index, std::vector<Update>& out) {
   // Keys under this prefix that vanished while we were not watching.
   std::vector<std::string> gone;
   for (const auto& [key, k] : known_) {
-    if (key.rfind(w.prefix, 0) == 0 && !present.count(key)) gone.push_back(key);
+    if (mayHaveGone && key.rfind(w.prefix, 0) == 0 && !present.count(key)) gone.push_back(key);
   }
   std::sort(gone.begin(), gone.end());
   for (const auto& key : gone) {

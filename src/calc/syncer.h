@@ -89,6 +89,8 @@ class Syncer {
   // this thread.
   using ApplySlice = std::function<std::vector<Update>(std::vector<Decoded>&)>;
   static void decodeInSlices(const std::vector<Pending>& pending, const ApplySlice& apply);
+  // True if `key` names `r` (kind, namespace, name), so a delete can be rebuilt from the key.
+  static bool keyNames(const std::string& key, const model::Resource& r);
   // Records `u` as the last value of `key` and queues it.
   void commit(const std::string& key, Known k, Update u, std::vector<Update>& out);
   static uint64_t hashValue(const std::string& value);
