@@ -180,7 +180,7 @@ void IptablesTable::loadKernel(std::string_view text) {
   }
 }
 
-std::vector<std::string> IptablesTable::earlySections(const std::vector<std::string>& created) {
+std::string IptablesTable::earlySections(const std::vector<std::string>& created) {
   // Level 0: jumps to no other new chain; level n: to new chains of lower levels only. A section
   // then only refers to chains that exist already or are declared in it or an earlier one.
   std::set<std::string> pending(created.begin(), created.end());
@@ -203,21 +203,21 @@ std::vector<std::string> IptablesTable::earlySections(const std::vector<std::str
   for (const auto& name : created) order.emplace_back(levelOf(name, 0), name);
   std::sort(order.begin(), order.end());
 
-  std::vector<std::string> sections;
+  std::string sections;
   const std::string header = std::string("*") + tableNameText(table_) + "\n";
   for (size_t at = 0; at < order.size(); at += kChainsPerEarlySection) {
     size_t end = std::min(order.size(), at + kChainsPerEarlySection);
-    std::string text = header;
-    for (size_t i = at; i < end; ++i) text.append(":").append(order[i].second).append(" - [0:0]\n");
+    sections += header;
+    for (size_t i = at; i < end; ++i)
+      sections.append(":").append(order[i].second).append(" - [0:0]\n");
     for (size_t i = at; i < end; ++i) {
       const std::string& name = order[i].second;
       const auto& rules = desired_.at(name).rules;
       const auto& hashes = desiredHashes_.at(name);
       for (size_t r = 0; r < rules.size(); ++r)
-        text.append(renderRuleLine(name, rules[r], hashes[r])).append("\n");
+        sections.append(renderRuleLine(name, rules[r], hashes[r])).append("\n");
     }
-    text += "COMMIT\n";
-    sections.push_back(std::move(text));
+    sections += "COMMIT\n";
   }
   return sections;
 }
@@ -396,11 +396,9 @@ RestorePlan IptablesTable::plan() {
   planLines_ = plan.lines;
   // Kept for tests and error reports, but not a second copy of a cold start's megabytes.
   lastRestoreInput_.clear();
-  size_t size = plan.final.size();
-  for (const auto& section : plan.early) size += section.size();
+  size_t size = plan.early.size() + plan.final.size();
   if (size <= kMaxKeptRestoreInput) {
-    for (const auto& section : plan.early) lastRestoreInput_ += section;
-    lastRestoreInput_ += plan.final;
+    lastRestoreInput_ = plan.early + plan.final;
   } else {
     lastRestoreInput_ = "(" + std::to_string(size) + " bytes, not kept)\n";
   }
@@ -434,8 +432,7 @@ Status IptablesTable::apply() {
   RestorePlan p = plan();
   if (!p.empty()) {
     ++stats_.restores;
-    std::string input;
-    for (auto& section : p.early) input += section;
+    std::string input = std::move(p.early);
     input += p.final;
     auto out = runner_.run({{options_.restoreCommand, "--noflush"}, std::move(input)});
     Status failed;

@@ -40,9 +40,9 @@ std::string renderFullRestore(TableName table, const std::vector<Chain>& chains,
 // chains a transaction names, so many small transactions are cheaper than one large one, and
 // nothing becomes reachable before `final` (hooks, changed and deleted chains) commits.
 struct RestorePlan {
-  std::vector<std::string> early;  // each "*table ... COMMIT\n"
-  std::string final;               // "" when nothing else changes
-  size_t lines = 0;                // rule and chain lines, without *table / COMMIT
+  std::string early;  // "*table ... COMMIT\n" sections, one after another
+  std::string final;  // "" when nothing else changes
+  size_t lines = 0;   // rule and chain lines, without *table / COMMIT
   bool empty() const { return early.empty() && final.empty(); }
 };
 
@@ -97,7 +97,7 @@ class IptablesTable : public Table {
   // The restore input for the difference; fills `deleted` with the chains it deletes.
   RestorePlan buildRestore(bool full, std::set<std::string>& deleted);
   // Early sections for `created` (chains new to the kernel), leaf chains first.
-  std::vector<std::string> earlySections(const std::vector<std::string>& created);
+  std::string earlySections(const std::vector<std::string>& created);
   void recordWritten(bool full, const std::set<std::string>& deleted);
 
   TableName table_;

@@ -1,6 +1,7 @@
 // One save and one restore for several tables; see iptables_writer.h.
 #include "dataplane/iptables_writer.h"
 
+#include <algorithm>
 #include <string_view>
 
 namespace brindle::dataplane {
@@ -40,21 +41,16 @@ Status IptablesWriter::apply(const std::function<Status()>& beforeFinal) {
   }
 
   std::vector<RestorePlan> plans;
-  size_t size = 0;
-  for (auto* t : tables_) {
-    plans.push_back(t->plan());
-    for (const auto& section : plans.back().early) size += section.size();
-    size += plans.back().final.size();
-  }
-  // One buffer for the whole input; each section is freed once copied (a cold start's input is
-  // megabytes: the agent's peak memory).
+  for (auto* t : tables_) plans.push_back(t->plan());
+  // Early sections of different tables are independent, so the largest (a cold start's
+  // megabytes) becomes the input buffer itself: no second copy at the agent's peak memory.
   Command restore{{first.restoreCommand(), "--noflush"}, ""};
-  restore.input.reserve(size);
+  auto largest = std::max_element(plans.begin(), plans.end(), [](const auto& a, const auto& b) {
+    return a.early.size() < b.early.size();
+  });
+  restore.input = std::move(largest->early);
   for (auto& p : plans) {
-    for (auto& section : p.early) {
-      restore.input += section;
-      std::string().swap(section);
-    }
+    if (&p != &*largest) restore.input += p.early;
   }
   // The gate holds the first final COMMIT, not the final text: iptables-restore sends nothing to
   // the kernel before a COMMIT, so it may parse the final section while the gate's work runs.
