@@ -183,15 +183,21 @@ void CalcGraph::apply(const model::Resource& r) {
     }
     case model::Kind::kGlobalNetworkPolicy:
     case model::Kind::kNetworkPolicy: {
-      auto p = policyInput(r);
+      auto p = policyInput(r, /*withRules=*/false);
       if (!p) return reject(p.message());
+      // Scanned once here (repeated rules from the cache); what stays is the scanned form, shared
+      // down to the sequencer.
+      auto rules = std::make_shared<ScannedRules>();
+      for (const char* field : {"ingress", "egress"}) {
+        auto& out = field[0] == 'i' ? rules->rules.ingress : rules->rules.egress;
+        if (Status s = ruleCache_.scan(r.spec, field, p->ns, out, *rules); !s) {
+          return reject(s.error().message);
+        }
+      }
       auto old = policyIds_.find(key);
       if (old != policyIds_.end() && !(old->second == p->id)) remove(key);
       w.resolver.updatePolicy(*p);
-      // Scanned once here; what stays is the scanned form, shared down to the sequencer.
-      w.activeRules.updatePolicy(
-          p->id, p->selector,
-          std::make_shared<const ScannedRules>(scanRules(p->ingress, p->egress, p->ns)));
+      w.activeRules.updatePolicy(p->id, p->selector, std::move(rules));
       policyIds_[key] = p->id;
       return;
     }

@@ -57,6 +57,7 @@ class CalcGraph {
   std::unordered_map<std::string, Cidr> blockCidrs_;
   std::unordered_map<std::string, std::vector<Cidr>> routesOf_;  // by endpoint item key
   std::map<Cidr, IpPool> pools_;
+  RuleCache ruleCache_;
   std::vector<std::string> rejected_;
 };
 

@@ -199,7 +199,7 @@ Result<EndpointInput> endpointInput(const model::Resource& r) {
   return e;
 }
 
-Result<PolicyInput> policyInput(const model::Resource& r) {
+Result<PolicyInput> policyInput(const model::Resource& r, bool withRules) {
   PolicyInput p;
   const Json& spec = r.spec;
   p.id.tier = spec.value("tier", std::string(kDefaultTier));
@@ -221,12 +221,16 @@ Result<PolicyInput> policyInput(const model::Resource& r) {
     p.selector = *scoped;
   }
   if (spec.contains("order") && spec["order"].is_number()) p.order = spec["order"].get<double>();
-  auto ingress = rulesOf(spec, "ingress");
-  if (!ingress) return ingress.error();
-  auto egress = rulesOf(spec, "egress");
-  if (!egress) return egress.error();
-  p.ingress = std::move(*ingress);
-  p.egress = std::move(*egress);
+  bool hasEgress = !member(spec, "egress").empty();
+  if (withRules) {
+    auto ingress = rulesOf(spec, "ingress");
+    if (!ingress) return ingress.error();
+    auto egress = rulesOf(spec, "egress");
+    if (!egress) return egress.error();
+    p.ingress = std::move(*ingress);
+    p.egress = std::move(*egress);
+    hasEgress = !p.egress.empty();
+  }
   if (spec.contains("types") && spec["types"].is_array() && !spec["types"].empty()) {
     p.appliesIngress = p.appliesEgress = false;
     for (const auto& t : spec["types"]) {
@@ -236,7 +240,7 @@ Result<PolicyInput> policyInput(const model::Resource& r) {
   } else {
     // Calico's default: Ingress always, Egress only if the policy has egress rules.
     p.appliesIngress = true;
-    p.appliesEgress = !p.egress.empty();
+    p.appliesEgress = hasEgress;
   }
   return p;
 }

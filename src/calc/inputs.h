@@ -69,7 +69,9 @@ struct KeyParts {
 std::optional<KeyParts> parseResourceKey(std::string_view key);
 
 Result<EndpointInput> endpointInput(const model::Resource& r);
-Result<PolicyInput> policyInput(const model::Resource& r);
+// withRules = false: leaves ingress/egress empty (the caller scans them, e.g. RuleCache); the
+// default types still count the egress rules.
+Result<PolicyInput> policyInput(const model::Resource& r, bool withRules = true);
 Result<ProfileInput> profileInput(const model::Resource& r);
 Result<NetworkSetInput> networkSetInput(const model::Resource& r);
 Result<IpPool> ipPoolInput(const model::Resource& r);

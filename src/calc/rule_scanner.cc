@@ -2,6 +2,7 @@
 #include "calc/rule_scanner.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "calc/hash.h"
 #include "calc/inputs.h"
@@ -86,23 +87,33 @@ bool scanEntity(const model::EntityRule& in, const std::string& ns, ParsedEntity
   return supported;
 }
 
+// One rule into `p` and the sets it needs; false if it is dropped (it needs what Brindle cannot
+// match yet and does not deny).
+bool scanRule(const model::Rule& r, const std::string& ns, ParsedRule& p, ScannedRules& sets) {
+  p.action = r.action;
+  p.protocol = r.protocol;
+  p.notProtocol = r.notProtocol;
+  p.ipVersion = r.ipVersion;
+  p.icmp = r.icmp;
+  p.notIcmp = r.notICMP;
+  bool ok = scanEntity(r.source, ns, p.source, sets);
+  ok = scanEntity(r.destination, ns, p.destination, sets) && ok;
+  ok = ok && !r.http;
+  return ok || r.action == model::Action::kDeny;
+}
+
+void addSets(const ScannedRules& from, ScannedRules& to) {
+  to.selectorSets.insert(from.selectorSets.begin(), from.selectorSets.end());
+  to.netSets.insert(from.netSets.begin(), from.netSets.end());
+}
+
 void scanList(const std::vector<model::Rule>& in, const std::string& ns,
               std::vector<ParsedRule>& out, ScannedRules& sets) {
   for (const auto& r : in) {
     ScannedRules ruleSets;
     ParsedRule p;
-    p.action = r.action;
-    p.protocol = r.protocol;
-    p.notProtocol = r.notProtocol;
-    p.ipVersion = r.ipVersion;
-    p.icmp = r.icmp;
-    p.notIcmp = r.notICMP;
-    bool ok = scanEntity(r.source, ns, p.source, ruleSets);
-    ok = scanEntity(r.destination, ns, p.destination, ruleSets) && ok;
-    ok = ok && !r.http;
-    if (!ok && r.action != model::Action::kDeny) continue;
-    sets.selectorSets.insert(ruleSets.selectorSets.begin(), ruleSets.selectorSets.end());
-    sets.netSets.insert(ruleSets.netSets.begin(), ruleSets.netSets.end());
+    if (!scanRule(r, ns, p, ruleSets)) continue;
+    addSets(ruleSets, sets);
     out.push_back(std::move(p));
   }
 }
@@ -119,6 +130,44 @@ ScannedRules scanRules(const std::vector<model::Rule>& ingress,
   scanList(ingress, ns, out.rules.ingress, out);
   scanList(egress, ns, out.rules.egress, out);
   return out;
+}
+
+Status RuleCache::scan(const model::Json& spec, const char* field, const std::string& ns,
+                       std::vector<ParsedRule>& out, ScannedRules& sets) {
+  // spec.value(field, []) as policyInput() reads it, without copying the list.
+  static const model::Json kNoRules = model::Json::array();
+  if (!spec.is_object()) (void)spec.value(field, model::Json::array());  // throws, as there
+  auto found = spec.is_object() ? spec.find(field) : spec.end();
+  const model::Json& list = found == spec.end() ? kNoRules : *found;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const model::Json& json = list[i];
+    const size_t hash = std::hash<model::Json>{}(json)*31 + std::hash<std::string>{}(ns);
+    const Entry* entry = nullptr;
+    if (auto b = entries_.find(hash); b != entries_.end()) {
+      for (const Entry& e : b->second) {
+        if (e.ns == ns && e.json == json) entry = &e;
+      }
+    }
+    if (entry == nullptr) {
+      auto rule =
+          model::parseRule(json, std::string("spec.") + field + "[" + std::to_string(i) + "]");
+      if (!rule) return rule.status();
+      if (size_ >= kMaxEntries) {  // bounded: start again rather than track use
+        entries_.clear();
+        size_ = 0;
+      }
+      Entry e{json, ns, false, {}, {}};
+      e.kept = scanRule(*rule, ns, e.rule, e.sets);
+      auto& bucket = entries_[hash];
+      bucket.push_back(std::move(e));
+      entry = &bucket.back();
+      ++size_;
+    }
+    if (!entry->kept) continue;
+    addSets(entry->sets, sets);
+    out.push_back(entry->rule);
+  }
+  return Status::ok();
 }
 
 void RuleScanner::swapSets(const ScannedRules* prev, const ScannedRules* next) {

@@ -7,9 +7,11 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "calc/types.h"
+#include "common/result.h"
 #include "model/rule.h"
 #include "selector/selector.h"
 
@@ -44,6 +46,29 @@ using ScannedRulesPtr = std::shared_ptr<const ScannedRules>;
 // are dropped unless they deny (then only the supported part is kept: denying more is safe).
 ScannedRules scanRules(const std::vector<model::Rule>& ingress,
                        const std::vector<model::Rule>& egress, const std::string& ns);
+
+// Scans rule lists straight from their JSON, remembering each distinct rule (its JSON and
+// namespace): policies repeat rules, and parsing and hashing a rule again costs more than
+// finding it. Bounded (forgets everything past kMaxEntries distinct rules).
+class RuleCache {
+ public:
+  // Appends to `out`/`sets` what scanRules() makes of spec[field] ("ingress"/"egress", absent =
+  // none); on a rule that does not parse, the error policyInput() reports.
+  Status scan(const model::Json& spec, const char* field, const std::string& ns,
+              std::vector<ParsedRule>& out, ScannedRules& sets);
+
+ private:
+  static constexpr size_t kMaxEntries = 4096;
+  struct Entry {
+    model::Json json;
+    std::string ns;
+    bool kept;  // false: the rule is dropped (see scanRules)
+    ParsedRule rule;
+    ScannedRules sets;  // its selector and net sets
+  };
+  std::unordered_map<size_t, std::vector<Entry>> entries_;  // by hash of JSON and namespace
+  size_t size_ = 0;
+};
 
 // The ipset id of a selector: uniqueId("s", canonical text).
 std::string selectorIpSetId(const selector::Selector& sel);

@@ -209,6 +209,37 @@ TEST(CalcGraph, NamespacedPolicyScopesSelectors) {
   EXPECT_EQ(s.ipSets.at(rule.source.ipSetIds[0]), (std::set<Cidr>{cidr("10.0.0.3/32")}));
 }
 
+TEST(CalcGraph, RepeatedRulesAreScannedPerNamespaceAndBadRulesReject) {
+  const std::string rule =
+      "  ingress:\n  - action: Allow\n    source:\n      selector: app == 'src'\n";
+  auto np = [&](const std::string& ns) {
+    return "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata:\n  name: p\n"
+           "  namespace: " +
+           ns + "\nspec:\n  selector: app == 'a'\n" + rule + "---\n";
+  };
+  auto rs = decode(wep("n1", "a", "calia", "10.0.0.1/32", "{app: a}", "prod") +
+                   wep("n1", "b", "calib", "10.0.0.2/32", "{app: a}", "dev") + np("prod") +
+                   np("dev") + gnp("g", "  selector: app == 'a'\n" + rule));
+  ASSERT_EQ(rs.size(), 5u);
+  model::Resource bad = rs[4];  // the store validates; a bad value can still arrive
+  bad.metadata["name"] = "bad";
+  bad.spec["ingress"][0]["action"] = "Bogus";
+  rs.push_back(bad);
+  DataplaneState s;
+  CalcGraph graph("n1", s);
+  for (const auto& r : rs) graph.onUpdate(added(r));
+  graph.flush();
+  ASSERT_EQ(s.policies.size(), 3u);
+  std::set<std::string> ids;
+  for (const auto& [id, rules] : s.policies) ids.insert(rules.ingress.at(0).source.ipSetIds.at(0));
+  EXPECT_EQ(ids.size(), 3u);  // scoped to prod, to dev, and unscoped
+  EXPECT_TRUE(ids.count(ipSetOf("app == 'src'")));
+  ASSERT_EQ(graph.rejected().size(), 1u);
+  auto direct = policyInput(rs[5]);
+  ASSERT_FALSE(direct);
+  EXPECT_EQ(graph.rejected()[0], rs[5].key() + ": " + direct.message());
+}
+
 TEST(CalcGraph, SeveralNetsBecomeOneNetSetAndNotSelectorIsNegated) {
   auto rs = decode(wep("n1", "a", "calia", "10.0.0.1/32", "{app: a}") +
                    wep("n2", "b", "calib", "10.0.0.2/32", "{app: b}") +
