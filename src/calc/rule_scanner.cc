@@ -139,6 +139,7 @@ Status RuleCache::scan(const model::Json& spec, const char* field, const std::st
   if (!spec.is_object()) (void)spec.value(field, model::Json::array());  // throws, as there
   auto found = spec.is_object() ? spec.find(field) : spec.end();
   const model::Json& list = found == spec.end() ? kNoRules : *found;
+  out.reserve(out.size() + list.size());
   for (size_t i = 0; i < list.size(); ++i) {
     const model::Json& json = list[i];
     const size_t hash = std::hash<model::Json>{}(json)*31 + std::hash<std::string>{}(ns);
