@@ -180,11 +180,13 @@ Result<EndpointInput> endpointInput(const model::Resource& r) {
     if (!a) return a.error();
     e.addresses = std::move(*a);
   } else {
-    e.id = r.ns() + "/" + r.name();
-    e.labels[std::string(kNamespaceLabel)] = r.ns();
-    e.labels[std::string(kNamespaceSelectorPrefix) + "projectcalico.org/name"] = r.ns();
+    const std::string ns = r.ns();
+    e.id = ns + "/" + r.name();
+    // insert_or_assign: the key string is built once and moved into the map.
+    e.labels.insert_or_assign(std::string(kNamespaceLabel), ns);
+    e.labels.insert_or_assign(std::string(kNamespaceSelectorPrefix) + "projectcalico.org/name", ns);
     if (spec.contains("orchestrator")) {
-      e.labels[std::string(kOrchestratorLabel)] = spec.value("orchestrator", "");
+      e.labels.insert_or_assign(std::string(kOrchestratorLabel), spec.value("orchestrator", ""));
     }
     auto a = cidrsOf(member(spec, "ipNetworks"), "spec.ipNetworks");
     if (!a) return a.error();
