@@ -166,6 +166,31 @@ TEST_F(DriverTest, FloatingIpsAndNatOutgoingFollowTheirInputs) {
   ASSERT_TRUE(driver_->apply().isOk());
   EXPECT_EQ(iptables_.rules(IpVersion::kV4, "nat", "cali-fip-dnat").size(), 0u);
   EXPECT_EQ(iptables_.rules(IpVersion::kV4, "nat", "cali-nat-outgoing").size(), 0u);
+  // With nothing left to NAT, the nat table loses our chains and hooks altogether.
+  EXPECT_FALSE(iptables_.hasChain(IpVersion::kV4, "nat", "cali-POSTROUTING"));
+  EXPECT_TRUE(iptables_.rules(IpVersion::kV4, "nat", "POSTROUTING").empty());
+}
+
+TEST_F(DriverTest, NoNatTableWithoutSomethingToNat) {
+  addEndpoint("cali1");
+  ASSERT_TRUE(driver_->apply().isOk());
+  // A nat table we never write registers no nat hooks in the kernel.
+  for (auto v : {IpVersion::kV4, IpVersion::kV6}) {
+    EXPECT_FALSE(iptables_.hasChain(v, "nat", "cali-PREROUTING"));
+    EXPECT_TRUE(iptables_.rules(v, "nat", "PREROUTING").empty());
+    EXPECT_TRUE(iptables_.rules(v, "nat", "POSTROUTING").empty());
+  }
+  for (const auto& input : iptables_.restoreInputs()) {
+    EXPECT_EQ(input.find("*nat"), std::string::npos) << input;
+  }
+  // A masquerading pool (of either family) brings the table for both families.
+  driver_->onIpSetAdded(std::string(calc::kAllPoolsIpSetId));
+  driver_->onIpSetAdded(std::string(calc::kMasqPoolsIpSetId));
+  driver_->onIpPoolUpdate({cidr("10.65.0.0/16"), true, false});
+  ASSERT_TRUE(driver_->apply().isOk());
+  EXPECT_EQ(iptables_.rules(IpVersion::kV4, "nat", "cali-nat-outgoing").size(), 1u);
+  EXPECT_TRUE(iptables_.hasChain(IpVersion::kV6, "nat", "cali-POSTROUTING"));
+  EXPECT_EQ(iptables_.rules(IpVersion::kV4, "nat", "POSTROUTING").size(), 1u);
 }
 
 }  // namespace
