@@ -1,13 +1,11 @@
 // IpSetMemberCalculator: the members of every active ipset. Selector sets hold the addresses of
 // all matching endpoints on any node and the nets of matching network sets (through a label
-// index over all of them); net sets hold their fixed CIDRs. Members are reference-counted, so
-// two items sharing an address keep it until both are gone.
+// index over all of them); net sets hold their fixed CIDRs. Members are reference-counted (by
+// the sequencer), so two items sharing an address keep it until both are gone.
 #pragma once
 
-#include <map>
 #include <set>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "calc/event_sequencer.h"
