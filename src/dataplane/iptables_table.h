@@ -35,15 +35,18 @@ std::string renderFullRestore(TableName table, const std::vector<Chain>& chains,
                               InsertMode mode = InsertMode::kInsert);
 
 // One table's share of an iptables-restore. Chains the kernel does not have yet are referenced
-// by nothing there, so once there are many of them they go into `early` sections (each its own
-// transaction, leaf chains first): iptables-nft's cost per command grows with the number of
-// chains a transaction names, so many small transactions are cheaper than one large one, and
-// nothing becomes reachable before `final` (hooks, changed and deleted chains) commits.
+// by nothing there, so once there are many of them they go into early sections, each its own
+// transaction (iptables-nft's cost per command grows with the number of chains a transaction
+// names, so many small transactions are cheaper than one large one), and nothing becomes
+// reachable before `final` (hooks, changed and deleted chains, the last new chains) commits.
+// Early sections come in waves, one per level of the jump graph (leaf chains first): a wave's
+// lanes only refer to chains of earlier waves, so they may be restored concurrently, each lane
+// by its own iptables-restore, while the sections within a lane commit in order.
 struct RestorePlan {
-  std::string early;  // "*table ... COMMIT\n" sections, one after another
-  std::string final;  // "" when nothing else changes
-  size_t lines = 0;   // rule and chain lines, without *table / COMMIT
-  bool empty() const { return early.empty() && final.empty(); }
+  std::vector<std::vector<std::string>> waves;  // wave -> lanes of "*table ... COMMIT\n" text
+  std::string final;                            // "" when nothing else changes
+  size_t lines = 0;                             // rule and chain lines, without *table / COMMIT
+  bool empty() const { return waves.empty() && final.empty(); }
 };
 
 class IptablesTable : public Table {
@@ -96,8 +99,13 @@ class IptablesTable : public Table {
   bool ours(const std::string& chain) const { return chain.rfind(options_.chainPrefix, 0) == 0; }
   // The restore input for the difference; fills `deleted` with the chains it deletes.
   RestorePlan buildRestore(bool full, std::set<std::string>& deleted);
-  // Early sections for `created` (chains new to the kernel), leaf chains first.
-  std::string earlySections(const std::vector<std::string>& created);
+  // `created` (chains new to the kernel) grouped by level: level 0 jumps to no other new chain,
+  // level n only to new chains of lower levels.
+  std::vector<std::vector<std::string>> levels(const std::vector<std::string>& created);
+  // The restore text of one section creating `chains`.
+  std::string section(const std::vector<std::string>& chains) const;
+  // Early waves for the new chains; returns the chains left for the final section.
+  std::vector<std::string> planWaves(const std::vector<std::string>& created, RestorePlan& plan);
   void recordWritten(bool full, const std::set<std::string>& deleted);
 
   TableName table_;

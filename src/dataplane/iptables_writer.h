@@ -1,7 +1,8 @@
 // IptablesWriter: applies the IptablesTables of one IP version with at most one iptables-save
-// and one iptables-restore --noflush run: every table's early sections first, then every table's
-// final section, whose first COMMIT is written only once the caller's `beforeFinal` step (filling
-// ipsets) has succeeded.
+// and, usually, one iptables-restore --noflush run with every table's final section, whose first
+// COMMIT is written only once the caller's `beforeFinal` step (filling ipsets) has succeeded.
+// Many new chains (a cold start) first go in early waves (see RestorePlan), the lanes of a wave
+// in concurrent iptables-restore runs.
 #pragma once
 
 #include <functional>
@@ -18,19 +19,24 @@ class IptablesWriter {
   explicit IptablesWriter(std::vector<IptablesTable*> tables);
 
   // `beforeFinal` runs exactly once per apply, also when nothing is written, while
-  // iptables-restore is already parsing the early sections; when it fails nothing final is
-  // written and its error is returned.
+  // iptables-restore parses the final sections; when it fails nothing final is written and its
+  // error is returned.
   Status apply(const std::function<Status()>& beforeFinal = nullptr);
 
   struct Stats {
     int saves = 0;
-    int restores = 0;
+    int restores = 0;  // programs run
     int restoreErrors = 0;
   };
   const Stats& stats() const { return stats_; }
 
  private:
+  Status runRestore(IptablesTable& first, const Command& restore);
+  // One wave of early sections: its lanes in at most maxConcurrentRestores_ programs at once.
+  Status runLanes(IptablesTable& first, std::vector<std::string> lanes);
+
   std::vector<IptablesTable*> tables_;
+  size_t maxConcurrentRestores_;
   Stats stats_;
 };
 

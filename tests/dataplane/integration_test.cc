@@ -2,6 +2,7 @@
 // restore/save, ipset and netlink routes inside throw-away namespaces, plus a ping smoke test.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "dataplane/ipsets_impl.h"
@@ -148,9 +149,9 @@ TEST_F(IntegrationTest, ProcessRunnerGateHoldsTheRestOfTheInput) {
   EXPECT_EQ(calls, 3);
 }
 
-// The writer's early sections with the real iptables-nft-restore: many new chains in several
-// transactions of one run, jump targets first, and the hook last, behind the gate.
-TEST_F(IntegrationTest, IptablesWriterEarlySectionsAndGateWithRealRestore) {
+// The writer's early waves with the real iptables-nft-restore: many new chains in several
+// transactions and concurrent runs, jump targets first, and the hook last, behind the gate.
+TEST_F(IntegrationTest, IptablesWriterEarlyWavesAndGateWithRealRestore) {
   TestNetns ns;
   ProcessRunner runner(ns.name());
   IptablesTable raw(TableName::kRaw, IpVersion::kV4, runner);
@@ -179,8 +180,12 @@ TEST_F(IntegrationTest, IptablesWriterEarlySectionsAndGateWithRealRestore) {
   EXPECT_TRUE(contains(saved, "-A FORWARD -m comment"));
   EXPECT_TRUE(contains(saved, "-A PREROUTING -m comment"));
   EXPECT_TRUE(contains(saved, "-A cali-tw-cali249 -m comment"));
-  EXPECT_EQ(writer.stats().restores, 1);
+  // Two early waves (policy chains, then endpoint chains; each wave's lanes concurrent) and
+  // the final restore; one save.
+  EXPECT_GE(writer.stats().restores, 3);
+  EXPECT_EQ(writer.stats().restoreErrors, 0);
   EXPECT_EQ(writer.stats().saves, 1);
+  EXPECT_EQ(std::count(saved.begin(), saved.end(), '\n') > 750, true);
   // A restart (fresh writers, same kernel): one save, nothing to write.
   IptablesTable raw2(TableName::kRaw, IpVersion::kV4, runner);
   IptablesTable filter2(TableName::kFilter, IpVersion::kV4, runner);

@@ -25,6 +25,21 @@ size_t sections(const std::string& input, const std::string& table) {
   return n;
 }
 
+// The most chains one "*table ... COMMIT" section of `input` declares.
+size_t maxDeclarationsPerSection(const std::string& input) {
+  size_t most = 0, current = 0;
+  size_t start = 0;
+  while (start < input.size()) {
+    size_t nl = input.find('\n', start);
+    std::string_view line(input.data() + start,
+                          (nl == std::string::npos ? input.size() : nl) - start);
+    start = nl == std::string::npos ? input.size() : nl + 1;
+    if (line.starts_with("*")) current = 0;
+    if (line.starts_with(":")) most = std::max(most, ++current);
+  }
+  return most;
+}
+
 class IptablesWriterTest : public ::testing::Test {
  protected:
   // 150 policy chains and 150 endpoint chains jumping to them, a dispatch chain jumping to the
@@ -68,25 +83,37 @@ TEST_F(IptablesWriterTest, AllTablesInOneSaveAndOneRestore) {
   EXPECT_EQ(sections(fake_.restoreInputs().back(), "raw"), 0u);
 }
 
-TEST_F(IptablesWriterTest, ManyNewChainsGoInEarlySectionsLeafChainsFirst) {
+TEST_F(IptablesWriterTest, ManyNewChainsGoInEarlyWavesLeafChainsFirst) {
   fake_.setIpsetExists([](const std::string&) { return true; });
   desireManyChains(filter_);
   ASSERT_TRUE(writer_.apply());
-  ASSERT_EQ(fake_.restoreCalls(), 1);
-  const std::string& input = fake_.restoreInputs().back();
-  // 301 new chains in sections of 100, then the final section with the hook alone.
-  EXPECT_EQ(sections(input, "filter"), 5u) << input.substr(0, 2000);
-  size_t finalAt = input.rfind("*filter\n");
-  EXPECT_EQ(input.substr(finalAt).find(":cali-"), std::string::npos);
-  EXPECT_NE(input.find("-I FORWARD 1", finalAt), std::string::npos);
-  // Every jump target was declared before the rule naming it (the simulator checks too).
-  EXPECT_LT(input.find(":cali-pi-149 "), input.find(":cali-tw-0 "));
-  EXPECT_LT(input.find(":cali-tw-149 "), input.find(":cali-dispatch "));
+  // 150 policy chains (level 0) and 150 endpoint chains (level 1) in early waves of sections
+  // of 100, each wave's lanes in their own restores; the dispatch chain (the last level) with
+  // the hook in the final restore.
+  const auto& inputs = fake_.restoreInputs();
+  ASSERT_GE(inputs.size(), 3u);
+  EXPECT_EQ(writer_.stats().restores, static_cast<int>(inputs.size()));
+  const std::string& final = inputs.back();
+  EXPECT_EQ(sections(final, "filter"), 1u) << final.substr(0, 2000);
+  EXPECT_NE(final.find(":cali-dispatch "), std::string::npos);
+  EXPECT_NE(final.find("-I FORWARD 1"), std::string::npos);
+  EXPECT_EQ(final.find(":cali-tw-"), std::string::npos);
+  size_t lastPolicyRestore = 0, firstEndpointRestore = inputs.size();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    EXPECT_LE(maxDeclarationsPerSection(inputs[i]), 100u);
+    if (inputs[i].find(":cali-pi-") != std::string::npos) lastPolicyRestore = i;
+    if (inputs[i].find(":cali-tw-") != std::string::npos)
+      firstEndpointRestore = std::min(firstEndpointRestore, i);
+  }
+  EXPECT_LT(lastPolicyRestore, firstEndpointRestore);  // jump targets committed first
   EXPECT_EQ(fake_.rules(IpVersion::kV4, "filter", "cali-dispatch").size(), 150u);
+  EXPECT_EQ(fake_.rules(IpVersion::kV4, "filter", "cali-tw-149").size(), 2u);
   // A few new chains later stay in one transaction.
+  int restores = fake_.restoreCalls();
   filter_.updateChain({"cali-pi-new", {{"", "-j ACCEPT", ""}}});
   filter_.updateChain({"cali-tw-new", {{"", "-j cali-pi-new", ""}}});
   ASSERT_TRUE(writer_.apply());
+  EXPECT_EQ(fake_.restoreCalls(), restores + 1);
   EXPECT_EQ(sections(fake_.restoreInputs().back(), "filter"), 1u);
 }
 

@@ -1,10 +1,19 @@
 // What the fakes record of the save/restore calls made to them, for tests to assert on.
 #pragma once
 
+#include <mutex>
 #include <string>
 #include <vector>
 
 namespace brindle::dataplane::testing {
+
+// One lock for every simulator: the agent runs ipset and iptables-restore on different threads,
+// and the simulators call each other (set existence, sets in use), so one recursive lock rules
+// out lock-order deadlocks.
+inline std::recursive_mutex& simulatorMutex() {
+  static std::recursive_mutex mutex;
+  return mutex;
+}
 
 class CallHistory {
  public:

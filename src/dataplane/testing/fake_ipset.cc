@@ -99,6 +99,7 @@ Result<CommandOutput> FakeIpset::run(const Command& command) {
   if (command.gate && !command.gate()) {
     return CommandOutput{137, "", "stopped before its input was complete"};
   }
+  std::lock_guard lock(simulatorMutex());
   const auto& argv = command.argv;
   if (argv.empty() || argv[0] != "ipset") return CommandOutput{127, "", "fake: not ipset\n"};
   std::vector<std::string> args(argv.begin() + 1, argv.end());

@@ -26,8 +26,14 @@ class FakeIpset : public CommandRunner, public CallHistory {
     std::string family;  // "inet" or "inet6"
     std::set<std::string> members;
   };
-  bool has(const std::string& name) const { return sets_.count(name) > 0; }
-  const Set& set(const std::string& name) const { return sets_.at(name); }
+  bool has(const std::string& name) const {
+    std::lock_guard lock(simulatorMutex());
+    return sets_.count(name) > 0;
+  }
+  const Set& set(const std::string& name) const {
+    std::lock_guard lock(simulatorMutex());
+    return sets_.at(name);
+  }
   std::set<std::string> names() const;
 
  private:

@@ -325,6 +325,7 @@ Result<CommandOutput> FakeIptables::run(const Command& command) {
   if (command.gate && !command.gate()) {
     return CommandOutput{137, "", "stopped before its input was complete"};
   }
+  std::lock_guard lock(simulatorMutex());
   std::string program = baseName(command.argv[0]);
   IpVersion version = program.rfind("ip6", 0) == 0 ? IpVersion::kV6 : IpVersion::kV4;
   if (program == "iptables-save" || program == "ip6tables-save") {
