@@ -302,13 +302,15 @@ Status DataplaneDriver::apply() {
   auto fail = [&](const std::string& what, const Status& s) {
     result = makeError(s.code(), what + ": " + s.message());
   };
-  // Sets are created first (iptables-restore resolves set names while it parses), filled on
-  // another thread while the first iptables-restore parses, and the restore's final sections,
-  // which make new rules reachable, are written only once the fill has succeeded.
+  // Sets are created first (iptables-restore resolves set names while it parses) and filled on
+  // another thread while iptables-restore runs. When sets were created, the restore's final
+  // sections, which make new rules reachable, are committed only once the fill has succeeded
+  // (a rule never sees a new, still empty set); member changes of existing sets need no wait.
   std::thread fill;
   Status filled = Status::ok();
+  bool created = false;
   if (deps_.ipsets) {
-    if (Status s = deps_.ipsets->applyCreations(); !s) {
+    if (Status s = deps_.ipsets->applyCreations(&created); !s) {
       fail("ipset", s);
     } else {
       fill = std::thread([this, &filled] { filled = deps_.ipsets->applyUpdates(); });
@@ -323,7 +325,8 @@ Status DataplaneDriver::apply() {
   };
   if (result) {
     for (const auto& writer : writers_) {
-      if (Status s = writer->apply(waitForFill); !s) {
+      if (Status s = writer->apply(created ? std::function<Status()>(waitForFill) : nullptr);
+          !s) {
         result = s;
         break;
       }

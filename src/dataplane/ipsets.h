@@ -30,7 +30,12 @@ class IpSets {
   // Optionally first: creates (empty) the sets the kernel does not have yet, so that rules naming
   // them can be parsed while applyUpdates() fills them; rules that make them reachable must wait
   // for applyUpdates() to succeed.
-  virtual Status applyCreations() { return Status::ok(); }
+  // `created` (optional) tells whether any set was created, i.e. whether anything must wait for
+  // applyUpdates() before referring to it.
+  virtual Status applyCreations(bool* created = nullptr) {
+    if (created) *created = false;
+    return Status::ok();
+  }
   // Creates/fills sets (call before the tables' apply) ...
   virtual Status applyUpdates() = 0;
   // ... and destroys removed sets (call after the tables' apply).

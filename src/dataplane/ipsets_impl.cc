@@ -187,7 +187,8 @@ Status IpSetsImpl::readKernelIfNeeded() {
   return Status::ok();
 }
 
-Status IpSetsImpl::applyCreations() {
+Status IpSetsImpl::applyCreations(bool* created) {
+  if (created) *created = false;
   if (Status read = readKernelIfNeeded(); !read) return read;
   std::string input;
   std::vector<std::string> made;
@@ -203,6 +204,7 @@ Status IpSetsImpl::applyCreations() {
     kernel_[name] = SetState{desired_.at(name).spec, {}};
     fresh_.insert(name);
   }
+  if (created) *created = true;
   return Status::ok();
 }
 

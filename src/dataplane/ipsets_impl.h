@@ -33,7 +33,7 @@ class IpSetsImpl : public IpSets {
   void addMembers(const std::string& name, const std::set<std::string>& members) override;
   void removeMembers(const std::string& name, const std::set<std::string>& members) override;
   void removeSet(const std::string& name) override;
-  Status applyCreations() override;
+  Status applyCreations(bool* created = nullptr) override;
   Status applyUpdates() override;
   Status applyDeletions() override;
   // Makes the next applyUpdates() re-read the kernel and repair drift.
