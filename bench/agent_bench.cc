@@ -27,6 +27,7 @@
 
 #include "agent/dataplane_driver.h"
 #include "agent/http_server.h"
+#include "agent_shape.h"
 #include "calc/calc_graph.h"
 #include "calc/dataplane_state.h"
 #include "calc/syncer.h"
@@ -35,15 +36,11 @@
 #include "resources/resource_store.h"
 
 using namespace brindle;
+using namespace brindle::bench;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr int kEndpoints = 10000;
-constexpr int kNodes = 20;
-constexpr int kPerNode = kEndpoints / kNodes;  // 500 local endpoints on node0
-constexpr int kApps = 100;
-constexpr int kPoliciesPerApp = 10;
 constexpr int kAdds = 40;  // endpoint-add latency samples
 
 double msSince(Clock::time_point t) {
@@ -70,52 +67,6 @@ void must(const std::string& cmd) {
     std::fprintf(stderr, "bench_agent: %s: %s\n", cmd.c_str(), r.out.c_str());
     std::exit(1);
   }
-}
-
-std::string ipOf(int i) {
-  return "10.64." + std::to_string((i + 1) / 256) + "." + std::to_string((i + 1) % 256);
-}
-std::string ifaceOf(int i) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "calib%05d", i);
-  return buf;
-}
-
-model::Resource endpoint(int i) {
-  model::Resource r;
-  r.kind = model::Kind::kWorkloadEndpoint;
-  std::string node = "node" + std::to_string(i / kPerNode);
-  std::string name = node + "-k8s-w" + std::to_string(i) + "-eth0";
-  r.metadata = {{"name", name},
-                {"namespace", "default"},
-                {"labels", {{"app", "app" + std::to_string(i % kApps)}}}};
-  r.spec = {{"orchestrator", "k8s"},
-            {"node", node},
-            {"workload", "w" + std::to_string(i)},
-            {"endpoint", "eth0"},
-            {"interfaceName", ifaceOf(i)},
-            {"ipNetworks", {ipOf(i) + "/32"}}};
-  return r;
-}
-
-model::Resource policy(int app, int k) {
-  model::Resource r;
-  r.kind = model::Kind::kGlobalNetworkPolicy;
-  r.metadata = {{"name", "app" + std::to_string(app) + "-p" + std::to_string(k)}};
-  model::Json ingress = model::Json::array();
-  for (int rule = 0; rule < 3; ++rule) {
-    int from = (app + 1 + 3 * k + rule) % kApps;
-    ingress.push_back({{"action", "Allow"},
-                       {"protocol", "TCP"},
-                       {"source", {{"selector", "app == 'app" + std::to_string(from) + "'"}}},
-                       {"destination", {{"ports", {80, 443, 5201, "8000:8100"}}}}});
-  }
-  r.spec = {{"order", 100 + k},
-            {"selector", "app == 'app" + std::to_string(app) + "'"},
-            {"types", {"Ingress", "Egress"}},
-            {"ingress", ingress},
-            {"egress", {{{"action", "Allow"}}}}};
-  return r;
 }
 
 struct Lab {

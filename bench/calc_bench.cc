@@ -1,6 +1,6 @@
-// calc_bench: the agent's cold start at bench_agent's shape (10,000 endpoints over 20 nodes, 100
+// bench_calc: the agent's cold start at bench_agent's shape (10,000 endpoints over 20 nodes, 100
 // apps, 1,000 policies), calc only: syncer + calculation graph + DataplaneState, time and RSS.
-// Usage: calc_bench [runs]. Not a test; mirrors `bench_agent --memory` without the dataplane.
+// Usage: bench_calc [runs]. Not a test; mirrors `bench_agent --memory` without the dataplane.
 #include <malloc.h>
 #include <unistd.h>
 
@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 
+#include "agent_shape.h"
 #include "calc/calc_graph.h"
 #include "calc/dataplane_state.h"
 #include "calc/syncer.h"
@@ -18,14 +19,10 @@
 #include "resources/resource_store.h"
 
 using namespace brindle;
+using namespace brindle::bench;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-constexpr int kEndpoints = 10000;
-constexpr int kPerNode = 500;
-constexpr int kApps = 100;
-constexpr int kPoliciesPerApp = 10;
 
 double heapBytes() { return static_cast<double>(::mallinfo2().uordblks); }
 
@@ -47,45 +44,6 @@ long rssKb() {
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
   }
   return -1;
-}
-
-std::string ipOf(int i) {
-  return "10.64." + std::to_string((i + 1) / 256) + "." + std::to_string((i + 1) % 256);
-}
-
-model::Resource endpoint(int i) {
-  model::Resource r;
-  r.kind = model::Kind::kWorkloadEndpoint;
-  std::string node = "node" + std::to_string(i / kPerNode);
-  char iface[16];
-  std::snprintf(iface, sizeof iface, "calib%05d", i);
-  r.metadata = {{"name", node + "-k8s-w" + std::to_string(i) + "-eth0"},
-                {"namespace", "default"},
-                {"labels", {{"app", "app" + std::to_string(i % kApps)}}}};
-  r.spec = {
-      {"orchestrator", "k8s"}, {"node", node},           {"workload", "w" + std::to_string(i)},
-      {"endpoint", "eth0"},    {"interfaceName", iface}, {"ipNetworks", {ipOf(i) + "/32"}}};
-  return r;
-}
-
-model::Resource policy(int app, int k) {
-  model::Resource r;
-  r.kind = model::Kind::kGlobalNetworkPolicy;
-  r.metadata = {{"name", "app" + std::to_string(app) + "-p" + std::to_string(k)}};
-  model::Json ingress = model::Json::array();
-  for (int rule = 0; rule < 3; ++rule) {
-    int from = (app + 1 + 3 * k + rule) % kApps;
-    ingress.push_back({{"action", "Allow"},
-                       {"protocol", "TCP"},
-                       {"source", {{"selector", "app == 'app" + std::to_string(from) + "'"}}},
-                       {"destination", {{"ports", {80, 443, 5201, "8000:8100"}}}}});
-  }
-  r.spec = {{"order", 100 + k},
-            {"selector", "app == 'app" + std::to_string(app) + "'"},
-            {"types", {"Ingress", "Egress"}},
-            {"ingress", ingress},
-            {"egress", {{{"action", "Allow"}}}}};
-  return r;
 }
 
 struct Feed : calc::SyncerCallbacks {
