@@ -317,24 +317,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     resources::ResourceStore store(**client);
-    std::vector<model::Resource> batch;
-    auto flush = [&] {
-      auto w = store.write(resources::WriteMode::kCreate, batch);
-      if (!w) {
-        std::fprintf(stderr, "store write: %s\n", w.message().c_str());
-        std::exit(1);
-      }
-      batch.clear();
-    };
-    for (int app = 0; app < kApps; ++app) {
-      for (int k = 0; k < kPoliciesPerApp; ++k) batch.push_back(policy(app, k));
-      flush();
-    }
-    for (int i = 0; i < kEndpoints; ++i) {
-      batch.push_back(endpoint(i));
-      if (batch.size() == 500) flush();
-    }
-    if (!batch.empty()) flush();
+    writeShape(store);
   }
   std::printf(
       "shape: %d endpoints over %d nodes (%d local), %d apps, %d policies "

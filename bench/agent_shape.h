@@ -4,9 +4,12 @@
 #pragma once
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "model/resource.h"
+#include "resources/resource_store.h"
 
 namespace brindle::bench {
 
@@ -62,6 +65,28 @@ inline model::Resource policy(int app, int k) {
             {"ingress", ingress},
             {"egress", {{{"action", "Allow"}}}}};
   return r;
+}
+
+// Writes the whole cluster into `store`: the policies, then the endpoints in batches of 500.
+inline void writeShape(resources::ResourceStore& store) {
+  std::vector<model::Resource> batch;
+  auto flush = [&] {
+    auto w = store.write(resources::WriteMode::kCreate, batch);
+    if (!w) {
+      std::fprintf(stderr, "store write: %s\n", w.message().c_str());
+      std::exit(1);
+    }
+    batch.clear();
+  };
+  for (int app = 0; app < kApps; ++app) {
+    for (int k = 0; k < kPoliciesPerApp; ++k) batch.push_back(policy(app, k));
+    flush();
+  }
+  for (int i = 0; i < kEndpoints; ++i) {
+    batch.push_back(endpoint(i));
+    if (batch.size() == 500) flush();
+  }
+  if (!batch.empty()) flush();
 }
 
 }  // namespace brindle::bench

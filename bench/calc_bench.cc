@@ -75,20 +75,7 @@ int main(int argc, char** argv) {
     auto client = datastore::openLocalStore(path);
     if (!client) return 1;
     resources::ResourceStore store(**client);
-    std::vector<model::Resource> batch;
-    auto flush = [&] {
-      if (!store.write(resources::WriteMode::kCreate, batch)) std::exit(1);
-      batch.clear();
-    };
-    for (int app = 0; app < kApps; ++app) {
-      for (int k = 0; k < kPoliciesPerApp; ++k) batch.push_back(policy(app, k));
-      flush();
-    }
-    for (int i = 0; i < kEndpoints; ++i) {
-      batch.push_back(endpoint(i));
-      if (batch.size() == 500) flush();
-    }
-    if (!batch.empty()) flush();
+    writeShape(store);
   }
   auto client = datastore::openLocalStore(path);
   if (!client) return 1;
