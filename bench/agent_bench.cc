@@ -513,6 +513,10 @@ int main(int argc, char** argv) {
       "%.0f vs %.0f conn/s -> %.3f\n",
       ctTput.policy, ctTput.reference, ctTput.ratio, ctConns.policy, ctConns.reference,
       ctConns.ratio);
+  std::printf(
+      "  that firewall alone vs no rules (medians of the two comparisons): TCP %.3f, conn/s %.3f\n",
+      tput.reference > 0 ? ctTput.reference / tput.reference : 0,
+      conns.reference > 0 ? ctConns.reference / conns.reference : 0);
   std::printf("agent log:\n%s",
               sh("grep -E 'starting|in sync|applied|apply:' " + lab.dir + "/agent.log | head -8")
                   .out.c_str());
