@@ -149,14 +149,9 @@ TEST_F(IntegrationTest, ProcessRunnerGateHoldsTheRestOfTheInput) {
   EXPECT_EQ(calls, 3);
 }
 
-// The writer's early waves with the real iptables-nft-restore: many new chains in several
-// transactions and concurrent runs, jump targets first, and the hook last, behind the gate.
-TEST_F(IntegrationTest, IptablesWriterEarlyWavesAndGateWithRealRestore) {
-  TestNetns ns;
-  ProcessRunner runner(ns.name());
-  IptablesTable raw(TableName::kRaw, IpVersion::kV4, runner);
-  IptablesTable filter(TableName::kFilter, IpVersion::kV4, runner);
-  IptablesWriter writer({&raw, &filter});
+// An agent's cold start, small: 250 policy chains, 250 endpoint chains jumping to them, a
+// dispatch chain jumping to those, and the hooks.
+void desireColdStart(IptablesTable& raw, IptablesTable& filter) {
   raw.updateChain({"cali-PREROUTING", {rule("-i cali+", "-j MARK --set-xmark 0x0/0xf000000")}});
   raw.setRuleInsertions("PREROUTING", {rule("", "-j cali-PREROUTING")});
   Chain dispatch{"cali-to-wl-dispatch", {}};
@@ -168,40 +163,51 @@ TEST_F(IntegrationTest, IptablesWriterEarlyWavesAndGateWithRealRestore) {
   }
   filter.updateChain(dispatch);
   filter.setRuleInsertions("FORWARD", {rule("", "-j cali-to-wl-dispatch")});
+}
+
+// The writer's early waves with the real iptables-nft-restore (or ip6tables-nft-restore): many
+// new chains in several transactions and concurrent runs, jump targets first, and the hook
+// last, behind the gate; then a restart that writes nothing.
+void expectEarlyWavesAndGate(IpVersion version) {
+  TestNetns ns;
+  ProcessRunner runner(ns.name());
+  const std::string save = version == IpVersion::kV6 ? "ip6tables-save" : "iptables-save";
+  IptablesTable raw(TableName::kRaw, version, runner);
+  IptablesTable filter(TableName::kFilter, version, runner);
+  IptablesWriter writer({&raw, &filter});
+  desireColdStart(raw, filter);
   bool hookedBeforeGate = true;
   ASSERT_TRUE(writer.apply([&] {
     // The early sections may be in already; the hook must not be.
-    hookedBeforeGate =
-        contains(sh({"iptables-save", "-t", "filter"}, ns.name()), "-A FORWARD -m comment");
+    hookedBeforeGate = contains(sh({save, "-t", "filter"}, ns.name()), "-A FORWARD -m comment");
     return Status::ok();
   })) << filter.lastRestoreInput().substr(0, 4000);
   EXPECT_FALSE(hookedBeforeGate);
-  std::string saved = sh({"iptables-save"}, ns.name());
+  std::string saved = sh({save}, ns.name());
   EXPECT_TRUE(contains(saved, "-A FORWARD -m comment"));
   EXPECT_TRUE(contains(saved, "-A PREROUTING -m comment"));
   EXPECT_TRUE(contains(saved, "-A cali-tw-cali249 -m comment"));
+  EXPECT_GT(std::count(saved.begin(), saved.end(), '\n'), 750);
   // Two early waves (policy chains, then endpoint chains; each wave's lanes concurrent) and
   // the final restore; one save.
   EXPECT_GE(writer.stats().restores, 3);
   EXPECT_EQ(writer.stats().restoreErrors, 0);
   EXPECT_EQ(writer.stats().saves, 1);
-  EXPECT_EQ(std::count(saved.begin(), saved.end(), '\n') > 750, true);
   // A restart (fresh writers, same kernel): one save, nothing to write.
-  IptablesTable raw2(TableName::kRaw, IpVersion::kV4, runner);
-  IptablesTable filter2(TableName::kFilter, IpVersion::kV4, runner);
+  IptablesTable raw2(TableName::kRaw, version, runner);
+  IptablesTable filter2(TableName::kFilter, version, runner);
   IptablesWriter writer2({&raw2, &filter2});
-  raw2.updateChain({"cali-PREROUTING", {rule("-i cali+", "-j MARK --set-xmark 0x0/0xf000000")}});
-  raw2.setRuleInsertions("PREROUTING", {rule("", "-j cali-PREROUTING")});
-  for (int i = 0; i < 250; ++i) {
-    std::string id = std::to_string(i);
-    filter2.updateChain({"cali-pi-p" + id, {rule("-p tcp --dport 80", "-j ACCEPT")}});
-    filter2.updateChain(
-        {"cali-tw-cali" + id, {rule("", "-j cali-pi-p" + id), rule("", "-j DROP")}});
-  }
-  filter2.updateChain(dispatch);
-  filter2.setRuleInsertions("FORWARD", {rule("", "-j cali-to-wl-dispatch")});
+  desireColdStart(raw2, filter2);
   ASSERT_TRUE(writer2.apply());
   EXPECT_EQ(writer2.stats().restores, 0) << filter2.lastRestoreInput().substr(0, 2000);
+}
+
+TEST_F(IntegrationTest, IptablesWriterEarlyWavesAndGateWithRealRestore) {
+  expectEarlyWavesAndGate(IpVersion::kV4);
+}
+
+TEST_F(IntegrationTest, Ip6tablesWriterEarlyWavesAndGateWithRealRestore) {
+  expectEarlyWavesAndGate(IpVersion::kV6);
 }
 
 TEST_F(IntegrationTest, IpsetsArePerNamespaceSwapAndSweep) {
