@@ -465,6 +465,42 @@ int main(int argc, char** argv) {
   long rss = rssKb(lab.agent, "VmRSS:");
   long hwm = rssKb(lab.agent, "VmHWM:");
 
+  // BENCH_AGENT_PROFILE=policy|plain: only connections for ~10 s on that path (for `perf record
+  // -a` alongside), then stop.
+  if (const char* path = std::getenv("BENCH_AGENT_PROFILE")) {
+    bool pol = std::string(path).rfind("policy", 0) == 0;
+    if (std::string(path) != "policy") {
+      // policy-stopped: the rules without the agent; policy-flushed: neither (its wiring only).
+      ::kill(lab.agent, SIGKILL);
+      ::waitpid(lab.agent, nullptr, 0);
+      lab.agent = -1;
+    }
+    if (std::string(path) == "policy-flushed") {
+      for (const char* t : {"raw", "mangle", "nat", "filter"}) {
+        sh("ip netns exec " + lab.node + " iptables -t " + t + " -F");
+        sh("ip netns exec " + lab.node + " iptables -t " + t + " -X");
+      }
+    }
+    for (int i = 0; i < 7; ++i) {
+      std::printf("%s path: %.0f conn/s\n", pol ? "policy" : "plain",
+                  pol ? connsPerSecond(w1, w2) : connsPerSecond(p1, p2));
+      std::fflush(stdout);
+    }
+    // Which of our rules dropped anything meanwhile, and the TCP retransmissions seen.
+    std::printf("%s", sh("ip netns exec " + lab.node +
+                         " iptables-save -c | grep -E 'DROP|REJECT' | grep -v '^\\[0:0\\]'")
+                          .out.c_str());
+    std::printf("%s", sh("ip netns exec " + (pol ? w1 : p1) +
+                         " nstat -az TcpRetransSegs "
+                         "TcpExtTCPSynRetrans 2>&1 | tail -2")
+                          .out.c_str());
+    for (pid_t pid : iperfServers) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+    return 0;
+  }
+
   // 5. Traffic: the policy path (1,000 policies installed, each workload selected by 10) vs the
   //    plain twin with no rules at all, then vs the twin as the smallest stateful firewall (one
   //    conntrack rule: what any policy that admits replies needs), which separates the cost of
