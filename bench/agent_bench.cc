@@ -19,6 +19,7 @@
 #include <functional>
 #include <regex>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -61,12 +62,11 @@ Sh sh(const std::string& cmd) {
   r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
 }
+// A failed set-up command ends the run by exception, so the Lab's destructor still removes the
+// namespaces and processes made so far.
 void must(const std::string& cmd) {
   auto r = sh(cmd);
-  if (r.code != 0) {
-    std::fprintf(stderr, "bench_agent: %s: %s\n", cmd.c_str(), r.out.c_str());
-    std::exit(1);
-  }
+  if (r.code != 0) throw std::runtime_error(cmd + ": " + r.out);
 }
 
 struct Lab {
@@ -74,8 +74,14 @@ struct Lab {
   std::string node = prefix + "node";
   std::string dir;
   pid_t agent = -1;
+  std::vector<pid_t> servers;  // iperf3 -s in the workload namespaces
   int port = 19500 + ::getpid() % 400;
   ~Lab() {
+    // Every way out (also an early failure) ends the processes and removes the namespaces.
+    for (pid_t pid : servers) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
     if (agent > 0) {
       ::kill(agent, SIGKILL);
       ::waitpid(agent, nullptr, 0);
@@ -295,7 +301,7 @@ int memoryBreakdown(const std::string& storePath) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int runBench(int argc, char** argv) {
   if (::geteuid() != 0) {
     std::fprintf(stderr, "bench_agent: needs root (network namespaces)\n");
     return 1;
@@ -344,7 +350,6 @@ int main(int argc, char** argv) {
   const std::string plain = lab.prefix + "plain";
   node(lab.node, w1, w2);
   node(plain, p1, p2);
-  std::vector<pid_t> iperfServers;
   for (const auto& ns : {w2, p2}) {
     pid_t pid = ::fork();
     if (pid == 0) {
@@ -353,7 +358,7 @@ int main(int argc, char** argv) {
       ::execlp("ip", "ip", "netns", "exec", ns.c_str(), "iperf3", "-s", nullptr);
       ::_exit(127);
     }
-    iperfServers.push_back(pid);
+    lab.servers.push_back(pid);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
 
@@ -494,10 +499,6 @@ int main(int argc, char** argv) {
                          " nstat -az TcpRetransSegs "
                          "TcpExtTCPSynRetrans 2>&1 | tail -2")
                           .out.c_str());
-    for (pid_t pid : iperfServers) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
     return 0;
   }
 
@@ -515,10 +516,6 @@ int main(int argc, char** argv) {
   auto ctTput = compare([&](bool pol) { return iperf(pol ? w1 : p1); }, kPairs);
   auto ctConns = compare(
       [&](bool pol) { return pol ? connsPerSecond(w1, w2) : connsPerSecond(p1, p2); }, kPairs);
-  for (pid_t pid : iperfServers) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-  }
 
   int rules = std::atoi(rulesLines.c_str());
   std::printf("final ruleset: %d rules; ipset members: %d\n", rules,
@@ -562,4 +559,13 @@ int main(int argc, char** argv) {
     sh("cp " + lab.dir + "/agent.log '" + std::string(copy) + "'");
   }
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return runBench(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_agent: %s\n", e.what());
+    return 1;
+  }
 }

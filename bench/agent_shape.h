@@ -4,7 +4,7 @@
 #pragma once
 
 #include <cstdio>
-#include <cstdlib>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -72,10 +72,7 @@ inline void writeShape(resources::ResourceStore& store) {
   std::vector<model::Resource> batch;
   auto flush = [&] {
     auto w = store.write(resources::WriteMode::kCreate, batch);
-    if (!w) {
-      std::fprintf(stderr, "store write: %s\n", w.message().c_str());
-      std::exit(1);
-    }
+    if (!w) throw std::runtime_error("store write: " + w.message());
     batch.clear();
   };
   for (int app = 0; app < kApps; ++app) {

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -70,12 +71,20 @@ int main(int argc, char** argv) {
   int runs = argc > 1 ? std::atoi(argv[1]) : 3;
   char tmpl[] = "/tmp/calc-bench-XXXXXX";
   std::string dir = ::mkdtemp(tmpl);
+  // The store goes with the run, whichever way it ends.
+  struct RemoveDir {
+    std::string path;
+    ~RemoveDir() { std::filesystem::remove_all(path); }
+  } cleanup{dir};
   std::string path = dir + "/store.db";
-  {
+  try {
     auto client = datastore::openLocalStore(path);
     if (!client) return 1;
     resources::ResourceStore store(**client);
     writeShape(store);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_calc: %s\n", e.what());
+    return 1;
   }
   auto client = datastore::openLocalStore(path);
   if (!client) return 1;
@@ -116,6 +125,5 @@ int main(int argc, char** argv) {
         (rssKb() - base) / 1024.0, ms, cpu, state.ipSets.size(), state.policies.size(),
         state.workloads.size());
   }
-  std::string rm = "rm -rf " + dir;
-  return std::system(rm.c_str());
+  return 0;
 }
