@@ -79,7 +79,9 @@ Status IptablesWriter::apply(const std::function<Status()>& beforeFinal) {
     }
   }
   if (restore.input.empty()) {
-    if (!gate()) return failAll(gateStatus);
+    // Nothing was written: a failed gate is not a restore error, and the kernel need not be
+    // read again (the tables stay dirty until a later apply succeeds).
+    if (!gate()) return gateStatus;
     for (auto* t : tables_) t->planApplied();
     return Status::ok();
   }
