@@ -98,7 +98,6 @@ void DataplaneDriver::installStaticChains() {
       }
     };
     install(TableName::kRaw, rules::rawStaticChains(v, config_));
-    install(TableName::kMangle, rules::mangleStaticChains(config_));
     install(TableName::kFilter, rules::filterStaticChains(v, config_));
     setOwnedChains(v, TableName::kFilter, "failsafe", rules::failsafeChains(config_));
   }
@@ -256,6 +255,12 @@ void DataplaneDriver::renderAggregates() {
     }
     if (hostDispatchDirty_) {
       setOwnedChains(v, TableName::kFilter, "hep-dispatch", rules::hostDispatchChains(hosts_));
+      // The mangle table only while this node has a host endpoint (see rules::mangleChains).
+      auto mangle = rules::mangleChains(hosts_, config_);
+      setOwnedChains(v, TableName::kMangle, "mangle", mangle.chains);
+      if (auto* t = table(v, TableName::kMangle)) {
+        t->setRuleInsertions("PREROUTING", mangle.insertions["PREROUTING"]);
+      }
     }
     if (natDirty_) {
       // The nat table only while something needs NAT (see rules::natChains).
@@ -325,8 +330,7 @@ Status DataplaneDriver::apply() {
   };
   if (result) {
     for (const auto& writer : writers_) {
-      if (Status s = writer->apply(created ? std::function<Status()>(waitForFill) : nullptr);
-          !s) {
+      if (Status s = writer->apply(created ? std::function<Status()>(waitForFill) : nullptr); !s) {
         result = s;
         break;
       }

@@ -24,7 +24,9 @@ std::vector<std::string> ruleHashes(const std::string& chainName, const std::vec
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::vector<std::string> out;
   out.reserve(rules.size());
-  std::string previous = chainName;
+  // The layout of the written line (where the comments go) is part of every hash, so an agent
+  // that writes rules differently replaces the rules an older one left instead of keeping them.
+  std::string previous = chainName + "\n" + kRuleLayout;
   std::string input;
   for (const Rule& rule : rules) {
     input.clear();

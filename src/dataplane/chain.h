@@ -32,14 +32,16 @@ struct Chain {
 
 // The rule-hash scheme (Felix's): one hash per rule, chained through the chain so it depends on
 // the chain name, the rule's position and its content, and on every rule above it:
-//   h[-1] = chainName;  h[i] = base64url(SHA-256(h[i-1] + "\n" + match + "\n" + action + "\n" +
-//   comment))[0:16]
-// A rule is written as `-A <chain> -m comment --comment "cali:<h[i]>" ...`; the Table writer
+//   h[-1] = chainName + "\n" + kRuleLayout;
+//   h[i] = base64url(SHA-256(h[i-1] + "\n" + match + "\n" + action + "\n" + comment))[0:16]
+// A rule is written as `-A <chain> <match> -m comment --comment "cali:<h[i]>" ...`; the writer
 // reads the hashes back from iptables-save and rewrites a rule exactly when its hash differs, so
 // it never parses the rule text itself (iptables-save normalises it: `-p tcp --dport 80` comes
 // back as `-p tcp -m tcp --dport 80`). The renderer must not add hashes of its own.
 // Insertions into kernel chains are hashed the same way with the kernel chain's name.
 inline constexpr const char* kHashPrefix = "cali:";
+// Names how a rule is written (renderRuleLine); changes whenever that does.
+inline constexpr const char* kRuleLayout = "match-comments-action";
 inline constexpr size_t kHashLength = 16;
 std::vector<std::string> ruleHashes(const std::string& chainName, const std::vector<Rule>& rules);
 inline std::vector<std::string> ruleHashes(const Chain& chain) {

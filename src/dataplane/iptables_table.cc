@@ -73,10 +73,10 @@ std::string renderRuleLine(const std::string& chain, const Rule& rule, const std
   std::string line;
   line.reserve(64 + rule.match.size() + rule.action.size() + rule.comment.size());
   line.append(verb).append(" ").append(chain);
+  if (!rule.match.empty()) line.append(" ").append(rule.match);
   line.append(" -m comment --comment \"").append(kHashPrefix).append(hash).append("\"");
   if (!rule.comment.empty())
     line.append(" -m comment --comment ").append(quoteComment(rule.comment));
-  if (!rule.match.empty()) line.append(" ").append(rule.match);
   if (!rule.action.empty()) line.append(" ").append(rule.action);
   return line;
 }

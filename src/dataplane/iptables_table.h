@@ -24,8 +24,11 @@ struct IptablesTableOptions {
 };
 
 // Rendering shared with the benchmark: one `-A` line (without the newline) for rule `rule` of
-// `chain` whose hash is `hash`: `-A <chain> -m comment --comment "cali:<hash>" [-m comment
-// --comment "<text>"] <match> <action>`.
+// `chain` whose hash is `hash`: `-A <chain> <match> -m comment --comment "cali:<hash>" [-m comment
+// --comment "<text>"] <action>`. The comments follow the match because iptables-nft (1.8.9) keeps
+// a comment as an xt match that the kernel calls on every packet reaching it: after the match it
+// is reached only by packets the rule takes, so a rule that does not match costs its native
+// comparisons alone (docs/dataplane.md, "Comments").
 std::string renderRuleLine(const std::string& chain, const Rule& rule, const std::string& hash,
                            const char* verb = "-A");
 // The restore input that creates `chains` and `insertions` into an empty table (what a first

@@ -15,7 +15,8 @@ Ruleset renderRuleset(const calc::DataplaneState& state, IpVersion version,
                       const RendererConfig& config) {
   Ruleset rs;
   rs.tables[TableName::kRaw] = rawStaticChains(version, config);
-  rs.tables[TableName::kMangle] = mangleStaticChains(config);
+  TableRules mangle = mangleChains(state.hosts, config);
+  if (!mangle.chains.empty()) rs.tables[TableName::kMangle] = std::move(mangle);
 
   TableRules nat = natChains(state.pools, state.workloads, version);
   if (!nat.chains.empty()) rs.tables[TableName::kNat] = std::move(nat);

@@ -76,8 +76,10 @@ TableRules rawStaticChains(IpVersion version, const RendererConfig& c) {
   return t;
 }
 
-TableRules mangleStaticChains(const RendererConfig& c) {
+TableRules mangleChains(const std::map<std::string, calc::HostEndpoint>& hosts,
+                        const RendererConfig& c) {
   TableRules t;
+  if (hosts.empty()) return t;
   Chain pre{kChainPrerouting, {}};
   pre.rules.push_back({"-m conntrack --ctstate RELATED,ESTABLISHED", "-j ACCEPT", ""});
   pre.rules.push_back({matchMark(c.markAccept, c.markAccept), "-j ACCEPT", ""});

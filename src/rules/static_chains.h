@@ -19,7 +19,11 @@ struct TableRules {
 };
 
 TableRules rawStaticChains(dataplane::IpVersion version, const RendererConfig& config);
-TableRules mangleStaticChains(const RendererConfig& config);
+// The mangle table (pre-DNAT host endpoint policy) while this node has a host endpoint; nothing
+// otherwise: without one its chains decide nothing, and a mangle table we never create registers
+// no hook that every packet would walk.
+TableRules mangleChains(const std::map<std::string, calc::HostEndpoint>& hosts,
+                        const RendererConfig& config);
 TableRules filterStaticChains(dataplane::IpVersion version, const RendererConfig& config);
 TableRules natStaticChains();
 

@@ -193,5 +193,36 @@ TEST_F(DriverTest, NoNatTableWithoutSomethingToNat) {
   EXPECT_EQ(iptables_.rules(IpVersion::kV4, "nat", "POSTROUTING").size(), 1u);
 }
 
+TEST_F(DriverTest, MangleTableOnlyWhileThereIsAHostEndpoint) {
+  addEndpoint("cali1");
+  ASSERT_TRUE(driver_->apply().isOk());
+  // Without a host endpoint the mangle chains would decide nothing, and every packet would walk
+  // their hook: none is written.
+  for (auto v : {IpVersion::kV4, IpVersion::kV6}) {
+    EXPECT_FALSE(iptables_.hasChain(v, "mangle", "cali-PREROUTING"));
+    EXPECT_TRUE(iptables_.rules(v, "mangle", "PREROUTING").empty());
+  }
+  for (const auto& input : iptables_.restoreInputs()) {
+    EXPECT_EQ(input.find("*mangle"), std::string::npos) << input;
+  }
+  calc::HostEndpoint hep;
+  hep.id = "eth0";
+  hep.interfaceName = "eth0";
+  hep.profileIds = {"open"};
+  driver_->onHostEndpointUpdate(hep);
+  ASSERT_TRUE(driver_->apply().isOk());
+  for (auto v : {IpVersion::kV4, IpVersion::kV6}) {
+    EXPECT_EQ(iptables_.rules(v, "mangle", "cali-PREROUTING").size(), 4u);
+    EXPECT_EQ(iptables_.rules(v, "mangle", "PREROUTING").size(), 1u);
+  }
+  // The last host endpoint gone: chains and hook go with it.
+  driver_->onHostEndpointRemove("eth0");
+  ASSERT_TRUE(driver_->apply().isOk());
+  for (auto v : {IpVersion::kV4, IpVersion::kV6}) {
+    EXPECT_FALSE(iptables_.hasChain(v, "mangle", "cali-PREROUTING"));
+    EXPECT_TRUE(iptables_.rules(v, "mangle", "PREROUTING").empty());
+  }
+}
+
 }  // namespace
 }  // namespace brindle::agent

@@ -64,10 +64,13 @@ TEST(RuleHashesTest, DependOnChainPositionAndContent) {
     EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
 }
 
-TEST(RenderTest, RuleLineCarriesHashThenCommentThenMatchAndAction) {
+TEST(RenderTest, RuleLineCarriesMatchThenHashThenCommentThenAction) {
+  // The comments after the match: iptables-nft evaluates them only for packets the rule takes.
   EXPECT_EQ(renderRuleLine("cali-x", rule("-p tcp --dport 80", "-j ACCEPT", "say \"hi\""), "H"),
-            "-A cali-x -m comment --comment \"cali:H\" -m comment --comment \"say 'hi'\" -p tcp "
-            "--dport 80 -j ACCEPT");
+            "-A cali-x -p tcp --dport 80 -m comment --comment \"cali:H\" -m comment --comment "
+            "\"say 'hi'\" -j ACCEPT");
+  EXPECT_EQ(renderRuleLine("cali-x", rule("", "-j DROP"), "H"),
+            "-A cali-x -m comment --comment \"cali:H\" -j DROP");
   std::string full = renderFullRestore(TableName::kFilter, {chain("cali-x", {rule("", "-j DROP")})},
                                        {{"FORWARD", {rule("", "-j cali-x")}}});
   EXPECT_TRUE(full.starts_with("*filter\n:cali-x - [0:0]\n-A cali-x "));
