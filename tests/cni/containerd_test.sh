@@ -152,8 +152,9 @@ EOF
 
   # ICMP and TCP between the two containers, through the node.
   ctr_ task exec --exec-id ping c1 ping -c 3 -i 0.2 -W 2 "$ip2" >&2 || die "c1 cannot ping c2"
-  # The listener writes what it receives to a file in c2's rootfs.
-  ctr_ task exec --exec-id listen c2 sh -c 'nc -l -p 5000 > /tmp/tcp.out' > /dev/null 2>&1 &
+  # The listener writes what it receives to a file in c2's rootfs. It hands the connection to
+  # `cat` (-e): nc -l with its own stdin at EOF may close the connection before the data arrives.
+  ctr_ task exec --exec-id listen c2 nc -l -p 5000 -e sh -c 'cat > /tmp/tcp.out' > /dev/null 2>&1 &
   listen_pid=$!
   ok=""
   for i in $(seq 30); do

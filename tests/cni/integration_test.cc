@@ -50,8 +50,10 @@ TEST_F(CniIntegration, TwoWorkloadsReachEachOtherAndTheNode) {
   EXPECT_EQ(sh(inNs("a", "ping -c1 -W2 " + nodeIp_ + " >/dev/null")).rc, 0);
   EXPECT_EQ(sh(inNode("ping -c1 -W2 " + ipB + " >/dev/null")).rc, 0);
   const std::string got = dir_.file("tcp.out");
-  ASSERT_EQ(sh("ip netns exec " + ns("b") + " timeout 10 busybox nc -l -p 5000 > " + got +
-               " & sleep 0.1; " +
+  // The listener hands the connection to `cat` (-e): busybox nc -l with its own stdin at EOF
+  // (a background job's) may close the connection before the client's data arrives.
+  ASSERT_EQ(sh("ip netns exec " + ns("b") + " timeout 10 busybox nc -l -p 5000 -e sh -c 'cat > " +
+               got + "' & sleep 0.1; " +
                inNs("a", "for i in $(seq 30); do echo hello-over-tcp | busybox nc -w 2 " + ipB +
                              " 5000 && break; sleep 0.1; done") +
                "; wait")

@@ -51,7 +51,10 @@ TEST_F(LibcniChain, AddCheckDelAcrossVersionsWithPortmap) {
 
     // Through portmap's DNAT: node address, host port -> workload port 5000.
     const std::string got = dir_.file("pm-" + version);
-    sh("ip netns exec " + ns(w) + " timeout 10 busybox nc -l -p 5000 > " + got + " & sleep 0.1; " +
+    // -e cat: busybox nc -l with its stdin at EOF (a background job's) may close the connection
+    // before the client's data arrives; `cat` reads the connection to its end.
+    sh("ip netns exec " + ns(w) + " timeout 10 busybox nc -l -p 5000 -e sh -c 'cat > " + got +
+       "' & sleep 0.1; " +
        inNode("for i in $(seq 30); do echo via-portmap | busybox nc -w 2 " + nodeIp_ + " " +
               std::to_string(hostPort) + " && break; sleep 0.1; done") +
        "; wait");
