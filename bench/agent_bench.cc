@@ -204,6 +204,12 @@ Comparison compare(const std::function<double(bool policyPath)>& measure, int pa
   return {med(p), med(r), med(ratios)};
 }
 
+// BENCH_AGENT_PAIRS=n: more alternating pairs for a steadier median, at ~8 s a pair.
+int pairsFromEnv(int fallback) {
+  const char* n = std::getenv("BENCH_AGENT_PAIRS");
+  return n ? std::max(1, std::atoi(n)) : fallback;
+}
+
 long rssKb(pid_t pid, const char* field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
@@ -470,6 +476,27 @@ int runBench(int argc, char** argv) {
   long rss = rssKb(lab.agent, "VmRSS:");
   long hwm = rssKb(lab.agent, "VmHWM:");
 
+  // BENCH_AGENT_AB='<shell>': a layout experiment. The node's ruleset (after the adds) is saved
+  // to $IN and its ipsets copied into the plain twin ($NS); the snippet restores a changed copy
+  // there (e.g. `sed -E '/rpfilter/d' "$IN" | ip netns exec "$NS" iptables-restore`), and the two
+  // paths are compared: the same wiring, our rules as they are vs as changed.
+  if (const char* snippet = std::getenv("BENCH_AGENT_AB")) {
+    const std::string in = lab.dir + "/ab-before.rules";
+    must("ip netns exec " + lab.node + " iptables-save > " + in);
+    must("ip netns exec " + lab.node + " ipset save | ip netns exec " + plain + " ipset restore");
+    ::setenv("IN", in.c_str(), 1);
+    ::setenv("NS", plain.c_str(), 1);
+    must(snippet);
+    const int pairs = pairsFromEnv(10);
+    auto c = compare(
+        [&](bool pol) { return pol ? connsPerSecond(w1, w2) : connsPerSecond(p1, p2); }, pairs);
+    auto t = compare([&](bool pol) { return iperf(pol ? w1 : p1); }, pairs);
+    std::printf("A/B (median of %d alternating pairs), as rendered vs as changed:\n", pairs);
+    std::printf("  connections/s %.0f vs %.0f -> ratio %.3f\n", c.policy, c.reference, c.ratio);
+    std::printf("  iperf3 TCP %.0f vs %.0f Mbit/s -> ratio %.3f\n", t.policy, t.reference, t.ratio);
+    return 0;
+  }
+
   // BENCH_AGENT_PROFILE=policy|plain: only connections for ~10 s on that path (for `perf record
   // -a` alongside), then stop.
   if (const char* path = std::getenv("BENCH_AGENT_PROFILE")) {
@@ -507,10 +534,7 @@ int runBench(int argc, char** argv) {
   //    conntrack rule: what any policy that admits replies needs), which separates the cost of
   //    being stateful from the cost of the policy. 5 alternating pairs each: single runs on a
   //    shared machine swing by 20%.
-  // BENCH_AGENT_PAIRS=n for a steadier median at the cost of time (each pair ~8 s).
-  const int kPairs = std::getenv("BENCH_AGENT_PAIRS")
-                         ? std::max(1, std::atoi(std::getenv("BENCH_AGENT_PAIRS")))
-                         : 5;
+  const int kPairs = pairsFromEnv(5);
   auto tput = compare([&](bool pol) { return iperf(pol ? w1 : p1); }, kPairs);
   auto conns = compare(
       [&](bool pol) { return pol ? connsPerSecond(w1, w2) : connsPerSecond(p1, p2); }, kPairs);
