@@ -95,6 +95,35 @@ TEST_F(IntegrationTest, IptablesNftRestoreSaveForeignRulesRestartAndDrift) {
   }
 }
 
+TEST_F(IntegrationTest, RulesOfAnOlderLayoutAreRewrittenWithTheCommentAfterTheMatch) {
+  TestNetns ns;
+  // What an agent writing the comment first left behind (its hashes are not ours).
+  sh({"iptables-restore", "--noflush"}, ns.name(),
+     "*filter\n:cali-to-wl - [0:0]\n"
+     "-A cali-to-wl -m comment --comment \"cali:OldLayoutRule01\" -p tcp --dport 80 -j ACCEPT\n"
+     "-I FORWARD 1 -m comment --comment \"cali:OldLayoutHook01\" -j cali-to-wl\nCOMMIT\n");
+  ASSERT_TRUE(contains(sh({"iptables-save", "-t", "filter"}, ns.name()), "cali:OldLayoutHook01"));
+  ProcessRunner runner(ns.name());
+  IptablesTable table(TableName::kFilter, IpVersion::kV4, runner);
+  table.updateChain({"cali-to-wl", {rule("-p tcp --dport 80", "-j ACCEPT")}});
+  table.setRuleInsertions("FORWARD", {rule("", "-j cali-to-wl")});
+  ASSERT_TRUE(table.apply()) << table.lastRestoreInput();
+  const std::string saved = sh({"iptables-save", "-t", "filter"}, ns.name());
+  const std::string hash = ruleHashes("cali-to-wl", {rule("-p tcp --dport 80", "-j ACCEPT")})[0];
+  EXPECT_TRUE(
+      contains(saved, "-A cali-to-wl -p tcp -m tcp --dport 80 -m comment --comment \"cali:" + hash +
+                          "\" -j ACCEPT"))
+      << saved;
+  EXPECT_FALSE(contains(saved, "OldLayout")) << saved;
+  EXPECT_EQ(saved.find("-A FORWARD"), saved.rfind("-A FORWARD")) << "one hook: " << saved;
+  // And it is now in sync: a restart writes nothing.
+  IptablesTable again(TableName::kFilter, IpVersion::kV4, runner);
+  again.updateChain({"cali-to-wl", {rule("-p tcp --dport 80", "-j ACCEPT")}});
+  again.setRuleInsertions("FORWARD", {rule("", "-j cali-to-wl")});
+  ASSERT_TRUE(again.apply());
+  EXPECT_EQ(again.stats().restores, 0) << again.lastRestoreInput();
+}
+
 TEST_F(IntegrationTest, IptablesNatAndRawTablesFromScratch) {
   TestNetns ns;
   ProcessRunner runner(ns.name());
