@@ -58,6 +58,20 @@ class DriverTest : public ::testing::Test {
     return iptables_.hasChain(v, "filter", chain);
   }
 
+  // Neither family has our cali-PREROUTING or a hook in `hooks` of `table`.
+  void expectNothingOursIn(const std::string& table, const std::vector<std::string>& hooks) {
+    for (auto v : {IpVersion::kV4, IpVersion::kV6}) {
+      EXPECT_FALSE(iptables_.hasChain(v, table, "cali-PREROUTING")) << table;
+      for (const auto& hook : hooks) EXPECT_TRUE(iptables_.rules(v, table, hook).empty()) << hook;
+    }
+  }
+  // No restore so far has named `table` at all (which would have created it in the kernel).
+  void expectNeverWritten(const std::string& table) {
+    for (const auto& input : iptables_.restoreInputs()) {
+      EXPECT_EQ(input.find("*" + table), std::string::npos) << input;
+    }
+  }
+
   dataplane::testing::FakeIptables iptables_;
   dataplane::testing::FakeIpset ipset_;
   dataplane::testing::FakeRouteNetlink netlink_;
@@ -175,14 +189,8 @@ TEST_F(DriverTest, NoNatTableWithoutSomethingToNat) {
   addEndpoint("cali1");
   ASSERT_TRUE(driver_->apply().isOk());
   // A nat table we never write registers no nat hooks in the kernel.
-  for (auto v : {IpVersion::kV4, IpVersion::kV6}) {
-    EXPECT_FALSE(iptables_.hasChain(v, "nat", "cali-PREROUTING"));
-    EXPECT_TRUE(iptables_.rules(v, "nat", "PREROUTING").empty());
-    EXPECT_TRUE(iptables_.rules(v, "nat", "POSTROUTING").empty());
-  }
-  for (const auto& input : iptables_.restoreInputs()) {
-    EXPECT_EQ(input.find("*nat"), std::string::npos) << input;
-  }
+  expectNothingOursIn("nat", {"PREROUTING", "POSTROUTING"});
+  expectNeverWritten("nat");
   // A masquerading pool (of either family) brings the table for both families.
   driver_->onIpSetAdded(std::string(calc::kAllPoolsIpSetId));
   driver_->onIpSetAdded(std::string(calc::kMasqPoolsIpSetId));
@@ -198,13 +206,8 @@ TEST_F(DriverTest, MangleTableOnlyWhileThereIsAHostEndpoint) {
   ASSERT_TRUE(driver_->apply().isOk());
   // Without a host endpoint the mangle chains would decide nothing, and every packet would walk
   // their hook: none is written.
-  for (auto v : {IpVersion::kV4, IpVersion::kV6}) {
-    EXPECT_FALSE(iptables_.hasChain(v, "mangle", "cali-PREROUTING"));
-    EXPECT_TRUE(iptables_.rules(v, "mangle", "PREROUTING").empty());
-  }
-  for (const auto& input : iptables_.restoreInputs()) {
-    EXPECT_EQ(input.find("*mangle"), std::string::npos) << input;
-  }
+  expectNothingOursIn("mangle", {"PREROUTING"});
+  expectNeverWritten("mangle");
   calc::HostEndpoint hep;
   hep.id = "eth0";
   hep.interfaceName = "eth0";
@@ -218,10 +221,7 @@ TEST_F(DriverTest, MangleTableOnlyWhileThereIsAHostEndpoint) {
   // The last host endpoint gone: chains and hook go with it.
   driver_->onHostEndpointRemove("eth0");
   ASSERT_TRUE(driver_->apply().isOk());
-  for (auto v : {IpVersion::kV4, IpVersion::kV6}) {
-    EXPECT_FALSE(iptables_.hasChain(v, "mangle", "cali-PREROUTING"));
-    EXPECT_TRUE(iptables_.rules(v, "mangle", "PREROUTING").empty());
-  }
+  expectNothingOursIn("mangle", {"PREROUTING"});
 }
 
 }  // namespace
