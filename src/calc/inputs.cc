@@ -66,9 +66,7 @@ void appendPrefixed(const selector::Node& node, std::string_view prefix, std::st
       return;
     case NodeKind::kAnd:
     case NodeKind::kOr: {
-      const auto& ops = node.kind() == NodeKind::kAnd
-                            ? static_cast<const selector::AndNode&>(node).operands()
-                            : static_cast<const selector::OrNode&>(node).operands();
+      const auto& ops = selector::junctionOperands(node);
       out += "(";
       for (size_t i = 0; i < ops.size(); ++i) {
         if (i) out += node.kind() == NodeKind::kAnd ? " && " : " || ";

@@ -118,9 +118,7 @@ LabelIndex::Expr LabelIndex::compile(const selector::Node& node) {
       break;
     case NodeKind::kAnd:
     case NodeKind::kOr: {
-      const auto& ops = node.kind() == NodeKind::kAnd
-                            ? static_cast<const selector::AndNode&>(node).operands()
-                            : static_cast<const selector::OrNode&>(node).operands();
+      const auto& ops = selector::junctionOperands(node);
       e.op = node.kind() == NodeKind::kAnd ? Expr::Op::kAnd : Expr::Op::kOr;
       for (const auto& op : ops) e.children.push_back(compile(*op));
       break;

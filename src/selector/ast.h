@@ -154,4 +154,11 @@ class OrNode final : public Node {
   std::vector<NodePtr> operands_;
 };
 
+// The operands of an AndNode or OrNode (`node.kind()` must be kAnd or kOr), for walkers that
+// treat the two alike.
+inline const std::vector<NodePtr>& junctionOperands(const Node& node) {
+  return node.kind() == NodeKind::kAnd ? static_cast<const AndNode&>(node).operands()
+                                       : static_cast<const OrNode&>(node).operands();
+}
+
 }  // namespace brindle::selector
