@@ -153,6 +153,52 @@ TEST_F(EtcdFaultTest, WatcherReportsOutageAndResumesExactlyOnce) {
   EXPECT_EQ((*w)->revision(), last);
 }
 
+// An outage long enough for gRPC's reconnect back-off to reach its maximum (the agent's case,
+// issue 10): the same watcher and the same client recover once etcd answers again, and a change
+// written then arrives within 2 s, once.
+TEST_F(EtcdFaultTest, WatcherAndCallsRecoverAfterALongOutage) {
+  auto client = connect();
+  auto start = client->currentRevision();
+  ASSERT_TRUE(start.isOk());
+  auto w = client->watch("/l/", *start);
+  ASSERT_TRUE(w.isOk());
+  ASSERT_TRUE(client->create("/l/a", "1").isOk());
+  ASSERT_EQ(collect(**w, 1).size(), 1u);
+
+  server_.kill(0);
+  // Poll as the agent's loop does, and let the client's calls fail too, for long enough that
+  // every back-off is at its maximum.
+  const auto outageEnd = Clock::now() + 6s;
+  int failures = 0;
+  while (Clock::now() < outageEnd) {
+    if (!(*w)->next(100ms).isOk()) ++failures;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_GT(failures, 0);
+  EXPECT_FALSE(client->get("/l/a").isOk());
+  server_.restart(0);
+
+  auto writer = connect();
+  ASSERT_TRUE(writer->create("/l/b", "1").isOk());
+  const auto written = Clock::now();
+  std::vector<WatchEvent> events;
+  while (events.empty() && Clock::now() - written < 5s) {
+    auto r = (*w)->next(100ms);
+    if (r.isOk()) events.insert(events.end(), r->begin(), r->end());
+  }
+  const auto delay = Clock::now() - written;
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].key, "/l/b");
+  EXPECT_LT(delay, 2s);
+  auto extra = (*w)->next(200ms);
+  EXPECT_TRUE(extra.isOk() && extra->empty());
+  // The long-lived client's calls work again too, without a new client.
+  const auto t0 = Clock::now();
+  auto kv = client->get("/l/b");
+  EXPECT_TRUE(kv.isOk()) << kv.message();
+  EXPECT_LT(Clock::now() - t0, 2s);
+}
+
 TEST_F(EtcdFaultTest, CompactionDuringOutageGivesCompactedAndRelistRecovers) {
   auto client = connect();
   ASSERT_TRUE(client->create("/g/a", "1").isOk());

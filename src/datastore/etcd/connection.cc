@@ -187,12 +187,22 @@ Result<std::shared_ptr<Connection>> Connection::open(const EtcdOptions& options)
   args.SetMaxReceiveMessageSize(64 << 20);
   // Reconnect quickly when a member comes back (gRPC's default backoff grows to two minutes).
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  // Notice a silently dead member under an open watch; etcd allows pings every 5 s or more.
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  // gRPC takes the "minimum reconnect backoff" as the deadline of one connection attempt, TCP
+  // connect and HTTP/2 handshake included. 100 ms (our earlier value) cut attempts short whenever
+  // the handshake was not driven at once; a second bounds a hung attempt (a stopped member, a
+  // dropped SYN) while leaving a live member ample time to answer.
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
+  // Notice a silently dead member (stopped, or packets dropped) under an open watch. etcd refuses
+  // pings closer than 5 s (--grpc-keepalive-min-time), so every 6 s, 3 s for the answer. gRPC
+  // would otherwise stop pinging after two pings on a connection that carries no data (an idle
+  // watch), and space such pings five minutes apart.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(kKeepaliveTime.count()));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(kKeepaliveTimeout.count()));
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  args.SetInt(GRPC_ARG_HTTP2_MIN_SENT_PING_INTERVAL_WITHOUT_DATA_MS,
+              static_cast<int>(kKeepaliveTime.count()));
   // Our retry loop decides what may be re-sent.
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   for (size_t i = 0; i < targets.size(); ++i) {
@@ -211,6 +221,61 @@ Result<std::shared_ptr<Connection>> Connection::open(const EtcdOptions& options)
 size_t Connection::preferred() const {
   std::lock_guard lock(mu_);
   return preferred_;
+}
+
+size_t Connection::preferredForStream() const {
+  const size_t first = preferred();
+  for (size_t k = 0; k < endpoints_.size(); ++k) {
+    const size_t i = (first + k) % endpoints_.size();
+    if (endpoints_[i].channel->GetState(false) == GRPC_CHANNEL_READY) return i;
+  }
+  return first;
+}
+
+bool Connection::awaitAnyReady(Clock::time_point until) {
+  // Waiting on a completion queue that receives the channels' state changes is what drives their
+  // connection attempts (see the header). A watch cannot be cancelled, and the queue must outlive
+  // every watch armed on it, so the wait goes in short slices: each slice's watches end (by a
+  // change or their deadline) before the slice returns.
+  constexpr auto kSlice = std::chrono::milliseconds(50);
+  while (true) {
+    const auto now = Clock::now();
+    const auto sliceEnd = std::min(until, now + kSlice);
+    grpc::CompletionQueue cq;
+    size_t armed = 0;
+    for (size_t i = 0; i < endpoints_.size(); ++i) {
+      const auto state = endpoints_[i].channel->GetState(true);  // true: connect if idle
+      if (state == GRPC_CHANNEL_READY) return true;
+      endpoints_[i].channel->NotifyOnStateChange(state, sliceEnd, &cq,
+                                                 reinterpret_cast<void*>(uintptr_t{i}));
+      ++armed;
+    }
+    void* tag = nullptr;
+    bool changed = false;
+    bool ready = false;
+    while (armed > 0 && cq.Next(&tag, &changed)) {
+      --armed;
+      if (!changed) continue;  // this slice's deadline
+      // Keep watching (and so driving) a channel whose attempt moved on, until the slice ends.
+      const auto i = reinterpret_cast<uintptr_t>(tag);
+      const auto state = endpoints_[i].channel->GetState(false);
+      if (state == GRPC_CHANNEL_READY) ready = true;
+      if (!ready && Clock::now() < sliceEnd) {
+        endpoints_[i].channel->NotifyOnStateChange(state, sliceEnd, &cq, tag);
+        ++armed;
+      }
+    }
+    cq.Shutdown();
+    while (cq.Next(&tag, &changed)) {
+    }
+    if (ready) return true;
+    if (Clock::now() >= until) {
+      for (const auto& ep : endpoints_) {
+        if (ep.channel->GetState(false) == GRPC_CHANNEL_READY) return true;
+      }
+      return false;
+    }
+  }
 }
 
 void Connection::reportFailure(size_t index) {
@@ -247,6 +312,9 @@ Result<std::string> Connection::token(Endpoint& endpoint, Clock::time_point dead
   etcdserverpb::AuthenticateResponse resp;
   grpc::ClientContext ctx;
   ctx.set_deadline(deadline);
+  // A channel in back-off would fail the call at once without trying to reconnect (see
+  // awaitAnyReady); waiting for it drives the reconnection, within the deadline.
+  ctx.set_wait_for_ready(endpoint.channel->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE);
   grpc::Status s = endpoint.auth->Authenticate(&ctx, req, &resp);
   if (!s.ok()) {
     if (contains(s.error_message(), "authentication is not enabled")) {
@@ -427,14 +495,23 @@ Status Connection::call(std::string_view what, CallKind kind, const Rpc& rpc) {
                            "not have been applied; check and retry (" +
                            failures[i] + ")");
     }
-    // Unreachable members get dialTimeout in all (gRPC retries a refused connection after a
-    // short backoff, so a member that is restarting answers in time); "not now" answers get
-    // the whole request budget.
+    // "Not now" answers get the whole request budget; unreachable members get dialTimeout in
+    // all, spent driving their channels' reconnection (awaitAnyReady), so a member that is
+    // coming back answers within it.
     const auto now = Clock::now();
-    const auto pause = std::chrono::milliseconds(worthWaiting ? 100 : 200);
-    const bool again = worthWaiting || (unreachable && now + pause < start + options_.dialTimeout);
-    if (!again || now + pause >= deadline) break;
-    std::this_thread::sleep_for(pause);
+    if (worthWaiting) {
+      const auto pause = std::chrono::milliseconds(100);
+      if (now + pause >= deadline) break;
+      std::this_thread::sleep_for(pause);
+      continue;
+    }
+    const auto dialEnd = std::min(deadline, start + options_.dialTimeout);
+    if (!unreachable || now >= dialEnd) break;
+    if (!awaitAnyReady(dialEnd)) break;
+    // A channel is connected: try again (not in a tight loop if it keeps failing at once).
+    if (Clock::now() - now < std::chrono::milliseconds(20)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
 
   std::string detail;

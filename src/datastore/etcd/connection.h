@@ -36,6 +36,11 @@ enum class CallKind {
 
 using Rpc = std::function<grpc::Status(Endpoint&, grpc::ClientContext&)>;
 
+// gRPC keepalive on every channel: how a member that stopped answering (hung, or its packets
+// dropped) is noticed under an open watch: at most kKeepaliveTime + kKeepaliveTimeout after.
+inline constexpr std::chrono::milliseconds kKeepaliveTime{6000};
+inline constexpr std::chrono::milliseconds kKeepaliveTimeout{3000};
+
 // The smallest key greater than every key starting with `prefix` ("\0" = no upper bound).
 std::string prefixEnd(std::string_view prefix);
 
@@ -50,6 +55,18 @@ class Connection {
   // For watch streams, which manage their own retries: the endpoint to try next, a context
   // carrying the auth token (the stream has no deadline), and the outcome of an attempt.
   size_t preferred() const;
+  // The preferred endpoint if its channel is connected, else the next one that is, else the
+  // preferred one: a new stream should not wait on a dead member while another one answers.
+  size_t preferredForStream() const;
+  // Waits until some endpoint's channel is connected (true) or `until` passes (false).
+  //
+  // gRPC makes progress on a connection attempt (TCP connect, HTTP/2 handshake) only while some
+  // thread waits on something interested in that channel: a call queued on it, or a watch of its
+  // state. A call on a channel in back-off fails at once without waiting, so a process whose
+  // calls all fail fast never drives the reconnection, and each attempt runs into its deadline
+  // unattended ("timed out before receiving SETTINGS frame"): the client never recovers. Waiting
+  // here is what lets a channel reconnect as soon as its member answers again.
+  bool awaitAnyReady(std::chrono::system_clock::time_point until);
   Endpoint& endpoint(size_t index) { return endpoints_[index]; }
   size_t size() const { return endpoints_.size(); }
   Status prepareStream(size_t index, grpc::ClientContext& context);

@@ -57,8 +57,12 @@ void EtcdWatcher::startAttempt(std::unique_lock<std::mutex>& lock) {
   stopStream(lock);
   const auto now = SteadyClock::now();
   nextAttempt_ = now + kRetryInterval;
-  endpoint_ = conn_->preferred();
+  endpoint_ = conn_->preferredForStream();
   context_ = std::make_unique<grpc::ClientContext>();
+  // Wait for the channel instead of failing at once while it reconnects: the reader thread
+  // blocked on this stream is then what drives the reconnection (Connection::awaitAnyReady
+  // explains why something must). connectDeadline_ bounds the wait.
+  context_->set_wait_for_ready(true);
   Status prepared = conn_->prepareStream(endpoint_, *context_);
   if (!prepared.isOk()) {
     context_.reset();
