@@ -215,6 +215,10 @@ const std::vector<Param>& params() {
        [](AgentConfig& c, const std::string& v) {
          return assign(parseDuration(v), c.applyRetryMax);
        }},
+      {"DatastoreReadinessTimeout",
+       [](AgentConfig& c, const std::string& v) {
+         return assign(parseDuration(v), c.datastoreReadinessTimeout);
+       }},
   };
   return table;
 }

@@ -84,6 +84,9 @@ struct AgentConfig {
   // failure, from the initial value up to the maximum.
   std::chrono::milliseconds applyRetryInitial{100};
   std::chrono::milliseconds applyRetryMax{30000};
+  // DatastoreReadinessTimeout (Brindle's): how long the datastore may be unreachable before
+  // /readiness turns false (the dataplane is kept meanwhile, so liveness stays true).
+  std::chrono::milliseconds datastoreReadinessTimeout{20000};
 
   // Where each setting came from, for the start-up log ("IptablesRefreshInterval" ->
   // "environment FELIX_IPTABLESREFRESHINTERVAL").

@@ -16,7 +16,8 @@ using namespace std::chrono_literals;
 class EtcdSecurityTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    server_ = new testutil::EtcdCluster(1, {.tls = true, .auth = true});
+    server_ =
+        new testutil::EtcdCluster(1, {.tls = true, .auth = true, .netns = "", .host = "127.0.0.1"});
   }
   static void TearDownTestSuite() {
     delete server_;

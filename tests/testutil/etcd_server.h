@@ -32,6 +32,10 @@ namespace brindle::testutil {
 struct EtcdServerOptions {
   bool tls = false;   // https client URLs, client certificates required
   bool auth = false;  // users root/rootpw and felix/felixpw (readwrite on /calico/ only)
+  // Run the members (and etcdctl) inside this network namespace, listening on `host`: a test
+  // can then cut them off (e.g. drop their packets) without touching the host's tables.
+  std::string netns;
+  std::string host = "127.0.0.1";
 };
 
 class EtcdCluster {
@@ -78,8 +82,8 @@ class EtcdCluster {
   EtcdCluster& operator=(const EtcdCluster&) = delete;
 
   std::string endpoint(size_t i) const {
-    return std::string(options_.tls ? "https" : "http") +
-           "://127.0.0.1:" + std::to_string(members_[i].clientPort);
+    return std::string(options_.tls ? "https" : "http") + "://" + options_.host + ":" +
+           std::to_string(members_[i].clientPort);
   }
   std::vector<std::string> endpoints() const {
     std::vector<std::string> out;
@@ -109,6 +113,16 @@ class EtcdCluster {
     spawn(i);
     waitHealthy(i);
   }
+  // Starts every killed member at once (a cluster that lost quorum needs them together), then
+  // waits until each is healthy.
+  void restartAll() {
+    for (size_t i = 0; i < members_.size(); ++i) {
+      if (members_[i].pid <= 0) spawn(i);
+    }
+    for (size_t i = 0; i < members_.size(); ++i) waitHealthy(i);
+  }
+  size_t size() const { return members_.size(); }
+  int clientPort(size_t i) const { return members_[i].clientPort; }
   bool running(size_t i) const { return members_[i].pid > 0; }
   // Sends `sig` to member i (SIGSTOP: a hung etcd that accepts connections but never answers).
   // Sends `sig` to member i. For SIGSTOP, returns only once every thread of it has stopped:
@@ -139,8 +153,9 @@ class EtcdCluster {
 
   // An etcdctl command line against every member, with TLS files and root's credentials.
   std::string etcdctlCommand(const std::string& args) const {
-    std::string cmd = "ETCDCTL_API=3 etcdctl --dial-timeout=2s --command-timeout=5s --endpoints=" +
-                      endpointList();
+    std::string cmd =
+        "ETCDCTL_API=3 " + inNetns() +
+        "etcdctl --dial-timeout=2s --command-timeout=5s --endpoints=" + endpointList();
     if (options_.tls) {
       cmd += " --cacert=" + caFile() + " --cert=" + certFile() + " --key=" + keyFile();
     }
@@ -189,23 +204,19 @@ class EtcdCluster {
     Member& m = members_[i];
     std::string cluster;
     for (size_t j = 0; j < members_.size(); ++j) {
-      cluster += (j ? "," : "") + members_[j].name +
-                 "=http://127.0.0.1:" + std::to_string(members_[j].peerPort);
+      cluster += (j ? "," : "") + members_[j].name + "=http://" + options_.host + ":" +
+                 std::to_string(members_[j].peerPort);
     }
     const std::string client = endpoint(i);
-    const std::string peer = "http://127.0.0.1:" + std::to_string(m.peerPort);
-    std::vector<std::string> args = {"etcd",
-                                     "--name=" + m.name,
-                                     "--data-dir=" + dir_.file(m.name),
-                                     "--listen-client-urls=" + client,
-                                     "--advertise-client-urls=" + client,
-                                     "--listen-peer-urls=" + peer,
-                                     "--initial-advertise-peer-urls=" + peer,
-                                     "--initial-cluster=" + cluster,
-                                     "--initial-cluster-token=brindle-test",
-                                     "--logger=zap",
-                                     "--log-level=warn",
-                                     "--log-outputs=" + dir_.file(m.name + ".log")};
+    const std::string peer = "http://" + options_.host + ":" + std::to_string(m.peerPort);
+    std::vector<std::string> args;
+    if (!options_.netns.empty()) args = {"ip", "netns", "exec", options_.netns};
+    args.insert(args.end(), {"etcd", "--name=" + m.name, "--data-dir=" + dir_.file(m.name),
+                             "--listen-client-urls=" + client, "--advertise-client-urls=" + client,
+                             "--listen-peer-urls=" + peer, "--initial-advertise-peer-urls=" + peer,
+                             "--initial-cluster=" + cluster, "--initial-cluster-token=brindle-test",
+                             "--logger=zap", "--log-level=warn",
+                             "--log-outputs=" + dir_.file(m.name + ".log")});
     if (options_.tls) {
       args.push_back("--cert-file=" + dir_.file("certs/server.pem"));
       args.push_back("--key-file=" + dir_.file("certs/server-key.pem"));
@@ -225,7 +236,7 @@ class EtcdCluster {
       ::dup2(devnull, 0);
       ::dup2(devnull, 1);
       ::dup2(devnull, 2);
-      ::execvp("etcd", argv.data());
+      ::execvp(argv[0], argv.data());  // `ip netns exec` execs etcd: the pid stays etcd's
       ::_exit(127);
     }
     m.pid = pid;
@@ -234,8 +245,8 @@ class EtcdCluster {
   void waitHealthy(size_t i) {
     Member& m = members_[i];
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    std::string cmd =
-        "ETCDCTL_API=3 etcdctl --dial-timeout=1s --command-timeout=2s --endpoints=" + endpoint(i);
+    std::string cmd = "ETCDCTL_API=3 " + inNetns() +
+                      "etcdctl --dial-timeout=1s --command-timeout=2s --endpoints=" + endpoint(i);
     if (options_.tls) {
       cmd += " --cacert=" + caFile() + " --cert=" + certFile() + " --key=" + keyFile();
     }
@@ -252,6 +263,10 @@ class EtcdCluster {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     throw std::runtime_error("etcd member " + m.name + " not healthy after 20 s" + logTail(m));
+  }
+
+  std::string inNetns() const {
+    return options_.netns.empty() ? "" : "ip netns exec " + options_.netns + " ";
   }
 
   std::string logTail(const Member& m) const {

@@ -241,12 +241,16 @@ bool Connection::awaitAnyReady(Clock::time_point until) {
   while (true) {
     const auto now = Clock::now();
     const auto sliceEnd = std::min(until, now + kSlice);
+    std::vector<grpc_connectivity_state> states;
+    for (const auto& ep : endpoints_) {
+      states.push_back(ep.channel->GetState(true));  // true: connect if idle
+      if (states.back() == GRPC_CHANNEL_READY) return true;
+    }
+    // From here on every watch armed must have completed before `cq` is destroyed.
     grpc::CompletionQueue cq;
     size_t armed = 0;
     for (size_t i = 0; i < endpoints_.size(); ++i) {
-      const auto state = endpoints_[i].channel->GetState(true);  // true: connect if idle
-      if (state == GRPC_CHANNEL_READY) return true;
-      endpoints_[i].channel->NotifyOnStateChange(state, sliceEnd, &cq,
+      endpoints_[i].channel->NotifyOnStateChange(states[i], sliceEnd, &cq,
                                                  reinterpret_cast<void*>(uintptr_t{i}));
       ++armed;
     }

@@ -211,7 +211,13 @@ Result<std::vector<WatchEvent>> EtcdWatcher::next(std::chrono::milliseconds time
         if (now >= deadline) return quiet();
         const auto until = std::min(deadline, nextAttempt_);
         lock.unlock();
-        std::this_thread::sleep_until(until);
+        // The pause between attempts drives the channels' reconnection: a plain sleep would
+        // leave their connection attempts unattended (Connection::awaitAnyReady).
+        const auto left = until - SteadyClock::now();
+        if (conn_->awaitAnyReady(std::chrono::system_clock::now() +
+                                 std::chrono::duration_cast<std::chrono::milliseconds>(left))) {
+          std::this_thread::sleep_until(until);  // connected: the pause still holds
+        }
         lock.lock();
         if (SteadyClock::now() >= deadline && state_ == State::kIdle) return quiet();
         continue;
