@@ -363,7 +363,10 @@ Status Connection::prepareStream(size_t index, grpc::ClientContext& context) {
 std::string Connection::describe(const Endpoint& endpoint, const grpc::Status& status) const {
   std::string msg = status.error_message();
   std::string hint;
-  if (tls_ && (contains(msg, "handshake") || contains(msg, "ssl") || contains(msg, "tls"))) {
+  // A client certificate the server rejects shows only after the handshake (TLS 1.3), as a
+  // failed read; gRPC's log then holds the alert that says why.
+  if (tls_ && (contains(msg, "handshake") || contains(msg, "ssl") || contains(msg, "tls") ||
+               (contains(msg, "read failed") && !recentTlsReason().empty()))) {
     const std::string why = recentTlsReason() + " " + msg;
     if (contains(why, "certificate verify failed") || contains(why, "unknown ca") ||
         contains(why, "self signed") || contains(why, "self-signed")) {
@@ -475,9 +478,12 @@ Status Connection::call(std::string_view what, CallKind kind, const Rpc& rpc) {
       const bool transport =
           code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED;
       if (!transport) return toError(what, ep, s);
-      // Later attempts on a refused endpoint only say "handshaker shutdown": keep the first,
-      // telling reason ("Connection refused").
-      if (failures[i].empty() || !contains(s.error_message(), "handshaker shutdown")) {
+      // Later attempts on a refused endpoint only say "handshaker shutdown", and those after a
+      // failed TLS handshake "Endpoint read failed": keep the first, telling reason
+      // ("Connection refused", the TLS diagnosis).
+      const bool tlsDiagnosed = failures[i].find(": TLS") != std::string::npos;
+      if (failures[i].empty() ||
+          (!tlsDiagnosed && !contains(s.error_message(), "handshaker shutdown"))) {
         failures[i] = describe(ep, s);
       }
       if (notAppliedServerError(s.error_message())) {
