@@ -23,6 +23,12 @@ const std::vector<LabHost>& labHosts() {
   return hosts;
 }
 
+const std::vector<std::string>& knownBugs() {
+  static const std::vector<std::string> bugs = {"ipset-zero", "nets-notnets", "ns-notselector",
+                                                "proto-notproto"};
+  return bugs;
+}
+
 const std::vector<int>& tcpPorts() {
   static const std::vector<int> ports = {80, 443, 3306, 8080};
   return ports;
@@ -188,7 +194,7 @@ std::vector<std::string> Generator::nets() {
     std::string more = oneOf(kNets);
     if (more != out[0]) out.push_back(more);
   }
-  if (options_.avoidKnownBugs && out.size() > 1) {
+  if (options_.avoids("ipset-zero") && out.size() > 1) {
     // Known bug 1: 0.0.0.0/0 among two or more nets goes into an ipset.
     out.erase(std::remove(out.begin(), out.end(), "0.0.0.0/0"), out.end());
   }
@@ -204,11 +210,11 @@ std::vector<PortRange> Generator::ports() {
 Side Generator::side(bool destination, bool namespaced, const std::string& protocol) {
   Side s;
   if (chance(0.3)) s.nets = nets();
-  if (chance(0.2) && !(options_.avoidKnownBugs && !s.nets.empty())) s.notNets = nets();
+  if (chance(0.2) && !(options_.avoids("nets-notnets") && !s.nets.empty())) s.notNets = nets();
   if (chance(0.35)) s.selector = selector(2);
   if (chance(0.2)) s.notSelector = selector(1);
   if (chance(0.2)) s.namespaceSelector = namespaceSelector();
-  if (options_.avoidKnownBugs && namespaced && s.notSelector && !s.selector &&
+  if (options_.avoids("ns-notselector") && namespaced && s.notSelector && !s.selector &&
       !s.namespaceSelector) {
     // Known bug 3: a NetworkPolicy side with only a notSelector is not scoped to the namespace.
     s.selector = Sel{};
@@ -232,7 +238,7 @@ Rule Generator::rule(bool inProfile, bool namespaced) {
     protocol = oneOf(kProtocols);
     r.protocol = protocol;
   }
-  if (chance(0.15)) {
+  if (chance(0.15) && !(options_.avoids("proto-notproto") && r.protocol)) {
     std::string notProtocol = oneOf(kProtocols);
     if (notProtocol != protocol) r.notProtocol = notProtocol;
   }
@@ -306,7 +312,7 @@ NetSet Generator::netSet(size_t index) {
   std::set<std::string> nets = {oneOf(kSetNets)};
   if (chance(0.4)) nets.insert(oneOf(kSetNets));
   // Known bug 1: a network set's nets always go into an ipset.
-  if (options_.avoidKnownBugs) nets.erase("0.0.0.0/0");
+  if (options_.avoids("ipset-zero")) nets.erase("0.0.0.0/0");
   if (nets.empty()) nets.insert("10.99.0.0/24");
   s.nets.assign(nets.begin(), nets.end());
   return s;

@@ -22,6 +22,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "agent/http_server.h"
 #include "dataplane/netns.h"
@@ -301,10 +302,10 @@ bool Lab::startAgent(std::chrono::milliseconds timeout) {
   agent_ = spawn(
       argv, dir_ + "/agent.log",
       {"DATASTORE_TYPE=local", "BRINDLE_STORE_PATH=" + dir_ + "/store.db",
-       "FELIX_HEALTHPORT=" + std::to_string(port_),
+       "FELIX_IPV6SUPPORT=false", "FELIX_HEALTHPORT=" + std::to_string(port_),
        "FELIX_PROMETHEUSMETRICSPORT=" + std::to_string(port_), "FELIX_LOGSEVERITYSCREEN=Info"});
   auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
+  while (std::chrono::steady_clock::now() < until && agentAlive()) {
     Result<agent::HttpResult> r = makeError(ErrorCode::kUnavailable, "not run");
     Status s = dataplane::runInNetns(node_, [&]() -> Status {
       r = agent::httpGet("127.0.0.1", port_, "/readiness");
@@ -318,12 +319,36 @@ bool Lab::startAgent(std::chrono::milliseconds timeout) {
 
 void Lab::stopAgent() { killAndReap(agent_, SIGTERM); }
 
+bool Lab::agentAlive() {
+  int status = 0;
+  if (agent_ <= 0) return false;
+  if (::waitpid(agent_, &status, WNOHANG) != agent_) return true;
+  agent_ = -1;
+  death_ = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                               : "exited with status " + std::to_string(WEXITSTATUS(status));
+  return false;
+}
+
+std::string Lab::agentDeath() {
+  agentAlive();
+  return std::exchange(death_, "");
+}
+
 void Lab::wipeKernel() {
   // iptables-restore without --noflush empties each table it names and deletes its chains.
   std::string empty = "*raw\nCOMMIT\n*mangle\nCOMMIT\n*nat\nCOMMIT\n*filter\nCOMMIT\n";
-  must("printf '" + std::regex_replace(empty, std::regex("\n"), "\\n") + "' | ip netns exec " +
-       node_ + " iptables-restore");
-  must("ip netns exec " + node_ + " ipset destroy");
+  for (const char* restore : {" iptables-restore", " ip6tables-restore"}) {
+    must("printf '" + std::regex_replace(empty, std::regex("\n"), "\\n") + "' | ip netns exec " +
+         node_ + restore);
+  }
+  // The kernel lets go of the sets the flushed rules referenced a moment later (nf_tables
+  // releases them after the transaction), so destroying them may need a few tries.
+  for (int attempt = 0;; ++attempt) {
+    auto r = sh("ip netns exec " + node_ + " ipset destroy");
+    if (r.code == 0) break;
+    if (attempt == 40) throw std::runtime_error("ipset destroy: " + r.out);
+    std::this_thread::sleep_for(50ms);
+  }
   sh("ip -n " + node_ + " route flush proto 80");
 }
 
@@ -374,7 +399,7 @@ double Lab::metric(const std::string& name) {
 
 bool Lab::waitApplied(double before, size_t updates, std::chrono::milliseconds timeout) {
   auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
+  while (std::chrono::steady_clock::now() < until && agentAlive()) {
     double seen = metric("brindle_datastore_updates_total");
     double applied = metric("brindle_applied_datastore_updates");
     if (seen >= before + static_cast<double>(updates) && applied >= seen) return true;

@@ -31,7 +31,8 @@ class Lab {
   // Starts the agent and waits for /readiness; false if it did not become ready in time.
   bool startAgent(std::chrono::milliseconds timeout);
   void stopAgent();  // SIGTERM and reap: the kernel state stays as the agent left it
-  bool agentRunning() const { return agent_ > 0; }
+  // "" while the agent runs (or was stopped by us), else how it ended, e.g. "killed by signal 11".
+  std::string agentDeath();
   // Removes every rule, set and route a previous agent left in the node namespace (cold start).
   void wipeKernel();
   void clearStore();  // agent stopped: an empty store
@@ -51,7 +52,8 @@ class Lab {
 
  private:
   void build();
-  void cleanUp();  // kills the agent and servers, deletes our namespaces and files
+  bool agentAlive();  // reaps an agent that died and records how in death_
+  void cleanUp();     // kills the agent and servers, deletes our namespaces and files
   void addWorkload(const std::string& name, const std::string& iface, const std::string& ip);
   void addOutside(const std::string& name, const std::string& iface, const std::string& nodeIp,
                   const std::string& ip);
@@ -61,6 +63,7 @@ class Lab {
   std::string prefix_, node_, dir_;
   int port_ = 0;
   pid_t agent_ = -1;
+  std::string death_;
   std::vector<pid_t> servers_;
   std::map<std::string, std::string> nsByIp_;
 };

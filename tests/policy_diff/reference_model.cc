@@ -199,7 +199,7 @@ class Evaluator {
     if (s.namespaceSelector) {
       const Sel& n = *s.namespaceSelector;
       if (n.op == Sel::Op::kGlobal) return e.ns.empty();
-      if (e.ns.empty()) return n.op == Sel::Op::kAll && reading_.allNamespacesIncludesGlobal;
+      if (e.ns.empty()) return reading_.namespaceSelectorOnGlobals && n.matches({});
       return n.matches({{kNamespaceNameLabel, e.ns}});
     }
     if (!policyNs.empty()) return e.ns == policyNs;
@@ -252,8 +252,8 @@ ModelAnswer decideAllReadings(const State& state, const Packet& packet) {
   ModelAnswer out;
   out.verdict = decide(state, packet, Reading{});
   for (bool scoped : {false, true}) {
-    for (bool all : {false, true}) {
-      if (decide(state, packet, Reading{scoped, all}).allowed != out.verdict.allowed) {
+    for (bool globals : {false, true}) {
+      if (decide(state, packet, Reading{scoped, globals}).allowed != out.verdict.allowed) {
         out.ambiguous = true;
       }
     }

@@ -23,8 +23,11 @@ struct Reading {
   // A notSelector excludes only peers inside the side's namespace scope (the policy's namespace,
   // or the namespaceSelector's namespaces) rather than every peer it selects.
   bool scopedNotSelector = false;
-  // namespaceSelector `all()` also selects non-namespaced peers (global network sets).
-  bool allNamespacesIncludesGlobal = false;
+  // A namespaceSelector is also evaluated for non-namespaced peers (global network sets), against
+  // an empty set of namespace labels, so that `all()`, `!=`, `not in`, `!has` select them too.
+  // The documentation says namespaceSelector selects namespaces; evaluating its labels with a
+  // prefix on every peer would do the above.
+  bool namespaceSelectorOnGlobals = false;
 };
 
 struct Verdict {
