@@ -455,17 +455,36 @@ TEST_F(AgentEtcdOutage1, CniAddDuringAnOutageSaysTryAgainLater) {
               " CNI_IFNAME=eth0 CNI_PATH=" + BRINDLE_CNI_DIR + " " + BRINDLE_CNI_DIR +
               "/brindle-cni < " + conf);
   };
-  const std::string linksBefore = sh("ip -n " + ns + " -o link").out;
+  auto links = [&] {
+    return sh("ip -n " + ns + " -o link | cut -d' ' -f2; ip -n " + lab_->node() +
+              " -o link | cut -d' ' -f2")
+        .out;
+  };
+  const std::string linksBefore = links();
 
-  lab_->etcd().kill(0);
-  const auto t0 = Clock::now();
-  auto add = cni("ADD");
-  const auto took = Clock::now() - t0;
-  EXPECT_NE(add.code, 0) << add.out;
-  EXPECT_NE(add.out.find("\"code\":11"), std::string::npos) << add.out;
-  EXPECT_LT(took, 5s) << millis(took) << " ms";
-  EXPECT_EQ(sh("ip -n " + ns + " -o link").out, linksBefore) << "an interface was left behind";
-  lab_->etcd().restart(0);
+  struct Outage {
+    const char* what;
+    std::function<void()> induce, recover;
+  };
+  const std::vector<Outage> outages = {
+      {"killed", [&] { lab_->etcd().kill(0); }, [&] { lab_->etcd().restart(0); }},
+      {"stopped", [&] { lab_->etcd().signal(0, SIGSTOP); },
+       [&] { lab_->etcd().signal(0, SIGCONT); }},
+  };
+  for (const auto& outage : outages) {
+    SCOPED_TRACE(outage.what);
+    outage.induce();
+    const auto t0 = Clock::now();
+    auto add = cni("ADD");
+    const auto took = Clock::now() - t0;
+    outage.recover();
+    EXPECT_NE(add.code, 0) << add.out;
+    EXPECT_NE(add.out.find("\"code\":11"), std::string::npos) << add.out;
+    EXPECT_LT(took, 5s) << millis(took) << " ms";
+    EXPECT_EQ(links(), linksBefore) << "an interface was left behind";
+    std::printf("CNI ADD with etcd %s failed in %.0f ms: %s\n", outage.what, millis(took),
+                add.out.c_str());
+  }
 
   // Nothing was written: no endpoint, no address held for the container.
   auto weps = lab_->ctl("get workloadEndpoints -o yaml");
@@ -474,12 +493,13 @@ TEST_F(AgentEtcdOutage1, CniAddDuringAnOutageSaysTryAgainLater) {
   EXPECT_NE(check.out.find("Found 0 IPs that are allocated in IPAM but not actually in use"),
             std::string::npos)
       << check.out;
+  // After recovery ADD works.
   auto after = cni("ADD");
   EXPECT_EQ(after.code, 0) << after.out;
   EXPECT_NE(after.out.find("10.67.0."), std::string::npos) << after.out;
   EXPECT_EQ(cni("DEL").code, 0);
+  EXPECT_EQ(links(), linksBefore);
   sh("ip netns delete " + ns);
-  std::printf("CNI ADD during the outage failed in %.0f ms: %s\n", millis(took), add.out.c_str());
 }
 
 // Three members: losing one is no outage (the client moves on); losing a second loses quorum.
