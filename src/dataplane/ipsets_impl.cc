@@ -39,6 +39,62 @@ size_t IpSetsImpl::memberCount() const {
   return n;
 }
 
+namespace {
+
+// hash:net cannot hold a /0 ("bad member"): it stands for its two /1 halves, as in Felix.
+bool isWholeSpace(const std::string& canonicalOrRaw, const std::string& type) {
+  if (!type.starts_with("hash:net")) return false;
+  auto cidr = Cidr::parse(canonicalOrRaw, true);
+  return cidr && cidr->prefixLength() == 0 && canonicalOrRaw.find(',') == std::string::npos;
+}
+
+std::pair<std::string, std::string> halves(IpVersion v) {
+  return v == IpVersion::kV4 ? std::pair<std::string, std::string>{"0.0.0.0/1", "128.0.0.0/1"}
+                             : std::pair<std::string, std::string>{"::/1", "8000::/1"};
+}
+
+}  // namespace
+
+bool IpSetsImpl::addMember(SetState& state, const std::string& member) {
+  if (isWholeSpace(member, state.spec.type)) {
+    auto [low, high] = halves(state.spec.version);
+    // Right family only: "::/0" in an inet set is as wrong as any other IPv6 member.
+    if (Cidr::parse(member, true)->isV4() != (state.spec.version == IpVersion::kV4)) {
+      return state.rejected.insert(member).second;
+    }
+    bool changed = !state.wholeSpace;
+    state.wholeSpace = true;
+    changed = state.members.insert(low).second || changed;
+    changed = state.members.insert(high).second || changed;
+    return changed;
+  }
+  std::string canonical = canonicalMember(member, state.spec.type, state.spec.version);
+  if (canonical.empty()) return state.rejected.insert(member).second;
+  auto [low, high] = halves(state.spec.version);
+  if (canonical == low || canonical == high) state.explicitHalves.insert(canonical);
+  return state.members.insert(canonical).second;
+}
+
+bool IpSetsImpl::removeMember(SetState& state, const std::string& member) {
+  if (state.rejected.erase(member) > 0) return true;
+  auto [low, high] = halves(state.spec.version);
+  if (isWholeSpace(member, state.spec.type)) {
+    if (!state.wholeSpace) return false;
+    state.wholeSpace = false;
+    // A half also listed on its own stays.
+    for (const auto& half : {low, high}) {
+      if (!state.explicitHalves.count(half)) state.members.erase(half);
+    }
+    return true;
+  }
+  std::string canonical = canonicalMember(member, state.spec.type, state.spec.version);
+  if (canonical == low || canonical == high) {
+    state.explicitHalves.erase(canonical);
+    if (state.wholeSpace) return false;  // still wanted as half of the /0
+  }
+  return state.members.erase(canonical) > 0;
+}
+
 void IpSetsImpl::replaceMembers(const IpSetSpec& spec, const std::set<std::string>& members) {
   if (spec.name.size() > kMaxSetName || !spec.name.starts_with(options_.namePrefix)) {
     invalid_.push_back("ipset name " + spec.name + ": must start with " + options_.namePrefix +
@@ -46,24 +102,13 @@ void IpSetsImpl::replaceMembers(const IpSetSpec& spec, const std::set<std::strin
     return;
   }
   SetState state{spec, {}};
-  for (const auto& member : members) {
-    // hash:net cannot hold /0: it is written as its two halves.
-    if (spec.type == "hash:net" && (member == "0.0.0.0/0" || member == "::/0")) {
-      bool v4 = member == "0.0.0.0/0";
-      state.members.insert(v4 ? "0.0.0.0/1" : "::/1");
-      state.members.insert(v4 ? "128.0.0.0/1" : "8000::/1");
-      continue;
-    }
-    std::string canonical = canonicalMember(member, spec.type, spec.version);
-    if (canonical.empty()) {
-      invalid_.push_back("ipset " + spec.name + ": bad member " + member);
-      continue;
-    }
-    state.members.insert(canonical);
-  }
+  for (const auto& member : members) addMember(state, member);
   auto it = desired_.find(spec.name);
   if (it != desired_.end() && it->second.members == state.members &&
-      it->second.spec.type == spec.type && it->second.spec.version == spec.version) {
+      it->second.rejected == state.rejected && it->second.spec.type == spec.type &&
+      it->second.spec.version == spec.version) {
+    it->second.wholeSpace = state.wholeSpace;
+    it->second.explicitHalves = std::move(state.explicitHalves);
     return;
   }
   desired_[spec.name] = std::move(state);
@@ -78,12 +123,7 @@ void IpSetsImpl::addMembers(const std::string& name, const std::set<std::string>
     return;
   }
   for (const auto& member : members) {
-    std::string canonical = canonicalMember(member, it->second.spec.type, it->second.spec.version);
-    if (canonical.empty()) {
-      invalid_.push_back("ipset " + name + ": bad member " + member);
-      continue;
-    }
-    if (it->second.members.insert(canonical).second) dirty_.insert(name);
+    if (addMember(it->second, member)) dirty_.insert(name);
   }
 }
 
@@ -91,8 +131,7 @@ void IpSetsImpl::removeMembers(const std::string& name, const std::set<std::stri
   auto it = desired_.find(name);
   if (it == desired_.end()) return;
   for (const auto& member : members) {
-    std::string canonical = canonicalMember(member, it->second.spec.type, it->second.spec.version);
-    if (it->second.members.erase(canonical) > 0) dirty_.insert(name);
+    if (removeMember(it->second, member)) dirty_.insert(name);
   }
 }
 
@@ -265,12 +304,17 @@ Status IpSetsImpl::applyUpdates() {
   for (auto& [name, set] : written) kernel_[name] = std::move(set);
   dirty_.clear();
   fresh_.clear();
-  if (!invalid_.empty()) {
-    std::string message;
-    for (const auto& problem : invalid_) message += (message.empty() ? "" : "; ") + problem;
-    invalid_.clear();
-    return makeError(ErrorCode::kInvalid, message);
+  // A member the kernel cannot hold fails every apply until the set no longer asks for it: the
+  // apply must not report success while the kernel holds less than the desired state.
+  std::string message;
+  for (const auto& problem : invalid_) message += (message.empty() ? "" : "; ") + problem;
+  invalid_.clear();
+  for (const auto& [name, set] : desired_) {
+    for (const auto& member : set.rejected) {
+      message += (message.empty() ? "" : "; ") + ("ipset " + name + ": bad member " + member);
+    }
   }
+  if (!message.empty()) return makeError(ErrorCode::kInvalid, message);
   return Status::ok();
 }
 

@@ -54,8 +54,14 @@ class IpSetsImpl : public IpSets {
  private:
   struct SetState {
     IpSetSpec spec;
-    std::set<std::string> members;  // canonical text
+    std::set<std::string> members;     // canonical text, as written to the kernel
+    std::set<std::string> rejected{};  // asked for but not valid for the set: fails every apply
+    bool wholeSpace = false;           // a /0 was asked for (members hold its two /1 halves)
+    std::set<std::string> explicitHalves{};  // /1 halves asked for on their own
   };
+  // Adds/removes one asked-for member; true if the kernel's members or the rejects changed.
+  static bool addMember(SetState& state, const std::string& member);
+  static bool removeMember(SetState& state, const std::string& member);
   Status readKernel();
   Status readKernelIfNeeded();
   Status runRestore(const std::string& input);

@@ -40,6 +40,44 @@ TEST(IpSetsTest, CreatesAndFillsInOneRestore) {
   EXPECT_EQ(fake.restoreCalls() + fake.saveCalls(), 0);
 }
 
+TEST(IpSetsTest, WholeSpaceAddedLaterIsWrittenAsTwoHalves) {
+  // The agent creates a set empty and adds the members after: /0 must be split on this path too
+  // (hash:net refuses "0.0.0.0/0").
+  FakeIpset fake;
+  IpSetsImpl sets(fake);
+  sets.replaceMembers(spec("cali40n:a"), {});
+  sets.replaceMembers(spec("cali60n:a", IpVersion::kV6), {});
+  sets.addMembers("cali40n:a", {"0.0.0.0/0", "10.2.0.0/16"});
+  sets.addMembers("cali60n:a", {"::/0"});
+  ASSERT_TRUE(sets.applyUpdates());
+  EXPECT_EQ(fake.set("cali40n:a").members,
+            (std::set<std::string>{"0.0.0.0/1", "128.0.0.0/1", "10.2.0.0/16"}));
+  EXPECT_EQ(fake.set("cali60n:a").members, (std::set<std::string>{"::/1", "8000::/1"}));
+  // A half asked for on its own outlives the /0's removal; the other half goes.
+  sets.addMembers("cali40n:a", {"128.0.0.0/1"});
+  sets.removeMembers("cali40n:a", {"0.0.0.0/0"});
+  ASSERT_TRUE(sets.applyUpdates());
+  EXPECT_EQ(fake.set("cali40n:a").members, (std::set<std::string>{"128.0.0.0/1", "10.2.0.0/16"}));
+  sets.removeMembers("cali60n:a", {"::/0"});
+  ASSERT_TRUE(sets.applyUpdates());
+  EXPECT_TRUE(fake.set("cali60n:a").members.empty());
+}
+
+TEST(IpSetsTest, AMemberTheSetCannotHoldFailsEveryApplyUntilRemoved) {
+  // Reported once and then forgotten, the retry would report success with the member missing.
+  FakeIpset fake;
+  IpSetsImpl sets(fake);
+  sets.replaceMembers(spec("cali40n:a"), {"10.0.0.1"});
+  sets.addMembers("cali40n:a", {"fd00::1", "10.0.0.2"});
+  Status first = sets.applyUpdates();
+  EXPECT_FALSE(first);
+  EXPECT_NE(first.message().find("bad member fd00::1"), std::string::npos) << first.message();
+  EXPECT_EQ(fake.set("cali40n:a").members, (std::set<std::string>{"10.0.0.1", "10.0.0.2"}));
+  EXPECT_FALSE(sets.applyUpdates()) << "the retry must not report success";
+  sets.removeMembers("cali40n:a", {"fd00::1"});
+  EXPECT_TRUE(sets.applyUpdates());
+}
+
 TEST(IpSetsTest, SmallChangesAreDeltasLargeOnesASwap) {
   FakeIpset fake;
   IpSetsImpl sets(fake);
