@@ -24,7 +24,9 @@ selector::Selector parseOrDie(const std::string& text) {
 
 // Calico's combination of a rule side's selector with its namespace scope:
 //  - namespaceSelector N: (pcns.-prefixed N) && (S); `global()` means non-namespaced items only;
-//  - else in a namespaced policy: projectcalico.org/namespace == ns && (S), only if S is set;
+//  - else in a namespaced policy, when S or a notSelector is set: projectcalico.org/namespace ==
+//    ns && (S), or the namespace alone (a notSelector on its own is limited to the policy's
+//    namespace too: without it the side would match every namespace's endpoints);
 //  - else S as written.
 std::optional<selector::Selector> combinedSelector(const model::EntityRule& e,
                                                    const std::string& ns) {
@@ -39,10 +41,12 @@ std::optional<selector::Selector> combinedSelector(const model::EntityRule& e,
     }
     return parseOrDie(sel.empty() ? scope : "(" + scope + ") && (" + sel + ")");
   }
-  if (!e.selector) return std::nullopt;
+  if (!e.selector && !e.notSelector) return std::nullopt;
   if (!ns.empty()) {
-    return parseOrDie(std::string(kNamespaceLabel) + " == " + quoted(ns) + " && (" + sel + ")");
+    std::string scope = std::string(kNamespaceLabel) + " == " + quoted(ns);
+    return parseOrDie(sel.empty() ? scope : scope + " && (" + sel + ")");
   }
+  if (!e.selector) return std::nullopt;
   return *e.selector;
 }
 
@@ -75,9 +79,11 @@ bool scanEntity(const model::EntityRule& in, const std::string& ns, ParsedEntity
     out.ipSetIds.push_back(id);
     sets.netSets.emplace(id, in.nets);
   }
-  if (in.notNets.size() == 1) {
+  // iptables takes one -s (-d) a rule, negated or not: a single notNet beside a single net goes
+  // into a set, as several notNets do.
+  if (in.notNets.size() == 1 && out.nets.empty()) {
     out.notNets = in.notNets;
-  } else if (in.notNets.size() > 1) {
+  } else if (!in.notNets.empty()) {
     std::string id = netSetId(in.notNets);
     out.notIpSetIds.push_back(id);
     sets.netSets.emplace(id, in.notNets);

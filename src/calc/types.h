@@ -28,7 +28,7 @@ struct PolicyId {
 // negated ones must all miss); several nets became one net ipset.
 struct ParsedEntity {
   std::vector<Cidr> nets;             // at most one, else in ipSetIds (a net ipset)
-  std::vector<Cidr> notNets;          // at most one, else in notIpSetIds
+  std::vector<Cidr> notNets;          // at most one and only without nets, else in notIpSetIds
   std::vector<std::string> ipSetIds;  // "s:..." selector sets, "n:..." net sets
   std::vector<std::string> notIpSetIds;
   model::PortSet ports;  // numeric only (named ports are not supported yet)

@@ -86,9 +86,18 @@ std::optional<std::vector<std::string>> ruleMatches(const calc::ParsedRule& rule
   if (rule.ipVersion && *rule.ipVersion != (v4 ? 4 : 6)) return std::nullopt;
   if (rule.protocol && ((rule.protocol->number == 1 && !v4) || (rule.protocol->number == 58 && v4)))
     return std::nullopt;
+  if (rule.protocol && rule.notProtocol && *rule.protocol == *rule.notProtocol) return std::nullopt;
   // Positive nets of the other family only: the rule cannot match in this family.
   for (const auto* nets : {&rule.source.nets, &rule.destination.nets}) {
     if (!nets->empty() && !familyMatches(nets->front(), version)) return std::nullopt;
+  }
+  // Not in 0.0.0.0/0 (::/0): nothing matches, and iptables-nft's kernel refuses "! -s 0.0.0.0/0"
+  // (RULE_APPEND: Invalid argument). Felix drops such a rule too. (In a set, with other notNets,
+  // it is two /1 halves and the set match is accepted.)
+  for (const auto* nets : {&rule.source.notNets, &rule.destination.notNets}) {
+    for (const auto& c : *nets) {
+      if (familyMatches(c, version) && c.prefixLength() == 0) return std::nullopt;
+    }
   }
 
   std::string fixedPre;  // everything before the port matches
@@ -106,7 +115,11 @@ std::optional<std::vector<std::string>> ruleMatches(const calc::ParsedRule& rule
     icmp = v4 ? "-m icmp --icmp-type " + icmpText(*rule.icmp)
               : "-m icmp6 --icmpv6-type " + icmpText(*rule.icmp);
   }
-  if (rule.notProtocol) append(negated, "! -p " + protocolText(*rule.notProtocol));
+  // iptables takes one -p a rule: beside a protocol, a notProtocol is either the same (the rule
+  // matches nothing) or says nothing more.
+  if (rule.notProtocol && !rule.protocol) {
+    append(negated, "! -p " + protocolText(*rule.notProtocol));
+  }
   for (const auto& c : rule.source.notNets) {
     if (familyMatches(c, version)) append(negated, "! -s " + c.toString());
   }

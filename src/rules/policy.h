@@ -14,7 +14,8 @@
 namespace brindle::rules {
 
 // The iptables match text of one rule for `version`, or nullopt when the rule cannot apply to
-// that IP version (its ipVersion, nets or ICMP protocol are of the other family). A rule whose
+// that IP version (its ipVersion, nets or ICMP protocol are of the other family) or matches
+// nothing (notNets holding the whole address space, notProtocol equal to protocol). A rule whose
 // port lists exceed multiport's 15 slots gives several matches (any of them matches).
 std::optional<std::vector<std::string>> ruleMatches(const calc::ParsedRule& rule,
                                                     dataplane::IpVersion version);

@@ -125,6 +125,8 @@ class AgentE2eTest : public ::testing::Test {
       addWorkload("c", "calic0000003", "10.65.0.3");
       addWorkload("d", "calid0000004", "10.65.0.4");
       addWorkload("e", "calie0000005", "10.65.0.5");
+      addWorkload("f", "calif0000006", "10.65.0.6");
+      addWorkload("g", "calig0000007", "10.65.0.7");
       must("ip -n " + hosts_["a"].ns + " addr add 10.65.0.77/32 dev eth0");  // for spoofing
       // Dual-stack workloads (IPv6 through the same cali wiring, via the host's link-local).
       addWorkload("v6a", "caliv6a000001", "10.65.0.11", "fd00:65::11");
@@ -649,6 +651,82 @@ TEST_F(AgentE2eTest, SigtermStopsCleanlyAndLeavesEverything) {
   EXPECT_EQ(sh("ip -n " + node_ + " route show proto 80").out, routesBefore);
   check({{"b", "a", "tcp", 81, true}, {"c", "a", "tcp", 80, false}});  // policy still enforced
   startAgent();
+}
+
+// Issue 18: three kinds of valid input the agent used to program wrongly or not at all, each
+// checked with traffic. f (namespace default) and g (namespace other) are new workloads.
+constexpr const char* kIssue18Workloads = R"(
+- apiVersion: projectcalico.org/v3
+  kind: WorkloadEndpoint
+  metadata: {name: node1-k8s-f-eth0, namespace: default, labels: {app: f}}
+  spec: {node: node1, orchestrator: k8s, workload: f, endpoint: eth0, interfaceName: calif0000006,
+         ipNetworks: [10.65.0.6/32]}
+- apiVersion: projectcalico.org/v3
+  kind: WorkloadEndpoint
+  metadata: {name: node1-k8s-g-eth0, namespace: other, labels: {app: g}}
+  spec: {node: node1, orchestrator: k8s, workload: g, endpoint: eth0, interfaceName: calig0000007,
+         ipNetworks: [10.65.0.7/32], profiles: [open]}
+)";
+
+TEST_F(AgentE2eTest, NetsAndNotNetsOnOneSideAreProgrammedAndLaterChangesStillApply) {
+  write(kIssue18Workloads);
+  // iptables refuses "-s A ! -s B"; before the fix this apply failed forever and froze the node.
+  write(R"(
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: f-nets-notnets}
+spec:
+  order: 10
+  selector: app == 'f'
+  types: [Ingress]
+  ingress:
+  - {action: Allow, protocol: TCP, source: {nets: [10.65.0.0/24], notNets: [10.65.0.2/32]},
+     destination: {ports: [5001]}}
+  - {action: Allow, protocol: TCP, destination: {nets: [10.65.0.0/24], notNets: [10.65.0.7/32],
+     ports: [6005]}}
+)");
+  check({{"a", "f", "tcp", 5001, true},
+         {"b", "f", "tcp", 5001, false},  // in notNets
+         {"a", "f", "tcp", 6005, true},   // f's address is in nets, not in notNets
+         {"a", "f", "tcp", 80, false}});
+  EXPECT_EQ(agentGet("/readiness")->status, 200);
+}
+
+TEST_F(AgentE2eTest, WholeAddressSpaceInANetSetAdmitsEveryone) {
+  // Two nets make a hash:net set, which cannot hold 0.0.0.0/0: it must hold both /1 halves, and
+  // the apply must not claim success with the /0 missing (a then matched only 10.2.0.0/16).
+  write(R"(
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: f-all-nets}
+spec:
+  order: 20
+  selector: app == 'f'
+  types: [Ingress]
+  ingress:
+  - {action: Allow, protocol: TCP, source: {nets: [0.0.0.0/0, 10.2.0.0/16]}, destination: {ports: [5000]}}
+)");
+  check(
+      {{"a", "f", "tcp", 5000, true}, {"b", "f", "tcp", 5000, true}, {"a", "f", "tcp", 81, false}});
+  auto sets = sh("ip netns exec " + node_ + " ipset list").out;
+  EXPECT_NE(sets.find("128.0.0.0/1"), std::string::npos) << sets;
+}
+
+TEST_F(AgentE2eTest, NamespacedNotSelectorStaysInThePolicyNamespace) {
+  // f may send only to endpoints of its own namespace that are not app == 'nothing': a (default)
+  // yes, g (namespace other) no, although g is not app == 'nothing' either.
+  write(R"(
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: f-egress, namespace: default}
+spec:
+  selector: app == 'f'
+  types: [Egress]
+  egress: [{action: Allow, destination: {notSelector: app == 'nothing'}}]
+)");
+  check({{"f", "a", "tcp", 80, true},
+         {"f", "g", "tcp", 80, false},
+         {"a", "g", "tcp", 80, true}});  // g admits everyone (profile open)
 }
 
 TEST_F(AgentE2eTest, LocalWorkloadRoutesAndAffineBlockBlackholes) {
