@@ -25,7 +25,7 @@ const std::vector<LabHost>& labHosts() {
 
 const std::vector<std::string>& knownBugs() {
   static const std::vector<std::string> bugs = {"ipset-zero", "nets-notnets", "ns-notselector",
-                                                "proto-notproto"};
+                                                "proto-notproto", "notnets-zero"};
   return bugs;
 }
 
@@ -211,6 +211,9 @@ Side Generator::side(bool destination, bool namespaced, const std::string& proto
   Side s;
   if (chance(0.3)) s.nets = nets();
   if (chance(0.2) && !(options_.avoids("nets-notnets") && !s.nets.empty())) s.notNets = nets();
+  if (options_.avoids("notnets-zero")) {
+    s.notNets.erase(std::remove(s.notNets.begin(), s.notNets.end(), "0.0.0.0/0"), s.notNets.end());
+  }
   if (chance(0.35)) s.selector = selector(2);
   if (chance(0.2)) s.notSelector = selector(1);
   if (chance(0.2)) s.namespaceSelector = namespaceSelector();

@@ -36,6 +36,7 @@ const std::vector<int>& udpPorts();
 //   ns-notselector  a NetworkPolicy rule side with a notSelector and no selector or
 //                   namespaceSelector
 //   proto-notproto  protocol and notProtocol on the same rule
+//   notnets-zero    notNets of just 0.0.0.0/0 (`! -s 0.0.0.0/0`, which iptables-nft refuses)
 const std::vector<std::string>& knownBugs();
 
 struct GeneratorOptions {

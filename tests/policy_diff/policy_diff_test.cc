@@ -9,6 +9,7 @@
 //   POLICY_DIFF_PROBES=N             probes per state (default 40)
 //   POLICY_DIFF_AVOID=a,b            keep states away from these renderer bugs (knownBugs())
 //   POLICY_DIFF_AVOID_KNOWN_BUGS=1   ... from all of them
+//   POLICY_DIFF_PRINT_ONLY=1         print the seeds' states and the model's verdicts; no lab
 //   POLICY_DIFF_VERBOSE=1            print every state and probe, not only mismatches
 //   POLICY_DIFF_AGENT=PATH           another brindle-agent binary (default: this build's)
 //   POLICY_DIFF_AGENT_WRAPPER=CMD    run the agent under CMD (e.g. "gdb -batch -ex run -ex bt
@@ -19,6 +20,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -50,6 +52,13 @@ std::string hostName(const State& state, const std::string& ip) {
   }
   return ip + " (outside)";
 }
+
+// Set by SIGINT/SIGTERM/SIGHUP: the run stops after the current seed, so that the lab's destructor
+// still kills the agent and servers and deletes the namespaces.
+volatile std::sig_atomic_t stopRequested = 0;
+void requestStop(int) { stopRequested = 1; }
+
+size_t probesPerState() { return static_cast<size_t>(envNumber("POLICY_DIFF_PROBES", 40)); }
 
 std::string avoidList(const GeneratorOptions& options) {
   std::string out;
@@ -100,10 +109,6 @@ class Runner {
   const Totals& totals() const { return totals_; }
 
  private:
-  static size_t probesPerState() {
-    return static_cast<size_t>(envNumber("POLICY_DIFF_PROBES", 40));
-  }
-
   void note(bool ok, const std::string& what) {
     std::string death = lab_.agentDeath();
     if (!death.empty()) {
@@ -192,7 +197,6 @@ class Runner {
 };
 
 TEST(PolicyDiff, RandomStatesAgreeWithTheModel) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
   GeneratorOptions options;
   if (envNumber("POLICY_DIFF_AVOID_KNOWN_BUGS", 0) != 0) {
     options.avoid.insert(knownBugs().begin(), knownBugs().end());
@@ -212,11 +216,31 @@ TEST(PolicyDiff, RandomStatesAgreeWithTheModel) {
     first = envNumber("POLICY_DIFF_SEED", 1);
     count = 1;
   }
+  if (envNumber("POLICY_DIFF_PRINT_ONLY", 0) != 0) {
+    // The seeds' states and the model's verdicts, without a lab (no root needed).
+    for (long seed = first; seed < first + count; ++seed) {
+      Generator gen(static_cast<uint64_t>(seed), options);
+      State states[3] = {gen.state(), gen.state(), gen.state()};
+      for (const State& st : states) {
+        std::printf("=== seed %ld ===\n%s", seed, st.yaml(Lab::kNode).c_str());
+      }
+      for (const State& st : states) {
+        for (const Packet& p : gen.probes(probesPerState())) {
+          Verdict v = decide(st, p, Reading{});
+          std::printf("  %s: %s (%s)\n", p.text().c_str(), v.allowed ? "allowed" : "denied",
+                      v.reason.c_str());
+        }
+      }
+    }
+    return;
+  }
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
   const char* agent = std::getenv("POLICY_DIFF_AGENT");
   Lab lab(agent && *agent ? agent : BRINDLE_AGENT_BINARY, AGENT_PROBE_BINARY);
   Runner runner(lab, options, envNumber("POLICY_DIFF_VERBOSE", 0) != 0);
   auto start = std::chrono::steady_clock::now();
-  for (long seed = first; seed < first + count; ++seed) {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, requestStop);
+  for (long seed = first; seed < first + count && !stopRequested; ++seed) {
     auto t0 = std::chrono::steady_clock::now();
     runner.runSeed(static_cast<uint64_t>(seed));
     std::printf("seed %ld: %.1f s\n", seed,
@@ -233,6 +257,7 @@ TEST(PolicyDiff, RandomStatesAgreeWithTheModel) {
       options.avoid.empty() ? "" : (" avoiding " + avoidList(options)).c_str(), took,
       took / static_cast<double>(count), t.probes, t.mismatches, t.ambiguous, t.retried, t.refused,
       t.notApplied, t.agentDeaths);
+  EXPECT_FALSE(stopRequested) << "interrupted";
   EXPECT_EQ(t.mismatches, 0u) << "see the MISMATCH lines above; each has a replay command";
   EXPECT_EQ(t.notApplied, 0u) << "the agent failed to become ready or to apply a state";
   EXPECT_EQ(t.agentDeaths, 0u) << "the agent died";
