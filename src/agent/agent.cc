@@ -39,8 +39,8 @@ HttpResponse statusEndpoint(const std::string& path, const HealthState& health,
                          : HttpResponse{503, "text/plain", "not live: the loop is stuck\n"};
   }
   if (serveHealth && path == "/readiness") {
-    return health.ready() ? HttpResponse{200, "text/plain", "ready\n"}
-                          : HttpResponse{503, "text/plain", "not ready\n"};
+    return health.ready() ? HttpResponse{200, "text/plain", "ready\n" + health.detail()}
+                          : HttpResponse{503, "text/plain", "not ready\n" + health.detail()};
   }
   if (serveMetrics && path == "/metrics") {
     return {200, "text/plain; version=0.0.4; charset=utf-8", metrics.render()};
@@ -93,6 +93,11 @@ void Agent::applyNow() {
   deps_.metrics.observe(metric::kApplySeconds, secs);
   ++applies_;
   deps_.health.setApplyResult(s.isOk());
+  std::string refused;
+  for (const auto& r : deps_.dataplane.refusedRules()) {
+    refused += "refused by the kernel: " + r + "\n";
+  }
+  deps_.health.setDetail(std::move(refused));
   if (s) {
     deps_.metrics.set(metric::kAppliedUpdates, static_cast<double>(covered));
     if (backoff_.count() > 0) spdlog::info("dataplane apply succeeded after retries");

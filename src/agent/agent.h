@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "agent/config.h"
@@ -30,12 +31,23 @@ class HealthState {
   // Ready once in sync with the datastore and the first apply succeeded; not ready while the
   // latest apply is failing (the kernel lags the datastore).
   bool ready() const { return inSync_ && everApplied_ && lastApplyOk_; }
+  // Extra lines of the readiness body (rules the kernel refused); readiness itself unchanged.
+  void setDetail(std::string detail) {
+    std::lock_guard lock(detailMu_);
+    detail_ = std::move(detail);
+  }
+  std::string detail() const {
+    std::lock_guard lock(detailMu_);
+    return detail_;
+  }
 
  private:
   std::atomic<int64_t> lastBeatMs_{0};
   std::atomic<bool> inSync_{false};
   std::atomic<bool> everApplied_{false};
   std::atomic<bool> lastApplyOk_{false};
+  mutable std::mutex detailMu_;
+  std::string detail_;
 };
 
 // Serves /liveness, /readiness and /metrics from `health` and `metrics`.

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "agent/metrics.h"
+#include "dataplane/refusal.h"
 #include "rules/endpoints.h"
 #include "rules/names.h"
 #include "rules/policy.h"
@@ -37,7 +38,9 @@ DataplaneDriver::DataplaneDriver(DataplaneDeps deps, rules::RendererConfig confi
     for (const auto& t : deps_.tables) {
       if (t.version == v) tables.push_back(t.table);
     }
-    if (!tables.empty()) writers_.push_back(std::make_unique<dataplane::IptablesWriter>(tables));
+    if (tables.empty()) continue;
+    writers_.push_back(std::make_unique<dataplane::IptablesWriter>(tables));
+    writerVersions_.push_back(v);
   }
   installStaticChains();
 }
@@ -78,6 +81,8 @@ void DataplaneDriver::setOwnedChains(IpVersion version, TableName tableName,
 }
 
 void DataplaneDriver::removeOwner(const std::string& owner) {
+  changed_.erase(owner);
+  if (refused_.erase(owner) > 0) refreshRefusedReport();
   auto it = owned_.find(owner);
   if (it == owned_.end()) return;
   for (const auto& o : it->second) {
@@ -143,10 +148,12 @@ void DataplaneDriver::onIpSetRemoved(const std::string& id) {
 
 void DataplaneDriver::onPolicyActive(const calc::PolicyId& id, const calc::ParsedRules& r) {
   policies_.insert(id);
+  const std::string owner = "pol:" + id.text();
   for (IpVersion v : versions()) {
-    setOwnedChains(v, TableName::kFilter, "pol:" + id.text(),
-                   rules::policyChains(id, r, v, config_));
+    setOwnedChains(v, TableName::kFilter, owner, rules::policyChains(id, r, v, config_));
   }
+  remember(owner, "policy", id.tier == "default" ? id.name : id.tier + "/" + id.name,
+           rules::policyChainName(id, true), r);
 }
 
 void DataplaneDriver::onPolicyInactive(const calc::PolicyId& id) {
@@ -156,14 +163,39 @@ void DataplaneDriver::onPolicyInactive(const calc::PolicyId& id) {
 
 void DataplaneDriver::onProfileActive(const std::string& name, const calc::ParsedRules& r) {
   profiles_.insert(name);
+  const std::string owner = "pro:" + name;
   for (IpVersion v : versions()) {
-    setOwnedChains(v, TableName::kFilter, "pro:" + name, rules::profileChains(name, r, v, config_));
+    setOwnedChains(v, TableName::kFilter, owner, rules::profileChains(name, r, v, config_));
   }
+  remember(owner, "profile", name, rules::profileChainName(name, true), r);
 }
 
 void DataplaneDriver::onProfileInactive(const std::string& name) {
   profiles_.erase(name);
   removeOwner("pro:" + name);
+}
+
+void DataplaneDriver::remember(const std::string& owner, const std::string& kind,
+                               const std::string& name, const std::string& ingressChain,
+                               const calc::ParsedRules& rules) {
+  changed_[owner] = Changed{kind, name, ingressChain, rules};
+  auto it = refused_.find(owner);
+  if (it == refused_.end()) return;
+  // Rendered again as it was refused: the stand-ins stay (asking the kernel again is the
+  // resync's job). Anything else is new and goes to the kernel as it is.
+  auto& list = it->second;
+  for (auto r = list.begin(); r != list.end();) {
+    auto* t = table(r->version, TableName::kFilter);
+    const Chain* now = t ? t->desiredChain(r->real.name) : nullptr;
+    if (now && *now == r->real) {
+      t->updateChain(r->stub);
+      ++r;
+    } else {
+      r = list.erase(r);
+    }
+  }
+  if (list.empty()) refused_.erase(it);
+  refreshRefusedReport();
 }
 
 // --- endpoints: own chains now, dispatch chains (one per batch) in apply(). ---
@@ -328,13 +360,20 @@ Status DataplaneDriver::apply() {
     if (!filled) return makeError(filled.code(), "ipset: " + filled.message());
     return Status::ok();
   };
+  if (result && resyncRequested_ && !refused_.empty()) retryRefused();
   if (result) {
-    for (const auto& writer : writers_) {
-      if (Status s = writer->apply(created ? std::function<Status()>(waitForFill) : nullptr); !s) {
+    for (size_t i = 0; i < writers_.size(); ++i) {
+      Status s = writers_[i]->apply(created ? std::function<Status()>(waitForFill) : nullptr);
+      // The writer ran the fill (the gate) whatever happened; a failed fill is not a refusal.
+      if (!s && filled && isolateRefused(writerVersions_[i], s)) {
+        step("isolate");
+        s = writers_[i]->apply(nullptr);
+      }
+      if (!s) {
         result = s;
         break;
       }
-      step(&writer == &writers_.front() ? "iptables" : "ip6tables");
+      step(i == 0 ? "iptables" : "ip6tables");
     }
   }
   if (Status s = waitForFill(); !s && result) result = s;  // no writers, or one failed first
@@ -351,9 +390,162 @@ Status DataplaneDriver::apply() {
   if (result) {
     dirty_ = false;
     resyncRequested_ = false;
+    changed_.clear();  // all of it is in the kernel (or stood in for): nothing left to suspect
   }
   updateMetrics();
   return result;
+}
+
+// --- refused rules: found, stood in for by DROPs, reported, asked about again. ---
+
+namespace {
+
+std::string escapeLabel(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c == '\n' ? ' ' : c);
+  }
+  return out;
+}
+
+std::string firstLine(const std::string& text) {
+  std::string line = text.substr(0, text.find('\n'));
+  return line.empty() ? "(no message)" : line;
+}
+
+}  // namespace
+
+bool DataplaneDriver::isolateRefused(IpVersion version, const Status& error) {
+  auto* t = table(version, TableName::kFilter);
+  if (!t || changed_.empty() || !dataplane::namesInputLine(error.message())) return false;
+  // The suspects: chains of the policies and profiles changed since the last good apply (their
+  // rules come from users; the agent's own chains are fixed templates).
+  std::vector<std::string> owners;
+  std::vector<std::vector<const Chain*>> chains;
+  for (const auto& [owner, info] : changed_) {
+    auto it = owned_.find(owner);
+    if (it == owned_.end()) continue;
+    std::vector<const Chain*> list;
+    for (const auto& o : it->second) {
+      if (o.version != version || o.table != TableName::kFilter) continue;
+      if (const Chain* c = t->desiredChain(o.chain); c && !c->rules.empty()) list.push_back(c);
+    }
+    if (list.empty()) continue;
+    owners.push_back(owner);
+    chains.push_back(std::move(list));
+  }
+  std::string lastRefusal;
+  auto probe = [&](const std::vector<std::vector<dataplane::Rule>>& rules) -> Result<bool> {
+    auto r = dataplane::probeRules(t->runner(), t->restoreCommand(), TableName::kFilter, rules);
+    if (!r) return r.status().error();
+    if (!r->accepted) lastRefusal = r->error;
+    return r->accepted;
+  };
+  auto badOwners = dataplane::findRefused(owners.size(), [&](const std::vector<size_t>& subset) {
+    std::vector<std::vector<dataplane::Rule>> rules;
+    for (size_t i : subset) {
+      for (const Chain* c : chains[i]) rules.push_back(c->rules);
+    }
+    return probe(rules);
+  });
+  if (!badOwners || badOwners->empty()) {
+    if (!badOwners) spdlog::warn("could not probe for refused rules: {}", badOwners.message());
+    return false;
+  }
+  bool found = false;
+  for (size_t i : *badOwners) {
+    const std::string& owner = owners[i];
+    const Changed& info = changed_.at(owner);
+    for (const Chain* c : chains[i]) {
+      auto bad = dataplane::findRefused(c->rules.size(), [&](const std::vector<size_t>& subset) {
+        std::vector<dataplane::Rule> rules;
+        for (size_t k : subset) rules.push_back(c->rules[k]);
+        return probe({rules});
+      });
+      if (!bad) return found;
+      if (bad->empty()) continue;
+      Refused r{version, *c, *bad, *c, {}, {}};
+      const bool ingress = c->name == info.ingressChain;
+      const auto& list = ingress ? info.rules.ingress : info.rules.egress;
+      for (size_t k : *bad) {
+        // The resource's rule index: count what each of its rules renders to.
+        size_t at = 0, index = 0;
+        for (; index < list.size(); ++index) {
+          at += rules::renderRule(list[index], version, config_).size();
+          if (k < at) break;
+        }
+        std::string refusal = firstLine(lastRefusal);
+        // Fail closed: whatever reaches the rule is dropped; the rules before it still decide.
+        r.stub.rules[k] = dataplane::Rule{"", "-j DROP", "brindle: rule refused by the kernel"};
+        r.descriptions.push_back(
+            info.kind + " " + info.name + " " + (ingress ? "ingress" : "egress") + " rule " +
+            std::to_string(index) + " (IPv" + (version == IpVersion::kV4 ? "4" : "6") + ", " +
+            c->name + " #" + std::to_string(k + 1) + ": " + c->rules[k].match + " " +
+            c->rules[k].action + ")");
+        r.labels.push_back("kind=\"" + info.kind + "\",name=\"" + escapeLabel(info.name) +
+                           "\",direction=\"" + (ingress ? "ingress" : "egress") + "\",rule=\"" +
+                           std::to_string(index) + "\",ip_version=\"" +
+                           (version == IpVersion::kV4 ? "4" : "6") + "\"");
+        spdlog::error(
+            "the kernel refuses {}: {}; it is replaced by a DROP (the endpoints using it drop what "
+            "reaches that rule) until it changes or the kernel takes it",
+            r.descriptions.back(), refusal);
+      }
+      t->updateChain(r.stub);
+      refused_[owner].push_back(std::move(r));
+      found = true;
+    }
+  }
+  if (found) {
+    if (deps_.metrics) deps_.metrics->add(metric::kRefusals);
+    refreshRefusedReport();
+    spdlog::info("apply of IPv{} failed ({}); retrying without the refused rules",
+                 version == IpVersion::kV4 ? 4 : 6, firstLine(error.message()));
+  }
+  return found;
+}
+
+void DataplaneDriver::retryRefused() {
+  bool changed = false;
+  for (auto it = refused_.begin(); it != refused_.end();) {
+    auto& list = it->second;
+    for (auto r = list.begin(); r != list.end();) {
+      auto* t = table(r->version, TableName::kFilter);
+      auto probed = t ? dataplane::probeRules(t->runner(), t->restoreCommand(), TableName::kFilter,
+                                              {r->real.rules})
+                      : Result<dataplane::ProbeResult>(dataplane::ProbeResult{});
+      if (t && probed && probed->accepted) {
+        spdlog::info("the kernel now takes {}: written as it is", r->real.name);
+        t->updateChain(r->real);
+        r = list.erase(r);
+        changed = true;
+      } else {
+        ++r;
+      }
+    }
+    it = list.empty() ? refused_.erase(it) : std::next(it);
+  }
+  if (changed) refreshRefusedReport();
+}
+
+std::vector<std::string> DataplaneDriver::refusedRules() const {
+  std::vector<std::string> out;
+  for (const auto& [owner, list] : refused_) {
+    for (const auto& r : list) out.insert(out.end(), r.descriptions.begin(), r.descriptions.end());
+  }
+  return out;
+}
+
+void DataplaneDriver::refreshRefusedReport() {
+  if (!deps_.metrics) return;
+  std::map<std::string, double> series;
+  for (const auto& [owner, list] : refused_) {
+    for (const auto& r : list) {
+      for (const auto& l : r.labels) series[l] = 1;
+    }
+  }
+  deps_.metrics->setSeries(metric::kRefusedRules, std::move(series));
 }
 
 void DataplaneDriver::updateMetrics() {

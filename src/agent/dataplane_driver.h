@@ -73,6 +73,10 @@ class DataplaneDriver : public calc::DataplaneCallbacks {
   bool retryPendingRoutes();
   bool inSync() const { return inSync_; }
 
+  // Policy and profile rules the kernel refused, replaced by DROP rules (see isolateRefused()),
+  // one line each naming the policy, direction and rule: for logs and readiness detail.
+  std::vector<std::string> refusedRules() const;
+
   size_t endpointCount() const { return workloads_.size() + hosts_.size(); }
   size_t policyCount() const { return policies_.size(); }
 
@@ -87,11 +91,22 @@ class DataplaneDriver : public calc::DataplaneCallbacks {
   void installStaticChains();
   void renderAggregates();
   void updateMetrics();
+  // After `version`'s iptables-restore failed: probes the policy and profile chains changed since
+  // the last good apply (scratch chains, bisection) for what the kernel refuses, replaces each
+  // refused rule by a DROP (fail closed: what reaches it is dropped, never admitted) and records
+  // it. True if something was found: the apply is then worth running again at once.
+  bool isolateRefused(dataplane::IpVersion version, const Status& error);
+  // Probes the real chains of refused rules again (after a resync): those the kernel now takes
+  // replace their stand-ins.
+  void retryRefused();
+  void remember(const std::string& owner, const std::string& kind, const std::string& name,
+                const std::string& ingressChain, const calc::ParsedRules& rules);
 
   DataplaneDeps deps_;
   rules::RendererConfig config_;
   // One writer per IP version: all its tables in one iptables-save / iptables-restore run.
   std::vector<std::unique_ptr<dataplane::IptablesWriter>> writers_;
+  std::vector<dataplane::IpVersion> writerVersions_;  // of writers_, same order
   bool inSync_ = false;
   bool dirty_ = true;  // the first apply always runs (static chains, sweep of stale state)
 
@@ -118,6 +133,29 @@ class DataplaneDriver : public calc::DataplaneCallbacks {
     size_t rules;
   };
   std::map<std::string, std::vector<Owned>> owned_;
+
+  // Policies and profiles whose chains changed since the last good apply, with their rules (to
+  // name a refused rule by its index in the resource): what a refusal is looked for in. Cleared
+  // by every good apply, so nothing is kept while the kernel takes everything.
+  struct Changed {
+    std::string kind;  // "policy" / "profile"
+    std::string name;
+    std::string ingressChain;
+    calc::ParsedRules rules;
+  };
+  std::map<std::string, Changed> changed_;
+  // Chains holding refused rules, by owner: the real chain (probed again after resyncs) and the
+  // stand-in written instead.
+  struct Refused {
+    dataplane::IpVersion version;
+    dataplane::Chain real;
+    std::vector<size_t> rules;  // refused rules' positions in `real`
+    dataplane::Chain stub;      // `real` with each refused rule replaced by a DROP
+    std::vector<std::string> descriptions;
+    std::vector<std::string> labels;  // metric series, one per refused rule
+  };
+  std::map<std::string, std::vector<Refused>> refused_;
+  void refreshRefusedReport();
   size_t staticRules_ = 0;
 
   // Stats of the writers already reported to metrics (counters are fed by deltas).

@@ -29,6 +29,16 @@ void Metrics::defineGauge(const std::string& name, const std::string& help) {
   if (metrics_.emplace(name, Metric{Type::kGauge, help}).second) order_.push_back(name);
 }
 
+void Metrics::defineGaugeFamily(const std::string& name, const std::string& help) {
+  std::lock_guard lock(mu_);
+  if (metrics_.emplace(name, Metric{Type::kGaugeFamily, help}).second) order_.push_back(name);
+}
+
+void Metrics::setSeries(const std::string& family, std::map<std::string, double> series) {
+  std::lock_guard lock(mu_);
+  find(family, Type::kGaugeFamily).series = std::move(series);
+}
+
 void Metrics::defineHistogram(const std::string& name, const std::string& help,
                               std::vector<double> buckets) {
   std::lock_guard lock(mu_);
@@ -71,6 +81,7 @@ double Metrics::value(const std::string& name) const {
   std::lock_guard lock(mu_);
   auto it = metrics_.find(name);
   if (it == metrics_.end()) return 0;
+  if (it->second.type == Type::kGaugeFamily) return static_cast<double>(it->second.series.size());
   return it->second.type == Type::kHistogram ? static_cast<double>(it->second.count)
                                              : it->second.value;
 }
@@ -80,10 +91,15 @@ std::string Metrics::render() const {
   std::string out;
   for (const auto& name : order_) {
     const Metric& m = metrics_.at(name);
-    const char* type = m.type == Type::kCounter ? "counter"
-                       : m.type == Type::kGauge ? "gauge"
-                                                : "histogram";
+    const char* type = m.type == Type::kCounter     ? "counter"
+                       : m.type == Type::kHistogram ? "histogram"
+                                                    : "gauge";
     out += "# HELP " + name + " " + m.help + "\n# TYPE " + name + " " + type + "\n";
+    if (m.type == Type::kGaugeFamily) {
+      for (const auto& [labels, value] : m.series)
+        out += name + "{" + labels + "} " + num(value) + "\n";
+      continue;
+    }
     if (m.type != Type::kHistogram) {
       out += name + " " + num(m.value) + "\n";
       continue;
@@ -124,6 +140,10 @@ void defineAgentMetrics(Metrics& m) {
   m.defineGauge(kAppliedUpdates,
                 "Datastore updates received before the last successful apply (all of them are in "
                 "the kernel once this equals brindle_datastore_updates_total).");
+  m.defineGaugeFamily(kRefusedRules,
+                      "Policy and profile rules the kernel refused, each replaced by a DROP (1 a "
+                      "rule; labels: kind, name, direction, rule index, ip_version).");
+  m.defineCounter(kRefusals, "Applies in which the kernel refused rules that were then isolated.");
 }
 
 }  // namespace brindle::agent

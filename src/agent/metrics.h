@@ -1,5 +1,6 @@
 // Metrics: a small thread-safe registry of counters, gauges and histograms rendered in the
-// Prometheus text exposition format (what /metrics serves). No labels: the agent has none.
+// Prometheus text exposition format (what /metrics serves). Labels only on gauge families (a
+// series per label set, replaced as a whole): the agent's refused rules, named.
 #pragma once
 
 #include <map>
@@ -13,6 +14,10 @@ class Metrics {
  public:
   void defineCounter(const std::string& name, const std::string& help);
   void defineGauge(const std::string& name, const std::string& help);
+  // A gauge whose series carry labels; setSeries() replaces them all.
+  void defineGaugeFamily(const std::string& name, const std::string& help);
+  // labels text ("policy=\"p\",rule=\"1\"", values escaped by the caller) -> value.
+  void setSeries(const std::string& family, std::map<std::string, double> series);
   // `buckets`: upper bounds in increasing order (+Inf is added).
   void defineHistogram(const std::string& name, const std::string& help,
                        std::vector<double> buckets);
@@ -26,7 +31,7 @@ class Metrics {
   std::string render() const;                   // text format 0.0.4
 
  private:
-  enum class Type { kCounter, kGauge, kHistogram };
+  enum class Type { kCounter, kGauge, kHistogram, kGaugeFamily };
   struct Metric {
     Type type;
     std::string help;
@@ -35,6 +40,7 @@ class Metrics {
     std::vector<uint64_t> counts{};  // per bound (not cumulative), last = +Inf
     double sum = 0;
     uint64_t count = 0;
+    std::map<std::string, double> series{};  // gauge families: labels text -> value
   };
   Metric& find(const std::string& name, Type type);
 
@@ -64,6 +70,8 @@ inline constexpr const char* kResyncs = "brindle_resyncs_total";
 inline constexpr const char* kDatastoreUpdates = "brindle_datastore_updates_total";
 inline constexpr const char* kInSync = "brindle_in_sync";
 inline constexpr const char* kAppliedUpdates = "brindle_applied_datastore_updates";
+inline constexpr const char* kRefusedRules = "brindle_dataplane_refused_rules";
+inline constexpr const char* kRefusals = "brindle_dataplane_refusals_total";
 }  // namespace metric
 
 void defineAgentMetrics(Metrics& m);

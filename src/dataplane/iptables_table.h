@@ -89,6 +89,11 @@ class IptablesTable : public Table {
   const std::string& lastRestoreInput() const { return lastRestoreInput_; }
   bool dirty() const { return needRead_ || !dirtyChains_.empty() || !dirtyInsertions_.empty(); }
   size_t chainCount() const { return desired_.size(); }
+  // The desired chain `name`, or nullptr.
+  const Chain* desiredChain(const std::string& name) const {
+    auto it = desired_.find(name);
+    return it == desired_.end() ? nullptr : &it->second;
+  }
 
  private:
   // What iptables-save showed (or what we wrote since): per chain, one hash per rule ("" for a

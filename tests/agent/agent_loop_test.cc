@@ -3,6 +3,8 @@
 // and a FelixConfiguration change. The loop runs on its own thread; the simulators sit behind
 // one mutex the test also takes to look at them.
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <mutex>
 #include <thread>
@@ -313,6 +315,95 @@ spec:
   ASSERT_TRUE(waitFor([&] { return health_->ready(); }));
   EXPECT_GE(metrics_->value(metric::kApplyErrors), 3);
   EXPECT_GE(metrics_->value(metric::kRestoreErrors), 3);
+}
+
+// One rule the kernel refuses (the fake refuses any rule naming 10.66.6.6, as a kernel lacking
+// a module would): it is replaced by a DROP, named in the log, a metric and the readiness body,
+// and every later change still reaches the kernel at once.
+TEST_F(AgentLoopTest, RefusedRuleIsIsolatedNamedAndLaterChangesStillApply) {
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(200);
+  spdlog::default_logger()->sinks().push_back(sink);
+  struct Unhook {
+    std::shared_ptr<spdlog::sinks::sink> sink;
+    ~Unhook() {
+      auto& sinks = spdlog::default_logger()->sinks();
+      sinks.erase(std::remove(sinks.begin(), sinks.end(), sink), sinks.end());
+    }
+  } unhook{sink};
+  startAgent();
+  ASSERT_TRUE(waitFor([&] { return health_->ready(); }));
+  {
+    std::lock_guard lock(mu_);
+    iptables_.refuseRulesContaining("10.66.6.6");
+  }
+  write(R"(
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: bad-nets}
+spec:
+  selector: "service == 'database'"
+  types: [Ingress]
+  ingress:
+  - {action: Allow, source: {nets: [10.66.6.6/32]}}
+  - {action: Allow, protocol: TCP, destination: {ports: [80]}}
+)");
+  ASSERT_TRUE(waitFor([&] {
+    auto rules = filterRules("cali-pi-bad-nets");
+    return rules.size() == 4 && rules[0].find("-j DROP") != std::string::npos;
+  }));
+  {
+    std::lock_guard lock(mu_);
+    auto rules = filterRules("cali-pi-bad-nets");
+    EXPECT_NE(rules[2].find("--dports 80"), std::string::npos) << rules[2];  // the rest is there
+    std::string tw;
+    for (const auto& r : filterRules("cali-tw-cali0ef24b3")) tw += r + "\n";
+    EXPECT_NE(tw.find("cali-pi-bad-nets"), std::string::npos) << tw;
+  }
+  // A later change of another endpoint's policy reaches the kernel within the usual time.
+  auto start = std::chrono::steady_clock::now();
+  write(R"(
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: later}
+spec:
+  selector: "service == 'frontend'"
+  types: [Egress]
+  egress: [{action: Allow, protocol: UDP, destination: {ports: [53]}}]
+)");
+  ASSERT_TRUE(waitFor([&] {
+    std::string fw;
+    for (const auto& r : filterRules("cali-fw-cali0ef24b1")) fw += r;
+    return fw.find("cali-po-later") != std::string::npos;
+  }));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  ASSERT_TRUE(waitFor([&] { return health_->ready(); }));
+  const std::string name = "policy bad-nets ingress rule 0";
+  EXPECT_NE(health_->detail().find(name), std::string::npos) << health_->detail();
+  auto body = statusEndpoint("/readiness", *health_, *metrics_, true, true).body;
+  EXPECT_NE(body.find("refused by the kernel: " + name), std::string::npos) << body;
+  EXPECT_NE(metrics_->render().find("brindle_dataplane_refused_rules{kind=\"policy\",name=\"bad-"
+                                    "nets\",direction=\"ingress\",rule=\"0\",ip_version=\"4\"} 1"),
+            std::string::npos)
+      << metrics_->render();
+  bool logged = false;
+  for (const auto& line : sink->last_formatted()) {
+    logged = logged || line.find("the kernel refuses " + name) != std::string::npos;
+  }
+  EXPECT_TRUE(logged);
+
+  // The policy without the refused rule: the stand-in and its reports go.
+  write(R"(
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: bad-nets}
+spec:
+  selector: "service == 'database'"
+  types: [Ingress]
+  ingress: [{action: Allow, protocol: TCP, destination: {ports: [80]}}]
+)");
+  ASSERT_TRUE(waitFor([&] { return filterRules("cali-pi-bad-nets").size() == 2; }));
+  ASSERT_TRUE(waitFor([&] { return health_->detail().empty(); }));
+  EXPECT_EQ(metrics_->render().find("brindle_dataplane_refused_rules{"), std::string::npos);
 }
 
 TEST_F(AgentLoopTest, StopLeavesRulesAndRestartWritesNothing) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "agent/metrics.h"
 #include "dataplane/testing/fake_ipset.h"
 #include "dataplane/testing/fake_iptables.h"
 #include "dataplane/testing/fake_route_netlink.h"
@@ -32,6 +33,8 @@ class DriverTest : public ::testing::Test {
     }
     deps.ipsets = &ipsets_;
     deps.routes = &routes_;
+    defineAgentMetrics(metrics_);
+    deps.metrics = &metrics_;
     driver_ = std::make_unique<DataplaneDriver>(deps, rules::RendererConfig{});
   }
 
@@ -72,6 +75,7 @@ class DriverTest : public ::testing::Test {
     }
   }
 
+  Metrics metrics_;
   dataplane::testing::FakeIptables iptables_;
   dataplane::testing::FakeIpset ipset_;
   dataplane::testing::FakeRouteNetlink netlink_;
@@ -222,6 +226,106 @@ TEST_F(DriverTest, MangleTableOnlyWhileThereIsAHostEndpoint) {
   driver_->onHostEndpointRemove("eth0");
   ASSERT_TRUE(driver_->apply().isOk());
   expectNothingOursIn("mangle", {"PREROUTING"});
+}
+
+}  // namespace
+}  // namespace brindle::agent
+
+namespace brindle::agent {
+namespace {
+
+calc::ParsedRule allowFrom(const std::string& net) {
+  calc::ParsedRule r;
+  r.source.nets = {cidr(net)};
+  return r;
+}
+
+// A policy whose second rule the kernel refuses (the fake refuses any rule naming 10.9.9.9):
+// that rule becomes a DROP, the rest of the batch and every later change still reach the kernel,
+// and the refusal is named until the policy changes or the kernel takes it.
+TEST_F(DriverTest, RefusedRuleIsIsolatedAndEverythingElseIsProgrammed) {
+  addEndpoint("cali1");
+  ASSERT_TRUE(driver_->apply().isOk());
+  iptables_.refuseRulesContaining("10.9.9.9");
+  calc::ParsedRules bad;
+  bad.ingress = {allowFrom("10.1.0.0/24"), allowFrom("10.9.9.9/32"), allowFrom("10.2.0.0/16")};
+  calc::ParsedRules good;
+  good.ingress = {allowFrom("10.3.0.0/16")};
+  calc::PolicyId badId{"default", "bad"}, goodId{"default", "good"};
+  driver_->onPolicyActive(badId, bad);
+  driver_->onPolicyActive(goodId, good);
+  auto ep = endpoint("cali1");
+  ep.tiers = {calc::TierInfo{"default", {goodId, badId}, {}}};
+  driver_->onWorkloadEndpointUpdate(ep);
+  ASSERT_TRUE(driver_->apply().isOk());
+  const std::string chain = rules::policyChainName(badId, true);
+  auto kernel = iptables_.rules(IpVersion::kV4, "filter", chain);
+  ASSERT_EQ(kernel.size(), 6u);  // three Allow rules: MARK + RETURN each
+  EXPECT_NE(kernel[0].find("10.1.0.0/24"), std::string::npos);
+  EXPECT_NE(kernel[2].find("-j DROP"), std::string::npos) << kernel[2];
+  EXPECT_NE(kernel[4].find("10.2.0.0/16"), std::string::npos);
+  EXPECT_TRUE(hasFilterChain(IpVersion::kV4, rules::policyChainName(goodId, true)));
+  std::string tw;
+  for (const auto& r : iptables_.rules(IpVersion::kV4, "filter", "cali-tw-cali1")) tw += r + "\n";
+  EXPECT_NE(tw.find(chain), std::string::npos) << tw;  // the endpoint uses the policy (with DROP)
+  for (const auto& c : iptables_.chainNames(IpVersion::kV4, "filter")) {
+    EXPECT_EQ(c.rfind("cali-probe-", 0), std::string::npos) << "scratch chain left: " << c;
+  }
+  auto refused = driver_->refusedRules();
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_NE(refused[0].find("policy bad ingress rule 1"), std::string::npos) << refused[0];
+  EXPECT_NE(metrics_.render().find("brindle_dataplane_refused_rules{kind=\"policy\",name=\"bad\","
+                                   "direction=\"ingress\",rule=\"1\",ip_version=\"4\"} 1"),
+            std::string::npos)
+      << metrics_.render();
+  EXPECT_EQ(metrics_.value(metric::kRefusals), 1);
+
+  // A later change elsewhere costs one restore per family, no probe: the failure is not retried.
+  int restores = iptables_.restoreCalls();
+  calc::WorkloadEndpoint other = endpoint("cali2");
+  other.id = "default/w2";
+  other.addresses = {cidr("10.65.0.2/32")};
+  driver_->onWorkloadEndpointUpdate(other);
+  ASSERT_TRUE(driver_->apply().isOk());
+  EXPECT_TRUE(hasFilterChain(IpVersion::kV4, "cali-tw-cali2"));
+  EXPECT_LE(iptables_.restoreCalls() - restores, 2);
+  EXPECT_EQ(driver_->refusedRules().size(), 1u);
+
+  // The kernel takes it after a resync (a module loaded): the real rule replaces the DROP.
+  iptables_.refuseRulesContaining("");
+  driver_->requestResync();
+  ASSERT_TRUE(driver_->apply().isOk());
+  kernel = iptables_.rules(IpVersion::kV4, "filter", chain);
+  ASSERT_EQ(kernel.size(), 6u);
+  EXPECT_NE(kernel[2].find("10.9.9.9"), std::string::npos) << kernel[2];
+  EXPECT_TRUE(driver_->refusedRules().empty());
+  EXPECT_EQ(metrics_.render().find("brindle_dataplane_refused_rules{"), std::string::npos);
+}
+
+TEST_F(DriverTest, ChangedPolicyReplacesItsRefusedStandIn) {
+  addEndpoint("cali1");
+  iptables_.refuseRulesContaining("10.9.9.9");
+  calc::PolicyId id{"default", "p"};
+  calc::ParsedRules rules;
+  rules.egress = {allowFrom("10.9.9.9/32")};
+  driver_->onPolicyActive(id, rules);
+  ASSERT_TRUE(driver_->apply().isOk());
+  EXPECT_EQ(driver_->refusedRules().size(), 1u);
+  // The same rules again (the calc re-sends them): the stand-in stays, nothing is written.
+  int restores = iptables_.restoreCalls();
+  driver_->onPolicyActive(id, rules);
+  ASSERT_TRUE(driver_->apply().isOk());
+  EXPECT_EQ(iptables_.restoreCalls(), restores);
+  rules.egress = {allowFrom("10.8.0.0/16")};
+  driver_->onPolicyActive(id, rules);
+  ASSERT_TRUE(driver_->apply().isOk());
+  EXPECT_TRUE(driver_->refusedRules().empty());
+  auto kernel = iptables_.rules(IpVersion::kV4, "filter", rules::policyChainName(id, false));
+  ASSERT_FALSE(kernel.empty());
+  EXPECT_NE(kernel[0].find("10.8.0.0/16"), std::string::npos);
+  driver_->onPolicyInactive(id);
+  ASSERT_TRUE(driver_->apply().isOk());
+  EXPECT_FALSE(hasFilterChain(IpVersion::kV4, rules::policyChainName(id, false)));
 }
 
 }  // namespace

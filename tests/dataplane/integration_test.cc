@@ -8,6 +8,7 @@
 #include "dataplane/ipsets_impl.h"
 #include "dataplane/iptables_table.h"
 #include "dataplane/iptables_writer.h"
+#include "dataplane/refusal.h"
 #include "dataplane/route_table.h"
 #include "netns_fixture.h"
 
@@ -237,6 +238,37 @@ TEST_F(IntegrationTest, IptablesWriterEarlyWavesAndGateWithRealRestore) {
 
 TEST_F(IntegrationTest, Ip6tablesWriterEarlyWavesAndGateWithRealRestore) {
   expectEarlyWavesAndGate(IpVersion::kV6);
+}
+
+TEST_F(IntegrationTest, ProbesFindTheRuleTheRealKernelRefusesAndLeaveNothing) {
+  // What the agent does after a refused restore (docs/dataplane.md, "Refused rules"): scratch
+  // chains, bisection. iptables-nft's kernel refuses a negated catch-all ("! -s 0.0.0.0/0":
+  // RULE_APPEND, Invalid argument) and its parser refuses two -s; both name a line.
+  TestNetns ns;
+  ProcessRunner runner(ns.name());
+  std::vector<Rule> rules = {rule("-s 10.0.0.0/8", "-j ACCEPT"), rule("! -s 0.0.0.0/0", "-j DROP"),
+                             rule("-p tcp --dport 80", "-j ACCEPT"),
+                             rule("-s 10.0.0.0/8 ! -s 10.1.0.0/16", "-j DROP"),
+                             rule("", "-j RETURN")};
+  auto whole = probeRules(runner, "iptables-restore", TableName::kFilter, {rules});
+  ASSERT_TRUE(whole) << whole.message();
+  EXPECT_FALSE(whole->accepted);
+  EXPECT_TRUE(namesInputLine(whole->error)) << whole->error;
+  int probes = 0;
+  auto refused = findRefused(rules.size(), [&](const std::vector<size_t>& subset) -> Result<bool> {
+    ++probes;
+    std::vector<Rule> some;
+    for (size_t i : subset) some.push_back(rules[i]);
+    auto r = probeRules(runner, "iptables-restore", TableName::kFilter, {some});
+    if (!r) return r.status().error();
+    return r->accepted;
+  });
+  ASSERT_TRUE(refused) << refused.message();
+  EXPECT_EQ(*refused, (std::vector<size_t>{1, 3}));
+  EXPECT_LE(probes, 7);
+  // Accepted probes were deleted again: no scratch chain, nothing in the kernel chains.
+  std::string saved = sh({"iptables-save", "-t", "filter"}, ns.name());
+  EXPECT_FALSE(contains(saved, "cali-probe")) << saved;
 }
 
 TEST_F(IntegrationTest, IpsetsArePerNamespaceSwapAndSweep) {

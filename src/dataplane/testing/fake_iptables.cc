@@ -134,6 +134,19 @@ bool FakeIptables::setReferenced(const std::string& set) const {
 
 std::string FakeIptables::checkRule(const TableState& table,
                                     const std::vector<std::string>& spec) const {
+  // As iptables' parser: one -s, -d and -p a rule, negated or not.
+  std::map<std::string, int> flags;
+  for (const auto& token : spec) {
+    if (token == "-s" || token == "-d" || token == "-p") {
+      if (++flags[token] > 1) return "multiple " + token + " flags not allowed";
+    }
+  }
+  if (!refusedText_.empty()) {
+    std::string text = joinIptablesTokens(spec, 0);
+    if (text.find(refusedText_) != std::string::npos) {
+      return "RULE_APPEND failed (Invalid argument): rule refused by the kernel";
+    }
+  }
   for (size_t i = 0; i + 1 < spec.size(); ++i) {
     const std::string& next = spec[i + 1];
     if (spec[i] == "-j" || spec[i] == "-g" || spec[i] == "--jump" || spec[i] == "--goto") {

@@ -24,6 +24,9 @@ class FakeIptables : public CommandRunner, public CallHistory {
   // Failure injection: the next restore (or save) exits 1 without changing anything.
   void failNextRestore(int count = 1) { failRestores_ = count; }
   void failNextSave(int count = 1) { failSaves_ = count; }
+  // Failure injection by content: the kernel refuses every rule whose text contains `text` (in
+  // any chain; "" refuses none), as a kernel without the module a match needs would.
+  void refuseRulesContaining(std::string text) { refusedText_ = std::move(text); }
   // When set, `-m set --match-set NAME` must name an existing set (rules before their sets fail).
   void setIpsetExists(std::function<bool(const std::string&)> exists) {
     ipsetExists_ = std::move(exists);
@@ -58,6 +61,7 @@ class FakeIptables : public CommandRunner, public CallHistory {
 
   Tables v4_, v6_;
   int failRestores_ = 0, failSaves_ = 0;
+  std::string refusedText_;
   std::function<bool(const std::string&)> ipsetExists_;
 };
 
