@@ -39,8 +39,11 @@ HttpResponse statusEndpoint(const std::string& path, const HealthState& health,
                          : HttpResponse{503, "text/plain", "not live: the loop is stuck\n"};
   }
   if (serveHealth && path == "/readiness") {
-    return health.ready() ? HttpResponse{200, "text/plain", "ready\n" + health.detail()}
-                          : HttpResponse{503, "text/plain", "not ready\n" + health.detail()};
+    std::string datastore = health.datastoreProblem();
+    if (!datastore.empty()) datastore += "\n";
+    return health.ready()
+               ? HttpResponse{200, "text/plain", "ready\n" + health.detail()}
+               : HttpResponse{503, "text/plain", "not ready\n" + datastore + health.detail()};
   }
   if (serveMetrics && path == "/metrics") {
     return {200, "text/plain; version=0.0.4; charset=utf-8", metrics.render()};
@@ -53,7 +56,8 @@ Agent::Agent(AgentConfig config, AgentDeps deps, std::map<std::string, std::stri
       deps_(deps),
       felixConfigs_(std::move(felixConfigs)),
       calc_(config_.nodename, deps_.dataplane),
-      syncer_(deps_.datastore, *this) {}
+      syncer_(deps_.datastore, *this),
+      datastore_(config_.datastoreReadinessTimeout, deps_.metrics) {}
 
 void Agent::onUpdates(const std::vector<calc::Update>& updates) {
   deps_.metrics.add(metric::kDatastoreUpdates, static_cast<double>(updates.size()));
@@ -131,6 +135,8 @@ StopReason Agent::run(const std::atomic<bool>& stop) {
     deps_.health.beat();
     if (stop) return StopReason::kStopped;
     Status s = syncer_.start();
+    datastore_.onResult(s, Clock::now(), std::chrono::system_clock::now());
+    deps_.health.setDatastoreProblem(datastore_.notReadyReason(Clock::now()));
     if (s) break;
     spdlog::warn("datastore list failed (retry in {} ms): {}", startBackoff.count(), s.message());
     auto until = Clock::now() + startBackoff;
@@ -165,13 +171,16 @@ StopReason Agent::run(const std::atomic<bool>& stop) {
     if (deps_.dataplane.inSync() && !deps_.dataplane.dirty()) {
       // Updates that changed nothing in the dataplane are "applied" too.
       deps_.metrics.set(metric::kAppliedUpdates, static_cast<double>(updatesSeen_));
+      datastore_.onDataplaneCaughtUp();
     }
+    deps_.health.setDatastoreProblem(datastore_.notReadyReason(now));
 
     // Wait for updates, but not past the next refresh or retry.
     auto wake = std::min(now + std::chrono::milliseconds(100), nextRefresh);
     if (deps_.dataplane.dirty()) wake = std::min(wake, retryAt_);
     auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now());
     Status s = syncer_.poll(std::max(timeout, std::chrono::milliseconds(0)));
+    datastore_.onResult(s, Clock::now(), std::chrono::system_clock::now());
     if (!s) {
       if (Clock::now() - lastPollError > std::chrono::seconds(10)) {
         spdlog::warn("datastore watch: {}", s.message());

@@ -12,6 +12,7 @@
 
 #include "agent/config.h"
 #include "agent/dataplane_driver.h"
+#include "agent/datastore_watchdog.h"
 #include "agent/http_server.h"
 #include "agent/metrics.h"
 #include "calc/calc_graph.h"
@@ -30,7 +31,18 @@ class HealthState {
   bool live(std::chrono::milliseconds maxSilence = std::chrono::milliseconds(30000)) const;
   // Ready once in sync with the datastore and the first apply succeeded; not ready while the
   // latest apply is failing (the kernel lags the datastore).
-  bool ready() const { return inSync_ && everApplied_ && lastApplyOk_; }
+  bool ready() const { return inSync_ && everApplied_ && lastApplyOk_ && !datastoreDown_; }
+  // Why the datastore keeps the agent from being ready ("" when it does not): an outage longer
+  // than DatastoreReadinessTimeout, until the agent has resynced (DatastoreWatchdog).
+  void setDatastoreProblem(std::string problem) {
+    std::lock_guard lock(detailMu_);
+    datastoreDown_ = !problem.empty();
+    datastoreProblem_ = std::move(problem);
+  }
+  std::string datastoreProblem() const {
+    std::lock_guard lock(detailMu_);
+    return datastoreProblem_;
+  }
   // Extra lines of the readiness body (rules the kernel refused); readiness itself unchanged.
   void setDetail(std::string detail) {
     std::lock_guard lock(detailMu_);
@@ -48,6 +60,8 @@ class HealthState {
   std::atomic<bool> lastApplyOk_{false};
   mutable std::mutex detailMu_;
   std::string detail_;
+  std::atomic<bool> datastoreDown_{false};
+  std::string datastoreProblem_;
 };
 
 // Serves /liveness, /readiness and /metrics from `health` and `metrics`.
@@ -90,6 +104,7 @@ class Agent : private calc::SyncerCallbacks {
   std::map<std::string, std::string> felixConfigs_;
   calc::CalcGraph calc_;
   calc::Syncer syncer_;
+  DatastoreWatchdog datastore_;
   bool configChanged_ = false;
 
   using Clock = std::chrono::steady_clock;
