@@ -133,6 +133,12 @@ bool tcpProbe(const Packet& p, std::chrono::steady_clock::time_point deadline) {
 bool udpProbe(const Packet& p, std::chrono::steady_clock::time_point deadline) {
   int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
+  // A source port no earlier probe of this run used: a conntrack entry of an allowed datagram
+  // (kept 30 s and more) would otherwise let a later one with the same ports through whatever
+  // the policy now says.
+  static std::atomic<uint32_t> next{0};
+  sockaddr_in src = address("0.0.0.0", static_cast<int>(20000 + next++ % 12000));
+  ::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src);
   sockaddr_in a = address(p.dstIp, p.port);
   bool ok = false;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
@@ -208,6 +214,11 @@ Lab::Lab(std::string agentBinary, std::string probeBinary)
 }
 
 void Lab::build() {
+  // The run uses its own copy of the agent: a rebuild during a long run must neither change the
+  // agent under test half way nor make a restart fail while the binary is being written.
+  std::string copy = dir_ + "/brindle-agent";
+  std::filesystem::copy_file(agentBinary_, copy);
+  agentBinary_ = copy;
   must("ip netns add " + node_);
   must("ip -n " + node_ + " link set lo up");
   must("ip netns exec " + node_ + " sysctl -qw net.ipv4.ip_forward=1");
