@@ -394,15 +394,31 @@ size_t Lab::switchState(const std::map<std::string, Json>& current,
   return applyList.size() + removeList.size();
 }
 
-double Lab::metric(const std::string& name) {
+std::string Lab::metricsText() {
   Result<agent::HttpResult> r = makeError(ErrorCode::kUnavailable, "not run");
   Status s = dataplane::runInNetns(node_, [&]() -> Status {
     r = agent::httpGet("127.0.0.1", port_, "/metrics");
     return Status::ok();
   });
-  if (!s || !r) return -1;
+  return s && r ? r->body : "";
+}
+
+std::vector<std::string> Lab::nonZeroSeries(const std::string& family) {
+  std::vector<std::string> out;
+  std::istringstream in(metricsText());
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(family + "{", 0) != 0) continue;
+    std::string value = line.substr(line.rfind(' ') + 1);
+    if (value != "0") out.push_back(line);
+  }
+  return out;
+}
+
+double Lab::metric(const std::string& name) {
+  std::string text = metricsText();
+  if (text.empty()) return -1;
   std::smatch m;
-  std::string body = "\n" + r->body;
+  std::string body = "\n" + text;
   return std::regex_search(body, m, std::regex("\n" + name + " ([0-9.e+]+)\n"))
              ? std::stod(m[1].str())
              : -1;

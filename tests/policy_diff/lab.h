@@ -44,6 +44,8 @@ class Lab {
   // Waits until the agent saw `updates` more datastore updates than `before` and applied them all.
   bool waitApplied(double before, size_t updates, std::chrono::milliseconds timeout);
   double metric(const std::string& name);
+  // The series of a metric family with a non-zero value, e.g. the agent's refused rules.
+  std::vector<std::string> nonZeroSeries(const std::string& family);
 
   // One verdict per packet (true: the packet got through and was answered), all probed at once.
   std::vector<bool> probe(const std::vector<Packet>& packets, std::chrono::milliseconds timeout);
@@ -58,6 +60,7 @@ class Lab {
   void addOutside(const std::string& name, const std::string& iface, const std::string& nodeIp,
                   const std::string& ip);
   std::string nsOfIp(const std::string& ip) const;
+  std::string metricsText();  // the agent's /metrics, "" if it does not answer
 
   std::string agentBinary_, probeBinary_;
   std::string prefix_, node_, dir_;

@@ -68,7 +68,7 @@ std::string avoidList(const GeneratorOptions& options) {
 
 struct Totals {
   size_t probes = 0, ambiguous = 0, mismatches = 0, retried = 0, refused = 0, notApplied = 0,
-         agentDeaths = 0;
+         agentDeaths = 0, refusedRules = 0;
 };
 
 class Runner {
@@ -130,6 +130,14 @@ class Runner {
 
   void compare(const std::string& phase, const State* previous, const State& state,
                const std::vector<Packet>& packets) {
+    // Every generated state is valid: a rule the kernel refused (and the agent replaced by a
+    // DROP) is a failure even where no probe happens to cross it.
+    for (const auto& series : lab_.nonZeroSeries("brindle_dataplane_refused_rules")) {
+      ++totals_.refusedRules;
+      std::printf("REFUSED seed %llu, %s: %s\n  replay: %sPOLICY_DIFF_SEED=%llu %s\n", seedArg(),
+                  phase.c_str(), series.c_str(), avoidPrefix().c_str(), seedArg(),
+                  selfPath().c_str());
+    }
     auto observed = lab_.probe(packets, 800ms);
     std::vector<ModelAnswer> answers;
     std::vector<Packet> again;
@@ -253,15 +261,16 @@ TEST(PolicyDiff, RandomStatesAgreeWithTheModel) {
   std::printf(
       "policy_diff: %ld seeds (%ld..%ld)%s in %.1f s (%.1f s/seed): %zu probes, %zu mismatches, "
       "%zu ambiguous (skipped), %zu re-probed, %zu drafts refused by validation and redrawn, "
-      "%zu waits for the agent timed out, %zu agent crashes\n",
+      "%zu waits for the agent timed out, %zu agent crashes, %zu rules refused by the kernel\n",
       ran, first, first + ran - 1,
       options.avoid.empty() ? "" : (" avoiding " + avoidList(options)).c_str(), took,
       took / static_cast<double>(std::max(ran, 1L)), t.probes, t.mismatches, t.ambiguous, t.retried,
-      t.refused, t.notApplied, t.agentDeaths);
+      t.refused, t.notApplied, t.agentDeaths, t.refusedRules);
   EXPECT_FALSE(stopRequested) << "interrupted";
   EXPECT_EQ(t.mismatches, 0u) << "see the MISMATCH lines above; each has a replay command";
   EXPECT_EQ(t.notApplied, 0u) << "the agent failed to become ready or to apply a state";
   EXPECT_EQ(t.agentDeaths, 0u) << "the agent died";
+  EXPECT_EQ(t.refusedRules, 0u) << "the kernel refused rules of valid states (REFUSED lines)";
 }
 
 }  // namespace
