@@ -149,11 +149,12 @@ void DataplaneDriver::onIpSetRemoved(const std::string& id) {
 void DataplaneDriver::onPolicyActive(const calc::PolicyId& id, const calc::ParsedRules& r) {
   policies_.insert(id);
   const std::string owner = "pol:" + id.text();
+  Changed& changed = changed_[owner];
   for (IpVersion v : versions()) {
-    setOwnedChains(v, TableName::kFilter, owner, rules::policyChains(id, r, v, config_));
+    setOwnedChains(v, TableName::kFilter, owner,
+                   rules::policyChains(id, r, v, config_, &changed[v]));
   }
-  remember(owner, "policy", id.tier == "default" ? id.name : id.tier + "/" + id.name,
-           rules::policyChainName(id, true), r);
+  keepStandIns(owner);
 }
 
 void DataplaneDriver::onPolicyInactive(const calc::PolicyId& id) {
@@ -164,10 +165,12 @@ void DataplaneDriver::onPolicyInactive(const calc::PolicyId& id) {
 void DataplaneDriver::onProfileActive(const std::string& name, const calc::ParsedRules& r) {
   profiles_.insert(name);
   const std::string owner = "pro:" + name;
+  Changed& changed = changed_[owner];
   for (IpVersion v : versions()) {
-    setOwnedChains(v, TableName::kFilter, owner, rules::profileChains(name, r, v, config_));
+    setOwnedChains(v, TableName::kFilter, owner,
+                   rules::profileChains(name, r, v, config_, &changed[v]));
   }
-  remember(owner, "profile", name, rules::profileChainName(name, true), r);
+  keepStandIns(owner);
 }
 
 void DataplaneDriver::onProfileInactive(const std::string& name) {
@@ -175,10 +178,7 @@ void DataplaneDriver::onProfileInactive(const std::string& name) {
   removeOwner("pro:" + name);
 }
 
-void DataplaneDriver::remember(const std::string& owner, const std::string& kind,
-                               const std::string& name, const std::string& ingressChain,
-                               const calc::ParsedRules& rules) {
-  changed_[owner] = Changed{kind, name, ingressChain, rules};
+void DataplaneDriver::keepStandIns(const std::string& owner) {
   auto it = refused_.find(owner);
   if (it == refused_.end()) return;
   // Rendered again as it was refused: the stand-ins stay (asking the kernel again is the
@@ -423,7 +423,8 @@ bool DataplaneDriver::isolateRefused(IpVersion version, const Status& error) {
   // rules come from users; the agent's own chains are fixed templates).
   std::vector<std::string> owners;
   std::vector<std::vector<const Chain*>> chains;
-  for (const auto& [owner, info] : changed_) {
+  for (const auto& entry : changed_) {
+    const std::string& owner = entry.first;
     auto it = owned_.find(owner);
     if (it == owned_.end()) continue;
     std::vector<const Chain*> list;
@@ -456,7 +457,17 @@ bool DataplaneDriver::isolateRefused(IpVersion version, const Status& error) {
   bool found = false;
   for (size_t i : *badOwners) {
     const std::string& owner = owners[i];
-    const Changed& info = changed_.at(owner);
+    const Changed& counted = changed_.at(owner);
+    // "pol:<tier>|<name>" or "pro:<name>" (see onPolicyActive / onProfileActive).
+    const bool policy = owner.starts_with("pol:");
+    std::string kind = policy ? "policy" : "profile", name = owner.substr(4), ingressChain;
+    if (policy) {
+      calc::PolicyId id{name.substr(0, name.find('|')), name.substr(name.find('|') + 1)};
+      name = id.tier == "default" ? id.name : id.tier + "/" + id.name;
+      ingressChain = rules::policyChainName(id, true);
+    } else {
+      ingressChain = rules::profileChainName(name, true);
+    }
     for (const Chain* c : chains[i]) {
       auto bad = dataplane::findRefused(c->rules.size(), [&](const std::vector<size_t>& subset) {
         std::vector<dataplane::Rule> rules;
@@ -466,27 +477,29 @@ bool DataplaneDriver::isolateRefused(IpVersion version, const Status& error) {
       if (!bad) return found;
       if (bad->empty()) continue;
       Refused r{version, *c, *bad, *c, {}, {}};
-      const bool ingress = c->name == info.ingressChain;
-      const auto& list = ingress ? info.rules.ingress : info.rules.egress;
+      const bool ingress = c->name == ingressChain;
+      static const rules::RuleCounts kNone;
+      auto countsIt = counted.find(version);
+      const auto& counts = countsIt == counted.end() ? kNone : countsIt->second;
+      const auto& list = ingress ? counts.ingress : counts.egress;
       for (size_t k : *bad) {
-        // The resource's rule index: count what each of its rules renders to.
+        // The resource's rule index, from what each of its rules rendered to.
         size_t at = 0, index = 0;
         for (; index < list.size(); ++index) {
-          at += rules::renderRule(list[index], version, config_).size();
+          at += list[index];
           if (k < at) break;
         }
         std::string refusal = firstLine(lastRefusal);
         // Fail closed: whatever reaches the rule is dropped; the rules before it still decide.
         r.stub.rules[k] = dataplane::Rule{"", "-j DROP", "brindle: rule refused by the kernel"};
-        r.descriptions.push_back(
-            info.kind + " " + info.name + " " + (ingress ? "ingress" : "egress") + " rule " +
-            std::to_string(index) + " (IPv" + (version == IpVersion::kV4 ? "4" : "6") + ", " +
-            c->name + " #" + std::to_string(k + 1) + ": " + c->rules[k].match + " " +
-            c->rules[k].action + ")");
-        r.labels.push_back("kind=\"" + info.kind + "\",name=\"" + escapeLabel(info.name) +
-                           "\",direction=\"" + (ingress ? "ingress" : "egress") + "\",rule=\"" +
-                           std::to_string(index) + "\",ip_version=\"" +
-                           (version == IpVersion::kV4 ? "4" : "6") + "\"");
+        r.descriptions.push_back(kind + " " + name + " " + (ingress ? "ingress" : "egress") +
+                                 " rule " + std::to_string(index) + " (IPv" +
+                                 (version == IpVersion::kV4 ? "4" : "6") + ", " + c->name + " #" +
+                                 std::to_string(k + 1) + ": " + c->rules[k].match + " " +
+                                 c->rules[k].action + ")");
+        r.labels.push_back("kind=\"" + kind + "\",name=\"" + escapeLabel(name) + "\",direction=\"" +
+                           (ingress ? "ingress" : "egress") + "\",rule=\"" + std::to_string(index) +
+                           "\",ip_version=\"" + (version == IpVersion::kV4 ? "4" : "6") + "\"");
         spdlog::error(
             "the kernel refuses {}: {}; it is replaced by a DROP (the endpoints using it drop what "
             "reaches that rule) until it changes or the kernel takes it",

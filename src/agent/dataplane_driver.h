@@ -16,6 +16,7 @@
 #include "dataplane/iptables_writer.h"
 #include "dataplane/route_table.h"
 #include "rules/config.h"
+#include "rules/policy.h"
 
 namespace brindle::agent {
 
@@ -99,8 +100,9 @@ class DataplaneDriver : public calc::DataplaneCallbacks {
   // Probes the real chains of refused rules again (after a resync): those the kernel now takes
   // replace their stand-ins.
   void retryRefused();
-  void remember(const std::string& owner, const std::string& kind, const std::string& name,
-                const std::string& ingressChain, const calc::ParsedRules& rules);
+  // After `owner` was rendered again: its refused rules' stand-ins stay when it was rendered as
+  // it was refused; any other rendering goes to the kernel as it is.
+  void keepStandIns(const std::string& owner);
 
   DataplaneDeps deps_;
   rules::RendererConfig config_;
@@ -134,15 +136,10 @@ class DataplaneDriver : public calc::DataplaneCallbacks {
   };
   std::map<std::string, std::vector<Owned>> owned_;
 
-  // Policies and profiles whose chains changed since the last good apply, with their rules (to
-  // name a refused rule by its index in the resource): what a refusal is looked for in. Cleared
-  // by every good apply, so nothing is kept while the kernel takes everything.
-  struct Changed {
-    std::string kind;  // "policy" / "profile"
-    std::string name;
-    std::string ingressChain;
-    calc::ParsedRules rules;
-  };
+  // Policies and profiles whose chains changed since the last good apply, with how many iptables
+  // rules each of their rules became (to name a refused rule by its index in the resource): what
+  // a refusal is looked for in. Cleared by every good apply.
+  using Changed = std::map<dataplane::IpVersion, rules::RuleCounts>;
   std::map<std::string, Changed> changed_;
   // Chains holding refused rules, by owner: the real chain (probed again after resyncs) and the
   // stand-in written instead.

@@ -56,41 +56,46 @@ std::pair<std::string, std::string> halves(IpVersion v) {
 }  // namespace
 
 bool IpSetsImpl::addMember(SetState& state, const std::string& member) {
-  if (isWholeSpace(member, state.spec.type)) {
-    auto [low, high] = halves(state.spec.version);
-    // Right family only: "::/0" in an inet set is as wrong as any other IPv6 member.
-    if (Cidr::parse(member, true)->isV4() != (state.spec.version == IpVersion::kV4)) {
+  std::string canonical = canonicalMember(member, state.spec.type, state.spec.version);
+  if (canonical.empty()) {
+    // Only a /0 of the set's family is wanted after all: as its two halves.
+    if (!isWholeSpace(member, state.spec.type) ||
+        Cidr::parse(member, true)->isV4() != (state.spec.version == IpVersion::kV4)) {
       return state.rejected.insert(member).second;
     }
+    auto [low, high] = halves(state.spec.version);
     bool changed = !state.wholeSpace;
     state.wholeSpace = true;
     changed = state.members.insert(low).second || changed;
     changed = state.members.insert(high).second || changed;
     return changed;
   }
-  std::string canonical = canonicalMember(member, state.spec.type, state.spec.version);
-  if (canonical.empty()) return state.rejected.insert(member).second;
-  auto [low, high] = halves(state.spec.version);
-  if (canonical == low || canonical == high) state.explicitHalves.insert(canonical);
-  return state.members.insert(canonical).second;
+  if (canonical.ends_with("/1")) {
+    auto [low, high] = halves(state.spec.version);
+    if (canonical == low || canonical == high) state.explicitHalves.insert(canonical);
+  }
+  return state.members.insert(std::move(canonical)).second;
 }
 
 bool IpSetsImpl::removeMember(SetState& state, const std::string& member) {
   if (state.rejected.erase(member) > 0) return true;
-  auto [low, high] = halves(state.spec.version);
-  if (isWholeSpace(member, state.spec.type)) {
+  std::string canonical = canonicalMember(member, state.spec.type, state.spec.version);
+  if (canonical.empty() && isWholeSpace(member, state.spec.type)) {
     if (!state.wholeSpace) return false;
     state.wholeSpace = false;
     // A half also listed on its own stays.
+    auto [low, high] = halves(state.spec.version);
     for (const auto& half : {low, high}) {
       if (!state.explicitHalves.count(half)) state.members.erase(half);
     }
     return true;
   }
-  std::string canonical = canonicalMember(member, state.spec.type, state.spec.version);
-  if (canonical == low || canonical == high) {
-    state.explicitHalves.erase(canonical);
-    if (state.wholeSpace) return false;  // still wanted as half of the /0
+  if (canonical.ends_with("/1")) {
+    auto [low, high] = halves(state.spec.version);
+    if (canonical == low || canonical == high) {
+      state.explicitHalves.erase(canonical);
+      if (state.wholeSpace) return false;  // still wanted as half of the /0
+    }
   }
   return state.members.erase(canonical) > 0;
 }

@@ -187,26 +187,38 @@ std::vector<dataplane::Rule> renderRule(const calc::ParsedRule& rule, IpVersion 
 }
 
 std::vector<dataplane::Rule> renderRules(const std::vector<calc::ParsedRule>& rules,
-                                         IpVersion version, const RendererConfig& config) {
+                                         IpVersion version, const RendererConfig& config,
+                                         std::vector<uint16_t>* counts) {
   std::vector<dataplane::Rule> out;
+  if (counts) counts->clear();
   for (const auto& r : rules) {
     auto rendered = renderRule(r, version, config);
+    if (counts) counts->push_back(static_cast<uint16_t>(rendered.size()));
     out.insert(out.end(), rendered.begin(), rendered.end());
   }
   return out;
 }
 
 std::vector<dataplane::Chain> policyChains(const calc::PolicyId& id, const calc::ParsedRules& rules,
-                                           IpVersion version, const RendererConfig& config) {
-  return {dataplane::Chain{policyChainName(id, true), renderRules(rules.ingress, version, config)},
-          dataplane::Chain{policyChainName(id, false), renderRules(rules.egress, version, config)}};
+                                           IpVersion version, const RendererConfig& config,
+                                           RuleCounts* counts) {
+  return {
+      dataplane::Chain{policyChainName(id, true), renderRules(rules.ingress, version, config,
+                                                              counts ? &counts->ingress : nullptr)},
+      dataplane::Chain{
+          policyChainName(id, false),
+          renderRules(rules.egress, version, config, counts ? &counts->egress : nullptr)}};
 }
 
 std::vector<dataplane::Chain> profileChains(const std::string& name, const calc::ParsedRules& rules,
-                                            IpVersion version, const RendererConfig& config) {
-  return {
-      dataplane::Chain{profileChainName(name, true), renderRules(rules.ingress, version, config)},
-      dataplane::Chain{profileChainName(name, false), renderRules(rules.egress, version, config)}};
+                                            IpVersion version, const RendererConfig& config,
+                                            RuleCounts* counts) {
+  return {dataplane::Chain{
+              profileChainName(name, true),
+              renderRules(rules.ingress, version, config, counts ? &counts->ingress : nullptr)},
+          dataplane::Chain{
+              profileChainName(name, false),
+              renderRules(rules.egress, version, config, counts ? &counts->egress : nullptr)}};
 }
 
 }  // namespace brindle::rules

@@ -24,18 +24,27 @@ std::optional<std::vector<std::string>> ruleMatches(const calc::ParsedRule& rule
 std::vector<dataplane::Rule> renderRule(const calc::ParsedRule& rule, dataplane::IpVersion version,
                                         const RendererConfig& config);
 
-// All rules of one direction, in order.
+// All rules of one direction, in order. `counts` (optional) receives how many iptables rules
+// each of them became, so an iptables rule can be traced back to its rule in the resource.
 std::vector<dataplane::Rule> renderRules(const std::vector<calc::ParsedRule>& rules,
-                                         dataplane::IpVersion version,
-                                         const RendererConfig& config);
+                                         dataplane::IpVersion version, const RendererConfig& config,
+                                         std::vector<uint16_t>* counts = nullptr);
+
+// renderRules()' counts of a policy's or profile's two chains.
+struct RuleCounts {
+  std::vector<uint16_t> ingress;
+  std::vector<uint16_t> egress;
+};
 
 // {ingress chain, egress chain}.
 std::vector<dataplane::Chain> policyChains(const calc::PolicyId& id, const calc::ParsedRules& rules,
                                            dataplane::IpVersion version,
-                                           const RendererConfig& config);
+                                           const RendererConfig& config,
+                                           RuleCounts* counts = nullptr);
 std::vector<dataplane::Chain> profileChains(const std::string& name, const calc::ParsedRules& rules,
                                             dataplane::IpVersion version,
-                                            const RendererConfig& config);
+                                            const RendererConfig& config,
+                                            RuleCounts* counts = nullptr);
 
 // "0x1000000/0x1000000" style helpers shared by the renderers.
 std::string hex(uint32_t v);
