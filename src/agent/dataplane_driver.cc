@@ -81,7 +81,8 @@ void DataplaneDriver::setOwnedChains(IpVersion version, TableName tableName,
 }
 
 void DataplaneDriver::removeOwner(const std::string& owner) {
-  changed_.erase(owner);
+  counts_.erase(owner);
+  suspects_.erase(owner);
   if (refused_.erase(owner) > 0) refreshRefusedReport();
   auto it = owned_.find(owner);
   if (it == owned_.end()) return;
@@ -149,10 +150,11 @@ void DataplaneDriver::onIpSetRemoved(const std::string& id) {
 void DataplaneDriver::onPolicyActive(const calc::PolicyId& id, const calc::ParsedRules& r) {
   policies_.insert(id);
   const std::string owner = "pol:" + id.text();
-  Changed& changed = changed_[owner];
+  Counts& counts = counts_[owner];
+  suspects_.insert(owner);
   for (IpVersion v : versions()) {
     setOwnedChains(v, TableName::kFilter, owner,
-                   rules::policyChains(id, r, v, config_, &changed[v]));
+                   rules::policyChains(id, r, v, config_, &counts[v]));
   }
   keepStandIns(owner);
 }
@@ -165,10 +167,11 @@ void DataplaneDriver::onPolicyInactive(const calc::PolicyId& id) {
 void DataplaneDriver::onProfileActive(const std::string& name, const calc::ParsedRules& r) {
   profiles_.insert(name);
   const std::string owner = "pro:" + name;
-  Changed& changed = changed_[owner];
+  Counts& counts = counts_[owner];
+  suspects_.insert(owner);
   for (IpVersion v : versions()) {
     setOwnedChains(v, TableName::kFilter, owner,
-                   rules::profileChains(name, r, v, config_, &changed[v]));
+                   rules::profileChains(name, r, v, config_, &counts[v]));
   }
   keepStandIns(owner);
 }
@@ -390,7 +393,7 @@ Status DataplaneDriver::apply() {
   if (result) {
     dirty_ = false;
     resyncRequested_ = false;
-    changed_.clear();  // all of it is in the kernel (or stood in for): nothing left to suspect
+    suspects_.clear();  // all of it is in the kernel (or stood in for): nothing left to suspect
   }
   updateMetrics();
   return result;
@@ -418,24 +421,29 @@ std::string firstLine(const std::string& text) {
 
 bool DataplaneDriver::isolateRefused(IpVersion version, const Status& error) {
   auto* t = table(version, TableName::kFilter);
-  if (!t || changed_.empty() || !dataplane::namesInputLine(error.message())) return false;
-  // The suspects: chains of the policies and profiles changed since the last good apply (their
-  // rules come from users; the agent's own chains are fixed templates).
+  if (!t || counts_.empty() || !dataplane::namesInputLine(error.message())) return false;
+  // The suspects: chains of policies and profiles (their rules come from users; the agent's own
+  // chains are fixed templates), first those changed since the last good apply, then the others.
   std::vector<std::string> owners;
   std::vector<std::vector<const Chain*>> chains;
-  for (const auto& entry : changed_) {
-    const std::string& owner = entry.first;
-    auto it = owned_.find(owner);
-    if (it == owned_.end()) continue;
-    std::vector<const Chain*> list;
-    for (const auto& o : it->second) {
-      if (o.version != version || o.table != TableName::kFilter) continue;
-      if (const Chain* c = t->desiredChain(o.chain); c && !c->rules.empty()) list.push_back(c);
+  auto suspect = [&](bool changed) {
+    owners.clear();
+    chains.clear();
+    for (const auto& entry : counts_) {
+      const std::string& owner = entry.first;
+      if (suspects_.count(owner) != static_cast<size_t>(changed)) continue;
+      auto it = owned_.find(owner);
+      if (it == owned_.end()) continue;
+      std::vector<const Chain*> list;
+      for (const auto& o : it->second) {
+        if (o.version != version || o.table != TableName::kFilter) continue;
+        if (const Chain* c = t->desiredChain(o.chain); c && !c->rules.empty()) list.push_back(c);
+      }
+      if (list.empty()) continue;
+      owners.push_back(owner);
+      chains.push_back(std::move(list));
     }
-    if (list.empty()) continue;
-    owners.push_back(owner);
-    chains.push_back(std::move(list));
-  }
+  };
   std::string lastRefusal;
   auto probe = [&](const std::vector<std::vector<dataplane::Rule>>& rules) -> Result<bool> {
     auto r = dataplane::probeRules(t->runner(), t->restoreCommand(), TableName::kFilter, rules);
@@ -443,13 +451,19 @@ bool DataplaneDriver::isolateRefused(IpVersion version, const Status& error) {
     if (!r->accepted) lastRefusal = r->error;
     return r->accepted;
   };
-  auto badOwners = dataplane::findRefused(owners.size(), [&](const std::vector<size_t>& subset) {
+  auto probeOwners = [&](const std::vector<size_t>& subset) {
     std::vector<std::vector<dataplane::Rule>> rules;
     for (size_t i : subset) {
       for (const Chain* c : chains[i]) rules.push_back(c->rules);
     }
     return probe(rules);
-  });
+  };
+  suspect(true);
+  auto badOwners = dataplane::findRefused(owners.size(), probeOwners);
+  if (badOwners && badOwners->empty()) {
+    suspect(false);
+    badOwners = dataplane::findRefused(owners.size(), probeOwners);
+  }
   if (!badOwners || badOwners->empty()) {
     if (!badOwners) spdlog::warn("could not probe for refused rules: {}", badOwners.message());
     return false;
@@ -457,7 +471,7 @@ bool DataplaneDriver::isolateRefused(IpVersion version, const Status& error) {
   bool found = false;
   for (size_t i : *badOwners) {
     const std::string& owner = owners[i];
-    const Changed& counted = changed_.at(owner);
+    const Counts& counted = counts_.at(owner);
     // "pol:<tier>|<name>" or "pro:<name>" (see onPolicyActive / onProfileActive).
     const bool policy = owner.starts_with("pol:");
     std::string kind = policy ? "policy" : "profile", name = owner.substr(4), ingressChain;

@@ -136,11 +136,13 @@ class DataplaneDriver : public calc::DataplaneCallbacks {
   };
   std::map<std::string, std::vector<Owned>> owned_;
 
-  // Policies and profiles whose chains changed since the last good apply, with how many iptables
-  // rules each of their rules became (to name a refused rule by its index in the resource): what
-  // a refusal is looked for in. Cleared by every good apply.
-  using Changed = std::map<dataplane::IpVersion, rules::RuleCounts>;
-  std::map<std::string, Changed> changed_;
+  // Per policy and profile, how many iptables rules each of its rules became (to name a refused
+  // rule by its index in the resource): a few bytes a rule.
+  using Counts = std::map<dataplane::IpVersion, rules::RuleCounts>;
+  std::map<std::string, Counts> counts_;
+  // Policies and profiles whose chains changed since the last good apply: where a refusal is
+  // looked for first (then in all of them: a drift repair may rewrite any chain).
+  std::set<std::string> suspects_;
   // Chains holding refused rules, by owner: the real chain (probed again after resyncs) and the
   // stand-in written instead.
   struct Refused {

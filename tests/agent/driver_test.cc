@@ -302,6 +302,28 @@ TEST_F(DriverTest, RefusedRuleIsIsolatedAndEverythingElseIsProgrammed) {
   EXPECT_EQ(metrics_.render().find("brindle_dataplane_refused_rules{"), std::string::npos);
 }
 
+TEST_F(DriverTest, RefusalWhileRepairingDriftIsFoundInUnchangedPolicies) {
+  // The policy went in long ago; someone flushed its chain and the kernel now refuses the rule
+  // (a module unloaded): the resync's rewrite is refused, though no policy changed.
+  addEndpoint("cali1");
+  calc::PolicyId id{"default", "old"};
+  calc::ParsedRules rules;
+  rules.ingress = {allowFrom("10.1.0.0/24"), allowFrom("10.9.9.9/32")};
+  driver_->onPolicyActive(id, rules);
+  ASSERT_TRUE(driver_->apply().isOk());
+  const std::string chain = rules::policyChainName(id, true);
+  ASSERT_TRUE(iptables_.run({{"iptables", "-F", chain}, ""}));
+  iptables_.refuseRulesContaining("10.9.9.9");
+  driver_->requestResync();
+  ASSERT_TRUE(driver_->apply().isOk());
+  auto kernel = iptables_.rules(IpVersion::kV4, "filter", chain);
+  ASSERT_EQ(kernel.size(), 4u);
+  EXPECT_NE(kernel[0].find("10.1.0.0/24"), std::string::npos);
+  EXPECT_NE(kernel[2].find("-j DROP"), std::string::npos) << kernel[2];
+  ASSERT_EQ(driver_->refusedRules().size(), 1u);
+  EXPECT_NE(driver_->refusedRules()[0].find("policy old ingress rule 1"), std::string::npos);
+}
+
 TEST_F(DriverTest, ChangedPolicyReplacesItsRefusedStandIn) {
   addEndpoint("cali1");
   iptables_.refuseRulesContaining("10.9.9.9");
