@@ -39,9 +39,16 @@ class [[nodiscard]] Status {
   static Status ok() { return Status(); }
   bool isOk() const { return !error_.has_value(); }
   explicit operator bool() const { return isOk(); }
-  const Error& error() const { return *error_; }
-  ErrorCode code() const { return error_->code; }
-  const std::string& message() const { return error_->message; }
+  // The error of a failed Status; asking an ok one is a bug and aborts loudly.
+  const Error& error() const {
+    if (!error_) {
+      std::cerr << "brindle: internal error: Status::error() on an ok Status" << std::endl;
+      std::abort();
+    }
+    return *error_;
+  }
+  ErrorCode code() const { return error().code; }
+  const std::string& message() const { return error().message; }
 
  private:
   std::optional<Error> error_;
@@ -53,9 +60,7 @@ class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
-  Result(Status status) : v_(status.error()) {   // NOLINT: only from a failed Status
-    if (status.isOk()) die("Result built from an ok Status");
-  }
+  Result(Status status) : v_(failedError(status)) {}  // NOLINT: only from a failed Status
 
   bool isOk() const { return std::holds_alternative<T>(v_); }
   explicit operator bool() const { return isOk(); }
@@ -89,6 +94,10 @@ class [[nodiscard]] Result {
   [[noreturn]] static void die(const char* what) {
     std::cerr << "brindle: internal error: " << what << std::endl;
     std::abort();
+  }
+  static Error failedError(const Status& status) {
+    if (status.isOk()) die("Result built from an ok Status");
+    return status.error();
   }
   void check() const {
     if (!isOk()) {

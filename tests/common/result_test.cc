@@ -30,5 +30,13 @@ TEST(ResultTest, StatusDefaultsToOk) {
   EXPECT_STREQ(errorCodeName(e.code()), "conflict");
 }
 
+// Asking an ok Status for its error, or building a Result from one, is a bug: it aborts with a
+// message instead of reading an empty optional (undefined behaviour).
+TEST(ResultDeathTest, OkStatusHasNoError) {
+  EXPECT_DEATH((void)Status::ok().error(), "Status::error\\(\\) on an ok Status");
+  EXPECT_DEATH((void)Status::ok().message(), "on an ok Status");
+  EXPECT_DEATH(Result<int>{Status::ok()}, "Result built from an ok Status");
+}
+
 }  // namespace
 }  // namespace brindle
