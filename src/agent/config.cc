@@ -7,21 +7,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/strings.h"
+
 namespace brindle::agent {
 
 namespace {
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
 
 std::vector<std::string> splitList(const std::string& s) {
   std::vector<std::string> out;
@@ -35,7 +25,7 @@ std::vector<std::string> splitList(const std::string& s) {
 }
 
 Result<bool> parseBool(const std::string& v) {
-  std::string l = lower(trim(v));
+  std::string l = toLower(trim(v));
   if (l == "true" || l == "1" || l == "yes" || l == "on") return true;
   if (l == "false" || l == "0" || l == "no" || l == "off") return false;
   return makeError(ErrorCode::kInvalid, "not a boolean: '" + v + "'");
@@ -56,10 +46,10 @@ Result<int64_t> parseInt(const std::string& v, int64_t min, int64_t max) {
 
 Result<std::vector<rules::FailsafePort>> parsePorts(const std::string& v) {
   std::vector<rules::FailsafePort> out;
-  if (lower(trim(v)) == "none") return out;
+  if (toLower(trim(v)) == "none") return out;
   for (const auto& item : splitList(v)) {
     auto colon = item.find(':');
-    std::string proto = colon == std::string::npos ? "tcp" : lower(item.substr(0, colon));
+    std::string proto = colon == std::string::npos ? "tcp" : toLower(item.substr(0, colon));
     std::string port = colon == std::string::npos ? item : item.substr(colon + 1);
     if (proto != "tcp" && proto != "udp") {
       return makeError(ErrorCode::kInvalid, "failsafe protocol must be tcp or udp: '" + item + "'");
@@ -105,7 +95,7 @@ const std::vector<Param>& params() {
        }},
       {"ChainInsertMode",
        [](AgentConfig& c, const std::string& v) -> Status {
-         std::string l = lower(trim(v));
+         std::string l = toLower(trim(v));
          if (l != "insert" && l != "append") {
            return makeError(ErrorCode::kInvalid, "must be Insert or Append: '" + v + "'");
          }
@@ -132,7 +122,7 @@ const std::vector<Param>& params() {
        }},
       {"DefaultEndpointToHostAction",
        [](AgentConfig& c, const std::string& v) -> Status {
-         std::string l = lower(trim(v));
+         std::string l = toLower(trim(v));
          if (l == "drop") {
            c.defaultEndpointToHostAction = rules::EndpointToHostAction::kDrop;
          } else if (l == "return") {
@@ -170,7 +160,7 @@ const std::vector<Param>& params() {
          static const std::vector<std::string> levels = {"Trace",   "Debug", "Info",
                                                          "Warning", "Error", "Fatal"};
          for (const auto& l : levels) {
-           if (lower(l) == lower(trim(v))) {
+           if (toLower(l) == toLower(trim(v))) {
              c.logSeverityScreen = l;
              return Status::ok();
            }
@@ -224,9 +214,9 @@ const std::vector<Param>& params() {
 }
 
 const Param* findParam(const std::string& name) {
-  std::string l = lower(name);
+  std::string l = toLower(name);
   for (const auto& p : params()) {
-    if (lower(p.name) == l) return &p;
+    if (toLower(p.name) == l) return &p;
   }
   return nullptr;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cli/commands.h"
+#include "common/strings.h"
 #include "model/validate.h"
 
 namespace brindle::cli {
@@ -11,11 +12,6 @@ namespace {
 using model::Json;
 using model::Kind;
 using model::Resource;
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 int fail(Session& s, const std::string& message) {
   s.err() << message << "\n";
@@ -37,7 +33,7 @@ const Setting* findSetting(const std::string& key) {
       {"ipip", Kind::kFelixConfiguration, "ipipEnabled"},
   };
   for (const auto& s : settings) {
-    if (lower(s.name) == lower(key)) return &s;
+    if (toLower(s.name) == toLower(key)) return &s;
   }
   return nullptr;
 }
@@ -80,7 +76,7 @@ Result<uint64_t> parseAsNumber(const std::string& text) {
 }
 
 Result<bool> parseOnOff(const std::string& text) {
-  const std::string v = lower(text);
+  const std::string v = toLower(text);
   if (v == "on" || v == "true") return true;
   if (v == "off" || v == "false") return false;
   return makeError(ErrorCode::kInvalid, "\"" + text + "\" is not on or off");
@@ -88,7 +84,7 @@ Result<bool> parseOnOff(const std::string& text) {
 
 Result<std::string> parseLogLevel(const std::string& text) {
   static const char* levels[] = {"none", "debug", "info", "warning", "error", "fatal"};
-  const std::string v = lower(text);
+  const std::string v = toLower(text);
   for (const char* l : levels) {
     if (v == l) {
       std::string out = l;
@@ -116,7 +112,7 @@ int runConfigGet(Session& s, const std::string& key, const std::string& node) {
   } else if (name == "nodeToNodeMesh") {
     s.out() << (v.is_boolean() && !v.get<bool>() ? "off" : "on") << "\n";
   } else if (name == "logLevel") {
-    s.out() << (v.is_string() ? lower(v.get<std::string>()) : "info") << "\n";
+    s.out() << (v.is_string() ? toLower(v.get<std::string>()) : "info") << "\n";
   } else {
     s.out() << (v.is_boolean() && v.get<bool>() ? "on" : "off") << "\n";
   }

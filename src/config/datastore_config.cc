@@ -4,19 +4,15 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
-#include <algorithm>
 #include <fstream>
 #include <sstream>
+
+#include "common/strings.h"
 
 extern char** environ;
 
 namespace brindle::config {
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 std::vector<std::string> splitEndpoints(const std::string& text) {
   std::vector<std::string> out;
@@ -32,7 +28,7 @@ std::vector<std::string> splitEndpoints(const std::string& text) {
 
 // Sets cfg.type from a datastoreType value; `where` names the field in messages.
 Status setType(DatastoreConfig& cfg, const std::string& value, const std::string& where) {
-  const std::string v = lower(value);
+  const std::string v = toLower(value);
   if (v.empty() || v == "local") {
     cfg.type = DatastoreType::kLocal;
   } else if (v == "etcdv3") {
@@ -65,7 +61,7 @@ Result<DatastoreConfig> parseConfigFile(const std::string& text, const std::stri
   if (!root.IsMap()) return makeError(ErrorCode::kInvalid, path + ": expected a YAML mapping");
   const std::string kind = root["kind"] ? root["kind"].as<std::string>("") : "";
   const std::string apiVersion = root["apiVersion"] ? root["apiVersion"].as<std::string>("") : "";
-  if (lower(kind) != "calicoapiconfig" && lower(kind) != "brindleapiconfig") {
+  if (toLower(kind) != "calicoapiconfig" && toLower(kind) != "brindleapiconfig") {
     return makeError(ErrorCode::kInvalid,
                      path + ": kind: expected calicoApiConfig (v1) or CalicoAPIConfig (v3), got \"" +
                          kind + "\"");

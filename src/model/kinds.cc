@@ -1,10 +1,10 @@
 // Kind table and name resolution.
 #include "model/kinds.h"
 
-#include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <iostream>
+
+#include "common/strings.h"
 
 namespace brindle::model {
 namespace {
@@ -31,13 +31,6 @@ const std::vector<KindInfo>& table() {
   return kinds;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 }  // namespace
 
 const std::vector<KindInfo>& allKinds() { return table(); }
@@ -51,7 +44,7 @@ const KindInfo& kindInfo(Kind kind) {
 }
 
 std::optional<Kind> lookupKind(std::string_view typed) {
-  const std::string t = lower(typed);
+  const std::string t = toLower(typed);
   // Short names calicoctl users know.
   static const std::vector<std::pair<std::string_view, Kind>> aliases = {
       {"policy", Kind::kGlobalNetworkPolicy},      {"policies", Kind::kGlobalNetworkPolicy},
@@ -70,9 +63,9 @@ std::optional<Kind> lookupKind(std::string_view typed) {
     if (t == alias) return kind;
   }
   for (const auto& info : table()) {
-    const std::string singular = lower(info.name);
+    const std::string singular = toLower(info.name);
     if (t == singular || t == info.plural || t == singular + "s" ||
-        (!info.v1Name.empty() && (t == lower(info.v1Name) || t == lower(info.v1Name) + "s"))) {
+        (!info.v1Name.empty() && (t == toLower(info.v1Name) || t == toLower(info.v1Name) + "s"))) {
       return info.kind;
     }
   }

@@ -4,7 +4,6 @@
 #include <grpc/support/log.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -12,21 +11,12 @@
 #include <sstream>
 #include <thread>
 
+#include "common/strings.h"
+
 namespace brindle::datastore::etcd {
 namespace {
 
 using Clock = std::chrono::system_clock;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-bool contains(std::string_view haystack, std::string_view needle) {
-  return lower(haystack).find(lower(needle)) != std::string::npos;
-}
 
 Result<std::string> readFile(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
@@ -91,9 +81,9 @@ std::string recentTlsReason() {
 
 // Errors etcd returns before a write is proposed to raft: safe to send the write elsewhere.
 bool notAppliedServerError(std::string_view message) {
-  return contains(message, "etcdserver: no leader") ||
-         contains(message, "etcdserver: not capable") ||
-         contains(message, "etcdserver: too many requests");
+  return containsIgnoreCase(message, "etcdserver: no leader") ||
+         containsIgnoreCase(message, "etcdserver: not capable") ||
+         containsIgnoreCase(message, "etcdserver: too many requests");
 }
 
 std::string millis(std::chrono::milliseconds d) {
@@ -321,13 +311,13 @@ Result<std::string> Connection::token(Endpoint& endpoint, Clock::time_point dead
   ctx.set_wait_for_ready(endpoint.channel->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE);
   grpc::Status s = endpoint.auth->Authenticate(&ctx, req, &resp);
   if (!s.ok()) {
-    if (contains(s.error_message(), "authentication is not enabled")) {
+    if (containsIgnoreCase(s.error_message(), "authentication is not enabled")) {
       std::lock_guard lock(mu_);
       authDisabled_ = true;
       return std::string();
     }
     if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
-        contains(s.error_message(), "authentication failed")) {
+        containsIgnoreCase(s.error_message(), "authentication failed")) {
       return makeError(ErrorCode::kInvalid, "etcd authentication failed for user '" +
                                                 options_.username + "' at " + endpoint.url +
                                                 ": wrong username or password (" +
@@ -342,7 +332,7 @@ Result<std::string> Connection::token(Endpoint& endpoint, Clock::time_point dead
 
 bool Connection::tokenRejected(const grpc::Status& status) {
   if (status.error_code() != grpc::StatusCode::UNAUTHENTICATED &&
-      !contains(status.error_message(), "invalid auth token")) {
+      !containsIgnoreCase(status.error_message(), "invalid auth token")) {
     return false;
   }
   std::lock_guard lock(mu_);
@@ -365,15 +355,15 @@ std::string Connection::describe(const Endpoint& endpoint, const grpc::Status& s
   std::string hint;
   // A client certificate the server rejects shows only after the handshake (TLS 1.3), as a
   // failed read; gRPC's log then holds the alert that says why.
-  if (tls_ && (contains(msg, "handshake") || contains(msg, "ssl") || contains(msg, "tls") ||
-               (contains(msg, "read failed") && !recentTlsReason().empty()))) {
+  if (tls_ && (containsIgnoreCase(msg, "handshake") || containsIgnoreCase(msg, "ssl") || containsIgnoreCase(msg, "tls") ||
+               (containsIgnoreCase(msg, "read failed") && !recentTlsReason().empty()))) {
     const std::string why = recentTlsReason() + " " + msg;
-    if (contains(why, "certificate verify failed") || contains(why, "unknown ca") ||
-        contains(why, "self signed") || contains(why, "self-signed")) {
+    if (containsIgnoreCase(why, "certificate verify failed") || containsIgnoreCase(why, "unknown ca") ||
+        containsIgnoreCase(why, "self signed") || containsIgnoreCase(why, "self-signed")) {
       hint = "TLS: the server's certificate is not trusted by the CA file " +
              (options_.caFile.empty() ? std::string("(none set: system roots)") : options_.caFile);
-    } else if (contains(why, "certificate required") || contains(why, "bad certificate") ||
-               contains(why, "handshake failure") || contains(why, "alert")) {
+    } else if (containsIgnoreCase(why, "certificate required") || containsIgnoreCase(why, "bad certificate") ||
+               containsIgnoreCase(why, "handshake failure") || containsIgnoreCase(why, "alert")) {
       hint = options_.certFile.empty()
                  ? "TLS: the server rejected the connection; it requires a client certificate "
                    "(set the etcd cert and key files)"
@@ -394,11 +384,11 @@ Error Connection::toError(std::string_view what, const Endpoint& endpoint,
                           const grpc::Status& status) const {
   const std::string& msg = status.error_message();
   std::string prefix = "etcd " + std::string(what) + ": ";
-  if (contains(msg, "required revision has been compacted") ||
+  if (containsIgnoreCase(msg, "required revision has been compacted") ||
       status.error_code() == grpc::StatusCode::OUT_OF_RANGE) {
     return makeError(ErrorCode::kCompacted, prefix + msg);
   }
-  if (contains(msg, "user name is empty") ||
+  if (containsIgnoreCase(msg, "user name is empty") ||
       (status.error_code() == grpc::StatusCode::PERMISSION_DENIED && options_.username.empty())) {
     return makeError(ErrorCode::kInvalid,
                      prefix +
@@ -483,7 +473,7 @@ Status Connection::call(std::string_view what, CallKind kind, const Rpc& rpc) {
       // ("Connection refused", the TLS diagnosis).
       const bool tlsDiagnosed = failures[i].find(": TLS") != std::string::npos;
       if (failures[i].empty() ||
-          (!tlsDiagnosed && !contains(s.error_message(), "handshaker shutdown"))) {
+          (!tlsDiagnosed && !containsIgnoreCase(s.error_message(), "handshaker shutdown"))) {
         failures[i] = describe(ep, s);
       }
       if (notAppliedServerError(s.error_message())) {
@@ -491,12 +481,12 @@ Status Connection::call(std::string_view what, CallKind kind, const Rpc& rpc) {
         continue;
       }
       // EPIPE: the peer had closed the connection before the request was written out.
-      const bool neverSent = !connected || contains(s.error_message(), "failed to connect") ||
-                             contains(s.error_message(), "Broken pipe");
+      const bool neverSent = !connected || containsIgnoreCase(s.error_message(), "failed to connect") ||
+                             containsIgnoreCase(s.error_message(), "Broken pipe");
       if (neverSent || kind == CallKind::kRead) {
         reportFailure(i);
         unreachable = true;
-        if (contains(s.error_message(), "etcdserver:")) worthWaiting = true;
+        if (containsIgnoreCase(s.error_message(), "etcdserver:")) worthWaiting = true;
         continue;
       }
       return makeError(ErrorCode::kUnavailable,
