@@ -1,13 +1,17 @@
-// HttpServer: a minimal HTTP/1.0 GET server on its own thread for /liveness, /readiness and
-// /metrics. One request per connection, small bodies; bound to loopback by default.
+// HttpServer: the GET server for /liveness, /readiness and /metrics on a thread of its own
+// (cpp-httplib); bound to loopback by default.
 #pragma once
 
-#include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 
 #include "common/result.h"
+
+namespace httplib {
+class Server;
+}
 
 namespace brindle::agent {
 
@@ -22,8 +26,8 @@ using HttpHandler = std::function<HttpResponse(const std::string& path)>;
 
 class HttpServer {
  public:
-  HttpServer() = default;
-  ~HttpServer() { stop(); }
+  HttpServer();
+  ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
@@ -33,13 +37,8 @@ class HttpServer {
   int port() const { return port_; }
 
  private:
-  void serve();
-  void handle(int fd);
-
-  int listenFd_ = -1;
+  std::unique_ptr<httplib::Server> server_;
   int port_ = 0;
-  HttpHandler handler_;
-  std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
 
