@@ -9,7 +9,6 @@
 // etcd runs in a namespace of its own, joined to the node's by a veth, so the test can drop its
 // packets without touching the node's (or the host's) tables.
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -17,15 +16,14 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <regex>
-#include <sstream>
 #include <thread>
 
 #include "agent/http_server.h"
 #include "dataplane/netns.h"
 #include "testutil/etcd_server.h"
+#include "testutil/shell.h"
 #include "testutil/temp_dir.h"
 
 namespace brindle::agent {
@@ -33,28 +31,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-struct ShellResult {
-  int code = -1;
-  std::string out;
-};
-
-ShellResult sh(const std::string& cmd) {
-  ShellResult r;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = ::pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-void must(const std::string& cmd) {
-  auto r = sh(cmd);
-  if (r.code != 0) throw std::runtime_error(cmd + ": " + r.out);
-}
+using testutil::must;
+using testutil::sh;
+using testutil::ShellResult;
 
 bool waitFor(std::chrono::milliseconds timeout, const std::function<bool()>& done) {
   const auto until = Clock::now() + timeout;
@@ -86,8 +65,8 @@ class OutageLab {
       must("ip -n " + node_ + " link set etcd0 up");
       must("ip -n " + etcdNs_ + " addr add 10.254.0.1/24 dev eth0");
       must("ip -n " + etcdNs_ + " link set eth0 up");
-      addWorkload("cli", "calic0000001", "10.66.0.1");
-      addWorkload("srv", "calis0000002", "10.66.0.2");
+      testutil::addCaliWorkload(node_, prefix_ + "cli", "calic0000001", "10.66.0.1");
+      testutil::addCaliWorkload(node_, prefix_ + "srv", "calis0000002", "10.66.0.2");
       testutil::EtcdServerOptions options;
       options.netns = etcdNs_;
       options.host = "10.254.0.1";
@@ -120,19 +99,20 @@ class OutageLab {
   metadata: {name: pool1}
   spec: {cidr: 10.67.0.0/24, ipipMode: Never, natOutgoing: false}
 )");
-      server_ = spawn({"ip", "netns", "exec", prefix_ + "srv", AGENT_PROBE_BINARY, "serve",
-                       dir_.file("seen.log"), "tcp:80", "tcp:81"},
-                      dir_.file("server.out"));
-      agent_ = spawn({"ip", "netns", "exec", node_, BRINDLE_AGENT_BINARY, "--nodename", "node1"},
-                     dir_.file("agent.log"),
-                     {"DATASTORE_TYPE=etcdv3", "ETCD_ENDPOINTS=" + endpoints_,
-                      "FELIX_HEALTHPORT=" + std::to_string(port_),
-                      "FELIX_PROMETHEUSMETRICSPORT=" + std::to_string(port_),
-                      // Short, so that the tests see readiness drop; the default is 20 s.
-                      "FELIX_DATASTOREREADINESSTIMEOUT=2",
-                      // No periodic resyncs: every apply the test counts is one it caused.
-                      "FELIX_IPTABLESREFRESHINTERVAL=3600", "FELIX_IPSETSREFRESHINTERVAL=3600",
-                      "FELIX_ROUTEREFRESHINTERVAL=3600", "FELIX_LOGSEVERITYSCREEN=Info"});
+      server_ = testutil::spawnDaemon({"ip", "netns", "exec", prefix_ + "srv", AGENT_PROBE_BINARY,
+                                       "serve", dir_.file("seen.log"), "tcp:80", "tcp:81"},
+                                      dir_.file("server.out"));
+      agent_ = testutil::spawnDaemon(
+          {"ip", "netns", "exec", node_, BRINDLE_AGENT_BINARY, "--nodename", "node1"},
+          dir_.file("agent.log"),
+          {"DATASTORE_TYPE=etcdv3", "ETCD_ENDPOINTS=" + endpoints_,
+           "FELIX_HEALTHPORT=" + std::to_string(port_),
+           "FELIX_PROMETHEUSMETRICSPORT=" + std::to_string(port_),
+           // Short, so that the tests see readiness drop; the default is 20 s.
+           "FELIX_DATASTOREREADINESSTIMEOUT=2",
+           // No periodic resyncs: every apply the test counts is one it caused.
+           "FELIX_IPTABLESREFRESHINTERVAL=3600", "FELIX_IPSETSREFRESHINTERVAL=3600",
+           "FELIX_ROUTEREFRESHINTERVAL=3600", "FELIX_LOGSEVERITYSCREEN=Info"});
       if (!waitFor(20s, [&] { return readiness() == 200; })) {
         throw std::runtime_error("agent not ready:\n" +
                                  sh("tail -20 " + dir_.file("agent.log")).out);
@@ -199,63 +179,11 @@ class OutageLab {
   }
 
  private:
-  static pid_t spawn(const std::vector<std::string>& argv, const std::string& log,
-                     const std::vector<std::string>& env = {}) {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      ::setsid();
-      FILE* f = std::fopen(log.c_str(), "a");
-      if (f) {
-        ::dup2(fileno(f), 1);
-        ::dup2(fileno(f), 2);
-      }
-      for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      ::execvp(args[0], args.data());
-      ::_exit(127);
-    }
-    return pid;
-  }
-
-  static void stop(pid_t& pid) {
-    if (pid <= 0) return;
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    pid = -1;
-  }
-
-  // A workload namespace behind a cali veth, wired as Calico does (FIELD-NOTES).
-  void addWorkload(const std::string& name, const std::string& iface, const std::string& ip) {
-    const std::string ns = prefix_ + name;
-    must("ip netns add " + ns);
-    must("ip -n " + node_ + " link add " + iface + " type veth peer name eth0 netns " + ns);
-    must("ip -n " + node_ + " link set " + iface + " up");
-    must("ip -n " + ns + " link set lo up");
-    must("ip -n " + ns + " link set eth0 up");
-    must("ip -n " + ns + " addr add " + ip + "/32 dev eth0");
-    must("ip -n " + ns + " route add 169.254.1.1 dev eth0 scope link");
-    must("ip -n " + ns + " route add default via 169.254.1.1 dev eth0");
-    auto link = sh("ip -n " + node_ + " -o link show " + iface);
-    std::smatch m;
-    if (!std::regex_search(link.out, m, std::regex("link/ether ([0-9a-f:]+)"))) {
-      throw std::runtime_error("no MAC for " + iface);
-    }
-    must("ip -n " + ns + " neigh add 169.254.1.1 lladdr " + m[1].str() + " dev eth0 nud permanent");
-  }
-
   void tearDown() {
-    stop(agent_);
-    stop(server_);
+    testutil::killAndReap(agent_);
+    testutil::killAndReap(server_);
     etcd_.reset();
-    // Only our namespaces, always.
-    std::istringstream in(sh("ip netns list").out);
-    std::string line;
-    while (std::getline(in, line)) {
-      const std::string name = line.substr(0, line.find(' '));
-      if (name.rfind(prefix_, 0) == 0) sh("ip netns delete " + name);
-    }
+    testutil::deleteNamespaces(prefix_);  // only ours, always
   }
 
   std::string prefix_, node_, etcdNs_, endpoints_;
