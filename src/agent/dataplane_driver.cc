@@ -504,8 +504,11 @@ bool DataplaneDriver::isolateRefused(IpVersion version, const Status& error) {
           if (k < at) break;
         }
         std::string refusal = firstLine(lastRefusal);
-        // Fail closed: whatever reaches the rule is dropped; the rules before it still decide.
-        r.stub.rules[k] = dataplane::Rule{"", "-j DROP", "brindle: rule refused by the kernel"};
+        // Fail closed: whatever reaches the rule is dropped; the rules before it still decide. A
+        // LOG decides nothing: it becomes a rule that does nothing (only the log line is lost).
+        const bool log = c->rules[k].action.starts_with("-j LOG");
+        r.stub.rules[k] =
+            dataplane::Rule{"", log ? "" : "-j DROP", "brindle: rule refused by the kernel"};
         r.descriptions.push_back(kind + " " + name + " " + (ingress ? "ingress" : "egress") +
                                  " rule " + std::to_string(index) + " (IPv" +
                                  (version == IpVersion::kV4 ? "4" : "6") + ", " + c->name + " #" +

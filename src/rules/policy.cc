@@ -58,6 +58,18 @@ std::string icmpText(const model::IcmpMatch& m) {
   return t;
 }
 
+// "<prefix>: " as the LOG target takes it everywhere: no double quote (iptables-restore ends the
+// argument there and refuses the line, so every Log rule would be refused) and at most 29
+// characters (xt_LOG's limit, which the legacy backend enforces; nft takes more).
+std::string logPrefixText(const std::string& prefix) {
+  std::string text;
+  for (char c : prefix) {
+    if (c != '"' && c != '\\' && c != '\n') text.push_back(c);
+  }
+  if (text.size() > 27) text.resize(27);
+  return text + ": ";
+}
+
 void append(std::string& out, const std::string& part) {
   if (part.empty()) return;
   if (!out.empty()) out += " ";
@@ -179,7 +191,9 @@ std::vector<dataplane::Rule> renderRule(const calc::ParsedRule& rule, IpVersion 
         out.push_back({m, "-j DROP", ""});
         break;
       case model::Action::kLog:
-        out.push_back({m, "-j LOG --log-prefix \"" + config.logPrefix + ": \" --log-level 5", ""});
+        out.push_back(
+            {m, "-j LOG --log-prefix \"" + logPrefixText(config.logPrefix) + "\" --log-level 5",
+             ""});
         break;
     }
   }

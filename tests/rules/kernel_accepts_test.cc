@@ -193,6 +193,23 @@ TEST_F(KernelAcceptsTest, EveryModelCombinationRendersToRulesTheKernelTakes) {
       }
     }
   }
+  // Log rules, with the default prefix and with one the LOG target could not take as written
+  // (too long, a quote): the renderer must make it fit.
+  RendererConfig longPrefix;
+  longPrefix.logPrefix = "a\"very-long-log-prefix-that-goes-on-and-on";
+  for (const auto& level : ruleLevels()) {
+    std::string text = "{" + joinFields({R"("action":"Log")", level.json}) + "}";
+    auto rule = model::parseRule(model::Json::parse(text), "rule");
+    if (!rule) continue;
+    auto scan = calc::scanRules({*rule}, {}, "");
+    for (IpVersion v : {IpVersion::kV4, IpVersion::kV6}) {
+      for (const RendererConfig* c : {&config, static_cast<const RendererConfig*>(&longPrefix)}) {
+        for (const auto& r : renderRules(scan.rules.ingress, v, *c)) {
+          rendered[v].push_back({text, dataplane::renderRuleLine("cali-pi-t", r, "h")});
+        }
+      }
+    }
+  }
   ASSERT_GT(scanned, 2000u);
   std::fflush(stdout);
   std::printf("%zu rules scanned (%zu refused by the model), %zu/%zu iptables rules (v4/v6)\n",

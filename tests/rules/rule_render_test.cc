@@ -158,6 +158,16 @@ TEST(RuleRender, NotSelectorAloneInANamespacedPolicyStaysInItsNamespace) {
   EXPECT_TRUE(global.rules.egress[0].destination.ipSetIds.empty());
 }
 
+TEST(RuleRender, LogPrefixFitsTheLogTarget) {
+  // A quote ends the argument (iptables-restore refuses the line); xt_LOG takes 29 characters.
+  RendererConfig config;
+  config.logPrefix = "a\"very-long-log-prefix-that-goes-on-and-on";
+  auto r = parsed(R"({"action":"Log"})");
+  EXPECT_EQ(lines(renderRule(r, IpVersion::kV4, config)),
+            (std::vector<std::string>{
+                "-j LOG --log-prefix \"avery-long-log-prefix-that-: \" --log-level 5"}));
+}
+
 TEST(RuleRender, ProtocolAndNotProtocolTakeOneProtocolFlag) {
   auto differ = parsed(R"({"action":"Deny","protocol":"TCP","notProtocol":"UDP"})");
   EXPECT_EQ(lines(renderRule(differ, IpVersion::kV4, RendererConfig{})),
