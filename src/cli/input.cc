@@ -4,19 +4,19 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+
+#include "model/yaml_json.h"
 
 namespace brindle::cli {
 namespace {
 
 namespace fs = std::filesystem;
 
+// Reads at most ParseLimits' maxBytes: a huge file fails before it fills memory.
 Result<std::string> readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return makeError(ErrorCode::kInvalid, "cannot read file " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return model::readLimited(in, path);
 }
 
 Status addDecoded(model::DecodedResources& all, std::string_view text, const std::string& name) {
@@ -35,9 +35,9 @@ Result<model::DecodedResources> readResourceFiles(const std::vector<std::string>
   model::DecodedResources all;
   for (const auto& path : paths) {
     if (path == "-") {
-      std::stringstream text;
-      text << stdinStream.rdbuf();
-      if (Status s = addDecoded(all, text.str(), "stdin"); !s) return s.error();
+      auto text = model::readLimited(stdinStream, "stdin");
+      if (!text) return text.error();
+      if (Status s = addDecoded(all, *text, "stdin"); !s) return s.error();
       continue;
     }
     std::error_code ec;

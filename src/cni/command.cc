@@ -143,8 +143,11 @@ int runCommand(const std::string& argv0, const std::map<std::string, std::string
                std::istream& in, std::ostream& out, std::ostream& err) {
   CniError error;
   auto cniEnv = readEnv(env, &error);
-  const std::string stdinText((std::istreambuf_iterator<char>(in)),
-                              std::istreambuf_iterator<char>());
+  auto stdinRead = model::readLimited(in, "network config on stdin", kConfigLimits.maxBytes);
+  if (!stdinRead) {
+    return printError(out, CniError{ErrCode::kDecodeFailure, stdinRead.message(), ""}, "");
+  }
+  const std::string& stdinText = *stdinRead;
   if (!cniEnv) return printError(out, error, "");
   if (cniEnv->command == "VERSION") {
     std::string version = kLatestVersion;

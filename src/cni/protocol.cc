@@ -126,12 +126,12 @@ Result<NetConf> parseNetConf(const std::string& text, CniError* error) {
     *error = CniError{code, msg, details};
     return makeError(ErrorCode::kInvalid, msg);
   };
-  Json j;
-  try {
-    j = Json::parse(text);
-  } catch (const Json::exception& e) {
-    return fail(ErrCode::kDecodeFailure, "network config on stdin is not JSON", e.what());
+  auto parsed = model::parseJson(text, "network config on stdin", kConfigLimits);
+  if (!parsed) {
+    return fail(ErrCode::kDecodeFailure, "network config on stdin is not valid JSON",
+                parsed.message());
   }
+  Json j = std::move(*parsed);
   if (!j.is_object()) return fail(ErrCode::kDecodeFailure, "network config is not a JSON object");
   NetConf c;
   c.raw = j;

@@ -11,6 +11,7 @@
 
 #include "common/ip.h"
 #include "common/result.h"
+#include "model/yaml_json.h"
 
 namespace brindle::cni {
 
@@ -91,6 +92,10 @@ struct NetConf {
   std::optional<Json> prevResult;
   Json raw;  // the whole document, for delegating to an IPAM plugin
 };
+
+// What the plugin reads from stdin at most: a network config (with its prevResult) is a few
+// KiB; anything near these limits is hostile or broken (issue 12).
+inline const model::ParseLimits kConfigLimits{.maxBytes = 1 << 20, .maxDepth = 32};
 
 // Parses stdin. Decode failures are code 6, bad values 7, unsupported versions 1.
 Result<NetConf> parseNetConf(const std::string& text, CniError* error);

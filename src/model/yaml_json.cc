@@ -75,7 +75,40 @@ Json integerValue(std::string_view digits, int base, bool negative) {
   return Json("-" + std::string(digits));
 }
 
-void toJson(const YAML::Node& node, Json& out);
+// The tree walk's budget (ParseLimits) and what it has spent.
+struct Walk {
+  const ParseLimits& limits;
+  size_t values = 0;
+  size_t aliasValues = 0;
+  size_t lastPos = 0;  // stream offset of the last node met for the first time
+
+  // Counts `node` before it is converted. yaml-cpp resolves an alias to the anchored node itself,
+  // so a node met again sits earlier in the stream than the last new one: that is how values
+  // read through aliases are told from values written out.
+  void count(const YAML::Node& node, int depth) {
+    if (depth > limits.maxDepth) {
+      throw NodeError{node.Mark(), "nested deeper than " + std::to_string(limits.maxDepth) +
+                                       " levels (the most this reader accepts)"};
+    }
+    const auto pos = static_cast<size_t>(std::max(node.Mark().pos, 0));
+    if (pos < lastPos) {
+      ++aliasValues;
+    } else {
+      lastPos = pos;
+    }
+    if (++values > limits.maxValues) {
+      throw NodeError{node.Mark(), "more than " + std::to_string(limits.maxValues) +
+                                       " values (the most this reader accepts)"};
+    }
+    if (aliasValues > limits.maxAliasValues && aliasValues > values - aliasValues) {
+      throw NodeError{node.Mark(), "YAML aliases expand to more than " +
+                                       std::to_string(limits.maxAliasValues) +
+                                       " values (an alias bomb?); write the values out instead"};
+    }
+  }
+};
+
+void toJson(const YAML::Node& node, Json& out, Walk& walk, int depth);
 
 void scalarToJson(const YAML::Node& node, Json& out) {
   const std::string& tag = node.Tag();
@@ -92,7 +125,8 @@ void scalarToJson(const YAML::Node& node, Json& out) {
   throw NodeError{node.Mark(), "unsupported YAML tag \"" + tag + "\""};
 }
 
-void toJson(const YAML::Node& node, Json& out) {
+void toJson(const YAML::Node& node, Json& out, Walk& walk, int depth) {
+  if (node.IsDefined() && !node.IsNull()) walk.count(node, depth);
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
@@ -105,7 +139,7 @@ void toJson(const YAML::Node& node, Json& out) {
       out = Json::array();
       for (const auto& item : node) {
         Json value;
-        toJson(item, value);
+        toJson(item, value, walk, depth + 1);
         out.push_back(std::move(value));
       }
       return;
@@ -122,7 +156,7 @@ void toJson(const YAML::Node& node, Json& out) {
           throw NodeError{entry.first.Mark(), "key \"" + key + "\" appears twice in one mapping"};
         }
         Json value;
-        toJson(entry.second, value);
+        toJson(entry.second, value, walk, depth + 1);
         out[key] = std::move(value);
       }
       return;
@@ -156,6 +190,12 @@ Error jsonParseError(std::string_view text, std::string_view sourceName,
   }
   return makeError(ErrorCode::kInvalid,
                    position(sourceName, line, column) + ": JSON parse error: " + what);
+}
+
+Error tooLarge(std::string_view sourceName, size_t maxBytes) {
+  return makeError(ErrorCode::kInvalid, std::string(sourceName) + " is larger than " +
+                                            std::to_string(maxBytes >> 20) +
+                                            " MiB (the most this reader accepts)");
 }
 
 bool startsLikeJson(std::string_view text) {
@@ -305,15 +345,18 @@ bool needsQuotes(std::string_view s) {
   return false;
 }
 
-Result<std::vector<Json>> parseDocuments(std::string_view text, std::string_view sourceName) {
+Result<std::vector<Json>> parseDocuments(std::string_view text, std::string_view sourceName,
+                                         const ParseLimits& limits) {
+  if (text.size() > limits.maxBytes) return tooLarge(sourceName, limits.maxBytes);
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
   std::vector<Json> docs;
   try {
     const std::vector<YAML::Node> nodes = YAML::LoadAll(std::string(text));
+    Walk walk{limits};
     for (const auto& node : nodes) {
       if (node.IsNull()) continue;
       Json value;
-      toJson(node, value);
+      toJson(node, value, walk, 1);
       docs.push_back(std::move(value));
     }
     return docs;
@@ -324,12 +367,10 @@ Result<std::vector<Json>> parseDocuments(std::string_view text, std::string_view
     if (startsLikeJson(text)) {
       // yaml-cpp is stricter than JSON in places (tabs); a clean JSON parse wins, and a JSON
       // error reads better for a JSON file than a YAML one.
-      try {
-        docs.push_back(Json::parse(text));
-        return docs;
-      } catch (const nlohmann::json::parse_error& je) {
-        return jsonParseError(text, sourceName, je);
-      }
+      auto json = parseJson(text, sourceName, limits);
+      if (!json) return json.error();
+      docs.push_back(std::move(*json));
+      return docs;
     }
     return makeError(ErrorCode::kInvalid, position(sourceName, e.mark.line + 1, e.mark.column + 1) +
                                               ": YAML parse error: " + e.msg);
@@ -345,6 +386,39 @@ std::string writeYaml(const Json& value) {
     out += '\n';
   }
   return out;
+}
+
+Result<Json> parseJson(std::string_view text, std::string_view sourceName,
+                       const ParseLimits& limits) {
+  if (text.size() > limits.maxBytes) return tooLarge(sourceName, limits.maxBytes);
+  bool tooDeep = false;
+  // The callback sees every value as it is parsed, with its depth: deeper than the limit, the
+  // parse stops there (nlohmann then reports a discarded value, so the flag says why).
+  auto guard = [&](int depth, nlohmann::json::parse_event_t, Json&) {
+    if (depth > limits.maxDepth) tooDeep = true;
+    return !tooDeep;
+  };
+  try {
+    Json value = Json::parse(text, guard);
+    if (tooDeep) {
+      return makeError(ErrorCode::kInvalid, std::string(sourceName) + ": nested deeper than " +
+                                                std::to_string(limits.maxDepth) +
+                                                " levels (the most this reader accepts)");
+    }
+    return value;
+  } catch (const nlohmann::json::parse_error& e) {
+    return jsonParseError(text, sourceName, e);
+  }
+}
+
+Result<std::string> readLimited(std::istream& in, std::string_view sourceName, size_t maxBytes) {
+  std::string text;
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, static_cast<size_t>(in.gcount()));
+    if (text.size() > maxBytes) return tooLarge(sourceName, maxBytes);
+  }
+  return text;
 }
 
 }  // namespace brindle::model

@@ -41,6 +41,10 @@ TEST(NetConf, RejectsWithTheSpecsCodes) {
        ErrCode::kInvalidConfig},
       {conf("1.0.0", R"(,"etcd_endpoints":7)"), ErrCode::kInvalidConfig},
       {conf("1.0.0", R"(,"runtimeConfig":{"labels":{"a":1}})"), ErrCode::kInvalidConfig},
+      // Hostile input: deep nesting and an oversized config fail as undecodable, at once.
+      {conf("1.0.0", ",\"x\":" + std::string(100000, '[') + std::string(100000, ']')),
+       ErrCode::kDecodeFailure},
+      {conf("1.0.0", ",\"x\":\"" + std::string(2 << 20, 'a') + "\""), ErrCode::kDecodeFailure},
   };
   for (const auto& c : cases) {
     CniError e;
