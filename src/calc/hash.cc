@@ -6,7 +6,9 @@
 namespace brindle::calc {
 
 std::string uniqueId(std::string_view prefix, std::string_view content) {
-  auto digest = sha224(content);
+  // Felix hashes the prefix with the content ("s:" + selector), so ids, and the ipset names made
+  // from them, are exactly Felix's.
+  auto digest = sha224(std::string(prefix) + ":" + std::string(content));
   return std::string(prefix) + ":" + base64Url(digest.data(), digest.size());
 }
 

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include "calc/rule_scanner.h"
+#include "selector/selector.h"
+
 namespace brindle::calc {
 namespace {
 
@@ -12,6 +15,29 @@ TEST(Hash, UniqueIdShape) {
   EXPECT_EQ(id.size(), 2u + 38u);  // 28 bytes -> 38 base64 characters
   EXPECT_EQ(id, uniqueId("s", "namespace == \"default\""));
   EXPECT_NE(id, uniqueId("s", "namespace == \"other\""));
+}
+
+// Known values from Calico's own selector tests (libcalico-go selector parser_test.go,
+// canonicalisation table): the same text gives the same id as Felix, so the same ipset name.
+TEST(Hash, SelectorIdsAreFelixs) {
+  struct Case {
+    const char* input;
+    const char* canonical;
+    const char* id;
+  } cases[] = {
+      {"", "all()", "s:5y5I3VdRZfDU01O--xXAPx2yxCQQqMf0M6IWug"},
+      {" (all() )", "all()", "s:5y5I3VdRZfDU01O--xXAPx2yxCQQqMf0M6IWug"},
+      {"! (has( b)||! has(a ))", "!(has(b) || !has(a))",
+       "s:Iss0uCleLYv1GSv_pNm7hAO58kE9jAx1NKyG3Q"},
+      {R"(! (a == "b"&&! c != "d"))", R"(!(a == "b" && !c != "d"))",
+       "s:lh3haoY1ikTRkd4UZu0nWSaIBknYLPJLX16d-w"},
+  };
+  for (const auto& c : cases) {
+    auto sel = selector::Selector::parse(c.input);
+    ASSERT_TRUE(sel.isOk()) << c.input;
+    EXPECT_EQ(sel->canonical(), c.canonical);
+    EXPECT_EQ(selectorIpSetId(*sel), c.id) << c.input;
+  }
 }
 
 TEST(Hash, LengthLimitedId) {

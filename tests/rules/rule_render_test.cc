@@ -235,5 +235,15 @@ TEST(Config, Validation) {
   EXPECT_EQ(validateConfig(c), "");
 }
 
+// Felix names a selector's ipset "cali40"/"cali60" + its id, cut to ipset's 31 characters; the id
+// for all() is the one in Calico's selector tests, so the set is the one Felix writes.
+TEST(Names, SelectorIpSetNamesAreFelixs) {
+  auto all = selector::Selector::parse("all()");
+  ASSERT_TRUE(all.isOk());
+  const std::string id = calc::selectorIpSetId(*all);
+  EXPECT_EQ(ipSetName(id, IpVersion::kV4), "cali40s:5y5I3VdRZfDU01O--xXAPx2");
+  EXPECT_EQ(ipSetName(id, IpVersion::kV6), "cali60s:5y5I3VdRZfDU01O--xXAPx2");
+}
+
 }  // namespace
 }  // namespace brindle::rules
