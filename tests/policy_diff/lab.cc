@@ -30,6 +30,7 @@
 #include "model/codec.h"
 #include "policy_diff/generator.h"
 #include "resources/resource_store.h"
+#include "testutil/shell.h"
 
 namespace brindle::policydiff {
 
@@ -37,54 +38,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct ShellResult {
-  int code = -1;
-  std::string out;
-};
-
-ShellResult sh(const std::string& cmd) {
-  ShellResult r;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = ::pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-void must(const std::string& cmd) {
-  auto r = sh(cmd);
-  if (r.code != 0) throw std::runtime_error(cmd + ": " + r.out);
-}
-
-// Starts argv as a daemon (own session) with stdout/stderr to `log`; returns its pid.
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log,
-            const std::vector<std::string>& env = {}) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setsid();
-    if (FILE* f = std::fopen(log.c_str(), "a")) {
-      ::dup2(fileno(f), 1);
-      ::dup2(fileno(f), 2);
-    }
-    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-void killAndReap(pid_t& pid, int sig) {
-  if (pid <= 0) return;
-  ::kill(pid, sig);
-  ::waitpid(pid, nullptr, 0);
-  pid = -1;
-}
+using testutil::killAndReap;
+using testutil::must;
+using testutil::sh;
 
 bool enterNetns(const std::string& ns) {
   int fd = ::open(dataplane::netnsPath(ns).c_str(), O_RDONLY | O_CLOEXEC);
@@ -240,7 +196,7 @@ void Lab::build() {
                                      dir_ + "/seen-" + h.name + ".log"};
     for (int p : tcpPorts()) argv.push_back("tcp:" + std::to_string(p));
     for (int p : udpPorts()) argv.push_back("udp:" + std::to_string(p));
-    servers_.push_back(spawn(argv, dir_ + "/probe-" + h.name + ".out"));
+    servers_.push_back(testutil::spawnDaemon(argv, dir_ + "/probe-" + h.name + ".out"));
   }
 }
 
@@ -250,12 +206,7 @@ void Lab::cleanUp() {
   killAndReap(agent_, SIGKILL);
   for (auto& pid : servers_) killAndReap(pid, SIGKILL);
   // Always delete our namespaces (and only ours), also after a failure.
-  std::istringstream in(sh("ip netns list").out);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::string name = line.substr(0, line.find(' '));
-    if (!prefix_.empty() && name.rfind(prefix_, 0) == 0) sh("ip netns delete " + name);
-  }
+  testutil::deleteNamespaces(prefix_);
   servers_.clear();
   std::error_code ec;
   if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
@@ -263,25 +214,8 @@ void Lab::cleanUp() {
 }
 
 void Lab::addWorkload(const std::string& name, const std::string& iface, const std::string& ip) {
-  std::string ns = prefix_ + name;
-  std::string n = " -n " + node_ + " ";
-  for (const std::string& cmd :
-       {"ip netns add " + ns,
-        "ip" + n + "link add " + iface + " type veth peer name eth0 netns " + ns,
-        "ip" + n + "link set " + iface + " up", "ip -n " + ns + " link set lo up",
-        "ip -n " + ns + " link set eth0 up", "ip -n " + ns + " addr add " + ip + "/32 dev eth0",
-        "ip -n " + ns + " route add 169.254.1.1 dev eth0 scope link",
-        "ip -n " + ns + " route add default via 169.254.1.1 dev eth0"}) {
-    must(cmd);
-  }
-  // A permanent neighbour for the gateway: no dependency on proxy-ARP.
-  auto r = sh("ip -n " + node_ + " -o link show " + iface);
-  std::smatch m;
-  if (!std::regex_search(r.out, m, std::regex("link/ether ([0-9a-f:]+)"))) {
-    throw std::runtime_error("no MAC for " + iface);
-  }
-  must("ip -n " + ns + " neigh add 169.254.1.1 lladdr " + m[1].str() + " dev eth0 nud permanent");
-  nsByIp_[ip] = ns;
+  testutil::addCaliWorkload(node_, prefix_ + name, iface, ip);
+  nsByIp_[ip] = prefix_ + name;
 }
 
 void Lab::addOutside(const std::string& name, const std::string& iface, const std::string& nodeIp,
@@ -310,7 +244,7 @@ bool Lab::startAgent(std::chrono::milliseconds timeout) {
     for (std::string w; words >> w;) argv.push_back(w);
   }
   for (const char* a : {agentBinary_.c_str(), "--nodename", kNode}) argv.push_back(a);
-  agent_ = spawn(
+  agent_ = testutil::spawnDaemon(
       argv, dir_ + "/agent.log",
       {"DATASTORE_TYPE=local", "BRINDLE_STORE_PATH=" + dir_ + "/store.db",
        "FELIX_IPV6SUPPORT=false", "FELIX_HEALTHPORT=" + std::to_string(port_),

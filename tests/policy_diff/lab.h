@@ -1,8 +1,8 @@
 // The differential test's lab: one node network namespace running the real brindle-agent on a
 // local store, the six workloads of labHosts() in their own namespaces behind cali veths (wired
-// as tests/agent/e2e_test.cc wires them: /32, the 169.254.1.1 gateway with a permanent neighbour)
-// and two outside hosts on plain veths, each host running agent_probe servers. Probes are made
-// in-process, many at once, from threads that entered the source namespace. Root only.
+// by testutil::addCaliWorkload as Calico does: /32, the 169.254.1.1 gateway with a permanent
+// neighbour) and two outside hosts on plain veths, each host running agent_probe servers. Probes
+// are made in-process, many at once, from threads that entered the source namespace. Root only.
 #pragma once
 
 #include <sys/types.h>
