@@ -121,9 +121,15 @@ class Runner {
                 lab_.agentLogTail(15).c_str());
   }
 
-  // The replay line repeats the bugs this run avoided: the seed draws other states without them.
+  // The replay line repeats the bugs this run avoided (the seed draws other states without them)
+  // and the agent binary it ran.
   std::string avoidPrefix() const {
-    return options_.avoid.empty() ? "" : "POLICY_DIFF_AVOID=" + avoidList(options_) + " ";
+    std::string out;
+    if (const char* agent = std::getenv("POLICY_DIFF_AGENT"); agent && *agent) {
+      out += "POLICY_DIFF_AGENT=" + std::string(agent) + " ";
+    }
+    if (!options_.avoid.empty()) out += "POLICY_DIFF_AVOID=" + avoidList(options_) + " ";
+    return out;
   }
 
   unsigned long long seedArg() const { return static_cast<unsigned long long>(seed_); }
