@@ -21,63 +21,22 @@
 #include "ipam/ipam.h"
 #include "model/codec.h"
 #include "resources/resource_store.h"
+#include "testutil/shell.h"
 #include "testutil/temp_dir.h"
 
 namespace brindle::agent {
 namespace {
 
 using namespace std::chrono_literals;
-
-struct ShellResult {
-  int code = -1;
-  std::string out;
-};
-
-ShellResult sh(const std::string& cmd) {
-  ShellResult r;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = ::pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using testutil::killAndReap;
+using testutil::sh;
+using testutil::ShellResult;
 
 std::string readFile(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// Starts argv as a daemon (own session) with stdout/stderr to `log`; returns its pid.
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log,
-            const std::vector<std::string>& env = {}) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setsid();
-    FILE* f = std::fopen(log.c_str(), "a");
-    if (f) {
-      ::dup2(fileno(f), 1);
-      ::dup2(fileno(f), 2);
-    }
-    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-void killAndReap(pid_t& pid, int sig = SIGKILL) {
-  if (pid <= 0) return;
-  ::kill(pid, sig);
-  ::waitpid(pid, nullptr, 0);
-  pid = -1;
 }
 
 struct Workload {
@@ -150,7 +109,7 @@ class AgentE2eTest : public ::testing::Test {
                                          "serve",
                                          dir_->file("seen-" + name + ".log")};
         argv.insert(argv.end(), ports.begin(), ports.end());
-        servers_.push_back(spawn(argv, dir_->file("probe-" + name + ".out")));
+        servers_.push_back(testutil::spawnDaemon(argv, dir_->file("probe-" + name + ".out")));
       }
       startAgent();
       setupOk_ = true;
@@ -249,7 +208,7 @@ class AgentE2eTest : public ::testing::Test {
   }
 
   static void startAgent() {
-    agent_ = spawn(
+    agent_ = testutil::spawnDaemon(
         {"ip", "netns", "exec", node_, BRINDLE_AGENT_BINARY, "--nodename", "node1"},
         dir_->file("agent.log"),
         {"DATASTORE_TYPE=local", "BRINDLE_STORE_PATH=" + dir_->file("store.db"),
