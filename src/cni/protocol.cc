@@ -2,6 +2,8 @@
 #include "cni/protocol.h"
 
 #include <algorithm>
+#include <limits>
+#include <type_traits>
 
 namespace brindle::cni {
 
@@ -97,6 +99,17 @@ bool field(const Json& obj, const char* key, T* out, CniError* error, const char
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return true;
   try {
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      // get<int>() of a float or of an integer out of range is undefined behaviour in
+      // nlohmann (fuzz/cni_config_fuzz.cc found "mtu": 68E62): only integers that fit.
+      const bool fits =
+          (it->is_number_integer() &&
+           it->get<int64_t>() >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
+           it->get<int64_t>() <= static_cast<int64_t>(std::numeric_limits<T>::max())) ||
+          (it->is_number_unsigned() &&
+           it->get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<T>::max()));
+      if (!fits) throw Json::type_error::create(302, "not an integer in range", nullptr);
+    }
     *out = it->get<T>();
     return true;
   } catch (const Json::exception&) {

@@ -2,12 +2,14 @@
 // that the layout and quoting match what calicoctl prints).
 #include "model/yaml_json.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
+#include <sstream>
 #include <string>
 
 namespace brindle::model {
@@ -108,6 +110,38 @@ struct Walk {
   }
 };
 
+// yaml-cpp 0.7 reports empty documents forever on some malformed input (fuzz/yaml_fuzz.cc found
+// 32 bytes ending in "n&"), so LoadAll would never return. A first pass over the parser's events
+// counts the documents and stops at more than the text could hold (each after the first needs a
+// "---"); it throws what a syntax error throws, as LoadAll would.
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+void checkDocumentCount(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentCounter counter;
+  const size_t maxDocuments = text.size() / 3 + 2;
+  for (size_t docs = 0; parser.HandleNextDocument(counter);) {
+    if (++docs > maxDocuments) {
+      throw NodeError{YAML::Mark(), "the YAML parser does not advance (malformed input)"};
+    }
+  }
+}
+
 void toJson(const YAML::Node& node, Json& out, Walk& walk, int depth);
 
 void scalarToJson(const YAML::Node& node, Json& out) {
@@ -190,6 +224,35 @@ Error jsonParseError(std::string_view text, std::string_view sourceName,
   }
   return makeError(ErrorCode::kInvalid,
                    position(sourceName, line, column) + ": JSON parse error: " + what);
+}
+
+// Offset of the first byte that is not part of well-formed UTF-8, or npos. Resources are UTF-8
+// text; anything else (binary, UTF-16) is refused before a parser guesses at it, and before its
+// bytes could be echoed into an error message.
+size_t invalidUtf8At(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 0;
+    if (len == 0 || (len == 2 && c < 0xC2) || i + len > s.size()) return i;
+    for (size_t k = 1; k < len; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
+    }
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+Status checkText(std::string_view text, std::string_view sourceName) {
+  if (const size_t at = invalidUtf8At(text); at != std::string_view::npos) {
+    return makeError(ErrorCode::kInvalid, std::string(sourceName) + " is not UTF-8 text (byte " +
+                                              std::to_string(at + 1) + ")");
+  }
+  return Status::ok();
 }
 
 Error tooLarge(std::string_view sourceName, size_t maxBytes) {
@@ -325,6 +388,8 @@ Json plainScalarValue(const std::string& text) {
 
 bool needsQuotes(std::string_view s) {
   if (s.empty()) return true;
+  // A leading byte order mark would be taken for the file's own and dropped (fuzz/yaml_fuzz.cc).
+  if (s.substr(0, 3) == "\xEF\xBB\xBF") return true;
   if (!plainScalarValue(std::string(s)).is_string()) return true;
   // YAML 1.1 readers (go-yaml v2, PyYAML) take these as bools, and .inf/.nan as floats.
   if (isOneOf(s,
@@ -349,9 +414,12 @@ Result<std::vector<Json>> parseDocuments(std::string_view text, std::string_view
                                          const ParseLimits& limits) {
   if (text.size() > limits.maxBytes) return tooLarge(sourceName, limits.maxBytes);
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
+  if (Status s = checkText(text, sourceName); !s) return s.error();
   std::vector<Json> docs;
   try {
-    const std::vector<YAML::Node> nodes = YAML::LoadAll(std::string(text));
+    const std::string owned(text);
+    checkDocumentCount(owned);
+    const std::vector<YAML::Node> nodes = YAML::LoadAll(owned);
     Walk walk{limits};
     for (const auto& node : nodes) {
       if (node.IsNull()) continue;
@@ -391,6 +459,7 @@ std::string writeYaml(const Json& value) {
 Result<Json> parseJson(std::string_view text, std::string_view sourceName,
                        const ParseLimits& limits) {
   if (text.size() > limits.maxBytes) return tooLarge(sourceName, limits.maxBytes);
+  if (Status s = checkText(text, sourceName); !s) return s.error();
   bool tooDeep = false;
   // The callback sees every value as it is parsed, with its depth: deeper than the limit, the
   // parse stops there (nlohmann then reports a discarded value, so the flag says why).
@@ -408,6 +477,11 @@ Result<Json> parseJson(std::string_view text, std::string_view sourceName,
     return value;
   } catch (const nlohmann::json::parse_error& e) {
     return jsonParseError(text, sourceName, e);
+  } catch (const nlohmann::json::exception& e) {
+    // E.g. a number too large for a double (found by fuzz/cni_config_fuzz.cc).
+    std::string what = e.what();
+    if (auto bracket = what.find("] "); bracket != std::string::npos) what.erase(0, bracket + 2);
+    return makeError(ErrorCode::kInvalid, std::string(sourceName) + ": JSON error: " + what);
   }
 }
 

@@ -45,6 +45,10 @@ TEST(NetConf, RejectsWithTheSpecsCodes) {
       {conf("1.0.0", ",\"x\":" + std::string(100000, '[') + std::string(100000, ']')),
        ErrCode::kDecodeFailure},
       {conf("1.0.0", ",\"x\":\"" + std::string(2 << 20, 'a') + "\""), ErrCode::kDecodeFailure},
+      // A number where an integer is wanted that is not one, or too large (found by fuzzing).
+      {conf("1.0.0", R"(,"mtu":68E62)"), ErrCode::kInvalidConfig},
+      {conf("1.0.0", R"(,"mtu":1500.5)"), ErrCode::kInvalidConfig},
+      {conf("1.0.0", R"(,"mtu":99999999999)"), ErrCode::kInvalidConfig},
   };
   for (const auto& c : cases) {
     CniError e;

@@ -488,3 +488,36 @@ TEST(CodecTest, NeedsQuotes) {
 
 }  // namespace
 }  // namespace brindle::model
+
+namespace brindle::model {
+namespace {
+
+// Inputs the fuzzers found (fuzz/yaml_fuzz.cc, fuzz/cni_config_fuzz.cc): each is refused with an
+// error instead of hanging yaml-cpp (empty documents forever) or escaping as an exception.
+TEST(ParseLimits, FuzzerFindingsAreErrors) {
+  auto looping = parseDocuments(std::string(", 2]}\n\n metaza {b: [1, 2]}\n\n  n&", 32), "f");
+  EXPECT_FALSE(looping.isOk());
+  // A string that starts with a byte order mark is written quoted, so it reads back whole.
+  auto bom = parseDocuments(
+      "\n\xEF\xBB\xBF"
+      "c",
+      "f");
+  ASSERT_TRUE(bom.isOk()) << bom.message();
+  auto again = parseDocuments(writeYaml((*bom)[0]), "f");
+  ASSERT_TRUE(again.isOk()) << again.message();
+  EXPECT_EQ((*again)[0], (*bom)[0]);
+  // Not UTF-8 (here a UTF-16 byte order mark and binary): refused, the bytes not echoed.
+  auto binary = parseDocuments(std::string("\xFE\xFF\xFF\xFF\xFF\xFF"
+                                           "2`2222(",
+                                           13),
+                               "f.yaml");
+  ASSERT_FALSE(binary.isOk());
+  EXPECT_EQ(binary.message(), "f.yaml is not UTF-8 text (byte 1)");
+  auto overflow = parseJson(R"({"mtu": 8866666666666666666666666E666666666666660000})", "conf");
+  ASSERT_FALSE(overflow.isOk());
+  EXPECT_NE(overflow.message().find("conf: JSON error: number overflow"), std::string::npos)
+      << overflow.message();
+}
+
+}  // namespace
+}  // namespace brindle::model
