@@ -35,6 +35,7 @@
 #include "dataplane/netns.h"
 #include "datastore/local/local_store.h"
 #include "resources/resource_store.h"
+#include "testutil/shell.h"
 
 using namespace brindle;
 using namespace brindle::bench;
@@ -48,26 +49,10 @@ double msSince(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
-struct Sh {
-  int code;
-  std::string out;
-};
-Sh sh(const std::string& cmd) {
-  Sh r{-1, ""};
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  char buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = ::pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-// A failed set-up command ends the run by exception, so the Lab's destructor still removes the
-// namespaces and processes made so far.
-void must(const std::string& cmd) {
-  auto r = sh(cmd);
-  if (r.code != 0) throw std::runtime_error(cmd + ": " + r.out);
-}
+// A failed set-up command (testutil::must) ends the run by exception, so the Lab's destructor
+// still removes the namespaces and processes made so far.
+using brindle::testutil::must;
+using brindle::testutil::sh;
 
 struct Lab {
   std::string prefix = "bagb" + std::to_string(::getpid() % 100000) + "-";
@@ -92,24 +77,6 @@ struct Lab {
     if (!dir.empty()) sh("rm -rf " + dir);
   }
 };
-
-// Wires namespace `ns` as the workload behind `iface` in `node` (Calico's wiring).
-void addWorkload(const std::string& node, const std::string& ns, const std::string& iface,
-                 const std::string& ip) {
-  must("ip netns add " + ns);
-  must("ip -n " + node + " link add " + iface + " type veth peer name eth0 netns " + ns);
-  must("ip -n " + node + " link set " + iface + " up");
-  must("ip -n " + ns + " link set lo up");
-  must("ip -n " + ns + " link set eth0 up");
-  must("ip -n " + ns + " addr add " + ip + "/32 dev eth0");
-  must("ip -n " + ns + " route add 169.254.1.1 dev eth0 scope link");
-  must("ip -n " + ns + " route add default via 169.254.1.1 dev eth0");
-  auto link = sh("ip -n " + node + " -o link show " + iface);
-  std::smatch m;
-  if (std::regex_search(link.out, m, std::regex("link/ether ([0-9a-f:]+)"))) {
-    must("ip -n " + ns + " neigh add 169.254.1.1 lladdr " + m[1].str() + " dev eth0 nud permanent");
-  }
-}
 
 double metric(const std::string& body, const std::string& name) {
   std::smatch m;
@@ -346,8 +313,8 @@ int runBench(int argc, char** argv) {
     must("ip netns add " + name);
     must("ip -n " + name + " link set lo up");
     must("ip netns exec " + name + " sysctl -qw net.ipv4.ip_forward=1");
-    addWorkload(name, c, ifaceOf(0), ipOf(0));
-    addWorkload(name, s, ifaceOf(90), ipOf(90));
+    brindle::testutil::addCaliWorkload(name, c, ifaceOf(0), ipOf(0));
+    brindle::testutil::addCaliWorkload(name, s, ifaceOf(90), ipOf(90));
     must("ip -n " + name + " route add " + ipOf(0) + "/32 dev " + ifaceOf(0));
     must("ip -n " + name + " route add " + ipOf(90) + "/32 dev " + ifaceOf(90));
   };
