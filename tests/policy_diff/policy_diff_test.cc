@@ -250,10 +250,12 @@ TEST(PolicyDiff, RandomStatesAgreeWithTheModel) {
   }
   if (::geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
   const char* agent = std::getenv("POLICY_DIFF_AGENT");
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, requestStop);
+  // Output piped into `head` or `grep -m` must not kill the run before it cleans up.
+  std::signal(SIGPIPE, SIG_IGN);
   Lab lab(agent && *agent ? agent : BRINDLE_AGENT_BINARY, AGENT_PROBE_BINARY);
   Runner runner(lab, options, envNumber("POLICY_DIFF_VERBOSE", 0) != 0);
   auto start = std::chrono::steady_clock::now();
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, requestStop);
   long ran = 0;
   for (long seed = first; seed < first + count && !stopRequested; ++seed, ++ran) {
     auto t0 = std::chrono::steady_clock::now();
