@@ -252,6 +252,16 @@ Status checkText(std::string_view text, std::string_view sourceName) {
     return makeError(ErrorCode::kInvalid, std::string(sourceName) + " is not UTF-8 text (byte " +
                                               std::to_string(at + 1) + ")");
   }
+  // YAML allows no raw control characters but tab and line breaks (write "\x01" in a quoted
+  // string instead); yaml-cpp would read a NUL as the end of its input (fuzz/yaml_fuzz.cc).
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+      return makeError(ErrorCode::kInvalid, std::string(sourceName) +
+                                                " holds a control character (byte " +
+                                                std::to_string(i + 1) + ")");
+    }
+  }
   return Status::ok();
 }
 

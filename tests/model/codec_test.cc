@@ -513,6 +513,9 @@ TEST(ParseLimits, FuzzerFindingsAreErrors) {
                                "f.yaml");
   ASSERT_FALSE(binary.isOk());
   EXPECT_EQ(binary.message(), "f.yaml is not UTF-8 text (byte 1)");
+  auto nul = parseDocuments(std::string("yEc\0N7brindle5mon\x7f;;;", 21), "f.yaml");
+  ASSERT_FALSE(nul.isOk());
+  EXPECT_EQ(nul.message(), "f.yaml holds a control character (byte 4)");
   auto overflow = parseJson(R"({"mtu": 8866666666666666666666666E666666666666660000})", "conf");
   ASSERT_FALSE(overflow.isOk());
   EXPECT_NE(overflow.message().find("conf: JSON error: number overflow"), std::string::npos)
