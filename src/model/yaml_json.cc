@@ -144,11 +144,20 @@ void checkDocumentCount(const std::string& text) {
 
 void toJson(const YAML::Node& node, Json& out, Walk& walk, int depth);
 
+size_t invalidUtf8At(std::string_view s);
+
 void scalarToJson(const YAML::Node& node, Json& out) {
   const std::string& tag = node.Tag();
   const std::string& text = node.Scalar();
   // "!" marks a quoted (or block) scalar: it is a string whatever it looks like.
   if (tag == "!" || tag == "tag:yaml.org,2002:str") {
+    // The text was UTF-8, but yaml-cpp 0.7 decodes the escapes \_ and \N to the single bytes
+    // 0xA0 and 0x85 (found by fuzz/yaml_fuzz.cc), which no JSON writer takes.
+    if (invalidUtf8At(text) != std::string_view::npos) {
+      throw NodeError{node.Mark(),
+                      "a string escape (\\_ or \\N) this reader cannot decode; write the "
+                      "character itself"};
+    }
     out = text;
     return;
   }

@@ -516,6 +516,10 @@ TEST(ParseLimits, FuzzerFindingsAreErrors) {
   auto nul = parseDocuments(std::string("yEc\0N7brindle5mon\x7f;;;", 21), "f.yaml");
   ASSERT_FALSE(nul.isOk());
   EXPECT_EQ(nul.message(), "f.yaml holds a control character (byte 4)");
+  auto escape = parseDocuments(R"(a: "no\_break")", "f.yaml");
+  ASSERT_FALSE(escape.isOk());
+  EXPECT_NE(escape.message().find("f.yaml, line 1, column 4: a string escape"), std::string::npos)
+      << escape.message();
   auto overflow = parseJson(R"({"mtu": 8866666666666666666666666E666666666666660000})", "conf");
   ASSERT_FALSE(overflow.isOk());
   EXPECT_NE(overflow.message().find("conf: JSON error: number overflow"), std::string::npos)
