@@ -31,12 +31,13 @@ class HealthState {
   bool live(std::chrono::milliseconds maxSilence = std::chrono::milliseconds(30000)) const;
   // Ready once in sync with the datastore and the first apply succeeded; not ready while the
   // latest apply is failing (the kernel lags the datastore).
-  bool ready() const { return inSync_ && everApplied_ && lastApplyOk_ && !datastoreDown_; }
+  bool ready() const {
+    return inSync_ && everApplied_ && lastApplyOk_ && datastoreProblem().empty();
+  }
   // Why the datastore keeps the agent from being ready ("" when it does not): an outage longer
   // than DatastoreReadinessTimeout, until the agent has resynced (DatastoreWatchdog).
   void setDatastoreProblem(std::string problem) {
     std::lock_guard lock(detailMu_);
-    datastoreDown_ = !problem.empty();
     datastoreProblem_ = std::move(problem);
   }
   std::string datastoreProblem() const {
@@ -60,7 +61,6 @@ class HealthState {
   std::atomic<bool> lastApplyOk_{false};
   mutable std::mutex detailMu_;
   std::string detail_;
-  std::atomic<bool> datastoreDown_{false};
   std::string datastoreProblem_;
 };
 

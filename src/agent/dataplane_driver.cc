@@ -412,6 +412,8 @@ std::string escapeLabel(const std::string& text) {
   return out;
 }
 
+const char* ipVersionDigit(IpVersion version) { return version == IpVersion::kV4 ? "4" : "6"; }
+
 std::string firstLine(const std::string& text) {
   std::string line = text.substr(0, text.find('\n'));
   return line.empty() ? "(no message)" : line;
@@ -490,7 +492,7 @@ bool DataplaneDriver::isolateRefused(IpVersion version, const Status& error) {
       });
       if (!bad) return found;
       if (bad->empty()) continue;
-      Refused r{version, *c, *bad, *c, {}, {}};
+      Refused r{version, *c, *c, {}, {}};
       const bool ingress = c->name == ingressChain;
       static const rules::RuleCounts kNone;
       auto countsIt = counted.find(version);
@@ -509,14 +511,13 @@ bool DataplaneDriver::isolateRefused(IpVersion version, const Status& error) {
         const bool log = c->rules[k].action.starts_with("-j LOG");
         r.stub.rules[k] =
             dataplane::Rule{"", log ? "" : "-j DROP", "brindle: rule refused by the kernel"};
-        r.descriptions.push_back(kind + " " + name + " " + (ingress ? "ingress" : "egress") +
-                                 " rule " + std::to_string(index) + " (IPv" +
-                                 (version == IpVersion::kV4 ? "4" : "6") + ", " + c->name + " #" +
-                                 std::to_string(k + 1) + ": " + c->rules[k].match + " " +
-                                 c->rules[k].action + ")");
+        r.descriptions.push_back(
+            kind + " " + name + " " + (ingress ? "ingress" : "egress") + " rule " +
+            std::to_string(index) + " (IPv" + ipVersionDigit(version) + ", " + c->name + " #" +
+            std::to_string(k + 1) + ": " + c->rules[k].match + " " + c->rules[k].action + ")");
         r.labels.push_back("kind=\"" + kind + "\",name=\"" + escapeLabel(name) + "\",direction=\"" +
                            (ingress ? "ingress" : "egress") + "\",rule=\"" + std::to_string(index) +
-                           "\",ip_version=\"" + (version == IpVersion::kV4 ? "4" : "6") + "\"");
+                           "\",ip_version=\"" + ipVersionDigit(version) + "\"");
         spdlog::error(
             "the kernel refuses {}: {}; it is replaced by a DROP (the endpoints using it drop what "
             "reaches that rule) until it changes or the kernel takes it",
@@ -531,7 +532,7 @@ bool DataplaneDriver::isolateRefused(IpVersion version, const Status& error) {
     if (deps_.metrics) deps_.metrics->add(metric::kRefusals);
     refreshRefusedReport();
     spdlog::info("apply of IPv{} failed ({}); retrying without the refused rules",
-                 version == IpVersion::kV4 ? 4 : 6, firstLine(error.message()));
+                 ipVersionDigit(version), firstLine(error.message()));
   }
   return found;
 }

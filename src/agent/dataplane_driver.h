@@ -148,8 +148,7 @@ class DataplaneDriver : public calc::DataplaneCallbacks {
   struct Refused {
     dataplane::IpVersion version;
     dataplane::Chain real;
-    std::vector<size_t> rules;  // refused rules' positions in `real`
-    dataplane::Chain stub;      // `real` with each refused rule replaced by a DROP
+    dataplane::Chain stub;  // `real` with each refused rule replaced by a DROP
     std::vector<std::string> descriptions;
     std::vector<std::string> labels;  // metric series, one per refused rule
   };

@@ -144,7 +144,26 @@ void checkDocumentCount(const std::string& text) {
 
 void toJson(const YAML::Node& node, Json& out, Walk& walk, int depth);
 
-size_t invalidUtf8At(std::string_view s);
+// Offset of the first byte that is not part of well-formed UTF-8, or npos. Resources are UTF-8
+// text; anything else (binary, UTF-16) is refused before a parser guesses at it, and before its
+// bytes could be echoed into an error message.
+size_t invalidUtf8At(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 0;
+    if (len == 0 || (len == 2 && c < 0xC2) || i + len > s.size()) return i;
+    for (size_t k = 1; k < len; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
+    }
+    i += len;
+  }
+  return std::string_view::npos;
+}
 
 void scalarToJson(const YAML::Node& node, Json& out) {
   const std::string& tag = node.Tag();
@@ -233,27 +252,6 @@ Error jsonParseError(std::string_view text, std::string_view sourceName,
   }
   return makeError(ErrorCode::kInvalid,
                    position(sourceName, line, column) + ": JSON parse error: " + what);
-}
-
-// Offset of the first byte that is not part of well-formed UTF-8, or npos. Resources are UTF-8
-// text; anything else (binary, UTF-16) is refused before a parser guesses at it, and before its
-// bytes could be echoed into an error message.
-size_t invalidUtf8At(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80           ? 1
-                 : (c >> 5) == 0x6  ? 2
-                 : (c >> 4) == 0xE  ? 3
-                 : (c >> 3) == 0x1E ? 4
-                                    : 0;
-    if (len == 0 || (len == 2 && c < 0xC2) || i + len > s.size()) return i;
-    for (size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
-    }
-    i += len;
-  }
-  return std::string_view::npos;
 }
 
 Status checkText(std::string_view text, std::string_view sourceName) {

@@ -213,26 +213,33 @@ std::vector<dataplane::Rule> renderRules(const std::vector<calc::ParsedRule>& ru
   return out;
 }
 
+namespace {
+
+// {ingress chain, egress chain} of a policy or profile, with their rule counts.
+std::vector<dataplane::Chain> directionChains(std::string ingressName, std::string egressName,
+                                              const calc::ParsedRules& rules, IpVersion version,
+                                              const RendererConfig& config, RuleCounts* counts) {
+  return {
+      dataplane::Chain{std::move(ingressName), renderRules(rules.ingress, version, config,
+                                                           counts ? &counts->ingress : nullptr)},
+      dataplane::Chain{std::move(egressName), renderRules(rules.egress, version, config,
+                                                          counts ? &counts->egress : nullptr)}};
+}
+
+}  // namespace
+
 std::vector<dataplane::Chain> policyChains(const calc::PolicyId& id, const calc::ParsedRules& rules,
                                            IpVersion version, const RendererConfig& config,
                                            RuleCounts* counts) {
-  return {
-      dataplane::Chain{policyChainName(id, true), renderRules(rules.ingress, version, config,
-                                                              counts ? &counts->ingress : nullptr)},
-      dataplane::Chain{
-          policyChainName(id, false),
-          renderRules(rules.egress, version, config, counts ? &counts->egress : nullptr)}};
+  return directionChains(policyChainName(id, true), policyChainName(id, false), rules, version,
+                         config, counts);
 }
 
 std::vector<dataplane::Chain> profileChains(const std::string& name, const calc::ParsedRules& rules,
                                             IpVersion version, const RendererConfig& config,
                                             RuleCounts* counts) {
-  return {dataplane::Chain{
-              profileChainName(name, true),
-              renderRules(rules.ingress, version, config, counts ? &counts->ingress : nullptr)},
-          dataplane::Chain{
-              profileChainName(name, false),
-              renderRules(rules.egress, version, config, counts ? &counts->egress : nullptr)}};
+  return directionChains(profileChainName(name, true), profileChainName(name, false), rules,
+                         version, config, counts);
 }
 
 }  // namespace brindle::rules

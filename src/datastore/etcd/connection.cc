@@ -236,6 +236,7 @@ bool Connection::awaitAnyReady(Clock::time_point until) {
       states.push_back(ep.channel->GetState(true));  // true: connect if idle
       if (states.back() == GRPC_CHANNEL_READY) return true;
     }
+    if (now >= until) return false;
     // From here on every watch armed must have completed before `cq` is destroyed.
     grpc::CompletionQueue cq;
     size_t armed = 0;
@@ -263,12 +264,6 @@ bool Connection::awaitAnyReady(Clock::time_point until) {
     while (cq.Next(&tag, &changed)) {
     }
     if (ready) return true;
-    if (Clock::now() >= until) {
-      for (const auto& ep : endpoints_) {
-        if (ep.channel->GetState(false) == GRPC_CHANNEL_READY) return true;
-      }
-      return false;
-    }
   }
 }
 
@@ -355,14 +350,17 @@ std::string Connection::describe(const Endpoint& endpoint, const grpc::Status& s
   std::string hint;
   // A client certificate the server rejects shows only after the handshake (TLS 1.3), as a
   // failed read; gRPC's log then holds the alert that says why.
-  if (tls_ && (containsIgnoreCase(msg, "handshake") || containsIgnoreCase(msg, "ssl") || containsIgnoreCase(msg, "tls") ||
+  if (tls_ && (containsIgnoreCase(msg, "handshake") || containsIgnoreCase(msg, "ssl") ||
+               containsIgnoreCase(msg, "tls") ||
                (containsIgnoreCase(msg, "read failed") && !recentTlsReason().empty()))) {
     const std::string why = recentTlsReason() + " " + msg;
-    if (containsIgnoreCase(why, "certificate verify failed") || containsIgnoreCase(why, "unknown ca") ||
-        containsIgnoreCase(why, "self signed") || containsIgnoreCase(why, "self-signed")) {
+    if (containsIgnoreCase(why, "certificate verify failed") ||
+        containsIgnoreCase(why, "unknown ca") || containsIgnoreCase(why, "self signed") ||
+        containsIgnoreCase(why, "self-signed")) {
       hint = "TLS: the server's certificate is not trusted by the CA file " +
              (options_.caFile.empty() ? std::string("(none set: system roots)") : options_.caFile);
-    } else if (containsIgnoreCase(why, "certificate required") || containsIgnoreCase(why, "bad certificate") ||
+    } else if (containsIgnoreCase(why, "certificate required") ||
+               containsIgnoreCase(why, "bad certificate") ||
                containsIgnoreCase(why, "handshake failure") || containsIgnoreCase(why, "alert")) {
       hint = options_.certFile.empty()
                  ? "TLS: the server rejected the connection; it requires a client certificate "
@@ -481,7 +479,8 @@ Status Connection::call(std::string_view what, CallKind kind, const Rpc& rpc) {
         continue;
       }
       // EPIPE: the peer had closed the connection before the request was written out.
-      const bool neverSent = !connected || containsIgnoreCase(s.error_message(), "failed to connect") ||
+      const bool neverSent = !connected ||
+                             containsIgnoreCase(s.error_message(), "failed to connect") ||
                              containsIgnoreCase(s.error_message(), "Broken pipe");
       if (neverSent || kind == CallKind::kRead) {
         reportFailure(i);
