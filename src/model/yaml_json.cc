@@ -407,6 +407,8 @@ bool needsQuotes(std::string_view s) {
   if (s.empty()) return true;
   // A leading byte order mark would be taken for the file's own and dropped (fuzz/yaml_fuzz.cc).
   if (s.substr(0, 3) == "\xEF\xBB\xBF") return true;
+  // "---" and "..." open or end a document (fuzz/yaml_fuzz.cc: a value "..." vanished).
+  if (s.starts_with("---") || s.starts_with("...")) return true;
   if (!plainScalarValue(std::string(s)).is_string()) return true;
   // YAML 1.1 readers (go-yaml v2, PyYAML) take these as bools, and .inf/.nan as floats.
   if (isOneOf(s,

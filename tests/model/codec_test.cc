@@ -520,6 +520,13 @@ TEST(ParseLimits, FuzzerFindingsAreErrors) {
   ASSERT_FALSE(escape.isOk());
   EXPECT_NE(escape.message().find("f.yaml, line 1, column 4: a string escape"), std::string::npos)
       << escape.message();
+  // Strings that look like document markers are written quoted, so they read back.
+  for (const char* marker : {"...", "---", "--- x"}) {
+    auto written = writeYaml(Json{{"a", marker}});
+    auto read = parseDocuments(written, "f");
+    ASSERT_TRUE(read.isOk() && read->size() == 1) << written;
+    EXPECT_EQ((*read)[0]["a"], marker) << written;
+  }
   auto overflow = parseJson(R"({"mtu": 8866666666666666666666666E666666666666660000})", "conf");
   ASSERT_FALSE(overflow.isOk());
   EXPECT_NE(overflow.message().find("conf: JSON error: number overflow"), std::string::npos)
