@@ -215,6 +215,12 @@ int runGet(Session& s, const GetCommand& cmd) {
       unreadable = std::move(all->bad);
     }
   }
+  if (kind == Kind::kTier) {
+    // calicoctl lists tiers in the order they apply.
+    std::stable_sort(found.begin(), found.end(), [](const Resource& a, const Resource& b) {
+      return a.spec.value("order", 1e6) < b.spec.value("order", 1e6);
+    });
+  }
   if (cmd.output == "yaml" || cmd.output == "json") {
     const bool sameKind = batchKindName(found) != "" || found.empty();
     if (single) {
