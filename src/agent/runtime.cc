@@ -37,18 +37,12 @@ std::string hostname() {
   return buf;
 }
 
-// The full configuration, and the FelixConfiguration specs it was read from (a later change to
-// them restarts the agent).
-struct LoadedConfig {
-  AgentConfig config;
-  std::map<std::string, std::string> felixSpecs;
-};
-
-Result<LoadedConfig> loadConfig(const CommandLine& cl,
-                                const std::map<std::string, std::string>& env,
-                                datastore::Client& client) {
+// The full configuration; `felixSpecs` gets the FelixConfiguration specs it was read from (a
+// later change to them restarts the agent).
+Result<AgentConfig> loadConfig(const CommandLine& cl, const std::map<std::string, std::string>& env,
+                               datastore::Client& client,
+                               std::map<std::string, std::string>& felixSpecs) {
   resources::ResourceStore store(client);
-  LoadedConfig out;
   FelixConfigReader reader =
       [&](const std::string& name) -> Result<std::optional<model::Resource>> {
     auto r = store.get(model::Kind::kFelixConfiguration, "", name);
@@ -56,13 +50,10 @@ Result<LoadedConfig> loadConfig(const CommandLine& cl,
       if (r.code() == ErrorCode::kNotFound) return std::optional<model::Resource>();
       return r.error();
     }
-    out.felixSpecs[name] = r->spec.dump();
+    felixSpecs[name] = r->spec.dump();
     return std::optional<model::Resource>(std::move(*r));
   };
-  auto cfg = loadAgentConfig(cl, env, reader, hostname());
-  if (!cfg) return cfg.error();
-  out.config = std::move(*cfg);
-  return out;
+  return loadAgentConfig(cl, env, reader, hostname());
 }
 
 // The kernel writers of this namespace: iptables/ip6tables tables, ipsets, routes and sysctls.
@@ -158,12 +149,13 @@ int runAgent(const CommandLine& cl, const std::atomic<bool>& stop) {
     spdlog::critical("datastore ({}): {}", local->datastore.source, client.message());
     return kExitFailed;
   }
-  auto loaded = loadConfig(cl, env, **client);
+  std::map<std::string, std::string> felixSpecs;
+  auto loaded = loadConfig(cl, env, **client, felixSpecs);
   if (!loaded) {
     spdlog::critical("configuration: {}", loaded.message());
     return kExitBadConfig;
   }
-  const AgentConfig& cfg = loaded->config;
+  const AgentConfig& cfg = *loaded;
   spdlog::set_level(levelOf(cfg.logSeverityScreen));
   for (const auto& n : cfg.notes) spdlog::warn("{}", n);
   spdlog::info("brindle-agent {} starting on node {} (datastore: {})", BRINDLE_VERSION,
@@ -182,7 +174,7 @@ int runAgent(const CommandLine& cl, const std::atomic<bool>& stop) {
   DataplaneDriver driver((*kernel)->deps, cfg.rendererConfig());
   auto servers = startStatusServers(cfg, health, metrics);
 
-  Agent loop(cfg, AgentDeps{**client, driver, metrics, health}, loaded->felixSpecs);
+  Agent loop(cfg, AgentDeps{**client, driver, metrics, health}, felixSpecs);
   StopReason why = loop.run(stop);
   for (auto& s : servers) s->stop();
   if (why == StopReason::kConfigChanged) return kExitRestart;

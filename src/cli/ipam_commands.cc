@@ -111,7 +111,7 @@ void printCheckReport(std::ostream& out, const ipam::CheckReport& r) {
     out << " IPAM block " << b.block->cidr().toString()
         << " affinity=" << b.block->affinity().value_or("<none>") << ":\n";
   }
-  out << "Found " << r.blocks.size() - r.invalidBlocks() << " IPAM blocks.\n";
+  out << "Found " << r.blocks.size() - r.invalidBlocks << " IPAM blocks.\n";
   out << "IPAM blocks record " << r.allocations << " allocations.\n\n";
 
   out << "Loading all IP pools...\n";
@@ -140,8 +140,8 @@ void printCheckReport(std::ostream& out, const ipam::CheckReport& r) {
     out << "  " << u.ip.toString() << " in use by " << who
         << " and in active IPAM pool but has no IPAM allocation.\n";
   }
-  out << "Found " << r.outsidePools() << " in-use IPs that are not in active IP pools.\n";
-  out << "Found " << r.unallocated()
+  out << "Found " << r.outsidePools << " in-use IPs that are not in active IP pools.\n";
+  out << "Found " << r.unallocated
       << " in-use IPs that are in active IP pools but have no corresponding IPAM allocation.\n\n";
 
   out << "Scanning for IPAM handles with no matching IPs...\n";
@@ -153,8 +153,8 @@ void printCheckReport(std::ostream& out, const ipam::CheckReport& r) {
           << " addresses but the blocks hold a different set.\n";
     }
   }
-  out << "Found " << r.emptyHandles() << " handles with no matching IPs (and "
-      << r.handles - r.emptyHandles() << " handles with matches).\n";
+  out << "Found " << r.emptyHandles << " handles with no matching IPs (and "
+      << r.handles - r.emptyHandles << " handles with matches).\n";
   out << "Scanning for IPs with missing handle...\n";
   for (const auto& name : r.missingHandles) {
     out << "  " << name << " is in use in a block but doesn't exist.\n";
@@ -169,7 +169,7 @@ void printCheckReport(std::ostream& out, const ipam::CheckReport& r) {
     out << "  Block " << b.block.toString() << " is affine to node " << b.node
         << ", which does not exist.\n";
   }
-  out << "Found " << r.missingNodes().size() << " missing nodes holding blocks.\n\n";
+  out << "Found " << r.missingNodes.size() << " missing nodes holding blocks.\n\n";
   out << "Check complete; found " << r.problems() << " problems.\n";
 }
 
@@ -320,9 +320,9 @@ int runIpamCheck(Session& s, const IpamCheckCommand& cmd) {
   out << "Note: an address allocated by a CNI ADD still in progress looks leaked until its "
          "endpoint is written.\n";
   const std::string question = "Release " + std::to_string(report->leaked.size()) +
-                               " leaked IPs, delete " + std::to_string(report->emptyHandles()) +
+                               " leaked IPs, delete " + std::to_string(report->emptyHandles) +
                                " handles without IPs and release the blocks of " +
-                               std::to_string(report->missingNodes().size()) + " missing nodes?";
+                               std::to_string(report->missingNodes.size()) + " missing nodes?";
   if (!cmd.yes && !confirm(s, question)) {
     out << "Nothing changed.\n";
     return 1;
@@ -335,7 +335,7 @@ int runIpamCheck(Session& s, const IpamCheckCommand& cmd) {
     if (fixed->alreadyFree > 0)
       out << fixed->alreadyFree << " addresses had already been cleaned up.\n";
   }
-  if (report->emptyHandles() > 0) {
+  if (report->emptyHandles > 0) {
     out << "Released " << fixed->handlesDeleted << " handles; " << fixed->handlesSkipped
         << " skipped; 0 errors.\n";
   }

@@ -19,8 +19,18 @@ struct Users {
   int workloadIps = 0;
   int nodeIps = 0;
 
-  void add(const std::string& text, const std::string& owner) {
-    if (auto c = Cidr::parse(text, true)) owners[c->address()].push_back(owner);
+  // Adds the address `obj[field]` (a string) or each one of it (an array); returns how many.
+  int add(const model::Json& obj, const char* field, const std::string& owner) {
+    if (!obj.is_object() || !obj.contains(field)) return 0;
+    const model::Json& v = obj[field];
+    int n = 0;
+    for (const auto& text : v.is_array() ? v : model::Json::array({v})) {
+      if (!text.is_string()) continue;
+      if (auto c = Cidr::parse(text.get<std::string>(), true))
+        owners[c->address()].push_back(owner);
+      ++n;
+    }
+    return n;
   }
 };
 
@@ -30,41 +40,24 @@ Result<Users> loadUsers(datastore::Client& client) {
   auto weps = store.list(Kind::kWorkloadEndpoint);
   if (!weps) return weps.error();
   for (const auto& w : *weps) {
-    auto it = w.spec.find("ipNetworks");
-    if (it == w.spec.end() || !it->is_array()) continue;
-    for (const auto& n : *it) {
-      if (!n.is_string()) continue;
-      u.add(n.get<std::string>(), "WorkloadEndpoint(" + w.ns() + "/" + w.name() + ")");
-      ++u.workloadIps;
-    }
+    u.workloadIps +=
+        u.add(w.spec, "ipNetworks", "WorkloadEndpoint(" + w.ns() + "/" + w.name() + ")");
   }
   auto heps = store.list(Kind::kHostEndpoint);
   if (!heps) return heps.error();
-  for (const auto& h : *heps) {
-    auto it = h.spec.find("expectedIPs");
-    if (it == h.spec.end() || !it->is_array()) continue;
-    for (const auto& n : *it) {
-      if (n.is_string()) u.add(n.get<std::string>(), "HostEndpoint(" + h.name() + ")");
-    }
-  }
-  auto nodeList = store.list(Kind::kNode);
-  if (!nodeList) return nodeList.error();
-  for (const auto& n : *nodeList) {
+  for (const auto& h : *heps) u.add(h.spec, "expectedIPs", "HostEndpoint(" + h.name() + ")");
+  auto nodes = store.list(Kind::kNode);
+  if (!nodes) return nodes.error();
+  for (const auto& n : *nodes) {
     u.nodes.insert(n.name());
     const std::string owner = "Node(" + n.name() + ")";
-    auto tunnel = [&](const model::Json& obj, const char* field) {
-      if (obj.is_object() && obj.contains(field) && obj[field].is_string()) {
-        u.add(obj[field].get<std::string>(), owner);
-        ++u.nodeIps;
-      }
-    };
-    if (n.spec.contains("bgp")) tunnel(n.spec["bgp"], "ipv4IPIPTunnelAddr");
-    tunnel(n.spec, "ipv4VXLANTunnelAddr");
-    tunnel(n.spec, "ipv6VXLANTunnelAddr");
-    if (n.spec.contains("wireguard")) {
-      tunnel(n.spec["wireguard"], "interfaceIPv4Address");
-      tunnel(n.spec["wireguard"], "interfaceIPv6Address");
-    }
+    const model::Json none = model::Json::object();
+    const model::Json& bgp = n.spec.contains("bgp") ? n.spec["bgp"] : none;
+    const model::Json& wg = n.spec.contains("wireguard") ? n.spec["wireguard"] : none;
+    u.nodeIps +=
+        u.add(bgp, "ipv4IPIPTunnelAddr", owner) + u.add(n.spec, "ipv4VXLANTunnelAddr", owner) +
+        u.add(n.spec, "ipv6VXLANTunnelAddr", owner) + u.add(wg, "interfaceIPv4Address", owner) +
+        u.add(wg, "interfaceIPv6Address", owner);
   }
   return u;
 }
@@ -82,55 +75,29 @@ Result<std::vector<Cidr>> activePools(datastore::Client& client) {
 
 }  // namespace
 
-int CheckReport::invalidBlocks() const {
-  return static_cast<int>(
-      std::count_if(blocks.begin(), blocks.end(), [](const BlockEntry& b) { return !b.block; }));
-}
-
-size_t CheckReport::unallocated() const {
-  return std::count_if(inUse.begin(), inUse.end(),
-                       [](const AddressUse& u) { return !u.allocated && u.inActivePool; });
-}
-
-size_t CheckReport::outsidePools() const {
-  return std::count_if(inUse.begin(), inUse.end(),
-                       [](const AddressUse& u) { return !u.allocated && !u.inActivePool; });
-}
-
-size_t CheckReport::emptyHandles() const {
-  return std::count_if(handleProblems.begin(), handleProblems.end(),
-                       [](const HandleProblem& h) { return h.empty; });
-}
-
-std::set<std::string> CheckReport::missingNodes() const {
-  std::set<std::string> out;
-  for (const auto& b : blocksOfMissingNodes) out.insert(b.node);
-  return out;
-}
-
-size_t CheckReport::problems() const {
-  return leaked.size() + unallocated() + handleProblems.size() + missingHandles.size() +
-         invalidBlocks() + missingNodes().size();
-}
-
-size_t CheckReport::fixable() const {
-  return leaked.size() + emptyHandles() + missingNodes().size();
-}
-
 Result<CheckReport> checkConsistency(datastore::Client& client) {
   CheckReport r;
+  // Blocks before endpoints: an address a CNI ADD allocates in between is then seen as used
+  // but unallocated (reported, never fixed), not as leaked (which --fix would release).
   auto blockKvs = client.list(kBlockPrefix);
   if (!blockKvs) return blockKvs.error();
+  std::vector<Allocation> allocations;
   std::map<std::string, std::map<std::string, int>> countsByHandle;  // handle -> block -> n
   for (const auto& kv : blockKvs->items) {
     auto b = Block::decode(kv.value);
     if (!b) {
       r.blocks.push_back({kv.key, std::nullopt, b.message()});
+      ++r.invalidBlocks;
       continue;
     }
     r.allocations += b->inUse();
     for (const auto& [h, n] : b->countsByHandle()) {
       if (!h.empty()) countsByHandle[h][b->cidr().toString()] += n;
+    }
+    for (int o : b->allocatedOrdinals()) {
+      const auto* a = b->attributeOf(o);
+      allocations.push_back(
+          {b->ordinalToIp(o), a->handle.value_or(""), a->secondary, b->cidr().toString()});
     }
     r.blocks.push_back({kv.key, std::move(*b), ""});
   }
@@ -143,17 +110,17 @@ Result<CheckReport> checkConsistency(datastore::Client& client) {
   r.workloadIps = users->workloadIps;
   r.nodeIps = users->nodeIps;
 
-  auto allocations = makeIpam(client)->listAllocations();
-  if (!allocations) return allocations.error();
   std::set<IpAddr> allocated;
-  for (auto& a : *allocations) {
+  for (auto& a : allocations) {
     allocated.insert(a.ip);
     if (!users->owners.count(a.ip)) r.leaked.push_back(std::move(a));
   }
   for (auto& [ip, owners] : users->owners) {
     const bool inPool = std::any_of(r.activePools.begin(), r.activePools.end(),
                                     [&](const Cidr& c) { return c.contains(ip); });
-    r.inUse.push_back({ip, std::move(owners), allocated.count(ip) > 0, inPool});
+    const bool isAllocated = allocated.count(ip) > 0;
+    if (!isAllocated) ++(inPool ? r.unallocated : r.outsidePools);
+    r.inUse.push_back({ip, std::move(owners), isAllocated, inPool});
   }
 
   auto handleKvs = client.list(kHandlePrefix);
@@ -166,6 +133,7 @@ Result<CheckReport> checkConsistency(datastore::Client& client) {
     auto it = countsByHandle.find(name);
     if (it == countsByHandle.end()) {
       r.handleProblems.push_back({kv, name, true, 0});
+      ++r.emptyHandles;
     } else if (auto h = Handle::decode(kv.value); h && h->blocks != it->second) {
       r.handleProblems.push_back({kv, name, false, h->total()});
     }
@@ -180,6 +148,7 @@ Result<CheckReport> checkConsistency(datastore::Client& client) {
     const std::string aff = entry.block->affinity().value_or("");
     if (aff.rfind("host:", 0) != 0 || users->nodes.count(aff.substr(5))) continue;
     r.blocksOfMissingNodes.push_back({entry.block->cidr(), aff.substr(5)});
+    r.missingNodes.insert(aff.substr(5));
   }
   return r;
 }
@@ -209,7 +178,7 @@ Result<RepairReport> repair(datastore::Client& client, const CheckReport& report
       return makeError(st.code(), "Deleting handle " + h.kv.key + " failed: " + st.message());
     }
   }
-  for (const auto& node : report.missingNodes()) {
+  for (const auto& node : report.missingNodes) {
     auto r = ipam->releaseHostAffinities(node);
     if (!r) {
       return makeError(r.code(),

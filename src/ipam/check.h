@@ -40,28 +40,29 @@ struct CheckReport {
   };
 
   std::vector<BlockEntry> blocks;  // in key order
-  int allocations = 0;             // addresses the decodable blocks record
+  int invalidBlocks = 0;
+  int allocations = 0;  // addresses the decodable blocks record
   std::vector<Cidr> activePools;
-  int workloadIps = 0;                        // addresses workload endpoints name
-  int nodeIps = 0;                            // node tunnel addresses
-  std::vector<AddressUse> inUse;              // by address
+  int workloadIps = 0;            // addresses workload endpoints name
+  int nodeIps = 0;                // node tunnel addresses
+  std::vector<AddressUse> inUse;  // by address
+  size_t unallocated = 0;         // in use, in an active pool, never allocated (--fix invents none)
+  size_t outsidePools = 0;        // in use, outside every active pool: not IPAM's, not a problem
   std::vector<Allocation> leaked;             // allocated, used by nothing in the store
   size_t handles = 0;                         // handle keys read
   std::vector<HandleProblem> handleProblems;  // in key order
-  std::vector<std::string> missingHandles;    // named in blocks, no handle key
+  size_t emptyHandles = 0;
+  std::vector<std::string> missingHandles;  // named in blocks, no handle key
   bool nodesListed = false;  // false: no Node resource at all, so affinities were not checked
   std::vector<BlockOfMissingNode> blocksOfMissingNodes;  // in block order
+  std::set<std::string> missingNodes;
 
-  int invalidBlocks() const;
-  // In use, inside an active pool, but never allocated (--fix does not invent allocations).
-  size_t unallocated() const;
-  // In use but outside every active pool: not IPAM's, so not a problem.
-  size_t outsidePools() const;
-  size_t emptyHandles() const;
-  std::set<std::string> missingNodes() const;
-  size_t problems() const;
+  size_t problems() const {
+    return leaked.size() + unallocated + handleProblems.size() + missingHandles.size() +
+           invalidBlocks + missingNodes.size();
+  }
   // What repair() acts on: leaked addresses, empty handles, blocks of missing nodes.
-  size_t fixable() const;
+  size_t fixable() const { return leaked.size() + emptyHandles + missingNodes.size(); }
 };
 
 Result<CheckReport> checkConsistency(datastore::Client& client);

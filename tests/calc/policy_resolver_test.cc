@@ -116,22 +116,22 @@ TEST_F(PolicyResolverTest, OrderChangeMatchStopAndPolicyRemovalReResolve) {
 }
 
 TEST_F(PolicyResolverTest, HostEndpointsAndRemovals) {
-  resolver_.updateEndpoint("h:eth0", endpoint("node1-eth0", true));
+  resolver_.updateEndpoint("h:node1-eth0", endpoint("node1-eth0", true));
   resolver_.updateEndpoint("w:ns/a", endpoint("ns/a"));
-  resolver_.matchStarted(PolicyId{"default", "unknown"}, "h:eth0");  // not known: ignored
+  resolver_.matchStarted(PolicyId{"default", "unknown"}, "h:node1-eth0");  // not known: ignored
   flush();
   ASSERT_EQ(state_.hosts.count("node1-eth0"), 1u);
   EXPECT_EQ(state_.hosts.at("node1-eth0").interfaceName, "eth0");
   EXPECT_EQ(state_.hosts.at("node1-eth0").expectedIps, endpoint("x", true).addresses);
   EXPECT_TRUE(state_.hosts.at("node1-eth0").tiers.empty());
-  EXPECT_TRUE(resolver_.hasEndpoint("h:eth0"));
+  EXPECT_TRUE(resolver_.hasEndpoint("h:node1-eth0"));
 
-  resolver_.removeEndpoint("h:eth0");
+  resolver_.removeEndpoint("h:node1-eth0");
   resolver_.removeEndpoint("w:ns/a");
   flush();
   EXPECT_TRUE(state_.hosts.empty());
   EXPECT_TRUE(state_.workloads.empty());
-  EXPECT_FALSE(resolver_.hasEndpoint("h:eth0"));
+  EXPECT_FALSE(resolver_.hasEndpoint("h:node1-eth0"));
 }
 
 TEST(PolicyResolverTiers, DefaultTierSortsLast) {

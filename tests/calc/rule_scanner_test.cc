@@ -67,20 +67,19 @@ TEST(RuleScanner, NotSelectorAloneIsStillLimitedToThePolicyNamespace) {
 
 TEST(RuleScanner, NamespaceSelectorMatchesNamespaceLabelsAndGlobalMeansNoNamespace) {
   ScannedRules s = scanIngress(
-      {
-  R"({"action":"Allow","source":{"namespaceSelector":"env == 'prod'","selector":"app == 'x'"}})",
-      R"({"action":"Allow","source":{"namespaceSelector":"global()"}})"},
+      {R"({"action":"Allow","source":{"namespaceSelector":"env == 'prod'","selector":"app == 'x'"}})",
+       R"x({"action":"Allow","source":{"namespaceSelector":"global()"}})x"},
       "dev");
-ASSERT_EQ(s.rules.ingress.size(), 2u);
-const std::string pcns = std::string(kNamespaceSelectorPrefix) + "env";
-const std::string ns(kNamespaceLabel);
-const auto& scoped = s.selectorSets.at(s.rules.ingress[0].source.ipSetIds.at(0));
-EXPECT_TRUE(scoped.matches({{"app", "x"}, {pcns, "prod"}, {ns, "other"}}));
-EXPECT_FALSE(scoped.matches({{"app", "x"}, {pcns, "test"}, {ns, "dev"}}));
-EXPECT_FALSE(scoped.matches({{"app", "y"}, {pcns, "prod"}}));
-const auto& global = s.selectorSets.at(s.rules.ingress[1].source.ipSetIds.at(0));
-EXPECT_TRUE(global.matches({{"app", "x"}}));
-EXPECT_FALSE(global.matches({{"app", "x"}, {ns, "dev"}}));
+  ASSERT_EQ(s.rules.ingress.size(), 2u);
+  const std::string pcns = std::string(kNamespaceSelectorPrefix) + "env";
+  const std::string ns(kNamespaceLabel);
+  const auto& scoped = s.selectorSets.at(s.rules.ingress[0].source.ipSetIds.at(0));
+  EXPECT_TRUE(scoped.matches({{"app", "x"}, {pcns, "prod"}, {ns, "other"}}));
+  EXPECT_FALSE(scoped.matches({{"app", "x"}, {pcns, "test"}, {ns, "dev"}}));
+  EXPECT_FALSE(scoped.matches({{"app", "y"}, {pcns, "prod"}}));
+  const auto& global = s.selectorSets.at(s.rules.ingress[1].source.ipSetIds.at(0));
+  EXPECT_TRUE(global.matches({{"app", "x"}}));
+  EXPECT_FALSE(global.matches({{"app", "x"}, {ns, "dev"}}));
 }
 
 TEST(RuleScanner, OneNetStaysInTheRuleSeveralBecomeANetSet) {

@@ -148,7 +148,7 @@ TEST(Syncer, LargeListTakesTheThreadedPathAndKeepsOrder) {
     EXPECT_EQ(u.type, UpdateType::kAdded);
     ASSERT_TRUE(u.resource);
     EXPECT_EQ(u.resource->name(), sets[i].name());
-    EXPECT_EQ(netOf(u), netOf(added(sets[i])));
+    EXPECT_EQ(netOf(u), netOf(testing::added(sets[i])));
   }
 
   // A re-list with hundreds of changes takes the same path: only the difference is sent.

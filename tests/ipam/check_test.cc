@@ -108,10 +108,10 @@ TEST_F(IpamCheckTest, AddressesAllocatedButUnusedAndUsedButUnallocated) {
   EXPECT_TRUE(noalloc->inActivePool);
   EXPECT_EQ(twin->owners.size(), 2u);
   EXPECT_TRUE(twin->allocated);
-  EXPECT_EQ(r.unallocated(), 1u);
-  EXPECT_EQ(r.outsidePools(), 1u);  // 192.168.7.7: not IPAM's business, not a problem
-  EXPECT_EQ(r.problems(), 2u);      // the leak and the unallocated address
-  EXPECT_EQ(r.fixable(), 1u);       // only the leak: an allocation is never invented
+  EXPECT_EQ(r.unallocated, 1u);
+  EXPECT_EQ(r.outsidePools, 1u);  // 192.168.7.7: not IPAM's business, not a problem
+  EXPECT_EQ(r.problems(), 2u);    // the leak and the unallocated address
+  EXPECT_EQ(r.fixable(), 1u);     // only the leak: an allocation is never invented
 }
 
 TEST_F(IpamCheckTest, DisabledPoolIsNotActive) {
@@ -119,8 +119,8 @@ TEST_F(IpamCheckTest, DisabledPoolIsNotActive) {
   endpoint("pod", {"10.5.0.9"});
   CheckReport r = check();
   EXPECT_EQ(r.activePools.size(), 1u);
-  EXPECT_EQ(r.unallocated(), 0u);
-  EXPECT_EQ(r.outsidePools(), 1u);
+  EXPECT_EQ(r.unallocated, 0u);
+  EXPECT_EQ(r.outsidePools, 1u);
 }
 
 TEST_F(IpamCheckTest, HandlesEmptyDisagreeingAndMissing) {
@@ -147,7 +147,7 @@ TEST_F(IpamCheckTest, HandlesEmptyDisagreeingAndMissing) {
   EXPECT_FALSE(r.handleProblems[1].empty);
   EXPECT_EQ(r.handleProblems[1].recorded, 2);
   EXPECT_EQ(r.missingHandles, std::vector<std::string>{"pod-b"});
-  EXPECT_EQ(r.emptyHandles(), 1u);
+  EXPECT_EQ(r.emptyHandles, 1u);
   EXPECT_EQ(r.problems(), 3u);
   EXPECT_EQ(r.fixable(), 1u);
 }
@@ -159,7 +159,7 @@ TEST_F(IpamCheckTest, UndecodableBlockIsReportedAndSkipped) {
   ASSERT_TRUE(client_->create(bad, "{not json"));
   CheckReport r = check();
   ASSERT_EQ(r.blocks.size(), 2u);
-  EXPECT_EQ(r.invalidBlocks(), 1);
+  EXPECT_EQ(r.invalidBlocks, 1);
   const auto& entry = r.blocks[0].block ? r.blocks[1] : r.blocks[0];
   EXPECT_EQ(entry.key, bad);
   EXPECT_FALSE(entry.error.empty());
@@ -194,7 +194,7 @@ TEST_F(IpamCheckTest, RepairReleasesLeaksEmptyHandlesAndBlocksOfMissingNodes) {
   ASSERT_EQ(r.blocksOfMissingNodes.size(), 1u);
   EXPECT_EQ(r.blocksOfMissingNodes[0].node, "gone");
   EXPECT_TRUE(r.blocksOfMissingNodes[0].block.contains(ghost));
-  EXPECT_EQ(r.missingNodes(), std::set<std::string>{"gone"});
+  EXPECT_EQ(r.missingNodes, std::set<std::string>{"gone"});
   EXPECT_EQ(r.problems(), 3u);  // the leak, the empty handle, the missing node
   EXPECT_EQ(r.fixable(), 3u);
 
