@@ -234,19 +234,12 @@ int runIpamShow(Session& s, const IpamShowCommand& cmd) {
   if (cmd.showConfiguration) {
     auto client = s.client();
     if (!client) return fail(s, client.message());
-    ipam::IpamConfig cfg;
-    auto kv = (*client)->get(ipam::kConfigKey);
-    if (kv) {
-      auto d = ipam::IpamConfig::decode(kv->value);
-      if (!d) return fail(s, "error: " + d.message());
-      cfg = *d;
-    } else if (kv.code() != ErrorCode::kNotFound) {
-      return fail(s, "error: " + kv.message());
-    }
+    auto cfg = ipam::IpamConfig::read(**client);
+    if (!cfg) return fail(s, "error: " + cfg.message());
     auto text = [](bool b) { return std::string(b ? "true" : "false"); };
     printBoxed(s.out(), {"PROPERTY", "VALUE"},
-               {{"StrictAffinity", text(cfg.strictAffinity)},
-                {"AutoAllocateBlocks", text(cfg.autoAllocateBlocks)}},
+               {{"StrictAffinity", text(cfg->strictAffinity)},
+                {"AutoAllocateBlocks", text(cfg->autoAllocateBlocks)}},
                {false, false});
     return 0;
   }
