@@ -5,11 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <thread>
 
 #include "calc/test_resources.h"
+#include "datastore/etcd/etcd_client.h"
 #include "datastore/local/local_store.h"
+#include "testutil/etcd_server.h"
 #include "testutil/temp_dir.h"
 
 namespace brindle::calc {
@@ -172,18 +175,14 @@ TEST(Syncer, LargeListTakesTheThreadedPathAndKeepsOrder) {
 }
 
 // A watch that falls behind the store's history fails with kCompacted; the syncer lists again
-// and sends exactly what changed meanwhile, so its consumer converges to the store.
-TEST(Syncer, CompactedWatchListsAgainAndSendsTheDifference) {
-  testutil::TempDir dir;
-  datastore::LocalStoreOptions small;
-  small.historyRevisions = 4;
-  auto client = datastore::openLocalStore(dir.file("store.db"), small);
-  ASSERT_TRUE(client) << client.message();
+// and sends exactly what changed meanwhile, so its consumer converges to the store. `compact`
+// discards the history the syncer's watch needs (after the changes are written).
+void checkRelistAfterCompaction(datastore::Client& client, const std::function<void()>& compact) {
   auto sets = networkSets(40);
-  for (int i = 0; i < 30; ++i) ASSERT_TRUE((*client)->create(sets[i].key(), valueOf(sets[i])));
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(client.create(sets[i].key(), valueOf(sets[i])));
 
   Sink sink;
-  Syncer syncer(**client, sink);
+  Syncer syncer(client, sink);
   ASSERT_TRUE(syncer.start());
   ASSERT_EQ(sink.updates.size(), 30u);
   std::map<std::string, std::string> mirror;  // key -> net, as the consumer sees the store
@@ -197,22 +196,23 @@ TEST(Syncer, CompactedWatchListsAgainAndSendsTheDifference) {
     }
   };
   apply();
-  auto listed = (*client)->list(std::string(model::kKeyRoot));
+  auto listed = client.list(std::string(model::kKeyRoot));
   ASSERT_TRUE(listed.isOk());
 
   // One write at a time (a revision each), far more than the history kept: 5 changed,
   // 5 deleted, 10 created, and one created then deleted again.
   auto changed = networkSets(40, 7);
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE((*client)->update(sets[i].key(), valueOf(changed[i]), 0));
+    ASSERT_TRUE(client.update(sets[i].key(), valueOf(changed[i]), 0));
   }
-  for (int i = 5; i < 10; ++i) ASSERT_TRUE((*client)->remove(sets[i].key(), 0));
-  for (int i = 30; i < 40; ++i) ASSERT_TRUE((*client)->create(sets[i].key(), valueOf(sets[i])));
-  ASSERT_TRUE((*client)->update(sets[30].key(), valueOf(changed[30]), 0));
-  ASSERT_TRUE((*client)->remove(sets[39].key(), 0));
+  for (int i = 5; i < 10; ++i) ASSERT_TRUE(client.remove(sets[i].key(), 0));
+  for (int i = 30; i < 40; ++i) ASSERT_TRUE(client.create(sets[i].key(), valueOf(sets[i])));
+  ASSERT_TRUE(client.update(sets[30].key(), valueOf(changed[30]), 0));
+  ASSERT_TRUE(client.remove(sets[39].key(), 0));
 
   // The history the syncer's watch needs is gone.
-  auto probe = (*client)->watch(std::string(model::kKeyRoot), listed->revision);
+  compact();
+  auto probe = client.watch(std::string(model::kKeyRoot), listed->revision);
   ASSERT_TRUE(probe.isOk());
   auto events = (*probe)->next(std::chrono::milliseconds(1000));
   ASSERT_FALSE(events.isOk());
@@ -227,7 +227,7 @@ TEST(Syncer, CompactedWatchListsAgainAndSendsTheDifference) {
   apply();
 
   std::map<std::string, std::string> want;
-  auto now = (*client)->list(std::string(model::kKeyRoot));
+  auto now = client.list(std::string(model::kKeyRoot));
   ASSERT_TRUE(now.isOk());
   for (const auto& kv : now->items) {
     want[kv.key] = model::Json::parse(kv.value)["spec"]["nets"][0].get<std::string>();
@@ -248,13 +248,37 @@ TEST(Syncer, CompactedWatchListsAgainAndSendsTheDifference) {
 
   // And the new watch works: a change after the re-list arrives as usual.
   sink.updates.clear();
-  ASSERT_TRUE((*client)->remove(sets[20].key(), 0));
+  ASSERT_TRUE(client.remove(sets[20].key(), 0));
   for (int i = 0; i < 20 && sink.updates.empty(); ++i) {
     ASSERT_TRUE(syncer.poll(std::chrono::milliseconds(100)));
   }
   ASSERT_EQ(sink.updates.size(), 1u);
   EXPECT_EQ(sink.updates[0].type, UpdateType::kDeleted);
   EXPECT_EQ(sink.updates[0].key, sets[20].key());
+}
+
+TEST(Syncer, CompactedWatchListsAgainAndSendsTheDifference) {
+  testutil::TempDir dir;
+  datastore::LocalStoreOptions small;
+  small.historyRevisions = 4;  // every write prunes what lies further back
+  auto client = datastore::openLocalStore(dir.file("store.db"), small);
+  ASSERT_TRUE(client) << client.message();
+  checkRelistAfterCompaction(**client, [] {});
+}
+
+// The same against a real etcd, compacted as an operator (or etcd's auto-compaction) does.
+TEST(SyncerEtcd, CompactedWatchListsAgainAndSendsTheDifference) {
+  testutil::EtcdCluster etcd(1);
+  datastore::etcd::EtcdOptions options;
+  options.endpoints = etcd.endpoints();
+  auto client = datastore::etcd::openEtcdClient(options);
+  ASSERT_TRUE(client) << client.message();
+  checkRelistAfterCompaction(**client, [&] {
+    auto rev = (*client)->currentRevision();
+    ASSERT_TRUE(rev.isOk()) << rev.message();
+    Status s = (*client)->compact(*rev);
+    ASSERT_TRUE(s.isOk()) << s.message();
+  });
 }
 
 }  // namespace
