@@ -117,7 +117,6 @@ void Agent::applyNow() {
     }
     return;
   }
-  ++failedApplies_;
   deps_.metrics.add(metric::kApplyErrors);
   backoff_ = backoff_.count() == 0 ? config_.applyRetryInitial
                                    : std::min(backoff_ * 2, config_.applyRetryMax);

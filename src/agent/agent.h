@@ -91,7 +91,6 @@ class Agent : private calc::SyncerCallbacks {
 
   // Introspection for tests.
   int applies() const { return applies_; }
-  int failedApplies() const { return failedApplies_; }
   int resyncs() const { return resyncs_; }
 
  private:
@@ -111,7 +110,6 @@ class Agent : private calc::SyncerCallbacks {
   std::chrono::milliseconds backoff_{0};
   Clock::time_point retryAt_{};
   int applies_ = 0;
-  int failedApplies_ = 0;
   int resyncs_ = 0;
   uint64_t updatesSeen_ = 0;
 };

@@ -67,32 +67,33 @@ struct Param {
   std::function<Status(AgentConfig&, const std::string&)> set;
 };
 
-template <typename F>
-Status assign(Result<F> r, F& field) {
-  if (!r) return r.error();
-  field = std::move(*r);
-  return Status::ok();
+// A parameter whose value is parsed straight into one field.
+template <typename T>
+Param field(const char* name, T AgentConfig::*f, Result<T> (*parse)(const std::string&)) {
+  return {name, [f, parse](AgentConfig& c, const std::string& v) -> Status {
+            auto r = parse(v);
+            if (!r) return r.error();
+            c.*f = std::move(*r);
+            return Status::ok();
+          }};
+}
+
+Result<std::string> parseText(const std::string& v) { return trim(v); }
+
+template <int64_t kMin, int64_t kMax>
+Result<int> parseIntIn(const std::string& v) {
+  auto n = parseInt(v, kMin, kMax);
+  if (!n) return n.error();
+  return static_cast<int>(*n);
 }
 
 const std::vector<Param>& params() {
+  using C = AgentConfig;
   static const std::vector<Param> table = {
-      {"Nodename",
-       [](AgentConfig& c, const std::string& v) {
-         c.nodename = trim(v);
-         return Status::ok();
-       }},
-      {"IptablesRefreshInterval",
-       [](AgentConfig& c, const std::string& v) {
-         return assign(parseDuration(v), c.iptablesRefreshInterval);
-       }},
-      {"IpsetsRefreshInterval",
-       [](AgentConfig& c, const std::string& v) {
-         return assign(parseDuration(v), c.ipsetsRefreshInterval);
-       }},
-      {"RouteRefreshInterval",
-       [](AgentConfig& c, const std::string& v) {
-         return assign(parseDuration(v), c.routeRefreshInterval);
-       }},
+      field("Nodename", &C::nodename, parseText),
+      field("IptablesRefreshInterval", &C::iptablesRefreshInterval, parseDuration),
+      field("IpsetsRefreshInterval", &C::ipsetsRefreshInterval, parseDuration),
+      field("RouteRefreshInterval", &C::routeRefreshInterval, parseDuration),
       {"ChainInsertMode",
        [](AgentConfig& c, const std::string& v) -> Status {
          std::string l = toLower(trim(v));
@@ -112,14 +113,8 @@ const std::vector<Param>& params() {
          c.iptablesMarkMask = static_cast<uint32_t>(*n);
          return Status::ok();
        }},
-      {"FailsafeInboundHostPorts",
-       [](AgentConfig& c, const std::string& v) {
-         return assign(parsePorts(v), c.failsafeInbound);
-       }},
-      {"FailsafeOutboundHostPorts",
-       [](AgentConfig& c, const std::string& v) {
-         return assign(parsePorts(v), c.failsafeOutbound);
-       }},
+      field("FailsafeInboundHostPorts", &C::failsafeInbound, parsePorts),
+      field("FailsafeOutboundHostPorts", &C::failsafeOutbound, parsePorts),
       {"DefaultEndpointToHostAction",
        [](AgentConfig& c, const std::string& v) -> Status {
          std::string l = toLower(trim(v));
@@ -134,15 +129,8 @@ const std::vector<Param>& params() {
          }
          return Status::ok();
        }},
-      {"Ipv6Support",
-       [](AgentConfig& c, const std::string& v) { return assign(parseBool(v), c.ipv6Support); }},
-      {"RouteProtocol",
-       [](AgentConfig& c, const std::string& v) -> Status {
-         auto n = parseInt(v, 1, 255);
-         if (!n) return n.error();
-         c.routeProtocol = static_cast<int>(*n);
-         return Status::ok();
-       }},
+      field("Ipv6Support", &C::ipv6Support, parseBool),
+      field("RouteProtocol", &C::routeProtocol, parseIntIn<1, 255>),
       {"InterfacePrefix",
        [](AgentConfig& c, const std::string& v) -> Status {
          auto list = splitList(v);
@@ -150,11 +138,7 @@ const std::vector<Param>& params() {
          c.interfacePrefixes = list;
          return Status::ok();
        }},
-      {"LogPrefix",
-       [](AgentConfig& c, const std::string& v) {
-         c.logPrefix = trim(v);
-         return Status::ok();
-       }},
+      field("LogPrefix", &C::logPrefix, parseText),
       {"LogSeverityScreen",
        [](AgentConfig& c, const std::string& v) -> Status {
          static const std::vector<std::string> levels = {"Trace",   "Debug", "Info",
@@ -167,48 +151,15 @@ const std::vector<Param>& params() {
          }
          return makeError(ErrorCode::kInvalid, "unknown log level: '" + v + "'");
        }},
-      {"HealthEnabled",
-       [](AgentConfig& c, const std::string& v) { return assign(parseBool(v), c.healthEnabled); }},
-      {"HealthHost",
-       [](AgentConfig& c, const std::string& v) {
-         c.healthHost = trim(v);
-         return Status::ok();
-       }},
-      {"HealthPort",
-       [](AgentConfig& c, const std::string& v) -> Status {
-         auto n = parseInt(v, 0, 65535);
-         if (!n) return n.error();
-         c.healthPort = static_cast<int>(*n);
-         return Status::ok();
-       }},
-      {"PrometheusMetricsEnabled",
-       [](AgentConfig& c, const std::string& v) {
-         return assign(parseBool(v), c.prometheusMetricsEnabled);
-       }},
-      {"PrometheusMetricsHost",
-       [](AgentConfig& c, const std::string& v) {
-         c.prometheusMetricsHost = trim(v);
-         return Status::ok();
-       }},
-      {"PrometheusMetricsPort",
-       [](AgentConfig& c, const std::string& v) -> Status {
-         auto n = parseInt(v, 0, 65535);
-         if (!n) return n.error();
-         c.prometheusMetricsPort = static_cast<int>(*n);
-         return Status::ok();
-       }},
-      {"ApplyRetryInitial",
-       [](AgentConfig& c, const std::string& v) {
-         return assign(parseDuration(v), c.applyRetryInitial);
-       }},
-      {"ApplyRetryMax",
-       [](AgentConfig& c, const std::string& v) {
-         return assign(parseDuration(v), c.applyRetryMax);
-       }},
-      {"DatastoreReadinessTimeout",
-       [](AgentConfig& c, const std::string& v) {
-         return assign(parseDuration(v), c.datastoreReadinessTimeout);
-       }},
+      field("HealthEnabled", &C::healthEnabled, parseBool),
+      field("HealthHost", &C::healthHost, parseText),
+      field("HealthPort", &C::healthPort, parseIntIn<0, 65535>),
+      field("PrometheusMetricsEnabled", &C::prometheusMetricsEnabled, parseBool),
+      field("PrometheusMetricsHost", &C::prometheusMetricsHost, parseText),
+      field("PrometheusMetricsPort", &C::prometheusMetricsPort, parseIntIn<0, 65535>),
+      field("ApplyRetryInitial", &C::applyRetryInitial, parseDuration),
+      field("ApplyRetryMax", &C::applyRetryMax, parseDuration),
+      field("DatastoreReadinessTimeout", &C::datastoreReadinessTimeout, parseDuration),
   };
   return table;
 }
@@ -291,12 +242,6 @@ Result<std::chrono::milliseconds> parseDuration(const std::string& text) {
     }
   }
   return std::chrono::milliseconds(static_cast<int64_t>(total + 0.5));
-}
-
-std::vector<std::string> knownParameters() {
-  std::vector<std::string> out;
-  for (const auto& p : params()) out.push_back(p.name);
-  return out;
 }
 
 rules::RendererConfig AgentConfig::rendererConfig() const {

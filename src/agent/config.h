@@ -143,9 +143,6 @@ Result<AgentConfig> loadLocalAgentConfig(const CommandLine& cl,
                                          const std::string& hostname,
                                          const std::string& defaultFile = kDefaultAgentConfigPath);
 
-// Parameter names the agent understands (canonical Felix spelling), for docs and tests.
-std::vector<std::string> knownParameters();
-
 // Go-style duration ("30s", "1m30s", "250ms") or plain seconds ("30", "0.5").
 Result<std::chrono::milliseconds> parseDuration(const std::string& text);
 

@@ -7,16 +7,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <set>
 
 #include "ipam/block.h"
+#include "ipam/check.h"
 #include "ipam/ipam.h"
-#include "model/kinds.h"
 
 namespace brindle::cli {
 namespace {
-
-using model::Kind;
 
 int fail(Session& s, const std::string& message) {
   s.err() << message << "\n";
@@ -93,63 +90,6 @@ int showIp(Session& s, ipam::Ipam& ipam, const std::string& text) {
   return 0;
 }
 
-// Every address an endpoint or node in the store says it uses, with who uses it.
-struct InUse {
-  std::map<IpAddr, std::vector<std::string>> owners;
-  int workloadIps = 0;
-  int nodeIps = 0;
-};
-
-void addAddress(InUse& u, const std::string& text, const std::string& owner) {
-  auto c = Cidr::parse(text, true);
-  if (!c) return;
-  u.owners[c->address()].push_back(owner);
-}
-
-Result<InUse> loadInUse(resources::ResourceStore& store, std::set<std::string>& nodes) {
-  InUse u;
-  auto weps = store.list(Kind::kWorkloadEndpoint);
-  if (!weps) return weps.error();
-  for (const auto& w : *weps) {
-    auto it = w.spec.find("ipNetworks");
-    if (it == w.spec.end() || !it->is_array()) continue;
-    for (const auto& n : *it) {
-      if (!n.is_string()) continue;
-      addAddress(u, n.get<std::string>(), "WorkloadEndpoint(" + w.ns() + "/" + w.name() + ")");
-      ++u.workloadIps;
-    }
-  }
-  auto heps = store.list(Kind::kHostEndpoint);
-  if (!heps) return heps.error();
-  for (const auto& h : *heps) {
-    auto it = h.spec.find("expectedIPs");
-    if (it == h.spec.end() || !it->is_array()) continue;
-    for (const auto& n : *it) {
-      if (n.is_string()) addAddress(u, n.get<std::string>(), "HostEndpoint(" + h.name() + ")");
-    }
-  }
-  auto nodeList = store.list(Kind::kNode);
-  if (!nodeList) return nodeList.error();
-  for (const auto& n : *nodeList) {
-    nodes.insert(n.name());
-    const std::string owner = "Node(" + n.name() + ")";
-    auto tunnel = [&](const model::Json& obj, const char* field) {
-      if (obj.is_object() && obj.contains(field) && obj[field].is_string()) {
-        addAddress(u, obj[field].get<std::string>(), owner);
-        ++u.nodeIps;
-      }
-    };
-    if (n.spec.contains("bgp")) tunnel(n.spec["bgp"], "ipv4IPIPTunnelAddr");
-    tunnel(n.spec, "ipv4VXLANTunnelAddr");
-    tunnel(n.spec, "ipv6VXLANTunnelAddr");
-    if (n.spec.contains("wireguard")) {
-      tunnel(n.spec["wireguard"], "interfaceIPv4Address");
-      tunnel(n.spec["wireguard"], "interfaceIPv6Address");
-    }
-  }
-  return u;
-}
-
 std::string attrString(const std::map<std::string, std::string>& attrs) {
   std::string s = "map[";
   bool first = true;
@@ -158,6 +98,79 @@ std::string attrString(const std::map<std::string, std::string>& attrs) {
     first = false;
   }
   return s + "]";
+}
+
+// The report as calicoctl prints its check, section by section.
+void printCheckReport(std::ostream& out, const ipam::CheckReport& r) {
+  out << "Loading all IPAM blocks...\n";
+  for (const auto& b : r.blocks) {
+    if (!b.block) {
+      out << "  IPAMBlock " << b.key << " is invalid: " << b.error << "\n";
+      continue;
+    }
+    out << " IPAM block " << b.block->cidr().toString()
+        << " affinity=" << b.block->affinity().value_or("<none>") << ":\n";
+  }
+  out << "Found " << r.blocks.size() - r.invalidBlocks << " IPAM blocks.\n";
+  out << "IPAM blocks record " << r.allocations << " allocations.\n\n";
+
+  out << "Loading all IP pools...\n";
+  for (const auto& c : r.activePools) out << "  " << c.toString() << "\n";
+  out << "Found " << r.activePools.size() << " active IP pools.\n\n";
+
+  out << "Loading all nodes and workload endpoints.\n";
+  out << "Found " << r.nodeIps << " node tunnel IPs.\n";
+  out << "Found " << r.workloadIps << " workload IPs.\n";
+  out << "Workloads and nodes are using " << r.inUse.size() << " IPs.\n\n";
+
+  out << "Scanning for IPs that are allocated but not actually in use...\n";
+  for (const auto& a : r.leaked) {
+    out << "  " << a.ip.toString() << " leaked; handle " << (a.handle.empty() ? "<none>" : a.handle)
+        << "; attrs " << attrString(a.attributes) << "\n";
+  }
+  out << "Found " << r.leaked.size()
+      << " IPs that are allocated in IPAM but not actually in use.\n";
+
+  out << "Scanning for IPs that are in use by a workload or node but not allocated in IPAM...\n";
+  for (const auto& u : r.inUse) {
+    if (u.owners.size() > 1) out << "  " << u.ip.toString() << " has multiple owners.\n";
+    if (u.allocated || !u.inActivePool) continue;
+    std::string who;
+    for (const auto& o : u.owners) who += (who.empty() ? "" : ", ") + o;
+    out << "  " << u.ip.toString() << " in use by " << who
+        << " and in active IPAM pool but has no IPAM allocation.\n";
+  }
+  out << "Found " << r.outsidePools << " in-use IPs that are not in active IP pools.\n";
+  out << "Found " << r.unallocated
+      << " in-use IPs that are in active IP pools but have no corresponding IPAM allocation.\n\n";
+
+  out << "Scanning for IPAM handles with no matching IPs...\n";
+  for (const auto& h : r.handleProblems) {
+    if (h.empty) {
+      out << "  " << h.name << " doesn't have any active IPs.\n";
+    } else {
+      out << "  " << h.name << " records " << h.recorded
+          << " addresses but the blocks hold a different set.\n";
+    }
+  }
+  out << "Found " << r.emptyHandles << " handles with no matching IPs (and "
+      << r.handles - r.emptyHandles << " handles with matches).\n";
+  out << "Scanning for IPs with missing handle...\n";
+  for (const auto& name : r.missingHandles) {
+    out << "  " << name << " is in use in a block but doesn't exist.\n";
+  }
+  out << "Found " << r.missingHandles.size()
+      << " handles mentioned in blocks with no matching handle resource.\n\n";
+
+  out << "Scanning for blocks affine to nodes that no longer exist...\n";
+  if (!r.nodesListed)
+    out << "  No Node resources in the datastore: block affinities not checked.\n";
+  for (const auto& b : r.blocksOfMissingNodes) {
+    out << "  Block " << b.block.toString() << " is affine to node " << b.node
+        << ", which does not exist.\n";
+  }
+  out << "Found " << r.missingNodes.size() << " missing nodes holding blocks.\n\n";
+  out << "Check complete; found " << r.problems() << " problems.\n";
 }
 
 bool confirm(Session& s, const std::string& question) {
@@ -221,19 +234,12 @@ int runIpamShow(Session& s, const IpamShowCommand& cmd) {
   if (cmd.showConfiguration) {
     auto client = s.client();
     if (!client) return fail(s, client.message());
-    ipam::IpamConfig cfg;
-    auto kv = (*client)->get(ipam::kConfigKey);
-    if (kv) {
-      auto d = ipam::IpamConfig::decode(kv->value);
-      if (!d) return fail(s, "error: " + d.message());
-      cfg = *d;
-    } else if (kv.code() != ErrorCode::kNotFound) {
-      return fail(s, "error: " + kv.message());
-    }
+    auto cfg = ipam::IpamConfig::read(**client);
+    if (!cfg) return fail(s, "error: " + cfg.message());
     auto text = [](bool b) { return std::string(b ? "true" : "false"); };
     printBoxed(s.out(), {"PROPERTY", "VALUE"},
-               {{"StrictAffinity", text(cfg.strictAffinity)},
-                {"AutoAllocateBlocks", text(cfg.autoAllocateBlocks)}},
+               {{"StrictAffinity", text(cfg->strictAffinity)},
+                {"AutoAllocateBlocks", text(cfg->autoAllocateBlocks)}},
                {false, false});
     return 0;
   }
@@ -291,188 +297,43 @@ int runIpamConfigure(Session& s, const std::string& value) {
 }
 
 int runIpamCheck(Session& s, const IpamCheckCommand& cmd) {
-  auto store = s.store();
-  if (!store) return fail(s, store.message());
   auto client = s.client();
   if (!client) return fail(s, client.message());
-  auto ipam = ipam::makeIpam(**client);
   std::ostream& out = s.out();
   out << "Checking IPAM for inconsistencies...\n\n";
-
-  out << "Loading all IPAM blocks...\n";
-  auto blockKvs = (*client)->list(ipam::kBlockPrefix);
-  if (!blockKvs) return fail(s, blockKvs.message());
-  std::vector<ipam::Block> blocks;
-  std::map<std::string, std::map<std::string, int>> blockCountsByHandle;  // handle -> block -> n
-  int numAllocs = 0, invalidBlocks = 0;
-  for (const auto& kv : blockKvs->items) {
-    auto b = ipam::Block::decode(kv.value);
-    if (!b) {
-      out << "  IPAMBlock " << kv.key << " is invalid: " << b.message() << "\n";
-      ++invalidBlocks;
-      continue;
-    }
-    out << " IPAM block " << b->cidr().toString()
-        << " affinity=" << b->affinity().value_or("<none>") << ":\n";
-    numAllocs += b->inUse();
-    for (const auto& [h, n] : b->countsByHandle()) {
-      if (!h.empty()) blockCountsByHandle[h][b->cidr().toString()] += n;
-    }
-    blocks.push_back(std::move(*b));
-  }
-  out << "Found " << blocks.size() << " IPAM blocks.\n";
-  out << "IPAM blocks record " << numAllocs << " allocations.\n\n";
-
-  out << "Loading all IP pools...\n";
-  auto pools = (*store)->list(Kind::kIPPool);
-  if (!pools) return fail(s, pools.message());
-  std::vector<Cidr> activePools;
-  for (const auto& p : *pools) {
-    auto c = Cidr::parse(p.spec.value("cidr", ""), false);
-    if (!c || p.spec.value("disabled", false)) continue;
-    out << "  " << c->toString() << "\n";
-    activePools.push_back(*c);
-  }
-  out << "Found " << activePools.size() << " active IP pools.\n\n";
-
-  out << "Loading all nodes and workload endpoints.\n";
-  std::set<std::string> nodes;
-  auto inUse = loadInUse(**store, nodes);
-  if (!inUse) return fail(s, inUse.message());
-  out << "Found " << inUse->nodeIps << " node tunnel IPs.\n";
-  out << "Found " << inUse->workloadIps << " workload IPs.\n";
-  out << "Workloads and nodes are using " << inUse->owners.size() << " IPs.\n\n";
-
-  auto allocations = ipam->listAllocations();
-  if (!allocations) return fail(s, allocations.message());
-  std::set<IpAddr> allocated;
-  std::vector<IpAddr> leaked;
-  out << "Scanning for IPs that are allocated but not actually in use...\n";
-  for (const auto& a : *allocations) {
-    allocated.insert(a.ip);
-    if (inUse->owners.count(a.ip)) continue;
-    out << "  " << a.ip.toString() << " leaked; handle " << (a.handle.empty() ? "<none>" : a.handle)
-        << "; attrs " << attrString(a.attributes) << "\n";
-    leaked.push_back(a.ip);
-  }
-  out << "Found " << leaked.size() << " IPs that are allocated in IPAM but not actually in use.\n";
-
-  out << "Scanning for IPs that are in use by a workload or node but not allocated in IPAM...\n";
-  int notAllocated = 0, notInPool = 0;
-  for (const auto& [ip, owners] : inUse->owners) {
-    if (owners.size() > 1) out << "  " << ip.toString() << " has multiple owners.\n";
-    if (allocated.count(ip)) continue;
-    const bool inPool = std::any_of(activePools.begin(), activePools.end(),
-                                    [&](const Cidr& c) { return c.contains(ip); });
-    std::string who;
-    for (const auto& o : owners) who += (who.empty() ? "" : ", ") + o;
-    if (!inPool) {
-      ++notInPool;
-      continue;  // addresses outside the pools are not IPAM's (calicoctl lists them too)
-    }
-    out << "  " << ip.toString() << " in use by " << who
-        << " and in active IPAM pool but has no IPAM allocation.\n";
-    ++notAllocated;
-  }
-  out << "Found " << notInPool << " in-use IPs that are not in active IP pools.\n";
-  out << "Found " << notAllocated
-      << " in-use IPs that are in active IP pools but have no corresponding IPAM allocation.\n\n";
-
-  out << "Scanning for IPAM handles with no matching IPs...\n";
-  auto handleKvs = (*client)->list(ipam::kHandlePrefix);
-  if (!handleKvs) return fail(s, handleKvs.message());
-  std::vector<datastore::KVPair> emptyHandles;
-  int mismatched = 0;
-  std::set<std::string> handleNames;
-  for (const auto& kv : handleKvs->items) {
-    const std::string name = kv.key.substr(std::string(ipam::kHandlePrefix).size());
-    handleNames.insert(name);
-    auto it = blockCountsByHandle.find(name);
-    if (it == blockCountsByHandle.end()) {
-      out << "  " << name << " doesn't have any active IPs.\n";
-      emptyHandles.push_back(kv);
-      continue;
-    }
-    auto h = ipam::Handle::decode(kv.value);
-    if (h && h->blocks != it->second) {
-      out << "  " << name << " records " << h->total()
-          << " addresses but the blocks hold a different set.\n";
-      ++mismatched;
-    }
-  }
-  out << "Found " << emptyHandles.size() << " handles with no matching IPs (and "
-      << handleKvs->items.size() - emptyHandles.size() << " handles with matches).\n";
-  out << "Scanning for IPs with missing handle...\n";
-  int missingHandles = 0;
-  for (const auto& [name, _] : blockCountsByHandle) {
-    if (handleNames.count(name)) continue;
-    out << "  " << name << " is in use in a block but doesn't exist.\n";
-    ++missingHandles;
-  }
-  out << "Found " << missingHandles
-      << " handles mentioned in blocks with no matching handle resource.\n\n";
-
-  out << "Scanning for blocks affine to nodes that no longer exist...\n";
-  std::set<std::string> goneNodes;
-  if (nodes.empty()) {
-    out << "  No Node resources in the datastore: block affinities not checked.\n";
-  } else {
-    for (const auto& b : blocks) {
-      const std::string aff = b.affinity().value_or("");
-      if (aff.rfind("host:", 0) != 0 || nodes.count(aff.substr(5))) continue;
-      out << "  Block " << b.cidr().toString() << " is affine to node " << aff.substr(5)
-          << ", which does not exist.\n";
-      goneNodes.insert(aff.substr(5));
-    }
-  }
-  out << "Found " << goneNodes.size() << " missing nodes holding blocks.\n\n";
-
-  const size_t problems = leaked.size() + notAllocated + emptyHandles.size() + mismatched +
-                          missingHandles + invalidBlocks + goneNodes.size();
-  out << "Check complete; found " << problems << " problems.\n";
+  auto report = ipam::checkConsistency(**client);
+  if (!report) return fail(s, report.message());
+  printCheckReport(out, *report);
   if (!cmd.fix) return 0;
 
-  const size_t fixable = leaked.size() + emptyHandles.size() + goneNodes.size();
-  if (fixable == 0) {
+  if (report->fixable() == 0) {
     out << "Nothing to fix.\n";
     return 0;
   }
   out << "Note: an address allocated by a CNI ADD still in progress looks leaked until its "
          "endpoint is written.\n";
-  const std::string question = "Release " + std::to_string(leaked.size()) + " leaked IPs, delete " +
-                               std::to_string(emptyHandles.size()) +
+  const std::string question = "Release " + std::to_string(report->leaked.size()) +
+                               " leaked IPs, delete " + std::to_string(report->emptyHandles) +
                                " handles without IPs and release the blocks of " +
-                               std::to_string(goneNodes.size()) + " missing nodes?";
+                               std::to_string(report->missingNodes.size()) + " missing nodes?";
   if (!cmd.yes && !confirm(s, question)) {
     out << "Nothing changed.\n";
     return 1;
   }
-  if (!leaked.empty()) {
-    out << "Releasing " << leaked.size() << " old IPs...\n";
-    auto r = ipam->releaseIps(leaked);
-    if (!r) return fail(s, "An error occurred while releasing some IPs: " + r.message());
-    out << "Released " << leaked.size() - r->size() << " IPs successfully\n";
-    if (!r->empty()) out << r->size() << " addresses had already been cleaned up.\n";
+  auto fixed = ipam::repair(**client, *report);
+  if (!fixed) return fail(s, fixed.message());
+  if (!report->leaked.empty()) {
+    out << "Releasing " << report->leaked.size() << " old IPs...\n";
+    out << "Released " << fixed->released << " IPs successfully\n";
+    if (fixed->alreadyFree > 0)
+      out << fixed->alreadyFree << " addresses had already been cleaned up.\n";
   }
-  if (!emptyHandles.empty()) {
-    int deleted = 0, skipped = 0;
-    for (const auto& kv : emptyHandles) {
-      // Guarded by the revision the check read: a handle that gained an address is left alone.
-      Status st = (*client)->remove(kv.key, kv.modRevision);
-      if (st) {
-        ++deleted;
-      } else if (st.code() == ErrorCode::kConflict || st.code() == ErrorCode::kNotFound) {
-        ++skipped;
-      } else {
-        return fail(s, "Deleting handle " + kv.key + " failed: " + st.message());
-      }
-    }
-    out << "Released " << deleted << " handles; " << skipped << " skipped; 0 errors.\n";
+  if (report->emptyHandles > 0) {
+    out << "Released " << fixed->handlesDeleted << " handles; " << fixed->handlesSkipped
+        << " skipped; 0 errors.\n";
   }
-  for (const auto& node : goneNodes) {
-    auto r = ipam->releaseHostAffinities(node);
-    if (!r) return fail(s, "Releasing the blocks of node " + node + " failed: " + r.message());
-    out << "Released " << r->size() << " blocks of node " << node << ".\n";
+  for (const auto& [node, n] : fixed->nodeBlocksReleased) {
+    out << "Released " << n << " blocks of node " << node << ".\n";
   }
   return 0;
 }

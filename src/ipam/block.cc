@@ -388,6 +388,13 @@ Result<IpamConfig> IpamConfig::decode(const std::string& text) {
   return c;
 }
 
+Result<IpamConfig> IpamConfig::read(datastore::Client& client) {
+  auto kv = client.get(kConfigKey);
+  if (kv) return decode(kv->value);
+  if (kv.code() == ErrorCode::kNotFound) return IpamConfig{};
+  return kv.error();
+}
+
 std::string IpamConfig::encode() const {
   Json j = Json::object();
   j["strict_affinity"] = strictAffinity;

@@ -10,6 +10,7 @@
 
 #include "common/ip.h"
 #include "common/result.h"
+#include "datastore/client.h"
 
 namespace brindle::ipam {
 
@@ -132,6 +133,7 @@ struct IpamConfig {
   bool strictAffinity = false;
   bool autoAllocateBlocks = true;
   static Result<IpamConfig> decode(const std::string& json);
+  static Result<IpamConfig> read(datastore::Client& client);
   std::string encode() const;
 };
 

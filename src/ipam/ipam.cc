@@ -129,7 +129,7 @@ class IpamImpl final : public Ipam {
     if (args.num4 < 0 || args.num6 < 0 || args.num4 + args.num6 == 0) {
       return makeError(ErrorCode::kInvalid, "IPAM: nothing to assign (num4 and num6 are 0)");
     }
-    auto cfg = loadConfig();
+    auto cfg = IpamConfig::read(client_);
     if (!cfg) return cfg.error();
     auto reserved = loadReservations();
     if (!reserved) return reserved.error();
@@ -168,7 +168,7 @@ class IpamImpl final : public Ipam {
       return makeError(ErrorCode::kInvalid,
                        "IPAM: " + ip.toString() + " is not in any configured IP pool");
     }
-    auto cfg = loadConfig();
+    auto cfg = IpamConfig::read(client_);
     if (!cfg) return cfg.status();
     const Cidr cidr = blockOf(ip, pool->blockSize);
     Retry retry;
@@ -424,7 +424,7 @@ class IpamImpl final : public Ipam {
   }
 
   Result<bool> strictAffinity() override {
-    auto cfg = loadConfig();
+    auto cfg = IpamConfig::read(client_);
     if (!cfg) return cfg.error();
     return cfg->strictAffinity;
   }
@@ -472,15 +472,6 @@ class IpamImpl final : public Ipam {
  private:
   static uint64_t nowSequence() {
     return static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
-  }
-
-  Result<IpamConfig> loadConfig() {
-    auto kv = client_.get(kConfigKey);
-    if (!kv) {
-      if (kv.code() == ErrorCode::kNotFound) return IpamConfig{};
-      return kv.error();
-    }
-    return IpamConfig::decode(kv->value);
   }
 
   Result<std::vector<Pool>> loadPools() {
@@ -704,23 +695,24 @@ class IpamImpl final : public Ipam {
     auto pools = eligiblePools(v4, requested, args.node, labels);
     if (!pools) return pools.error();
     std::vector<IpAddr> got;
-    auto take = [&](const std::vector<IpAddr>& ips) {
-      got.insert(got.end(), ips.begin(), ips.end());
-      taken.insert(taken.end(), ips.begin(), ips.end());
+    // Takes from the blocks the keys name (block or affinity keys) until served.
+    auto takeFrom = [&](const std::vector<KVPair>& keys, const std::string* owner) -> Status {
+      for (const auto& kv : keys) {
+        if (static_cast<int>(got.size()) >= num) break;
+        auto c = cidrFromKey(kv.key);
+        if (!c || !inPools(*c, *pools) || reserved.coversWhole(*c)) continue;
+        auto ips = assignFromBlock(*c, num - static_cast<int>(got.size()), args, reserved, owner);
+        if (!ips) return ips.status();
+        got.insert(got.end(), ips->begin(), ips->end());
+        taken.insert(taken.end(), ips->begin(), ips->end());
+      }
+      return Status::ok();
     };
     // 1. The node's own blocks; 2. a newly claimed block; repeat until served or out of blocks.
     for (;;) {
       auto affs = client_.list(hostAffinityPrefix(args.node, v4));
       if (!affs) return affs.error();
-      for (const auto& a : affs->items) {
-        if (static_cast<int>(got.size()) >= num) break;
-        auto c = cidrFromKey(a.key);
-        if (!c || !inPools(*c, *pools) || reserved.coversWhole(*c)) continue;
-        auto ips =
-            assignFromBlock(*c, num - static_cast<int>(got.size()), args, reserved, &args.node);
-        if (!ips) return ips.error();
-        take(*ips);
-      }
+      if (Status st = takeFrom(affs->items, &args.node); !st) return st.error();
       if (static_cast<int>(got.size()) >= num || !cfg.autoAllocateBlocks) break;
       auto claimed = claimBlock(v4, *pools, args.node, reserved);
       if (!claimed) return claimed.error();
@@ -730,14 +722,7 @@ class IpamImpl final : public Ipam {
     if (static_cast<int>(got.size()) < num && !cfg.strictAffinity) {
       auto list = client_.list(blockPrefix(v4));
       if (!list) return list.error();
-      for (const auto& kv : list->items) {
-        if (static_cast<int>(got.size()) >= num) break;
-        auto c = cidrFromKey(kv.key);
-        if (!c || !inPools(*c, *pools) || reserved.coversWhole(*c)) continue;
-        auto ips = assignFromBlock(*c, num - static_cast<int>(got.size()), args, reserved, nullptr);
-        if (!ips) return ips.error();
-        take(*ips);
-      }
+      if (Status st = takeFrom(list->items, nullptr); !st) return st.error();
     }
     if (static_cast<int>(got.size()) < num) {
       std::string names;

@@ -299,6 +299,41 @@ class AgentE2eTest : public ::testing::Test {
     }
   }
 
+  // Packets the anti-spoofing rule (raw cali-PREROUTING: rpfilter --invert, DROP) has dropped,
+  // read from the node's kernel counters.
+  static uint64_t antiSpoofDrops() {
+    auto r = sh("ip netns exec " + node_ + " iptables-save -c -t raw");
+    std::istringstream in(r.out);
+    std::smatch m;
+    const std::regex rule("^\\[([0-9]+):[0-9]+\\] -A cali-PREROUTING .*--invert.* -j DROP$");
+    for (std::string line; std::getline(in, line);) {
+      if (line.find("rpfilter") != std::string::npos && std::regex_match(line, m, rule)) {
+        return std::stoull(m[1].str());
+      }
+    }
+    ADD_FAILURE() << "no anti-spoofing rule in raw cali-PREROUTING:\n" << r.out;
+    return 0;
+  }
+
+  // Waits until the metric reaches `atLeast` (false after `timeout`).
+  static bool waitMetric(const std::string& name, double atLeast,
+                         std::chrono::milliseconds timeout = 10s) {
+    auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      if (metricValue(name) >= atLeast) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
+  // Lines of a probe server's log containing `text`.
+  static size_t seenCount(const std::string& host, const std::string& text) {
+    std::string seen = readFile(dir_->file("seen-" + host + ".log"));
+    size_t n = 0;
+    for (size_t at = seen.find(text); at != std::string::npos; at = seen.find(text, at + 1)) ++n;
+    return n;
+  }
+
   static std::string seedFile(const std::string& name) {
     std::string text = readFile(std::string(BRINDLE_EXAMPLES_DIR) + "/seed-lab/" + name);
     // One node holds every workload: the seed's slave1/slave2 both become node1.
@@ -494,9 +529,12 @@ spec: {node: node1, interfaceName: hep0, expectedIPs: [10.98.0.1]}
 
 TEST_F(AgentE2eTest, SpoofedSourceIsDropped) {
   const Workload& a = hosts_.at("a");
-  EXPECT_TRUE(probeIp(a, "10.65.0.2", "udp", 5353));   // control: a's own address
+  const uint64_t before = antiSpoofDrops();
+  EXPECT_TRUE(probeIp(a, "10.65.0.2", "udp", 5353));  // control: a's own address
+  EXPECT_EQ(antiSpoofDrops(), before) << "a packet from a's own address was counted as spoofed";
   probeIp(a, "10.65.0.2", "udp", 5353, "10.65.0.77");  // no answer expected either way
-  std::this_thread::sleep_for(200ms);
+  // The spoofed datagram left a and was dropped by our anti-spoofing rule, not lost elsewhere.
+  EXPECT_GT(antiSpoofDrops(), before);
   std::string seen = readFile(dir_->file("seen-b.log"));
   EXPECT_NE(seen.find("udp 5353 from 10.65.0.1"), std::string::npos) << seen;
   EXPECT_EQ(seen.find("from 10.65.0.77"), std::string::npos) << seen;
@@ -557,18 +595,28 @@ TEST_F(AgentE2eTest, RestartLosesNoPacketAndFlushesNoRule) {
   const Workload& b = hosts_.at("b");
   // b -> a is allowed (a-allow; pb allows b's egress): a TCP stream and a ping for 4 s.
   std::string exec = "ip netns exec " + b.ns + " ";
+  const size_t streams = seenCount("a", "tcp 81 from 10.65.0.2");
   ShellResult streamResult, pingResult;
   std::thread stream(
       [&] { streamResult = sh(exec + AGENT_PROBE_BINARY + " stream 10.65.0.1 81 4"); });
   std::thread ping([&] { pingResult = sh(exec + "ping -q -i 0.02 -c 200 -W 1 10.65.0.1"); });
-  std::this_thread::sleep_for(700ms);
+  // The agent dies only once the stream is established through its rules.
+  auto until = std::chrono::steady_clock::now() + 3s;
+  while (seenCount("a", "tcp 81 from 10.65.0.2") == streams &&
+         std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_GT(seenCount("a", "tcp 81 from 10.65.0.2"), streams) << "the stream never connected";
   killAndReap(agent_, SIGKILL);
   startAgent();
+  // Wait past one kernel refresh of the new agent, when an unneeded rewrite would have been
+  // made: a refresh is requested and applied in one loop turn, so once the second is requested
+  // the first has been applied (this overlaps the stream, so it costs no time).
+  EXPECT_TRUE(waitMetric("brindle_resyncs_total", 2));
   stream.join();
   ping.join();
   EXPECT_EQ(streamResult.code, 0) << streamResult.out;
   EXPECT_NE(pingResult.out.find(" 0% packet loss"), std::string::npos) << pingResult.out;
-  std::this_thread::sleep_for(1500ms);  // past one refresh of the new agent
   EXPECT_EQ(iptablesSave(), before);
   EXPECT_EQ(metricValue("brindle_iptables_restore_calls_total"), 0)
       << "the restarted agent rewrote rules although nothing changed";
