@@ -18,7 +18,7 @@
 #include "dataplane/iptables_table.h"
 #include "dataplane/route_netlink.h"
 #include "dataplane/route_table.h"
-#include "dataplane/sysctl.h"
+#include "os/sysctl.h"
 #include "resources/resource_store.h"
 
 namespace {
@@ -103,8 +103,8 @@ int runAgent(const agent::CommandLine& cl) {
   }
   dataplane::IpSetsImpl ipsets(runner);
   deps.ipsets = &ipsets;
-  dataplane::ProcSysctlWriter sysctl;
-  std::vector<dataplane::SysctlSetting> forwarding = {{"net/ipv4/ip_forward", "1", false}};
+  os::ProcSysctlWriter sysctl;
+  std::vector<os::SysctlSetting> forwarding = {{"net/ipv4/ip_forward", "1", false}};
   if (cfg->ipv6Support) forwarding.push_back({"net/ipv6/conf/all/forwarding", "1", true});
   if (Status s = sysctl.write(forwarding); !s) spdlog::warn("sysctl: {}", s.message());
   auto netlink = dataplane::openLibnlRouteNetlink();
