@@ -1,6 +1,6 @@
-// The Dataplane over rtnetlink (libnl-route-3, os/netlink.h). Container-side work runs on a
-// short-lived thread inside the container's network namespace (os/netns.h), so the plugin's own
-// thread never leaves the node's namespace.
+// The Dataplane over rtnetlink (libnl-route-3). Container-side work goes through a socket opened
+// inside the container's network namespace (os/netlink.h), so the plugin's own thread never
+// leaves the node's namespace.
 #include <arpa/inet.h>
 #include <linux/if.h>
 #include <linux/neighbour.h>
@@ -95,14 +95,18 @@ Status addNeighbour(nl_sock* sock, int family, const std::string& ip, int ifinde
   return Status::ok();
 }
 
-// Reads addresses, routes and neighbours of one link through `sock`.
-Status readLinkView(nl_sock* sock, const std::string& name, LinkView* view) {
+// Addresses, routes and neighbours of one link in `netns` ("" = the node's).
+Result<LinkView> readLinkView(const std::string& netns, const std::string& name) {
+  auto socket = os::openRouteSocket(netns);
+  if (!socket) return socket.error();
+  nl_sock* sock = socket->get();
+  LinkView view;
   os::NlLink link;
   auto idx = ifIndex(sock, name, &link);
   if (!idx) return idx.status();
-  view->mac = macText(rtnl_link_get_addr(link.get()));
-  view->mtu = static_cast<int>(rtnl_link_get_mtu(link.get()));
-  view->up = (rtnl_link_get_flags(link.get()) & IFF_UP) != 0;
+  view.mac = macText(rtnl_link_get_addr(link.get()));
+  view.mtu = static_cast<int>(rtnl_link_get_mtu(link.get()));
+  view.up = (rtnl_link_get_flags(link.get()) & IFF_UP) != 0;
 
   os::NlCache addrs;
   if (int err = rtnl_addr_alloc_cache(sock, addrs.out()); err < 0) return nlError(err, "addresses");
@@ -112,7 +116,7 @@ Status readLinkView(nl_sock* sock, const std::string& name, LinkView* view) {
     std::string ip = ipText(rtnl_addr_get_local(a));
     if (ip.rfind("fe80:", 0) == 0) continue;  // the kernel's own link-local
     if (auto c = Cidr::parse(ip + "/" + std::to_string(rtnl_addr_get_prefixlen(a)))) {
-      view->addresses.push_back(*c);
+      view.addresses.push_back(*c);
     }
   }
   os::NlCache routes;
@@ -132,7 +136,7 @@ Status readLinkView(nl_sock* sock, const std::string& name, LinkView* view) {
     if (nl_addr* gw = rtnl_route_nh_get_gateway(nh)) text += " via " + ipText(gw);
     text += " dev " + name;
     if (rtnl_route_get_scope(r) == RT_SCOPE_LINK) text += " scope link";
-    view->routes.push_back(text);
+    view.routes.push_back(text);
   }
   os::NlCache neighs;
   if (int err = rtnl_neigh_alloc_cache(sock, neighs.out()); err < 0) {
@@ -141,10 +145,10 @@ Status readLinkView(nl_sock* sock, const std::string& name, LinkView* view) {
   for (nl_object* o = nl_cache_get_first(neighs.get()); o; o = nl_cache_get_next(o)) {
     auto* n = reinterpret_cast<rtnl_neigh*>(o);
     if (rtnl_neigh_get_ifindex(n) != *idx || rtnl_neigh_get_state(n) != NUD_PERMANENT) continue;
-    view->neighbours.push_back(ipText(rtnl_neigh_get_dst(n)) + " lladdr " +
-                               macText(rtnl_neigh_get_lladdr(n)) + " PERMANENT");
+    view.neighbours.push_back(ipText(rtnl_neigh_get_dst(n)) + " lladdr " +
+                              macText(rtnl_neigh_get_lladdr(n)) + " PERMANENT");
   }
-  return Status::ok();
+  return view;
 }
 
 class NetlinkDataplane : public Dataplane {
@@ -198,57 +202,51 @@ class NetlinkDataplane : public Dataplane {
 
   Result<std::string> configureContainerSide(const std::string& netns, const std::string& ifName,
                                              const std::vector<IpAddr>& addresses) override {
-    std::string mac;
-    Status s = os::runInNetns(netns, [&]() -> Status {
-      bool anyV6 = false;
-      for (const auto& a : addresses) anyV6 |= !a.isV4();
-      if (anyV6) {
-        // Runtimes may create the namespace with IPv6 off; the workload needs it on.
-        (void)os::ProcSysctlWriter().write({{"net/ipv6/conf/all/disable_ipv6", "0"},
-                                            {"net/ipv6/conf/" + ifName + "/disable_ipv6", "0"},
-                                            {"net/ipv6/conf/" + ifName + "/accept_dad", "0"}});
+    bool anyV6 = false;
+    for (const auto& a : addresses) anyV6 |= !a.isV4();
+    if (anyV6) {
+      // Runtimes may create the namespace with IPv6 off; the workload needs it on.
+      (void)os::ProcSysctlWriter(netns).write({{"net/ipv6/conf/all/disable_ipv6", "0"},
+                                               {"net/ipv6/conf/" + ifName + "/disable_ipv6", "0"},
+                                               {"net/ipv6/conf/" + ifName + "/accept_dad", "0"}});
+    }
+    auto sock = os::openRouteSocket(netns);  // talks to the container's namespace from here
+    if (!sock) return sock.status();
+    nl_sock* sk = sock->get();
+    os::NlLink link;
+    auto idx = ifIndex(sk, ifName, &link);
+    if (!idx) return idx.status();
+    std::string mac = macText(rtnl_link_get_addr(link.get()));
+    if (Status st = setUp(sk, link.get(), ifName); !st) return st;
+    for (const auto& a : addresses) {
+      const int family = a.isV4() ? AF_INET : AF_INET6;
+      os::NlRtAddr ra(rtnl_addr_alloc());
+      os::NlAddr local = parseAddr(a.toString() + "/" + std::to_string(a.bits()), family);
+      rtnl_addr_set_ifindex(ra.get(), *idx);
+      rtnl_addr_set_local(ra.get(), local.get());
+      if (!a.isV4()) rtnl_addr_set_flags(ra.get(), IFA_F_NODAD);
+      if (int err = rtnl_addr_add(sk, ra.get(), 0); err < 0) {
+        return nlError(err, "address " + a.toString() + " on " + ifName);
       }
-      auto sock = os::openRouteSocket();
-      if (!sock) return sock.status();
-      nl_sock* sk = sock->get();
-      os::NlLink link;
-      auto idx = ifIndex(sk, ifName, &link);
-      if (!idx) return idx.status();
-      mac = macText(rtnl_link_get_addr(link.get()));
-      if (Status st = setUp(sk, link.get(), ifName); !st) return st;
-      for (const auto& a : addresses) {
-        const int family = a.isV4() ? AF_INET : AF_INET6;
-        os::NlRtAddr ra(rtnl_addr_alloc());
-        os::NlAddr local = parseAddr(a.toString() + "/" + std::to_string(a.bits()), family);
-        rtnl_addr_set_ifindex(ra.get(), *idx);
-        rtnl_addr_set_local(ra.get(), local.get());
-        if (!a.isV4()) rtnl_addr_set_flags(ra.get(), IFA_F_NODAD);
-        if (int err = rtnl_addr_add(sk, ra.get(), 0); err < 0) {
-          return nlError(err, "address " + a.toString() + " on " + ifName);
-        }
-      }
-      for (int family : {AF_INET, AF_INET6}) {
-        bool want = false;
-        for (const auto& a : addresses) want |= (a.isV4() == (family == AF_INET));
-        if (!want) continue;
-        const std::string gw = family == AF_INET ? kGatewayV4 : kGatewayV6;
-        // Static neighbour first: the workload never has to ARP/ND for its gateway, so it works
-        // whether or not the node could answer by proxy (see FIELD-NOTES: proxy-ARP pitfall).
-        if (Status st = addNeighbour(sk, family, gw, *idx); !st) return st;
-        if (family == AF_INET) {
-          if (Status st = addRoute(sk, family, gw + "/32", "", *idx, true, "route to gateway");
-              !st) {
-            return st;
-          }
-        }
-        const std::string def = family == AF_INET ? "0.0.0.0/0" : "::/0";
-        if (Status st = addRoute(sk, family, def, gw, *idx, false, "default route"); !st) {
+    }
+    for (int family : {AF_INET, AF_INET6}) {
+      bool want = false;
+      for (const auto& a : addresses) want |= (a.isV4() == (family == AF_INET));
+      if (!want) continue;
+      const std::string gw = family == AF_INET ? kGatewayV4 : kGatewayV6;
+      // Static neighbour first: the workload never has to ARP/ND for its gateway, so it works
+      // whether or not the node could answer by proxy (see FIELD-NOTES: proxy-ARP pitfall).
+      if (Status st = addNeighbour(sk, family, gw, *idx); !st) return st;
+      if (family == AF_INET) {
+        if (Status st = addRoute(sk, family, gw + "/32", "", *idx, true, "route to gateway"); !st) {
           return st;
         }
       }
-      return Status::ok();
-    });
-    if (!s) return s.error();
+      const std::string def = family == AF_INET ? "0.0.0.0/0" : "::/0";
+      if (Status st = addRoute(sk, family, def, gw, *idx, false, "default route"); !st) {
+        return st;
+      }
+    }
     return mac;
   }
 
@@ -263,50 +261,35 @@ class NetlinkDataplane : public Dataplane {
                     "", *idx, true, "host route " + address.toString() + " dev " + hostName);
   }
 
-  Status deleteHostLink(const std::string& hostName) override {
-    auto sock = os::openRouteSocket();
-    if (!sock) return sock.status();
-    return deleteLink(sock->get(), hostName);
-  }
+  Status deleteHostLink(const std::string& hostName) override { return deleteLink("", hostName); }
 
   Status deleteContainerLink(const std::string& netns, const std::string& ifName) override {
-    return os::runInNetns(netns, [&]() -> Status {
-      auto sock = os::openRouteSocket();
-      if (!sock) return sock.status();
-      return deleteLink(sock->get(), ifName);
-    });
+    return deleteLink(netns, ifName);
   }
 
   Result<LinkView> inspectHost(const std::string& hostName) override {
-    auto sock = os::openRouteSocket();
-    if (!sock) return sock.error();
-    LinkView view;
-    if (Status s = readLinkView(sock->get(), hostName, &view); !s) return s.error();
+    auto view = readLinkView("", hostName);
+    if (!view) return view;
     for (const char* key : {"proxy_arp", "forwarding"}) {
-      view.sysctls.push_back(std::string(key) + "=" +
-                             os::readSysctl("net/ipv4/conf/" + hostName + "/" + key));
+      view->sysctls.push_back(std::string(key) + "=" +
+                              os::readSysctl("net/ipv4/conf/" + hostName + "/" + key));
     }
-    view.sysctls.push_back("proxy_delay=" +
-                           os::readSysctl("net/ipv4/neigh/" + hostName + "/proxy_delay"));
+    view->sysctls.push_back("proxy_delay=" +
+                            os::readSysctl("net/ipv4/neigh/" + hostName + "/proxy_delay"));
     return view;
   }
 
   Result<LinkView> inspectContainer(const std::string& netns, const std::string& ifName) override {
-    LinkView view;
-    Status s = os::runInNetns(netns, [&]() -> Status {
-      auto sock = os::openRouteSocket();
-      if (!sock) return sock.status();
-      return readLinkView(sock->get(), ifName, &view);
-    });
-    if (!s) return s.error();
-    return view;
+    return readLinkView(netns, ifName);
   }
 
  private:
-  static Status deleteLink(nl_sock* sock, const std::string& name) {
+  static Status deleteLink(const std::string& netns, const std::string& name) {
+    auto sock = os::openRouteSocket(netns);
+    if (!sock) return sock.status();
     os::NlLink link(rtnl_link_alloc());
     rtnl_link_set_name(link.get(), name.c_str());
-    if (int err = rtnl_link_delete(sock, link.get()); err < 0) {
+    if (int err = rtnl_link_delete(sock->get(), link.get()); err < 0) {
       return nlError(err, "delete link " + name);
     }
     return Status::ok();

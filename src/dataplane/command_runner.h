@@ -9,7 +9,6 @@ namespace brindle::dataplane {
 using os::Command;
 using os::CommandOutput;
 using os::CommandRunner;
-using os::CommandRunnerPtr;
 using os::commandText;
 using os::ProcessRunner;
 

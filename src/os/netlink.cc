@@ -9,20 +9,10 @@ namespace brindle::os {
 
 Error nlError(int err, const std::string& what) {
   ErrorCode code = ErrorCode::kInternal;
-  switch (-err) {
-    case NLE_EXIST:
-      code = ErrorCode::kAlreadyExists;
-      break;
-    case NLE_NODEV:
-    case NLE_OBJ_NOTFOUND:
-      code = ErrorCode::kNotFound;
-      break;
-    case NLE_AGAIN:
-    case NLE_BUSY:
-    case NLE_INTR:
-    case NLE_DUMP_INTR:
-      code = ErrorCode::kUnavailable;
-      break;
+  if (err == -NLE_EXIST) code = ErrorCode::kAlreadyExists;
+  if (err == -NLE_NODEV || err == -NLE_OBJ_NOTFOUND) code = ErrorCode::kNotFound;
+  if (err == -NLE_AGAIN || err == -NLE_BUSY || err == -NLE_INTR || err == -NLE_DUMP_INTR) {
+    code = ErrorCode::kUnavailable;
   }
   return makeError(code, what + ": " + nl_geterror(err));
 }

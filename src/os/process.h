@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <functional>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,6 +18,7 @@ struct Command {
 
   std::vector<std::string> argv;  // argv[0] is looked up in PATH
   std::string input;              // written to the program's stdin, then stdin is closed
+  std::vector<std::string> env;   // "KEY=value", the program's whole environment; empty: ours
   // Optional gate: only input[0, gateAt) is written before gate() is called; the rest follows
   // when it returns true. When it returns false the program is killed before reading the rest
   // (exit code 128 + SIGKILL). This lets the program parse the first part while the caller
@@ -43,10 +43,9 @@ class CommandRunner {
   // program that ran and failed is a CommandOutput with a non-zero exitCode.
   virtual Result<CommandOutput> run(const Command& command) = 0;
 };
-using CommandRunnerPtr = std::unique_ptr<CommandRunner>;
 
-// Runs real programs. With a non-empty netns (netns.h), the child enters it (setns) before exec,
-// so the same writer drives the host or a test namespace.
+// Runs real programs. With a non-empty netns (netns.h) they start inside that namespace, so the
+// same writer drives the host or a test namespace.
 class ProcessRunner : public CommandRunner {
  public:
   explicit ProcessRunner(std::string netns = "") : netns_(std::move(netns)) {}

@@ -21,6 +21,19 @@ TEST(OsProcessTest, ExitCodeAndBothOutputsAreReported) {
   EXPECT_EQ(out->err, "err\n");
 }
 
+TEST(OsProcessTest, AnEnvironmentGivenIsTheWholeEnvironment) {
+  ProcessRunner runner;
+  Command env({"/usr/bin/env"});
+  env.env = {"CNI_COMMAND=ADD", "B=2"};
+  auto out = runner.run(env);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->out, "CNI_COMMAND=ADD\nB=2\n");
+  ::setenv("BRINDLE_PROCESS_TEST", "inherited", 1);
+  out = runner.run({{"env"}});
+  ASSERT_TRUE(out);
+  EXPECT_NE(out->out.find("BRINDLE_PROCESS_TEST=inherited\n"), std::string::npos);
+}
+
 TEST(OsProcessTest, AProgramThatCannotRunIsExitCode127) {
   ProcessRunner runner;
   auto out = runner.run({{"brindle-no-such-program"}});
