@@ -64,12 +64,13 @@ Result<Child> spawn(const Command& command, const std::string& netns) {
   ::posix_spawn_file_actions_destroy(&actions);
   for (int fd : {in[0], out[1], err[1]}) ::close(fd);
   child.in = in[1], child.out = out[0], child.err = err[0];
-  if (!entered || child.execErrno != 0) {
-    for (int* fd : {&child.in, &child.out, &child.err}) closeFd(*fd);
-    child.pid = -1;
-    if (!entered) return entered.error();
+  if (entered && child.execErrno == 0) {
+    ::fcntl(child.in, F_SETFL, O_NONBLOCK);
+    return child;
   }
-  ::fcntl(child.in, F_SETFL, O_NONBLOCK);
+  for (int* fd : {&child.in, &child.out, &child.err}) closeFd(*fd);
+  if (!entered) return entered.error();
+  child.pid = -1;
   return child;
 }
 
