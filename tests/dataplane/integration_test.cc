@@ -143,42 +143,6 @@ TEST_F(IntegrationTest, IptablesNatAndRawTablesFromScratch) {
   EXPECT_FALSE(contains(sh({"iptables-save", "-t", "nat"}), "cali-nat-outgoing"));
 }
 
-TEST_F(IntegrationTest, ProcessRunnerGateHoldsTheRestOfTheInput) {
-  ProcessRunner runner;
-  Command cat({"cat"}, "first\nsecond\n");
-  cat.gateAt = 6;
-  int calls = 0;
-  cat.gate = [&] {
-    ++calls;
-    return true;
-  };
-  auto out = runner.run(cat);
-  ASSERT_TRUE(out);
-  EXPECT_EQ(out->exitCode, 0);
-  EXPECT_EQ(out->out, "first\nsecond\n");
-  EXPECT_EQ(calls, 1);
-  // A closed gate kills the program before it reads the rest.
-  cat.gate = [&] {
-    ++calls;
-    return false;
-  };
-  out = runner.run(cat);
-  ASSERT_TRUE(out);
-  EXPECT_EQ(out->exitCode, 128 + 9);
-  EXPECT_EQ(out->out.find("second"), std::string::npos);
-  EXPECT_EQ(calls, 2);
-  // A program that quits without reading: the gate is still called exactly once.
-  Command quit({"true"}, std::string(1 << 20, 'x'));
-  quit.gateAt = 1 << 19;
-  quit.gate = [&] {
-    ++calls;
-    return true;
-  };
-  out = runner.run(quit);
-  ASSERT_TRUE(out);
-  EXPECT_EQ(calls, 3);
-}
-
 // An agent's cold start, small: 250 policy chains, 250 endpoint chains jumping to them, a
 // dispatch chain jumping to those, and the hooks.
 void desireColdStart(IptablesTable& raw, IptablesTable& filter) {
@@ -331,7 +295,7 @@ TEST_F(IntegrationTest, RoutesWithOurProtocolOnAVethAndSysctls) {
 
   auto nl = openLibnlRouteNetlink(ns.name());
   ASSERT_TRUE(nl) << nl.message();
-  ProcSysctlWriter sysctl(ns.name());
+  os::ProcSysctlWriter sysctl(ns.name());
   RouteTable routes(**nl, sysctl);
   routes.setWorkloadRoute(*Cidr::parse("10.65.0.5/32"), "caliA");
   routes.setWorkloadRoute(*Cidr::parse("fd00:65::5/128"), "caliA");
