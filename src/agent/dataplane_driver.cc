@@ -508,13 +508,16 @@ bool DataplaneDriver::isolateRefused(IpVersion version, const Status& error) {
         std::string refusal = firstLine(lastRefusal);
         // Fail closed: whatever reaches the rule is dropped; the rules before it still decide. A
         // LOG decides nothing: it becomes a rule that does nothing (only the log line is lost).
-        const bool log = c->rules[k].action.starts_with("-j LOG");
+        const bool log = c->rules[k].action.kind == dataplane::Action::Kind::kLog;
         r.stub.rules[k] =
-            dataplane::Rule{"", log ? "" : "-j DROP", "brindle: rule refused by the kernel"};
+            dataplane::Rule{{},
+                            log ? dataplane::Action::none() : dataplane::Action::drop(),
+                            "brindle: rule refused by the kernel"};
         r.descriptions.push_back(
             kind + " " + name + " " + (ingress ? "ingress" : "egress") + " rule " +
             std::to_string(index) + " (IPv" + ipVersionDigit(version) + ", " + c->name + " #" +
-            std::to_string(k + 1) + ": " + c->rules[k].match + " " + c->rules[k].action + ")");
+            std::to_string(k + 1) + ": " + dataplane::renderMatch(c->rules[k].match) + " " +
+            dataplane::renderAction(c->rules[k].action) + ")");
         r.labels.push_back("kind=\"" + kind + "\",name=\"" + escapeLabel(name) + "\",direction=\"" +
                            (ingress ? "ingress" : "egress") + "\",rule=\"" + std::to_string(index) +
                            "\",ip_version=\"" + ipVersionDigit(version) + "\"");
