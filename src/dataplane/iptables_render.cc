@@ -2,6 +2,7 @@
 #include "dataplane/iptables_render.h"
 
 #include <cstdio>
+#include <iterator>
 
 #include "common/digest.h"
 
@@ -29,63 +30,40 @@ void appendMark(std::string& out, uint32_t value, uint32_t mask, Spelling s) {
   appendHex(out, mask);
 }
 
+// How each criterion is written: `[-m <module> ]["! "]<flag><text><suffix>`, the flag in the short
+// spelling or Felix's. Indexed by Match::Kind.
+struct CriterionWords {
+  const char* module;
+  const char* flag;
+  const char* felixFlag;
+  const char* suffix;
+};
+constexpr CriterionWords kCriteria[] = {
+    {nullptr, "-p ", "-p ", ""},                             // kProtocol
+    {nullptr, "-s ", "--source ", ""},                       // kSourceNet
+    {nullptr, "-d ", "--destination ", ""},                  // kDestNet
+    {"set", "--match-set ", "--match-set ", " src"},         // kSourceIpSet
+    {"set", "--match-set ", "--match-set ", " dst"},         // kDestIpSet
+    {"multiport", "--sports ", "--source-ports ", ""},       // kSourcePorts
+    {"multiport", "--dports ", "--destination-ports ", ""},  // kDestPorts
+    {"icmp", "--icmp-type ", "--icmp-type ", ""},            // kIcmpType
+    {"icmp6", "--icmpv6-type ", "--icmpv6-type ", ""},       // kIcmp6Type
+    {nullptr, "-i ", "--in-interface ", ""},                 // kInInterface
+    {nullptr, "-o ", "--out-interface ", ""},                // kOutInterface
+    {"mark", "--mark ", "--mark ", ""},                      // kMark
+    {"conntrack", "--ctstate ", "--ctstate ", ""},           // kConntrackState
+    {"rpfilter", "--invert", "--invert", ""},                // kRpfFailed
+};
+
+static_assert(std::size(kCriteria) == static_cast<size_t>(Match::Kind::kRpfFailed) + 1);
+
 void appendCriterion(std::string& out, const Match::Criterion& c, Spelling s) {
-  using K = Match::Kind;
-  const bool felix = s == Spelling::kFelix;
-  const char* neg = c.negated ? "! " : "";
-  auto plain = [&](const char* shortFlag, const char* felixFlag) {
-    out.append(neg).append(felix ? felixFlag : shortFlag).append(c.text);
-  };
-  auto module = [&](const char* name, const char* flag) {
-    out.append("-m ").append(name).append(" ").append(neg).append(flag);
-  };
-  switch (c.kind) {
-    case K::kProtocol:
-      return plain("-p ", "-p ");
-    case K::kSourceNet:
-      return plain("-s ", "--source ");
-    case K::kDestNet:
-      return plain("-d ", "--destination ");
-    case K::kInInterface:
-      return plain("-i ", "--in-interface ");
-    case K::kOutInterface:
-      return plain("-o ", "--out-interface ");
-    case K::kSourceIpSet:
-      module("set", "--match-set ");
-      out.append(c.text).append(" src");
-      return;
-    case K::kDestIpSet:
-      module("set", "--match-set ");
-      out.append(c.text).append(" dst");
-      return;
-    case K::kSourcePorts:
-      module("multiport", felix ? "--source-ports " : "--sports ");
-      out.append(c.text);
-      return;
-    case K::kDestPorts:
-      module("multiport", felix ? "--destination-ports " : "--dports ");
-      out.append(c.text);
-      return;
-    case K::kIcmpType:
-      module("icmp", "--icmp-type ");
-      out.append(c.text);
-      return;
-    case K::kIcmp6Type:
-      module("icmp6", "--icmpv6-type ");
-      out.append(c.text);
-      return;
-    case K::kMark:
-      module("mark", "--mark ");
-      appendMark(out, c.value, c.mask, s);
-      return;
-    case K::kConntrackState:
-      module("conntrack", "--ctstate ");
-      out.append(c.text);
-      return;
-    case K::kRpfFailed:
-      out.append("-m rpfilter --invert");
-      return;
-  }
+  const CriterionWords& w = kCriteria[static_cast<size_t>(c.kind)];
+  if (w.module) out.append("-m ").append(w.module).append(" ");
+  if (c.negated) out.append("! ");
+  out.append(s == Spelling::kFelix ? w.felixFlag : w.flag);
+  if (c.kind == Match::Kind::kMark) appendMark(out, c.value, c.mask, s);
+  out.append(c.text).append(w.suffix);
 }
 
 void appendMatch(std::string& out, const Match& match, Spelling s) {
@@ -112,42 +90,39 @@ void appendAction(std::string& out, const Action& a, Spelling s) {
   if (a.kind == K::kNone) return;
   if (!out.empty() && out.back() != ' ') out += ' ';
   const bool felix = s == Spelling::kFelix;
-  const char* jump = felix ? "--jump " : "-j ";
+  if (a.kind == K::kGoto) {
+    out.append(felix ? "--goto " : "-g ").append(a.target);
+    return;
+  }
+  out.append(felix ? "--jump " : "-j ");
   switch (a.kind) {
-    case K::kNone:
-      return;
     case K::kAccept:
-      out.append(jump).append("ACCEPT");
-      return;
+      out.append("ACCEPT");
+      break;
     case K::kDrop:
-      out.append(jump).append("DROP");
-      return;
+      out.append("DROP");
+      break;
     case K::kReturn:
-      out.append(jump).append("RETURN");
-      return;
-    case K::kJump:
-      out.append(jump).append(a.target);
-      return;
-    case K::kGoto:
-      out.append(felix ? "--goto " : "-g ").append(a.target);
-      return;
+      out.append("RETURN");
+      break;
     case K::kSetMark:
-      out.append(jump).append(felix ? "MARK --set-mark " : "MARK --set-xmark ");
+      out.append(felix ? "MARK --set-mark " : "MARK --set-xmark ");
       appendMark(out, a.value, a.mask, s);
-      return;
+      break;
     case K::kLog:
-      out.append(jump).append("LOG --log-prefix \"").append(logPrefix(a.target));
-      out.append(": \" --log-level 5");
-      return;
+      out.append("LOG --log-prefix \"").append(logPrefix(a.target)).append(": \" --log-level 5");
+      break;
     case K::kMasquerade:
-      out.append(jump).append("MASQUERADE");
-      return;
+      out.append("MASQUERADE");
+      break;
     case K::kDnat:
-      out.append(jump).append("DNAT --to-destination ").append(a.target);
-      return;
+      out.append("DNAT --to-destination ").append(a.target);
+      break;
     case K::kSnat:
-      out.append(jump).append("SNAT --to-source ").append(a.target);
-      return;
+      out.append("SNAT --to-source ").append(a.target);
+      break;
+    default:  // kJump
+      out.append(a.target);
   }
 }
 

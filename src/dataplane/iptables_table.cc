@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "dataplane/iptables_render.h"
+#include "dataplane/iptables_writer.h"
 
 namespace brindle::dataplane {
 namespace {
@@ -114,18 +115,6 @@ void IptablesTable::setRuleInsertions(const std::string& kernelChain,
   if (it == insertions_.end() && rules.empty()) return;
   insertions_[kernelChain] = rules;
   dirtyInsertions_.insert(kernelChain);
-}
-
-Status IptablesTable::readKernel() {
-  ++stats_.saves;
-  auto out = runner_.run({{options_.saveCommand, "-t", tableNameText(table_)}, ""});
-  if (!out) return out.status();
-  if (out->exitCode != 0) {
-    return makeError(ErrorCode::kUnavailable, options_.saveCommand + " failed (" +
-                                                  std::to_string(out->exitCode) + "): " + out->err);
-  }
-  loadKernel(out->out);
-  return Status::ok();
 }
 
 void IptablesTable::loadKernel(std::string_view text) {
@@ -442,37 +431,13 @@ void IptablesTable::planFailed() {
 }
 
 Status IptablesTable::apply() {
-  if (!needRead_ && dirtyChains_.empty() && dirtyInsertions_.empty()) return Status::ok();
-  if (needRead_) {
-    Status read = readKernel();
-    if (!read) return read;
-  }
-  RestorePlan p = plan();
-  if (!p.empty()) {
-    ++stats_.restores;
-    // One program, lanes and waves in order: what the writer may run concurrently, in sequence.
-    std::string input;
-    for (auto& wave : p.waves) {
-      for (auto& lane : wave) input += lane;
-    }
-    input += p.final;
-    auto out = runner_.run({{options_.restoreCommand, "--noflush"}, std::move(input)});
-    Status failed;
-    if (!out) {
-      failed = out.status();
-    } else if (out->exitCode != 0) {
-      failed =
-          makeError(ErrorCode::kUnavailable, options_.restoreCommand + " failed (" +
-                                                 std::to_string(out->exitCode) + "): " + out->err);
-    }
-    if (!failed.isOk()) {
-      ++stats_.restoreErrors;
-      planFailed();
-      return failed;
-    }
-  }
-  planApplied();
-  return Status::ok();
+  // A writer of this table alone: the same save, plan and restore as the agent's.
+  IptablesWriter writer({this});
+  Status s = writer.apply();
+  stats_.saves += writer.stats().saves;
+  stats_.restores += writer.stats().restores;
+  stats_.restoreErrors += writer.stats().restoreErrors;
+  return s;
 }
 
 }  // namespace brindle::dataplane

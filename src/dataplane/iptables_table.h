@@ -97,7 +97,6 @@ class IptablesTable : public Table {
     std::vector<std::string> hashes;
     std::vector<std::string> ourRuleSpecs;  // kernel chains only: "-m comment ... -j cali-X"
   };
-  Status readKernel();
   bool ours(const std::string& chain) const { return chain.rfind(options_.chainPrefix, 0) == 0; }
   struct Final;
   // The restore input for the difference; fills `deleted` with the chains it deletes.
