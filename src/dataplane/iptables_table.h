@@ -81,7 +81,6 @@ class IptablesTable : public Table {
   const Stats& stats() const { return stats_; }
   const std::string& lastRestoreInput() const { return lastRestoreInput_; }
   bool dirty() const { return needRead_ || !dirtyChains_.empty() || !dirtyInsertions_.empty(); }
-  size_t chainCount() const { return desired_.size(); }
   const std::map<std::string, std::vector<Rule>>& insertions() const { return insertions_; }
   // The desired chain `name`, or nullptr.
   const Chain* desiredChain(const std::string& name) const {
