@@ -161,6 +161,8 @@ TableRules filterStaticChains(IpVersion version, const RendererConfig& c) {
   return t;
 }
 
+namespace {
+
 TableRules natStaticChains() {
   TableRules t;
   t.chains = {Chain{kChainPrerouting, {jump(kChainFipDnat)}},
@@ -172,6 +174,7 @@ TableRules natStaticChains() {
   return t;
 }
 
+// cali-fip-dnat / cali-fip-snat from the endpoints' ipNATs (of this family).
 std::vector<Chain> floatingIpChains(const std::map<std::string, calc::WorkloadEndpoint>& endpoints,
                                     IpVersion version) {
   Chain dnat{kChainFipDnat, {}}, snat{kChainFipSnat, {}};
@@ -190,6 +193,7 @@ std::vector<Chain> floatingIpChains(const std::map<std::string, calc::WorkloadEn
   return {dnat, snat};
 }
 
+// cali-nat-outgoing: masquerade from a natOutgoing pool to anywhere outside all pools.
 Chain natOutgoingChain(const std::map<Cidr, calc::IpPool>& pools, IpVersion version) {
   Chain c{kChainNatOutgoing, {}};
   const bool v4 = version == IpVersion::kV4;
@@ -204,6 +208,8 @@ Chain natOutgoingChain(const std::map<Cidr, calc::IpPool>& pools, IpVersion vers
   }
   return c;
 }
+
+}  // namespace
 
 TableRules natChains(const std::map<Cidr, calc::IpPool>& pools,
                      const std::map<std::string, calc::WorkloadEndpoint>& endpoints,
