@@ -179,16 +179,28 @@ std::vector<std::vector<std::string>> IptablesTable::levels(
   return out;
 }
 
-std::string IptablesTable::section(const std::vector<std::string>& chains) const {
-  std::string text = std::string("*") + tableNameText(table_) + "\n";
-  for (const auto& name : chains) text.append(":").append(name).append(" - [0:0]\n");
-  for (const auto& name : chains) {
-    const auto& rules = desired_.at(name).rules;
-    const auto& hashes = desiredHashes_.at(name);
-    for (size_t r = 0; r < rules.size(); ++r)
-      text.append(renderRuleLine(name, rules[r], hashes[r])).append("\n");
+// The final transaction, section by section: chains declared, flushed (dropping their own
+// references), rules changed, chains deleted last (after every rule that referred to them has
+// been rewritten in the same transaction).
+struct IptablesTable::Final {
+  std::string declare, flush, body, finish;
+  size_t lines = 0;
+  void add(std::string& section, const std::string& line) {
+    section.append(line).append("\n");
+    ++lines;
   }
-  return text + "COMMIT\n";
+  std::string text(TableName table) const {
+    if (declare.empty() && flush.empty() && body.empty() && finish.empty()) return "";
+    return std::string("*") + tableNameText(table) + "\n" + declare + flush + body + finish +
+           "COMMIT\n";
+  }
+};
+
+std::string IptablesTable::section(const std::vector<std::string>& chains, size_t& lines) const {
+  Final f;
+  for (const auto& name : chains) createChain(name, f);
+  lines += f.lines;
+  return f.text(table_);
 }
 
 std::vector<std::string> IptablesTable::planWaves(const std::vector<std::string>& created,
@@ -213,38 +225,20 @@ std::vector<std::string> IptablesTable::planWaves(const std::vector<std::string>
   bool sharedLane = false;  // the last wave is a lane of single-section levels
   for (const auto& sections : sectionsByLevel) {
     if (sections.empty()) continue;
-    for (const auto& chains : sections) {
-      for (const auto& name : chains) plan.lines += 1 + desired_.at(name).rules.size();
-    }
     if (sections.size() == 1) {
       if (!sharedLane) plan.waves.push_back({std::string()});
-      plan.waves.back().front() += section(sections.front());
+      plan.waves.back().front() += section(sections.front(), plan.lines);
       sharedLane = true;
       continue;
     }
     auto& lanes = plan.waves.emplace_back(std::min(kLanes, sections.size()));
-    for (size_t i = 0; i < sections.size(); ++i) lanes[i % lanes.size()] += section(sections[i]);
+    for (size_t i = 0; i < sections.size(); ++i) {
+      lanes[i % lanes.size()] += section(sections[i], plan.lines);
+    }
     sharedLane = false;
   }
   return forFinal;
 }
-
-// The final transaction, section by section: chains declared, flushed (dropping their own
-// references), rules changed, chains deleted last (after every rule that referred to them has
-// been rewritten in the same transaction).
-struct IptablesTable::Final {
-  std::string declare, flush, body, finish;
-  size_t lines = 0;
-  void add(std::string& section, const std::string& line) {
-    section.append(line).append("\n");
-    ++lines;
-  }
-  std::string text(TableName table) const {
-    if (declare.empty() && flush.empty() && body.empty() && finish.empty()) return "";
-    return std::string("*") + tableNameText(table) + "\n" + declare + flush + body + finish +
-           "COMMIT\n";
-  }
-};
 
 std::set<std::string> IptablesTable::chainsToCompare(bool full) const {
   // All of ours after a read (stale ones included), else only those changed since last apply.

@@ -115,8 +115,8 @@ class IptablesTable : public Table {
   // `created` (chains new to the kernel) grouped by level: level 0 jumps to no other new chain,
   // level n only to new chains of lower levels.
   std::vector<std::vector<std::string>> levels(const std::vector<std::string>& created);
-  // The restore text of one section creating `chains`.
-  std::string section(const std::vector<std::string>& chains) const;
+  // The restore text of one section creating `chains`; adds its rule and chain lines to `lines`.
+  std::string section(const std::vector<std::string>& chains, size_t& lines) const;
   // Early waves for the new chains; returns the chains left for the final section.
   std::vector<std::string> planWaves(const std::vector<std::string>& created, RestorePlan& plan);
   void recordWritten(bool full, const std::set<std::string>& deleted);
