@@ -11,17 +11,6 @@
 namespace brindle::calc {
 namespace {
 
-std::string quoted(const std::string& v) { return "\"" + v + "\""; }
-
-selector::Selector parseOrDie(const std::string& text) {
-  auto s = selector::Selector::parse(text);
-  if (!s) {
-    std::cerr << "brindle: internal error: combined selector does not parse: " << text << "\n";
-    std::abort();
-  }
-  return *s;
-}
-
 // Calico's combination of a rule side's selector with its namespace scope:
 //  - namespaceSelector N: (pcns.-prefixed N) && (S); `global()` means non-namespaced items only;
 //  - else in a namespaced policy, when S or a notSelector is set: projectcalico.org/namespace ==
@@ -30,24 +19,20 @@ selector::Selector parseOrDie(const std::string& text) {
 //  - else S as written.
 std::optional<selector::Selector> combinedSelector(const model::EntityRule& e,
                                                    const std::string& ns) {
-  std::string sel = e.selector ? e.selector->canonical() : "";
+  using selector::NodeKind;
+  std::vector<selector::NodePtr> parts;
   if (e.namespaceSelector) {
-    const auto& n = *e.namespaceSelector;
-    std::string scope;
-    if (n.root().kind() == selector::NodeKind::kGlobal) {
-      scope = "!has(" + std::string(kNamespaceLabel) + ")";
-    } else {
-      scope = prefixSelectorKeys(n, kNamespaceSelectorPrefix).canonical();
-    }
-    return parseOrDie(sel.empty() ? scope : "(" + scope + ") && (" + sel + ")");
+    const selector::Node& n = e.namespaceSelector->root();
+    parts.push_back(n.kind() == NodeKind::kGlobal
+                        ? selector::negate(selector::hasLabel(std::string(kNamespaceLabel)))
+                        : selector::withPrefix(n, kNamespaceSelectorPrefix));
+  } else if (!ns.empty() && (e.selector || e.notSelector)) {
+    parts.push_back(inNamespace(ns));
+  } else {
+    return e.selector;
   }
-  if (!e.selector && !e.notSelector) return std::nullopt;
-  if (!ns.empty()) {
-    std::string scope = std::string(kNamespaceLabel) + " == " + quoted(ns);
-    return parseOrDie(sel.empty() ? scope : scope + " && (" + sel + ")");
-  }
-  if (!e.selector) return std::nullopt;
-  return *e.selector;
+  if (e.selector) parts.push_back(selector::withPrefix(e.selector->root(), ""));
+  return selector::Selector(selector::allOf(std::move(parts)));
 }
 
 std::string netSetId(std::vector<Cidr> nets) {

@@ -205,9 +205,9 @@ Result<DecodedResources> decodeResources(std::string_view text, std::string_view
     if (!read) return makeError(ErrorCode::kInvalid, where + read.message());
     Resource r = std::move(read).value();
     applyDefaults(r);
-    if (auto s = validateResource(r); !s)
-      return makeError(ErrorCode::kInvalid, where + s.message());
-    for (auto& w : lintResource(r)) warnings.push_back(std::move(w));
+    auto lint = checkResource(r);
+    if (!lint) return makeError(ErrorCode::kInvalid, where + lint.message());
+    for (auto& w : *lint) warnings.push_back(std::move(w));
 
     // Two documents naming one resource: the later would silently replace the earlier.
     const std::string key = r.key();

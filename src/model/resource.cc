@@ -22,7 +22,7 @@ Json Resource::toJson() const {
   return out;
 }
 
-Result<Resource> resourceFromJson(const Json& json) {
+Result<Resource> resourceFromJson(Json json) {
   if (!json.is_object()) return makeError(ErrorCode::kInvalid, "resource is not a JSON object");
   const std::string kindName = json.value("kind", "");
   std::optional<Kind> kind;
@@ -32,8 +32,10 @@ Result<Resource> resourceFromJson(const Json& json) {
   if (!kind) return makeError(ErrorCode::kInvalid, "unknown kind \"" + kindName + "\"");
   Resource r;
   r.kind = *kind;
-  if (auto it = json.find("metadata"); it != json.end() && it->is_object()) r.metadata = *it;
-  if (auto it = json.find("spec"); it != json.end() && it->is_object()) r.spec = *it;
+  if (auto it = json.find("metadata"); it != json.end() && it->is_object()) {
+    r.metadata = std::move(*it);
+  }
+  if (auto it = json.find("spec"); it != json.end() && it->is_object()) r.spec = std::move(*it);
   return r;
 }
 

@@ -31,7 +31,8 @@ struct Resource {
 };
 
 // Inverse of toJson() for values read back from the datastore (already validated when written).
-Result<Resource> resourceFromJson(const Json& json);
+// Takes the value to move metadata and spec out of it (half the allocations of a decode).
+Result<Resource> resourceFromJson(Json json);
 
 constexpr std::string_view kApiVersionV3 = "projectcalico.org/v3";
 constexpr std::string_view kApiVersionV1 = "v1";

@@ -513,6 +513,16 @@ Result<selector::Selector> parseSelectorAt(const Json& value, const std::string&
   return sel;
 }
 
+std::vector<Result<Rule>> parseRules(const Json& spec, const char* direction) {
+  std::vector<Result<Rule>> out;
+  auto it = spec.find(direction);
+  if (it == spec.end() || !it->is_array()) return out;
+  const std::string path = std::string("spec.") + direction;
+  out.reserve(it->size());
+  for (size_t i = 0; i < it->size(); ++i) out.push_back(parseRule((*it)[i], indexed(path, i)));
+  return out;
+}
+
 Result<Rule> parseRule(const Json& json, const std::string& path) {
   if (!json.is_object()) return invalid(path, "expected a rule object, got " + quoteJson(json));
   if (auto st = checkKnownFields(json, path,

@@ -113,6 +113,11 @@ struct Rule {
 // ICMP/ICMPv6, an ICMP code needs a type, IP version consistent with nets and protocol.
 Result<Rule> parseRule(const Json& json, const std::string& path);
 
+// One direction of a policy or profile (spec.ingress or spec.egress; absent or not a list: no
+// rules), each rule parsed once for validation, lint and the agent alike: the rule, or why it
+// does not parse (paths as parseRule's, "spec.ingress[1]...").
+std::vector<Result<Rule>> parseRules(const Json& spec, const char* direction);
+
 // The value as it appears in messages: `"text"` for strings, `"70000"` for other JSON.
 std::string quoteJson(const Json& value);
 

@@ -228,7 +228,6 @@ bool asNumberIsZero(const Json& v) {
   return v.is_string() && (v == "0" || v == "0.0");
 }
 
-
 Checker resourceNameChecker() {
   return [](const Json& v, const std::string& path) -> Status {
     if (!v.is_string() || !isDnsSubdomain(v.get_ref<const std::string&>())) {
@@ -284,12 +283,10 @@ Checker protocolChecker() {
   };
 }
 
+// The list's rules are parsed once the whole spec has passed (see validated()).
 Checker ruleList() {
   return [](const Json& v, const std::string& path) -> Status {
     if (!v.is_array()) return invalid(path, "expected a list of rules, got " + quoteJson(v));
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (auto r = parseRule(v[i], indexed(path, i)); !r) return r.status();
-    }
     return Status::ok();
   };
 }
@@ -979,11 +976,34 @@ void applyDefaults(Resource& resource) {
   }
 }
 
-Status validateResource(const Resource& resource) {
+namespace {
+
+// validateResource's checks, handing on the policy rules they parsed so lint need not again.
+Result<PolicyRules> validated(const Resource& resource) {
   if (auto st = checkMetadata(resource); !st) return st;
   const KindRules& rules = rulesFor(resource.kind);
   if (auto st = rules.spec(resource.spec, "spec"); !st) return st;
-  return rules.cross(resource.spec);
+  PolicyRules parsed;
+  if (hasRules(resource.kind)) {
+    parsed = {parseRules(resource.spec, "ingress"), parseRules(resource.spec, "egress")};
+    for (const auto* list : {&parsed.ingress, &parsed.egress}) {
+      for (const Result<Rule>& rule : *list) {
+        if (!rule) return rule.status();
+      }
+    }
+  }
+  if (auto st = rules.cross(resource.spec); !st) return st;
+  return parsed;
+}
+
+}  // namespace
+
+Status validateResource(const Resource& resource) { return validated(resource).status(); }
+
+Result<std::vector<std::string>> checkResource(const Resource& resource) {
+  auto rules = validated(resource);
+  if (!rules) return rules.status();
+  return lintResource(resource, *rules);
 }
 
 Status checkPoolOverlap(const Resource& pool, const std::vector<Resource>& otherPools) {

@@ -1,7 +1,7 @@
 // A direct JSON reader for the common case (ASCII strings with simple escapes, numbers, nesting
 // up to kMaxDepth): anything else (\u escapes, non-ASCII, BOM, errors) is left to
-// model::Json::parse, so results and errors are always exactly the library's.
-#include "calc/json_decode.h"
+// Json::parse, so results and errors are always exactly the library's.
+#include "model/stored_json.h"
 
 #include <algorithm>
 #include <charconv>
@@ -10,10 +10,8 @@
 #include <string>
 #include <vector>
 
-namespace brindle::calc {
+namespace brindle::model {
 namespace {
-
-using model::Json;
 
 constexpr int kMaxDepth = 128;
 
@@ -254,10 +252,10 @@ class Reader {
 
 }  // namespace
 
-model::Json parseJson(std::string_view text) {
+Json parseStoredJson(std::string_view text) {
   Json out;
   if (Reader(text).parse(out)) return out;
   return Json::parse(text);  // the unusual or invalid: the library decides, and says why
 }
 
-}  // namespace brindle::calc
+}  // namespace brindle::model
