@@ -10,15 +10,6 @@ namespace {
 
 using model::Json;
 
-Labels labelsOf(const Json& j) {
-  Labels out;
-  if (!j.is_object()) return out;
-  for (const auto& [k, v] : j.items()) {
-    if (v.is_string()) out[k] = v.get<std::string>();
-  }
-  return out;
-}
-
 std::vector<std::string> stringsOf(const Json& j) {
   std::vector<std::string> out;
   if (!j.is_array()) return out;
@@ -157,7 +148,7 @@ Result<PolicyInput> policyInput(const model::Resource& r, bool withRules) {
 Result<ProfileInput> profileInput(const model::Resource& r) {
   ProfileInput p;
   p.name = r.name();
-  p.labelsToApply = labelsOf(r.spec.value("labelsToApply", Json::object()));
+  p.labelsToApply = model::labelsOf(r.spec.value("labelsToApply", Json::object()));
   auto ingress = rulesOf(r.spec, "ingress");
   if (!ingress) return ingress.error();
   auto egress = rulesOf(r.spec, "egress");

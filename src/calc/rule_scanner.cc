@@ -125,11 +125,10 @@ ScannedRules scanRules(const std::vector<model::Rule>& ingress,
 
 Status RuleCache::scan(const model::Json& spec, const char* field, const std::string& ns,
                        std::vector<ParsedRule>& out, ScannedRules& sets) {
-  // spec.value(field, []) as policyInput() reads it, without copying the list.
-  static const model::Json kNoRules = model::Json::array();
-  if (!spec.is_object()) (void)spec.value(field, model::Json::array());  // throws, as there
-  auto found = spec.is_object() ? spec.find(field) : spec.end();
-  const model::Json& list = found == spec.end() ? kNoRules : *found;
+  // Absent or not a list: no rules, as model::parseRules() reads it.
+  auto found = spec.find(field);
+  if (found == spec.end() || !found->is_array()) return Status::ok();
+  const model::Json& list = *found;
   out.reserve(out.size() + list.size());
   for (size_t i = 0; i < list.size(); ++i) {
     const model::Json& json = list[i];
@@ -141,8 +140,7 @@ Status RuleCache::scan(const model::Json& spec, const char* field, const std::st
       }
     }
     if (entry == nullptr) {
-      auto rule =
-          model::parseRule(json, std::string("spec.") + field + "[" + std::to_string(i) + "]");
+      auto rule = model::parseRule(json, model::indexed(std::string("spec.") + field, i));
       if (!rule) return rule.status();
       if (size_ >= kMaxEntries) {  // bounded: start again rather than track use
         entries_.clear();

@@ -18,28 +18,20 @@ using resources::WriteMode;
 
 const char* pastTense(WriteMode mode) {
   switch (mode) {
-    case WriteMode::kCreate:
-      return "created";
-    case WriteMode::kReplace:
-      return "replaced";
-    case WriteMode::kApply:
-      return "applied";
-    case WriteMode::kDelete:
-      return "deleted";
+    case WriteMode::kCreate: return "created";
+    case WriteMode::kReplace: return "replaced";
+    case WriteMode::kApply: return "applied";
+    case WriteMode::kDelete: return "deleted";
   }
   return "";
 }
 
 const char* verb(WriteMode mode) {
   switch (mode) {
-    case WriteMode::kCreate:
-      return "create";
-    case WriteMode::kReplace:
-      return "replace";
-    case WriteMode::kApply:
-      return "apply";
-    case WriteMode::kDelete:
-      return "delete";
+    case WriteMode::kCreate: return "create";
+    case WriteMode::kReplace: return "replace";
+    case WriteMode::kApply: return "apply";
+    case WriteMode::kDelete: return "delete";
   }
   return "";
 }
@@ -155,13 +147,14 @@ int runWrite(Session& s, const WriteCommand& cmd) {
   }
   // calicoctl counts skipped resources as handled.
   const size_t count = outcome->written.size() + outcome->skipped.size();
-  s.out() << "Successfully " << pastTense(cmd.mode) << " " << count << " " << quotedKind(kindName)
-          << "resource(s)\n";
+  s.out() << "Successfully " << pastTense(cmd.mode) << " " << count << " "
+          << quotedKind(kindName) << "resource(s)\n";
   return 0;
 }
 
 int runGet(Session& s, const GetCommand& cmd) {
-  if (cmd.output != "ps" && cmd.output != "wide" && cmd.output != "yaml" && cmd.output != "json") {
+  if (cmd.output != "ps" && cmd.output != "wide" && cmd.output != "yaml" &&
+      cmd.output != "json") {
     return fail(s, "Failed to execute command: unknown output format '" + cmd.output +
                        "' (expected ps, wide, yaml or json)");
   }
@@ -264,8 +257,7 @@ int runLabel(Session& s, const LabelCommand& cmd) {
   if (!labels.is_object()) labels = Json::object();
   const std::string what = resources::describe(*current);
   if (cmd.remove) {
-    if (!labels.contains(key))
-      return fail(s, "Failed to remove label: " + what + " has no label " + key);
+    if (!labels.contains(key)) return fail(s, "Failed to remove label: " + what + " has no label " + key);
     labels.erase(key);
     if (labels.empty()) edited.metadata.erase("labels");
   } else {
@@ -275,8 +267,7 @@ int runLabel(Session& s, const LabelCommand& cmd) {
     }
     labels[key] = value;
   }
-  if (Status w = writeEdited(s, edited); !w)
-    return fail(s, "Failed to update label: " + w.message());
+  if (Status w = writeEdited(s, edited); !w) return fail(s, "Failed to update label: " + w.message());
   if (cmd.remove) {
     s.out() << "Successfully removed label " << key << " from " << what << "\n";
   } else {
@@ -287,8 +278,7 @@ int runLabel(Session& s, const LabelCommand& cmd) {
 
 int runConvert(Session& s, const ConvertCommand& cmd) {
   if (cmd.output != "yaml" && cmd.output != "json") {
-    return fail(s,
-                "Failed to execute command: convert writes yaml or json, not '" + cmd.output + "'");
+    return fail(s, "Failed to execute command: convert writes yaml or json, not '" + cmd.output + "'");
   }
   auto decoded = readResourceFiles(cmd.files, s.in());
   if (!decoded) return fail(s, "Failed to execute command: " + decoded.message());

@@ -3,14 +3,18 @@
 
 namespace brindle::model {
 
-Labels Resource::labels() const {
+Labels labelsOf(const Json& map) {
   Labels out;
-  auto it = metadata.find("labels");
-  if (it == metadata.end() || !it->is_object()) return out;
-  for (const auto& [k, v] : it->items()) {
+  if (!map.is_object()) return out;
+  for (const auto& [k, v] : map.items()) {
     if (v.is_string()) out.emplace(k, v.get<std::string>());
   }
   return out;
+}
+
+Labels Resource::labels() const {
+  auto it = metadata.find("labels");
+  return it == metadata.end() ? Labels() : labelsOf(*it);
 }
 
 Json Resource::toJson() const {

@@ -30,6 +30,9 @@ struct Resource {
   Json toJson() const;
 };
 
+// The string members of a label map (metadata.labels, a Profile's labelsToApply).
+Labels labelsOf(const Json& map);
+
 // Inverse of toJson() for values read back from the datastore (already validated when written).
 // Takes the value to move metadata and spec out of it (half the allocations of a decode).
 Result<Resource> resourceFromJson(Json json);

@@ -23,10 +23,6 @@ constexpr std::array<NamedProtocol, 6> kProtocols = {{
     {"UDPLite", 136},
 }};
 
-Error invalid(const std::string& path, const std::string& what) {
-  return makeError(ErrorCode::kInvalid, path + ": " + what);
-}
-
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
@@ -86,14 +82,6 @@ Status checkKnownFields(const Json& obj, const std::string& path,
     }
   }
   return Status::ok();
-}
-
-std::string join(const std::string& path, std::string_view field) {
-  return path + "." + std::string(field);
-}
-
-std::string indexed(const std::string& path, size_t i) {
-  return path + "[" + std::to_string(i) + "]";
 }
 
 Status parsePorts(const Json& json, const std::string& path, PortSet& out) {
@@ -366,6 +354,18 @@ bool icmpCovers(const std::optional<IcmpMatch>& earlier, const std::optional<Icm
 }
 
 }  // namespace
+
+std::string join(const std::string& path, std::string_view field) {
+  return path.empty() ? std::string(field) : path + "." + std::string(field);
+}
+
+std::string indexed(const std::string& path, size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
+
+Error invalid(const std::string& path, const std::string& what) {
+  return makeError(ErrorCode::kInvalid, path + ": " + what);
+}
 
 std::string quoteJson(const Json& value) {
   if (value.is_string()) return "\"" + value.get<std::string>() + "\"";

@@ -118,6 +118,12 @@ Result<Rule> parseRule(const Json& json, const std::string& path);
 // does not parse (paths as parseRule's, "spec.ingress[1]...").
 std::vector<Result<Rule>> parseRules(const Json& spec, const char* direction);
 
+// Field paths in messages: join("spec", "ingress") is "spec.ingress" (just the field for an empty
+// path), indexed("spec.ingress", 1) is "spec.ingress[1]"; invalid() is kInvalid "<path>: <what>".
+std::string join(const std::string& path, std::string_view field);
+std::string indexed(const std::string& path, size_t i);
+Error invalid(const std::string& path, const std::string& what);
+
 // The value as it appears in messages: `"text"` for strings, `"70000"` for other JSON.
 std::string quoteJson(const Json& value);
 

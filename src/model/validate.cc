@@ -10,6 +10,7 @@
 #include "common/ip.h"
 #include "model/names.h"
 #include "model/rule.h"
+#include "model/views.h"
 
 namespace brindle::model {
 namespace {
@@ -24,18 +25,6 @@ struct Field {
   Checker check;
   bool required = false;
 };
-
-Error invalid(const std::string& path, const std::string& what) {
-  return makeError(ErrorCode::kInvalid, path + ": " + what);
-}
-
-std::string join(const std::string& path, std::string_view field) {
-  return path.empty() ? std::string(field) : path + "." + std::string(field);
-}
-
-std::string indexed(const std::string& path, size_t i) {
-  return path + "[" + std::to_string(i) + "]";
-}
 
 Field req(std::string_view name, Checker check) { return Field{name, std::move(check), true}; }
 Field opt(std::string_view name, Checker check) { return Field{name, std::move(check), false}; }
@@ -823,7 +812,7 @@ Status checkHostEndpoint(const Json& spec) {
 Status checkWorkloadEndpoint(const Json& spec) {
   // NATs must map an address the endpoint owns.
   const Json nats = spec.value("ipNATs", Json::array());
-  const Json nets = spec.value("ipNetworks", Json::array());
+  const std::vector<Cidr> nets = cidrList(spec, "ipNetworks").value();  // checked by the schema
   for (size_t i = 0; i < nats.size(); ++i) {
     auto internal = IpAddr::parse(nats[i]["internalIP"].get<std::string>());
     auto external = IpAddr::parse(nats[i]["externalIP"].get<std::string>());
@@ -831,11 +820,8 @@ Status checkWorkloadEndpoint(const Json& spec) {
       return invalid(indexed("spec.ipNATs", i) + ".externalIP",
                      "IP version differs from internalIP");
     }
-    bool owned = false;
-    for (const auto& n : nets) {
-      if (Cidr::parse(n.get<std::string>())->contains(*internal)) owned = true;
-    }
-    if (!owned) {
+    if (std::none_of(nets.begin(), nets.end(),
+                     [&](const Cidr& n) { return n.contains(*internal); })) {
       return invalid(indexed("spec.ipNATs", i) + ".internalIP",
                      quoteJson(nats[i]["internalIP"]) + " is not one of the endpoint's ipNetworks");
     }
