@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "model/stored_json.h"
+#include "model/resource.h"
 
 namespace {
 

@@ -4,6 +4,7 @@
 #include "model/kinds.h"
 #include "model/views.h"
 #include "selector/ast.h"
+#include "selector/parser.h"
 
 namespace brindle::calc {
 namespace {
@@ -19,24 +20,22 @@ std::vector<std::string> stringsOf(const Json& j) {
   return out;
 }
 
-// spec.value(name, []) without copying the member: it, or an empty array if absent.
+// obj[name] without copying it, or an empty list if absent.
 const Json& member(const Json& obj, const char* name) {
   static const Json kEmpty = Json::array();
-  if (!obj.is_object()) {
-    (void)obj.value(name, Json::array());  // throws, as value() does on a non-object
-    return kEmpty;
-  }
   auto it = obj.find(name);
   return it == obj.end() ? kEmpty : *it;
 }
 
-Result<std::vector<model::Rule>> rulesOf(const Json& spec, const char* field) {
-  std::vector<model::Rule> out;
-  for (Result<model::Rule>& rule : model::parseRules(spec, field)) {
-    if (!rule) return rule.error();
-    out.push_back(std::move(rule).value());
+Status readRules(const Json& spec, std::vector<model::Rule>& ingress,
+                 std::vector<model::Rule>& egress) {
+  for (auto [field, out] : {std::pair{"ingress", &ingress}, std::pair{"egress", &egress}}) {
+    for (Result<model::Rule>& rule : model::parseRules(spec, field)) {
+      if (!rule) return rule.status();
+      out->push_back(std::move(rule).value());
+    }
   }
-  return out;
+  return Status::ok();
 }
 
 }  // namespace
@@ -109,26 +108,18 @@ Result<PolicyInput> policyInput(const model::Resource& r, bool withRules) {
   } else {
     p.id.name = r.name();
   }
-  auto sel = selector::Selector::parse(spec.value("selector", ""));
-  if (!sel) return makeError(ErrorCode::kInvalid, "spec.selector: " + sel.message());
-  p.selector = *sel;
-  if (!p.ns.empty()) {
-    // A NetworkPolicy only ever selects endpoints of its own namespace (Calico's order:
-    // `(S) && projectcalico.org/namespace == "ns"`).
-    std::vector<selector::NodePtr> parts;
-    parts.push_back(selector::withPrefix(p.selector.root(), ""));
-    parts.push_back(inNamespace(p.ns));
-    p.selector = selector::Selector(selector::allOf(std::move(parts)));
-  }
+  auto tree = selector::parseTree(spec.value("selector", ""));
+  if (!tree) return makeError(ErrorCode::kInvalid, "spec.selector: " + tree.message());
+  std::vector<selector::NodePtr> parts;
+  parts.push_back(std::move(tree).value());
+  // A NetworkPolicy only ever selects endpoints of its own namespace (Calico's order:
+  // `(S) && projectcalico.org/namespace == "ns"`).
+  if (!p.ns.empty()) parts.push_back(inNamespace(p.ns));
+  p.selector = selector::Selector(selector::allOf(std::move(parts)));
   if (spec.contains("order") && spec["order"].is_number()) p.order = spec["order"].get<double>();
   bool hasEgress = !member(spec, "egress").empty();
   if (withRules) {
-    auto ingress = rulesOf(spec, "ingress");
-    if (!ingress) return ingress.error();
-    auto egress = rulesOf(spec, "egress");
-    if (!egress) return egress.error();
-    p.ingress = std::move(*ingress);
-    p.egress = std::move(*egress);
+    if (Status s = readRules(spec, p.ingress, p.egress); !s) return s.error();
     hasEgress = !p.egress.empty();
   }
   if (spec.contains("types") && spec["types"].is_array() && !spec["types"].empty()) {
@@ -149,12 +140,7 @@ Result<ProfileInput> profileInput(const model::Resource& r) {
   ProfileInput p;
   p.name = r.name();
   p.labelsToApply = model::labelsOf(r.spec.value("labelsToApply", Json::object()));
-  auto ingress = rulesOf(r.spec, "ingress");
-  if (!ingress) return ingress.error();
-  auto egress = rulesOf(r.spec, "egress");
-  if (!egress) return egress.error();
-  p.ingress = std::move(*ingress);
-  p.egress = std::move(*egress);
+  if (Status s = readRules(r.spec, p.ingress, p.egress); !s) return s.error();
   return p;
 }
 

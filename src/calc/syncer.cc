@@ -13,7 +13,7 @@
 #include "calc/inputs.h"
 #include "ipam/block.h"
 #include "model/kinds.h"
-#include "model/stored_json.h"
+#include "model/resource.h"
 
 namespace brindle::calc {
 
@@ -57,14 +57,6 @@ bool Syncer::decodeValue(const std::string& key, const std::string& value, Updat
     error = key + ": " + e.what();
     return false;
   }
-}
-
-bool Syncer::decode(const std::string& key, const std::string& value, UpdateType type,
-                    Update& out) {
-  std::string error;
-  if (decodeValue(key, value, type, out, error)) return true;
-  decodeErrors_.push_back(std::move(error));
-  return false;
 }
 
 uint64_t Syncer::hashValue(const std::string& value) {
@@ -121,7 +113,11 @@ void Syncer::handleEvent(const datastore::WatchEvent& ev, std::vector<Update>& o
   auto k = changed(ev.key, ev.value, type);
   if (!k) return;
   Update u;
-  if (!decode(ev.key, ev.value, type, u)) return handleDelete(ev.key, out);
+  std::string error;
+  if (!decodeValue(ev.key, ev.value, type, u, error)) {
+    decodeErrors_.push_back(std::move(error));
+    return handleDelete(ev.key, out);
+  }
   commit(ev.key, *k, std::move(u), out);
 }
 

@@ -62,7 +62,6 @@ class Syncer {
   // may run on the helper thread.
   static bool decodeValue(const std::string& key, const std::string& value, UpdateType type,
                           Update& out, std::string& error);
-  bool decode(const std::string& key, const std::string& value, UpdateType type, Update& out);
 
   // What is kept per key instead of the value and its decoded resource (11k keys at the
   // benchmark's scale): a fingerprint to drop no-op updates. A delete is rebuilt from the key
@@ -94,8 +93,7 @@ class Syncer {
   // this thread.
   using ApplySlice = std::function<std::vector<Update>(std::vector<Decoded>&)>;
   static void decodeInSlices(const std::vector<Pending>& pending, const ApplySlice& apply);
-  // The listed values that differ from what was sent, with the views of every listed key in
-  // `present` when `present` is given.
+  // The listed values that differ from what was sent; every listed key into `present` if given.
   std::vector<Pending> changedItems(std::vector<datastore::KVPair>& items,
                                     std::unordered_set<std::string_view>* present) const;
   // Commits a decoded slice of a list in order, into `out`.
@@ -103,8 +101,7 @@ class Syncer {
   // Deletes the keys under `prefix` that a list no longer has.
   void sweepGone(const std::string& prefix, const std::unordered_set<std::string_view>& present,
                  std::vector<Update>& out);
-  // The fingerprint of `value`, or nullopt when it is what was last sent for `key`; `type`
-  // says whether `key` is new.
+  // The fingerprint of `value`, or nullopt if it is what was last sent for `key`; `type`: new?
   std::optional<Known> changed(const std::string& key, const std::string& value,
                                UpdateType& type) const;
   // True if `key` names `r` (kind, namespace, name), so a delete can be rebuilt from the key.

@@ -12,7 +12,6 @@
 #include "ipam/block.h"
 #include "ipam/ipam.h"
 #include "model/kinds.h"
-#include "model/views.h"
 
 namespace brindle::cli {
 namespace {
@@ -112,19 +111,22 @@ Result<InUse> loadInUse(resources::ResourceStore& store, std::set<std::string>& 
   auto weps = store.list(Kind::kWorkloadEndpoint);
   if (!weps) return weps.error();
   for (const auto& w : *weps) {
-    auto nets = model::endpointAddresses(w);
-    if (!nets) continue;
-    for (const Cidr& n : *nets) {
-      u.owners[n.address()].push_back("WorkloadEndpoint(" + w.ns() + "/" + w.name() + ")");
+    auto it = w.spec.find("ipNetworks");
+    if (it == w.spec.end() || !it->is_array()) continue;
+    for (const auto& n : *it) {
+      if (!n.is_string()) continue;
+      addAddress(u, n.get<std::string>(), "WorkloadEndpoint(" + w.ns() + "/" + w.name() + ")");
       ++u.workloadIps;
     }
   }
   auto heps = store.list(Kind::kHostEndpoint);
   if (!heps) return heps.error();
   for (const auto& h : *heps) {
-    auto nets = model::endpointAddresses(h);
-    if (!nets) continue;
-    for (const Cidr& n : *nets) u.owners[n.address()].push_back("HostEndpoint(" + h.name() + ")");
+    auto it = h.spec.find("expectedIPs");
+    if (it == h.spec.end() || !it->is_array()) continue;
+    for (const auto& n : *it) {
+      if (n.is_string()) addAddress(u, n.get<std::string>(), "HostEndpoint(" + h.name() + ")");
+    }
   }
   auto nodeList = store.list(Kind::kNode);
   if (!nodeList) return nodeList.error();
@@ -326,10 +328,10 @@ int runIpamCheck(Session& s, const IpamCheckCommand& cmd) {
   if (!pools) return fail(s, pools.message());
   std::vector<Cidr> activePools;
   for (const auto& p : *pools) {
-    auto view = model::ipPoolView(p);
-    if (!view || view->disabled) continue;
-    out << "  " << view->cidr.toString() << "\n";
-    activePools.push_back(view->cidr);
+    auto c = Cidr::parse(p.spec.value("cidr", ""), false);
+    if (!c || p.spec.value("disabled", false)) continue;
+    out << "  " << c->toString() << "\n";
+    activePools.push_back(*c);
   }
   out << "Found " << activePools.size() << " active IP pools.\n\n";
 

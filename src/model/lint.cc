@@ -50,24 +50,26 @@ void lintEndpointNetworks(const Resource& r, std::vector<std::string>& out) {
 
 }  // namespace
 
-bool hasRules(Kind kind) {
-  return kind == Kind::kGlobalNetworkPolicy || kind == Kind::kNetworkPolicy ||
-         kind == Kind::kProfile;
-}
-
 std::vector<std::string> lintResource(const Resource& resource) {
-  PolicyRules rules;
-  if (hasRules(resource.kind)) {
-    rules = {parseRules(resource.spec, "ingress"), parseRules(resource.spec, "egress")};
-  }
-  return lintResource(resource, rules);
+  return lintResource(resource,
+                      {parseRules(resource.spec, "ingress"), parseRules(resource.spec, "egress")});
 }
 
 std::vector<std::string> lintResource(const Resource& resource, const PolicyRules& rules) {
   std::vector<std::string> out;
-  lintDirection(resource, "ingress", rules.ingress, out);
-  lintDirection(resource, "egress", rules.egress, out);
-  if (resource.kind == Kind::kWorkloadEndpoint) lintEndpointNetworks(resource, out);
+  switch (resource.kind) {
+    case Kind::kGlobalNetworkPolicy:
+    case Kind::kNetworkPolicy:
+    case Kind::kProfile:
+      lintDirection(resource, "ingress", rules.ingress, out);
+      lintDirection(resource, "egress", rules.egress, out);
+      break;
+    case Kind::kWorkloadEndpoint:
+      lintEndpointNetworks(resource, out);
+      break;
+    default:
+      break;
+  }
   return out;
 }
 

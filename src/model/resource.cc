@@ -29,10 +29,7 @@ Json Resource::toJson() const {
 Result<Resource> resourceFromJson(Json json) {
   if (!json.is_object()) return makeError(ErrorCode::kInvalid, "resource is not a JSON object");
   const std::string kindName = json.value("kind", "");
-  std::optional<Kind> kind;
-  for (const auto& info : allKinds()) {
-    if (info.name == kindName) kind = info.kind;
-  }
+  std::optional<Kind> kind = v3Kind(kindName);
   if (!kind) return makeError(ErrorCode::kInvalid, "unknown kind \"" + kindName + "\"");
   Resource r;
   r.kind = *kind;

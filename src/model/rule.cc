@@ -7,6 +7,8 @@
 #include <charconv>
 #include <set>
 
+#include "common/strings.h"
+
 namespace brindle::model {
 namespace {
 
@@ -22,13 +24,6 @@ constexpr std::array<NamedProtocol, 6> kProtocols = {{
     {"SCTP", 132},
     {"UDPLite", 136},
 }};
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 bool allDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });

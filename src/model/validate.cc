@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/ip.h"
+#include "common/strings.h"
 #include "model/names.h"
 #include "model/rule.h"
 #include "model/views.h"
@@ -882,12 +883,9 @@ void canonicaliseRules(Json& spec) {
       if (!rule.is_object()) continue;
       if (auto a = rule.find("action"); a != rule.end() && a->is_string()) {
         for (Action act : {Action::kAllow, Action::kDeny, Action::kLog, Action::kPass}) {
-          std::string lower = a->get<std::string>();
-          std::string name(actionName(act));
-          std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-          std::string nameLower = name;
-          std::transform(nameLower.begin(), nameLower.end(), nameLower.begin(), ::tolower);
-          if (lower == nameLower) *a = name;
+          if (equalsIgnoreCase(a->get<std::string>(), actionName(act))) {
+            *a = std::string(actionName(act));
+          }
         }
       }
       for (const char* field : {"protocol", "notProtocol"}) {
@@ -969,13 +967,11 @@ Result<PolicyRules> validated(const Resource& resource) {
   if (auto st = checkMetadata(resource); !st) return st;
   const KindRules& rules = rulesFor(resource.kind);
   if (auto st = rules.spec(resource.spec, "spec"); !st) return st;
-  PolicyRules parsed;
-  if (hasRules(resource.kind)) {
-    parsed = {parseRules(resource.spec, "ingress"), parseRules(resource.spec, "egress")};
-    for (const auto* list : {&parsed.ingress, &parsed.egress}) {
-      for (const Result<Rule>& rule : *list) {
-        if (!rule) return rule.status();
-      }
+  // Only policy kinds' schemas let ingress and egress through.
+  PolicyRules parsed{parseRules(resource.spec, "ingress"), parseRules(resource.spec, "egress")};
+  for (const auto* list : {&parsed.ingress, &parsed.egress}) {
+    for (const Result<Rule>& rule : *list) {
+      if (!rule) return rule.status();
     }
   }
   if (auto st = rules.cross(resource.spec); !st) return st;

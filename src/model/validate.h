@@ -32,12 +32,11 @@ Result<std::vector<std::string>> checkResource(const Resource& resource);
 // does not parse is skipped (it is validation's business).
 std::vector<std::string> lintResource(const Resource& resource);
 
-// A policy's or profile's rules as parseRules() gives them (other kinds: none).
+// lintResource with the resource's rules already parsed by parseRules().
 struct PolicyRules {
   std::vector<Result<Rule>> ingress;
   std::vector<Result<Rule>> egress;
 };
-bool hasRules(Kind kind);
 std::vector<std::string> lintResource(const Resource& resource, const PolicyRules& rules);
 
 }  // namespace brindle::model

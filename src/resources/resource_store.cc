@@ -6,7 +6,6 @@
 #include <map>
 #include <random>
 
-#include "model/stored_json.h"
 #include "model/validate.h"
 
 namespace brindle::resources {
@@ -55,13 +54,11 @@ std::string encodeForStore(const Resource& resource) {
 }
 
 Result<Resource> decodeFromStore(const datastore::KVPair& kv) {
-  Json j;
-  try {
-    j = model::parseStoredJson(kv.value);
-  } catch (const Json::exception&) {
+  Json j = Json::parse(kv.value, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
     return makeError(ErrorCode::kInternal, "stored value of " + kv.key + " is not valid JSON");
   }
-  auto r = model::resourceFromJson(std::move(j));
+  auto r = model::resourceFromJson(j);
   if (!r) return makeError(ErrorCode::kInternal, kv.key + ": " + r.message());
   r->metadata["resourceVersion"] = std::to_string(kv.modRevision);
   return r;
@@ -147,8 +144,8 @@ Result<WriteOutcome> ResourceStore::tryWrite(WriteMode mode, const std::vector<R
     if (!current && current.code() != ErrorCode::kNotFound) return current.error();
     const bool exists = current.isOk();
     const std::string wantedVersion = r.resourceVersion();
-    if (exists && !wantedVersion.empty() && wantedVersion != std::to_string(current->modRevision) &&
-        mode != WriteMode::kCreate) {
+    if (exists && !wantedVersion.empty() &&
+        wantedVersion != std::to_string(current->modRevision) && mode != WriteMode::kCreate) {
       return makeError(ErrorCode::kConflict,
                        "update conflict: " + describe(r) + " has resourceVersion " +
                            std::to_string(current->modRevision) + ", not " + wantedVersion);
@@ -201,8 +198,8 @@ Result<WriteOutcome> ResourceStore::tryWrite(WriteMode mode, const std::vector<R
   auto committed = client_.txn(ops);
   if (!committed) {
     const ErrorCode c = committed.code();
-    *raced =
-        c == ErrorCode::kConflict || c == ErrorCode::kAlreadyExists || c == ErrorCode::kNotFound;
+    *raced = c == ErrorCode::kConflict || c == ErrorCode::kAlreadyExists ||
+             c == ErrorCode::kNotFound;
     return committed.error();
   }
   for (auto& r : pending) {

@@ -1,6 +1,6 @@
 // Differential tests of parseStoredJson against nlohmann: the same values, number types and
 // errors as Json::parse, whether the fast reader handles the text or hands it to the library.
-#include "model/stored_json.h"
+#include "model/resource.h"
 
 #include <gtest/gtest.h>
 
@@ -87,7 +87,8 @@ TEST(ParseJson, RandomEditsMatchTheLibrary) {
       R"({"apiVersion":"projectcalico.org/v3","kind":"GlobalNetworkPolicy","metadata":{"name":"p"},"spec":{"order":10,"selector":"a == 'b'","ingress":[{"action":"Allow","protocol":"TCP","destination":{"ports":[80,"8000:8100"]}}],"egress":[]}})",
       R"({"kind":"IPPool","spec":{"cidr":"10.0.0.0/16","blockSize":26,"natOutgoing":true,"x":[-1.5e-3,0,null,false]}})",
       R"([""\\/
-	",1e308,-0.0,123456789012345678901234567890,{"":{}}])",
+
+	",1e308,-0.0,123456789012345678901234567890,{"":{}}])",
   };
   const std::string alphabet = "{}[]\\\",:.-+eE0123456789 \t\nabtrufnl\x01\xc3\xa9";
   std::mt19937 rng(11);
