@@ -142,12 +142,7 @@ Status parseNets(const Json& json, const std::string& path, std::vector<Cidr>& o
     const std::string s = v.get<std::string>();
     auto cidr = Cidr::parse(s, /*allowBareIp=*/true);
     if (!cidr) return invalid(p, quoteJson(v) + " is not a CIDR");
-    // Calico requires rule nets to be strictly masked: "10.0.0.1/8" is more likely a typo.
-    auto addr = IpAddr::parse(std::string_view(s).substr(0, s.find('/')));
-    if (addr && *addr != cidr->address()) {
-      return invalid(
-          p, quoteJson(v) + " has host bits set (did you mean \"" + cidr->toString() + "\"?)");
-    }
+    if (Status masked = checkMasked(v, *cidr, p); !masked) return masked;
     out.push_back(*cidr);
   }
   return Status::ok();
@@ -360,6 +355,14 @@ std::string indexed(const std::string& path, size_t i) {
 
 Error invalid(const std::string& path, const std::string& what) {
   return makeError(ErrorCode::kInvalid, path + ": " + what);
+}
+
+Status checkMasked(const Json& value, const Cidr& cidr, const std::string& path) {
+  const std::string& text = value.get_ref<const std::string&>();
+  auto addr = IpAddr::parse(std::string_view(text).substr(0, text.find('/')));
+  if (!addr || *addr == cidr.address()) return Status::ok();
+  return invalid(
+      path, quoteJson(value) + " has host bits set (did you mean \"" + cidr.toString() + "\"?)");
 }
 
 std::string quoteJson(const Json& value) {

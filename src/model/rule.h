@@ -124,6 +124,11 @@ std::string join(const std::string& path, std::string_view field);
 std::string indexed(const std::string& path, size_t i);
 Error invalid(const std::string& path, const std::string& what);
 
+// Calico wants networks strictly masked ("10.0.0.1/8" is more likely a typo): kInvalid
+// `<path>: "10.0.0.1/8" has host bits set (did you mean "10.0.0.0/8"?)` if `value`, read as
+// `cidr`, has bits set below its prefix.
+Status checkMasked(const Json& value, const Cidr& cidr, const std::string& path);
+
 // The value as it appears in messages: `"text"` for strings, `"70000"` for other JSON.
 std::string quoteJson(const Json& value);
 

@@ -162,14 +162,7 @@ Checker cidr(int family = 0, bool strict = false) {
     if (!c || (family == 4 && !c->isV4()) || (family == 6 && c->isV4())) {
       return invalid(path, quoteJson(v) + " is not " + what);
     }
-    if (strict) {
-      auto addr = IpAddr::parse(std::string_view(s).substr(0, s.find('/')));
-      if (addr && *addr != c->address()) {
-        return invalid(
-            path, quoteJson(v) + " has host bits set (did you mean \"" + c->toString() + "\"?)");
-      }
-    }
-    return Status::ok();
+    return strict ? checkMasked(v, *c, path) : Status::ok();
   };
 }
 
@@ -664,13 +657,8 @@ bool modeEnabled(const Json& spec, const char* field) {
 
 Status checkIpPool(const Json& spec) {
   const Json& cidrJson = spec.at("cidr");
-  const std::string text = cidrJson.get<std::string>();
-  auto c = Cidr::parse(text);
-  auto addr = IpAddr::parse(std::string_view(text).substr(0, text.find('/')));
-  if (addr && *addr != c->address()) {
-    return invalid("spec.cidr", quoteJson(cidrJson) + " has host bits set (did you mean \"" +
-                                    c->toString() + "\"?)");
-  }
+  auto c = Cidr::parse(cidrJson.get<std::string>());
+  if (Status masked = checkMasked(cidrJson, *c, "spec.cidr"); !masked) return masked;
   const bool v4 = c->isV4();
   if (v4 && c->overlaps(kV4LinkLocal)) {
     return invalid("spec.cidr",
