@@ -7,6 +7,8 @@
 #include <charconv>
 #include <set>
 
+#include "common/strings.h"
+
 namespace brindle::model {
 namespace {
 
@@ -22,17 +24,6 @@ constexpr std::array<NamedProtocol, 6> kProtocols = {{
     {"SCTP", 132},
     {"UDPLite", 136},
 }};
-
-Error invalid(const std::string& path, const std::string& what) {
-  return makeError(ErrorCode::kInvalid, path + ": " + what);
-}
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 bool allDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -86,14 +77,6 @@ Status checkKnownFields(const Json& obj, const std::string& path,
     }
   }
   return Status::ok();
-}
-
-std::string join(const std::string& path, std::string_view field) {
-  return path + "." + std::string(field);
-}
-
-std::string indexed(const std::string& path, size_t i) {
-  return path + "[" + std::to_string(i) + "]";
 }
 
 Status parsePorts(const Json& json, const std::string& path, PortSet& out) {
@@ -159,12 +142,7 @@ Status parseNets(const Json& json, const std::string& path, std::vector<Cidr>& o
     const std::string s = v.get<std::string>();
     auto cidr = Cidr::parse(s, /*allowBareIp=*/true);
     if (!cidr) return invalid(p, quoteJson(v) + " is not a CIDR");
-    // Calico requires rule nets to be strictly masked: "10.0.0.1/8" is more likely a typo.
-    auto addr = IpAddr::parse(std::string_view(s).substr(0, s.find('/')));
-    if (addr && *addr != cidr->address()) {
-      return invalid(
-          p, quoteJson(v) + " has host bits set (did you mean \"" + cidr->toString() + "\"?)");
-    }
+    if (Status masked = checkMasked(v, *cidr, p); !masked) return masked;
     out.push_back(*cidr);
   }
   return Status::ok();
@@ -367,6 +345,26 @@ bool icmpCovers(const std::optional<IcmpMatch>& earlier, const std::optional<Icm
 
 }  // namespace
 
+std::string join(const std::string& path, std::string_view field) {
+  return path.empty() ? std::string(field) : path + "." + std::string(field);
+}
+
+std::string indexed(const std::string& path, size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
+
+Error invalid(const std::string& path, const std::string& what) {
+  return makeError(ErrorCode::kInvalid, path + ": " + what);
+}
+
+Status checkMasked(const Json& value, const Cidr& cidr, const std::string& path) {
+  const std::string& text = value.get_ref<const std::string&>();
+  auto addr = IpAddr::parse(std::string_view(text).substr(0, text.find('/')));
+  if (!addr || *addr == cidr.address()) return Status::ok();
+  return invalid(
+      path, quoteJson(value) + " has host bits set (did you mean \"" + cidr.toString() + "\"?)");
+}
+
 std::string quoteJson(const Json& value) {
   if (value.is_string()) return "\"" + value.get<std::string>() + "\"";
   return "\"" + value.dump() + "\"";
@@ -511,6 +509,16 @@ Result<selector::Selector> parseSelectorAt(const Json& value, const std::string&
   auto sel = selector::Selector::parse(value.get<std::string>());
   if (!sel) return invalid(path, sel.message());
   return sel;
+}
+
+std::vector<Result<Rule>> parseRules(const Json& spec, const char* direction) {
+  std::vector<Result<Rule>> out;
+  auto it = spec.find(direction);
+  if (it == spec.end() || !it->is_array()) return out;
+  const std::string path = std::string("spec.") + direction;
+  out.reserve(it->size());
+  for (size_t i = 0; i < it->size(); ++i) out.push_back(parseRule((*it)[i], indexed(path, i)));
+  return out;
 }
 
 Result<Rule> parseRule(const Json& json, const std::string& path) {

@@ -8,8 +8,10 @@
 #include <set>
 
 #include "common/ip.h"
+#include "common/strings.h"
 #include "model/names.h"
 #include "model/rule.h"
+#include "model/views.h"
 
 namespace brindle::model {
 namespace {
@@ -24,18 +26,6 @@ struct Field {
   Checker check;
   bool required = false;
 };
-
-Error invalid(const std::string& path, const std::string& what) {
-  return makeError(ErrorCode::kInvalid, path + ": " + what);
-}
-
-std::string join(const std::string& path, std::string_view field) {
-  return path.empty() ? std::string(field) : path + "." + std::string(field);
-}
-
-std::string indexed(const std::string& path, size_t i) {
-  return path + "[" + std::to_string(i) + "]";
-}
 
 Field req(std::string_view name, Checker check) { return Field{name, std::move(check), true}; }
 Field opt(std::string_view name, Checker check) { return Field{name, std::move(check), false}; }
@@ -172,14 +162,7 @@ Checker cidr(int family = 0, bool strict = false) {
     if (!c || (family == 4 && !c->isV4()) || (family == 6 && c->isV4())) {
       return invalid(path, quoteJson(v) + " is not " + what);
     }
-    if (strict) {
-      auto addr = IpAddr::parse(std::string_view(s).substr(0, s.find('/')));
-      if (addr && *addr != c->address()) {
-        return invalid(
-            path, quoteJson(v) + " has host bits set (did you mean \"" + c->toString() + "\"?)");
-      }
-    }
-    return Status::ok();
+    return strict ? checkMasked(v, *c, path) : Status::ok();
   };
 }
 
@@ -283,12 +266,10 @@ Checker protocolChecker() {
   };
 }
 
+// The list's rules are parsed once the whole spec has passed (see validated()).
 Checker ruleList() {
   return [](const Json& v, const std::string& path) -> Status {
     if (!v.is_array()) return invalid(path, "expected a list of rules, got " + quoteJson(v));
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (auto r = parseRule(v[i], indexed(path, i)); !r) return r.status();
-    }
     return Status::ok();
   };
 }
@@ -683,13 +664,8 @@ bool modeEnabled(const Json& spec, const char* field) {
 
 Status checkIpPool(const Json& spec) {
   const Json& cidrJson = spec.at("cidr");
-  const std::string text = cidrJson.get<std::string>();
-  auto c = Cidr::parse(text);
-  auto addr = IpAddr::parse(std::string_view(text).substr(0, text.find('/')));
-  if (addr && *addr != c->address()) {
-    return invalid("spec.cidr", quoteJson(cidrJson) + " has host bits set (did you mean \"" +
-                                    c->toString() + "\"?)");
-  }
+  auto c = Cidr::parse(cidrJson.get<std::string>());
+  if (Status masked = checkMasked(cidrJson, *c, "spec.cidr"); !masked) return masked;
   const bool v4 = c->isV4();
   if (v4 && c->overlaps(kV4LinkLocal)) {
     return invalid("spec.cidr",
@@ -832,7 +808,7 @@ Status checkHostEndpoint(const Json& spec) {
 Status checkWorkloadEndpoint(const Json& spec) {
   // NATs must map an address the endpoint owns.
   const Json nats = spec.value("ipNATs", Json::array());
-  const Json nets = spec.value("ipNetworks", Json::array());
+  const std::vector<Cidr> nets = cidrList(spec, "ipNetworks").value();  // checked by the schema
   for (size_t i = 0; i < nats.size(); ++i) {
     auto internal = IpAddr::parse(nats[i]["internalIP"].get<std::string>());
     auto external = IpAddr::parse(nats[i]["externalIP"].get<std::string>());
@@ -840,11 +816,8 @@ Status checkWorkloadEndpoint(const Json& spec) {
       return invalid(indexed("spec.ipNATs", i) + ".externalIP",
                      "IP version differs from internalIP");
     }
-    bool owned = false;
-    for (const auto& n : nets) {
-      if (Cidr::parse(n.get<std::string>())->contains(*internal)) owned = true;
-    }
-    if (!owned) {
+    if (std::none_of(nets.begin(), nets.end(),
+                     [&](const Cidr& n) { return n.contains(*internal); })) {
       return invalid(indexed("spec.ipNATs", i) + ".internalIP",
                      quoteJson(nats[i]["internalIP"]) + " is not one of the endpoint's ipNetworks");
     }
@@ -1052,12 +1025,9 @@ void canonicaliseRules(Json& spec) {
       if (!rule.is_object()) continue;
       if (auto a = rule.find("action"); a != rule.end() && a->is_string()) {
         for (Action act : {Action::kAllow, Action::kDeny, Action::kLog, Action::kPass}) {
-          std::string lower = a->get<std::string>();
-          std::string name(actionName(act));
-          std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-          std::string nameLower = name;
-          std::transform(nameLower.begin(), nameLower.end(), nameLower.begin(), ::tolower);
-          if (lower == nameLower) *a = name;
+          if (equalsIgnoreCase(a->get<std::string>(), actionName(act))) {
+            *a = std::string(actionName(act));
+          }
         }
       }
       for (const char* field : {"protocol", "notProtocol"}) {
@@ -1147,12 +1117,36 @@ void applyDefaults(Resource& resource) {
   }
 }
 
-Status validateResource(const Resource& resource) {
+namespace {
+
+// validateResource's checks, handing on the policy rules they parsed so lint need not again.
+Result<PolicyRules> validated(const Resource& resource) {
   if (auto st = checkMetadata(resource); !st) return st;
   const KindRules& rules = rulesFor(resource.kind);
   if (auto st = rules.spec(resource.spec, "spec"); !st) return st;
-  if (resource.kind == Kind::kTier) return checkTier(resource.name(), resource.spec);
-  return rules.cross(resource.spec);
+  // Only policy kinds' schemas let ingress and egress through.
+  PolicyRules parsed{parseRules(resource.spec, "ingress"), parseRules(resource.spec, "egress")};
+  for (const auto* list : {&parsed.ingress, &parsed.egress}) {
+    for (const Result<Rule>& rule : *list) {
+      if (!rule) return rule.status();
+    }
+  }
+  if (auto st = resource.kind == Kind::kTier ? checkTier(resource.name(), resource.spec)
+                                             : rules.cross(resource.spec);
+      !st) {
+    return st;
+  }
+  return parsed;
+}
+
+}  // namespace
+
+Status validateResource(const Resource& resource) { return validated(resource).status(); }
+
+Result<std::vector<std::string>> checkResource(const Resource& resource) {
+  auto rules = validated(resource);
+  if (!rules) return rules.status();
+  return lintResource(resource, *rules);
 }
 
 Status checkPoolOverlap(const Resource& pool, const std::vector<Resource>& otherPools) {
