@@ -1285,7 +1285,7 @@ void defaultIpPool(Json& spec) {
 void scalarsToStrings(Json& map) {
   if (!map.is_object()) return;
   for (auto& [key, value] : map.items()) {
-    if (value.is_boolean() || value.is_number_integer()) value = value.dump();
+    if (value.is_boolean() || value.is_number()) value = value.dump();
   }
 }
 

@@ -121,6 +121,25 @@ class CalicoValidation : public ::testing::TestWithParam<Case> {
   static inline resources::ResourceStore* store_ = nullptr;
 };
 
+// The first field of `written` (the case as the user wrote it) that `stored` lacks: defaults may
+// add fields and respell values (Allow for allow, "true" for an unquoted true), never drop one.
+std::string droppedField(const Json& written, const Json& stored, const std::string& path) {
+  if (written.is_object()) {
+    for (const auto& [k, v] : written.items()) {
+      if (!stored.is_object() || !stored.contains(k)) return path + "." + k;
+      if (auto d = droppedField(v, stored[k], path + "." + k); !d.empty()) return d;
+    }
+  } else if (written.is_array()) {
+    // An empty list may be filled by a default (policy types).
+    if (!stored.is_array() || (!written.empty() && stored.size() != written.size())) return path;
+    for (size_t i = 0; i < written.size(); ++i) {
+      const std::string p = path + "[" + std::to_string(i) + "]";
+      if (auto d = droppedField(written[i], stored[i], p); !d.empty()) return d;
+    }
+  }
+  return "";
+}
+
 // Server-set metadata that create adds to what was written.
 Json withoutServerFields(Json metadata) {
   for (const char* f : {"uid", "creationTimestamp", "resourceVersion"}) metadata.erase(f);
@@ -175,6 +194,7 @@ TEST_P(CalicoValidation, AgreesWithCalico) {
       EXPECT_EQ(got->spec, r.spec) << "spec read back differs";
       EXPECT_EQ(withoutServerFields(got->metadata), withoutServerFields(r.metadata))
           << "metadata read back differs";
+      EXPECT_EQ(droppedField(c.resource, got->toJson(), ""), "") << "a field written is lost";
     }
   } else {
     EXPECT_FALSE(accepted) << "Calico refuses this (" << c.field << "), Brindle accepts it\n"
