@@ -600,8 +600,8 @@ Checker clusterInformationSpec() {
 // lists and ignores the rest, which are stored as written (a Calico user's file must not fail).
 Checker felixConfigurationSpec() {
   auto logLevel = enumOf({"Trace", "Debug", "Info", "Warning", "Error", "Fatal"}, true);
-  auto hostPorts = listOf(object(
-      {req("port", intRange(0, 65535)), opt("protocol", protocolChecker()), opt("net", cidr())}));
+  auto hostPorts = listOf(
+      object({req("port", portNumber()), opt("protocol", protocolChecker()), opt("net", cidr())}));
   auto anyCase = [](std::vector<std::string> values) { return enumOf(std::move(values), true); };
   std::vector<Field> fields = {
       opt("useInternalDataplaneDriver", boolean()),
