@@ -18,7 +18,8 @@ std::string field(const Json& root, const std::string& path) {
   size_t start = 0;
   while (start <= path.size()) {
     size_t dot = path.find('.', start);
-    std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::string part =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     if (!j->is_object() || !j->contains(part)) return "";
     j = &(*j)[part];
     if (dot == std::string::npos) break;
@@ -39,6 +40,14 @@ std::string field(const Json& root, const std::string& path) {
 
 Getter spec(std::string path) {
   return [path](const Resource& r, const TableContext&) { return field(r.spec, path); };
+}
+
+// The number of entries of a list field (0 when absent).
+Getter count(std::string path) {
+  return [path](const Resource& r, const TableContext&) {
+    auto it = r.spec.find(path);
+    return std::to_string(it != r.spec.end() && it->is_array() ? it->size() : 0);
+  };
 }
 
 std::string labelsText(const Json& labels) {
@@ -127,6 +136,16 @@ const std::map<std::string, Getter>& getters() {
       {"CLUSTERTYPE", spec("clusterType")},
       {"CALICOVERSION", spec("calicoVersion")},
       {"DATASTOREREADY", spec("datastoreReady")},
+      {"TIER",
+       [](const Resource& r, const TableContext&) {
+         std::string tier = field(r.spec, "tier");
+         return tier.empty() ? std::string("default") : tier;
+       }},
+      {"NUMEXPORTV4", count("exportV4")},
+      {"NUMIMPORTV4", count("importV4")},
+      {"NUMEXPORTV6", count("exportV6")},
+      {"NUMIMPORTV6", count("importV6")},
+      {"CLASSES", spec("classes")},
   };
   return g;
 }
@@ -151,14 +170,21 @@ const KindColumns& columnsOf(Kind kind) {
        {{"NODE", "ORCHESTRATOR", "WORKLOAD", "ENDPOINT"},
         {"NODE", "ORCHESTRATOR", "WORKLOAD", "ENDPOINT", "NETWORKS", "NATS", "INTERFACE",
          "PROFILES"}}},
-      {Kind::kHostEndpoint,
-       {{"NODE", "NAME"}, {"NODE", "NAME", "INTERFACE", "IPS", "PROFILES"}}},
+      {Kind::kHostEndpoint, {{"NODE", "NAME"}, {"NODE", "NAME", "INTERFACE", "IPS", "PROFILES"}}},
       {Kind::kGlobalNetworkSet, {{"NAME"}, {"NAME", "NETS"}}},
       {Kind::kNetworkSet, {{"NAMESPACE", "NAME"}, {"NAMESPACE", "NAME", "NETS"}}},
       {Kind::kIPReservation, {{"NAME"}, {"NAME", "CIDRS"}}},
       {Kind::kFelixConfiguration, {{"NAME"}, {"NAME"}}},
       {Kind::kClusterInformation,
        {{"NAME"}, {"NAME", "CLUSTERGUID", "CLUSTERTYPE", "CALICOVERSION", "DATASTOREREADY"}}},
+      {Kind::kTier, {{"NAME", "ORDER"}, {"NAME", "ORDER"}}},
+      {Kind::kStagedGlobalNetworkPolicy, {{"NAME", "TIER"}, {"NAME", "TIER", "ORDER", "SELECTOR"}}},
+      {Kind::kStagedNetworkPolicy,
+       {{"NAMESPACE", "NAME", "TIER"}, {"NAMESPACE", "NAME", "TIER", "ORDER", "SELECTOR"}}},
+      {Kind::kBGPFilter,
+       {{"NAME", "NUMEXPORTV4", "NUMIMPORTV4", "NUMEXPORTV6", "NUMIMPORTV6"},
+        {"NAME", "NUMEXPORTV4", "NUMIMPORTV4", "NUMEXPORTV6", "NUMIMPORTV6"}}},
+      {Kind::kCalicoNodeStatus, {{"NAME", "NODE"}, {"NAME", "NODE", "CLASSES"}}},
   };
   return table.at(kind);
 }

@@ -18,20 +18,28 @@ using resources::WriteMode;
 
 const char* pastTense(WriteMode mode) {
   switch (mode) {
-    case WriteMode::kCreate: return "created";
-    case WriteMode::kReplace: return "replaced";
-    case WriteMode::kApply: return "applied";
-    case WriteMode::kDelete: return "deleted";
+    case WriteMode::kCreate:
+      return "created";
+    case WriteMode::kReplace:
+      return "replaced";
+    case WriteMode::kApply:
+      return "applied";
+    case WriteMode::kDelete:
+      return "deleted";
   }
   return "";
 }
 
 const char* verb(WriteMode mode) {
   switch (mode) {
-    case WriteMode::kCreate: return "create";
-    case WriteMode::kReplace: return "replace";
-    case WriteMode::kApply: return "apply";
-    case WriteMode::kDelete: return "delete";
+    case WriteMode::kCreate:
+      return "create";
+    case WriteMode::kReplace:
+      return "replace";
+    case WriteMode::kApply:
+      return "apply";
+    case WriteMode::kDelete:
+      return "delete";
   }
   return "";
 }
@@ -124,6 +132,14 @@ int runWrite(Session& s, const WriteCommand& cmd) {
     if (!kind) return fail(s, "Failed to execute command: " + kind.message());
     kindName = model::kindInfo(*kind).name;
     auto found = findTarget(s, cmd.target);
+    if (!found && found.code() == ErrorCode::kCorrupt) {
+      // An unreadable value is deleted by its key: that is how it gets cleaned up.
+      Resource byKey;
+      byKey.kind = *kind;
+      byKey.metadata["name"] = cmd.target.name;
+      if (model::kindInfo(*kind).namespaced) byKey.metadata["namespace"] = cmd.target.ns;
+      found = byKey;
+    }
     if (!found) {
       if (found.code() == ErrorCode::kNotFound && cmd.skipNotExists) {
         s.out() << "Successfully deleted 0 '" << kindName << "' resource(s)\n";
@@ -147,22 +163,27 @@ int runWrite(Session& s, const WriteCommand& cmd) {
   }
   // calicoctl counts skipped resources as handled.
   const size_t count = outcome->written.size() + outcome->skipped.size();
-  s.out() << "Successfully " << pastTense(cmd.mode) << " " << count << " "
-          << quotedKind(kindName) << "resource(s)\n";
+  s.out() << "Successfully " << pastTense(cmd.mode) << " " << count << " " << quotedKind(kindName)
+          << "resource(s)\n";
   return 0;
 }
 
 int runGet(Session& s, const GetCommand& cmd) {
-  if (cmd.output != "ps" && cmd.output != "wide" && cmd.output != "yaml" &&
-      cmd.output != "json") {
+  if (cmd.output != "ps" && cmd.output != "wide" && cmd.output != "yaml" && cmd.output != "json") {
     return fail(s, "Failed to execute command: unknown output format '" + cmd.output +
                        "' (expected ps, wide, yaml or json)");
   }
-  auto store = s.store();
+  auto store = s.store(Session::Access::kRead);
   if (!store) return fail(s, "Failed to get resources: " + store.message());
   std::vector<Resource> found;
   Kind kind = Kind::kNode;
   bool single = false;
+  // Values another tool left unreadable: the listing shows the rest, then names each of them.
+  std::vector<resources::ResourceStore::BadValue> unreadable;
+  auto done = [&] {
+    for (const auto& b : unreadable) s.err() << "Error: " << b.reason << "\n";
+    return unreadable.empty() ? 0 : 1;
+  };
   if (!cmd.files.empty()) {
     auto decoded = readResourceFiles(cmd.files, s.in());
     if (!decoded) return fail(s, "Failed to execute command: " + decoded.message());
@@ -185,12 +206,20 @@ int runGet(Session& s, const GetCommand& cmd) {
       single = true;
     } else {
       const bool namespaced = model::kindInfo(kind).namespaced;
-      auto all = (*store)->list(kind, namespaced && !cmd.allNamespaces ? cmd.target.ns : "");
+      auto all =
+          (*store)->listReadable(kind, namespaced && !cmd.allNamespaces ? cmd.target.ns : "");
       if (!all) return fail(s, "Failed to get resources: " + all.message());
-      for (auto& r : *all) {
+      for (auto& r : all->items) {
         if (matchesFilters(r, cmd)) found.push_back(std::move(r));
       }
+      unreadable = std::move(all->bad);
     }
+  }
+  if (kind == Kind::kTier) {
+    // calicoctl lists tiers in the order they apply.
+    std::stable_sort(found.begin(), found.end(), [](const Resource& a, const Resource& b) {
+      return a.spec.value("order", 1e6) < b.spec.value("order", 1e6);
+    });
   }
   if (cmd.output == "yaml" || cmd.output == "json") {
     const bool sameKind = batchKindName(found) != "" || found.empty();
@@ -201,7 +230,7 @@ int runGet(Session& s, const GetCommand& cmd) {
     } else {
       for (const auto& r : found) printStructured(s, r.toJson(), cmd.output);
     }
-    return 0;
+    return done();
   }
   TableContext ctx;
   ctx.allNamespaces = cmd.allNamespaces;
@@ -215,7 +244,7 @@ int runGet(Session& s, const GetCommand& cmd) {
   std::vector<Row> rows;
   for (const auto& r : found) rows.push_back(tableRow(r, wide, ctx));
   printTable(s.out(), tableHeader(kind, wide, ctx), rows);
-  return 0;
+  return done();
 }
 
 int runPatch(Session& s, const PatchCommand& cmd) {
@@ -257,7 +286,8 @@ int runLabel(Session& s, const LabelCommand& cmd) {
   if (!labels.is_object()) labels = Json::object();
   const std::string what = resources::describe(*current);
   if (cmd.remove) {
-    if (!labels.contains(key)) return fail(s, "Failed to remove label: " + what + " has no label " + key);
+    if (!labels.contains(key))
+      return fail(s, "Failed to remove label: " + what + " has no label " + key);
     labels.erase(key);
     if (labels.empty()) edited.metadata.erase("labels");
   } else {
@@ -267,7 +297,8 @@ int runLabel(Session& s, const LabelCommand& cmd) {
     }
     labels[key] = value;
   }
-  if (Status w = writeEdited(s, edited); !w) return fail(s, "Failed to update label: " + w.message());
+  if (Status w = writeEdited(s, edited); !w)
+    return fail(s, "Failed to update label: " + w.message());
   if (cmd.remove) {
     s.out() << "Successfully removed label " << key << " from " << what << "\n";
   } else {
@@ -278,7 +309,8 @@ int runLabel(Session& s, const LabelCommand& cmd) {
 
 int runConvert(Session& s, const ConvertCommand& cmd) {
   if (cmd.output != "yaml" && cmd.output != "json") {
-    return fail(s, "Failed to execute command: convert writes yaml or json, not '" + cmd.output + "'");
+    return fail(s,
+                "Failed to execute command: convert writes yaml or json, not '" + cmd.output + "'");
   }
   auto decoded = readResourceFiles(cmd.files, s.in());
   if (!decoded) return fail(s, "Failed to execute command: " + decoded.message());

@@ -6,12 +6,14 @@
 
 namespace brindle::cli {
 
-Result<resources::ResourceStore*> Session::store() {
+Result<resources::ResourceStore*> Session::store(Access access) {
   if (store_) return store_.get();
   auto cfg = config::loadDatastoreConfig(configPath_, io_.env);
   if (!cfg) return cfg.error();
   for (const auto& note : cfg->notes) io_.err << "Note: " << note << "\n";
-  auto client = config::openDatastore(*cfg);
+  auto client =
+      config::openDatastore(*cfg, access == Access::kRead ? config::OpenMode::kReadOnly
+                                                          : config::OpenMode::kCreateIfMissing);
   if (!client) return client.error();
   client_ = std::move(*client);
   store_ = std::make_unique<resources::ResourceStore>(*client_);

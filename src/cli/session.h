@@ -19,8 +19,10 @@ class Session {
   std::ostream& err() { return io_.err; }
   std::istream& in() { return io_.in; }
 
-  // Opens the configured datastore on first use; prints configuration notes to stderr.
-  Result<resources::ResourceStore*> store();
+  // Opens the configured datastore on first use; prints configuration notes to stderr. A command
+  // that only reads passes kRead: an embedded store that does not exist is then not created.
+  enum class Access { kWrite, kRead };
+  Result<resources::ResourceStore*> store(Access access = Access::kWrite);
   // The raw key/value client under store(), for commands below the resource layer (ipam).
   Result<datastore::Client*> client();
 

@@ -11,6 +11,7 @@ const char* errorCodeName(ErrorCode code) {
     case ErrorCode::kConflict: return "conflict";
     case ErrorCode::kCompacted: return "compacted";
     case ErrorCode::kUnavailable: return "unavailable";
+    case ErrorCode::kCorrupt: return "corrupt";
     case ErrorCode::kInternal: return "internal";
   }
   return "unknown";

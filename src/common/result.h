@@ -18,6 +18,7 @@ enum class ErrorCode {
   kConflict,       // compare-and-swap lost: the revision moved on
   kCompacted,      // a watch fell behind the history the store keeps: re-list, then watch
   kUnavailable,    // the datastore or a daemon cannot be reached (may succeed later)
+  kCorrupt,        // a stored value cannot be read (another tool or a bad migration wrote it)
   kInternal,       // anything else
 };
 

@@ -6,10 +6,13 @@
 
 namespace brindle::config {
 
-Result<datastore::ClientPtr> openDatastore(const DatastoreConfig& config) {
+Result<datastore::ClientPtr> openDatastore(const DatastoreConfig& config, OpenMode mode) {
   switch (config.type) {
-    case DatastoreType::kLocal:
-      return datastore::openLocalStore(config.storePath);
+    case DatastoreType::kLocal: {
+      datastore::LocalStoreOptions options;
+      options.createIfMissing = mode == OpenMode::kCreateIfMissing;
+      return datastore::openLocalStore(config.storePath, options);
+    }
     case DatastoreType::kEtcdV3: {
       datastore::etcd::EtcdOptions options;
       options.endpoints = config.etcdEndpoints;

@@ -7,6 +7,10 @@
 
 namespace brindle::config {
 
-Result<datastore::ClientPtr> openDatastore(const DatastoreConfig& config);
+// kReadOnly: an embedded store that does not exist yet reads as empty and is not created (for
+// commands that only read).
+enum class OpenMode { kCreateIfMissing, kReadOnly };
+Result<datastore::ClientPtr> openDatastore(const DatastoreConfig& config,
+                                           OpenMode mode = OpenMode::kCreateIfMissing);
 
 }  // namespace brindle::config

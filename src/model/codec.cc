@@ -124,7 +124,8 @@ bool isV1Kind(std::string_view name) {
 
 Result<Resource> readV3(const Json& doc, Kind kind) {
   for (const auto& [key, value] : doc.items()) {
-    if (key != "apiVersion" && key != "kind" && key != "metadata" && key != "spec") {
+    if (key != "apiVersion" && key != "kind" && key != "metadata" && key != "spec" &&
+        !(key == "status" && hasStatus(kind))) {
       return makeError(ErrorCode::kInvalid, key + ": unknown field");
     }
   }
@@ -137,6 +138,10 @@ Result<Resource> readV3(const Json& doc, Kind kind) {
   if (auto s = doc.find("spec"); s != doc.end() && !s->is_null()) {
     if (!s->is_object()) return makeError(ErrorCode::kInvalid, "spec: expected a mapping");
     r.spec = *s;
+  }
+  if (auto s = doc.find("status"); s != doc.end() && !s->is_null()) {
+    if (!s->is_object()) return makeError(ErrorCode::kInvalid, "status: expected a mapping");
+    r.status = *s;
   }
   if (auto s = normalizeRulePorts(r.spec); !s) return s;
   return r;

@@ -24,12 +24,17 @@ enum class Kind {
   kIPReservation,
   kFelixConfiguration,
   kClusterInformation,
+  kTier,
+  kStagedGlobalNetworkPolicy,
+  kStagedNetworkPolicy,
+  kBGPFilter,
+  kCalicoNodeStatus,
 };
 
 struct KindInfo {
   Kind kind;
   std::string_view name;    // v3 kind, e.g. "WorkloadEndpoint"
-  std::string_view plural;  // lower-case plural used in keys, e.g. "workloadendpoints"
+  std::string_view plural;  // plural used in keys as Calico spells it, e.g. "workloadendpoints"
   std::string_view v1Name;  // the seed's v1 kind ("workloadEndpoint"), empty if none
   bool namespaced;          // NetworkPolicy, WorkloadEndpoint, NetworkSet
 };

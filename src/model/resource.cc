@@ -19,6 +19,7 @@ Json Resource::toJson() const {
   out["kind"] = kindInfo(kind).name;
   out["metadata"] = metadata;
   out["spec"] = spec;
+  if (!status.is_null()) out["status"] = status;
   return out;
 }
 
@@ -34,6 +35,9 @@ Result<Resource> resourceFromJson(const Json& json) {
   r.kind = *kind;
   if (auto it = json.find("metadata"); it != json.end() && it->is_object()) r.metadata = *it;
   if (auto it = json.find("spec"); it != json.end() && it->is_object()) r.spec = *it;
+  if (auto it = json.find("status"); hasStatus(r.kind) && it != json.end() && it->is_object()) {
+    r.status = *it;
+  }
   return r;
 }
 

@@ -19,6 +19,8 @@ struct Resource {
   Kind kind = Kind::kNode;
   Json metadata = Json::object();  // name, namespace, labels, annotations, resourceVersion, ...
   Json spec = Json::object();
+  // What a component reports about the resource (CalicoNodeStatus, Tier); null for other kinds.
+  Json status;
 
   std::string name() const { return metadata.value("name", ""); }
   std::string ns() const { return metadata.value("namespace", ""); }
@@ -26,12 +28,15 @@ struct Resource {
   Labels labels() const;  // metadata.labels
   std::string key() const { return resourceKey(kind, ns(), name()); }
 
-  // {"apiVersion":"projectcalico.org/v3","kind":...,"metadata":...,"spec":...}
+  // {"apiVersion":"projectcalico.org/v3","kind":...,"metadata":...,"spec":...[,"status":...]}
   Json toJson() const;
 };
 
 // Inverse of toJson() for values read back from the datastore (already validated when written).
 Result<Resource> resourceFromJson(const Json& json);
+
+// Kinds whose objects carry a `status` beside their spec.
+inline bool hasStatus(Kind kind) { return kind == Kind::kCalicoNodeStatus || kind == Kind::kTier; }
 
 constexpr std::string_view kApiVersionV3 = "projectcalico.org/v3";
 constexpr std::string_view kApiVersionV1 = "v1";

@@ -842,7 +842,14 @@ Status checkMetadata(const Resource& r) {
   auto label = [](std::string_view part) {
     return part.find('.') == std::string_view::npos && isDnsSubdomain(part);
   };
-  if (r.kind == Kind::kGlobalNetworkPolicy) {
+  if (r.kind == Kind::kTier) {
+    // A tier's name is a component of its policies' names: a DNS label, no dots.
+    if (!isDnsLabel(n)) {
+      return invalid("metadata.name", quoteJson(name) +
+                                          " is not a valid tier name (a DNS label of lower-case "
+                                          "letters, digits and '-', at most 63 characters)");
+    }
+  } else if (r.kind == Kind::kGlobalNetworkPolicy || r.kind == Kind::kStagedGlobalNetworkPolicy) {
     // A DNS label, optionally prefixed by a tier ("default.allow-dns").
     const size_t dot = n.find('.');
     const bool valid =
@@ -854,7 +861,7 @@ Status checkMetadata(const Resource& r) {
                                           "lower-case letters, digits and '-', optionally "
                                           "prefixed by a tier, e.g. \"default.allow-dns\")");
     }
-  } else if (r.kind == Kind::kNetworkPolicy) {
+  } else if (r.kind == Kind::kNetworkPolicy || r.kind == Kind::kStagedNetworkPolicy) {
     // label or label.label, or Calico's knp.default./ossg.default. prefixes before a subdomain.
     const size_t dot = n.find('.');
     bool valid =
@@ -1185,6 +1192,144 @@ Status checkFelixConfiguration(const Json& spec) {
   return Status::ok();
 }
 
+// ---------------------------------------------------------------------------------------------
+// Tiers, staged policies, BGP filters and node status (Calico's tier.go, staged*.go,
+// bgpfilter.go, nodestatus.go and their validators).
+
+Checker tierSpec() {
+  return object({opt("order", number()), opt("defaultAction", enumOf({"Deny", "Pass"}))});
+}
+
+// The tiers Calico creates itself, with the order and default action its CRD insists on.
+Status checkTier(const std::string& name, const Json& spec) {
+  struct WellKnown {
+    const char* name;
+    long long order;
+    const char* defaultAction;
+  };
+  for (const WellKnown& t :
+       {WellKnown{"default", 1000000, "Deny"}, WellKnown{"kube-admin", 1000, "Pass"},
+        WellKnown{"kube-baseline", 10000000, "Pass"}}) {
+    if (name != t.name) continue;
+    if (!spec.contains("order") || spec["order"].get<double>() != static_cast<double>(t.order)) {
+      return invalid("spec.order", "the '" + name + "' tier's order must be " +
+                                       Json(t.order).dump() + ", got " +
+                                       spec.value("order", Json()).dump());
+    }
+    if (spec.value("defaultAction", "Deny") != t.defaultAction) {
+      return invalid("spec.defaultAction",
+                     "the '" + name + "' tier must have default action " + t.defaultAction);
+    }
+  }
+  return Status::ok();
+}
+
+// A staged policy is its enforced kind's spec plus stagedAction: Set (the default) stages the
+// policy as written; Delete stages its removal, and then only the tier may be given.
+Checker stagedSpec(Kind enforced) {
+  const Checker base =
+      enforced == Kind::kGlobalNetworkPolicy ? globalNetworkPolicySpec() : networkPolicySpec();
+  return [base](const Json& v, const std::string& path) -> Status {
+    if (!v.is_object()) return invalid(path, "expected an object, got " + quoteJson(v));
+    Json rest = v;
+    if (auto it = rest.find("stagedAction"); it != rest.end()) {
+      if (auto st = enumOf({"Set", "Delete"})(*it, join(path, "stagedAction")); !st) return st;
+      rest.erase("stagedAction");
+    }
+    return base(rest, path);
+  };
+}
+
+Status checkStaged(const Json& spec, Status (*enforcedCheck)(const Json&)) {
+  if (spec.value("stagedAction", "Set") != "Delete") return enforcedCheck(spec);
+  for (const auto& [key, value] : spec.items()) {
+    if (key == "stagedAction" || key == "tier" || key == "types") continue;
+    return invalid("spec." + key,
+                   "must be empty when stagedAction is Delete (only tier may be "
+                   "given)");
+  }
+  return Status::ok();
+}
+
+Checker bgpFilterRules(int family) {
+  const int maxLength = family == 4 ? 32 : 128;
+  auto prefixLength =
+      object({opt("min", intRange(0, maxLength)), opt("max", intRange(0, maxLength))});
+  auto community = regexString("^[0-9]+:[0-9]+(:[0-9]+)?$", "a BGP community (aa:nn or aa:nn:mm)");
+  auto operation = object({
+      opt("addCommunity", object({req("value", community)})),
+      opt("prependASPath", object({req("prefix", listOf(asNumber()))})),
+      opt("setPriority", object({req("value", intRange(1, 2147483646))})),
+  });
+  return listOf(object({
+      opt("cidr", cidr(family)),
+      opt("prefixLength", prefixLength),
+      opt("source", enumOf({"RemotePeers"})),
+      opt("interface",
+          regexString("^(\\*|[a-zA-Z0-9_.*-]{1,15})$", "an interface name or pattern")),
+      opt("matchOperator", enumOf({"Equal", "NotEqual", "In", "NotIn"})),
+      opt("peerType", enumOf({"eBGP", "iBGP"})),
+      opt("communities", object({req("values", listOf(community))})),
+      opt("asPathPrefix", listOf(asNumber())),
+      opt("priority", intRange(1, 2147483646)),
+      req("action", enumOf({"Accept", "Reject"})),
+      opt("operations", listOf(operation)),
+  }));
+}
+
+Checker bgpFilterSpec() {
+  return object({opt("exportV4", bgpFilterRules(4)), opt("importV4", bgpFilterRules(4)),
+                 opt("exportV6", bgpFilterRules(6)), opt("importV6", bgpFilterRules(6))});
+}
+
+// The cross-field rules of Calico's BGPFilterRule CRD.
+Status checkBgpFilter(const Json& spec) {
+  for (const char* list : {"exportV4", "importV4", "exportV6", "importV6"}) {
+    const Json rules = spec.value(list, Json::array());
+    for (size_t i = 0; i < rules.size(); ++i) {
+      const Json& r = rules[i];
+      const std::string p = indexed(std::string("spec.") + list, i);
+      const bool hasCidr = !r.value("cidr", "").empty();
+      if (hasCidr != !r.value("matchOperator", "").empty()) {
+        return invalid(p + (hasCidr ? ".matchOperator" : ".cidr"),
+                       "cidr and matchOperator must both be set or both be empty");
+      }
+      if (r.contains("prefixLength") && !hasCidr) {
+        return invalid(p + ".cidr", "required when prefixLength is set");
+      }
+      if (!r.value("operations", Json::array()).empty() && r.value("action", "") != "Accept") {
+        return invalid(p + ".operations", "may only be used with action Accept");
+      }
+      const Json communities =
+          r.value("communities", Json::object()).value("values", Json::array());
+      if (communities.size() > 10 || (r.contains("communities") && communities.empty())) {
+        return invalid(p + ".communities.values", "1 to 10 values");
+      }
+    }
+  }
+  return Status::ok();
+}
+
+// CalicoNodeStatus: which status classes a node reports, and how often; the status itself is
+// written by the node, not by users.
+Checker calicoNodeStatusSpec() {
+  return object({
+      req("node", resourceNameChecker()),
+      req("classes", listOf(enumOf({"Agent", "BGP", "Routes"}))),
+      req("updatePeriodSeconds", intRange(0, 86400)),
+  });
+}
+
+Status checkCalicoNodeStatus(const Json& spec) {
+  std::set<std::string> seen;
+  for (const auto& c : spec.value("classes", Json::array())) {
+    if (!seen.insert(c.get<std::string>()).second) {
+      return invalid("spec.classes", quoteJson(c) + " is listed more than once");
+    }
+  }
+  return Status::ok();
+}
+
 struct KindRules {
   Checker spec;
   std::function<Status(const Json&)> cross;
@@ -1208,6 +1353,15 @@ const KindRules& rulesFor(Kind kind) {
     t[Kind::kIPReservation] = {ipReservationSpec(), none};
     t[Kind::kFelixConfiguration] = {felixConfigurationSpec(), checkFelixConfiguration};
     t[Kind::kClusterInformation] = {clusterInformationSpec(), none};
+    t[Kind::kTier] = {tierSpec(), none};  // the name-dependent rules run in validateResource
+    t[Kind::kStagedGlobalNetworkPolicy] = {
+        stagedSpec(Kind::kGlobalNetworkPolicy),
+        [](const Json& spec) { return checkStaged(spec, checkGlobalNetworkPolicy); }};
+    t[Kind::kStagedNetworkPolicy] = {stagedSpec(Kind::kNetworkPolicy), [](const Json& spec) {
+                                       return checkStaged(spec, checkPolicyCommon);
+                                     }};
+    t[Kind::kBGPFilter] = {bgpFilterSpec(), checkBgpFilter};
+    t[Kind::kCalicoNodeStatus] = {calicoNodeStatusSpec(), checkCalicoNodeStatus};
     return t;
   }();
   return table.at(kind);
@@ -1313,6 +1467,21 @@ void applyDefaults(Resource& resource) {
       canonicaliseRules(spec);
       defaultPolicyTypes(spec);
       break;
+    case Kind::kStagedGlobalNetworkPolicy:
+    case Kind::kStagedNetworkPolicy:
+      canonicaliseRules(spec);
+      // Calico stages a removal without types.
+      if (spec.value("stagedAction", "") == "Delete") {
+        spec.erase("types");
+      } else {
+        defaultPolicyTypes(spec);
+      }
+      break;
+    case Kind::kTier:
+      // Calico's DefaultTierFields: no order sorts with the default tier.
+      if (!spec.contains("order") || spec["order"].is_null()) spec["order"] = 1000000;
+      if (!spec.contains("defaultAction")) spec["defaultAction"] = "Deny";
+      break;
     case Kind::kProfile:
       canonicaliseRules(spec);
       break;
@@ -1325,6 +1494,7 @@ Status validateResource(const Resource& resource) {
   if (auto st = checkMetadata(resource); !st) return st;
   const KindRules& rules = rulesFor(resource.kind);
   if (auto st = rules.spec(resource.spec, "spec"); !st) return st;
+  if (resource.kind == Kind::kTier) return checkTier(resource.name(), resource.spec);
   return rules.cross(resource.spec);
 }
 

@@ -2,6 +2,7 @@
 // that the layout and quoting match what calicoctl prints).
 #include "model/yaml_json.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
@@ -450,6 +451,13 @@ Result<std::vector<Json>> parseDocuments(std::string_view text, std::string_view
   } catch (const NodeError& e) {
     return makeError(ErrorCode::kInvalid,
                      position(sourceName, e.mark.line + 1, e.mark.column + 1) + ": " + e.what);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own guard (far past our limit, which the walk would have caught) says only
+    // "bad file".
+    return makeError(ErrorCode::kInvalid, position(sourceName, e.mark.line + 1, e.mark.column + 1) +
+                                              ": nested deeper than " +
+                                              std::to_string(limits.maxDepth) +
+                                              " levels (the most this reader accepts)");
   } catch (const YAML::Exception& e) {
     if (startsLikeJson(text)) {
       // yaml-cpp is stricter than JSON in places (tabs); a clean JSON parse wins, and a JSON

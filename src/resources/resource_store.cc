@@ -7,6 +7,7 @@
 #include <random>
 
 #include "model/validate.h"
+#include "model/yaml_json.h"
 
 namespace brindle::resources {
 namespace {
@@ -54,12 +55,18 @@ std::string encodeForStore(const Resource& resource) {
 }
 
 Result<Resource> decodeFromStore(const datastore::KVPair& kv) {
-  Json j = Json::parse(kv.value, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    return makeError(ErrorCode::kInternal, "stored value of " + kv.key + " is not valid JSON");
+  auto bad = [&](const std::string& why) {
+    return makeError(ErrorCode::kCorrupt, "stored value of " + kv.key + " " + why);
+  };
+  // The stored-value limits are the reader's own (parseJson): the message names a line and
+  // column, never echoes the bytes (a binary value would garble the terminal).
+  auto j = model::parseJson(kv.value, "value");
+  if (!j) return bad("is not valid JSON: " + j.message());
+  auto r = model::resourceFromJson(*j);
+  if (!r) return bad("is not a resource: " + r.message());
+  if (model::resourceKey(r->kind, r->ns(), r->name()) != kv.key) {
+    return bad("holds " + describe(*r) + ", which belongs at another key");
   }
-  auto r = model::resourceFromJson(j);
-  if (!r) return makeError(ErrorCode::kInternal, kv.key + ": " + r.message());
   r->metadata["resourceVersion"] = std::to_string(kv.modRevision);
   return r;
 }
@@ -83,14 +90,27 @@ Result<Resource> ResourceStore::get(Kind kind, const std::string& ns, const std:
 }
 
 Result<std::vector<Resource>> ResourceStore::list(Kind kind, const std::string& ns) {
+  auto listed = listReadable(kind, ns);
+  if (!listed) return listed.error();
+  if (!listed->bad.empty()) {
+    const auto& first = listed->bad.front();
+    return makeError(ErrorCode::kCorrupt, first.reason);
+  }
+  return std::move(listed->items);
+}
+
+Result<ResourceStore::Listing> ResourceStore::listReadable(Kind kind, const std::string& ns) {
   auto listed = client_.list(model::kindPrefix(kind, ns));
   if (!listed) return listed.error();
-  std::vector<Resource> out;
-  out.reserve(listed->items.size());
+  Listing out;
+  out.items.reserve(listed->items.size());
   for (const auto& kv : listed->items) {
     auto r = decodeFromStore(kv);
-    if (!r) return r.error();
-    out.push_back(std::move(*r));
+    if (r) {
+      out.items.push_back(std::move(*r));
+    } else {
+      out.bad.push_back({kv.key, r.message()});
+    }
   }
   return out;
 }
@@ -144,8 +164,8 @@ Result<WriteOutcome> ResourceStore::tryWrite(WriteMode mode, const std::vector<R
     if (!current && current.code() != ErrorCode::kNotFound) return current.error();
     const bool exists = current.isOk();
     const std::string wantedVersion = r.resourceVersion();
-    if (exists && !wantedVersion.empty() &&
-        wantedVersion != std::to_string(current->modRevision) && mode != WriteMode::kCreate) {
+    if (exists && !wantedVersion.empty() && wantedVersion != std::to_string(current->modRevision) &&
+        mode != WriteMode::kCreate) {
       return makeError(ErrorCode::kConflict,
                        "update conflict: " + describe(r) + " has resourceVersion " +
                            std::to_string(current->modRevision) + ", not " + wantedVersion);
@@ -198,8 +218,8 @@ Result<WriteOutcome> ResourceStore::tryWrite(WriteMode mode, const std::vector<R
   auto committed = client_.txn(ops);
   if (!committed) {
     const ErrorCode c = committed.code();
-    *raced = c == ErrorCode::kConflict || c == ErrorCode::kAlreadyExists ||
-             c == ErrorCode::kNotFound;
+    *raced =
+        c == ErrorCode::kConflict || c == ErrorCode::kAlreadyExists || c == ErrorCode::kNotFound;
     return committed.error();
   }
   for (auto& r : pending) {

@@ -37,8 +37,21 @@ class ResourceStore {
   // kNotFound: "resource does not exist: IPPool(10-1-0-0-16)".
   Result<model::Resource> get(model::Kind kind, const std::string& ns, const std::string& name);
 
-  // All resources of a kind; `ns` empty means every namespace. Sorted by key.
+  // All resources of a kind; `ns` empty means every namespace. Sorted by key. Fails naming the
+  // first unreadable value (see listReadable()).
   Result<std::vector<model::Resource>> list(model::Kind kind, const std::string& ns = "");
+  // The same, but an unreadable value (not JSON, not an object of the kind its key names: another
+  // tool or a bad migration wrote it) is reported beside the resources instead of failing the
+  // listing, as calicoctl's lists go on past one bad entry.
+  struct BadValue {
+    std::string key;
+    std::string reason;
+  };
+  struct Listing {
+    std::vector<model::Resource> items;
+    std::vector<BadValue> bad;
+  };
+  Result<Listing> listReadable(model::Kind kind, const std::string& ns = "");
 
   // Writes a batch in one transaction; retries a few times when another writer raced it.
   // Resources are validated already (model::decodeResources); this adds the checks that need

@@ -88,6 +88,9 @@ TEST_F(HostileInputTest, AliasBombIsRefused) {
 TEST_F(HostileInputTest, DeepNestingIsRefused) {
   expectRefusedFast(dir_.write("deep.yaml", std::string(100000, '[') + std::string(100000, ']')),
                     "nested deeper than 64 levels");
+  // Flow brackets inside a YAML document (not JSON text): yaml-cpp's own guard trips first.
+  expectRefusedFast(dir_.write("deep-flow.yaml", "a: " + std::string(100000, '[')),
+                    "nested deeper than 64 levels");
   std::string yaml;
   for (int i = 0; i < 200; ++i) yaml += std::string(2 * i, ' ') + "k:\n";
   expectRefusedFast(dir_.write("deep-block.yaml", yaml), "nested deeper than 64 levels");

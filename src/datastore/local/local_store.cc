@@ -536,8 +536,11 @@ Result<ClientPtr> openLocalStore(const std::string& path, LocalStoreOptions opti
                                  "be >= 1, watchPollInterval >= 1 ms, busyTimeout >= 0",
                                  path));
   }
-  if (Status s = makeParentDirs(path); !s) return s.error();
-  auto db = Db::open(path, dbOptions(options));
+  const bool inMemory = !options.createIfMissing && !std::filesystem::exists(path);
+  if (!inMemory) {
+    if (Status s = makeParentDirs(path); !s) return s.error();
+  }
+  auto db = Db::open(inMemory ? ":memory:" : path, dbOptions(options));
   if (!db) return db.error();
   if (Status s = initSchema(**db); !s) return s.error();
   return ClientPtr(std::make_unique<LocalClient>(std::move(db).value(), options));

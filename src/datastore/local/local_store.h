@@ -44,9 +44,13 @@ struct LocalStoreOptions {
   // fsync every commit (PRAGMA synchronous=FULL). Off: commits survive a process crash but the
   // last ones may be lost on power failure; the file is consistent either way.
   bool syncEveryCommit = false;
+  // Off: a missing file opens as an empty store in memory instead of a new file, for readers
+  // that must not leave a store behind where they only looked (writes to it are not kept).
+  bool createIfMissing = true;
 };
 
-// Opens (creating if missing, with its parent directories, mode 0700) the store at `path`.
+// Opens (creating if missing, with its parent directories, mode 0700, unless
+// options.createIfMissing is off) the store at `path`.
 // kUnavailable naming the path if the file cannot be opened or is not a store; kInvalid for bad
 // options.
 Result<ClientPtr> openLocalStore(const std::string& path, LocalStoreOptions options = {});
