@@ -1233,7 +1233,9 @@ Checker stagedSpec(Kind enforced) {
     if (!v.is_object()) return invalid(path, "expected an object, got " + quoteJson(v));
     Json rest = v;
     if (auto it = rest.find("stagedAction"); it != rest.end()) {
-      if (auto st = enumOf({"Set", "Delete"})(*it, join(path, "stagedAction")); !st) return st;
+      if (*it != "") {  // "" means Set, as in Calico
+        if (auto st = enumOf({"Set", "Delete"})(*it, join(path, "stagedAction")); !st) return st;
+      }
       rest.erase("stagedAction");
     }
     return base(rest, path);
@@ -1256,11 +1258,20 @@ Checker bgpFilterRules(int family) {
   auto prefixLength =
       object({opt("min", intRange(0, maxLength)), opt("max", intRange(0, maxLength))});
   auto community = regexString("^[0-9]+:[0-9]+(:[0-9]+)?$", "a BGP community (aa:nn or aa:nn:mm)");
-  auto operation = object({
+  auto oneOperation = object({
       opt("addCommunity", object({req("value", community)})),
       opt("prependASPath", object({req("prefix", listOf(asNumber()))})),
       opt("setPriority", object({req("value", intRange(1, 2147483646))})),
   });
+  // Calico: each operation does exactly one thing.
+  auto operation = [oneOperation](const Json& v, const std::string& path) -> Status {
+    if (auto st = oneOperation(v, path); !st) return st;
+    if (v.size() != 1) {
+      return invalid(path, "set exactly one of addCommunity, prependASPath or setPriority (" +
+                               std::to_string(v.size()) + " given)");
+    }
+    return Status::ok();
+  };
   return listOf(object({
       opt("cidr", cidr(family)),
       opt("prefixLength", prefixLength),
