@@ -672,6 +672,7 @@ Checker felixConfigurationSpec() {
                                "\"30000:32767\" (named ports are not allowed here)")(v, path);
           })),
       opt("externalNodesList", listOf(cidr(4))),
+      opt("externalNodesCIDRList", replacedBy("externalNodesList")),  // Calico's Go name
       opt("maxIpsetSize", intRange(0, 1 << 30)),
       opt("serviceLoopPrevention", enumOf({"Drop", "Reject", "Disabled"})),
       opt("floatingIPs", enumOf({"Enabled", "Disabled"})),
@@ -1181,7 +1182,10 @@ Status checkFelixConfiguration(const Json& spec) {
     long long tables = 0;
     for (size_t i = 0; i < it->size(); ++i) {
       const long long lo = *asInt((*it)[i]["min"]), hi = *asInt((*it)[i]["max"]);
-      if (lo > hi) return invalid(indexed("spec.routeTableRanges", i), "min is greater than max");
+      if (lo > hi) {
+        return invalid(indexed("spec.routeTableRanges", i),
+                       "min " + std::to_string(lo) + " is greater than max " + std::to_string(hi));
+      }
       tables += hi - lo + 1;
     }
     if (tables > 0xffff) {
@@ -1446,16 +1450,18 @@ void defaultIpPool(Json& spec) {
 }  // namespace
 
 // calicoctl reads a plain scalar in a string field as its text: `routeReflector: true` is the
-// label value "true".
-void scalarsToStrings(Json& map) {
+// label value "true". Only `keys` of `map` when given, else every value.
+void scalarsToStrings(Json& map, std::initializer_list<std::string_view> keys = {}) {
   if (!map.is_object()) return;
   for (auto& [key, value] : map.items()) {
+    if (keys.size() != 0 && std::find(keys.begin(), keys.end(), key) == keys.end()) continue;
     if (value.is_boolean() || value.is_number()) value = value.dump();
   }
 }
 
 void applyDefaults(Resource& resource) {
   if (!resource.metadata.is_object() || !resource.spec.is_object()) return;
+  scalarsToStrings(resource.metadata, {"name", "namespace"});
   for (const char* map : {"labels", "annotations"}) {
     if (auto it = resource.metadata.find(map); it != resource.metadata.end()) scalarsToStrings(*it);
   }
