@@ -131,11 +131,25 @@ Checker enumOf(std::vector<std::string> values, bool ignoreCase = false) {
   };
 }
 
+// std::regex matches recursively, a frame or more per character: a value of some 30,000
+// characters exhausts the stack. Every string these patterns describe is far shorter.
+constexpr size_t kMaxRegexInput = 4096;
+
+Status tooLongForRegex(const Json& v, const std::string& path) {
+  if (!v.is_string() || v.get_ref<const std::string&>().size() <= kMaxRegexInput) {
+    return Status::ok();
+  }
+  return invalid(path, "a value of " + std::to_string(v.get_ref<const std::string&>().size()) +
+                           " characters; at most " + std::to_string(kMaxRegexInput) +
+                           " are allowed here");
+}
+
 // A regular expression (Felix matches interface names with Go's RE2; ECMAScript syntax is close
 // enough to catch the usual mistake, "*" for ".*").
 Checker regexChecker() {
   return [](const Json& v, const std::string& path) -> Status {
     if (!v.is_string()) return invalid(path, "expected a regular expression, got " + quoteJson(v));
+    if (auto st = tooLongForRegex(v, path); !st) return st;
     try {
       std::regex re(v.get<std::string>());
     } catch (const std::regex_error&) {
@@ -158,6 +172,7 @@ Checker grammarString(bool (*ok)(std::string_view), std::string what) {
 Checker regexString(std::string pattern, std::string what) {
   auto re = std::make_shared<std::regex>(pattern);
   return [re, what = std::move(what)](const Json& v, const std::string& path) -> Status {
+    if (auto st = tooLongForRegex(v, path); !st) return st;
     if (!v.is_string() || !std::regex_match(v.get<std::string>(), *re)) {
       return invalid(path, quoteJson(v) + " is not " + what);
     }
@@ -324,6 +339,7 @@ Checker ruleList() {
 // "IP", "IPv4:port" or "[IPv6]:port" (BGPPeer.peerIP).
 Checker peerIp() {
   return [](const Json& v, const std::string& path) -> Status {
+    if (auto st = tooLongForRegex(v, path); !st) return st;
     const Error bad = invalid(path, quoteJson(v) + " is not an IP address or IP:port");
     if (!v.is_string()) return bad;
     std::string s = v.get<std::string>();
@@ -434,7 +450,7 @@ Checker bgpPeerSpec() {
 bool isBgpCommunity(const std::string& s) {
   static const std::regex form("^([0-9]{1,10}):([0-9]{1,10})(:([0-9]{1,10}))?$");
   std::smatch m;
-  if (!std::regex_match(s, m, form)) return false;
+  if (s.size() > 32 || !std::regex_match(s, m, form)) return false;
   const long long max = m[3].matched ? 4294967295LL : 65535;
   for (int i : {1, 2, 4}) {
     if (m[i].matched && std::stoll(m[i]) > max) return false;
