@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/strings.h"
+#include "model/names.h"
 
 namespace brindle::model {
 namespace {
@@ -223,6 +224,47 @@ Result<EntityRule> parseEntity(const Json& json, const std::string& path) {
   return e;
 }
 
+// Calico's HTTP match: methods without repeats; each path exactly one of exact or prefix, starting
+// with '/' and without '?', '#' or spaces (RFC 3986 path characters).
+Status checkHttp(const Json& http, const std::string& path) {
+  if (!http.is_object()) return invalid(path, "expected an object, got " + quoteJson(http));
+  if (auto st = checkKnownFields(http, path, {"methods", "paths"}); !st) return st;
+  if (auto it = http.find("methods"); it != http.end()) {
+    if (!it->is_array()) return invalid(join(path, "methods"), "expected a list of methods");
+    std::set<std::string> seen;
+    for (size_t i = 0; i < it->size(); ++i) {
+      const Json& m = (*it)[i];
+      const std::string p = indexed(join(path, "methods"), i);
+      if (!m.is_string()) return invalid(p, quoteJson(m) + " is not an HTTP method");
+      if (!seen.insert(m.get<std::string>()).second) {
+        return invalid(p, quoteJson(m) + " is listed more than once");
+      }
+    }
+  }
+  if (auto it = http.find("paths"); it != http.end()) {
+    if (!it->is_array()) return invalid(join(path, "paths"), "expected a list of paths");
+    for (size_t i = 0; i < it->size(); ++i) {
+      const Json& m = (*it)[i];
+      const std::string p = indexed(join(path, "paths"), i);
+      if (!m.is_object()) return invalid(p, "expected {exact: PATH} or {prefix: PATH}");
+      if (auto st = checkKnownFields(m, p, {"exact", "prefix"}); !st) return st;
+      if (m.size() != 1) {
+        return invalid(p, "set exactly one of exact or prefix, e.g. {prefix: /api}");
+      }
+      const auto item = m.items().begin();
+      const std::string field = item.key();
+      const Json& v = item.value();
+      if (!v.is_string() || !v.get<std::string>().starts_with('/') ||
+          v.get<std::string>().find_first_of("? #") != std::string::npos) {
+        return invalid(join(p, field), quoteJson(v) +
+                                           " is not an HTTP path (starts with '/', no '?', '#' "
+                                           "or spaces)");
+      }
+    }
+  }
+  return Status::ok();
+}
+
 std::string protocolTextOrNone(const std::optional<Protocol>& p) {
   return p ? "protocol is \"" + p->text() + "\"" : "no protocol is set";
 }
@@ -230,6 +272,8 @@ std::string protocolTextOrNone(const std::optional<Protocol>& p) {
 Status checkPortsAllowed(const Rule& r, const EntityRule& e, const std::string& path) {
   if (r.protocol && r.protocol->supportsPorts()) return Status::ok();
   const char* what = "ports need protocol TCP, UDP or SCTP (";
+  // Calico: with no protocol, named ports are fine (each names its own protocol on the endpoint).
+  if (!r.protocol && e.ports.ranges.empty() && e.notPorts.ranges.empty()) return Status::ok();
   if (!e.ports.empty())
     return invalid(join(path, "ports"), what + protocolTextOrNone(r.protocol) + ")");
   if (!e.notPorts.empty()) {
@@ -566,8 +610,7 @@ Result<Rule> parseRule(const Json& json, const std::string& path) {
       if (!e) return e.error();
       (key == "source" ? r.source : r.destination) = std::move(*e);
     } else if (key == "http") {
-      if (!value.is_object()) return invalid(p, "expected an object, got " + quoteJson(value));
-      if (auto st = checkKnownFields(value, p, {"methods", "paths"}); !st) return st.error();
+      if (auto st = checkHttp(value, p); !st) return st.error();
       r.http = value;
     } else if (key == "metadata") {
       if (!value.is_object()) return invalid(p, "expected an object, got " + quoteJson(value));
@@ -575,6 +618,11 @@ Result<Rule> parseRule(const Json& json, const std::string& path) {
       if (auto it = value.find("annotations"); it != value.end()) {
         if (!it->is_object()) return invalid(join(p, "annotations"), "expected a string map");
         for (const auto& [k, v] : it->items()) {
+          if (!isQualifiedName(toLower(k))) {
+            return invalid(
+                join(join(p, "annotations"), k),
+                "\"" + k + "\" is not a valid annotation key (prefix/name, e.g. example.com/note)");
+          }
           if (!v.is_string()) {
             return invalid(join(join(p, "annotations"), k), quoteJson(v) + " is not a string");
           }
@@ -610,6 +658,10 @@ Result<Rule> parseRule(const Json& json, const std::string& path) {
   if (auto st = checkNetFamilies(r, path); !st) return st.error();
   if (r.http && r.action != Action::kAllow) {
     return invalid(join(path, "http"), "only valid for Allow rules");
+  }
+  if (r.http && r.protocol && r.protocol->number != 6) {
+    return invalid(join(path, "http"),
+                   "needs protocol TCP (or none), but protocol is \"" + r.protocol->text() + "\"");
   }
   if (r.destination.services && !r.destination.ports.empty()) {
     return invalid(join(path, "destination.ports"), "cannot be combined with services");
