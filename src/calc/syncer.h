@@ -45,8 +45,8 @@ class Syncer {
   Status resync();
 
   size_t knownKeys() const { return known_.size(); }
-  // Values that could not be decoded (logged by the caller, skipped here).
-  const std::vector<std::string>& decodeErrors() const { return decodeErrors_; }
+  // Keys whose current value could not be decoded (each sent once as an Update with badValue).
+  size_t badKeys() const { return bad_.size(); }
 
  private:
   struct Watch {
@@ -58,6 +58,8 @@ class Syncer {
   // Sends the delete of `key` if it was sent before (what an undecodable value also becomes,
   // so a broken value never keeps stale rules alive).
   void handleDelete(const std::string& key, std::vector<Update>& out);
+  // Sends the delete of `key` marked with `why` its value `k` could not be decoded.
+  void handleBad(const std::string& key, Known k, std::string why, std::vector<Update>& out);
   // Builds the typed update for `key` = `value`; on failure says why in `error`. Pure, so it
   // may run on the helper thread.
   static bool decodeValue(const std::string& key, const std::string& value, UpdateType type,
@@ -117,7 +119,8 @@ class Syncer {
   std::unordered_map<std::string, Known> known_;  // key -> what was last sent
   std::unordered_map<std::string, BlockUpdate> blocks_;
   std::unordered_map<std::string, Identity> irregular_;
-  std::vector<std::string> decodeErrors_;
+  // Keys whose value failed to decode -> its fingerprint: a re-list does not report it again.
+  std::unordered_map<std::string, Known> bad_;
   bool inSync_ = false;
 };
 

@@ -406,6 +406,70 @@ spec:
   EXPECT_EQ(metrics_->render().find("brindle_dataplane_refused_rules{"), std::string::npos);
 }
 
+// Bad values written into the store (another tool, a bad migration) are logged once each, with
+// the key and the reason, counted, and skipped; everything else is still applied.
+TEST_F(AgentLoopTest, BadStoredValuesAreLoggedOnceCountedAndSkipped) {
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(200);
+  spdlog::default_logger()->sinks().push_back(sink);
+  struct Unhook {
+    std::shared_ptr<spdlog::sinks::sink> sink;
+    ~Unhook() {
+      auto& sinks = spdlog::default_logger()->sinks();
+      sinks.erase(std::remove(sinks.begin(), sinks.end(), sink), sinks.end());
+    }
+  } unhook{sink};
+  auto countLines = [&](const std::string& a, const std::string& b) {
+    int n = 0;
+    for (const auto& line : sink->last_formatted()) {
+      n += line.find(a) != std::string::npos && line.find(b) != std::string::npos;
+    }
+    return n;
+  };
+  const std::string notJson = model::resourceKey(model::Kind::kGlobalNetworkPolicy, "", "broken");
+  const std::string badSelector =
+      model::resourceKey(model::Kind::kGlobalNetworkPolicy, "", "bad-selector");
+  ASSERT_TRUE(client_->create(notJson, "{not json"));
+  startAgent();
+  ASSERT_TRUE(waitFor([&] { return health_->ready(); }));
+  ASSERT_TRUE(client_->create(badSelector,
+                              R"({"apiVersion":"projectcalico.org/v3",)"
+                              R"("kind":"GlobalNetworkPolicy","metadata":)"
+                              R"({"name":"bad-selector"},"spec":{"selector":"((("}})"));
+  ASSERT_TRUE(waitFor([&] { return metrics_->value(metric::kBadValues) == 2; }));
+  // A later valid change is still applied.
+  write(R"(
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: later}
+spec:
+  selector: "service == 'frontend'"
+  types: [Egress]
+  egress: [{action: Allow, protocol: UDP, destination: {ports: [53]}}]
+)");
+  ASSERT_TRUE(waitFor([&] { return hasChain("cali-po-gnp/later"); }));
+  std::this_thread::sleep_for(400ms);  // past a refresh interval: nothing is logged again
+  EXPECT_EQ(countLines("skipped bad datastore value at " + notJson, "JSON"), 1);
+  EXPECT_EQ(countLines("skipped bad datastore value at " + badSelector, "selector"), 1);
+  EXPECT_EQ(metrics_->value(metric::kBadValuesTotal), 2);
+  EXPECT_NE(metrics_->render().find("brindle_datastore_bad_values 2"), std::string::npos);
+
+  // Another bad value at the same key is logged again; a fix and a delete are logged as info.
+  ASSERT_TRUE(client_->update(notJson, "[]", 0));
+  ASSERT_TRUE(waitFor([&] { return metrics_->value(metric::kBadValuesTotal) == 3; }));
+  EXPECT_EQ(countLines("skipped bad datastore value at " + notJson, ""), 2);
+  ASSERT_TRUE(client_->remove(notJson, 0));
+  write(R"(
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: bad-selector}
+spec: {selector: "service == 'database'", types: [Ingress], ingress: [{action: Allow}]}
+)");
+  ASSERT_TRUE(waitFor([&] { return metrics_->value(metric::kBadValues) == 0; }));
+  ASSERT_TRUE(waitFor([&] { return hasChain("cali-pi-gnp/bad-selector"); }));
+  EXPECT_EQ(countLines(notJson + " is no longer bad", ""), 1);
+  EXPECT_EQ(countLines(badSelector + " is no longer bad", ""), 1);
+}
+
 TEST_F(AgentLoopTest, StopLeavesRulesAndRestartWritesNothing) {
   startAgent();
   ASSERT_TRUE(waitFor([&] { return health_->ready(); }));
