@@ -77,8 +77,11 @@ void Agent::onUpdates(const std::vector<calc::Update>& updates) {
     }
     const size_t rejected = calc_.rejected().size();
     calc_.onUpdate(u);
-    std::string why = u.badValue;
-    if (why.empty() && calc_.rejected().size() > rejected) {
+    // A key the syncer holds bad (the delete of its last good value, or an update it overtook
+    // in this batch) was reported by onBadValue.
+    if (syncer_.isBad(u.key)) continue;
+    std::string why;
+    if (calc_.rejected().size() > rejected) {
       why = calc_.rejected().back();
       const std::string named = (u.resource ? u.resource->key() : u.key) + ": ";
       if (why.rfind(named, 0) == 0) why.erase(0, named.size());
@@ -86,6 +89,8 @@ void Agent::onUpdates(const std::vector<calc::Update>& updates) {
     noteValue(u.key, std::move(why));
   }
 }
+
+void Agent::onBadValue(const std::string& key, const std::string& why) { noteValue(key, why); }
 
 void Agent::noteValue(const std::string& key, std::string why) {
   // The syncer sends a value once (not again on a re-list), so each bad value is logged once.

@@ -97,6 +97,7 @@ class Agent : private calc::SyncerCallbacks {
  private:
   void onUpdates(const std::vector<calc::Update>& updates) override;
   void onInSync() override;
+  void onBadValue(const std::string& key, const std::string& why) override;
   // Logs and counts `key` turning bad (`why` its value was skipped) or good again (`why` empty).
   void noteValue(const std::string& key, std::string why);
   void applyNow();

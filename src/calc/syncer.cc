@@ -14,6 +14,7 @@
 #include "ipam/block.h"
 #include "model/kinds.h"
 #include "model/resource.h"
+#include "model/yaml_json.h"
 
 namespace brindle::calc {
 
@@ -59,10 +60,22 @@ bool Syncer::decodeValue(const std::string& key, const std::string& value, Updat
     out.resource = std::move(*r);
     return true;
   } catch (const std::exception& e) {
-    error = e.what();
+    // The reader's own message (line and column) for text that is not JSON, as brindlectl says.
+    auto json = model::parseJson(value, "value");
+    error = json ? e.what() : "is not valid JSON: " + json.message();
     return false;
   }
 }
+
+namespace {
+// The delete of a key nothing was sent for (its value was bad): no resource, no block.
+Update bareDelete(const std::string& key) {
+  Update u;
+  u.type = UpdateType::kDeleted;
+  u.key = key;
+  return u;
+}
+}  // namespace
 
 uint64_t Syncer::hashValue(const std::string& value) {
   return std::hash<std::string_view>{}(value);
@@ -108,7 +121,7 @@ void Syncer::handleDelete(const std::string& key, std::vector<Update>& out) {
   auto last = known_.find(key);
   if (last == known_.end()) {
     // A bad value going away: consumers hear of it (nothing was sent for its key).
-    if (!bad_.empty() && bad_.erase(key)) out.push_back(Update{UpdateType::kDeleted, key});
+    if (!bad_.empty() && bad_.erase(key)) out.push_back(bareDelete(key));
     return;
   }
   out.push_back(deletionOf(key));
@@ -117,14 +130,11 @@ void Syncer::handleDelete(const std::string& key, std::vector<Update>& out) {
   irregular_.erase(key);
 }
 
-void Syncer::handleBad(const std::string& key, Known k, std::string why, std::vector<Update>& out) {
-  Update u = known_.count(key) ? deletionOf(key) : Update{UpdateType::kDeleted, key};
-  known_.erase(key);
-  blocks_.erase(key);
-  irregular_.erase(key);
-  u.badValue = std::move(why);
-  out.push_back(std::move(u));
+void Syncer::handleBad(const std::string& key, Known k, const std::string& why,
+                       std::vector<Update>& out) {
+  if (known_.count(key)) handleDelete(key, out);
   bad_.insert_or_assign(key, k);
+  out_.onBadValue(key, why);
 }
 
 void Syncer::handleEvent(const datastore::WatchEvent& ev, std::vector<Update>& out) {
@@ -135,7 +145,7 @@ void Syncer::handleEvent(const datastore::WatchEvent& ev, std::vector<Update>& o
   Update u;
   std::string error;
   if (!decodeValue(ev.key, ev.value, type, u, error)) {
-    return handleBad(ev.key, *k, std::move(error), out);
+    return handleBad(ev.key, *k, error, out);
   }
   commit(ev.key, *k, std::move(u), out);
 }
@@ -288,7 +298,7 @@ void Syncer::applySlice(std::vector<Decoded>& slice, std::vector<Update>& out) {
     if (d.ok) {
       commit(key, d.item->known, std::move(d.update), out);
     } else {
-      handleBad(key, d.item->known, std::move(d.error), out);
+      handleBad(key, d.item->known, d.error, out);
     }
   }
   slice.clear();

@@ -26,6 +26,9 @@ class SyncerCallbacks {
   virtual void onUpdates(const std::vector<Update>& updates) = 0;
   // After the first complete list of every prefix has been delivered (once).
   virtual void onInSync() = 0;
+  // The value at `key` could not be decoded (`why`); called once per bad value, before the
+  // delete of its last good value (if any) is delivered.
+  virtual void onBadValue(const std::string& /*key*/, const std::string& /*why*/) {}
 };
 
 class Syncer {
@@ -45,8 +48,9 @@ class Syncer {
   Status resync();
 
   size_t knownKeys() const { return known_.size(); }
-  // Keys whose current value could not be decoded (each sent once as an Update with badValue).
+  // Keys whose current value could not be decoded (each reported once by onBadValue).
   size_t badKeys() const { return bad_.size(); }
+  bool isBad(const std::string& key) const { return bad_.count(key) != 0; }
 
  private:
   struct Watch {
@@ -58,8 +62,6 @@ class Syncer {
   // Sends the delete of `key` if it was sent before (what an undecodable value also becomes,
   // so a broken value never keeps stale rules alive).
   void handleDelete(const std::string& key, std::vector<Update>& out);
-  // Sends the delete of `key` marked with `why` its value `k` could not be decoded.
-  void handleBad(const std::string& key, Known k, std::string why, std::vector<Update>& out);
   // Builds the typed update for `key` = `value`; on failure says why in `error`. Pure, so it
   // may run on the helper thread.
   static bool decodeValue(const std::string& key, const std::string& value, UpdateType type,
@@ -108,6 +110,9 @@ class Syncer {
                                UpdateType& type) const;
   // True if `key` names `r` (kind, namespace, name), so a delete can be rebuilt from the key.
   static bool keyNames(const std::string& key, const model::Resource& r);
+  // Reports that the value `k` of `key` could not be decoded (`why`) and sends the delete of its
+  // last good value, if any.
+  void handleBad(const std::string& key, Known k, const std::string& why, std::vector<Update>& out);
   // Records `u` as the last value of `key` and queues it.
   void commit(const std::string& key, Known k, Update u, std::vector<Update>& out);
   static uint64_t hashValue(const std::string& value);

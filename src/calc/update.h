@@ -22,10 +22,6 @@ struct Update {
   std::string key;
   std::optional<model::Resource> resource;  // for resource keys
   std::optional<BlockUpdate> block;         // for IPAM block keys
-  // Set when the stored value could not be decoded: why. The update is then a delete (of the
-  // last good value if there was one; no resource or block if not), so a broken value fails
-  // closed.
-  std::string badValue;
 };
 
 }  // namespace brindle::calc
