@@ -206,6 +206,24 @@ TEST_F(CniIntegration, BadUnrelatedStoredValuesDoNotFailAdd) {
   EXPECT_EQ(ipsInUse(), 0u);
 }
 
+// A bad value at the key the ADD writes (its own endpoint) fails it with an error naming the key.
+TEST_F(CniIntegration, BadValueAtItsOwnEndpointFailsAddNamingTheKey) {
+  ASSERT_EQ(sh("ip netns add " + ns("o")).rc, 0);
+  ASSERT_EQ(plugin("ADD", "ctro", "o", conf()).rc, 0);
+  auto listed = client_->list(model::kindPrefix(model::Kind::kWorkloadEndpoint, ""));
+  ASSERT_TRUE(listed) << listed.message();
+  ASSERT_EQ(listed->items.size(), 1u);
+  const std::string key = listed->items[0].key;
+  ASSERT_EQ(plugin("DEL", "ctro", "o", conf()).rc, 0);
+  ASSERT_TRUE(client_->create(key, "{not json"));
+  Cmd again = plugin("ADD", "ctro", "o", conf());
+  EXPECT_EQ(again.rc, 1);
+  EXPECT_NE(again.out.find(key), std::string::npos) << again.out;
+  ASSERT_TRUE(client_->remove(key, 0));
+  EXPECT_EQ(plugin("DEL", "ctro", "o", conf()).rc, 0);
+  EXPECT_EQ(ipsInUse(), 0u);
+}
+
 TEST_F(CniIntegration, ErrorsAndVersion) {
   Cmd v = plugin("VERSION", "x", "", R"({"cniVersion":"0.4.0"})");
   EXPECT_EQ(v.rc, 0);
