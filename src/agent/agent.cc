@@ -74,10 +74,35 @@ void Agent::onUpdates(const std::vector<calc::Update>& updates) {
           configChanged_ = true;
         }
       }
-      continue;
     }
+    const size_t rejected = calc_.rejected().size();
     calc_.onUpdate(u);
+    // A key the syncer holds bad (the delete of its last good value, or an update it overtook
+    // in this batch) was reported by onBadValue.
+    if (syncer_.isBad(u.key)) continue;
+    std::string why;
+    if (calc_.rejected().size() > rejected) {
+      why = calc_.rejected().back();
+      const std::string named = (u.resource ? u.resource->key() : u.key) + ": ";
+      if (why.rfind(named, 0) == 0) why.erase(0, named.size());
+    }
+    noteValue(u.key, std::move(why));
   }
+}
+
+void Agent::onBadValue(const std::string& key, const std::string& why) { noteValue(key, why); }
+
+void Agent::noteValue(const std::string& key, std::string why) {
+  // The syncer sends a value once (not again on a re-list), so each bad value is logged once.
+  if (why.empty()) {
+    if (!badValues_.erase(key)) return;
+    spdlog::info("datastore value at {} is no longer bad (fixed or deleted)", key);
+  } else {
+    spdlog::warn("skipped bad datastore value at {} (treated as deleted): {}", key, why);
+    deps_.metrics.add(metric::kBadValuesTotal);
+    badValues_.insert(key);
+  }
+  deps_.metrics.set(metric::kBadValues, static_cast<double>(badValues_.size()));
 }
 
 void Agent::onInSync() {
@@ -143,7 +168,6 @@ StopReason Agent::run(const std::atomic<bool>& stop) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     startBackoff = std::min(startBackoff * 2, config_.applyRetryMax);
   }
-  for (const auto& e : syncer_.decodeErrors()) spdlog::warn("skipped undecodable value: {}", e);
 
   auto nextRefresh = Clock::now() + refresh;
   auto nextRouteRetry = Clock::now();

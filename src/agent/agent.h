@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 
 #include "agent/config.h"
 #include "agent/dataplane_driver.h"
@@ -96,6 +97,9 @@ class Agent : private calc::SyncerCallbacks {
  private:
   void onUpdates(const std::vector<calc::Update>& updates) override;
   void onInSync() override;
+  void onBadValue(const std::string& key, const std::string& why) override;
+  // Logs and counts `key` turning bad (`why` its value was skipped) or good again (`why` empty).
+  void noteValue(const std::string& key, std::string why);
   void applyNow();
 
   AgentConfig config_;
@@ -112,6 +116,7 @@ class Agent : private calc::SyncerCallbacks {
   int applies_ = 0;
   int resyncs_ = 0;
   uint64_t updatesSeen_ = 0;
+  std::unordered_set<std::string> badValues_;  // keys whose current value was skipped
 };
 
 }  // namespace brindle::agent

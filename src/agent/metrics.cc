@@ -142,6 +142,8 @@ void defineAgentMetrics(Metrics& m) {
                       "Policy and profile rules the kernel refused, each replaced by a DROP (1 a "
                       "rule; labels: kind, name, direction, rule index, ip_version).");
   m.defineCounter(kRefusals, "Applies in which the kernel refused rules that were then isolated.");
+  m.defineGauge(kBadValues, "Datastore keys whose current value is skipped as unreadable.");
+  m.defineCounter(kBadValuesTotal, "Unreadable datastore values skipped (each value once).");
 }
 
 }  // namespace brindle::agent

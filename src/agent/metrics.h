@@ -72,6 +72,8 @@ inline constexpr const char* kInSync = "brindle_in_sync";
 inline constexpr const char* kAppliedUpdates = "brindle_applied_datastore_updates";
 inline constexpr const char* kRefusedRules = "brindle_dataplane_refused_rules";
 inline constexpr const char* kRefusals = "brindle_dataplane_refusals_total";
+inline constexpr const char* kBadValues = "brindle_datastore_bad_values";
+inline constexpr const char* kBadValuesTotal = "brindle_datastore_bad_values_total";
 }  // namespace metric
 
 void defineAgentMetrics(Metrics& m);

@@ -14,6 +14,7 @@
 #include "ipam/block.h"
 #include "model/kinds.h"
 #include "model/resource.h"
+#include "model/yaml_json.h"
 
 namespace brindle::calc {
 
@@ -39,7 +40,7 @@ bool Syncer::decodeValue(const std::string& key, const std::string& value, Updat
   if (key.rfind(ipam::kBlockPrefix, 0) == 0) {
     auto b = ipam::Block::decode(value);
     if (!b) {
-      error = key + ": " + b.message();
+      error = b.message();
       return false;
     }
     out.block = BlockUpdate{b->cidr(), b->affinity().value_or("")};
@@ -48,16 +49,33 @@ bool Syncer::decodeValue(const std::string& key, const std::string& value, Updat
   try {
     auto r = model::resourceFromJson(model::parseStoredJson(value));
     if (!r) {
-      error = key + ": " + r.message();
+      error = r.message();
+      return false;
+    }
+    if (auto parts = parseResourceKey(key); parts && parts->kind != r->kind) {
+      error = "holds a " + std::string(model::kindInfo(r->kind).name) + ", not the " +
+              std::string(model::kindInfo(parts->kind).name) + " its key names";
       return false;
     }
     out.resource = std::move(*r);
     return true;
   } catch (const std::exception& e) {
-    error = key + ": " + e.what();
+    // The reader's own message (line and column) for text that is not JSON, as brindlectl says.
+    auto json = model::parseJson(value, "value");
+    error = json ? e.what() : "is not valid JSON: " + json.message();
     return false;
   }
 }
+
+namespace {
+// The delete of a key nothing was sent for (its value was bad): no resource, no block.
+Update bareDelete(const std::string& key) {
+  Update u;
+  u.type = UpdateType::kDeleted;
+  u.key = key;
+  return u;
+}
+}  // namespace
 
 uint64_t Syncer::hashValue(const std::string& value) {
   return std::hash<std::string_view>{}(value);
@@ -89,22 +107,34 @@ Update Syncer::deletionOf(const std::string& key) const {
 std::optional<Syncer::Known> Syncer::changed(const std::string& key, const std::string& value,
                                              UpdateType& type) const {
   const Known k{hashValue(value), value.size()};
-  auto old = known_.find(key);
-  type = old == known_.end() ? UpdateType::kAdded : UpdateType::kUpdated;
-  if (old != known_.end() && old->second.valueHash == k.valueHash &&
-      old->second.valueSize == k.valueSize) {
-    return std::nullopt;
-  }
+  auto same = [&](const auto& map) {
+    auto old = map.find(key);
+    return old != map.end() && old->second.valueHash == k.valueHash &&
+           old->second.valueSize == k.valueSize;
+  };
+  type = known_.count(key) ? UpdateType::kUpdated : UpdateType::kAdded;
+  if (same(known_) || (!bad_.empty() && same(bad_))) return std::nullopt;
   return k;
 }
 
 void Syncer::handleDelete(const std::string& key, std::vector<Update>& out) {
   auto last = known_.find(key);
-  if (last == known_.end()) return;
+  if (last == known_.end()) {
+    // A bad value going away: consumers hear of it (nothing was sent for its key).
+    if (!bad_.empty() && bad_.erase(key)) out.push_back(bareDelete(key));
+    return;
+  }
   out.push_back(deletionOf(key));
   known_.erase(last);
   blocks_.erase(key);
   irregular_.erase(key);
+}
+
+void Syncer::handleBad(const std::string& key, Known k, const std::string& why,
+                       std::vector<Update>& out) {
+  if (known_.count(key)) handleDelete(key, out);
+  bad_.insert_or_assign(key, k);
+  out_.onBadValue(key, why);
 }
 
 void Syncer::handleEvent(const datastore::WatchEvent& ev, std::vector<Update>& out) {
@@ -115,8 +145,7 @@ void Syncer::handleEvent(const datastore::WatchEvent& ev, std::vector<Update>& o
   Update u;
   std::string error;
   if (!decodeValue(ev.key, ev.value, type, u, error)) {
-    decodeErrors_.push_back(std::move(error));
-    return handleDelete(ev.key, out);
+    return handleBad(ev.key, *k, error, out);
   }
   commit(ev.key, *k, std::move(u), out);
 }
@@ -148,6 +177,7 @@ void Syncer::commit(const std::string& key, Known k, Update u, std::vector<Updat
     blocks_.erase(key);
   }
   if (!irregular_.empty()) irregular_.erase(key);
+  if (!bad_.empty()) bad_.erase(key);
   if (u.resource && !keyNames(key, *u.resource)) {
     std::string name = u.resource->name(), ns = u.resource->ns();
     if (!model::kindInfo(u.resource->kind).namespaced) ns.clear();
@@ -268,8 +298,7 @@ void Syncer::applySlice(std::vector<Decoded>& slice, std::vector<Update>& out) {
     if (d.ok) {
       commit(key, d.item->known, std::move(d.update), out);
     } else {
-      decodeErrors_.push_back(std::move(d.error));
-      handleDelete(key, out);
+      handleBad(key, d.item->known, d.error, out);
     }
   }
   slice.clear();
@@ -279,8 +308,10 @@ void Syncer::sweepGone(const std::string& prefix,
                        const std::unordered_set<std::string_view>& present,
                        std::vector<Update>& out) {
   std::vector<std::string> gone;
-  for (const auto& [key, k] : known_) {
-    if (key.rfind(prefix, 0) == 0 && !present.count(key)) gone.push_back(key);
+  for (const auto* keys : {&known_, &bad_}) {
+    for (const auto& [key, k] : *keys) {
+      if (key.rfind(prefix, 0) == 0 && !present.count(key)) gone.push_back(key);
+    }
   }
   std::sort(gone.begin(), gone.end());
   for (const auto& key : gone) handleDelete(key, out);
@@ -292,7 +323,7 @@ Status Syncer::listAndWatch(size_t index, std::vector<Update>& out) {
   if (!list) return list.status();
   // Keys known from before that this list no longer has are deleted below; the first list of a
   // syncer knows nothing yet, so it need not remember what it saw.
-  const bool mayHaveGone = !known_.empty();
+  const bool mayHaveGone = !known_.empty() || !bad_.empty();
   std::unordered_set<std::string_view> present;  // views of list->items' keys
   known_.reserve(known_.size() + list->items.size());
   std::vector<Pending> pending = changedItems(list->items, mayHaveGone ? &present : nullptr);

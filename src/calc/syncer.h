@@ -26,6 +26,9 @@ class SyncerCallbacks {
   virtual void onUpdates(const std::vector<Update>& updates) = 0;
   // After the first complete list of every prefix has been delivered (once).
   virtual void onInSync() = 0;
+  // The value at `key` could not be decoded (`why`); called once per bad value, before the
+  // delete of its last good value (if any) is delivered.
+  virtual void onBadValue(const std::string& /*key*/, const std::string& /*why*/) {}
 };
 
 class Syncer {
@@ -45,8 +48,9 @@ class Syncer {
   Status resync();
 
   size_t knownKeys() const { return known_.size(); }
-  // Values that could not be decoded (logged by the caller, skipped here).
-  const std::vector<std::string>& decodeErrors() const { return decodeErrors_; }
+  // Keys whose current value could not be decoded (each reported once by onBadValue).
+  size_t badKeys() const { return bad_.size(); }
+  bool isBad(const std::string& key) const { return bad_.count(key) != 0; }
 
  private:
   struct Watch {
@@ -106,6 +110,9 @@ class Syncer {
                                UpdateType& type) const;
   // True if `key` names `r` (kind, namespace, name), so a delete can be rebuilt from the key.
   static bool keyNames(const std::string& key, const model::Resource& r);
+  // Reports that the value `k` of `key` could not be decoded (`why`) and sends the delete of its
+  // last good value, if any.
+  void handleBad(const std::string& key, Known k, const std::string& why, std::vector<Update>& out);
   // Records `u` as the last value of `key` and queues it.
   void commit(const std::string& key, Known k, Update u, std::vector<Update>& out);
   static uint64_t hashValue(const std::string& value);
@@ -117,7 +124,8 @@ class Syncer {
   std::unordered_map<std::string, Known> known_;  // key -> what was last sent
   std::unordered_map<std::string, BlockUpdate> blocks_;
   std::unordered_map<std::string, Identity> irregular_;
-  std::vector<std::string> decodeErrors_;
+  // Keys whose value failed to decode -> its fingerprint: a re-list does not report it again.
+  std::unordered_map<std::string, Known> bad_;
   bool inSync_ = false;
 };
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <random>
 #include <set>
@@ -470,11 +471,23 @@ class IpamImpl final : public Ipam {
     return static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
   }
 
+  // An unreadable IPPool value (written by another tool) is named on stderr once per process
+  // and skipped, so it does not fail allocations from the others; if no pool is left, the error
+  // names it.
   Result<std::vector<Pool>> loadPools() {
-    auto list = store_.list(model::Kind::kIPPool);
+    auto list = store_.listReadable(model::Kind::kIPPool);
     if (!list) return list.error();
+    static std::set<std::string> named;
+    for (const auto& bad : list->bad) {
+      if (named.insert(bad.key + bad.reason).second) {
+        std::fprintf(stderr, "brindle: skipped unreadable IP pool: %s\n", bad.reason.c_str());
+      }
+    }
+    if (list->items.empty() && !list->bad.empty()) {
+      return makeError(ErrorCode::kCorrupt, "no readable IP pool: " + list->bad.front().reason);
+    }
     std::vector<Pool> pools;
-    for (const auto& r : *list) {
+    for (const auto& r : list->items) {
       auto view = model::ipPoolView(r);
       if (!view) continue;  // validated on write; skip rather than fail every allocation
       if (view->blockSize < view->cidr.prefixLength()) continue;  // cannot hold one block

@@ -13,9 +13,11 @@
 #include "dataplane/testing/fake_ipset.h"
 #include "dataplane/testing/fake_iptables.h"
 #include "dataplane/testing/fake_route_netlink.h"
+#include "datastore/etcd/etcd_client.h"
 #include "datastore/local/local_store.h"
 #include "model/codec.h"
 #include "resources/resource_store.h"
+#include "testutil/etcd_server.h"
 #include "testutil/temp_dir.h"
 
 namespace brindle::agent {
@@ -404,6 +406,110 @@ spec:
   ASSERT_TRUE(waitFor([&] { return filterRules("cali-pi-gnp/bad-nets").size() == 2; }));
   ASSERT_TRUE(waitFor([&] { return health_->detail().empty(); }));
   EXPECT_EQ(metrics_->render().find("brindle_dataplane_refused_rules{"), std::string::npos);
+}
+
+// Bad values written into the store (another tool, a bad migration) are logged once each, with
+// the key and the reason, counted, and skipped; everything else is still applied.
+// The agent's log lines while it lives (a sink on the default logger).
+struct LogCapture {
+  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink =
+      std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(200);
+  LogCapture() { spdlog::default_logger()->sinks().push_back(sink); }
+  ~LogCapture() {
+    auto& sinks = spdlog::default_logger()->sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink), sinks.end());
+  }
+  // Lines that contain both `a` and `b`.
+  int count(const std::string& a, const std::string& b) const {
+    int n = 0;
+    for (const auto& line : sink->last_formatted()) {
+      n += line.find(a) != std::string::npos && line.find(b) != std::string::npos;
+    }
+    return n;
+  }
+};
+
+TEST_F(AgentLoopTest, BadStoredValuesAreLoggedOnceCountedAndSkipped) {
+  LogCapture log;
+  auto countLines = [&](const std::string& a, const std::string& b) { return log.count(a, b); };
+  const std::string notJson = model::resourceKey(model::Kind::kGlobalNetworkPolicy, "", "broken");
+  const std::string badSelector =
+      model::resourceKey(model::Kind::kGlobalNetworkPolicy, "", "bad-selector");
+  ASSERT_TRUE(client_->create(notJson, "{not json"));
+  startAgent();
+  ASSERT_TRUE(waitFor([&] { return health_->ready(); }));
+  ASSERT_TRUE(client_->create(badSelector,
+                              R"({"apiVersion":"projectcalico.org/v3",)"
+                              R"("kind":"GlobalNetworkPolicy","metadata":)"
+                              R"({"name":"bad-selector"},"spec":{"selector":"((("}})"));
+  ASSERT_TRUE(waitFor([&] { return metrics_->value(metric::kBadValues) == 2; }));
+  // A later valid change is still applied.
+  write(R"(
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: later}
+spec:
+  selector: "service == 'frontend'"
+  types: [Egress]
+  egress: [{action: Allow, protocol: UDP, destination: {ports: [53]}}]
+)");
+  ASSERT_TRUE(waitFor([&] { return hasChain("cali-po-gnp/later"); }));
+  std::this_thread::sleep_for(400ms);  // past a refresh interval: nothing is logged again
+  EXPECT_EQ(countLines("skipped bad datastore value at " + notJson, "JSON"), 1);
+  EXPECT_EQ(countLines("skipped bad datastore value at " + badSelector, "selector"), 1);
+  EXPECT_EQ(metrics_->value(metric::kBadValuesTotal), 2);
+  EXPECT_NE(metrics_->render().find("brindle_datastore_bad_values 2"), std::string::npos);
+
+  // Another bad value at the same key is logged again; a fix and a delete are logged as info.
+  ASSERT_TRUE(client_->update(notJson, "[]", 0));
+  ASSERT_TRUE(waitFor([&] { return metrics_->value(metric::kBadValuesTotal) == 3; }));
+  EXPECT_EQ(countLines("skipped bad datastore value at " + notJson, ""), 2);
+  ASSERT_TRUE(client_->remove(notJson, 0));
+  write(R"(
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: bad-selector}
+spec: {selector: "service == 'database'", types: [Ingress], ingress: [{action: Allow}]}
+)");
+  ASSERT_TRUE(waitFor([&] { return metrics_->value(metric::kBadValues) == 0; }));
+  ASSERT_TRUE(waitFor([&] { return hasChain("cali-pi-gnp/bad-selector"); }));
+  EXPECT_EQ(countLines(notJson + " is no longer bad", ""), 1);
+  EXPECT_EQ(countLines(badSelector + " is no longer bad", ""), 1);
+}
+
+// The same on etcd, the bad value written with etcdctl as another tool would (ctest
+// agent_loop_etcd: needs etcd).
+class AgentLoopEtcd : public AgentLoopTest {};
+
+TEST_F(AgentLoopEtcd, BadValueWrittenWithEtcdctlIsLoggedOnceAndSkipped) {
+  LogCapture log;
+  testutil::EtcdCluster etcd(1);
+  datastore::etcd::EtcdOptions options;
+  options.endpoints = etcd.endpoints();
+  auto client = datastore::etcd::openEtcdClient(options);
+  ASSERT_TRUE(client) << client.message();
+  client_ = std::move(*client);
+  store_ = std::make_unique<resources::ResourceStore>(*client_);
+  write(kLab);
+  const std::string key = model::resourceKey(model::Kind::kGlobalNetworkPolicy, "", "broken");
+  etcd.runOrThrow(etcd.etcdctlCommand("put " + key + " '{not json'"));
+  startAgent();
+  ASSERT_TRUE(waitFor([&] { return health_->ready(); }));
+  ASSERT_TRUE(waitFor([&] { return metrics_->value(metric::kBadValues) == 1; }));
+  write(R"(
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: later}
+spec: {selector: "service == 'frontend'", types: [Egress], egress: [{action: Allow}]}
+)");
+  ASSERT_TRUE(waitFor([&] { return hasChain("cali-po-gnp/later"); }));
+  std::this_thread::sleep_for(400ms);  // past a refresh interval: nothing is logged again
+  EXPECT_EQ(log.count("skipped bad datastore value at " + key, "not valid JSON"), 1);
+  EXPECT_EQ(metrics_->value(metric::kBadValuesTotal), 1);
+  etcd.runOrThrow(etcd.etcdctlCommand("del " + key));
+  ASSERT_TRUE(waitFor([&] { return metrics_->value(metric::kBadValues) == 0; }));
+  EXPECT_EQ(log.count(key + " is no longer bad", ""), 1);
+  stopAgent();  // before etcd goes
 }
 
 TEST_F(AgentLoopTest, StopLeavesRulesAndRestartWritesNothing) {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <functional>
 #include <map>
 #include <thread>
@@ -28,6 +29,10 @@ struct Sink : SyncerCallbacks {
     updates.insert(updates.end(), u.begin(), u.end());
   }
   void onInSync() override { ++inSync; }
+  std::vector<std::string> bad;  // "key: why"
+  void onBadValue(const std::string& key, const std::string& why) override {
+    bad.push_back(key + ": " + why);
+  }
 };
 
 std::string valueOf(const model::Resource& r) { return r.toJson().dump(); }
@@ -83,7 +88,40 @@ TEST(Syncer, UndecodableValueActsAsDelete) {
   }
   ASSERT_EQ(sink.updates.size(), 2u);
   EXPECT_EQ(sink.updates[1].type, UpdateType::kDeleted);
-  EXPECT_EQ(syncer.decodeErrors().size(), 1u);
+  ASSERT_TRUE(sink.updates[1].resource);  // the last good value goes
+  ASSERT_EQ(sink.bad.size(), 1u);
+  EXPECT_EQ(sink.bad[0].rfind(lab[0].key() + ": ", 0), 0u) << sink.bad[0];
+  EXPECT_EQ(syncer.badKeys(), 1u);
+
+  // A re-list does not report the same bad value again; another bad value is reported.
+  sink.updates.clear();
+  ASSERT_TRUE(syncer.resync());
+  EXPECT_TRUE(sink.updates.empty());
+  ASSERT_TRUE((*client)->update(lab[0].key(), "[]", 0));
+  ASSERT_TRUE(syncer.resync());
+  EXPECT_TRUE(sink.updates.empty());  // nothing good was left to delete
+  EXPECT_EQ(sink.bad.size(), 2u);
+
+  // A value of another kind than its key names is bad too.
+  sink.updates.clear();
+  model::Resource wrong = lab[1].kind == lab[0].kind ? lab.back() : lab[1];
+  ASSERT_NE(wrong.kind, lab[0].kind);
+  ASSERT_TRUE((*client)->update(lab[0].key(), valueOf(wrong), 0));
+  ASSERT_TRUE(syncer.resync());
+  EXPECT_TRUE(sink.updates.empty());
+  ASSERT_EQ(sink.bad.size(), 3u);
+  EXPECT_NE(sink.bad[2].find("its key names"), std::string::npos) << sink.bad[2];
+
+  // Deleting a bad key is sent (as a plain delete), once.
+  sink.updates.clear();
+  ASSERT_TRUE((*client)->remove(lab[0].key(), 0));
+  ASSERT_TRUE(syncer.resync());
+  ASSERT_EQ(sink.updates.size(), 1u);
+  EXPECT_EQ(sink.updates[0].type, UpdateType::kDeleted);
+  EXPECT_EQ(syncer.badKeys(), 0u);
+  sink.updates.clear();
+  ASSERT_TRUE(syncer.resync());
+  EXPECT_TRUE(sink.updates.empty());
 }
 
 // GlobalNetworkSets gns-0000.. with one /24 each; `generation` changes every value.
@@ -141,7 +179,8 @@ TEST(Syncer, LargeListTakesTheThreadedPathAndKeepsOrder) {
   EXPECT_EQ(sink.inSync, 1);
   EXPECT_FALSE(sink.offThread);
   ASSERT_EQ(sink.updates.size(), size_t{kCount - 2});
-  EXPECT_EQ(syncer.decodeErrors().size(), 2u);
+  EXPECT_EQ(sink.bad.size(), 2u);
+  EXPECT_EQ(syncer.badKeys(), 2u);
   EXPECT_EQ(syncer.knownKeys(), size_t{kCount - 2});
   size_t next = 0;
   for (int i = 0; i < kCount; ++i) {
@@ -279,6 +318,41 @@ TEST(SyncerEtcd, CompactedWatchListsAgainAndSendsTheDifference) {
     Status s = (*client)->compact(*rev);
     ASSERT_TRUE(s.isOk()) << s.message();
   });
+}
+
+// Bad values written with etcdctl, as another tool would: each is sent once as a bad-value
+// delete (not again on a re-list); a later valid change still arrives.
+TEST(SyncerEtcd, BadValuesWrittenWithEtcdctlAreSentOnce) {
+  testutil::EtcdCluster etcd(1);
+  datastore::etcd::EtcdOptions options;
+  options.endpoints = etcd.endpoints();
+  auto client = datastore::etcd::openEtcdClient(options);
+  ASSERT_TRUE(client) << client.message();
+  auto lab = testing::seedLab();
+  const std::string notJson = lab[0].key(), wrongKind = lab[1].key();
+  ASSERT_NE(lab[1].kind, lab.back().kind);
+  etcd.runOrThrow(etcd.etcdctlCommand("put " + notJson + " '{not json'"));
+  testutil::TempDir dir;
+  {
+    std::ofstream f(dir.file("value.json"));
+    f << valueOf(lab.back());  // a resource of another kind than the key names
+  }
+  etcd.runOrThrow(etcd.etcdctlCommand("put " + wrongKind + " < " + dir.file("value.json")));
+  Sink sink;
+  Syncer syncer(**client, sink);
+  ASSERT_TRUE(syncer.start());
+  EXPECT_TRUE(sink.updates.empty());
+  ASSERT_EQ(sink.bad.size(), 2u);
+  EXPECT_EQ(syncer.badKeys(), 2u);
+  ASSERT_TRUE(syncer.resync());
+  EXPECT_TRUE(sink.updates.empty());
+  EXPECT_EQ(sink.bad.size(), 2u);
+  ASSERT_TRUE((*client)->create(lab[2].key(), valueOf(lab[2])));
+  for (int i = 0; i < 20 && sink.updates.empty(); ++i) {
+    ASSERT_TRUE(syncer.poll(std::chrono::milliseconds(100)));
+  }
+  ASSERT_EQ(sink.updates.size(), 1u);
+  EXPECT_EQ(sink.updates[0].key, lab[2].key());
 }
 
 }  // namespace

@@ -178,6 +178,52 @@ TEST_F(CniIntegration, FailedAddLeavesNothing) {
   EXPECT_EQ(ipsInUse(), 0u);
 }
 
+// Values another tool wrote into the store that are not readable: unrelated ones (another IP
+// pool, another pod's endpoint, another node) do not fail ADD or DEL; the bad pool is named on
+// stderr once.
+TEST_F(CniIntegration, BadUnrelatedStoredValuesDoNotFailAdd) {
+  ASSERT_EQ(sh("ip netns add " + ns("u")).rc, 0);
+  const std::string badPool = model::resourceKey(model::Kind::kIPPool, "", "broken");
+  ASSERT_TRUE(client_->create(badPool, "{not json"));
+  ASSERT_TRUE(client_->create(
+      model::resourceKey(model::Kind::kWorkloadEndpoint, "default", "node1-k8s-other-eth0"),
+      "[1,"));
+  ASSERT_TRUE(client_->create(model::resourceKey(model::Kind::kNode, "", "node2"), "\x01"));
+  const std::string errFile = dir_.file("stderr.txt");
+  Cmd a = plugin("ADD", "ctru", "u", conf());
+  ASSERT_EQ(a.rc, 0) << a.out;
+  EXPECT_EQ(firstIp(a.out).rfind("10.77.", 0), 0u) << a.out;
+  // What the plugin says on stderr: the bad pool, named once.
+  const std::string confFile = dir_.write("conf-ctru2.json", conf());
+  Cmd again = sh("ip netns exec " + ns("node") + " env CNI_COMMAND=ADD CNI_CONTAINERID=ctru2 " +
+                 "CNI_NETNS=" + nsPath("u") + " CNI_IFNAME=eth1 CNI_PATH=" + BRINDLE_CNI_DIR + " " +
+                 BRINDLE_CNI_DIR + "/brindle-cni < " + confFile + " 2>" + errFile +
+                 " >/dev/null; grep -c 'skipped unreadable IP pool: stored value of " + badPool +
+                 " is not valid JSON' " + errFile);
+  EXPECT_EQ(again.out, "1\n") << sh("cat " + errFile).out;
+  EXPECT_EQ(plugin("DEL", "ctru2", "u", conf(), "eth1").rc, 0);
+  EXPECT_EQ(plugin("DEL", "ctru", "u", conf()).rc, 0);
+  EXPECT_EQ(ipsInUse(), 0u);
+}
+
+// A bad value at the key the ADD writes (its own endpoint) fails it with an error naming the key.
+TEST_F(CniIntegration, BadValueAtItsOwnEndpointFailsAddNamingTheKey) {
+  ASSERT_EQ(sh("ip netns add " + ns("o")).rc, 0);
+  ASSERT_EQ(plugin("ADD", "ctro", "o", conf()).rc, 0);
+  auto listed = client_->list(model::kindPrefix(model::Kind::kWorkloadEndpoint, ""));
+  ASSERT_TRUE(listed) << listed.message();
+  ASSERT_EQ(listed->items.size(), 1u);
+  const std::string key = listed->items[0].key;
+  ASSERT_EQ(plugin("DEL", "ctro", "o", conf()).rc, 0);
+  ASSERT_TRUE(client_->create(key, "{not json"));
+  Cmd again = plugin("ADD", "ctro", "o", conf());
+  EXPECT_EQ(again.rc, 1);
+  EXPECT_NE(again.out.find(key), std::string::npos) << again.out;
+  ASSERT_TRUE(client_->remove(key, 0));
+  EXPECT_EQ(plugin("DEL", "ctro", "o", conf()).rc, 0);
+  EXPECT_EQ(ipsInUse(), 0u);
+}
+
 TEST_F(CniIntegration, ErrorsAndVersion) {
   Cmd v = plugin("VERSION", "x", "", R"({"cniVersion":"0.4.0"})");
   EXPECT_EQ(v.rc, 0);
