@@ -742,27 +742,31 @@ spec:
 // in it decided to the next tier. tb has no profile and a default-tier policy admitting ta: only
 // the tiers before the default tier can stop ta -> tb. Only these tests select ta or tb.
 constexpr const char* kTierLab = R"(
-- apiVersion: projectcalico.org/v3
-  kind: Profile
-  metadata: {name: open}
-  spec: {ingress: [{action: Allow}], egress: [{action: Allow}]}
-- apiVersion: projectcalico.org/v3
-  kind: WorkloadEndpoint
-  metadata: {name: node1-k8s-ta-eth0, namespace: default, labels: {app: ta}}
-  spec: {node: node1, orchestrator: k8s, workload: ta, endpoint: eth0, interfaceName: calit0000008,
-         ipNetworks: [10.65.0.8/32], profiles: [open]}
-- apiVersion: projectcalico.org/v3
-  kind: WorkloadEndpoint
-  metadata: {name: node1-k8s-tb-eth0, namespace: default, labels: {app: tb}}
-  spec: {node: node1, orchestrator: k8s, workload: tb, endpoint: eth0, interfaceName: calit0000009,
-         ipNetworks: [10.65.0.9/32]}
-- apiVersion: projectcalico.org/v3
-  kind: GlobalNetworkPolicy
-  metadata: {name: tb-admits-ta}
-  spec:
-    selector: app == 'tb'
-    types: [Ingress]
-    ingress: [{action: Allow, source: {selector: app == 'ta'}}]
+apiVersion: projectcalico.org/v3
+kind: Profile
+metadata: {name: open}
+spec: {ingress: [{action: Allow}], egress: [{action: Allow}]}
+---
+apiVersion: projectcalico.org/v3
+kind: WorkloadEndpoint
+metadata: {name: node1-k8s-ta-eth0, namespace: default, labels: {app: ta}}
+spec: {node: node1, orchestrator: k8s, workload: ta, endpoint: eth0, interfaceName: calit0000008,
+       ipNetworks: [10.65.0.8/32], profiles: [open]}
+---
+apiVersion: projectcalico.org/v3
+kind: WorkloadEndpoint
+metadata: {name: node1-k8s-tb-eth0, namespace: default, labels: {app: tb}}
+spec: {node: node1, orchestrator: k8s, workload: tb, endpoint: eth0, interfaceName: calit0000009,
+       ipNetworks: [10.65.0.9/32]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: tb-admits-ta}
+spec:
+  selector: app == 'tb'
+  types: [Ingress]
+  ingress: [{action: Allow, source: {selector: app == 'ta'}}]
+---
 )";
 
 std::string tierYaml(const std::string& name, const std::string& spec) {
@@ -770,6 +774,8 @@ std::string tierYaml(const std::string& name, const std::string& spec) {
          "}\nspec: " + spec + "\n";
 }
 
+// Each test adds its tier's policy with the lab (so the write always changes something, also on
+// a second run) and deletes it at the end, so the other test's ta -> tb starts open again.
 TEST_F(AgentE2eTest, LowerTierOrderDecidesBeforeTheDefaultTier) {
   const std::string policy = R"(
 apiVersion: projectcalico.org/v3
@@ -781,14 +787,14 @@ spec:
   types: [Ingress]
   ingress: [{action: Deny, source: {selector: app == 'ta'}}]
 )";
-  write(kTierLab);
-  check({{"ta", "tb", "tcp", 80, true}});
-  write(tierYaml("security", "{order: 100}") + "---\n" + policy);
-  // security (100) denies before the default tier (1000000) admits.
-  check({{"ta", "tb", "tcp", 80, false}, {"ta", "tb", "icmp", 0, false}});
-  // Only the Tier changes: after the default tier, whose policy admits first.
-  write(tierYaml("security", "{order: 2000000}"));
+  // security after the default tier (2000000 > 1000000): the default tier's policy admits first.
+  write(kTierLab + tierYaml("security", "{order: 2000000}") + "---\n" + policy);
   check({{"ta", "tb", "tcp", 80, true}, {"ta", "tb", "icmp", 0, true}});
+  // Only the Tier changes: security (100) now denies before the default tier admits.
+  write(tierYaml("security", "{order: 100}"));
+  check({{"ta", "tb", "tcp", 80, false}, {"ta", "tb", "icmp", 0, false}});
+  write(tierYaml("security", "{order: 2000000}"));
+  check({{"ta", "tb", "tcp", 80, true}});
   write(tierYaml("security", "{order: 100}"));
   check({{"ta", "tb", "tcp", 80, false}});
   write(policy, resources::WriteMode::kDelete);
@@ -806,11 +812,10 @@ spec:
   types: [Ingress]
   ingress: [{action: Deny, source: {selector: app == 'nobody'}}]
 )";
-  write(kTierLab);
-  write(tierYaml("handover", "{order: 50}") + "---\n" + policy);
-  // Selected by a handover policy whose rule does not match: Deny (the default) drops.
+  write(kTierLab + tierYaml("handover", "{order: 50, defaultAction: Deny}") + "---\n" + policy);
+  // Selected by a handover policy whose rule does not match: Deny drops at the tier's end.
   check({{"ta", "tb", "tcp", 80, false}});
-  // Pass: the default tier's policy decides.
+  // Pass: the next tier (default) decides, and its policy admits ta.
   write(tierYaml("handover", "{order: 50, defaultAction: Pass}"));
   check({{"ta", "tb", "tcp", 80, true}, {"ta", "tb", "udp", 5353, true}});
   write(tierYaml("handover", "{order: 50, defaultAction: Deny}"));
