@@ -194,20 +194,9 @@ std::vector<std::string> tierNames(const DataplaneState& s) {
 TEST(CalcGraph, TierResourcesOrderTiersAndGiveTheirDefaultAction) {
   const std::string policies =
       wep("n1", "a", "calia", "10.0.0.1/32", "{app: a}") +
-      gnp("security.s", "  tier: security
-  selector: all()
-  ingress:
-  - action: Deny
-") +
-      gnp("zz.z", "  tier: zz
-  selector: all()
-  ingress:
-  - action: Deny
-") +
-      gnp("default.d", "  selector: all()
-  ingress:
-  - action: Allow
-");
+      gnp("security.s", "  tier: security\n  selector: all()\n  ingress:\n  - action: Deny\n") +
+      gnp("zz.z", "  tier: zz\n  selector: all()\n  ingress:\n  - action: Deny\n") +
+      gnp("default.d", "  selector: all()\n  ingress:\n  - action: Allow\n");
   using Names = std::vector<std::string>;
   // No Tier resources: every tier has the default tier's order, so by name.
   DataplaneState none = run("n1", addAll(decode(policies)));
