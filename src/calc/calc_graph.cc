@@ -11,6 +11,7 @@ namespace brindle::calc {
 //    | endpoints (any node), network sets, profile labels
 //    +------------------------------------------------> IpSetMemberCalculator --+
 //    | local endpoints, policies, profiles                  ^ set needed/gone    | members
+//    | (tiers go to the PolicyResolver only)
 //    +--> ActiveRulesCalculator --active policy/profile--> RuleScanner ---------+
 //    |          | policy x endpoint matches                     | parsed rules   |
 //    |          v                                               v                v
@@ -145,6 +146,9 @@ void CalcGraph::remove(const std::string& key) {
         policyIds_.erase(p);
       }
       break;
+    case model::Kind::kTier:
+      w.resolver.removeTier(std::string(parts->name));
+      break;
     case model::Kind::kProfile:
       w.activeRules.removeProfile(std::string(parts->name));
       w.members.removeParent(std::string(parts->name));
@@ -199,6 +203,12 @@ void CalcGraph::apply(const model::Resource& r) {
       w.resolver.updatePolicy(*p);
       w.activeRules.updatePolicy(p->id, p->selector, std::move(rules));
       policyIds_[key] = p->id;
+      return;
+    }
+    case model::Kind::kTier: {
+      auto t = tierInput(r);
+      if (!t) return reject(t.message());
+      w.resolver.updateTier(*t);
       return;
     }
     case model::Kind::kProfile: {

@@ -136,6 +136,24 @@ Result<PolicyInput> policyInput(const model::Resource& r, bool withRules) {
   return p;
 }
 
+Result<TierInput> tierInput(const model::Resource& r) {
+  TierInput t;
+  t.name = r.name();
+  const Json order = r.spec.value("order", Json());
+  if (order.is_number()) {
+    t.order = order.get<double>();
+  } else if (!order.is_null()) {
+    return makeError(ErrorCode::kInvalid, "spec.order: not a number: " + order.dump());
+  }
+  const Json action = r.spec.value("defaultAction", Json("Deny"));
+  if (action == "Pass") {
+    t.defaultAction = model::Action::kPass;
+  } else if (action != "Deny") {
+    return makeError(ErrorCode::kInvalid, "spec.defaultAction: not Deny or Pass: " + action.dump());
+  }
+  return t;
+}
+
 Result<ProfileInput> profileInput(const model::Resource& r) {
   ProfileInput p;
   p.name = r.name();

@@ -47,6 +47,13 @@ struct PolicyInput {
   std::vector<model::Rule> egress;
 };
 
+// A Tier resource: its order (missing or null: kDefaultTierOrder) and its default action.
+struct TierInput {
+  std::string name;
+  double order = kDefaultTierOrder;
+  model::Action defaultAction = model::Action::kDeny;
+};
+
 struct ProfileInput {
   std::string name;
   Labels labelsToApply;
@@ -73,6 +80,7 @@ Result<EndpointInput> endpointInput(const model::Resource& r);
 // withRules = false: leaves ingress/egress empty (the caller scans them, e.g. RuleCache); the
 // default types still count the egress rules.
 Result<PolicyInput> policyInput(const model::Resource& r, bool withRules = true);
+Result<TierInput> tierInput(const model::Resource& r);
 Result<ProfileInput> profileInput(const model::Resource& r);
 Result<NetworkSetInput> networkSetInput(const model::Resource& r);
 Result<IpPool> ipPoolInput(const model::Resource& r);

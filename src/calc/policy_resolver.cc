@@ -5,11 +5,38 @@
 
 namespace brindle::calc {
 
-bool PolicyResolver::tierBefore(const std::string& a, const std::string& b) {
-  if (a == b) return false;
-  if (a == kDefaultTier) return false;
-  if (b == kDefaultTier) return true;
-  return a < b;
+PolicyResolver::TierSettings PolicyResolver::tierSettings(const std::string& name) const {
+  auto it = tiers_.find(name);
+  return it == tiers_.end() ? TierSettings{} : it->second;
+}
+
+bool PolicyResolver::tierBefore(const std::string& a, const std::string& b) const {
+  const double oa = tierSettings(a).order;
+  const double ob = tierSettings(b).order;
+  return oa != ob ? oa < ob : a < b;
+}
+
+void PolicyResolver::updateTier(const TierInput& tier) {
+  const TierSettings settings{tier.order, tier.defaultAction};
+  if (tierSettings(tier.name) == settings && tiers_.count(tier.name)) return;
+  tiers_[tier.name] = settings;
+  markTierDirty(tier.name);
+}
+
+void PolicyResolver::removeTier(const std::string& name) {
+  if (tiers_.erase(name)) markTierDirty(name);
+}
+
+void PolicyResolver::markTierDirty(const std::string& name) {
+  // Its order or action changed: every endpoint one of its policies selects resolves again.
+  for (const auto& [endpoint, pols] : policiesOfEndpoint_) {
+    for (const Policy* p : pols) {
+      if (p->first.tier == name) {
+        dirty_.insert(endpoint);
+        break;
+      }
+    }
+  }
 }
 
 void PolicyResolver::updatePolicy(const PolicyInput& policy) {
@@ -82,7 +109,9 @@ std::vector<TierInfo> PolicyResolver::resolveTiers(
   std::vector<TierInfo> tiers;
   for (const Policy* p : sorted) {
     const PolicyId& id = p->first;
-    if (tiers.empty() || tiers.back().name != id.tier) tiers.push_back(TierInfo{id.tier, {}, {}});
+    if (tiers.empty() || tiers.back().name != id.tier) {
+      tiers.push_back(TierInfo{id.tier, {}, {}, tierSettings(id.tier).defaultAction});
+    }
     if (p->second.ingress) tiers.back().ingressPolicies.push_back(id);
     if (p->second.egress) tiers.back().egressPolicies.push_back(id);
   }

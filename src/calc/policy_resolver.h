@@ -1,6 +1,7 @@
 // PolicyResolver: for each local endpoint, the tiers and the ordered policies of each tier per
-// direction (tier order, then policy order with missing order last, then name), plus its
-// profiles. Endpoints whose answer may have changed are marked dirty and resolved on flush.
+// direction (tier order, then policy order with missing order last, then name) with each tier's
+// default action, plus its profiles. Endpoints whose answer may have changed are marked dirty and
+// resolved on flush.
 #pragma once
 
 #include <map>
@@ -17,6 +18,11 @@ namespace brindle::calc {
 
 class PolicyResolver {
  public:
+  // A tier without a Tier resource (the default tier is seldom stored; Calico refuses policies
+  // in other missing tiers, but a store may hold them) sorts and acts like Calico's default
+  // tier: order kDefaultTierOrder, Deny.
+  void updateTier(const TierInput& tier);
+  void removeTier(const std::string& name);
   void updatePolicy(const PolicyInput& policy);  // sort key and types
   void removePolicy(const PolicyId& id);
   // Matches name policies known through updatePolicy().
@@ -29,11 +35,17 @@ class PolicyResolver {
   // Sends every dirty endpoint's resolved state (or its removal) to the sequencer.
   void flush(EventSequencer& out);
 
-  // Tiers sort by name with the default tier last (Brindle has no Tier resource yet; Calico's
-  // default tier has the largest order).
-  static bool tierBefore(const std::string& a, const std::string& b);
+  // Tiers sort by order, then by name (as Felix's TierLess for tiers that exist).
+  bool tierBefore(const std::string& a, const std::string& b) const;
 
  private:
+  struct TierSettings {
+    double order = kDefaultTierOrder;
+    model::Action defaultAction = model::Action::kDeny;
+    bool operator==(const TierSettings&) const = default;
+  };
+  TierSettings tierSettings(const std::string& name) const;
+  void markTierDirty(const std::string& name);
   struct SortKey {
     std::optional<double> order;
     bool ingress = true;
@@ -52,6 +64,7 @@ class PolicyResolver {
   };
   std::vector<TierInfo> resolveTiers(const std::vector<const Policy*>& policies) const;
 
+  std::map<std::string, TierSettings> tiers_;  // by name; only tiers with a Tier resource
   std::map<PolicyId, SortKey> policies_;
   // Per endpoint, the policies selecting it (pointers into policies_, dropped with the policy).
   std::unordered_map<std::string, std::vector<const Policy*>> policiesOfEndpoint_;

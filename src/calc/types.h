@@ -14,6 +14,8 @@
 namespace brindle::calc {
 
 inline constexpr std::string_view kDefaultTier = "default";
+// Calico's default tier's order; also the order of a tier with no order or no Tier resource.
+inline constexpr double kDefaultTierOrder = 1000000;
 
 // A policy: its tier and its name; namespaced policies are "<namespace>/<name>".
 struct PolicyId {
@@ -55,11 +57,13 @@ struct ParsedRules {
 };
 
 // A tier as one endpoint sees it: the policies of that tier that select it, in evaluation order,
-// split by direction (a policy lists only the directions its `types` name).
+// split by direction (a policy lists only the directions its `types` name), and what happens to
+// a packet none of them decided: Deny drops it, Pass hands it to the next tier (or the profiles).
 struct TierInfo {
   std::string name;
   std::vector<PolicyId> ingressPolicies;
   std::vector<PolicyId> egressPolicies;
+  model::Action defaultAction = model::Action::kDeny;
   bool operator==(const TierInfo&) const = default;
 };
 

@@ -34,9 +34,12 @@ std::vector<Rule> endpointPolicyRules(const std::vector<calc::TierInfo>& tiers,
       out.push_back(
           {Match().markSet(config.markAccept), Action::ret(), "Return if policy accepted"});
     }
-    // A tier whose policies select the endpoint but none of whose rules matched (no Pass) denies.
-    out.push_back(
-        {Match().markClear(config.markPass), Action::drop(), "Drop if no policies passed packet"});
+    // A tier whose policies select the endpoint but none of whose rules matched (no Pass) denies,
+    // unless its default action is Pass: then the next tier (or the profiles) decides.
+    if (t->defaultAction != model::Action::kPass) {
+      out.push_back({Match().markClear(config.markPass), Action::drop(),
+                     "Drop if no policies passed packet"});
+    }
   }
   for (const auto& p : profiles) {
     out.push_back({{}, Action::jump(profileChainName(p, ingress)), ""});

@@ -86,6 +86,8 @@ class AgentE2eTest : public ::testing::Test {
       addWorkload("e", "calie0000005", "10.65.0.5");
       addWorkload("f", "calif0000006", "10.65.0.6");
       addWorkload("g", "calig0000007", "10.65.0.7");
+      addWorkload("ta", "calit0000008", "10.65.0.8");  // the tier tests' client and server
+      addWorkload("tb", "calit0000009", "10.65.0.9");
       must("ip -n " + hosts_["a"].ns + " addr add 10.65.0.77/32 dev eth0");  // for spoofing
       // Dual-stack workloads (IPv6 through the same cali wiring, via the host's link-local).
       addWorkload("v6a", "caliv6a000001", "10.65.0.11", "fd00:65::11");
@@ -734,6 +736,92 @@ spec:
   check({{"f", "a", "tcp", 80, true},
          {"f", "g", "tcp", 80, false},
          {"a", "g", "tcp", 80, true}});  // g admits everyone (profile open)
+}
+
+// Issue 12: tiers decide in their `order` and a tier's defaultAction Pass hands a packet nothing
+// in it decided to the next tier. tb has no profile and a default-tier policy admitting ta: only
+// the tiers before the default tier can stop ta -> tb. Only these tests select ta or tb.
+constexpr const char* kTierLab = R"(
+apiVersion: projectcalico.org/v3
+kind: Profile
+metadata: {name: open}
+spec: {ingress: [{action: Allow}], egress: [{action: Allow}]}
+---
+apiVersion: projectcalico.org/v3
+kind: WorkloadEndpoint
+metadata: {name: node1-k8s-ta-eth0, namespace: default, labels: {app: ta}}
+spec: {node: node1, orchestrator: k8s, workload: ta, endpoint: eth0, interfaceName: calit0000008,
+       ipNetworks: [10.65.0.8/32], profiles: [open]}
+---
+apiVersion: projectcalico.org/v3
+kind: WorkloadEndpoint
+metadata: {name: node1-k8s-tb-eth0, namespace: default, labels: {app: tb}}
+spec: {node: node1, orchestrator: k8s, workload: tb, endpoint: eth0, interfaceName: calit0000009,
+       ipNetworks: [10.65.0.9/32]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: tb-admits-ta}
+spec:
+  selector: app == 'tb'
+  types: [Ingress]
+  ingress: [{action: Allow, source: {selector: app == 'ta'}}]
+---
+)";
+
+std::string tierYaml(const std::string& name, const std::string& spec) {
+  return "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: " + name +
+         "}\nspec: " + spec + "\n";
+}
+
+// Each test adds its tier's policy with the lab (so the write always changes something, also on
+// a second run) and deletes it at the end, so the other test's ta -> tb starts open again.
+TEST_F(AgentE2eTest, LowerTierOrderDecidesBeforeTheDefaultTier) {
+  const std::string policy = R"(
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: security.tb-refuses-ta}
+spec:
+  tier: security
+  selector: app == 'tb'
+  types: [Ingress]
+  ingress: [{action: Deny, source: {selector: app == 'ta'}}]
+)";
+  // security after the default tier (2000000 > 1000000): the default tier's policy admits first.
+  write(kTierLab + tierYaml("security", "{order: 2000000}") + "---\n" + policy);
+  check({{"ta", "tb", "tcp", 80, true}, {"ta", "tb", "icmp", 0, true}});
+  // Only the Tier changes: security (100) now denies before the default tier admits.
+  write(tierYaml("security", "{order: 100}"));
+  check({{"ta", "tb", "tcp", 80, false}, {"ta", "tb", "icmp", 0, false}});
+  write(tierYaml("security", "{order: 2000000}"));
+  check({{"ta", "tb", "tcp", 80, true}});
+  write(tierYaml("security", "{order: 100}"));
+  check({{"ta", "tb", "tcp", 80, false}});
+  write(policy, resources::WriteMode::kDelete);
+  check({{"ta", "tb", "tcp", 80, true}});
+}
+
+TEST_F(AgentE2eTest, TierDefaultActionPassHandsOverToTheNextTier) {
+  const std::string policy = R"(
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: handover.tb-nobody}
+spec:
+  tier: handover
+  selector: app == 'tb'
+  types: [Ingress]
+  ingress: [{action: Deny, source: {selector: app == 'nobody'}}]
+)";
+  write(kTierLab + tierYaml("handover", "{order: 50, defaultAction: Deny}") + "---\n" + policy);
+  // Selected by a handover policy whose rule does not match: Deny drops at the tier's end.
+  check({{"ta", "tb", "tcp", 80, false}});
+  // Pass: the next tier (default) decides, and its policy admits ta.
+  write(tierYaml("handover", "{order: 50, defaultAction: Pass}"));
+  check({{"ta", "tb", "tcp", 80, true}, {"ta", "tb", "udp", 5353, true}});
+  write(tierYaml("handover", "{order: 50, defaultAction: Deny}"));
+  check({{"ta", "tb", "tcp", 80, false}});
+  write(policy, resources::WriteMode::kDelete);
+  check({{"ta", "tb", "tcp", 80, true}});
 }
 
 TEST_F(AgentE2eTest, LocalWorkloadRoutesAndAffineBlockBlackholes) {

@@ -161,6 +161,8 @@ TEST(CalcGraph, PolicyOrderThenNameMissingOrderLast) {
 TEST(CalcGraph, TiersOrderedAndTypesRespected) {
   auto rs = decode(
       wep("n1", "a", "calia", "10.0.0.1/32", "{app: a}") +
+      "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: security}\n"
+      "spec: {order: 100}\n---\n" +
       gnp("default.in-only",
           "  types: [Ingress]\n  selector: all()\n  ingress:\n  - action: Pass\n") +
       gnp("default.out-only",
@@ -176,6 +178,68 @@ TEST(CalcGraph, TiersOrderedAndTypesRespected) {
   EXPECT_TRUE(t[0].egressPolicies.empty());  // no egress rules and no types: ingress only
   EXPECT_EQ(s.policies.at(PolicyId{"default", "default.in-only"}).ingress[0].action,
             model::Action::kPass);
+}
+
+std::string tierYaml(const std::string& name, const std::string& spec) {
+  return "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: " + name +
+         "}\nspec: " + spec + "\n---\n";
+}
+
+std::vector<std::string> tierNames(const DataplaneState& s) {
+  std::vector<std::string> out;
+  for (const auto& t : s.workloads.begin()->second.tiers) out.push_back(t.name);
+  return out;
+}
+
+TEST(CalcGraph, TierResourcesOrderTiersAndGiveTheirDefaultAction) {
+  const std::string policies =
+      wep("n1", "a", "calia", "10.0.0.1/32", "{app: a}") +
+      gnp("security.s", "  tier: security\n  selector: all()\n  ingress:\n  - action: Deny\n") +
+      gnp("zz.z", "  tier: zz\n  selector: all()\n  ingress:\n  - action: Deny\n") +
+      gnp("default.d", "  selector: all()\n  ingress:\n  - action: Allow\n");
+  using Names = std::vector<std::string>;
+  // No Tier resources: every tier has the default tier's order, so by name.
+  DataplaneState none = run("n1", addAll(decode(policies)));
+  EXPECT_EQ(tierNames(none), (Names{"default", "security", "zz"}));
+  for (const auto& t : none.workloads.begin()->second.tiers) {
+    EXPECT_EQ(t.defaultAction, model::Action::kDeny) << t.name;
+  }
+
+  auto tiers = decode(tierYaml("security", "{order: 100, defaultAction: Pass}") +
+                      tierYaml("zz", "{order: 50}"));
+  auto withTiers = addAll(decode(policies));
+  for (const auto& t : tiers) withTiers.push_back(added(t));
+  DataplaneState s = run("n1", withTiers);
+  EXPECT_EQ(tierNames(s), (Names{"zz", "security", "default"}));
+  const auto& t = s.workloads.begin()->second.tiers;
+  EXPECT_EQ(t[0].defaultAction, model::Action::kDeny);
+  EXPECT_EQ(t[1].defaultAction, model::Action::kPass);
+  EXPECT_EQ(t[2].defaultAction, model::Action::kDeny);
+
+  // A change after the endpoints were resolved reaches them; a delete restores the default.
+  auto later = withTiers;
+  later.push_back(added(decode(tierYaml("security", "{order: 10, defaultAction: Deny}"))[0]));
+  later.push_back(deleted(tiers[1]));
+  DataplaneState changed = run("n1", later, true);
+  EXPECT_EQ(tierNames(changed), (Names{"security", "default", "zz"}));
+  EXPECT_EQ(changed.workloads.begin()->second.tiers[0].defaultAction, model::Action::kDeny);
+
+  // A stored Tier without order (another tool's write) sorts with the default tier; one that
+  // cannot be read is rejected and counts as missing.
+  model::Resource bare = tiers[0];
+  bare.spec = model::Json::object();
+  model::Resource bad = tiers[1];
+  bad.spec = model::Json::parse(R"({"order": "first", "defaultAction": "Pass"})");
+  DataplaneState odd;
+  CalcGraph graph("n1", odd);
+  for (const auto& u : addAll(decode(policies))) graph.onUpdate(u);
+  graph.onUpdate(added(bare));
+  graph.onUpdate(added(bad));
+  graph.onInSync();
+  EXPECT_EQ(tierNames(odd), (Names{"default", "security", "zz"}));
+  EXPECT_EQ(odd.workloads.begin()->second.tiers[1].defaultAction, model::Action::kDeny);
+  ASSERT_EQ(graph.rejected().size(), 1u);
+  EXPECT_NE(graph.rejected()[0].find("spec.order"), std::string::npos) << graph.rejected()[0];
 }
 
 TEST(CalcGraph, ProfileLabelsInheritedAndMissingProfileHasNoRules) {

@@ -1,5 +1,6 @@
-// The policy resolver on its own: per local endpoint, its tiers in order (named tiers by name,
-// the default tier last), each tier's policies by order (missing order last, then by name) and
+// The policy resolver on its own: per local endpoint, its tiers in order (by the Tier's order,
+// then by name; no Tier resource counts as the default tier's order) with their default action,
+// each tier's policies by order (missing order last, then by name) and
 // split by the directions their types name; endpoints re-resolved when what they depend on
 // changes. Its output goes through a real EventSequencer into a DataplaneState.
 #include "calc/policy_resolver.h"
@@ -19,6 +20,11 @@ PolicyInput policy(const std::string& tier, const std::string& name, std::option
   p.appliesIngress = ingress;
   p.appliesEgress = egress;
   return p;
+}
+
+TierInput tier(const std::string& name, double order,
+               model::Action defaultAction = model::Action::kDeny) {
+  return TierInput{name, order, defaultAction};
 }
 
 EndpointInput endpoint(const std::string& id, bool host = false) {
@@ -53,6 +59,8 @@ using Names = std::vector<std::string>;
 
 TEST_F(PolicyResolverTest, TiersAndPoliciesInEvaluationOrder) {
   resolver_.updateEndpoint("w:ns/a", endpoint("ns/a"));
+  resolver_.updateTier(tier("security", 100, model::Action::kPass));
+  resolver_.updateTier(tier("audit", 10));
   for (const auto& p : {policy("default", "z-first", 1), policy("default", "unordered", {}),
                         policy("default", "b-tie", 5), policy("default", "a-tie", 5),
                         policy("security", "s1", 100), policy("audit", "x", {})}) {
@@ -69,6 +77,51 @@ TEST_F(PolicyResolverTest, TiersAndPoliciesInEvaluationOrder) {
   EXPECT_EQ(w.tiers[2].name, "default");
   EXPECT_EQ(names(w.tiers[2].ingressPolicies), (Names{"z-first", "a-tie", "b-tie", "unordered"}));
   EXPECT_EQ(w.tiers[2].ingressPolicies, w.tiers[2].egressPolicies);
+  EXPECT_EQ(w.tiers[0].defaultAction, model::Action::kDeny);
+  EXPECT_EQ(w.tiers[1].defaultAction, model::Action::kPass);
+  EXPECT_EQ(w.tiers[2].defaultAction, model::Action::kDeny);  // no Tier resource: Calico's default
+}
+
+TEST_F(PolicyResolverTest, TierChangesReResolveTheEndpointsTheirPoliciesSelect) {
+  resolver_.updateEndpoint("w:ns/a", endpoint("ns/a"));
+  resolver_.updateEndpoint("w:ns/b", endpoint("ns/b"));
+  resolver_.updateTier(tier("security", 100));
+  for (const auto& p : {policy("security", "s", 1), policy("default", "d", 1)}) {
+    resolver_.updatePolicy(p);
+    resolver_.matchStarted(p.id, "w:ns/a");
+  }
+  resolver_.matchStarted(PolicyId{"default", "d"}, "w:ns/b");
+  flush();
+  auto tierNames = [&](const std::string& id) {
+    Names out;
+    for (const auto& t : state_.workloads.at(id).tiers) out.push_back(t.name);
+    return out;
+  };
+  EXPECT_EQ(tierNames("ns/a"), (Names{"security", "default"}));
+  const WorkloadEndpoint before = state_.workloads.at("ns/b");
+
+  // A later order puts it after the default tier; Pass reaches the endpoint.
+  resolver_.updateTier(tier("security", 2000000, model::Action::kPass));
+  flush();
+  EXPECT_EQ(tierNames("ns/a"), (Names{"default", "security"}));
+  EXPECT_EQ(state_.workloads.at("ns/a").tiers[1].defaultAction, model::Action::kPass);
+  EXPECT_EQ(state_.workloads.at("ns/b"), before);  // no policy of the tier selects b
+
+  // The same order as the default tier: by name.
+  resolver_.updateTier(tier("security", kDefaultTierOrder, model::Action::kPass));
+  flush();
+  EXPECT_EQ(tierNames("ns/a"), (Names{"default", "security"}));
+  resolver_.updateTier(tier("security", 5));
+  flush();
+  EXPECT_EQ(tierNames("ns/a"), (Names{"security", "default"}));
+  EXPECT_EQ(state_.workloads.at("ns/a").tiers[0].defaultAction, model::Action::kDeny);
+
+  // Gone: back to the default tier's order and action (ties by name).
+  resolver_.updateTier(tier("security", 5, model::Action::kPass));
+  resolver_.removeTier("security");
+  flush();
+  EXPECT_EQ(tierNames("ns/a"), (Names{"default", "security"}));
+  EXPECT_EQ(state_.workloads.at("ns/a").tiers[1].defaultAction, model::Action::kDeny);
 }
 
 TEST_F(PolicyResolverTest, TypesDecideTheDirectionsAPolicyIsListedIn) {
@@ -134,12 +187,20 @@ TEST_F(PolicyResolverTest, HostEndpointsAndRemovals) {
   EXPECT_FALSE(resolver_.hasEndpoint("h:node1-eth0"));
 }
 
-TEST(PolicyResolverTiers, DefaultTierSortsLast) {
-  EXPECT_TRUE(PolicyResolver::tierBefore("a", "b"));
-  EXPECT_FALSE(PolicyResolver::tierBefore("b", "a"));
-  EXPECT_TRUE(PolicyResolver::tierBefore("zzz", "default"));
-  EXPECT_FALSE(PolicyResolver::tierBefore("default", "aaa"));
-  EXPECT_FALSE(PolicyResolver::tierBefore("default", "default"));
+TEST(PolicyResolverTiers, OrderThenNameWithMissingTiersAsTheDefaultTier) {
+  PolicyResolver r;
+  EXPECT_TRUE(r.tierBefore("a", "b"));
+  EXPECT_FALSE(r.tierBefore("b", "a"));
+  EXPECT_TRUE(r.tierBefore("default", "zzz"));  // both order 1000000: by name
+  EXPECT_FALSE(r.tierBefore("default", "aaa"));
+  EXPECT_FALSE(r.tierBefore("default", "default"));
+  r.updateTier(TierInput{"zzz", 100, model::Action::kDeny});
+  r.updateTier(TierInput{"aaa", 1e7, model::Action::kPass});
+  EXPECT_TRUE(r.tierBefore("zzz", "default"));
+  EXPECT_TRUE(r.tierBefore("default", "aaa"));
+  EXPECT_TRUE(r.tierBefore("zzz", "aaa"));
+  r.updateTier(TierInput{"default", 1e8, model::Action::kDeny});  // a stored default tier counts
+  EXPECT_TRUE(r.tierBefore("aaa", "default"));
 }
 
 }  // namespace

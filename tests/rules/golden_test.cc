@@ -426,6 +426,13 @@ spec:
   expectedIPs: [192.168.40.11]
 ---
 apiVersion: projectcalico.org/v3
+kind: Tier
+metadata:
+  name: security
+spec:
+  order: 100
+---
+apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
 metadata:
   name: security.quarantine

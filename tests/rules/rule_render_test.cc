@@ -1,6 +1,8 @@
 // Table-driven tests of rule rendering (rule -> iptables fragments), endpoint chains and names.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "calc/hash.h"
 #include "calc/rule_scanner.h"
 #include "dataplane/iptables_render.h"
@@ -211,6 +213,36 @@ TEST(EndpointChains, TiersThenProfiles) {
   // Egress has no policies in any tier: straight to the profiles.
   auto egress = endpointPolicyRules({sec, def}, {"prof"}, false, RendererConfig{});
   EXPECT_EQ(egress.size(), 4u);
+}
+
+TEST(EndpointChains, PassTierEndsWithoutDropAndFallsThrough) {
+  // Felix's endOfTierDrop: only a tier whose default action is not Pass drops at its end; a Pass
+  // tier lets the packet (pass mark clear) go on to the next tier, here to the profiles.
+  calc::TierInfo sec{"security", {{"security", "security.a"}}, {}, model::Action::kPass};
+  calc::TierInfo def{"default", {{"default", "default.b"}}, {}, model::Action::kPass};
+  auto comments = [](const std::vector<dataplane::Rule>& rules) {
+    std::vector<std::string> out;
+    for (const auto& r : rules) out.push_back(r.comment + "|" + dataplane::renderAction(r.action));
+    return out;
+  };
+  EXPECT_EQ(comments(endpointPolicyRules({sec, def}, {"prof"}, true, RendererConfig{})),
+            (std::vector<std::string>{
+                "|-j MARK --set-xmark 0x0/0x1000000",
+                "Start of tier security|-j MARK --set-xmark 0x0/0x2000000",
+                "|-j cali-pi-gnp/security.a",
+                "Return if policy accepted|-j RETURN",
+                "Start of tier default|-j MARK --set-xmark 0x0/0x2000000",
+                "|-j cali-pi-gnp/default.b",
+                "Return if policy accepted|-j RETURN",
+                "|-j cali-pri-prof",
+                "Return if profile accepted|-j RETURN",
+                "Drop if no profiles matched|-j DROP",
+            }));
+  // Deny in the default tier only: the security tier passes into it, it drops.
+  def.defaultAction = model::Action::kDeny;
+  auto mixed = comments(endpointPolicyRules({sec, def}, {}, true, RendererConfig{}));
+  EXPECT_EQ(std::count(mixed.begin(), mixed.end(), "Drop if no policies passed packet|-j DROP"), 1);
+  EXPECT_EQ(mixed[mixed.size() - 2], "Drop if no policies passed packet|-j DROP");
 }
 
 // Known values from Calico's own tests: felix/rules/policy_test.go (policy and profile chains),
