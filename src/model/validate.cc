@@ -367,6 +367,7 @@ Checker bgpPeerSpec() {
       opt("failureDetectionMode", enumOf({"None", "BFDIfDirectlyConnected"})),
       opt("restartMode", enumOf({"GracefulRestart", "LongLivedGracefulRestart"})),
       opt("maxRestartTime", duration()),
+      opt("keepaliveTime", duration()),
       opt("birdGatewayMode", enumOf({"Recursive", "DirectIfDirectlyConnected"})),
       opt("numAllowedLocalASNumbers", intRange(0, 10)),
       opt("ttlSecurity", intRange(0, 255)),
