@@ -1,0 +1,35 @@
+// brindlectl node: what BGP does on a node (bgp-config: the BIRD configuration it runs or would
+// run, rendered from the datastore without starting anything).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "cli/session.h"
+
+namespace CLI {
+class App;
+}
+
+namespace brindle::cli {
+
+struct BgpConfigCommand {
+  std::string node;  // default: this host's name
+  int family = 4;
+  std::string secretsDir;  // BGP passwords, <dir>/<secret>/<key>
+};
+int runNodeBgpConfig(Session& session, const BgpConfigCommand& cmd);
+
+// The `node` subcommand tree, as IpamCommands.
+class NodeCommands {
+ public:
+  virtual ~NodeCommands() = default;
+  virtual bool parsed() const = 0;
+  virtual int run(Session& session) = 0;
+};
+std::unique_ptr<NodeCommands> addNodeCommands(CLI::App& app);
+
+// NODENAME from the environment, else the host name: the node a command means by default.
+std::string defaultNodeName();
+
+}  // namespace brindle::cli
