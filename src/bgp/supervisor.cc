@@ -186,13 +186,12 @@ void Supervisor::stepFamily(Instance& inst, const Inputs& inputs,
 }
 
 void Supervisor::step() {
-  std::vector<std::string> problems;
+  // A datastore outage keeps BIRD as it is; the agent's datastore watchdog reports the outage.
+  if (tornDown_) return;
   auto inputs = readInputs(client_, options_.secretsDir);
-  if (!inputs) {
-    problems.push_back("BGP inputs: " + inputs.message());
-  } else {
-    for (auto& inst : instances_) stepFamily(inst, *inputs, problems);
-  }
+  if (!inputs) return;
+  std::vector<std::string> problems;
+  for (auto& inst : instances_) stepFamily(inst, *inputs, problems);
   std::string joined;
   for (const auto& p : problems) joined += (joined.empty() ? "" : "; ") + p;
   std::lock_guard lock(mu_);
@@ -210,6 +209,7 @@ SupervisorCounters Supervisor::counters() const {
 }
 
 void Supervisor::teardown() {
+  tornDown_ = true;
   for (auto& inst : instances_) {
     if (alive(inst)) {
       run({"birdc", "-s", path(inst.family, ".ctl"), "down"});
@@ -223,7 +223,12 @@ void Supervisor::teardown() {
       }
     }
     // `persist` kept BIRD's routes in the kernel; with BIRD gone they are stale.
-    run({"ip", inst.family == 4 ? "-4" : "-6", "route", "flush", "proto", "bird"}, true);
+    auto flushed =
+        run({"ip", inst.family == 4 ? "-4" : "-6", "route", "flush", "proto", "bird"}, true);
+    if (flushed.exitCode != 0) {
+      std::lock_guard lock(mu_);
+      problem_ = "cannot flush BIRD's routes: " + firstLines(flushed.out + flushed.err);
+    }
     inst.runningText.clear();
     std::error_code ec;
     std::filesystem::remove(path(inst.family, ".pid"), ec);

@@ -51,7 +51,8 @@ class Supervisor {
   SupervisorCounters counters() const;
   // The node's files for a family: "<dir>/bird.conf" ... "<dir>/bird6.log".
   std::string path(int family, const std::string& suffix) const;
-  // Stops BIRD (its peers withdraw its routes) and flushes the routes it left in the kernel.
+  // Stops BIRD (its peers withdraw its routes) and flushes the routes it left in the kernel;
+  // step() does nothing afterwards.
   void teardown();
 
  private:
@@ -78,6 +79,7 @@ class Supervisor {
   mutable std::mutex mu_;
   std::string problem_;
   SupervisorCounters counters_;
+  bool tornDown_ = false;
 };
 
 }  // namespace brindle::bgp
