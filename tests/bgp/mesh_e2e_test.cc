@@ -1,0 +1,194 @@
+// Done-means 1 of issue #13 (without `node status`): three nodes as network namespaces on one L2
+// segment (a bridge in its own namespace), full mesh, a real BIRD per node under Brindle's
+// Supervisor. Each node has an IPAM block affine to it and a workload wired as the CNI plugin
+// wires it (cali veth, /32 route). Every node's kernel must learn the other nodes' blocks from
+// BIRD (proto bird), and ping and TCP must cross nodes. Nothing is left behind, also on failure.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "bgp/supervisor.h"
+#include "datastore/local/local_store.h"
+#include "ipam/block.h"
+#include "model/codec.h"
+#include "resources/resource_store.h"
+#include "testutil/shell.h"
+#include "testutil/temp_dir.h"
+
+namespace brindle::bgp {
+namespace {
+
+using namespace std::chrono_literals;
+using testutil::must;
+using testutil::sh;
+
+constexpr int kNodes = 3;
+
+class BgpMeshE2e : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+    auto client = datastore::openLocalStore(dir_.file("store.db"));
+    ASSERT_TRUE(client.isOk()) << client.message();
+    client_ = std::move(*client);
+    try {
+      must("ip netns add " + ns("br"));
+      must("ip -n " + ns("br") + " link add br0 type bridge");
+      must("ip -n " + ns("br") + " link set br0 up");
+      std::string yaml =
+          "kind: IPPool\napiVersion: projectcalico.org/v3\nmetadata: {name: pool}\n"
+          "spec: {cidr: 10.66.0.0/16}\n---\n";
+      for (int i = 1; i <= kNodes; ++i) {
+        addNode(i);
+        yaml += "kind: Node\napiVersion: projectcalico.org/v3\nmetadata: {name: " + node(i) +
+                "}\nspec: {bgp: {ipv4Address: " + nodeIp(i) + "/24}}\n---\n";
+      }
+      auto decoded = model::decodeResources(yaml, "cluster");
+      ASSERT_TRUE(decoded.isOk()) << decoded.message();
+      resources::ResourceStore store(*client_);
+      ASSERT_TRUE(store.write(resources::WriteMode::kCreate, decoded->resources).isOk());
+      for (int i = 1; i <= kNodes; ++i) {
+        addBlock(i);
+        SupervisorOptions o;
+        o.node = node(i);
+        o.runDir = dir_.file("run");
+        o.netns = ns(node(i));
+        supervisors_.push_back(std::make_unique<Supervisor>(*client_, o));
+      }
+    } catch (const std::exception& e) {
+      FAIL() << e.what();
+    }
+  }
+
+  void TearDown() override {
+    for (auto& s : supervisors_) s->teardown();
+    for (int i = 1; i <= kNodes; ++i) {  // BIRDs a failed teardown may have left
+      std::ifstream in(dir_.file("run") + "/" + node(i) + "/bird.pid");
+      pid_t pid = 0;
+      if (in >> pid && pid > 0) ::kill(pid, SIGKILL);
+    }
+    testutil::killAndReap(server_);
+    testutil::deleteNamespaces(prefix_);
+  }
+
+  std::string ns(const std::string& name) const {
+    return name.rfind(prefix_, 0) == 0 ? name : prefix_ + name;
+  }
+  std::string node(int i) const { return prefix_ + "n" + std::to_string(i); }
+  static std::string nodeIp(int i) { return "10.88.0." + std::to_string(i); }
+  static std::string block(int i) { return "10.66." + std::to_string(i) + ".0/26"; }
+  static std::string workloadIp(int i) { return "10.66." + std::to_string(i) + ".1"; }
+  std::string workload(int i) const { return prefix_ + "w" + std::to_string(i); }
+
+  // A node: eth0 on the shared bridge, forwarding on, a workload behind cali<i>.
+  void addNode(int i) {
+    const std::string n = node(i);
+    const std::string br = ns("br");
+    must("ip netns add " + n);
+    must("ip -n " + n + " link set lo up");
+    must("ip -n " + br + " link add p" + std::to_string(i) + " type veth peer name eth0 netns " +
+         n);
+    must("ip -n " + br + " link set p" + std::to_string(i) + " master br0 up");
+    must("ip -n " + n + " addr add " + nodeIp(i) + "/24 dev eth0");
+    must("ip -n " + n + " link set eth0 up");
+    must("ip netns exec " + n + " sysctl -qw net.ipv4.ip_forward=1");
+    const std::string cali = "cali" + std::to_string(i);
+    testutil::addCaliWorkload(n, workload(i), cali, workloadIp(i));
+    must("ip -n " + n + " route add " + workloadIp(i) + "/32 dev " + cali + " scope link");
+  }
+
+  // The node's IPAM block with the workload's address allocated in it.
+  void addBlock(int i) {
+    auto cidr = *Cidr::parse(block(i));
+    auto b = ipam::Block::create(cidr, "host:" + node(i), 0);
+    ASSERT_TRUE(b.assign(1, "wl" + std::to_string(i), {{"node", node(i)}}).isOk());
+    ASSERT_TRUE(client_->create(ipam::blockKey(cidr), b.encode()).isOk());
+    ASSERT_TRUE(client_->create(ipam::affinityKey(node(i), cidr), ipam::encodeAffinity()).isOk());
+  }
+
+  // Steps every supervisor until `done` holds or the time is up.
+  bool converge(const std::function<bool()>& done, std::chrono::seconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      for (auto& s : supervisors_) s->step();
+      if (done()) return true;
+      std::this_thread::sleep_for(200ms);
+    }
+    return false;
+  }
+
+  std::string birdRoutes(int i) { return sh("ip -n " + node(i) + " route show proto bird").out; }
+
+  bool everyNodeHasTheOthersBlocks() {
+    for (int i = 1; i <= kNodes; ++i) {
+      const std::string routes = birdRoutes(i);
+      for (int j = 1; j <= kNodes; ++j) {
+        if (i == j) continue;
+        if (routes.find(block(j) + " via " + nodeIp(j)) == std::string::npos) return false;
+      }
+    }
+    return true;
+  }
+
+  int established(int i) {
+    const auto out = sh("birdc -s " + supervisors_[i - 1]->path(4, ".ctl") + " show protocols").out;
+    int n = 0;
+    for (size_t at = out.find("Established"); at != std::string::npos;
+         at = out.find("Established", at + 1)) {
+      ++n;
+    }
+    return n;
+  }
+
+  std::string prefix_ = "bgm" + std::to_string(::getpid() % 100000) + "-";
+  testutil::TempDir dir_;
+  datastore::ClientPtr client_;
+  std::vector<std::unique_ptr<Supervisor>> supervisors_;
+  pid_t server_ = -1;
+};
+
+TEST_F(BgpMeshE2e, ThreeNodesLearnEachOthersBlocksAndCarryTraffic) {
+  ASSERT_TRUE(converge([&] { return everyNodeHasTheOthersBlocks(); }, 60s))
+      << "n1:\n"
+      << birdRoutes(1) << "n2:\n"
+      << birdRoutes(2) << "n3:\n"
+      << birdRoutes(3);
+  for (int i = 1; i <= kNodes; ++i) {
+    EXPECT_EQ(supervisors_[i - 1]->problem(), "");
+    EXPECT_EQ(established(i), kNodes - 1) << "node " << i;
+    // Its own block is a blackhole from BIRD, so unused addresses do not loop.
+    EXPECT_NE(birdRoutes(i).find("blackhole " + block(i)), std::string::npos) << birdRoutes(i);
+  }
+  for (int i = 1; i <= kNodes; ++i) {
+    for (int j = 1; j <= kNodes; ++j) {
+      if (i == j) continue;
+      auto ping = sh("ip netns exec " + workload(i) + " ping -c 1 -W 2 " + workloadIp(j));
+      EXPECT_EQ(ping.code, 0) << workload(i) << " -> " << workloadIp(j) << ": " << ping.out;
+    }
+  }
+  // TCP across nodes: workload 1 -> workload 3 (iperf3, one second).
+  server_ = testutil::spawnDaemon(
+      {"ip", "netns", "exec", workload(3), "iperf3", "-s", "-1", "-p", "5201"},
+      dir_.file("iperf.log"));
+  bool connected = false;
+  for (int attempt = 0; attempt < 20 && !connected; ++attempt) {
+    std::this_thread::sleep_for(100ms);
+    connected =
+        sh("ip netns exec " + workload(1) + " iperf3 -c " + workloadIp(3) + " -p 5201 -t 1").code ==
+        0;
+  }
+  EXPECT_TRUE(connected) << sh("cat " + dir_.file("iperf.log")).out;
+
+  // Teardown withdraws: once node 3's BIRD is down, the others drop its block.
+  supervisors_[2]->teardown();
+  EXPECT_TRUE(converge([&] { return birdRoutes(1).find(block(3)) == std::string::npos; }, 30s))
+      << birdRoutes(1);
+  EXPECT_EQ(birdRoutes(3), "") << supervisors_[2]->problem();
+}
+
+}  // namespace
+}  // namespace brindle::bgp
