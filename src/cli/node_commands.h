@@ -1,5 +1,6 @@
-// brindlectl node: what BGP does on a node (bgp-config: the BIRD configuration it runs or would
-// run, rendered from the datastore without starting anything).
+// brindlectl node: what BGP does on a node. bgp-config: the BIRD configuration it runs or would
+// run, rendered from the datastore without starting anything; status: its BGP sessions, read from
+// its BIRD's control socket, as calicoctl node status shows them.
 #pragma once
 
 #include <memory>
@@ -19,6 +20,12 @@ struct BgpConfigCommand {
   std::string secretsDir;  // BGP passwords, <dir>/<secret>/<key>
 };
 int runNodeBgpConfig(Session& session, const BgpConfigCommand& cmd);
+
+struct NodeStatusCommand {
+  std::string node;    // default: this host's name
+  std::string runDir;  // the agent's BgpRunDir
+};
+int runNodeStatus(Session& session, const NodeStatusCommand& cmd);
 
 // The `node` subcommand tree, as IpamCommands.
 class NodeCommands {

@@ -9,9 +9,11 @@
 #include <chrono>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "bgp/supervisor.h"
+#include "cli/app.h"
 #include "datastore/local/local_store.h"
 #include "ipam/block.h"
 #include "model/codec.h"
@@ -134,13 +136,17 @@ class BgpMeshE2e : public ::testing::Test {
     return true;
   }
 
-  int established(int i) {
-    const auto out = sh("birdc -s " + supervisors_[i - 1]->path(4, ".ctl") + " show protocols").out;
+  // brindlectl node status for node i.
+  std::string nodeStatus(int i) {
+    std::istringstream in;
+    std::ostringstream out, err;
+    cli::Io io{in, out, err, {}};
+    cli::runBrindlectl({"node", "status", "--node", node(i), "--run-dir", dir_.file("run")}, io);
+    return out.str() + err.str();
+  }
+  static int count(const std::string& text, const std::string& what) {
     int n = 0;
-    for (size_t at = out.find("Established"); at != std::string::npos;
-         at = out.find("Established", at + 1)) {
-      ++n;
-    }
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
     return n;
   }
 
@@ -159,7 +165,12 @@ TEST_F(BgpMeshE2e, ThreeNodesLearnEachOthersBlocksAndCarryTraffic) {
       << birdRoutes(3);
   for (int i = 1; i <= kNodes; ++i) {
     EXPECT_EQ(supervisors_[i - 1]->problem(), "");
-    EXPECT_EQ(established(i), kNodes - 1) << "node " << i;
+    // node status: 2 Established mesh peers on each node.
+    const std::string status = nodeStatus(i);
+    EXPECT_EQ(status.rfind("Brindle process is running.\n\nIPv4 BGP status\n", 0), 0u) << status;
+    EXPECT_EQ(count(status, "| node-to-node mesh | up    |"), kNodes - 1) << status;
+    EXPECT_EQ(count(status, "| Established |"), kNodes - 1) << status;
+    EXPECT_NE(status.find("No IPv6 peers found."), std::string::npos) << status;
     // Its own block is a blackhole from BIRD, so unused addresses do not loop.
     EXPECT_NE(birdRoutes(i).find("blackhole " + block(i)), std::string::npos) << birdRoutes(i);
   }
@@ -188,6 +199,7 @@ TEST_F(BgpMeshE2e, ThreeNodesLearnEachOthersBlocksAndCarryTraffic) {
   EXPECT_TRUE(converge([&] { return birdRoutes(1).find(block(3)) == std::string::npos; }, 30s))
       << birdRoutes(1);
   EXPECT_EQ(birdRoutes(3), "") << supervisors_[2]->problem();
+  EXPECT_EQ(nodeStatus(3), "Brindle process is not running.\n");
 }
 
 }  // namespace

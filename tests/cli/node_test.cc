@@ -72,5 +72,12 @@ TEST_F(NodeCommand, BgpConfigErrors) {
   EXPECT_EQ(r.out, "");
 }
 
+TEST_F(NodeCommand, StatusWithoutBirdSaysNotRunning) {
+  testutil::TempDir dir;
+  RunResult r = run({"node", "status", "--node", "n1", "--run-dir", dir.file("run")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, "Brindle process is not running.\n");
+}
+
 }  // namespace
 }  // namespace brindle::cli
