@@ -42,8 +42,6 @@ std::string firstLines(const std::string& text) {
 
 Supervisor::Supervisor(datastore::Client& client, SupervisorOptions options)
     : client_(client), options_(std::move(options)), dir_(options_.runDir + "/" + options_.node) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
   for (int family : {4, 6}) {
     Instance inst;
     inst.family = family;
@@ -141,6 +139,8 @@ void Supervisor::stepFamily(Instance& inst, const Inputs& inputs,
 
   if (text != inst.runningText) {
     const std::string candidate = path(inst.family, ".conf.new");
+    std::error_code ec;
+    std::filesystem::create_directories(dir_, ec);  // only once a node needs BIRD
     if (!writeText(candidate, text)) {
       problems.push_back(fam + ": cannot write " + candidate);
       return;
