@@ -1,14 +1,18 @@
-// Done-means 1 of issue #13 (without `node status`): three nodes as network namespaces on one L2
-// segment (a bridge in its own namespace), full mesh, a real BIRD per node under Brindle's
-// Supervisor. Each node has an IPAM block affine to it and a workload wired as the CNI plugin
-// wires it (cali veth, /32 route). Every node's kernel must learn the other nodes' blocks from
-// BIRD (proto bird), and ping and TCP must cross nodes. Nothing is left behind, also on failure.
+// Done-means 1 of issue #13: three nodes as network namespaces on one L2 segment (a bridge in its
+// own namespace), full mesh, a real BIRD per node under Brindle's Supervisor, a workload added
+// on each node by brindle-cni (which takes an IPAM block affine to the node). Every node's
+// kernel must learn the other nodes' blocks from BIRD (proto bird), `node status` must show two
+// Established mesh peers, and ping and TCP must cross nodes. Nothing is left behind, also on
+// failure.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <fstream>
+#include <iostream>
+#include <map>
 #include <memory>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -54,7 +58,7 @@ class BgpMeshE2e : public ::testing::Test {
       resources::ResourceStore store(*client_);
       ASSERT_TRUE(store.write(resources::WriteMode::kCreate, decoded->resources).isOk());
       for (int i = 1; i <= kNodes; ++i) {
-        addBlock(i);
+        addWorkload(i);
         SupervisorOptions o;
         o.node = node(i);
         o.runDir = dir_.file("run");
@@ -82,8 +86,8 @@ class BgpMeshE2e : public ::testing::Test {
   }
   std::string node(int i) const { return prefix_ + "n" + std::to_string(i); }
   static std::string nodeIp(int i) { return "10.88.0." + std::to_string(i); }
-  static std::string block(int i) { return "10.66." + std::to_string(i) + ".0/26"; }
-  static std::string workloadIp(int i) { return "10.66." + std::to_string(i) + ".1"; }
+  std::string block(int i) const { return blocks_.at(i); }
+  std::string workloadIp(int i) const { return ips_.at(i); }
   std::string workload(int i) const { return prefix_ + "w" + std::to_string(i); }
 
   // A node: eth0 on the shared bridge, forwarding on, a workload behind cali<i>.
@@ -98,18 +102,26 @@ class BgpMeshE2e : public ::testing::Test {
     must("ip -n " + n + " addr add " + nodeIp(i) + "/24 dev eth0");
     must("ip -n " + n + " link set eth0 up");
     must("ip netns exec " + n + " sysctl -qw net.ipv4.ip_forward=1");
-    const std::string cali = "cali" + std::to_string(i);
-    testutil::addCaliWorkload(n, workload(i), cali, workloadIp(i));
-    must("ip -n " + n + " route add " + workloadIp(i) + "/32 dev " + cali + " scope link");
   }
 
-  // The node's IPAM block with the workload's address allocated in it.
-  void addBlock(int i) {
-    auto cidr = *Cidr::parse(block(i));
-    auto b = ipam::Block::create(cidr, "host:" + node(i), 0);
-    ASSERT_TRUE(b.assign(1, "wl" + std::to_string(i), {{"node", node(i)}}).isOk());
-    ASSERT_TRUE(client_->create(ipam::blockKey(cidr), b.encode()).isOk());
-    ASSERT_TRUE(client_->create(ipam::affinityKey(node(i), cidr), ipam::encodeAffinity()).isOk());
+  // A workload on node i, added by brindle-cni as a runtime would (CNI_* environment, network
+  // config on stdin, run in the node's namespace); its address comes from IPAM.
+  void addWorkload(int i) {
+    must("ip netns add " + workload(i));
+    const std::string conf = dir_.write(
+        "cni" + std::to_string(i) + ".json",
+        R"({"cniVersion":"1.0.0","name":"net1","type":"brindle-cni","nodename":")" + node(i) +
+            R"(","store_path":")" + dir_.file("store.db") + R"(","ipam":{"type":"brindle-ipam"}})");
+    const auto r = sh("(ip netns exec " + node(i) + " env CNI_COMMAND=ADD CNI_CONTAINERID=c" +
+                      std::to_string(i) + " CNI_NETNS=/var/run/netns/" + workload(i) +
+                      " CNI_IFNAME=eth0 CNI_PATH=" + BRINDLE_CNI_DIR + " " + BRINDLE_CNI_DIR +
+                      "/brindle-cni < " + conf + " 2>/dev/null)");
+    std::smatch m;
+    if (r.code != 0 || !std::regex_search(r.out, m, std::regex(R"("address":\s*"([0-9.]+)/)"))) {
+      throw std::runtime_error("brindle-cni ADD on " + node(i) + ": " + r.out);
+    }
+    ips_[i] = m[1].str();
+    blocks_[i] = ipam::blockOf(*IpAddr::parse(ips_[i]), 26).toString();
   }
 
   // Steps every supervisor until `done` holds or the time is up.
@@ -155,6 +167,7 @@ class BgpMeshE2e : public ::testing::Test {
   datastore::ClientPtr client_;
   std::vector<std::unique_ptr<Supervisor>> supervisors_;
   pid_t server_ = -1;
+  std::map<int, std::string> ips_, blocks_;  // per node: its workload's address and block
 };
 
 TEST_F(BgpMeshE2e, ThreeNodesLearnEachOthersBlocksAndCarryTraffic) {
@@ -174,6 +187,9 @@ TEST_F(BgpMeshE2e, ThreeNodesLearnEachOthersBlocksAndCarryTraffic) {
     // Its own block is a blackhole from BIRD, so unused addresses do not loop.
     EXPECT_NE(birdRoutes(i).find("blackhole " + block(i)), std::string::npos) << birdRoutes(i);
   }
+  std::cout << "node 1: brindlectl node status\n"
+            << nodeStatus(1) << "node 1: ip route show proto bird\n"
+            << birdRoutes(1);
   for (int i = 1; i <= kNodes; ++i) {
     for (int j = 1; j <= kNodes; ++j) {
       if (i == j) continue;
