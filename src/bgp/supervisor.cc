@@ -128,6 +128,8 @@ void Supervisor::stepFamily(Instance& inst, const Inputs& inputs,
                             std::vector<std::string>& problems) {
   const std::string fam = "IPv" + std::to_string(inst.family);
   auto config = computeNodeConfig(inputs, options_.node, inst.family);
+  // No Node resource (a policy-only node): nothing to announce, as a node without an address.
+  if (!config && config.code() == ErrorCode::kNotFound) return;
   if (!config) {
     problems.push_back(fam + " BGP configuration: " + config.message());
     return;

@@ -77,6 +77,13 @@ class BgpSupervisor : public ::testing::Test {
 };
 
 TEST_F(BgpSupervisor, RunsReconfiguresOnChangeKeepsOldOnRejectRestartsAndTearsDown) {
+  SupervisorOptions other = opts_;
+  other.node = "not-a-node";  // no Node resource: no BIRD, no problem
+  Supervisor none(*client_, other);
+  none.step();
+  EXPECT_EQ(none.problem(), "");
+  EXPECT_FALSE(std::filesystem::exists(opts_.runDir + "/not-a-node"));
+
   Supervisor sup(*client_, opts_);
   sup.step();
   EXPECT_EQ(sup.problem(), "");
