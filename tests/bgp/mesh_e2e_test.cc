@@ -210,6 +210,30 @@ TEST_F(BgpMeshE2e, ThreeNodesLearnEachOthersBlocksAndCarryTraffic) {
   }
   EXPECT_TRUE(connected) << sh("cat " + dir_.file("iperf.log")).out;
 
+  // A workload given an address by hand, outside any block (the seed lab's 172.16.1.x): its /32
+  // is exported, so the other nodes reach it (Done-means 6).
+  const std::string hand = prefix_ + "hand";
+  testutil::addCaliWorkload(node(1), hand, "calihand", "172.16.1.5");
+  must("ip -n " + node(1) + " route add 172.16.1.5/32 dev calihand scope link");
+  std::string n1 = node(1);
+  for (size_t at = n1.find('-'); at != std::string::npos; at = n1.find('-', at + 2)) {
+    n1.insert(at, "-");  // Calico's endpoint names double the dashes of their parts
+  }
+  auto wep = model::decodeResources(
+      "kind: WorkloadEndpoint\napiVersion: projectcalico.org/v3\nmetadata:\n  name: " + n1 +
+          "-k8s-hand-eth0\n  namespace: default\nspec:\n  node: " + node(1) +
+          "\n  orchestrator: k8s\n  pod: hand\n  endpoint: eth0\n  interfaceName: calihand\n"
+          "  ipNetworks: [172.16.1.5/32]\n",
+      "hand");
+  ASSERT_TRUE(wep.isOk()) << wep.message();
+  resources::ResourceStore store(*client_);
+  ASSERT_TRUE(store.write(resources::WriteMode::kCreate, wep->resources).isOk());
+  EXPECT_TRUE(converge(
+      [&] { return birdRoutes(2).find("172.16.1.5 via " + nodeIp(1)) != std::string::npos; }, 30s))
+      << birdRoutes(2);
+  auto ping = sh("ip netns exec " + workload(2) + " ping -c 1 -W 2 172.16.1.5");
+  EXPECT_EQ(ping.code, 0) << ping.out;
+
   // Teardown withdraws: once node 3's BIRD is down, the others drop its block.
   supervisors_[2]->teardown();
   EXPECT_TRUE(converge([&] { return birdRoutes(1).find(block(3)) == std::string::npos; }, 30s))
