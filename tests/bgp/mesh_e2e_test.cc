@@ -47,11 +47,15 @@ class BgpMeshE2e : public ::testing::Test {
       must("ip -n " + ns("br") + " link set br0 up");
       std::string yaml =
           "kind: IPPool\napiVersion: projectcalico.org/v3\nmetadata: {name: pool}\n"
-          "spec: {cidr: 10.66.0.0/16}\n---\n";
+          "spec: {cidr: 10.66.0.0/16}\n---\n"
+          "kind: IPPool\napiVersion: projectcalico.org/v3\nmetadata: {name: pool6}\n"
+          "spec: {cidr: \"fd66::/112\"}\n---\n";
       for (int i = 1; i <= kNodes; ++i) {
         addNode(i);
         yaml += "kind: Node\napiVersion: projectcalico.org/v3\nmetadata: {name: " + node(i) +
-                "}\nspec: {bgp: {ipv4Address: " + nodeIp(i) + "/24}}\n---\n";
+                "}\nspec: {bgp: {ipv4Address: " + nodeIp(i) + "/24" +
+                (dualStack_ ? ", ipv6Address: \"fd88::" + std::to_string(i) + "/64\"" : "") +
+                "}}\n---\n";
       }
       auto decoded = model::decodeResources(yaml, "cluster");
       ASSERT_TRUE(decoded.isOk()) << decoded.message();
@@ -102,16 +106,22 @@ class BgpMeshE2e : public ::testing::Test {
     must("ip -n " + n + " addr add " + nodeIp(i) + "/24 dev eth0");
     must("ip -n " + n + " link set eth0 up");
     must("ip netns exec " + n + " sysctl -qw net.ipv4.ip_forward=1");
+    if (dualStack_) {
+      must("ip -n " + n + " addr add fd88::" + std::to_string(i) + "/64 dev eth0 nodad");
+      must("ip netns exec " + n + " sysctl -qw net.ipv6.conf.all.forwarding=1");
+    }
   }
 
   // A workload on node i, added by brindle-cni as a runtime would (CNI_* environment, network
   // config on stdin, run in the node's namespace); its address comes from IPAM.
   void addWorkload(int i) {
     must("ip netns add " + workload(i));
-    const std::string conf = dir_.write(
-        "cni" + std::to_string(i) + ".json",
-        R"({"cniVersion":"1.0.0","name":"net1","type":"brindle-cni","nodename":")" + node(i) +
-            R"(","store_path":")" + dir_.file("store.db") + R"(","ipam":{"type":"brindle-ipam"}})");
+    const std::string conf =
+        dir_.write("cni" + std::to_string(i) + ".json",
+                   R"({"cniVersion":"1.0.0","name":"net1","type":"brindle-cni","nodename":")" +
+                       node(i) + R"(","store_path":")" + dir_.file("store.db") +
+                       R"(","ipam":{"type":"brindle-ipam","assign_ipv6":")" +
+                       (dualStack_ ? "true" : "false") + R"("}})");
     const auto r = sh("(ip netns exec " + node(i) + " env CNI_COMMAND=ADD CNI_CONTAINERID=c" +
                       std::to_string(i) + " CNI_NETNS=/var/run/netns/" + workload(i) +
                       " CNI_IFNAME=eth0 CNI_PATH=" + BRINDLE_CNI_DIR + " " + BRINDLE_CNI_DIR +
@@ -122,6 +132,13 @@ class BgpMeshE2e : public ::testing::Test {
     }
     ips_[i] = m[1].str();
     blocks_[i] = ipam::blockOf(*IpAddr::parse(ips_[i]), 26).toString();
+    if (dualStack_) {
+      if (!std::regex_search(r.out, m, std::regex(R"("address":\s*"([0-9a-f:]+:[0-9a-f:]*)/)"))) {
+        throw std::runtime_error("no IPv6 address from brindle-cni on " + node(i) + ": " + r.out);
+      }
+      ips6_[i] = m[1].str();
+      blocks6_[i] = ipam::blockOf(*IpAddr::parse(ips6_[i]), 122).toString();
+    }
   }
 
   // Steps every supervisor until `done` holds or the time is up.
@@ -168,6 +185,8 @@ class BgpMeshE2e : public ::testing::Test {
   std::vector<std::unique_ptr<Supervisor>> supervisors_;
   pid_t server_ = -1;
   std::map<int, std::string> ips_, blocks_;  // per node: its workload's address and block
+  std::map<int, std::string> ips6_, blocks6_;
+  bool dualStack_ = false;
 };
 
 TEST_F(BgpMeshE2e, ThreeNodesLearnEachOthersBlocksAndCarryTraffic) {
@@ -240,6 +259,40 @@ TEST_F(BgpMeshE2e, ThreeNodesLearnEachOthersBlocksAndCarryTraffic) {
       << birdRoutes(1);
   EXPECT_EQ(birdRoutes(3), "") << supervisors_[2]->problem();
   EXPECT_EQ(nodeStatus(3), "Brindle process is not running.\n");
+}
+
+// Done-means 8: the same nodes dual-stack; IPv6 workloads reach each other through bird6.
+class BgpDualStackE2e : public BgpMeshE2e {
+ protected:
+  BgpDualStackE2e() { dualStack_ = true; }
+  std::string birdRoutes6(int i) {
+    return sh("ip -n " + node(i) + " -6 route show proto bird").out;
+  }
+};
+
+TEST_F(BgpDualStackE2e, Ipv6WorkloadsReachEachOther) {
+  auto allRoutes = [&] {
+    for (int i = 1; i <= kNodes; ++i) {
+      for (int j = 1; j <= kNodes; ++j) {
+        if (i != j && birdRoutes6(i).find(blocks6_[j] + " via fd88::" + std::to_string(j)) ==
+                          std::string::npos) {
+          return false;
+        }
+      }
+    }
+    return everyNodeHasTheOthersBlocks();
+  };
+  ASSERT_TRUE(converge(allRoutes, 60s)) << birdRoutes6(1) << birdRoutes6(2) << birdRoutes6(3);
+  const std::string status = nodeStatus(1);
+  std::cout << "node 1: brindlectl node status\n"
+            << status << "node 1: ip -6 route show proto bird\n"
+            << birdRoutes6(1);
+  EXPECT_EQ(count(status, "| Established |"), 2 * (kNodes - 1)) << status;
+  EXPECT_NE(status.find("| fd88::2      | node-to-node mesh |"), std::string::npos) << status;
+  for (int j = 2; j <= kNodes; ++j) {
+    auto ping = sh("ip netns exec " + workload(1) + " ping -6 -c 1 -W 2 " + ips6_[j]);
+    EXPECT_EQ(ping.code, 0) << ips6_[j] << ": " << ping.out;
+  }
 }
 
 }  // namespace
