@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -32,8 +33,6 @@ using namespace std::chrono_literals;
 using testutil::must;
 using testutil::sh;
 
-constexpr int kNodes = 3;
-
 class BgpMeshE2e : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -50,18 +49,27 @@ class BgpMeshE2e : public ::testing::Test {
           "spec: {cidr: 10.66.0.0/16}\n---\n"
           "kind: IPPool\napiVersion: projectcalico.org/v3\nmetadata: {name: pool6}\n"
           "spec: {cidr: \"fd66::/112\"}\n---\n";
-      for (int i = 1; i <= kNodes; ++i) {
+      for (int i = 1; i <= nodes_; ++i) {
         addNode(i);
+        const bool rr = reflectors_.count(i) > 0;
         yaml += "kind: Node\napiVersion: projectcalico.org/v3\nmetadata: {name: " + node(i) +
-                "}\nspec: {bgp: {ipv4Address: " + nodeIp(i) + "/24" +
+                (rr ? ", labels: {rr: 'yes'}" : "") + "}\nspec: {bgp: {ipv4Address: " + nodeIp(i) +
+                "/24" + (rr ? ", routeReflectorClusterID: 1.0.0.1" : "") +
                 (dualStack_ ? ", ipv6Address: \"fd88::" + std::to_string(i) + "/64\"" : "") +
                 "}}\n---\n";
+      }
+      if (!reflectors_.empty()) {  // Done-means 2's topology: mesh off, RRs by peerSelector
+        yaml +=
+            "kind: BGPConfiguration\napiVersion: projectcalico.org/v3\nmetadata: {name: default}\n"
+            "spec: {nodeToNodeMeshEnabled: false}\n---\n"
+            "kind: BGPPeer\napiVersion: projectcalico.org/v3\nmetadata: {name: to-rr}\n"
+            "spec: {peerSelector: has(rr)}\n---\n";
       }
       auto decoded = model::decodeResources(yaml, "cluster");
       ASSERT_TRUE(decoded.isOk()) << decoded.message();
       resources::ResourceStore store(*client_);
       ASSERT_TRUE(store.write(resources::WriteMode::kCreate, decoded->resources).isOk());
-      for (int i = 1; i <= kNodes; ++i) {
+      for (int i = 1; i <= nodes_; ++i) {
         addWorkload(i);
         SupervisorOptions o;
         o.node = node(i);
@@ -76,7 +84,7 @@ class BgpMeshE2e : public ::testing::Test {
 
   void TearDown() override {
     for (auto& s : supervisors_) s->teardown();
-    for (int i = 1; i <= kNodes; ++i) {  // BIRDs a failed teardown may have left
+    for (int i = 1; i <= nodes_; ++i) {  // BIRDs a failed teardown may have left
       std::ifstream in(dir_.file("run") + "/" + node(i) + "/bird.pid");
       pid_t pid = 0;
       if (in >> pid && pid > 0) ::kill(pid, SIGKILL);
@@ -155,9 +163,9 @@ class BgpMeshE2e : public ::testing::Test {
   std::string birdRoutes(int i) { return sh("ip -n " + node(i) + " route show proto bird").out; }
 
   bool everyNodeHasTheOthersBlocks() {
-    for (int i = 1; i <= kNodes; ++i) {
+    for (int i = 1; i <= nodes_; ++i) {
       const std::string routes = birdRoutes(i);
-      for (int j = 1; j <= kNodes; ++j) {
+      for (int j = 1; j <= nodes_; ++j) {
         if (i == j) continue;
         if (routes.find(block(j) + " via " + nodeIp(j)) == std::string::npos) return false;
       }
@@ -187,6 +195,8 @@ class BgpMeshE2e : public ::testing::Test {
   std::map<int, std::string> ips_, blocks_;  // per node: its workload's address and block
   std::map<int, std::string> ips6_, blocks6_;
   bool dualStack_ = false;
+  int nodes_ = 3;
+  std::set<int> reflectors_;  // nodes that are route reflectors (cluster 1.0.0.1)
 };
 
 TEST_F(BgpMeshE2e, ThreeNodesLearnEachOthersBlocksAndCarryTraffic) {
@@ -195,13 +205,13 @@ TEST_F(BgpMeshE2e, ThreeNodesLearnEachOthersBlocksAndCarryTraffic) {
       << birdRoutes(1) << "n2:\n"
       << birdRoutes(2) << "n3:\n"
       << birdRoutes(3);
-  for (int i = 1; i <= kNodes; ++i) {
+  for (int i = 1; i <= nodes_; ++i) {
     EXPECT_EQ(supervisors_[i - 1]->problem(), "");
     // node status: 2 Established mesh peers on each node.
     const std::string status = nodeStatus(i);
     EXPECT_EQ(status.rfind("Brindle process is running.\n\nIPv4 BGP status\n", 0), 0u) << status;
-    EXPECT_EQ(count(status, "| node-to-node mesh | up    |"), kNodes - 1) << status;
-    EXPECT_EQ(count(status, "| Established |"), kNodes - 1) << status;
+    EXPECT_EQ(count(status, "| node-to-node mesh | up    |"), nodes_ - 1) << status;
+    EXPECT_EQ(count(status, "| Established |"), nodes_ - 1) << status;
     EXPECT_NE(status.find("No IPv6 peers found."), std::string::npos) << status;
     // Its own block is a blackhole from BIRD, so unused addresses do not loop.
     EXPECT_NE(birdRoutes(i).find("blackhole " + block(i)), std::string::npos) << birdRoutes(i);
@@ -209,8 +219,8 @@ TEST_F(BgpMeshE2e, ThreeNodesLearnEachOthersBlocksAndCarryTraffic) {
   std::cout << "node 1: brindlectl node status\n"
             << nodeStatus(1) << "node 1: ip route show proto bird\n"
             << birdRoutes(1);
-  for (int i = 1; i <= kNodes; ++i) {
-    for (int j = 1; j <= kNodes; ++j) {
+  for (int i = 1; i <= nodes_; ++i) {
+    for (int j = 1; j <= nodes_; ++j) {
       if (i == j) continue;
       auto ping = sh("ip netns exec " + workload(i) + " ping -c 1 -W 2 " + workloadIp(j));
       EXPECT_EQ(ping.code, 0) << workload(i) << " -> " << workloadIp(j) << ": " << ping.out;
@@ -272,8 +282,8 @@ class BgpDualStackE2e : public BgpMeshE2e {
 
 TEST_F(BgpDualStackE2e, Ipv6WorkloadsReachEachOther) {
   auto allRoutes = [&] {
-    for (int i = 1; i <= kNodes; ++i) {
-      for (int j = 1; j <= kNodes; ++j) {
+    for (int i = 1; i <= nodes_; ++i) {
+      for (int j = 1; j <= nodes_; ++j) {
         if (i != j && birdRoutes6(i).find(blocks6_[j] + " via fd88::" + std::to_string(j)) ==
                           std::string::npos) {
           return false;
@@ -287,11 +297,49 @@ TEST_F(BgpDualStackE2e, Ipv6WorkloadsReachEachOther) {
   std::cout << "node 1: brindlectl node status\n"
             << status << "node 1: ip -6 route show proto bird\n"
             << birdRoutes6(1);
-  EXPECT_EQ(count(status, "| Established |"), 2 * (kNodes - 1)) << status;
+  EXPECT_EQ(count(status, "| Established |"), 2 * (nodes_ - 1)) << status;
   EXPECT_NE(status.find("| fd88::2      | node-to-node mesh |"), std::string::npos) << status;
-  for (int j = 2; j <= kNodes; ++j) {
+  for (int j = 2; j <= nodes_; ++j) {
     auto ping = sh("ip netns exec " + workload(1) + " ping -6 -c 1 -W 2 " + ips6_[j]);
     EXPECT_EQ(ping.code, 0) << ips6_[j] << ": " << ping.out;
+  }
+}
+
+// Done-means 2: mesh off, two route reflectors picked by a global BGPPeer's peerSelector, two
+// clients. Each client has 2 sessions; traffic crosses; a SIGKILLed reflector's BIRD (not
+// restarted here) takes no route and no traffic with it.
+class BgpReflectorE2e : public BgpMeshE2e {
+ protected:
+  BgpReflectorE2e() {
+    nodes_ = 4;
+    reflectors_ = {1, 2};
+  }
+};
+
+TEST_F(BgpReflectorE2e, ClientsLearnThroughTwoReflectorsAndSurviveLosingOne) {
+  ASSERT_TRUE(converge([&] { return everyNodeHasTheOthersBlocks(); }, 60s))
+      << birdRoutes(3) << birdRoutes(4);
+  for (int client : {3, 4}) {
+    const std::string status = nodeStatus(client);
+    EXPECT_EQ(count(status, "| node specific | up    |"), 2) << status;
+    EXPECT_EQ(count(status, "| Established |"), 2) << status;
+  }
+  std::cout << "node 1 (reflector): brindlectl node status\n" << nodeStatus(1);
+  auto ping = [&](int from, int to) {
+    return sh("ip netns exec " + workload(from) + " ping -c 1 -W 2 " + workloadIp(to));
+  };
+  EXPECT_EQ(ping(3, 4).code, 0) << ping(3, 4).out;
+  EXPECT_EQ(ping(4, 1).code, 0) << ping(4, 1).out;
+
+  std::ifstream in(supervisors_[0]->path(4, ".pid"));
+  pid_t rr1 = 0;
+  ASSERT_TRUE(in >> rr1);
+  ASSERT_EQ(::kill(rr1, SIGKILL), 0);
+  std::this_thread::sleep_for(3s);  // no step: the reflector stays down
+  for (int client : {3, 4}) {
+    const int other = client == 3 ? 4 : 3;
+    EXPECT_NE(birdRoutes(client).find(block(other)), std::string::npos) << birdRoutes(client);
+    EXPECT_EQ(ping(client, other).code, 0) << ping(client, other).out;
   }
 }
 
