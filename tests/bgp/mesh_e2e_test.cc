@@ -317,8 +317,11 @@ class BgpReflectorE2e : public BgpMeshE2e {
 };
 
 TEST_F(BgpReflectorE2e, ClientsLearnThroughTwoReflectorsAndSurviveLosingOne) {
-  ASSERT_TRUE(converge([&] { return everyNodeHasTheOthersBlocks(); }, 60s))
-      << birdRoutes(3) << birdRoutes(4);
+  // Both sides of a selector peering connect actively; a collision costs a connect retry (5 s).
+  auto twoSessions = [&](int client) { return count(nodeStatus(client), "| Established |") == 2; };
+  ASSERT_TRUE(converge(
+      [&] { return everyNodeHasTheOthersBlocks() && twoSessions(3) && twoSessions(4); }, 60s))
+      << birdRoutes(3) << birdRoutes(4) << nodeStatus(3) << nodeStatus(4);
   for (int client : {3, 4}) {
     const std::string status = nodeStatus(client);
     EXPECT_EQ(count(status, "| node specific | up    |"), 2) << status;
