@@ -271,6 +271,40 @@ TEST_F(BgpMeshE2e, ThreeNodesLearnEachOthersBlocksAndCarryTraffic) {
   EXPECT_EQ(nodeStatus(3), "Brindle process is not running.\n");
 }
 
+// Done-means 7 (BIRD restart): SIGKILL of a node's BIRD in the middle of a TCP stream to one of
+// its workloads; the supervisor restarts it; with `persist` and graceful restart neither its
+// kernel nor its peers drop a route, and the stream completes.
+TEST_F(BgpMeshE2e, BirdRestartKeepsAStreamAcrossNodes) {
+  ASSERT_TRUE(converge([&] { return everyNodeHasTheOthersBlocks(); }, 60s)) << birdRoutes(1);
+  server_ = testutil::spawnDaemon(
+      {"ip", "netns", "exec", workload(3), "iperf3", "-s", "-1", "-p", "5202"},
+      dir_.file("iperf-gr.log"));
+  std::this_thread::sleep_for(500ms);
+  testutil::ShellResult stream;
+  std::thread client([&] {
+    stream = sh("ip netns exec " + workload(1) + " iperf3 -c " + workloadIp(3) + " -p 5202 -t 5");
+  });
+  std::this_thread::sleep_for(1500ms);
+  std::ifstream in(supervisors_[2]->path(4, ".pid"));
+  pid_t bird = 0;
+  in >> bird;
+  ASSERT_GT(bird, 0);
+  ::kill(bird, SIGKILL);
+  bool routesKept = true;
+  for (int i = 0; i < 20; ++i) {  // the supervisors go on; node 3's restarts its BIRD
+    for (auto& s : supervisors_) s->step();
+    routesKept = routesKept && birdRoutes(1).find(block(3)) != std::string::npos &&
+                 birdRoutes(3).find("blackhole " + block(3)) != std::string::npos;
+    std::this_thread::sleep_for(150ms);
+  }
+  client.join();
+  EXPECT_EQ(stream.code, 0) << stream.out;
+  EXPECT_TRUE(routesKept);
+  EXPECT_EQ(supervisors_[2]->counters().restarts, 1u);
+  EXPECT_TRUE(converge([&] { return count(nodeStatus(3), "| Established |") == 2; }, 30s))
+      << nodeStatus(3);
+}
+
 // Done-means 8: the same nodes dual-stack; IPv6 workloads reach each other through bird6.
 class BgpDualStackE2e : public BgpMeshE2e {
  protected:
