@@ -44,6 +44,7 @@ class BgpMeshE2e : public ::testing::Test {
       must("ip netns add " + ns("br"));
       must("ip -n " + ns("br") + " link add br0 type bridge");
       must("ip -n " + ns("br") + " link set br0 up");
+      if (tor_) must("ip netns exec " + ns("br") + " sysctl -qw net.ipv4.ip_forward=1");
       std::string yaml =
           "kind: IPPool\napiVersion: projectcalico.org/v3\nmetadata: {name: pool}\n"
           "spec: {cidr: 10.66.0.0/16}\n---\n"
@@ -55,8 +56,19 @@ class BgpMeshE2e : public ::testing::Test {
         yaml += "kind: Node\napiVersion: projectcalico.org/v3\nmetadata: {name: " + node(i) +
                 (rr ? ", labels: {rr: 'yes'}" : "") + "}\nspec: {bgp: {ipv4Address: " + nodeIp(i) +
                 "/24" + (rr ? ", routeReflectorClusterID: 1.0.0.1" : "") +
+                (tor_ ? ", asNumber: " + std::to_string(64600 + i) : "") +
                 (dualStack_ ? ", ipv6Address: \"fd88::" + std::to_string(i) + "/64\"" : "") +
                 "}}\n---\n";
+      }
+      if (tor_) {  // Done-means 4: eBGP to the ToR, one AS per node, no mesh
+        yaml +=
+            "kind: BGPConfiguration\napiVersion: projectcalico.org/v3\nmetadata: {name: default}\n"
+            "spec: {nodeToNodeMeshEnabled: false}\n---\n";
+        for (int i = 1; i <= nodes_; ++i) {
+          yaml += "kind: BGPPeer\napiVersion: projectcalico.org/v3\nmetadata: {name: tor-" +
+                  std::to_string(i) + "}\nspec: {node: " + node(i) + ", peerIP: " + via(i, 0) +
+                  ", asNumber: 65001}\n---\n";
+        }
       }
       if (!reflectors_.empty()) {  // Done-means 2's topology: mesh off, RRs by peerSelector
         yaml +=
@@ -90,6 +102,7 @@ class BgpMeshE2e : public ::testing::Test {
       if (in >> pid && pid > 0) ::kill(pid, SIGKILL);
     }
     testutil::killAndReap(server_);
+    testutil::killAndReap(torBird_);
     testutil::deleteNamespaces(prefix_);
   }
 
@@ -97,7 +110,14 @@ class BgpMeshE2e : public ::testing::Test {
     return name.rfind(prefix_, 0) == 0 ? name : prefix_ + name;
   }
   std::string node(int i) const { return prefix_ + "n" + std::to_string(i); }
-  static std::string nodeIp(int i) { return "10.88.0." + std::to_string(i); }
+  // On the bridge: 10.88.0.<i>/24. Behind the ToR: 10.91.<i>.1/24, the ToR at 10.91.<i>.254.
+  std::string nodeIp(int i) const {
+    return tor_ ? "10.91." + std::to_string(i) + ".1" : "10.88.0." + std::to_string(i);
+  }
+  // Where node i's kernel sends node j's block.
+  std::string via(int i, int j) const {
+    return tor_ ? "10.91." + std::to_string(i) + ".254" : nodeIp(j);
+  }
   std::string block(int i) const { return blocks_.at(i); }
   std::string workloadIp(int i) const { return ips_.at(i); }
   std::string workload(int i) const { return prefix_ + "w" + std::to_string(i); }
@@ -106,13 +126,19 @@ class BgpMeshE2e : public ::testing::Test {
   void addNode(int i) {
     const std::string n = node(i);
     const std::string br = ns("br");
+    const std::string p = "p" + std::to_string(i);
     must("ip netns add " + n);
     must("ip -n " + n + " link set lo up");
-    must("ip -n " + br + " link add p" + std::to_string(i) + " type veth peer name eth0 netns " +
-         n);
-    must("ip -n " + br + " link set p" + std::to_string(i) + " master br0 up");
+    must("ip -n " + br + " link add " + p + " type veth peer name eth0 netns " + n);
+    if (tor_) {  // the "br" namespace is the ToR: a router with one subnet per node
+      must("ip -n " + br + " addr add 10.91." + std::to_string(i) + ".254/24 dev " + p);
+      must("ip -n " + br + " link set " + p + " up");
+    } else {
+      must("ip -n " + br + " link set " + p + " master br0 up");
+    }
     must("ip -n " + n + " addr add " + nodeIp(i) + "/24 dev eth0");
     must("ip -n " + n + " link set eth0 up");
+    if (tor_) must("ip -n " + n + " route add default via " + via(i, 0));
     must("ip netns exec " + n + " sysctl -qw net.ipv4.ip_forward=1");
     if (dualStack_) {
       must("ip -n " + n + " addr add fd88::" + std::to_string(i) + "/64 dev eth0 nodad");
@@ -167,7 +193,7 @@ class BgpMeshE2e : public ::testing::Test {
       const std::string routes = birdRoutes(i);
       for (int j = 1; j <= nodes_; ++j) {
         if (i == j) continue;
-        if (routes.find(block(j) + " via " + nodeIp(j)) == std::string::npos) return false;
+        if (routes.find(block(j) + " via " + via(i, j)) == std::string::npos) return false;
       }
     }
     return true;
@@ -196,6 +222,8 @@ class BgpMeshE2e : public ::testing::Test {
   std::map<int, std::string> ips6_, blocks6_;
   bool dualStack_ = false;
   int nodes_ = 3;
+  bool tor_ = false;
+  pid_t torBird_ = -1;        // nodes in their own subnets behind a BIRD ToR (AS 65001) instead
   std::set<int> reflectors_;  // nodes that are route reflectors (cluster 1.0.0.1)
 };
 
@@ -378,6 +406,51 @@ TEST_F(BgpReflectorE2e, ClientsLearnThroughTwoReflectorsAndSurviveLosingOne) {
     EXPECT_NE(birdRoutes(client).find(block(other)), std::string::npos) << birdRoutes(client);
     EXPECT_EQ(ping(client, other).code, 0) << ping(client, other).out;
   }
+}
+
+// Done-means 4: a peer Brindle did not configure. The nodes sit in two subnets behind a ToR
+// router that runs a hand-written BIRD (AS 65001, below); each node has its own AS and a
+// node-scoped BGPPeer to its ToR address (eBGP). The ToR learns both blocks, each node learns
+// the other's block via the ToR, and traffic crosses the ToR.
+class BgpTorE2e : public BgpMeshE2e {
+ protected:
+  BgpTorE2e() {
+    nodes_ = 2;
+    tor_ = true;
+  }
+  void startTor() {
+    const std::string conf = dir_.write("tor.conf", R"(router id 10.91.0.254;
+protocol device { }
+protocol direct { ipv4; }
+protocol kernel { ipv4 { export where source = RTS_BGP; }; }
+protocol bgp n1 {
+  local 10.91.1.254 as 65001; neighbor 10.91.1.1 as 64601;
+  ipv4 { import all; export where source = RTS_BGP; };
+}
+protocol bgp n2 {
+  local 10.91.2.254 as 65001; neighbor 10.91.2.1 as 64602;
+  ipv4 { import all; export where source = RTS_BGP; };
+}
+)");
+    torBird_ = testutil::spawnDaemon({"ip", "netns", "exec", ns("br"), "bird", "-f", "-c", conf,
+                                      "-s", dir_.file("tor.ctl"), "-P", dir_.file("tor.pid")},
+                                     dir_.file("tor.log"));
+  }
+};
+
+TEST_F(BgpTorE2e, ForeignEbgpPeerCarriesTrafficBetweenSubnets) {
+  startTor();
+  ASSERT_TRUE(converge([&] { return everyNodeHasTheOthersBlocks(); }, 60s))
+      << birdRoutes(1) << birdRoutes(2) << sh("cat " + dir_.file("tor.log")).out;
+  const std::string torRoutes = sh("ip -n " + ns("br") + " route show proto bird").out;
+  EXPECT_NE(torRoutes.find(block(1) + " via 10.91.1.1"), std::string::npos) << torRoutes;
+  EXPECT_NE(torRoutes.find(block(2) + " via 10.91.2.1"), std::string::npos) << torRoutes;
+  const std::string status = nodeStatus(1);
+  EXPECT_NE(status.find("| 10.91.1.254  | node specific | up    |"), std::string::npos) << status;
+  auto ping = sh("ip netns exec " + workload(1) + " ping -c 1 -W 2 " + workloadIp(2));
+  EXPECT_EQ(ping.code, 0) << ping.out;
+  auto back = sh("ip netns exec " + workload(2) + " ping -c 1 -W 2 " + workloadIp(1));
+  EXPECT_EQ(back.code, 0) << back.out;
 }
 
 }  // namespace
