@@ -70,6 +70,17 @@ class BgpMeshE2e : public ::testing::Test {
                   ", asNumber: 65001}\n---\n";
         }
       }
+      if (fastHold_) {  // explicit peerings between the nodes, keepalive 1 s (hold 3 s)
+        yaml +=
+            "kind: BGPConfiguration\napiVersion: projectcalico.org/v3\nmetadata: {name: default}\n"
+            "spec: {nodeToNodeMeshEnabled: false}\n---\n";
+        for (int i = 1; i <= nodes_; ++i) {
+          yaml += "kind: BGPPeer\napiVersion: projectcalico.org/v3\nmetadata: {name: peer-" +
+                  std::to_string(i) + "}\nspec: {node: " + node(i) +
+                  ", peerIP: " + nodeIp(i == 1 ? 2 : 1) +
+                  ", asNumber: 64512, keepaliveTime: 1s}\n---\n";
+        }
+      }
       if (!reflectors_.empty()) {  // Done-means 2's topology: mesh off, RRs by peerSelector
         yaml +=
             "kind: BGPConfiguration\napiVersion: projectcalico.org/v3\nmetadata: {name: default}\n"
@@ -223,6 +234,7 @@ class BgpMeshE2e : public ::testing::Test {
   bool dualStack_ = false;
   int nodes_ = 3;
   bool tor_ = false;
+  bool fastHold_ = false;     // two nodes peering explicitly with a 3 s hold time
   pid_t torBird_ = -1;        // nodes in their own subnets behind a BIRD ToR (AS 65001) instead
   std::set<int> reflectors_;  // nodes that are route reflectors (cluster 1.0.0.1)
 };
@@ -451,6 +463,31 @@ TEST_F(BgpTorE2e, ForeignEbgpPeerCarriesTrafficBetweenSubnets) {
   EXPECT_EQ(ping.code, 0) << ping.out;
   auto back = sh("ip netns exec " + workload(2) + " ping -c 1 -W 2 " + workloadIp(1));
   EXPECT_EQ(back.code, 0) << back.out;
+}
+
+// Done-means 7 (dead peer): node 2's link goes down; node 1 drops the session within the
+// configured hold time (keepaliveTime 1s: hold 3 s) and withdraws node 2's block.
+class BgpLinkDownE2e : public BgpMeshE2e {
+ protected:
+  BgpLinkDownE2e() {
+    nodes_ = 2;
+    fastHold_ = true;
+  }
+};
+
+TEST_F(BgpLinkDownE2e, DeadPeerDroppedWithinHoldTime) {
+  ASSERT_TRUE(converge([&] { return everyNodeHasTheOthersBlocks(); }, 60s)) << birdRoutes(1);
+  EXPECT_NE(sh("cat " + supervisors_[0]->path(4, ".conf")).out.find("hold time 3;"),
+            std::string::npos);
+  must("ip -n " + ns("br") + " link set p2 down");
+  const auto down = std::chrono::steady_clock::now();
+  EXPECT_TRUE(converge([&] { return birdRoutes(1).find(block(2)) == std::string::npos; }, 15s))
+      << birdRoutes(1);
+  const auto took = std::chrono::steady_clock::now() - down;
+  EXPECT_LT(took, 8s) << "hold time 3 s (plus the polling of this test, on a loaded machine)";
+  std::cout << "node 2's block withdrawn on node 1 after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
+  EXPECT_EQ(count(nodeStatus(1), "| Established |"), 0) << nodeStatus(1);
 }
 
 }  // namespace
