@@ -32,8 +32,8 @@
 #include "calc/calc_graph.h"
 #include "calc/dataplane_state.h"
 #include "calc/syncer.h"
-#include "dataplane/netns.h"
 #include "datastore/local/local_store.h"
+#include "os/netns.h"
 #include "resources/resource_store.h"
 #include "testutil/shell.h"
 
@@ -105,7 +105,7 @@ double connsPerSecond(const std::string& clientNs, const std::string& serverNs) 
   std::atomic<bool> stop{false};
   std::atomic<bool> listening{false};
   std::thread server([&] {
-    (void)dataplane::runInNetns(serverNs, [&]() -> Status {
+    (void)os::runInNetns(serverNs, [&]() -> Status {
       int fd = ::socket(AF_INET, SOCK_STREAM, 0);
       int one = 1;
       ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -128,7 +128,7 @@ double connsPerSecond(const std::string& clientNs, const std::string& serverNs) 
   while (!listening) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   int count = 0;
   double secs = 0;
-  (void)dataplane::runInNetns(clientNs, [&]() -> Status {
+  (void)os::runInNetns(clientNs, [&]() -> Status {
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(8080);
@@ -357,7 +357,7 @@ int runBench(int argc, char** argv) {
   }
   double coldMs = -1, syncMs = -1;
   long rssInSync = -1;  // after list + calculation, before the first apply
-  (void)dataplane::runInNetns(lab.node, [&]() -> Status {
+  (void)os::runInNetns(lab.node, [&]() -> Status {
     while (msSince(agentStart) < 120000) {
       if (rssInSync < 0) {
         auto m = agent::httpGet("127.0.0.1", lab.port, "/metrics");
@@ -403,7 +403,7 @@ int runBench(int argc, char** argv) {
   // 4. Endpoint added: datastore write -> its rules applied in the kernel (the agent reports
   //    through brindle_applied_datastore_updates once iptables-restore has returned).
   std::vector<double> addMs;
-  (void)dataplane::runInNetns(lab.node, [&]() -> Status {
+  (void)os::runInNetns(lab.node, [&]() -> Status {
     auto client = datastore::openLocalStore(storePath);
     if (!client) return client.status();
     resources::ResourceStore store(**client);

@@ -49,10 +49,13 @@ std::vector<Chain> makeChains(int chains, int rulesPerChain) {
   for (int c = 0; c < chains; ++c) {
     Chain chain{"cali-pi-bench" + std::to_string(c), {}};
     for (int r = 0; r < rulesPerChain; ++r) {
-      chain.rules.push_back({"-s 10." + std::to_string(c / 250) + "." + std::to_string(c % 250) +
-                                 "." + std::to_string(r) + "/32 -p tcp --dport " +
-                                 std::to_string(1000 + r),
-                             "-j ACCEPT", ""});
+      chain.rules.push_back(
+          {brindle::dataplane::Match()
+               .sourceNet("10." + std::to_string(c / 250) + "." + std::to_string(c % 250) + "." +
+                          std::to_string(r) + "/32")
+               .protocol("tcp")
+               .destPorts(std::to_string(1000 + r)),
+           brindle::dataplane::Action::accept(), ""});
     }
     out.push_back(std::move(chain));
   }
@@ -71,7 +74,7 @@ int main() {
   const int kChains = 500, kRules = 20, kReps = 3;
   auto chains = makeChains(kChains, kRules);
   std::map<std::string, std::vector<Rule>> insertions = {
-      {"FORWARD", {{"", "-j cali-pi-bench0", ""}}}};
+      {"FORWARD", {{{}, brindle::dataplane::Action::jump("cali-pi-bench0"), ""}}}};
   std::string text = renderFullRestore(TableName::kFilter, chains, insertions);
   auto clean = [&] {
     run(runner, {"iptables", "-F"});
@@ -109,7 +112,8 @@ int main() {
   std::vector<double> incremental, resync;
   for (int rep = 0; rep < 10; ++rep) {
     Chain changed = chains[250];
-    changed.rules[5].action = rep % 2 == 0 ? "-j DROP" : "-j ACCEPT";
+    changed.rules[5].action =
+        rep % 2 == 0 ? brindle::dataplane::Action::drop() : brindle::dataplane::Action::accept();
     table.updateChain(changed);
     auto start = std::chrono::steady_clock::now();
     if (!table.apply()) return 1;

@@ -1,4 +1,4 @@
-// The managers behind the calculation graph; see dataplane_driver.h.
+// The agent's dataplane: applies what the managers wrote; see dataplane_driver.h.
 #include "agent/dataplane_driver.h"
 
 #include <spdlog/spdlog.h>
@@ -8,10 +8,7 @@
 
 #include "agent/metrics.h"
 #include "dataplane/refusal.h"
-#include "rules/endpoints.h"
 #include "rules/names.h"
-#include "rules/policy.h"
-#include "rules/static_chains.h"
 
 namespace brindle::agent {
 
@@ -19,20 +16,8 @@ using dataplane::Chain;
 using dataplane::IpVersion;
 using dataplane::TableName;
 
-namespace {
-
-std::set<std::string> membersOf(const std::set<Cidr>& members, IpVersion v) {
-  std::set<std::string> out;
-  for (const auto& m : members) {
-    if (m.isV4() == (v == IpVersion::kV4)) out.insert(m.toString());
-  }
-  return out;
-}
-
-}  // namespace
-
 DataplaneDriver::DataplaneDriver(DataplaneDeps deps, rules::RendererConfig config)
-    : deps_(std::move(deps)), config_(std::move(config)) {
+    : Managers(deps.tables, deps.ipsets, deps.routes, std::move(config)), deps_(std::move(deps)) {
   for (IpVersion v : {IpVersion::kV4, IpVersion::kV6}) {
     std::vector<dataplane::IptablesTable*> tables;
     for (const auto& t : deps_.tables) {
@@ -42,143 +27,16 @@ DataplaneDriver::DataplaneDriver(DataplaneDeps deps, rules::RendererConfig confi
     writers_.push_back(std::make_unique<dataplane::IptablesWriter>(tables));
     writerVersions_.push_back(v);
   }
-  installStaticChains();
 }
 
-std::vector<IpVersion> DataplaneDriver::versions() const {
-  if (config_.ipv6Enabled) return {IpVersion::kV4, IpVersion::kV6};
-  return {IpVersion::kV4};
-}
-
-dataplane::IptablesTable* DataplaneDriver::table(IpVersion version, TableName name) const {
-  for (const auto& t : deps_.tables) {
-    if (t.version == version && t.name == name) return t.table;
+void DataplaneDriver::rulesOwnerChanged(const std::string& owner, bool removed) {
+  if (removed) {
+    suspects_.erase(owner);
+    if (refused_.erase(owner) > 0) refreshRefusedReport();
+    return;
   }
-  return nullptr;
-}
-
-void DataplaneDriver::setOwnedChains(IpVersion version, TableName tableName,
-                                     const std::string& owner, const std::vector<Chain>& chains) {
-  dataplane::IptablesTable* t = table(version, tableName);
-  if (!t) return;
-  auto& list = owned_[owner];
-  std::set<std::string> keep;
-  for (const auto& c : chains) keep.insert(c.name);
-  // Chains of this owner in this table that are no longer rendered.
-  for (auto it = list.begin(); it != list.end();) {
-    if (it->version == version && it->table == tableName) {
-      if (!keep.count(it->chain)) t->removeChain(it->chain);
-      it = list.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  for (const auto& c : chains) {
-    t->updateChain(c);  // the writer compares hashes: an unchanged chain costs no kernel work
-    list.push_back({version, tableName, c.name, c.rules.size()});
-  }
-  dirty_ = true;
-}
-
-void DataplaneDriver::removeOwner(const std::string& owner) {
-  counts_.erase(owner);
-  suspects_.erase(owner);
-  if (refused_.erase(owner) > 0) refreshRefusedReport();
-  auto it = owned_.find(owner);
-  if (it == owned_.end()) return;
-  for (const auto& o : it->second) {
-    if (auto* t = table(o.version, o.table)) t->removeChain(o.chain);
-  }
-  owned_.erase(it);
-  dirty_ = true;
-}
-
-void DataplaneDriver::installStaticChains() {
-  for (IpVersion v : versions()) {
-    auto install = [&](TableName name, const rules::TableRules& rules) {
-      setOwnedChains(v, name, "static", rules.chains);
-      if (auto* t = table(v, name)) {
-        for (const auto& [kernelChain, hooks] : rules.insertions) {
-          t->setRuleInsertions(kernelChain, hooks);
-        }
-      }
-    };
-    install(TableName::kRaw, rules::rawStaticChains(v, config_));
-    install(TableName::kFilter, rules::filterStaticChains(v, config_));
-    setOwnedChains(v, TableName::kFilter, "failsafe", rules::failsafeChains(config_));
-  }
-}
-
-// --- ipsets: created (empty) before any rule uses them, filled, emptied, destroyed last. ---
-
-void DataplaneDriver::onIpSetAdded(const std::string& id) {
-  ipSets_.insert(id);
-  if (!deps_.ipsets) return;
-  for (IpVersion v : versions()) {
-    deps_.ipsets->replaceMembers({rules::ipSetName(id, v), "hash:net", v}, {});
-  }
-  dirty_ = true;
-}
-
-void DataplaneDriver::onIpSetMembersAdded(const std::string& id, const std::set<Cidr>& members) {
-  if (!deps_.ipsets) return;
-  for (IpVersion v : versions()) {
-    auto m = membersOf(members, v);
-    if (!m.empty()) deps_.ipsets->addMembers(rules::ipSetName(id, v), m);
-  }
-  dirty_ = true;
-}
-
-void DataplaneDriver::onIpSetMembersRemoved(const std::string& id, const std::set<Cidr>& members) {
-  if (!deps_.ipsets) return;
-  for (IpVersion v : versions()) {
-    auto m = membersOf(members, v);
-    if (!m.empty()) deps_.ipsets->removeMembers(rules::ipSetName(id, v), m);
-  }
-  dirty_ = true;
-}
-
-void DataplaneDriver::onIpSetRemoved(const std::string& id) {
-  ipSets_.erase(id);
-  if (!deps_.ipsets) return;
-  for (IpVersion v : versions()) deps_.ipsets->removeSet(rules::ipSetName(id, v));
-  dirty_ = true;
-}
-
-// --- policies and profiles: their chains, re-rendered when their rules change. ---
-
-void DataplaneDriver::onPolicyActive(const calc::PolicyId& id, const calc::ParsedRules& r) {
-  policies_.insert(id);
-  const std::string owner = "pol:" + id.text();
-  Counts& counts = counts_[owner];
   suspects_.insert(owner);
-  for (IpVersion v : versions()) {
-    setOwnedChains(v, TableName::kFilter, owner,
-                   rules::policyChains(id, r, v, config_, &counts[v]));
-  }
   keepStandIns(owner);
-}
-
-void DataplaneDriver::onPolicyInactive(const calc::PolicyId& id) {
-  policies_.erase(id);
-  removeOwner("pol:" + id.text());
-}
-
-void DataplaneDriver::onProfileActive(const std::string& name, const calc::ParsedRules& r) {
-  profiles_.insert(name);
-  const std::string owner = "pro:" + name;
-  Counts& counts = counts_[owner];
-  suspects_.insert(owner);
-  for (IpVersion v : versions()) {
-    setOwnedChains(v, TableName::kFilter, owner,
-                   rules::profileChains(name, r, v, config_, &counts[v]));
-  }
-  keepStandIns(owner);
-}
-
-void DataplaneDriver::onProfileInactive(const std::string& name) {
-  profiles_.erase(name);
-  removeOwner("pro:" + name);
 }
 
 void DataplaneDriver::keepStandIns(const std::string& owner) {
@@ -199,116 +57,6 @@ void DataplaneDriver::keepStandIns(const std::string& owner) {
   }
   if (list.empty()) refused_.erase(it);
   refreshRefusedReport();
-}
-
-// --- endpoints: own chains now, dispatch chains (one per batch) in apply(). ---
-
-void DataplaneDriver::onWorkloadEndpointUpdate(const calc::WorkloadEndpoint& ep) {
-  auto old = workloads_.find(ep.id);
-  if (old == workloads_.end() || old->second.interfaceName != ep.interfaceName) {
-    workloadDispatchDirty_ = true;
-  }
-  if ((old != workloads_.end() && !old->second.ipNats.empty()) || !ep.ipNats.empty()) {
-    natDirty_ = true;
-  }
-  workloads_[ep.id] = ep;
-  auto chains = rules::workloadEndpointChains(ep, config_);
-  for (IpVersion v : versions()) setOwnedChains(v, TableName::kFilter, "wl:" + ep.id, chains);
-}
-
-void DataplaneDriver::onWorkloadEndpointRemove(const std::string& id) {
-  auto it = workloads_.find(id);
-  if (it == workloads_.end()) return;
-  if (!it->second.ipNats.empty()) natDirty_ = true;
-  workloads_.erase(it);
-  workloadDispatchDirty_ = true;
-  removeOwner("wl:" + id);
-}
-
-void DataplaneDriver::onHostEndpointUpdate(const calc::HostEndpoint& ep) {
-  auto old = hosts_.find(ep.id);
-  if (old == hosts_.end() || old->second.interfaceName != ep.interfaceName) {
-    hostDispatchDirty_ = true;
-  }
-  hosts_[ep.id] = ep;
-  auto chains = rules::hostEndpointChains(ep, config_);
-  for (IpVersion v : versions()) setOwnedChains(v, TableName::kFilter, "hep:" + ep.id, chains);
-}
-
-void DataplaneDriver::onHostEndpointRemove(const std::string& id) {
-  if (!hosts_.erase(id)) return;
-  hostDispatchDirty_ = true;
-  removeOwner("hep:" + id);
-}
-
-// --- pools (nat-outgoing) and routes. ---
-
-void DataplaneDriver::onIpPoolUpdate(const calc::IpPool& pool) {
-  pools_[pool.cidr] = pool;
-  natDirty_ = true;
-  dirty_ = true;
-}
-
-void DataplaneDriver::onIpPoolRemove(const Cidr& cidr) {
-  pools_.erase(cidr);
-  natDirty_ = true;
-  dirty_ = true;
-}
-
-void DataplaneDriver::onRouteUpdate(const calc::Route& route) {
-  routes_[route.destination] = route;
-  dirty_ = true;
-  if (!deps_.routes || (!route.destination.isV4() && !config_.ipv6Enabled)) return;
-  if (route.interfaceName.empty()) {
-    deps_.routes->setBlackholeRoute(route.destination);
-  } else {
-    deps_.routes->setWorkloadRoute(route.destination, route.interfaceName);
-  }
-}
-
-void DataplaneDriver::onRouteRemove(const Cidr& destination) {
-  auto it = routes_.find(destination);
-  if (it == routes_.end()) return;
-  if (deps_.routes) {
-    if (it->second.interfaceName.empty()) {
-      deps_.routes->removeBlackholeRoute(destination);
-    } else {
-      deps_.routes->removeWorkloadRoute(destination);
-    }
-  }
-  routes_.erase(it);
-  dirty_ = true;
-}
-
-// --- one batch. ---
-
-void DataplaneDriver::renderAggregates() {
-  for (IpVersion v : versions()) {
-    if (workloadDispatchDirty_) {
-      setOwnedChains(v, TableName::kFilter, "wl-dispatch",
-                     rules::workloadDispatchChains(workloads_));
-    }
-    if (hostDispatchDirty_) {
-      setOwnedChains(v, TableName::kFilter, "hep-dispatch", rules::hostDispatchChains(hosts_));
-      // The mangle table only while this node has a host endpoint (see rules::mangleChains).
-      auto mangle = rules::mangleChains(hosts_, config_);
-      setOwnedChains(v, TableName::kMangle, "mangle", mangle.chains);
-      if (auto* t = table(v, TableName::kMangle)) {
-        t->setRuleInsertions("PREROUTING", mangle.insertions["PREROUTING"]);
-      }
-    }
-    if (natDirty_) {
-      // The nat table only while something needs NAT (see rules::natChains).
-      auto nat = rules::natChains(pools_, workloads_, v);
-      setOwnedChains(v, TableName::kNat, "nat", nat.chains);
-      if (auto* t = table(v, TableName::kNat)) {
-        for (const char* hook : {"PREROUTING", "OUTPUT", "POSTROUTING"}) {
-          t->setRuleInsertions(hook, nat.insertions[hook]);
-        }
-      }
-    }
-  }
-  workloadDispatchDirty_ = hostDispatchDirty_ = natDirty_ = false;
 }
 
 bool DataplaneDriver::retryPendingRoutes() {
@@ -508,13 +256,16 @@ bool DataplaneDriver::isolateRefused(IpVersion version, const Status& error) {
         std::string refusal = firstLine(lastRefusal);
         // Fail closed: whatever reaches the rule is dropped; the rules before it still decide. A
         // LOG decides nothing: it becomes a rule that does nothing (only the log line is lost).
-        const bool log = c->rules[k].action.starts_with("-j LOG");
+        const bool log = c->rules[k].action.kind == dataplane::Action::Kind::kLog;
         r.stub.rules[k] =
-            dataplane::Rule{"", log ? "" : "-j DROP", "brindle: rule refused by the kernel"};
+            dataplane::Rule{{},
+                            log ? dataplane::Action::none() : dataplane::Action::drop(),
+                            "brindle: rule refused by the kernel"};
         r.descriptions.push_back(
             kind + " " + name + " " + (ingress ? "ingress" : "egress") + " rule " +
             std::to_string(index) + " (IPv" + ipVersionDigit(version) + ", " + c->name + " #" +
-            std::to_string(k + 1) + ": " + c->rules[k].match + " " + c->rules[k].action + ")");
+            std::to_string(k + 1) + ": " + dataplane::renderMatch(c->rules[k].match) + " " +
+            dataplane::renderAction(c->rules[k].action) + ")");
         r.labels.push_back("kind=\"" + kind + "\",name=\"" + escapeLabel(name) + "\",direction=\"" +
                            (ingress ? "ingress" : "egress") + "\",rule=\"" + std::to_string(index) +
                            "\",ip_version=\"" + ipVersionDigit(version) + "\"");
@@ -609,8 +360,8 @@ void DataplaneDriver::updateMetrics() {
     reportedIpsetErrors_ = s.restoreErrors;
     m->set(metric::kIpsetMembers, static_cast<double>(deps_.ipsets->memberCount()));
   }
-  m->set(metric::kIpsets, static_cast<double>(ipSets_.size() * versions().size()));
-  m->set(metric::kRoutes, static_cast<double>(routes_.size()));
+  m->set(metric::kIpsets, static_cast<double>(ipSetIds_.size() * versions().size()));
+  m->set(metric::kRoutes, static_cast<double>(routeMap_.size()));
   m->set(metric::kEndpoints, static_cast<double>(endpointCount()));
   m->set(metric::kPolicies, static_cast<double>(policies_.size()));
   m->set(metric::kProfiles, static_cast<double>(profiles_.size()));

@@ -3,8 +3,8 @@
 
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <iostream>
+
+#include "common/check.h"
 
 namespace brindle::agent {
 
@@ -50,10 +50,8 @@ void Metrics::defineHistogram(const std::string& name, const std::string& help,
 
 Metrics::Metric& Metrics::find(const std::string& name, Type type) {
   auto it = metrics_.find(name);
-  if (it == metrics_.end() || it->second.type != type) {
-    std::cerr << "metrics: " << name << " used before it was defined (or with the wrong type)\n";
-    std::abort();
-  }
+  BRINDLE_CHECK(it != metrics_.end() && it->second.type == type,
+                "metric " + name + " used before it was defined (or with the wrong type)");
   return it->second;
 }
 

@@ -18,7 +18,7 @@
 #include "dataplane/iptables_table.h"
 #include "dataplane/route_netlink.h"
 #include "dataplane/route_table.h"
-#include "dataplane/sysctl.h"
+#include "os/sysctl.h"
 #include "resources/resource_store.h"
 
 namespace brindle::agent {
@@ -63,7 +63,7 @@ struct KernelWriters {
   dataplane::ProcessRunner runner;
   std::vector<std::unique_ptr<dataplane::IptablesTable>> tables;
   std::unique_ptr<dataplane::IpSetsImpl> ipsets;
-  dataplane::ProcSysctlWriter sysctl;
+  os::ProcSysctlWriter sysctl;
   dataplane::RouteNetlinkPtr netlink;
   std::unique_ptr<dataplane::RouteTable> routes;
   DataplaneDeps deps;
@@ -89,7 +89,7 @@ Result<std::unique_ptr<KernelWriters>> openKernelWriters(const AgentConfig& cfg)
   }
   k->ipsets = std::make_unique<dataplane::IpSetsImpl>(k->runner);
   k->deps.ipsets = k->ipsets.get();
-  std::vector<dataplane::SysctlSetting> forwarding = {{"net/ipv4/ip_forward", "1", false}};
+  std::vector<os::SysctlSetting> forwarding = {{"net/ipv4/ip_forward", "1", false}};
   if (cfg.ipv6Support) forwarding.push_back({"net/ipv6/conf/all/forwarding", "1", true});
   if (Status s = k->sysctl.write(forwarding); !s) spdlog::warn("sysctl: {}", s.message());
   auto netlink = dataplane::openLibnlRouteNetlink();

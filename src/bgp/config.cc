@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "model/views.h"
 #include "selector/selector.h"
 
 namespace brindle::bgp {
@@ -254,8 +255,9 @@ void addExports(const Inputs& in, const Cluster& cluster, NodeConfig& out) {
   const int family = out.family;
   const std::string affinity = "host:" + out.node;
   for (const auto& pool : in.pools) {
-    if (auto cidr = model::enabledPoolCidr(pool); cidr && inFamily(*cidr, family)) {
-      out.pools.push_back(*cidr);
+    if (auto view = model::ipPoolView(pool);
+        view && !view->disabled && inFamily(view->cidr, family)) {
+      out.pools.push_back(view->cidr);
     }
   }
   std::set<Cidr> hosts;
@@ -278,17 +280,10 @@ void addExports(const Inputs& in, const Cluster& cluster, NodeConfig& out) {
   // Addresses given by hand to this node's workloads (the seed lab's), outside any own block.
   for (const auto& ep : in.endpoints) {
     if (ep.spec.value("node", "") != out.node) continue;
-    const auto nets = ep.spec.find("ipNetworks");
-    if (nets == ep.spec.end() || !nets->is_array()) continue;
-    for (const auto& net : *nets) {
-      auto cidr = net.is_string() ? Cidr::parse(net.get<std::string>()) : Result<Cidr>(Cidr());
-      if (!cidr || !inFamily(*cidr, family) || cidr->prefixLength() != cidr->address().bits()) {
-        continue;
-      }
-      if (std::none_of(out.blocks.begin(), out.blocks.end(),
-                       [&](const Cidr& b) { return b.contains(*cidr); })) {
-        hosts.insert(*cidr);
-      }
+    auto nets = model::endpointAddresses(ep);
+    if (!nets) continue;
+    for (const Cidr& net : *nets) {
+      if (inFamily(net, family) && net.prefixLength() == net.address().bits()) hosts.insert(net);
     }
   }
   for (const Cidr& h : hosts) {

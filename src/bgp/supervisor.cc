@@ -54,10 +54,10 @@ std::string Supervisor::path(int family, const std::string& suffix) const {
   return dir_ + (family == 4 ? "/bird" : "/bird6") + suffix;
 }
 
-dataplane::CommandOutput Supervisor::run(const std::vector<std::string>& argv, bool inNetns) {
-  dataplane::ProcessRunner runner(inNetns ? options_.netns : "");
-  auto out = runner.run(dataplane::Command(argv));
-  if (!out) return dataplane::CommandOutput{127, "", out.message()};
+os::CommandOutput Supervisor::run(const std::vector<std::string>& argv, bool inNetns) {
+  os::ProcessRunner runner(inNetns ? options_.netns : "");
+  auto out = runner.run(os::Command(argv));
+  if (!out) return os::CommandOutput{127, "", out.message()};
   return *out;
 }
 

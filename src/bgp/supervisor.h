@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "bgp/config.h"
-#include "dataplane/command_runner.h"
 #include "datastore/client.h"
+#include "os/process.h"
 
 namespace brindle::bgp {
 
@@ -70,7 +70,7 @@ class Supervisor {
   bool alive(Instance& inst);
   bool start(Instance& inst, std::vector<std::string>& problems);
   void adopt(Instance& inst);
-  dataplane::CommandOutput run(const std::vector<std::string>& argv, bool inNetns = false);
+  os::CommandOutput run(const std::vector<std::string>& argv, bool inNetns = false);
 
   datastore::Client& client_;
   SupervisorOptions options_;

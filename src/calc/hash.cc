@@ -13,6 +13,7 @@ std::string uniqueId(std::string_view prefix, std::string_view content) {
 }
 
 std::string lengthLimitedId(std::string_view prefix, std::string_view suffix, size_t maxLength) {
+  if (suffix.empty()) suffix = "_";  // Felix's: never the bare prefix
   size_t total = prefix.size() + suffix.size();
   if (total > maxLength || (total == maxLength && !suffix.empty() && suffix[0] == '_')) {
     auto digest = sha256(suffix);

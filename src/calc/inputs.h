@@ -11,6 +11,7 @@
 #include "common/result.h"
 #include "model/resource.h"
 #include "model/rule.h"
+#include "selector/ast.h"
 #include "selector/selector.h"
 
 namespace brindle::calc {
@@ -76,7 +77,7 @@ Result<ProfileInput> profileInput(const model::Resource& r);
 Result<NetworkSetInput> networkSetInput(const model::Resource& r);
 Result<IpPool> ipPoolInput(const model::Resource& r);
 
-// Rewrites every label key of `sel` as prefix + key (for namespace selectors).
-selector::Selector prefixSelectorKeys(const selector::Selector& sel, std::string_view prefix);
+// `projectcalico.org/namespace == "<ns>"`: what limits a selector to one namespace.
+selector::NodePtr inNamespace(std::string_view ns);
 
 }  // namespace brindle::calc

@@ -11,17 +11,6 @@
 namespace brindle::calc {
 namespace {
 
-std::string quoted(const std::string& v) { return "\"" + v + "\""; }
-
-selector::Selector parseOrDie(const std::string& text) {
-  auto s = selector::Selector::parse(text);
-  if (!s) {
-    std::cerr << "brindle: internal error: combined selector does not parse: " << text << "\n";
-    std::abort();
-  }
-  return *s;
-}
-
 // Calico's combination of a rule side's selector with its namespace scope:
 //  - namespaceSelector N: (pcns.-prefixed N) && (S); `global()` means non-namespaced items only;
 //  - else in a namespaced policy, when S or a notSelector is set: projectcalico.org/namespace ==
@@ -30,24 +19,20 @@ selector::Selector parseOrDie(const std::string& text) {
 //  - else S as written.
 std::optional<selector::Selector> combinedSelector(const model::EntityRule& e,
                                                    const std::string& ns) {
-  std::string sel = e.selector ? e.selector->canonical() : "";
+  using selector::NodeKind;
+  std::vector<selector::NodePtr> parts;
   if (e.namespaceSelector) {
-    const auto& n = *e.namespaceSelector;
-    std::string scope;
-    if (n.root().kind() == selector::NodeKind::kGlobal) {
-      scope = "!has(" + std::string(kNamespaceLabel) + ")";
-    } else {
-      scope = prefixSelectorKeys(n, kNamespaceSelectorPrefix).canonical();
-    }
-    return parseOrDie(sel.empty() ? scope : "(" + scope + ") && (" + sel + ")");
+    const selector::Node& n = e.namespaceSelector->root();
+    parts.push_back(n.kind() == NodeKind::kGlobal
+                        ? selector::negate(selector::hasLabel(std::string(kNamespaceLabel)))
+                        : selector::withPrefix(n, kNamespaceSelectorPrefix));
+  } else if (!ns.empty() && (e.selector || e.notSelector)) {
+    parts.push_back(inNamespace(ns));
+  } else {
+    return e.selector;
   }
-  if (!e.selector && !e.notSelector) return std::nullopt;
-  if (!ns.empty()) {
-    std::string scope = std::string(kNamespaceLabel) + " == " + quoted(ns);
-    return parseOrDie(sel.empty() ? scope : scope + " && (" + sel + ")");
-  }
-  if (!e.selector) return std::nullopt;
-  return *e.selector;
+  if (e.selector) parts.push_back(selector::withPrefix(e.selector->root(), ""));
+  return selector::Selector(selector::allOf(std::move(parts)));
 }
 
 std::string netSetId(std::vector<Cidr> nets) {
@@ -140,11 +125,10 @@ ScannedRules scanRules(const std::vector<model::Rule>& ingress,
 
 Status RuleCache::scan(const model::Json& spec, const char* field, const std::string& ns,
                        std::vector<ParsedRule>& out, ScannedRules& sets) {
-  // spec.value(field, []) as policyInput() reads it, without copying the list.
-  static const model::Json kNoRules = model::Json::array();
-  if (!spec.is_object()) (void)spec.value(field, model::Json::array());  // throws, as there
-  auto found = spec.is_object() ? spec.find(field) : spec.end();
-  const model::Json& list = found == spec.end() ? kNoRules : *found;
+  // Absent or not a list: no rules, as model::parseRules() reads it.
+  auto found = spec.find(field);
+  if (found == spec.end() || !found->is_array()) return Status::ok();
+  const model::Json& list = *found;
   out.reserve(out.size() + list.size());
   for (size_t i = 0; i < list.size(); ++i) {
     const model::Json& json = list[i];
@@ -156,8 +140,7 @@ Status RuleCache::scan(const model::Json& spec, const char* field, const std::st
       }
     }
     if (entry == nullptr) {
-      auto rule =
-          model::parseRule(json, std::string("spec.") + field + "[" + std::to_string(i) + "]");
+      auto rule = model::parseRule(json, model::indexed(std::string("spec.") + field, i));
       if (!rule) return rule.status();
       if (size_ >= kMaxEntries) {  // bounded: start again rather than track use
         entries_.clear();

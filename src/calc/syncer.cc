@@ -8,11 +8,12 @@
 #include <string_view>
 #include <thread>
 #include <unordered_set>
+#include <utility>
 
 #include "calc/inputs.h"
-#include "calc/json_decode.h"
 #include "ipam/block.h"
 #include "model/kinds.h"
+#include "model/resource.h"
 
 namespace brindle::calc {
 
@@ -22,25 +23,6 @@ std::vector<std::string> Syncer::defaultPrefixes() {
 
 namespace {
 constexpr size_t kSnapshotSlice = 256;
-
-// model::resourceFromJson, moving metadata and spec out of the parsed value instead of copying
-// them (half the allocations of a decode).
-Result<model::Resource> resourceOf(model::Json json) {
-  if (!json.is_object()) return makeError(ErrorCode::kInvalid, "resource is not a JSON object");
-  const std::string kindName = json.value("kind", "");
-  std::optional<model::Kind> kind;
-  for (const auto& info : model::allKinds()) {
-    if (info.name == kindName) kind = info.kind;
-  }
-  if (!kind) return makeError(ErrorCode::kInvalid, "unknown kind \"" + kindName + "\"");
-  model::Resource r;
-  r.kind = *kind;
-  if (auto it = json.find("metadata"); it != json.end() && it->is_object()) {
-    r.metadata = std::move(*it);
-  }
-  if (auto it = json.find("spec"); it != json.end() && it->is_object()) r.spec = std::move(*it);
-  return r;
-}
 }  // namespace
 
 Syncer::Syncer(datastore::Client& client, SyncerCallbacks& out, std::vector<std::string> prefixes)
@@ -64,7 +46,7 @@ bool Syncer::decodeValue(const std::string& key, const std::string& value, Updat
     return true;
   }
   try {
-    auto r = resourceOf(parseJson(value));
+    auto r = model::resourceFromJson(model::parseStoredJson(value));
     if (!r) {
       error = key + ": " + r.message();
       return false;
@@ -75,14 +57,6 @@ bool Syncer::decodeValue(const std::string& key, const std::string& value, Updat
     error = key + ": " + e.what();
     return false;
   }
-}
-
-bool Syncer::decode(const std::string& key, const std::string& value, UpdateType type,
-                    Update& out) {
-  std::string error;
-  if (decodeValue(key, value, type, out, error)) return true;
-  decodeErrors_.push_back(std::move(error));
-  return false;
 }
 
 uint64_t Syncer::hashValue(const std::string& value) {
@@ -112,31 +86,39 @@ Update Syncer::deletionOf(const std::string& key) const {
   return u;
 }
 
+std::optional<Syncer::Known> Syncer::changed(const std::string& key, const std::string& value,
+                                             UpdateType& type) const {
+  const Known k{hashValue(value), value.size()};
+  auto old = known_.find(key);
+  type = old == known_.end() ? UpdateType::kAdded : UpdateType::kUpdated;
+  if (old != known_.end() && old->second.valueHash == k.valueHash &&
+      old->second.valueSize == k.valueSize) {
+    return std::nullopt;
+  }
+  return k;
+}
+
+void Syncer::handleDelete(const std::string& key, std::vector<Update>& out) {
+  auto last = known_.find(key);
+  if (last == known_.end()) return;
+  out.push_back(deletionOf(key));
+  known_.erase(last);
+  blocks_.erase(key);
+  irregular_.erase(key);
+}
+
 void Syncer::handleEvent(const datastore::WatchEvent& ev, std::vector<Update>& out) {
-  if (ev.type == datastore::EventType::kDeleted) {
-    auto last = known_.find(ev.key);
-    if (last == known_.end()) return;
-    out.push_back(deletionOf(ev.key));
-    known_.erase(last);
-    blocks_.erase(ev.key);
-    irregular_.erase(ev.key);
-    return;
-  }
-  const uint64_t hash = hashValue(ev.value);
-  auto old = known_.find(ev.key);
-  if (old != known_.end() && old->second.valueHash == hash &&
-      old->second.valueSize == ev.value.size()) {
-    return;
-  }
+  if (ev.type == datastore::EventType::kDeleted) return handleDelete(ev.key, out);
+  UpdateType type;
+  auto k = changed(ev.key, ev.value, type);
+  if (!k) return;
   Update u;
-  UpdateType type = old == known_.end() ? UpdateType::kAdded : UpdateType::kUpdated;
-  if (!decode(ev.key, ev.value, type, u)) {
-    // Undecodable: behave as deleted, so a broken value never keeps stale rules alive.
-    datastore::WatchEvent del{datastore::EventType::kDeleted, ev.key, "", "", ev.revision};
-    handleEvent(del, out);
-    return;
+  std::string error;
+  if (!decodeValue(ev.key, ev.value, type, u, error)) {
+    decodeErrors_.push_back(std::move(error));
+    return handleDelete(ev.key, out);
   }
-  commit(ev.key, Known{hash, ev.value.size()}, std::move(u), out);
+  commit(ev.key, *k, std::move(u), out);
 }
 
 namespace {
@@ -267,61 +249,64 @@ void Syncer::decodeInSlices(const std::vector<Pending>& pending, const ApplySlic
   helper.join();
 }
 
+std::vector<Syncer::Pending> Syncer::changedItems(
+    std::vector<datastore::KVPair>& items, std::unordered_set<std::string_view>* present) const {
+  if (present) present->reserve(items.size());
+  std::vector<Pending> pending;
+  pending.reserve(items.size());
+  for (auto& kv : items) {
+    if (present) present->insert(kv.key);
+    UpdateType type;
+    if (auto k = changed(kv.key, kv.value, type)) pending.push_back(Pending{&kv, *k, type});
+  }
+  return pending;
+}
+
+void Syncer::applySlice(std::vector<Decoded>& slice, std::vector<Update>& out) {
+  for (auto& d : slice) {
+    const std::string& key = d.item->item->key;
+    if (d.ok) {
+      commit(key, d.item->known, std::move(d.update), out);
+    } else {
+      decodeErrors_.push_back(std::move(d.error));
+      handleDelete(key, out);
+    }
+  }
+  slice.clear();
+}
+
+void Syncer::sweepGone(const std::string& prefix,
+                       const std::unordered_set<std::string_view>& present,
+                       std::vector<Update>& out) {
+  std::vector<std::string> gone;
+  for (const auto& [key, k] : known_) {
+    if (key.rfind(prefix, 0) == 0 && !present.count(key)) gone.push_back(key);
+  }
+  std::sort(gone.begin(), gone.end());
+  for (const auto& key : gone) handleDelete(key, out);
+}
+
 Status Syncer::listAndWatch(size_t index, std::vector<Update>& out) {
   Watch& w = watches_[index];
   auto list = client_.list(w.prefix);
   if (!list) return list.status();
-  // Which listed values are new or changed (known_ is only ever touched on this thread).
   // Keys known from before that this list no longer has are deleted below; the first list of a
   // syncer knows nothing yet, so it need not remember what it saw.
   const bool mayHaveGone = !known_.empty();
   std::unordered_set<std::string_view> present;  // views of list->items' keys
-  if (mayHaveGone) present.reserve(list->items.size());
   known_.reserve(known_.size() + list->items.size());
-  std::vector<Pending> pending;
-  pending.reserve(list->items.size());
-  for (auto& kv : list->items) {
-    if (mayHaveGone) present.insert(kv.key);
-    const uint64_t hash = hashValue(kv.value);
-    auto old = known_.find(kv.key);
-    if (old != known_.end() && old->second.valueHash == hash &&
-        old->second.valueSize == kv.value.size()) {
-      continue;
-    }
-    pending.push_back(Pending{&kv, Known{hash, kv.value.size()},
-                              old == known_.end() ? UpdateType::kAdded : UpdateType::kUpdated});
-  }
+  std::vector<Pending> pending = changedItems(list->items, mayHaveGone ? &present : nullptr);
   // Decode them in slices, a helper thread working ahead of this one, which applies each slice
   // in order and hands it on (the consumer sees the same calls, on this thread, as if serial).
   // Slices: decoded resources are large and short-lived, and a whole snapshot of them at once
   // fragments the heap under the long-lived state (RSS stays high).
   decodeInSlices(pending, [&](std::vector<Decoded>& slice) -> std::vector<Update> {
-    for (auto& d : slice) {
-      const std::string& key = d.item->item->key;
-      if (!d.ok) {
-        decodeErrors_.push_back(std::move(d.error));
-        // Undecodable: behave as deleted, so a broken value never keeps stale rules alive.
-        handleEvent(datastore::WatchEvent{datastore::EventType::kDeleted, key, "", "", 0}, out);
-      } else {
-        commit(key, d.item->known, std::move(d.update), out);
-      }
-    }
-    slice.clear();
+    applySlice(slice, out);
     if (out.size() < kSnapshotSlice) return {};
     out_.onUpdates(out);
-    std::vector<Update> handedOn = std::move(out);
-    out = std::vector<Update>();
-    return handedOn;
+    return std::exchange(out, std::vector<Update>());
   });
-  // Keys under this prefix that vanished while we were not watching.
-  std::vector<std::string> gone;
-  for (const auto& [key, k] : known_) {
-    if (mayHaveGone && key.rfind(w.prefix, 0) == 0 && !present.count(key)) gone.push_back(key);
-  }
-  std::sort(gone.begin(), gone.end());
-  for (const auto& key : gone) {
-    handleEvent(datastore::WatchEvent{datastore::EventType::kDeleted, key, "", "", 0}, out);
-  }
+  if (mayHaveGone) sweepGone(w.prefix, present, out);
   auto watcher = client_.watch(w.prefix, list->revision);
   if (!watcher) return watcher.status();
   w.watcher = std::move(*watcher);

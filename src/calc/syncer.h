@@ -9,7 +9,9 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "calc/update.h"
@@ -53,11 +55,13 @@ class Syncer {
   };
   Status listAndWatch(size_t index, std::vector<Update>& out);
   void handleEvent(const datastore::WatchEvent& ev, std::vector<Update>& out);
+  // Sends the delete of `key` if it was sent before (what an undecodable value also becomes,
+  // so a broken value never keeps stale rules alive).
+  void handleDelete(const std::string& key, std::vector<Update>& out);
   // Builds the typed update for `key` = `value`; on failure says why in `error`. Pure, so it
   // may run on the helper thread.
   static bool decodeValue(const std::string& key, const std::string& value, UpdateType type,
                           Update& out, std::string& error);
-  bool decode(const std::string& key, const std::string& value, UpdateType type, Update& out);
 
   // What is kept per key instead of the value and its decoded resource (11k keys at the
   // benchmark's scale): a fingerprint to drop no-op updates. A delete is rebuilt from the key
@@ -89,6 +93,17 @@ class Syncer {
   // this thread.
   using ApplySlice = std::function<std::vector<Update>(std::vector<Decoded>&)>;
   static void decodeInSlices(const std::vector<Pending>& pending, const ApplySlice& apply);
+  // The listed values that differ from what was sent; every listed key into `present` if given.
+  std::vector<Pending> changedItems(std::vector<datastore::KVPair>& items,
+                                    std::unordered_set<std::string_view>* present) const;
+  // Commits a decoded slice of a list in order, into `out`.
+  void applySlice(std::vector<Decoded>& slice, std::vector<Update>& out);
+  // Deletes the keys under `prefix` that a list no longer has.
+  void sweepGone(const std::string& prefix, const std::unordered_set<std::string_view>& present,
+                 std::vector<Update>& out);
+  // The fingerprint of `value`, or nullopt if it is what was last sent for `key`; `type`: new?
+  std::optional<Known> changed(const std::string& key, const std::string& value,
+                               UpdateType& type) const;
   // True if `key` names `r` (kind, namespace, name), so a delete can be rebuilt from the key.
   static bool keyNames(const std::string& key, const model::Resource& r);
   // Records `u` as the last value of `key` and queues it.

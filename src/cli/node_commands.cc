@@ -10,7 +10,7 @@
 #include "bgp/status.h"
 #include "bgp/supervisor.h"
 #include "cli/table.h"
-#include "dataplane/command_runner.h"
+#include "os/process.h"
 
 namespace brindle::cli {
 namespace {
@@ -88,10 +88,10 @@ int runNodeStatus(Session& s, const NodeStatusCommand& cmd) {
                           "/" + (cmd.node.empty() ? defaultNodeName() : cmd.node);
   bool running = false;
   std::vector<std::pair<int, std::vector<bgp::PeerStatus>>> families;
-  dataplane::ProcessRunner runner;
+  os::ProcessRunner runner;
   for (int family : {4, 6}) {
     const std::string ctl = dir + (family == 4 ? "/bird.ctl" : "/bird6.ctl");
-    auto out = runner.run(dataplane::Command({"birdc", "-s", ctl, "show", "protocols"}));
+    auto out = runner.run(os::Command({"birdc", "-s", ctl, "show", "protocols"}));
     const bool answers = out && out->exitCode == 0;
     running = running || answers;
     families.push_back(

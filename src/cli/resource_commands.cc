@@ -261,7 +261,7 @@ int runPatch(Session& s, const PatchCommand& cmd) {
       merged["metadata"].value("namespace", "") != current->ns()) {
     return fail(s, "Failed to patch resource: a patch cannot change kind, name or namespace");
   }
-  auto edited = model::resourceFromJson(merged);
+  auto edited = model::resourceFromJson(std::move(merged));
   if (!edited) return fail(s, "Failed to patch resource: " + edited.message());
   edited->metadata["resourceVersion"] = current->resourceVersion();
   if (Status w = writeEdited(s, *edited); !w) {

@@ -1,15 +1,11 @@
 // In-process and delegated IPAM for the CNI plugin.
 #include "cni/ipam_driver.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
+#include <cstdio>
+
+#include "os/process.h"
 
 namespace brindle::cni {
 namespace {
@@ -157,64 +153,12 @@ Result<std::string> findPlugin(const std::string& type, const std::string& cniPa
 PluginExec realPluginExec() {
   return [](const std::string& binary, const std::map<std::string, std::string>& env,
             const std::string& stdinText) -> Result<ExecResult> {
-    int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) != 0) return makeError(ErrorCode::kInternal, "pipe failed");
-    if (pipe2(out, O_CLOEXEC) != 0) {
-      close(in[0]);
-      close(in[1]);
-      return makeError(ErrorCode::kInternal, "pipe failed");
-    }
-    std::vector<std::string> envStrings;
-    for (const auto& [k, v] : env) envStrings.push_back(k + "=" + v);
-    std::vector<char*> envp;
-    for (auto& s : envStrings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    std::string bin = binary;
-    char* argv[] = {bin.data(), nullptr};
-    pid_t pid = fork();
-    if (pid < 0) return makeError(ErrorCode::kInternal, std::string("fork: ") + strerror(errno));
-    if (pid == 0) {
-      dup2(in[0], 0);
-      dup2(out[1], 1);
-      execve(bin.c_str(), argv, envp.data());
-      _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    // The configs are small (< 64 KiB pipe buffer) but write and read together to be safe.
-    size_t written = 0;
-    std::string output;
-    char buf[4096];
-    bool inOpen = true;
-    while (true) {
-      pollfd fds[2] = {{out[0], POLLIN, 0}, {inOpen ? in[1] : -1, POLLOUT, 0}};
-      if (poll(fds, 2, -1) < 0) {
-        if (errno == EINTR) continue;
-        break;
-      }
-      if (inOpen && (fds[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
-        ssize_t n = write(in[1], stdinText.data() + written, stdinText.size() - written);
-        if (n > 0) written += n;
-        if (n < 0 || written == stdinText.size()) {
-          close(in[1]);
-          inOpen = false;
-        }
-      }
-      if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-        ssize_t n = read(out[0], buf, sizeof buf);
-        if (n <= 0) break;
-        output.append(buf, n);
-      }
-    }
-    if (inOpen) close(in[1]);
-    close(out[0]);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    ExecResult r;
-    r.out = output;
-    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return r;
+    os::Command command({binary}, stdinText);
+    for (const auto& [key, value] : env) command.env.push_back(key + "=" + value);
+    auto out = os::ProcessRunner().run(command);
+    if (!out) return out.error();
+    std::fputs(out->err.c_str(), stderr);  // the plugin's own diagnostics go where ours go
+    return ExecResult{out->exitCode, out->out};
   };
 }
 

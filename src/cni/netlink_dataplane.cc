@@ -1,88 +1,28 @@
-// The Dataplane over rtnetlink (libnl-route-3). Container-side work runs on a short-lived thread
-// that has entered the container's network namespace with setns(2): the namespace is per thread,
-// so the plugin's own thread never leaves the node's namespace.
+// The Dataplane over rtnetlink (libnl-route-3). Container-side work goes through a socket opened
+// inside the container's network namespace (os/netlink.h), so the plugin's own thread never
+// leaves the node's namespace.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <linux/if.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
-#include <sched.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <functional>
-#include <thread>
 #include <utility>
 
-#include <netlink/addr.h>
-#include <netlink/cache.h>
-#include <netlink/netlink.h>
-#include <netlink/route/addr.h>
-#include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
-#include <netlink/route/neighbour.h>
-#include <netlink/route/route.h>
 
 #include "cni/dataplane.h"
+#include "os/netlink.h"
+#include "os/netns.h"
+#include "os/sysctl.h"
 
 namespace brindle::cni {
 namespace {
 
-Error nlError(int err, const std::string& what) {
-  ErrorCode code = ErrorCode::kInternal;
-  if (err == -NLE_EXIST) code = ErrorCode::kAlreadyExists;
-  if (err == -NLE_NODEV || err == -NLE_OBJ_NOTFOUND) code = ErrorCode::kNotFound;
-  return makeError(code, what + ": " + nl_geterror(err));
-}
+using os::nlError;
 
-// Owns one libnl object; libnl's objects are reference counted with *_put.
-template <typename T, void (*Put)(T*)>
-struct Owned {
-  T* p = nullptr;
-  Owned() = default;
-  explicit Owned(T* v) : p(v) {}
-  ~Owned() {
-    if (p) Put(p);
-  }
-  Owned(const Owned&) = delete;
-  Owned& operator=(const Owned&) = delete;
-  Owned(Owned&& o) noexcept : p(o.p) { o.p = nullptr; }
-  Owned& operator=(Owned&& o) noexcept {
-    std::swap(p, o.p);
-    return *this;
-  }
-  T* get() const { return p; }
-  T** out() { return &p; }
-};
-void putAddr(nl_addr* a) { nl_addr_put(a); }
-void putLink(rtnl_link* l) { rtnl_link_put(l); }
-void putCache(nl_cache* c) { nl_cache_free(c); }
-void putSock(nl_sock* s) { nl_socket_free(s); }
-void putRoute(rtnl_route* r) { rtnl_route_put(r); }
-void putNeigh(rtnl_neigh* n) { rtnl_neigh_put(n); }
-void putRtAddr(rtnl_addr* a) { rtnl_addr_put(a); }
-using AddrPtr = Owned<nl_addr, putAddr>;
-using LinkPtr = Owned<rtnl_link, putLink>;
-using CachePtr = Owned<nl_cache, putCache>;
-using SockPtr = Owned<nl_sock, putSock>;
-using RoutePtr = Owned<rtnl_route, putRoute>;
-using NeighPtr = Owned<rtnl_neigh, putNeigh>;
-using RtAddrPtr = Owned<rtnl_addr, putRtAddr>;
-
-// A route socket bound to the calling thread's current network namespace.
-Result<std::unique_ptr<SockPtr>> openSocket() {
-  auto s = std::make_unique<SockPtr>(nl_socket_alloc());
-  if (!s->get()) return makeError(ErrorCode::kInternal, "netlink: out of memory");
-  if (int err = nl_connect(s->get(), NETLINK_ROUTE); err < 0) {
-    return nlError(err, "netlink: connect");
-  }
-  return s;
-}
-
-AddrPtr parseAddr(const std::string& text, int family) {
-  AddrPtr a;
+os::NlAddr parseAddr(const std::string& text, int family) {
+  os::NlAddr a;
   nl_addr_parse(text.c_str(), family, a.out());
   return a;
 }
@@ -101,43 +41,7 @@ std::string macText(nl_addr* a) {
   return buf;
 }
 
-Status writeSysctl(const std::string& path, const std::string& value) {
-  std::ofstream f(path);
-  if (!f) return makeError(ErrorCode::kInternal, "cannot open " + path + ": " + strerror(errno));
-  f << value;
-  f.flush();
-  if (!f) return makeError(ErrorCode::kInternal, "cannot write " + path);
-  return Status::ok();
-}
-
-std::string readSysctl(const std::string& path) {
-  std::ifstream f(path);
-  std::string v;
-  f >> v;
-  return v;
-}
-
-// Runs `fn` on a thread inside the network namespace at `path`.
-Status inNetns(const std::string& path, const std::function<Status()>& fn) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return makeError(errno == ENOENT ? ErrorCode::kNotFound : ErrorCode::kInternal,
-                     "network namespace " + path + ": " + strerror(errno));
-  }
-  Status result;
-  std::thread t([&] {
-    if (setns(fd, CLONE_NEWNET) != 0) {
-      result = makeError(ErrorCode::kInternal, "setns " + path + ": " + strerror(errno));
-      return;
-    }
-    result = fn();
-  });
-  t.join();
-  close(fd);
-  return result;
-}
-
-Result<int> ifIndex(nl_sock* sock, const std::string& name, LinkPtr* link) {
+Result<int> ifIndex(nl_sock* sock, const std::string& name, os::NlLink* link) {
   if (int err = rtnl_link_get_kernel(sock, 0, name.c_str(), link->out()); err < 0) {
     return nlError(err, "link " + name);
   }
@@ -145,7 +49,7 @@ Result<int> ifIndex(nl_sock* sock, const std::string& name, LinkPtr* link) {
 }
 
 Status setUp(nl_sock* sock, rtnl_link* link, const std::string& name) {
-  LinkPtr change(rtnl_link_alloc());
+  os::NlLink change(rtnl_link_alloc());
   rtnl_link_set_flags(change.get(), IFF_UP);
   if (int err = rtnl_link_change(sock, link, change.get(), 0); err < 0) {
     return nlError(err, "set " + name + " up");
@@ -155,8 +59,8 @@ Status setUp(nl_sock* sock, rtnl_link* link, const std::string& name) {
 
 Status addRoute(nl_sock* sock, int family, const std::string& dst, const std::string& gw,
                 int ifindex, bool scopeLink, const std::string& what) {
-  RoutePtr r(rtnl_route_alloc());
-  AddrPtr d = parseAddr(dst, family);
+  os::NlRoute r(rtnl_route_alloc());
+  os::NlAddr d = parseAddr(dst, family);
   if (!d.get()) return makeError(ErrorCode::kInvalid, "bad route destination " + dst);
   rtnl_route_set_family(r.get(), family);
   rtnl_route_set_dst(r.get(), d.get());
@@ -165,7 +69,7 @@ Status addRoute(nl_sock* sock, int family, const std::string& dst, const std::st
   rtnl_route_set_scope(r.get(), scopeLink ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE);
   rtnl_nexthop* nh = rtnl_route_nh_alloc();
   rtnl_route_nh_set_ifindex(nh, ifindex);
-  AddrPtr g;
+  os::NlAddr g;
   if (!gw.empty()) {
     g = parseAddr(gw, family);
     rtnl_route_nh_set_gateway(nh, g.get());
@@ -178,9 +82,9 @@ Status addRoute(nl_sock* sock, int family, const std::string& dst, const std::st
 }
 
 Status addNeighbour(nl_sock* sock, int family, const std::string& ip, int ifindex) {
-  NeighPtr n(rtnl_neigh_alloc());
-  AddrPtr dst = parseAddr(ip, family);
-  AddrPtr ll = parseAddr(kHostMac, AF_LLC);
+  os::NlNeigh n(rtnl_neigh_alloc());
+  os::NlAddr dst = parseAddr(ip, family);
+  os::NlAddr ll = parseAddr(kHostMac, AF_LLC);
   rtnl_neigh_set_ifindex(n.get(), ifindex);
   rtnl_neigh_set_dst(n.get(), dst.get());
   rtnl_neigh_set_lladdr(n.get(), ll.get());
@@ -191,16 +95,20 @@ Status addNeighbour(nl_sock* sock, int family, const std::string& ip, int ifinde
   return Status::ok();
 }
 
-// Reads addresses, routes and neighbours of one link through `sock`.
-Status readLinkView(nl_sock* sock, const std::string& name, LinkView* view) {
-  LinkPtr link;
+// Addresses, routes and neighbours of one link in `netns` ("" = the node's).
+Result<LinkView> readLinkView(const std::string& netns, const std::string& name) {
+  auto socket = os::openRouteSocket(netns);
+  if (!socket) return socket.error();
+  nl_sock* sock = socket->get();
+  LinkView view;
+  os::NlLink link;
   auto idx = ifIndex(sock, name, &link);
   if (!idx) return idx.status();
-  view->mac = macText(rtnl_link_get_addr(link.get()));
-  view->mtu = static_cast<int>(rtnl_link_get_mtu(link.get()));
-  view->up = (rtnl_link_get_flags(link.get()) & IFF_UP) != 0;
+  view.mac = macText(rtnl_link_get_addr(link.get()));
+  view.mtu = static_cast<int>(rtnl_link_get_mtu(link.get()));
+  view.up = (rtnl_link_get_flags(link.get()) & IFF_UP) != 0;
 
-  CachePtr addrs;
+  os::NlCache addrs;
   if (int err = rtnl_addr_alloc_cache(sock, addrs.out()); err < 0) return nlError(err, "addresses");
   for (nl_object* o = nl_cache_get_first(addrs.get()); o; o = nl_cache_get_next(o)) {
     auto* a = reinterpret_cast<rtnl_addr*>(o);
@@ -208,10 +116,10 @@ Status readLinkView(nl_sock* sock, const std::string& name, LinkView* view) {
     std::string ip = ipText(rtnl_addr_get_local(a));
     if (ip.rfind("fe80:", 0) == 0) continue;  // the kernel's own link-local
     if (auto c = Cidr::parse(ip + "/" + std::to_string(rtnl_addr_get_prefixlen(a)))) {
-      view->addresses.push_back(*c);
+      view.addresses.push_back(*c);
     }
   }
-  CachePtr routes;
+  os::NlCache routes;
   if (int err = rtnl_route_alloc_cache(sock, AF_UNSPEC, 0, routes.out()); err < 0) {
     return nlError(err, "routes");
   }
@@ -228,43 +136,40 @@ Status readLinkView(nl_sock* sock, const std::string& name, LinkView* view) {
     if (nl_addr* gw = rtnl_route_nh_get_gateway(nh)) text += " via " + ipText(gw);
     text += " dev " + name;
     if (rtnl_route_get_scope(r) == RT_SCOPE_LINK) text += " scope link";
-    view->routes.push_back(text);
+    view.routes.push_back(text);
   }
-  CachePtr neighs;
+  os::NlCache neighs;
   if (int err = rtnl_neigh_alloc_cache(sock, neighs.out()); err < 0) {
     return nlError(err, "neighbours");
   }
   for (nl_object* o = nl_cache_get_first(neighs.get()); o; o = nl_cache_get_next(o)) {
     auto* n = reinterpret_cast<rtnl_neigh*>(o);
     if (rtnl_neigh_get_ifindex(n) != *idx || rtnl_neigh_get_state(n) != NUD_PERMANENT) continue;
-    view->neighbours.push_back(ipText(rtnl_neigh_get_dst(n)) + " lladdr " +
-                               macText(rtnl_neigh_get_lladdr(n)) + " PERMANENT");
+    view.neighbours.push_back(ipText(rtnl_neigh_get_dst(n)) + " lladdr " +
+                              macText(rtnl_neigh_get_lladdr(n)) + " PERMANENT");
   }
-  return Status::ok();
+  return view;
 }
 
 class NetlinkDataplane : public Dataplane {
  public:
   Status createVeth(const VethSpec& spec) override {
-    auto sock = openSocket();
+    auto sock = os::openRouteSocket();
     if (!sock) return sock.status();
-    int nsfd = open(spec.netns.c_str(), O_RDONLY | O_CLOEXEC);
-    if (nsfd < 0) {
-      return makeError(errno == ENOENT ? ErrorCode::kNotFound : ErrorCode::kInternal,
-                       "network namespace " + spec.netns + ": " + strerror(errno));
-    }
-    LinkPtr link(rtnl_link_veth_alloc());
+    auto nsfd = os::openNetns(spec.netns);
+    if (!nsfd) return nsfd.status();
+    os::NlLink link(rtnl_link_veth_alloc());
     rtnl_link_set_name(link.get(), spec.hostName.c_str());
     rtnl_link_set_mtu(link.get(), spec.mtu);
-    AddrPtr mac = parseAddr(kHostMac, AF_LLC);
+    os::NlAddr mac = parseAddr(kHostMac, AF_LLC);
     rtnl_link_set_addr(link.get(), mac.get());
     rtnl_link* peer = rtnl_link_veth_get_peer(link.get());
     rtnl_link_set_name(peer, spec.containerName.c_str());
     rtnl_link_set_mtu(peer, spec.mtu);
-    rtnl_link_set_ns_fd(peer, nsfd);  // created in the container's namespace, never moved
-    int err = rtnl_link_add((*sock)->get(), link.get(), NLM_F_CREATE | NLM_F_EXCL);
+    rtnl_link_set_ns_fd(peer, *nsfd);  // created in the container's namespace, never moved
+    int err = rtnl_link_add(sock->get(), link.get(), NLM_F_CREATE | NLM_F_EXCL);
     rtnl_link_put(peer);
-    close(nsfd);
+    ::close(*nsfd);
     if (err < 0) {
       return nlError(
           err, "create veth " + spec.hostName + " <-> " + spec.netns + ":" + spec.containerName);
@@ -273,143 +178,118 @@ class NetlinkDataplane : public Dataplane {
   }
 
   Status configureHostSide(const std::string& hostName, bool ipv6) override {
-    const std::string v4 = "/proc/sys/net/ipv4/conf/" + hostName + "/";
-    for (auto [path, value] : {std::pair{v4 + "proxy_arp", "1"},
-                               {"/proc/sys/net/ipv4/neigh/" + hostName + "/proxy_delay", "0"},
-                               {v4 + "forwarding", "1"}}) {
-      if (Status s = writeSysctl(path, value); !s) return s;
-    }
+    const std::string v4 = "net/ipv4/conf/" + hostName + "/";
+    std::vector<os::SysctlSetting> settings = {{v4 + "proxy_arp", "1"},
+                                               {"net/ipv4/neigh/" + hostName + "/proxy_delay", "0"},
+                                               {v4 + "forwarding", "1"}};
     if (ipv6) {
-      const std::string v6 = "/proc/sys/net/ipv6/conf/" + hostName + "/";
-      for (auto [path, value] : {std::pair{v6 + "disable_ipv6", "0"},
-                                 {v6 + "accept_ra", "0"},
-                                 // Its link-local must be usable at once for neighbour
-                                 // discovery towards the workload, not tentative for ~1 s.
-                                 {v6 + "accept_dad", "0"},
-                                 {v6 + "proxy_ndp", "1"},
-                                 {v6 + "forwarding", "1"}}) {
-        if (Status s = writeSysctl(path, value); !s) return s;
-      }
+      const std::string v6 = "net/ipv6/conf/" + hostName + "/";
+      settings.insert(settings.end(), {{v6 + "disable_ipv6", "0"},
+                                       {v6 + "accept_ra", "0"},
+                                       // Its link-local must be usable at once for neighbour
+                                       // discovery towards the workload, not tentative for ~1 s.
+                                       {v6 + "accept_dad", "0"},
+                                       {v6 + "proxy_ndp", "1"},
+                                       {v6 + "forwarding", "1"}});
     }
-    auto sock = openSocket();
+    if (Status s = os::ProcSysctlWriter().write(settings); !s) return s;
+    auto sock = os::openRouteSocket();
     if (!sock) return sock.status();
-    LinkPtr link;
-    if (auto idx = ifIndex((*sock)->get(), hostName, &link); !idx) return idx.status();
-    return setUp((*sock)->get(), link.get(), hostName);
+    os::NlLink link;
+    if (auto idx = ifIndex(sock->get(), hostName, &link); !idx) return idx.status();
+    return setUp(sock->get(), link.get(), hostName);
   }
 
   Result<std::string> configureContainerSide(const std::string& netns, const std::string& ifName,
                                              const std::vector<IpAddr>& addresses) override {
-    std::string mac;
-    Status s = inNetns(netns, [&]() -> Status {
-      bool anyV6 = false;
-      for (const auto& a : addresses) anyV6 |= !a.isV4();
-      if (anyV6) {
-        // Runtimes may create the namespace with IPv6 off; the workload needs it on.
-        (void)writeSysctl("/proc/sys/net/ipv6/conf/all/disable_ipv6", "0");
-        (void)writeSysctl("/proc/sys/net/ipv6/conf/" + ifName + "/disable_ipv6", "0");
-        (void)writeSysctl("/proc/sys/net/ipv6/conf/" + ifName + "/accept_dad", "0");
+    bool anyV6 = false;
+    for (const auto& a : addresses) anyV6 |= !a.isV4();
+    if (anyV6) {
+      // Runtimes may create the namespace with IPv6 off; the workload needs it on.
+      (void)os::ProcSysctlWriter(netns).write({{"net/ipv6/conf/all/disable_ipv6", "0"},
+                                               {"net/ipv6/conf/" + ifName + "/disable_ipv6", "0"},
+                                               {"net/ipv6/conf/" + ifName + "/accept_dad", "0"}});
+    }
+    auto sock = os::openRouteSocket(netns);  // talks to the container's namespace from here
+    if (!sock) return sock.status();
+    nl_sock* sk = sock->get();
+    os::NlLink link;
+    auto idx = ifIndex(sk, ifName, &link);
+    if (!idx) return idx.status();
+    std::string mac = macText(rtnl_link_get_addr(link.get()));
+    if (Status st = setUp(sk, link.get(), ifName); !st) return st;
+    for (const auto& a : addresses) {
+      const int family = a.isV4() ? AF_INET : AF_INET6;
+      os::NlRtAddr ra(rtnl_addr_alloc());
+      os::NlAddr local = parseAddr(a.toString() + "/" + std::to_string(a.bits()), family);
+      rtnl_addr_set_ifindex(ra.get(), *idx);
+      rtnl_addr_set_local(ra.get(), local.get());
+      if (!a.isV4()) rtnl_addr_set_flags(ra.get(), IFA_F_NODAD);
+      if (int err = rtnl_addr_add(sk, ra.get(), 0); err < 0) {
+        return nlError(err, "address " + a.toString() + " on " + ifName);
       }
-      auto sock = openSocket();
-      if (!sock) return sock.status();
-      nl_sock* sk = (*sock)->get();
-      LinkPtr link;
-      auto idx = ifIndex(sk, ifName, &link);
-      if (!idx) return idx.status();
-      mac = macText(rtnl_link_get_addr(link.get()));
-      if (Status st = setUp(sk, link.get(), ifName); !st) return st;
-      for (const auto& a : addresses) {
-        const int family = a.isV4() ? AF_INET : AF_INET6;
-        RtAddrPtr ra(rtnl_addr_alloc());
-        AddrPtr local = parseAddr(a.toString() + "/" + std::to_string(a.bits()), family);
-        rtnl_addr_set_ifindex(ra.get(), *idx);
-        rtnl_addr_set_local(ra.get(), local.get());
-        if (!a.isV4()) rtnl_addr_set_flags(ra.get(), IFA_F_NODAD);
-        if (int err = rtnl_addr_add(sk, ra.get(), 0); err < 0) {
-          return nlError(err, "address " + a.toString() + " on " + ifName);
-        }
-      }
-      for (int family : {AF_INET, AF_INET6}) {
-        bool want = false;
-        for (const auto& a : addresses) want |= (a.isV4() == (family == AF_INET));
-        if (!want) continue;
-        const std::string gw = family == AF_INET ? kGatewayV4 : kGatewayV6;
-        // Static neighbour first: the workload never has to ARP/ND for its gateway, so it works
-        // whether or not the node could answer by proxy (see FIELD-NOTES: proxy-ARP pitfall).
-        if (Status st = addNeighbour(sk, family, gw, *idx); !st) return st;
-        if (family == AF_INET) {
-          if (Status st = addRoute(sk, family, gw + "/32", "", *idx, true, "route to gateway");
-              !st) {
-            return st;
-          }
-        }
-        const std::string def = family == AF_INET ? "0.0.0.0/0" : "::/0";
-        if (Status st = addRoute(sk, family, def, gw, *idx, false, "default route"); !st) {
+    }
+    for (int family : {AF_INET, AF_INET6}) {
+      bool want = false;
+      for (const auto& a : addresses) want |= (a.isV4() == (family == AF_INET));
+      if (!want) continue;
+      const std::string gw = family == AF_INET ? kGatewayV4 : kGatewayV6;
+      // Static neighbour first: the workload never has to ARP/ND for its gateway, so it works
+      // whether or not the node could answer by proxy (see FIELD-NOTES: proxy-ARP pitfall).
+      if (Status st = addNeighbour(sk, family, gw, *idx); !st) return st;
+      if (family == AF_INET) {
+        if (Status st = addRoute(sk, family, gw + "/32", "", *idx, true, "route to gateway"); !st) {
           return st;
         }
       }
-      return Status::ok();
-    });
-    if (!s) return s.error();
+      const std::string def = family == AF_INET ? "0.0.0.0/0" : "::/0";
+      if (Status st = addRoute(sk, family, def, gw, *idx, false, "default route"); !st) {
+        return st;
+      }
+    }
     return mac;
   }
 
   Status addHostRoute(const IpAddr& address, const std::string& hostName) override {
-    auto sock = openSocket();
+    auto sock = os::openRouteSocket();
     if (!sock) return sock.status();
-    LinkPtr link;
-    auto idx = ifIndex((*sock)->get(), hostName, &link);
+    os::NlLink link;
+    auto idx = ifIndex(sock->get(), hostName, &link);
     if (!idx) return idx.status();
     const int family = address.isV4() ? AF_INET : AF_INET6;
-    return addRoute((*sock)->get(), family,
-                    address.toString() + "/" + std::to_string(address.bits()), "", *idx, true,
-                    "host route " + address.toString() + " dev " + hostName);
+    return addRoute(sock->get(), family, address.toString() + "/" + std::to_string(address.bits()),
+                    "", *idx, true, "host route " + address.toString() + " dev " + hostName);
   }
 
-  Status deleteHostLink(const std::string& hostName) override {
-    auto sock = openSocket();
-    if (!sock) return sock.status();
-    return deleteLink((*sock)->get(), hostName);
-  }
+  Status deleteHostLink(const std::string& hostName) override { return deleteLink("", hostName); }
 
   Status deleteContainerLink(const std::string& netns, const std::string& ifName) override {
-    return inNetns(netns, [&]() -> Status {
-      auto sock = openSocket();
-      if (!sock) return sock.status();
-      return deleteLink((*sock)->get(), ifName);
-    });
+    return deleteLink(netns, ifName);
   }
 
   Result<LinkView> inspectHost(const std::string& hostName) override {
-    auto sock = openSocket();
-    if (!sock) return sock.error();
-    LinkView view;
-    if (Status s = readLinkView((*sock)->get(), hostName, &view); !s) return s.error();
+    auto view = readLinkView("", hostName);
+    if (!view) return view;
     for (const char* key : {"proxy_arp", "forwarding"}) {
-      view.sysctls.push_back(std::string(key) + "=" +
-                             readSysctl("/proc/sys/net/ipv4/conf/" + hostName + "/" + key));
+      view->sysctls.push_back(std::string(key) + "=" +
+                              os::readSysctl("net/ipv4/conf/" + hostName + "/" + key));
     }
-    view.sysctls.push_back("proxy_delay=" +
-                           readSysctl("/proc/sys/net/ipv4/neigh/" + hostName + "/proxy_delay"));
+    view->sysctls.push_back("proxy_delay=" +
+                            os::readSysctl("net/ipv4/neigh/" + hostName + "/proxy_delay"));
     return view;
   }
 
   Result<LinkView> inspectContainer(const std::string& netns, const std::string& ifName) override {
-    LinkView view;
-    Status s = inNetns(netns, [&]() -> Status {
-      auto sock = openSocket();
-      if (!sock) return sock.status();
-      return readLinkView((*sock)->get(), ifName, &view);
-    });
-    if (!s) return s.error();
-    return view;
+    return readLinkView(netns, ifName);
   }
 
  private:
-  static Status deleteLink(nl_sock* sock, const std::string& name) {
-    LinkPtr link(rtnl_link_alloc());
+  static Status deleteLink(const std::string& netns, const std::string& name) {
+    auto sock = os::openRouteSocket(netns);
+    if (!sock) return sock.status();
+    os::NlLink link(rtnl_link_alloc());
     rtnl_link_set_name(link.get(), name.c_str());
-    if (int err = rtnl_link_delete(sock, link.get()); err < 0) {
+    if (int err = rtnl_link_delete(sock->get(), link.get()); err < 0) {
       return nlError(err, "delete link " + name);
     }
     return Status::ok();

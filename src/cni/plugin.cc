@@ -5,6 +5,7 @@
 #include <set>
 
 #include "model/validate.h"
+#include "model/views.h"
 
 namespace brindle::cni {
 
@@ -268,8 +269,8 @@ std::optional<CniError> Plugin::check(const NetConf& conf, const CniEnv& env,
     return wrong("WorkloadEndpoint " + ids.ns + "/" + endpointName(ids) + " is missing",
                  wep.message());
   std::set<std::string> wepNets;
-  for (const auto& n : wep->spec.value("ipNetworks", model::Json::array())) {
-    wepNets.insert(n.get<std::string>());
+  if (auto nets = model::endpointAddresses(*wep)) {
+    for (const Cidr& n : *nets) wepNets.insert(n.toString());
   }
   if (wepNets != wantNets) return wrong("WorkloadEndpoint ipNetworks differ from prevResult");
   if (wep->spec.value("interfaceName", "") != hostIf) {

@@ -2,12 +2,13 @@
 // kernel). Exceptions from third-party libraries are caught at the edge and turned into these.
 #pragma once
 
-#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <utility>
 #include <variant>
+
+#include "common/check.h"
 
 namespace brindle {
 
@@ -29,7 +30,9 @@ struct Error {
   std::string message;
 };
 
-inline Error makeError(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
+inline Error makeError(ErrorCode code, std::string message) {
+  return Error{code, std::move(message)};
+}
 
 // Status: success or an Error.
 class [[nodiscard]] Status {
@@ -42,10 +45,7 @@ class [[nodiscard]] Status {
   explicit operator bool() const { return isOk(); }
   // The error of a failed Status; asking an ok one is a bug and aborts loudly.
   const Error& error() const {
-    if (!error_) {
-      std::cerr << "brindle: internal error: Status::error() on an ok Status" << std::endl;
-      std::abort();
-    }
+    BRINDLE_CHECK(error_, "Status::error() on an ok Status");
     return *error_;
   }
   ErrorCode code() const { return error().code; }
@@ -59,8 +59,8 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
-  Result(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}           // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}       // NOLINT: implicit by design
   Result(Status status) : v_(failedError(status)) {}  // NOLINT: only from a failed Status
 
   bool isOk() const { return std::holds_alternative<T>(v_); }
@@ -84,7 +84,7 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
 
   const Error& error() const {
-    if (isOk()) die("Result::error() on a value");
+    BRINDLE_CHECK(!isOk(), "Result::error() on a value");
     return std::get<Error>(v_);
   }
   ErrorCode code() const { return error().code; }
@@ -92,20 +92,12 @@ class [[nodiscard]] Result {
   Status status() const { return isOk() ? Status() : Status(error()); }
 
  private:
-  [[noreturn]] static void die(const char* what) {
-    std::cerr << "brindle: internal error: " << what << std::endl;
-    std::abort();
-  }
   static Error failedError(const Status& status) {
-    if (status.isOk()) die("Result built from an ok Status");
+    BRINDLE_CHECK(!status.isOk(), "Result built from an ok Status");
     return status.error();
   }
   void check() const {
-    if (!isOk()) {
-      std::cerr << "brindle: internal error: Result::value() on error: "
-                << std::get<Error>(v_).message << std::endl;
-      std::abort();
-    }
+    BRINDLE_CHECK(isOk(), "Result::value() on error: " + std::get<Error>(v_).message);
   }
   std::variant<T, Error> v_;
 };

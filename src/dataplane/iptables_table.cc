@@ -7,6 +7,9 @@
 #include <functional>
 #include <sstream>
 
+#include "dataplane/iptables_render.h"
+#include "dataplane/iptables_writer.h"
+
 namespace brindle::dataplane {
 namespace {
 
@@ -20,14 +23,6 @@ constexpr size_t kChainsPerEarlySection = 100;
 // than 1 on the benchmark's cold start on 2 cores.
 constexpr size_t kLanes = 2;
 constexpr size_t kMaxKeptRestoreInput = 256 * 1024;
-
-// Comment text as iptables-restore reads it: quoted, no embedded quotes, <= 256 characters.
-std::string quoteComment(const std::string& text) {
-  std::string clean;
-  for (char c : text) clean.push_back(c == '"' || c == '\n' ? '\'' : c);
-  if (clean.size() > 256) clean.resize(256);
-  return "\"" + clean + "\"";
-}
 
 // The `cali:<hash>` in a saved rule, or "" when the rule is not ours.
 std::string extractHash(std::string_view line) {
@@ -58,28 +53,17 @@ std::string jumpTarget(std::string_view line) {
   return "";
 }
 
-// "-I CHAIN N ...": insert at position N so our rules keep their order at the top.
-std::string renderInsertLine(const std::string& chain, const Rule& rule, const std::string& hash,
-                             size_t position) {
+// Rule `index` of our rules in kernel chain `chain`: inserted at its position ("-I CHAIN N ...",
+// so our rules keep their order at the top) or appended.
+std::string hookLine(const std::string& chain, const Rule& rule, const std::string& hash,
+                     size_t index, InsertMode mode) {
+  if (mode == InsertMode::kAppend) return renderRuleLine(chain, rule, hash);
   std::string line = renderRuleLine(chain, rule, hash, "-I");
-  line.insert(3 + chain.size(), " " + std::to_string(position));
+  line.insert(3 + chain.size(), " " + std::to_string(index + 1));
   return line;
 }
 
 }  // namespace
-
-std::string renderRuleLine(const std::string& chain, const Rule& rule, const std::string& hash,
-                           const char* verb) {
-  std::string line;
-  line.reserve(64 + rule.match.size() + rule.action.size() + rule.comment.size());
-  line.append(verb).append(" ").append(chain);
-  if (!rule.match.empty()) line.append(" ").append(rule.match);
-  line.append(" -m comment --comment \"").append(kHashPrefix).append(hash).append("\"");
-  if (!rule.comment.empty())
-    line.append(" -m comment --comment ").append(quoteComment(rule.comment));
-  if (!rule.action.empty()) line.append(" ").append(rule.action);
-  return line;
-}
 
 std::string renderFullRestore(TableName table, const std::vector<Chain>& chains,
                               const std::map<std::string, std::vector<Rule>>& insertions,
@@ -95,11 +79,7 @@ std::string renderFullRestore(TableName table, const std::vector<Chain>& chains,
   for (const auto& [kernelChain, rules] : insertions) {
     auto hashes = ruleHashes(kernelChain, rules);
     for (size_t i = 0; i < rules.size(); ++i) {
-      if (mode == InsertMode::kInsert) {
-        out += renderInsertLine(kernelChain, rules[i], hashes[i], i + 1) + "\n";
-      } else {
-        out += renderRuleLine(kernelChain, rules[i], hashes[i]) + "\n";
-      }
+      out += hookLine(kernelChain, rules[i], hashes[i], i, mode) + "\n";
     }
   }
   out += "COMMIT\n";
@@ -135,18 +115,6 @@ void IptablesTable::setRuleInsertions(const std::string& kernelChain,
   if (it == insertions_.end() && rules.empty()) return;
   insertions_[kernelChain] = rules;
   dirtyInsertions_.insert(kernelChain);
-}
-
-Status IptablesTable::readKernel() {
-  ++stats_.saves;
-  auto out = runner_.run({{options_.saveCommand, "-t", tableNameText(table_)}, ""});
-  if (!out) return out.status();
-  if (out->exitCode != 0) {
-    return makeError(ErrorCode::kUnavailable, options_.saveCommand + " failed (" +
-                                                  std::to_string(out->exitCode) + "): " + out->err);
-  }
-  loadKernel(out->out);
-  return Status::ok();
 }
 
 void IptablesTable::loadKernel(std::string_view text) {
@@ -194,7 +162,7 @@ std::vector<std::vector<std::string>> IptablesTable::levels(
     int l = 0;
     if (depth < 64) {  // the kernel allows 16 levels of jumps; deeper means a cycle
       for (const Rule& rule : desired_.at(name).rules) {
-        std::string target = jumpTarget(rule.action);
+        const std::string target(rule.action.chain());
         if (target != name && pending.count(target))
           l = std::max(l, 1 + levelOf(target, depth + 1));
       }
@@ -211,16 +179,28 @@ std::vector<std::vector<std::string>> IptablesTable::levels(
   return out;
 }
 
-std::string IptablesTable::section(const std::vector<std::string>& chains) const {
-  std::string text = std::string("*") + tableNameText(table_) + "\n";
-  for (const auto& name : chains) text.append(":").append(name).append(" - [0:0]\n");
-  for (const auto& name : chains) {
-    const auto& rules = desired_.at(name).rules;
-    const auto& hashes = desiredHashes_.at(name);
-    for (size_t r = 0; r < rules.size(); ++r)
-      text.append(renderRuleLine(name, rules[r], hashes[r])).append("\n");
+// The final transaction, section by section: chains declared, flushed (dropping their own
+// references), rules changed, chains deleted last (after every rule that referred to them has
+// been rewritten in the same transaction).
+struct IptablesTable::Final {
+  std::string declare, flush, body, finish;
+  size_t lines = 0;
+  void add(std::string& section, const std::string& line) {
+    section.append(line).append("\n");
+    ++lines;
   }
-  return text + "COMMIT\n";
+  std::string text(TableName table) const {
+    if (declare.empty() && flush.empty() && body.empty() && finish.empty()) return "";
+    return std::string("*") + tableNameText(table) + "\n" + declare + flush + body + finish +
+           "COMMIT\n";
+  }
+};
+
+std::string IptablesTable::section(const std::vector<std::string>& chains, size_t& lines) const {
+  Final f;
+  for (const auto& name : chains) createChain(name, f);
+  lines += f.lines;
+  return f.text(table_);
 }
 
 std::vector<std::string> IptablesTable::planWaves(const std::vector<std::string>& created,
@@ -245,136 +225,134 @@ std::vector<std::string> IptablesTable::planWaves(const std::vector<std::string>
   bool sharedLane = false;  // the last wave is a lane of single-section levels
   for (const auto& sections : sectionsByLevel) {
     if (sections.empty()) continue;
-    for (const auto& chains : sections) {
-      for (const auto& name : chains) plan.lines += 1 + desired_.at(name).rules.size();
-    }
     if (sections.size() == 1) {
       if (!sharedLane) plan.waves.push_back({std::string()});
-      plan.waves.back().front() += section(sections.front());
+      plan.waves.back().front() += section(sections.front(), plan.lines);
       sharedLane = true;
       continue;
     }
     auto& lanes = plan.waves.emplace_back(std::min(kLanes, sections.size()));
-    for (size_t i = 0; i < sections.size(); ++i) lanes[i % lanes.size()] += section(sections[i]);
+    for (size_t i = 0; i < sections.size(); ++i) {
+      lanes[i % lanes.size()] += section(sections[i], plan.lines);
+    }
     sharedLane = false;
   }
   return forFinal;
 }
 
+std::set<std::string> IptablesTable::chainsToCompare(bool full) const {
+  // All of ours after a read (stale ones included), else only those changed since last apply.
+  if (!full) return dirtyChains_;
+  std::set<std::string> names;
+  for (const auto& [name, chain] : desired_) names.insert(name);
+  for (const auto& [name, kc] : kernel_) {
+    if (ours(name)) names.insert(name);
+  }
+  return names;
+}
+
+std::set<std::string> IptablesTable::hooksToCompare(bool full) const {
+  if (!full) return dirtyInsertions_;
+  std::set<std::string> hooks;
+  for (const auto& [chain, rules] : insertions_) hooks.insert(chain);
+  for (const auto& [chain, kc] : kernel_) {
+    if (!ours(chain) && !kc.ourRuleSpecs.empty()) hooks.insert(chain);
+  }
+  return hooks;
+}
+
+void IptablesTable::diffChain(const std::string& name, Final& out,
+                              std::vector<std::string>& created, std::set<std::string>& deleted) {
+  auto want = desired_.find(name);
+  auto have = kernel_.find(name);
+  if (want == desired_.end()) {
+    if (have == kernel_.end()) return;
+    if (foreignRefs_.count(name)) {
+      ++stats_.chainsKeptForForeignRefs;
+      return;
+    }
+    out.add(out.flush, "-F " + name);
+    out.add(out.finish, "-X " + name);
+    deleted.insert(name);
+    return;
+  }
+  if (have == kernel_.end()) {
+    created.push_back(name);
+    return;
+  }
+  // Rules whose hash differs are replaced in place, extra ones appended, missing ones deleted.
+  const auto& hashes = desiredHashes_.at(name);
+  const auto& rules = want->second.rules;
+  const auto& old = have->second.hashes;
+  if (old == hashes) return;
+  size_t common = std::min(old.size(), hashes.size());
+  for (size_t i = 0; i < common; ++i) {
+    if (old[i] == hashes[i]) continue;
+    std::string line = renderRuleLine(name, rules[i], hashes[i], "-R");
+    line.insert(3 + name.size(), " " + std::to_string(i + 1));
+    out.add(out.body, line);
+  }
+  for (size_t i = common; i < hashes.size(); ++i) {
+    out.add(out.body, renderRuleLine(name, rules[i], hashes[i]));
+  }
+  for (size_t i = old.size(); i > hashes.size(); --i) {
+    out.add(out.body, "-D " + name + " " + std::to_string(i));
+  }
+}
+
+const std::vector<Rule>& IptablesTable::desiredInsertions(const std::string& chain) const {
+  static const std::vector<Rule> kNone;
+  auto it = insertions_.find(chain);
+  return it == insertions_.end() ? kNone : it->second;
+}
+
+bool IptablesTable::insertionsPlaced(const std::string& chain,
+                                     const std::vector<std::string>& hashes) const {
+  auto have = kernel_.find(chain);
+  if (have == kernel_.end()) return hashes.empty();
+  const auto& all = have->second.hashes;
+  size_t ours = std::count_if(all.begin(), all.end(), [](const auto& h) { return !h.empty(); });
+  if (ours != hashes.size()) return false;
+  if (options_.insertMode == InsertMode::kInsert) {
+    return std::equal(hashes.begin(), hashes.end(), all.begin());
+  }
+  return std::equal(hashes.begin(), hashes.end(), all.end() - static_cast<long>(hashes.size()));
+}
+
+void IptablesTable::diffInsertions(const std::string& chain, Final& out) {
+  // Our rules must be exactly the desired ones, at the top (insert) or the bottom (append) of
+  // the kernel chain; otherwise ours are deleted by specification and added again.
+  const auto& rules = desiredInsertions(chain);
+  auto hashes = ruleHashes(chain, rules);
+  if (insertionsPlaced(chain, hashes)) return;
+  if (auto have = kernel_.find(chain); have != kernel_.end()) {
+    for (const auto& spec : have->second.ourRuleSpecs)
+      out.add(out.body, "-D " + chain + " " + spec);
+  }
+  for (size_t i = 0; i < rules.size(); ++i) {
+    out.add(out.body, hookLine(chain, rules[i], hashes[i], i, options_.insertMode));
+  }
+}
+
+void IptablesTable::createChain(const std::string& name, Final& out) const {
+  out.add(out.declare, ":" + name + " - [0:0]");
+  const auto& rules = desired_.at(name).rules;
+  const auto& hashes = desiredHashes_.at(name);
+  for (size_t i = 0; i < rules.size(); ++i) {
+    out.add(out.body, renderRuleLine(name, rules[i], hashes[i]));
+  }
+}
+
 RestorePlan IptablesTable::buildRestore(bool full, std::set<std::string>& deleted) {
   RestorePlan plan;
-  std::string declare, flush, body, finish;
+  Final final;
   std::vector<std::string> created;  // chains the kernel does not have
-  auto add = [&plan](std::string& section, const std::string& line) {
-    section.append(line).append("\n");
-    ++plan.lines;
-  };
-
-  // Our chains to look at: all of them after a read, else only those changed since last apply.
-  std::set<std::string> candidates;
-  if (full) {
-    for (const auto& [name, chain] : desired_) candidates.insert(name);
-    for (const auto& [name, kc] : kernel_) {
-      if (ours(name)) candidates.insert(name);
-    }
-  } else {
-    candidates = dirtyChains_;
-  }
-
-  for (const std::string& name : candidates) {
-    auto want = desired_.find(name);
-    auto have = kernel_.find(name);
-    if (want == desired_.end()) {
-      if (have == kernel_.end()) continue;
-      if (foreignRefs_.count(name)) {
-        ++stats_.chainsKeptForForeignRefs;
-        continue;
-      }
-      // Flushed first (dropping its own references), deleted last, after every rule that
-      // referred to it has been rewritten in this same transaction.
-      add(flush, "-F " + name);
-      add(finish, "-X " + name);
-      deleted.insert(name);
-      continue;
-    }
-    const auto& hashes = desiredHashes_[name];
-    const auto& rules = want->second.rules;
-    if (have == kernel_.end()) {
-      created.push_back(name);
-      continue;
-    }
-    const auto& old = have->second.hashes;
-    if (old == hashes) continue;
-    size_t common = std::min(old.size(), hashes.size());
-    for (size_t i = 0; i < common; ++i) {
-      if (old[i] == hashes[i]) continue;
-      std::string line = renderRuleLine(name, rules[i], hashes[i], "-R");
-      line.insert(3 + name.size(), " " + std::to_string(i + 1));
-      add(body, line);
-    }
-    for (size_t i = common; i < hashes.size(); ++i) {
-      add(body, renderRuleLine(name, rules[i], hashes[i]));
-    }
-    for (size_t i = old.size(); i > hashes.size(); --i)
-      add(body, "-D " + name + " " + std::to_string(i));
-  }
-
-  // Insertions: our rules must be exactly the desired ones, at the top (insert) or the bottom
-  // (append) of the kernel chain; otherwise ours are deleted by specification and re-added.
-  std::set<std::string> hooks = full ? std::set<std::string>() : dirtyInsertions_;
-  if (full) {
-    for (const auto& [chain, rules] : insertions_) hooks.insert(chain);
-    for (const auto& [chain, kc] : kernel_) {
-      if (!ours(chain) && !kc.ourRuleSpecs.empty()) hooks.insert(chain);
-    }
-  }
-  for (const std::string& chain : hooks) {
-    auto wantIt = insertions_.find(chain);
-    std::vector<Rule> none;
-    const std::vector<Rule>& rules = wantIt == insertions_.end() ? none : wantIt->second;
-    auto hashes = ruleHashes(chain, rules);
-    auto have = kernel_.find(chain);
-    std::vector<std::string> ourHashes;
-    bool placed = true;
-    if (have != kernel_.end()) {
-      const auto& all = have->second.hashes;
-      for (const auto& h : all) {
-        if (!h.empty()) ourHashes.push_back(h);
-      }
-      size_t n = hashes.size();
-      if (ourHashes.size() != n || n > all.size()) {
-        placed = false;
-      } else if (options_.insertMode == InsertMode::kInsert) {
-        placed = std::equal(hashes.begin(), hashes.end(), all.begin());
-      } else {
-        placed = std::equal(hashes.begin(), hashes.end(), all.end() - static_cast<long>(n));
-      }
-    } else {
-      placed = hashes.empty();
-    }
-    if (placed) continue;
-    if (have != kernel_.end()) {
-      for (const auto& spec : have->second.ourRuleSpecs) add(body, "-D " + chain + " " + spec);
-    }
-    for (size_t i = 0; i < rules.size(); ++i) {
-      if (options_.insertMode == InsertMode::kInsert) {
-        add(body, renderInsertLine(chain, rules[i], hashes[i], i + 1));
-      } else {
-        add(body, renderRuleLine(chain, rules[i], hashes[i]));
-      }
-    }
-  }
+  for (const auto& name : chainsToCompare(full)) diffChain(name, final, created, deleted);
+  for (const auto& chain : hooksToCompare(full)) diffInsertions(chain, final);
   if (created.size() >= kMinChainsForEarlySections) created = planWaves(created, plan);
-  for (const auto& name : created) {
-    add(declare, ":" + name + " - [0:0]");
-    const auto& rules = desired_.at(name).rules;
-    const auto& hashes = desiredHashes_.at(name);
-    for (size_t i = 0; i < rules.size(); ++i) add(body, renderRuleLine(name, rules[i], hashes[i]));
-  }
-  if (!declare.empty() || !flush.empty() || !body.empty() || !finish.empty()) {
-    plan.final = std::string("*") + tableNameText(table_) + "\n" + declare + flush + body + finish +
-                 "COMMIT\n";
-  }
+  for (const auto& name : created) createChain(name, final);
+  plan.lines += final.lines;
+  plan.final = final.text(table_);
   return plan;
 }
 
@@ -382,39 +360,22 @@ void IptablesTable::recordWritten(bool full, const std::set<std::string>& delete
   // After a successful restore the kernel holds exactly what we asked for (in our chains and
   // insertions): update our record instead of paying for another iptables-save.
   for (const auto& name : deleted) kernel_.erase(name);
-  auto touch = [&](const std::string& name) {
+  for (const auto& name : full ? chainsToCompare(true) : dirtyChains_) {
     auto want = desiredHashes_.find(name);
     if (want != desiredHashes_.end()) kernel_[name].hashes = want->second;
-  };
-  if (full) {
-    for (const auto& [name, hashes] : desiredHashes_) touch(name);
-  } else {
-    for (const auto& name : dirtyChains_) touch(name);
   }
-  std::set<std::string> hooks = dirtyInsertions_;
-  if (full) {
-    for (const auto& [chain, kc] : kernel_) {
-      if (!ours(chain)) hooks.insert(chain);
-    }
-    for (const auto& [chain, rules] : insertions_) hooks.insert(chain);
-  }
-  for (const auto& chain : hooks) {
-    auto wantIt = insertions_.find(chain);
-    std::vector<Rule> none;
-    const std::vector<Rule>& rules = wantIt == insertions_.end() ? none : wantIt->second;
+  for (const auto& chain : hooksToCompare(full)) {
+    const auto& rules = desiredInsertions(chain);
     auto hashes = ruleHashes(chain, rules);
     KernelChain& kc = kernel_[chain];
-    std::vector<std::string> foreign;
-    for (const auto& h : kc.hashes) {
-      if (h.empty()) foreign.push_back(h);
-    }
+    std::vector<std::string> foreign(std::count(kc.hashes.begin(), kc.hashes.end(), ""), "");
     kc.hashes.clear();
     kc.ourRuleSpecs.clear();
     if (options_.insertMode == InsertMode::kAppend) kc.hashes = foreign;
     for (size_t i = 0; i < rules.size(); ++i) {
       kc.hashes.push_back(hashes[i]);
-      std::string line = renderRuleLine(chain, rules[i], hashes[i]);
-      kc.ourRuleSpecs.push_back(line.substr(4 + chain.size()));
+      kc.ourRuleSpecs.push_back(
+          renderRuleLine(chain, rules[i], hashes[i]).substr(4 + chain.size()));
     }
     if (options_.insertMode == InsertMode::kInsert) {
       kc.hashes.insert(kc.hashes.end(), foreign.begin(), foreign.end());
@@ -464,37 +425,13 @@ void IptablesTable::planFailed() {
 }
 
 Status IptablesTable::apply() {
-  if (!needRead_ && dirtyChains_.empty() && dirtyInsertions_.empty()) return Status::ok();
-  if (needRead_) {
-    Status read = readKernel();
-    if (!read) return read;
-  }
-  RestorePlan p = plan();
-  if (!p.empty()) {
-    ++stats_.restores;
-    // One program, lanes and waves in order: what the writer may run concurrently, in sequence.
-    std::string input;
-    for (auto& wave : p.waves) {
-      for (auto& lane : wave) input += lane;
-    }
-    input += p.final;
-    auto out = runner_.run({{options_.restoreCommand, "--noflush"}, std::move(input)});
-    Status failed;
-    if (!out) {
-      failed = out.status();
-    } else if (out->exitCode != 0) {
-      failed =
-          makeError(ErrorCode::kUnavailable, options_.restoreCommand + " failed (" +
-                                                 std::to_string(out->exitCode) + "): " + out->err);
-    }
-    if (!failed.isOk()) {
-      ++stats_.restoreErrors;
-      planFailed();
-      return failed;
-    }
-  }
-  planApplied();
-  return Status::ok();
+  // A writer of this table alone: the same save, plan and restore as the agent's.
+  IptablesWriter writer({this});
+  Status s = writer.apply();
+  stats_.saves += writer.stats().saves;
+  stats_.restores += writer.stats().restores;
+  stats_.restoreErrors += writer.stats().restoreErrors;
+  return s;
 }
 
 }  // namespace brindle::dataplane

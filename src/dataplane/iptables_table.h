@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dataplane/command_runner.h"
+#include "dataplane/iptables_render.h"
 #include "dataplane/table.h"
 
 namespace brindle::dataplane {
@@ -23,14 +24,6 @@ struct IptablesTableOptions {
   std::string restoreCommand;
 };
 
-// Rendering shared with the benchmark: one `-A` line (without the newline) for rule `rule` of
-// `chain` whose hash is `hash`: `-A <chain> <match> -m comment --comment "cali:<hash>" [-m comment
-// --comment "<text>"] <action>`. The comments follow the match because iptables-nft (1.8.9) keeps
-// a comment as an xt match that the kernel calls on every packet reaching it: after the match it
-// is reached only by packets the rule takes, so a rule that does not match costs its native
-// comparisons alone (docs/dataplane.md, "Comments").
-std::string renderRuleLine(const std::string& chain, const Rule& rule, const std::string& hash,
-                           const char* verb = "-A");
 // The restore input that creates `chains` and `insertions` into an empty table (what a first
 // apply writes into a clean kernel), COMMIT included.
 std::string renderFullRestore(TableName table, const std::vector<Chain>& chains,
@@ -88,7 +81,7 @@ class IptablesTable : public Table {
   const Stats& stats() const { return stats_; }
   const std::string& lastRestoreInput() const { return lastRestoreInput_; }
   bool dirty() const { return needRead_ || !dirtyChains_.empty() || !dirtyInsertions_.empty(); }
-  size_t chainCount() const { return desired_.size(); }
+  const std::map<std::string, std::vector<Rule>>& insertions() const { return insertions_; }
   // The desired chain `name`, or nullptr.
   const Chain* desiredChain(const std::string& name) const {
     auto it = desired_.find(name);
@@ -103,15 +96,27 @@ class IptablesTable : public Table {
     std::vector<std::string> hashes;
     std::vector<std::string> ourRuleSpecs;  // kernel chains only: "-m comment ... -j cali-X"
   };
-  Status readKernel();
   bool ours(const std::string& chain) const { return chain.rfind(options_.chainPrefix, 0) == 0; }
+  struct Final;
   // The restore input for the difference; fills `deleted` with the chains it deletes.
   RestorePlan buildRestore(bool full, std::set<std::string>& deleted);
+  // Our chains worth comparing: all of them after a read (`full`), else the changed ones.
+  std::set<std::string> chainsToCompare(bool full) const;
+  // Kernel chains whose insertions are worth comparing, likewise.
+  std::set<std::string> hooksToCompare(bool full) const;
+  // One chain's difference: deleted, new (into `created`, written later) or rules rewritten.
+  void diffChain(const std::string& name, Final& out, std::vector<std::string>& created,
+                 std::set<std::string>& deleted);
+  void createChain(const std::string& name, Final& out) const;
+  const std::vector<Rule>& desiredInsertions(const std::string& chain) const;
+  // Whether the kernel chain holds exactly our `hashes`, where insertMode puts them.
+  bool insertionsPlaced(const std::string& chain, const std::vector<std::string>& hashes) const;
+  void diffInsertions(const std::string& chain, Final& out);
   // `created` (chains new to the kernel) grouped by level: level 0 jumps to no other new chain,
   // level n only to new chains of lower levels.
   std::vector<std::vector<std::string>> levels(const std::vector<std::string>& created);
-  // The restore text of one section creating `chains`.
-  std::string section(const std::vector<std::string>& chains) const;
+  // The restore text of one section creating `chains`; adds its rule and chain lines to `lines`.
+  std::string section(const std::vector<std::string>& chains, size_t& lines) const;
   // Early waves for the new chains; returns the chains left for the final section.
   std::vector<std::string> planWaves(const std::vector<std::string>& created, RestorePlan& plan);
   void recordWritten(bool full, const std::set<std::string>& deleted);

@@ -1,37 +1,17 @@
-// RouteNetlink over libnl-route-3; the socket is created on a thread inside the target
-// namespace (netns.h) and used from the caller's thread afterwards.
+// RouteNetlink over libnl-route-3 (os/netlink.h); the socket is opened inside the target
+// namespace and used from the caller's thread afterwards.
 #include "dataplane/route_netlink.h"
 
 #include <arpa/inet.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
-#include <netlink/cache.h>
-#include <netlink/netlink.h>
-#include <netlink/route/link.h>
-#include <netlink/route/route.h>
-
-#include "dataplane/netns.h"
+#include "os/netlink.h"
 
 namespace brindle::dataplane {
 namespace {
 
-Error nlError(int err, const std::string& what) {
-  ErrorCode code = ErrorCode::kUnavailable;
-  if (err == -NLE_NODEV || err == -NLE_OBJ_NOTFOUND) code = ErrorCode::kNotFound;
-  if (err == -NLE_EXIST) code = ErrorCode::kAlreadyExists;
-  return makeError(code, what + ": " + nl_geterror(err));
-}
-
-struct CacheDeleter {
-  void operator()(nl_cache* c) const { nl_cache_free(c); }
-};
-using CachePtr = std::unique_ptr<nl_cache, CacheDeleter>;
-
-struct RouteDeleter {
-  void operator()(rtnl_route* r) const { rtnl_route_put(r); }
-};
-using RoutePtr = std::unique_ptr<rtnl_route, RouteDeleter>;
+using os::nlError;
 
 std::string addrText(nl_addr* addr, int family) {
   char buf[INET6_ADDRSTRLEN] = {};
@@ -42,16 +22,14 @@ std::string addrText(nl_addr* addr, int family) {
 
 class LibnlRouteNetlink : public RouteNetlink {
  public:
-  explicit LibnlRouteNetlink(nl_sock* sock) : sock_(sock) {}
-  ~LibnlRouteNetlink() override { nl_socket_free(sock_); }
+  explicit LibnlRouteNetlink(os::NlSock sock) : sock_(std::move(sock)) {}
 
   Result<std::vector<LinkInfo>> listLinks() override {
-    nl_cache* raw = nullptr;
-    int err = rtnl_link_alloc_cache(sock_, AF_UNSPEC, &raw);
+    os::NlCache cache;
+    int err = rtnl_link_alloc_cache(sock_.get(), AF_UNSPEC, cache.out());
     if (err < 0) return nlError(err, "list links");
-    CachePtr cache(raw);
     std::vector<LinkInfo> out;
-    for (nl_object* o = nl_cache_get_first(raw); o; o = nl_cache_get_next(o)) {
+    for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
       auto* link = reinterpret_cast<rtnl_link*>(o);
       out.push_back({rtnl_link_get_name(link), rtnl_link_get_ifindex(link)});
     }
@@ -61,11 +39,10 @@ class LibnlRouteNetlink : public RouteNetlink {
   Result<std::vector<RouteEntry>> listRoutes(int table) override {
     std::vector<RouteEntry> out;
     for (int family : {AF_INET, AF_INET6}) {
-      nl_cache* raw = nullptr;
-      int err = rtnl_route_alloc_cache(sock_, family, 0, &raw);
+      os::NlCache cache;
+      int err = rtnl_route_alloc_cache(sock_.get(), family, 0, cache.out());
       if (err < 0) return nlError(err, "list routes");
-      CachePtr cache(raw);
-      for (nl_object* o = nl_cache_get_first(raw); o; o = nl_cache_get_next(o)) {
+      for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
         auto* route = reinterpret_cast<rtnl_route*>(o);
         if (static_cast<int>(rtnl_route_get_table(route)) != table) continue;
         int type = rtnl_route_get_type(route);
@@ -89,7 +66,7 @@ class LibnlRouteNetlink : public RouteNetlink {
   Status replaceRoute(const RouteEntry& entry) override {
     auto route = build(entry);
     if (!route) return route.status();
-    int err = rtnl_route_add(sock_, route->get(), NLM_F_CREATE | NLM_F_REPLACE);
+    int err = rtnl_route_add(sock_.get(), route->get(), NLM_F_CREATE | NLM_F_REPLACE);
     if (err < 0) return nlError(err, "replace route " + entry.dest.toString());
     return Status::ok();
   }
@@ -97,7 +74,7 @@ class LibnlRouteNetlink : public RouteNetlink {
   Status deleteRoute(const RouteEntry& entry) override {
     auto route = build(entry);
     if (!route) return route.status();
-    int err = rtnl_route_delete(sock_, route->get(), 0);
+    int err = rtnl_route_delete(sock_.get(), route->get(), 0);
     if (err < 0 && err != -NLE_OBJ_NOTFOUND) {
       return nlError(err, "delete route " + entry.dest.toString());
     }
@@ -105,17 +82,16 @@ class LibnlRouteNetlink : public RouteNetlink {
   }
 
  private:
-  Result<RoutePtr> build(const RouteEntry& entry) {
+  Result<os::NlRoute> build(const RouteEntry& entry) {
     int family = entry.dest.isV4() ? AF_INET : AF_INET6;
-    RoutePtr route(rtnl_route_alloc());
+    os::NlRoute route(rtnl_route_alloc());
     const auto& bytes = entry.dest.address().bytes();
-    nl_addr* dst = nl_addr_build(family, bytes.data(), entry.dest.isV4() ? 4 : 16);
-    if (!dst) return makeError(ErrorCode::kInternal, "nl_addr_build");
-    nl_addr_set_prefixlen(dst, entry.dest.prefixLength());
+    os::NlAddr dst(nl_addr_build(family, bytes.data(), entry.dest.isV4() ? 4 : 16));
+    if (!dst.get()) return makeError(ErrorCode::kInternal, "nl_addr_build");
+    nl_addr_set_prefixlen(dst.get(), entry.dest.prefixLength());
     rtnl_route_set_family(route.get(), static_cast<uint8_t>(family));
-    int err = rtnl_route_set_dst(route.get(), dst);
-    nl_addr_put(dst);
-    if (err < 0) return nlError(err, "route dst");
+    if (int err = rtnl_route_set_dst(route.get(), dst.get()); err < 0)
+      return nlError(err, "route dst");
     rtnl_route_set_table(route.get(), static_cast<uint32_t>(entry.table));
     rtnl_route_set_protocol(route.get(), static_cast<uint8_t>(entry.protocol));
     if (entry.blackhole) {
@@ -131,26 +107,15 @@ class LibnlRouteNetlink : public RouteNetlink {
     return route;
   }
 
-  nl_sock* sock_;
+  os::NlSock sock_;
 };
 
 }  // namespace
 
 Result<RouteNetlinkPtr> openLibnlRouteNetlink(const std::string& netns) {
-  nl_sock* sock = nullptr;
-  Status opened = runInNetns(netns, [&sock]() -> Status {
-    sock = nl_socket_alloc();
-    if (!sock) return makeError(ErrorCode::kInternal, "nl_socket_alloc");
-    int err = nl_connect(sock, NETLINK_ROUTE);
-    if (err < 0) {
-      nl_socket_free(sock);
-      sock = nullptr;
-      return nlError(err, "nl_connect");
-    }
-    return Status::ok();
-  });
-  if (!opened) return opened;
-  return RouteNetlinkPtr(std::make_unique<LibnlRouteNetlink>(sock));
+  auto sock = os::openRouteSocket(netns);
+  if (!sock) return sock.status();
+  return RouteNetlinkPtr(std::make_unique<LibnlRouteNetlink>(std::move(*sock)));
 }
 
 }  // namespace brindle::dataplane

@@ -3,7 +3,7 @@
 
 namespace brindle::dataplane {
 
-RouteTable::RouteTable(RouteNetlink& netlink, SysctlWriter& sysctl, RouteTableOptions options)
+RouteTable::RouteTable(RouteNetlink& netlink, os::SysctlWriter& sysctl, RouteTableOptions options)
     : netlink_(netlink), sysctl_(sysctl), options_(options) {}
 
 void RouteTable::setWorkloadRoute(const Cidr& dest, const std::string& interface) {
@@ -26,10 +26,10 @@ std::vector<Cidr> RouteTable::pendingRoutes() const {
   return std::vector<Cidr>(pending_.begin(), pending_.end());
 }
 
-std::vector<SysctlSetting> RouteTable::interfaceSysctls(const std::string& interface) const {
+std::vector<os::SysctlSetting> RouteTable::interfaceSysctls(const std::string& interface) const {
   // The workload's gateway 169.254.1.1 exists nowhere: the node answers ARP for it (proxy_arp)
   // at once (proxy_delay 0) and forwards what the workload sends.
-  std::vector<SysctlSetting> out = {
+  std::vector<os::SysctlSetting> out = {
       {"net/ipv4/conf/" + interface + "/proxy_arp", "1", false},
       {"net/ipv4/neigh/" + interface + "/proxy_delay", "0", false},
       {"net/ipv4/conf/" + interface + "/forwarding", "1", false},

@@ -10,7 +10,7 @@
 
 #include "common/ip.h"
 #include "dataplane/route_netlink.h"
-#include "dataplane/sysctl.h"
+#include "os/sysctl.h"
 
 namespace brindle::dataplane {
 
@@ -22,7 +22,7 @@ struct RouteTableOptions {
 
 class RouteTable {
  public:
-  RouteTable(RouteNetlink& netlink, SysctlWriter& sysctl, RouteTableOptions options = {});
+  RouteTable(RouteNetlink& netlink, os::SysctlWriter& sysctl, RouteTableOptions options = {});
 
   // Desired state; cheap, nothing reaches the kernel until apply().
   void setWorkloadRoute(const Cidr& dest, const std::string& interface);
@@ -49,10 +49,10 @@ class RouteTable {
     bool blackhole = false;
     std::string interface;
   };
-  std::vector<SysctlSetting> interfaceSysctls(const std::string& interface) const;
+  std::vector<os::SysctlSetting> interfaceSysctls(const std::string& interface) const;
 
   RouteNetlink& netlink_;
-  SysctlWriter& sysctl_;
+  os::SysctlWriter& sysctl_;
   RouteTableOptions options_;
   std::map<Cidr, Target> desired_;
   std::set<Cidr> pending_;

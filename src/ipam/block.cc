@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/check.h"
+
 namespace brindle::ipam {
 namespace {
 
@@ -46,7 +48,7 @@ IpAddr fromInteger(Uint128 value, bool v4) {
                   g[6], g[7]);
   }
   auto ip = IpAddr::parse(text);
-  if (!ip) std::abort();  // we formatted it ourselves
+  BRINDLE_CHECK(ip, std::string("formatted an unparsable address ") + text);
   return *ip;
 }
 
@@ -60,13 +62,13 @@ Cidr nthBlock(const Cidr& pool, int blockSize, Uint128 n) {
   const int bits = pool.address().bits();
   const Uint128 base = toInteger(pool.address()) + (n << (bits - blockSize));
   auto c = Cidr::parse(fromInteger(base, pool.isV4()).toString() + "/" + std::to_string(blockSize));
-  if (!c) std::abort();
+  BRINDLE_CHECK(c, "block /" + std::to_string(blockSize) + " of " + pool.toString());
   return *c;
 }
 
 Cidr blockOf(const IpAddr& ip, int blockSize) {
   auto c = Cidr::parse(ip.toString() + "/" + std::to_string(blockSize));
-  if (!c) std::abort();
+  BRINDLE_CHECK(c, "block /" + std::to_string(blockSize) + " of " + ip.toString());
   return *c;
 }
 

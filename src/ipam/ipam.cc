@@ -12,6 +12,7 @@
 
 #include "ipam/block.h"
 #include "model/kinds.h"
+#include "model/views.h"
 #include "resources/resource_store.h"
 #include "selector/selector.h"
 
@@ -29,15 +30,10 @@ constexpr int kMaxRetries = 1000;
 // in huge IPv6 pools whose blocks an IPReservation covers.
 constexpr Uint128 kMaxBlockProbe = 65536;
 
-struct Pool {
+// An IPPool with its node selector parsed (model::IpPoolView::nodeSelector keeps the text).
+struct Pool : model::IpPoolView {
   std::string name;
-  Cidr cidr;
-  int blockSize = 26;
-  bool disabled = false;
-  bool automatic = true;  // assignmentMode Automatic
-  bool workload = true;   // allowedUses includes Workload
-  std::string selectorText;
-  selector::Selector nodeSelector;
+  selector::Selector parsedNodeSelector;
 };
 
 bool isRetryable(ErrorCode c) {
@@ -479,23 +475,13 @@ class IpamImpl final : public Ipam {
     if (!list) return list.error();
     std::vector<Pool> pools;
     for (const auto& r : *list) {
-      Pool p;
-      p.name = r.name();
-      auto c = Cidr::parse(r.spec.value("cidr", ""), false);
-      if (!c) continue;  // validated on write; skip rather than fail every allocation
-      p.cidr = *c;
-      p.blockSize = r.spec.value("blockSize", 0);
-      if (p.blockSize == 0) p.blockSize = c->isV4() ? 26 : 122;
-      if (p.blockSize < c->prefixLength()) continue;  // cannot hold one block
-      p.disabled = r.spec.value("disabled", false);
-      p.automatic = r.spec.value("assignmentMode", "Automatic") != "Manual";
-      if (auto it = r.spec.find("allowedUses"); it != r.spec.end() && it->is_array()) {
-        p.workload = std::find(it->begin(), it->end(), "Workload") != it->end();
-      }
-      p.selectorText = r.spec.value("nodeSelector", "all()");
-      auto sel = selector::Selector::parse(p.selectorText);
+      auto view = model::ipPoolView(r);
+      if (!view) continue;  // validated on write; skip rather than fail every allocation
+      if (view->blockSize < view->cidr.prefixLength()) continue;  // cannot hold one block
+      Pool p{*view, r.name(), {}};
+      auto sel = selector::Selector::parse(p.nodeSelector);
       if (!sel) continue;
-      p.nodeSelector = *sel;
+      p.parsedNodeSelector = *sel;
       pools.push_back(std::move(p));
     }
     return pools;
@@ -602,8 +588,8 @@ class IpamImpl final : public Ipam {
         reason = "assignmentMode Manual";
       } else if (!p.workload) {
         reason = "allowedUses excludes Workload";
-      } else if (!p.nodeSelector.matches(labels)) {
-        reason = "nodeSelector " + p.selectorText + " does not select node " + node;
+      } else if (!p.parsedNodeSelector.matches(labels)) {
+        reason = "nodeSelector " + p.nodeSelector + " does not select node " + node;
       }
       if (reason.empty()) {
         out.push_back(p);

@@ -54,7 +54,8 @@ Result<std::optional<uint32_t>> asNumber(const Json& obj) {
   return std::optional<uint32_t>(*as);
 }
 
-Result<std::vector<Cidr>> cidrList(const Json& spec, const char* list) {
+// BGPConfiguration's [{cidr: ...}] lists.
+Result<std::vector<Cidr>> serviceCidrs(const Json& spec, const char* list) {
   std::vector<Cidr> out;
   const auto it = spec.find(list);
   if (it == spec.end() || !it->is_array()) return out;
@@ -230,18 +231,11 @@ Result<BgpConfigView> bgpConfigView(const Resource& config) {
   for (auto [list, out] : {std::pair{"serviceClusterIPs", &view.serviceClusterIps},
                            std::pair{"serviceExternalIPs", &view.serviceExternalIps},
                            std::pair{"serviceLoadBalancerIPs", &view.serviceLoadBalancerIps}}) {
-    auto cidrs = cidrList(spec, list);
+    auto cidrs = serviceCidrs(spec, list);
     if (!cidrs) return cidrs.error();
     *out = std::move(*cidrs);
   }
   return view;
-}
-
-std::optional<Cidr> enabledPoolCidr(const Resource& pool) {
-  if (pool.spec.value("disabled", false)) return std::nullopt;
-  auto cidr = Cidr::parse(text(pool.spec, "cidr"), false);
-  if (!cidr) return std::nullopt;
-  return *cidr;
 }
 
 }  // namespace brindle::model

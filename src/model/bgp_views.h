@@ -1,6 +1,6 @@
-// Typed views of what BGP reads from the datastore: a Node's `spec.bgp`, BGPPeer, the
-// BGPConfiguration fields BIRD needs, and an IPPool's CIDR. Parsed from the stored JSON (already
-// validated when written), so a view only fails on values another writer left malformed.
+// Typed views of what BGP reads from the datastore: a Node's `spec.bgp`, BGPPeer and the
+// BGPConfiguration fields BIRD needs (IPPools and endpoints: views.h). Parsed from the stored JSON
+// (already validated when written), so a view only fails on values another writer left malformed.
 #pragma once
 
 #include <cstdint>
@@ -76,9 +76,6 @@ struct BgpConfigView {
   std::vector<Cidr> serviceLoadBalancerIps;
 };
 Result<BgpConfigView> bgpConfigView(const Resource& config);
-
-// An IPPool's CIDR, unless the pool is disabled.
-std::optional<Cidr> enabledPoolCidr(const Resource& pool);
 
 // Calico's AS number text: a number, "64512" or the dotted "1.10" (asdot).
 Result<uint32_t> parseAsNumber(const Json& value);

@@ -7,6 +7,7 @@
 #include <map>
 #include <utility>
 
+#include "common/strings.h"
 #include "model/v1_convert.h"
 #include "model/validate.h"
 #include "model/yaml_json.h"
@@ -21,13 +22,6 @@ struct Document {
 };
 
 std::string inQuotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
 
 std::string prefix(std::string_view source, int number) {
   return std::string(source) + ", document " + std::to_string(number) + ": ";
@@ -107,13 +101,6 @@ std::string kindProblem(std::string_view kind, bool v1) {
   }
   return inQuotes(kind) + " is not a " + (v1 ? "v1" : "projectcalico.org/v3") + " kind (" + known +
          ")";
-}
-
-std::optional<Kind> v3Kind(std::string_view name) {
-  for (const auto& info : allKinds()) {
-    if (info.name == name) return info.kind;
-  }
-  return std::nullopt;
 }
 
 bool isV1Kind(std::string_view name) {
@@ -210,9 +197,9 @@ Result<DecodedResources> decodeResources(std::string_view text, std::string_view
     if (!read) return makeError(ErrorCode::kInvalid, where + read.message());
     Resource r = std::move(read).value();
     applyDefaults(r);
-    if (auto s = validateResource(r); !s)
-      return makeError(ErrorCode::kInvalid, where + s.message());
-    for (auto& w : lintResource(r)) warnings.push_back(std::move(w));
+    auto lint = checkResource(r);
+    if (!lint) return makeError(ErrorCode::kInvalid, where + lint.message());
+    for (auto& w : *lint) warnings.push_back(std::move(w));
 
     // Two documents naming one resource: the later would silently replace the earlier.
     const std::string key = r.key();

@@ -40,6 +40,13 @@ const std::vector<KindInfo>& table() {
 
 const std::vector<KindInfo>& allKinds() { return table(); }
 
+std::optional<Kind> v3Kind(std::string_view name) {
+  for (const auto& info : allKinds()) {
+    if (info.name == name) return info.kind;
+  }
+  return std::nullopt;
+}
+
 const KindInfo& kindInfo(Kind kind) {
   for (const auto& info : table()) {
     if (info.kind == kind) return info;

@@ -45,6 +45,8 @@ const std::vector<KindInfo>& allKinds();
 // Resolves what a user typed ("workloadEndpoints", "wep", "policy", "GlobalNetworkPolicy",
 // "ippools", ...). v1 names map to the v3 kind they convert to ("policy" -> GlobalNetworkPolicy).
 std::optional<Kind> lookupKind(std::string_view typed);
+// The v3 kind spelled exactly `name` ("WorkloadEndpoint"), as a resource's `kind` field names it.
+std::optional<Kind> v3Kind(std::string_view name);
 
 constexpr std::string_view kKeyRoot = "/calico/resources/v3/projectcalico.org/";
 

@@ -32,7 +32,10 @@ bool isDnsSubdomain(std::string_view s) {
   size_t start = 0;
   while (true) {
     const size_t dot = s.find('.', start);
-    if (!isDnsLabel(s.substr(start, dot == std::string_view::npos ? s.npos : dot - start))) {
+    // Like Kubernetes (and Calico's name regex), only the whole name is limited, not each part.
+    const std::string_view part =
+        s.substr(start, dot == std::string_view::npos ? s.npos : dot - start);
+    if (!edgesAndInner(part, isLowerAlnum, [](char c) { return isLowerAlnum(c) || c == '-'; })) {
       return false;
     }
     if (dot == std::string_view::npos) return true;
@@ -42,8 +45,9 @@ bool isDnsSubdomain(std::string_view s) {
 
 bool isLabelValue(std::string_view s) {
   if (s.empty()) return true;
-  return s.size() <= 63 &&
-         edgesAndInner(s, isAlnum, [](char c) { return isAlnum(c) || c == '-' || c == '_' || c == '.'; });
+  return s.size() <= 63 && edgesAndInner(s, isAlnum, [](char c) {
+           return isAlnum(c) || c == '-' || c == '_' || c == '.';
+         });
 }
 
 bool isQualifiedName(std::string_view s) {

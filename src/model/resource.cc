@@ -3,14 +3,18 @@
 
 namespace brindle::model {
 
-Labels Resource::labels() const {
+Labels labelsOf(const Json& map) {
   Labels out;
-  auto it = metadata.find("labels");
-  if (it == metadata.end() || !it->is_object()) return out;
-  for (const auto& [k, v] : it->items()) {
+  if (!map.is_object()) return out;
+  for (const auto& [k, v] : map.items()) {
     if (v.is_string()) out.emplace(k, v.get<std::string>());
   }
   return out;
+}
+
+Labels Resource::labels() const {
+  auto it = metadata.find("labels");
+  return it == metadata.end() ? Labels() : labelsOf(*it);
 }
 
 Json Resource::toJson() const {
@@ -23,20 +27,19 @@ Json Resource::toJson() const {
   return out;
 }
 
-Result<Resource> resourceFromJson(const Json& json) {
+Result<Resource> resourceFromJson(Json json) {
   if (!json.is_object()) return makeError(ErrorCode::kInvalid, "resource is not a JSON object");
   const std::string kindName = json.value("kind", "");
-  std::optional<Kind> kind;
-  for (const auto& info : allKinds()) {
-    if (info.name == kindName) kind = info.kind;
-  }
+  std::optional<Kind> kind = v3Kind(kindName);
   if (!kind) return makeError(ErrorCode::kInvalid, "unknown kind \"" + kindName + "\"");
   Resource r;
   r.kind = *kind;
-  if (auto it = json.find("metadata"); it != json.end() && it->is_object()) r.metadata = *it;
-  if (auto it = json.find("spec"); it != json.end() && it->is_object()) r.spec = *it;
+  if (auto it = json.find("metadata"); it != json.end() && it->is_object()) {
+    r.metadata = std::move(*it);
+  }
+  if (auto it = json.find("spec"); it != json.end() && it->is_object()) r.spec = std::move(*it);
   if (auto it = json.find("status"); hasStatus(r.kind) && it != json.end() && it->is_object()) {
-    r.status = *it;
+    r.status = std::move(*it);
   }
   return r;
 }

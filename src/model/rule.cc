@@ -7,6 +7,9 @@
 #include <charconv>
 #include <set>
 
+#include "common/strings.h"
+#include "model/names.h"
+
 namespace brindle::model {
 namespace {
 
@@ -22,17 +25,6 @@ constexpr std::array<NamedProtocol, 6> kProtocols = {{
     {"SCTP", 132},
     {"UDPLite", 136},
 }};
-
-Error invalid(const std::string& path, const std::string& what) {
-  return makeError(ErrorCode::kInvalid, path + ": " + what);
-}
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 bool allDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -86,14 +78,6 @@ Status checkKnownFields(const Json& obj, const std::string& path,
     }
   }
   return Status::ok();
-}
-
-std::string join(const std::string& path, std::string_view field) {
-  return path + "." + std::string(field);
-}
-
-std::string indexed(const std::string& path, size_t i) {
-  return path + "[" + std::to_string(i) + "]";
 }
 
 Status parsePorts(const Json& json, const std::string& path, PortSet& out) {
@@ -159,12 +143,7 @@ Status parseNets(const Json& json, const std::string& path, std::vector<Cidr>& o
     const std::string s = v.get<std::string>();
     auto cidr = Cidr::parse(s, /*allowBareIp=*/true);
     if (!cidr) return invalid(p, quoteJson(v) + " is not a CIDR");
-    // Calico requires rule nets to be strictly masked: "10.0.0.1/8" is more likely a typo.
-    auto addr = IpAddr::parse(std::string_view(s).substr(0, s.find('/')));
-    if (addr && *addr != cidr->address()) {
-      return invalid(
-          p, quoteJson(v) + " has host bits set (did you mean \"" + cidr->toString() + "\"?)");
-    }
+    if (Status masked = checkMasked(v, *cidr, p); !masked) return masked;
     out.push_back(*cidr);
   }
   return Status::ok();
@@ -245,6 +224,47 @@ Result<EntityRule> parseEntity(const Json& json, const std::string& path) {
   return e;
 }
 
+// Calico's HTTP match: methods without repeats; each path exactly one of exact or prefix, starting
+// with '/' and without '?', '#' or spaces (RFC 3986 path characters).
+Status checkHttp(const Json& http, const std::string& path) {
+  if (!http.is_object()) return invalid(path, "expected an object, got " + quoteJson(http));
+  if (auto st = checkKnownFields(http, path, {"methods", "paths"}); !st) return st;
+  if (auto it = http.find("methods"); it != http.end()) {
+    if (!it->is_array()) return invalid(join(path, "methods"), "expected a list of methods");
+    std::set<std::string> seen;
+    for (size_t i = 0; i < it->size(); ++i) {
+      const Json& m = (*it)[i];
+      const std::string p = indexed(join(path, "methods"), i);
+      if (!m.is_string()) return invalid(p, quoteJson(m) + " is not an HTTP method");
+      if (!seen.insert(m.get<std::string>()).second) {
+        return invalid(p, quoteJson(m) + " is listed more than once");
+      }
+    }
+  }
+  if (auto it = http.find("paths"); it != http.end()) {
+    if (!it->is_array()) return invalid(join(path, "paths"), "expected a list of paths");
+    for (size_t i = 0; i < it->size(); ++i) {
+      const Json& m = (*it)[i];
+      const std::string p = indexed(join(path, "paths"), i);
+      if (!m.is_object()) return invalid(p, "expected {exact: PATH} or {prefix: PATH}");
+      if (auto st = checkKnownFields(m, p, {"exact", "prefix"}); !st) return st;
+      if (m.size() != 1) {
+        return invalid(p, "set exactly one of exact or prefix, e.g. {prefix: /api}");
+      }
+      const auto item = m.items().begin();
+      const std::string field = item.key();
+      const Json& v = item.value();
+      if (!v.is_string() || !v.get<std::string>().starts_with('/') ||
+          v.get<std::string>().find_first_of("? #") != std::string::npos) {
+        return invalid(join(p, field), quoteJson(v) +
+                                           " is not an HTTP path (starts with '/', no '?', '#' "
+                                           "or spaces)");
+      }
+    }
+  }
+  return Status::ok();
+}
+
 std::string protocolTextOrNone(const std::optional<Protocol>& p) {
   return p ? "protocol is \"" + p->text() + "\"" : "no protocol is set";
 }
@@ -252,6 +272,8 @@ std::string protocolTextOrNone(const std::optional<Protocol>& p) {
 Status checkPortsAllowed(const Rule& r, const EntityRule& e, const std::string& path) {
   if (r.protocol && r.protocol->supportsPorts()) return Status::ok();
   const char* what = "ports need protocol TCP, UDP or SCTP (";
+  // Calico: with no protocol, named ports are fine (each names its own protocol on the endpoint).
+  if (!r.protocol && e.ports.ranges.empty() && e.notPorts.ranges.empty()) return Status::ok();
   if (!e.ports.empty())
     return invalid(join(path, "ports"), what + protocolTextOrNone(r.protocol) + ")");
   if (!e.notPorts.empty()) {
@@ -366,6 +388,26 @@ bool icmpCovers(const std::optional<IcmpMatch>& earlier, const std::optional<Icm
 }
 
 }  // namespace
+
+std::string join(const std::string& path, std::string_view field) {
+  return path.empty() ? std::string(field) : path + "." + std::string(field);
+}
+
+std::string indexed(const std::string& path, size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
+
+Error invalid(const std::string& path, const std::string& what) {
+  return makeError(ErrorCode::kInvalid, path + ": " + what);
+}
+
+Status checkMasked(const Json& value, const Cidr& cidr, const std::string& path) {
+  const std::string& text = value.get_ref<const std::string&>();
+  auto addr = IpAddr::parse(std::string_view(text).substr(0, text.find('/')));
+  if (!addr || *addr == cidr.address()) return Status::ok();
+  return invalid(
+      path, quoteJson(value) + " has host bits set (did you mean \"" + cidr.toString() + "\"?)");
+}
 
 std::string quoteJson(const Json& value) {
   if (value.is_string()) return "\"" + value.get<std::string>() + "\"";
@@ -513,6 +555,16 @@ Result<selector::Selector> parseSelectorAt(const Json& value, const std::string&
   return sel;
 }
 
+std::vector<Result<Rule>> parseRules(const Json& spec, const char* direction) {
+  std::vector<Result<Rule>> out;
+  auto it = spec.find(direction);
+  if (it == spec.end() || !it->is_array()) return out;
+  const std::string path = std::string("spec.") + direction;
+  out.reserve(it->size());
+  for (size_t i = 0; i < it->size(); ++i) out.push_back(parseRule((*it)[i], indexed(path, i)));
+  return out;
+}
+
 Result<Rule> parseRule(const Json& json, const std::string& path) {
   if (!json.is_object()) return invalid(path, "expected a rule object, got " + quoteJson(json));
   if (auto st = checkKnownFields(json, path,
@@ -558,8 +610,7 @@ Result<Rule> parseRule(const Json& json, const std::string& path) {
       if (!e) return e.error();
       (key == "source" ? r.source : r.destination) = std::move(*e);
     } else if (key == "http") {
-      if (!value.is_object()) return invalid(p, "expected an object, got " + quoteJson(value));
-      if (auto st = checkKnownFields(value, p, {"methods", "paths"}); !st) return st.error();
+      if (auto st = checkHttp(value, p); !st) return st.error();
       r.http = value;
     } else if (key == "metadata") {
       if (!value.is_object()) return invalid(p, "expected an object, got " + quoteJson(value));
@@ -567,6 +618,11 @@ Result<Rule> parseRule(const Json& json, const std::string& path) {
       if (auto it = value.find("annotations"); it != value.end()) {
         if (!it->is_object()) return invalid(join(p, "annotations"), "expected a string map");
         for (const auto& [k, v] : it->items()) {
+          if (!isQualifiedName(toLower(k))) {
+            return invalid(
+                join(join(p, "annotations"), k),
+                "\"" + k + "\" is not a valid annotation key (prefix/name, e.g. example.com/note)");
+          }
           if (!v.is_string()) {
             return invalid(join(join(p, "annotations"), k), quoteJson(v) + " is not a string");
           }
@@ -602,6 +658,10 @@ Result<Rule> parseRule(const Json& json, const std::string& path) {
   if (auto st = checkNetFamilies(r, path); !st) return st.error();
   if (r.http && r.action != Action::kAllow) {
     return invalid(join(path, "http"), "only valid for Allow rules");
+  }
+  if (r.http && r.protocol && r.protocol->number != 6) {
+    return invalid(join(path, "http"),
+                   "needs protocol TCP (or none), but protocol is \"" + r.protocol->text() + "\"");
   }
   if (r.destination.services && !r.destination.ports.empty()) {
     return invalid(join(path, "destination.ports"), "cannot be combined with services");

@@ -113,6 +113,22 @@ struct Rule {
 // ICMP/ICMPv6, an ICMP code needs a type, IP version consistent with nets and protocol.
 Result<Rule> parseRule(const Json& json, const std::string& path);
 
+// One direction of a policy or profile (spec.ingress or spec.egress; absent or not a list: no
+// rules), each rule parsed once for validation, lint and the agent alike: the rule, or why it
+// does not parse (paths as parseRule's, "spec.ingress[1]...").
+std::vector<Result<Rule>> parseRules(const Json& spec, const char* direction);
+
+// Field paths in messages: join("spec", "ingress") is "spec.ingress" (just the field for an empty
+// path), indexed("spec.ingress", 1) is "spec.ingress[1]"; invalid() is kInvalid "<path>: <what>".
+std::string join(const std::string& path, std::string_view field);
+std::string indexed(const std::string& path, size_t i);
+Error invalid(const std::string& path, const std::string& what);
+
+// Calico wants networks strictly masked ("10.0.0.1/8" is more likely a typo): kInvalid
+// `<path>: "10.0.0.1/8" has host bits set (did you mean "10.0.0.0/8"?)` if `value`, read as
+// `cidr`, has bits set below its prefix.
+Status checkMasked(const Json& value, const Cidr& cidr, const std::string& path);
+
 // The value as it appears in messages: `"text"` for strings, `"70000"` for other JSON.
 std::string quoteJson(const Json& value);
 

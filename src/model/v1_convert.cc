@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "common/ip.h"
+#include "model/rule.h"
 
 namespace brindle::model {
 namespace {
@@ -23,14 +24,6 @@ struct ConvertError {
 
 [[noreturn]] void fail(std::string path, std::string what) {
   throw ConvertError{std::move(path), std::move(what)};
-}
-
-std::string child(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string(key) : path + "." + std::string(key);
-}
-
-std::string item(const std::string& path, size_t index) {
-  return path + "[" + std::to_string(index) + "]";
 }
 
 std::string inQuotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
@@ -69,12 +62,12 @@ class Fields {
       for (auto k : known) {
         if (looseKey(k) == looseKey(key)) what += "; did you mean " + inQuotes(k) + "?";
       }
-      fail(child(path_, key), what);
+      fail(join(path_, key), what);
     }
   }
 
   const std::string& path() const { return path_; }
-  std::string path(std::string_view key) const { return child(path_, key); }
+  std::string path(std::string_view key) const { return join(path_, key); }
 
   // The value of `key`, or nullptr when it is absent or null.
   const Json* get(std::string_view key) const {
@@ -131,7 +124,8 @@ std::string stringAt(const Json& v, const std::string& path) {
 
 Json stringList(const Json& v, const std::string& path) {
   Json out = Json::array();
-  for (size_t i = 0; i < listAt(v, path).size(); ++i) out.push_back(stringAt(v[i], item(path, i)));
+  for (size_t i = 0; i < listAt(v, path).size(); ++i)
+    out.push_back(stringAt(v[i], indexed(path, i)));
   return out;
 }
 
@@ -140,7 +134,7 @@ Json labelMap(const Json& v, const std::string& path) {
   Json out = Json::object();
   for (const auto& [key, value] : v.items()) {
     if (!value.is_string()) {
-      fail(child(path, key), "label values are strings, got " + describe(value) + " (quote it)");
+      fail(join(path, key), "label values are strings, got " + describe(value) + " (quote it)");
     }
     out[key] = value;
   }
@@ -245,7 +239,7 @@ Json convertPort(const Json& v, const std::string& path) {
 Json convertPorts(const Json& v, const std::string& path) {
   Json out = Json::array();
   for (size_t i = 0; i < listAt(v, path).size(); ++i) {
-    out.push_back(convertPort(v[i], item(path, i)));
+    out.push_back(convertPort(v[i], indexed(path, i)));
   }
   return out;
 }
@@ -255,7 +249,7 @@ Json convertNets(const Fields& f, std::string_view single, std::string_view plur
   if (const Json* n = f.get(single)) out.push_back(canonicalNet(*n, f.path(single)));
   if (const Json* ns = f.get(plural)) {
     for (size_t i = 0; i < listAt(*ns, f.path(plural)).size(); ++i) {
-      out.push_back(canonicalNet((*ns)[i], item(f.path(plural), i)));
+      out.push_back(canonicalNet((*ns)[i], indexed(f.path(plural), i)));
     }
   }
   return out;
@@ -333,7 +327,7 @@ Json convertRule(const Json& v, const std::string& path, std::vector<std::string
 Json convertRules(const Json& v, const std::string& path, std::vector<std::string>& warnings) {
   Json out = Json::array();
   for (size_t i = 0; i < listAt(v, path).size(); ++i) {
-    out.push_back(convertRule(v[i], item(path, i), warnings));
+    out.push_back(convertRule(v[i], indexed(path, i), warnings));
   }
   return out;
 }
@@ -341,7 +335,7 @@ Json convertRules(const Json& v, const std::string& path, std::vector<std::strin
 Json convertEndpointPorts(const Json& v, const std::string& path) {
   Json out = Json::array();
   for (size_t i = 0; i < listAt(v, path).size(); ++i) {
-    Fields f(&v[i], item(path, i), {"name", "protocol", "port"});
+    Fields f(&v[i], indexed(path, i), {"name", "protocol", "port"});
     Json port = Json::object();
     port["name"] = f.requiredStr("name");
     port["protocol"] = convertProtocol(f.required("protocol"), f.path("protocol"));
@@ -398,7 +392,7 @@ Resource convertNode(const Fields& meta, const Fields& spec, std::vector<std::st
   if (const Json* refs = spec.get("orchRefs")) {
     Json out = Json::array();
     for (size_t i = 0; i < listAt(*refs, spec.path("orchRefs")).size(); ++i) {
-      Fields ref(&(*refs)[i], item(spec.path("orchRefs"), i), {"nodeName", "orchestrator"});
+      Fields ref(&(*refs)[i], indexed(spec.path("orchRefs"), i), {"nodeName", "orchestrator"});
       Json o = Json::object();
       if (auto n = ref.str("nodeName")) o["nodeName"] = *n;
       o["orchestrator"] = ref.requiredStr("orchestrator");
@@ -480,13 +474,13 @@ Resource convertPolicy(const Fields& meta, const Fields& spec, std::vector<std::
   Json types = Json::array();
   if (const Json* t = spec.get("types"); t != nullptr && !t->empty()) {
     for (size_t i = 0; i < listAt(*t, spec.path("types")).size(); ++i) {
-      const std::string type = stringAt((*t)[i], item(spec.path("types"), i));
+      const std::string type = stringAt((*t)[i], indexed(spec.path("types"), i));
       if (looseKey(type) == "ingress") {
         types.push_back("Ingress");
       } else if (looseKey(type) == "egress") {
         types.push_back("Egress");
       } else {
-        fail(item(spec.path("types"), i),
+        fail(indexed(spec.path("types"), i),
              inQuotes(type) + " is not a policy type (ingress or egress)");
       }
     }
@@ -532,7 +526,7 @@ Resource convertProfile(const Fields& meta, const Fields& spec,
     for (size_t i = 0; i < list.size(); ++i) {
       const std::string tag = list[i];
       if (apply.contains(tag)) {
-        fail(item(meta.path("tags"), i),
+        fail(indexed(meta.path("tags"), i),
              "tag " + inQuotes(tag) + " is also a label key; v3 makes tags labels, so rename one");
       }
       apply[tag] = "";
@@ -613,14 +607,14 @@ Resource convertWorkloadEndpoint(const Fields& meta, const Fields& spec,
   if (const Json* nets = spec.get("ipNetworks")) {
     Json out = Json::array();
     for (size_t i = 0; i < listAt(*nets, spec.path("ipNetworks")).size(); ++i) {
-      out.push_back(canonicalNet((*nets)[i], item(spec.path("ipNetworks"), i)));
+      out.push_back(canonicalNet((*nets)[i], indexed(spec.path("ipNetworks"), i)));
     }
     r.spec["ipNetworks"] = out;
   }
   if (const Json* nats = spec.get("ipNATs")) {
     Json out = Json::array();
     for (size_t i = 0; i < listAt(*nats, spec.path("ipNATs")).size(); ++i) {
-      Fields nat(&(*nats)[i], item(spec.path("ipNATs"), i), {"internalIP", "externalIP"});
+      Fields nat(&(*nats)[i], indexed(spec.path("ipNATs"), i), {"internalIP", "externalIP"});
       Json o = Json::object();
       o["internalIP"] = canonicalIp(nat.required("internalIP"), nat.path("internalIP"));
       o["externalIP"] = canonicalIp(nat.required("externalIP"), nat.path("externalIP"));
@@ -661,7 +655,7 @@ Resource convertHostEndpoint(const Fields& meta, const Fields& spec, std::vector
   if (const Json* ips = spec.get("expectedIPs")) {
     Json out = Json::array();
     for (size_t i = 0; i < listAt(*ips, spec.path("expectedIPs")).size(); ++i) {
-      out.push_back(canonicalIp((*ips)[i], item(spec.path("expectedIPs"), i)));
+      out.push_back(canonicalIp((*ips)[i], indexed(spec.path("expectedIPs"), i)));
     }
     r.spec["expectedIPs"] = out;
   }
@@ -760,7 +754,7 @@ Status normalizeRulePorts(Json& spec) {
             const std::string path = "spec." + std::string(direction) + "[" + std::to_string(i) +
                                      "]." + side + "." + field;
             for (size_t p = 0; p < ports->size(); ++p) {
-              (*ports)[p] = convertPort((*ports)[p], item(path, p));
+              (*ports)[p] = convertPort((*ports)[p], indexed(path, p));
             }
           }
         }

@@ -8,8 +8,10 @@
 #include <set>
 
 #include "common/ip.h"
+#include "common/strings.h"
 #include "model/names.h"
 #include "model/rule.h"
+#include "model/views.h"
 
 namespace brindle::model {
 namespace {
@@ -24,18 +26,6 @@ struct Field {
   Checker check;
   bool required = false;
 };
-
-Error invalid(const std::string& path, const std::string& what) {
-  return makeError(ErrorCode::kInvalid, path + ": " + what);
-}
-
-std::string join(const std::string& path, std::string_view field) {
-  return path.empty() ? std::string(field) : path + "." + std::string(field);
-}
-
-std::string indexed(const std::string& path, size_t i) {
-  return path + "[" + std::to_string(i) + "]";
-}
 
 Field req(std::string_view name, Checker check) { return Field{name, std::move(check), true}; }
 Field opt(std::string_view name, Checker check) { return Field{name, std::move(check), false}; }
@@ -113,15 +103,48 @@ Checker intRange(long long lo, long long hi) {
   };
 }
 
-Checker enumOf(std::vector<std::string> values) {
-  return [values = std::move(values)](const Json& v, const std::string& path) -> Status {
-    if (v.is_string() &&
-        std::find(values.begin(), values.end(), v.get<std::string>()) != values.end()) {
+// With ignoreCase, any spelling of a value is accepted (Calico's "(?i)" patterns; the agent reads
+// these fields in any case too).
+Checker enumOf(std::vector<std::string> values, bool ignoreCase = false) {
+  return [values = std::move(values), ignoreCase](const Json& v,
+                                                  const std::string& path) -> Status {
+    if (v.is_string() && std::any_of(values.begin(), values.end(), [&](const std::string& s) {
+          return ignoreCase ? equalsIgnoreCase(s, v.get<std::string>()) : s == v.get<std::string>();
+        })) {
       return Status::ok();
     }
     std::string list;
     for (const auto& s : values) list += (list.empty() ? "" : ", ") + s;
-    return invalid(path, quoteJson(v) + " is not one of " + list);
+    return invalid(path,
+                   quoteJson(v) + " is not one of " + list + (ignoreCase ? " (in any case)" : ""));
+  };
+}
+
+// std::regex matches recursively, a frame or more per character: a value of some 30,000
+// characters exhausts the stack. Every string these patterns describe is far shorter.
+constexpr size_t kMaxRegexInput = 4096;
+
+Status tooLongForRegex(const Json& v, const std::string& path) {
+  if (!v.is_string() || v.get_ref<const std::string&>().size() <= kMaxRegexInput) {
+    return Status::ok();
+  }
+  return invalid(path, "a value of " + std::to_string(v.get_ref<const std::string&>().size()) +
+                           " characters; at most " + std::to_string(kMaxRegexInput) +
+                           " are allowed here");
+}
+
+// A regular expression (Felix matches interface names with Go's RE2; ECMAScript syntax is close
+// enough to catch the usual mistake, "*" for ".*").
+Checker regexChecker() {
+  return [](const Json& v, const std::string& path) -> Status {
+    if (!v.is_string()) return invalid(path, "expected a regular expression, got " + quoteJson(v));
+    if (auto st = tooLongForRegex(v, path); !st) return st;
+    try {
+      std::regex re(v.get<std::string>());
+    } catch (const std::regex_error&) {
+      return invalid(path, quoteJson(v) + " is not a valid regular expression (e.g. \"eth.*\")");
+    }
+    return Status::ok();
   };
 }
 
@@ -138,6 +161,7 @@ Checker grammarString(bool (*ok)(std::string_view), std::string what) {
 Checker regexString(std::string pattern, std::string what) {
   auto re = std::make_shared<std::regex>(pattern);
   return [re, what = std::move(what)](const Json& v, const std::string& path) -> Status {
+    if (auto st = tooLongForRegex(v, path); !st) return st;
     if (!v.is_string() || !std::regex_match(v.get<std::string>(), *re)) {
       return invalid(path, quoteJson(v) + " is not " + what);
     }
@@ -172,14 +196,7 @@ Checker cidr(int family = 0, bool strict = false) {
     if (!c || (family == 4 && !c->isV4()) || (family == 6 && c->isV4())) {
       return invalid(path, quoteJson(v) + " is not " + what);
     }
-    if (strict) {
-      auto addr = IpAddr::parse(std::string_view(s).substr(0, s.find('/')));
-      if (addr && *addr != c->address()) {
-        return invalid(
-            path, quoteJson(v) + " has host bits set (did you mean \"" + c->toString() + "\"?)");
-      }
-    }
-    return Status::ok();
+    return strict ? checkMasked(v, *c, path) : Status::ok();
   };
 }
 
@@ -256,10 +273,18 @@ Checker labelMap() {
 Checker annotationMap() {
   return [](const Json& v, const std::string& path) -> Status {
     if (!v.is_object()) return invalid(path, "expected a map of strings, got " + quoteJson(v));
+    size_t total = 0;
     for (const auto& [k, val] : v.items()) {
-      if (!isQualifiedName(k))
+      // Calico lower-cases annotation keys before checking them.
+      if (!isQualifiedName(toLower(k)))
         return invalid(join(path, k), "\"" + k + "\" is not a valid annotation key");
       if (!val.is_string()) return invalid(join(path, k), quoteJson(val) + " is not a string");
+      total += k.size() + val.get_ref<const std::string&>().size();
+    }
+    constexpr size_t kMaxAnnotationBytes = 256 << 10;
+    if (total > kMaxAnnotationBytes) {
+      return invalid(path, "keys and values total " + std::to_string(total) +
+                               " bytes; at most 262144 (256 KiB) are allowed");
     }
     return Status::ok();
   };
@@ -283,12 +308,10 @@ Checker protocolChecker() {
   };
 }
 
+// The list's rules are parsed once the whole spec has passed (see validated()).
 Checker ruleList() {
   return [](const Json& v, const std::string& path) -> Status {
     if (!v.is_array()) return invalid(path, "expected a list of rules, got " + quoteJson(v));
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (auto r = parseRule(v[i], indexed(path, i)); !r) return r.status();
-    }
     return Status::ok();
   };
 }
@@ -296,6 +319,7 @@ Checker ruleList() {
 // "IP", "IPv4:port" or "[IPv6]:port" (BGPPeer.peerIP).
 Checker peerIp() {
   return [](const Json& v, const std::string& path) -> Status {
+    if (auto st = tooLongForRegex(v, path); !st) return st;
     const Error bad = invalid(path, quoteJson(v) + " is not an IP address or IP:port");
     if (!v.is_string()) return bad;
     std::string s = v.get<std::string>();
@@ -318,10 +342,33 @@ Checker secretKeyRef() {
                      object({req("name", str()), req("key", str()), opt("optional", boolean())}))});
 }
 
-Checker endpointPorts() {
-  return listOf(
-      object({req("name", str()), req("port", portNumber()), opt("protocol", protocolChecker()),
-              opt("hostPort", intRange(0, 65535)), opt("hostIP", ipAddr())}));
+// A workload's ports may map a host port and then need no name; a host endpoint's need one.
+Checker endpointPorts(bool hostPorts) {
+  std::vector<Field> fields = {
+      opt("name", str()), req("port", portNumber()),
+      opt("protocol", [](const Json& v, const std::string& path) -> Status {
+        auto p = parseProtocol(v, path);
+        if (!p) return p.status();
+        if (!p->named || !p->supportsPorts()) {
+          return invalid(path, quoteJson(v) + " is not TCP, UDP or SCTP");
+        }
+        return Status::ok();
+      })};
+  if (hostPorts) {
+    fields.push_back(opt("hostPort", intRange(0, 65535)));
+    fields.push_back(opt("hostIP", ipAddr()));
+  }
+  auto port = object(std::move(fields));
+  const std::string unnamed = hostPorts ? "required unless hostPort is set" : "required";
+  return listOf([port, unnamed](const Json& v, const std::string& path) -> Status {
+    if (auto st = port(v, path); !st) return st;
+    if (!v.contains("protocol"))
+      return invalid(join(path, "protocol"), "required: TCP, UDP or SCTP");
+    if (v.value("name", "") == "" && v.value("hostPort", 0) == 0) {
+      return invalid(join(path, "name"), unnamed);
+    }
+    return Status::ok();
+  });
 }
 
 // v1 fields that Calico v3 keeps only to reject them; say what replaced them.
@@ -349,6 +396,7 @@ Checker nodeSpec() {
       opt("addresses",
           listOf(object({req("address", cidr()),
                          opt("type", enumOf({"CalicoNodeIP", "InternalIP", "ExternalIP"}))}))),
+      opt("interfaces", listOf(object({opt("name", str()), opt("addresses", listOf(str()))}))),
   });
 }
 
@@ -368,6 +416,7 @@ Checker bgpPeerSpec() {
       opt("restartMode", enumOf({"GracefulRestart", "LongLivedGracefulRestart"})),
       opt("maxRestartTime", duration()),
       opt("keepaliveTime", duration()),
+      opt("localASNumber", asNumber()),
       opt("birdGatewayMode", enumOf({"Recursive", "DirectIfDirectlyConnected"})),
       opt("numAllowedLocalASNumbers", intRange(0, 10)),
       opt("ttlSecurity", intRange(0, 255)),
@@ -377,27 +426,57 @@ Checker bgpPeerSpec() {
   });
 }
 
+// "a:b" (standard: two 16-bit parts) or "a:b:c" (large: three 32-bit parts).
+bool isBgpCommunity(const std::string& s) {
+  static const std::regex form("^([0-9]{1,10}):([0-9]{1,10})(:([0-9]{1,10}))?$");
+  std::smatch m;
+  if (s.size() > 32 || !std::regex_match(s, m, form)) return false;
+  const long long max = m[3].matched ? 4294967295LL : 65535;
+  for (int i : {1, 2, 4}) {
+    if (m[i].matched && std::stoll(m[i]) > max) return false;
+  }
+  return true;
+}
+
+Checker bgpCommunity() {
+  return [](const Json& v, const std::string& path) -> Status {
+    if (!v.is_string() || !isBgpCommunity(v.get<std::string>())) {
+      return invalid(path, quoteJson(v) +
+                               " is not a BGP community (\"a:b\" with parts up to 65535, or "
+                               "\"a:b:c\" with parts up to 4294967295)");
+    }
+    return Status::ok();
+  };
+}
+
 Checker bgpConfigurationSpec() {
   auto cidrList = listOf(object({req("cidr", cidr())}));
   return object({
-      opt("logSeverityScreen", enumOf({"Trace", "Debug", "Info", "Warning", "Error", "Fatal"})),
+      opt("logSeverityScreen",
+          enumOf({"Trace", "Debug", "Info", "Warning", "Error", "Fatal"}, true)),
       opt("nodeToNodeMeshEnabled", boolean()),
       opt("asNumber", asNumber()),
       opt("serviceClusterIPs", cidrList),
       opt("serviceExternalIPs", cidrList),
       opt("serviceLoadBalancerIPs", cidrList),
       opt("listenPort", portNumber()),
-      opt("communities",
-          listOf(object({req("name", str()), req("value", regexString("^[0-9]+:[0-9]+(:[0-9]+)?$",
-                                                                      "a BGP community"))}))),
+      opt("communities", listOf(object({req("name", str()), req("value", bgpCommunity())}))),
       opt("prefixAdvertisements",
-          listOf(object({req("cidr", cidr()), opt("communities", listOf(str()))}))),
+          listOf(object({req("cidr", cidr()), req("communities", listOf(str()))}))),
       opt("nodeMeshPassword", secretKeyRef()),
       opt("nodeMeshMaxRestartTime", duration()),
       opt("bindMode", enumOf({"None", "NodeIP"})),
-      opt("ignoredInterfaces", listOf(str())),
+      opt("ignoredInterfaces",
+          listOf(regexString("^[a-zA-Z0-9_.*-]{1,15}$",
+                             "an interface name or pattern (1-15 of a-z A-Z 0-9 _ . - *)"))),
       opt("localWorkloadPeeringIPV4", ipAddr(4)),
       opt("localWorkloadPeeringIPV6", ipAddr(6)),
+      // Stored for the BGP daemon; Brindle does not act on these yet (docs/brindlectl.md).
+      opt("serviceLoadBalancerAggregation", enumOf({"Enabled", "Disabled"})),
+      opt("programClusterRoutes",
+          enumOf({"Enabled", "Disabled", "EnabledIPIPOnly", "EnabledNoEncapOnly"})),
+      opt("ipv4NormalRoutePriority", intRange(1, 2147483646)),
+      opt("ipv6NormalRoutePriority", intRange(1, 2147483646)),
   });
 }
 
@@ -484,7 +563,7 @@ Checker workloadEndpointSpec() {
       opt("profiles", listOf(resourceNameChecker())),
       req("interfaceName", interfaceName()),
       opt("mac", mac()),
-      opt("ports", endpointPorts()),
+      opt("ports", endpointPorts(true)),
       opt("allowSpoofedSourcePrefixes", listOf(cidr())),
       opt("qosControls", anyJson()),
   });
@@ -500,7 +579,7 @@ Checker hostEndpointSpec() {
           }),
       opt("expectedIPs", listOf(ipAddr())),
       opt("profiles", listOf(resourceNameChecker())),
-      opt("ports", endpointPorts()),
+      opt("ports", endpointPorts(false)),
   });
 }
 
@@ -513,13 +592,14 @@ Checker clusterInformationSpec() {
                  opt("datastoreReady", boolean()), opt("variant", str())});
 }
 
-// The commonly used part of FelixConfigurationSpec; other Felix fields are rejected as unknown
-// until Brindle's agent implements them.
+// Every field of Calico's FelixConfigurationSpec. The agent acts on the ones docs/agent.md
+// lists and ignores the rest, which are stored as written (a Calico user's file must not fail).
 Checker felixConfigurationSpec() {
-  auto logLevel = enumOf({"Trace", "Debug", "Info", "Warning", "Error", "Fatal"});
+  auto logLevel = enumOf({"Trace", "Debug", "Info", "Warning", "Error", "Fatal"}, true);
   auto hostPorts = listOf(
       object({req("port", portNumber()), opt("protocol", protocolChecker()), opt("net", cidr())}));
-  return object({
+  auto anyCase = [](std::vector<std::string> values) { return enumOf(std::move(values), true); };
+  std::vector<Field> fields = {
       opt("useInternalDataplaneDriver", boolean()),
       opt("dataplaneDriver", str()),
       opt("ipv6Support", boolean()),
@@ -536,16 +616,16 @@ Checker felixConfigurationSpec() {
       opt("wireguardMTU", intRange(0, 65535)),
       opt("wireguardInterfaceName", interfaceName()),
       opt("bpfEnabled", boolean()),
-      opt("bpfLogLevel", enumOf({"Debug", "Info", "Off"})),
-      opt("bpfExternalServiceMode", enumOf({"Tunnel", "DSR"})),
+      opt("bpfLogLevel", anyCase({"Debug", "Info", "Off"})),
+      opt("bpfExternalServiceMode", anyCase({"Tunnel", "DSR"})),
       opt("xdpEnabled", boolean()),
       opt("genericXDPEnabled", boolean()),
-      opt("chainInsertMode", enumOf({"Insert", "Append"})),
-      opt("defaultEndpointToHostAction", enumOf({"Drop", "Accept", "Return"})),
-      opt("iptablesFilterAllowAction", enumOf({"Accept", "Return"})),
-      opt("iptablesMangleAllowAction", enumOf({"Accept", "Return"})),
-      opt("iptablesFilterDenyAction", enumOf({"Drop", "Reject"})),
-      opt("iptablesBackend", enumOf({"Auto", "NFT", "Legacy"})),
+      opt("chainInsertMode", anyCase({"Insert", "Append"})),
+      opt("defaultEndpointToHostAction", anyCase({"Drop", "Accept", "Return"})),
+      opt("iptablesFilterAllowAction", anyCase({"Accept", "Return"})),
+      opt("iptablesMangleAllowAction", anyCase({"Accept", "Return"})),
+      opt("iptablesFilterDenyAction", anyCase({"Drop", "Reject"})),
+      opt("iptablesBackend", anyCase({"Auto", "NFT", "Legacy"})),
       opt("iptablesRefreshInterval", duration()),
       opt("iptablesPostWriteCheckInterval", duration()),
       opt("iptablesLockTimeout", duration()),
@@ -564,29 +644,167 @@ Checker felixConfigurationSpec() {
       opt("logPrefix", str()),
       opt("interfacePrefix", str()),
       opt("interfaceExclude", str()),
-      opt("mtuIfacePattern", str()),
+      opt("mtuIfacePattern", regexChecker()),
       opt("natOutgoingAddress", ipAddr(4)),
       opt("natPortRange", regexString("^[0-9]{1,5}(:[0-9]{1,5})?$", "a port range")),
       opt("deviceRouteSourceAddress", ipAddr(4)),
       opt("deviceRouteSourceAddressIPv6", ipAddr(6)),
       opt("removeExternalRoutes", boolean()),
-      opt("routeSource", enumOf({"WorkloadIPs", "CalicoIPAM"})),
+      opt("routeSource", anyCase({"WorkloadIPs", "CalicoIPAM"})),
       opt("routeTableRange", object({req("min", intRange(1, 250)), req("max", intRange(1, 250))})),
       opt("healthEnabled", boolean()),
       opt("healthHost", str()),
       opt("healthPort", portNumber()),
       opt("prometheusMetricsEnabled", boolean()),
-      opt("prometheusMetricsHost", str()),
+      opt("prometheusMetricsHost",
+          regexString("^[a-zA-Z0-9:._+-]{1,64}$", "a host name or IP address")),
       opt("prometheusMetricsPort", portNumber()),
       opt("failsafeInboundHostPorts", hostPorts),
       opt("failsafeOutboundHostPorts", hostPorts),
-      opt("kubeNodePortRanges", listOf(regexString("^[0-9]{1,5}(:[0-9]{1,5})?$", "a port range"))),
-      opt("externalNodesCIDRList", listOf(cidr(4))),
+      opt("kubeNodePortRanges", listOf([](const Json& v, const std::string& path) -> Status {
+            if (asInt(v)) return portNumber()(v, path);
+            return regexString("^[0-9]{1,5}(:[0-9]{1,5})?$",
+                               "a port or port range such as "
+                               "\"30000:32767\" (named ports are not allowed here)")(v, path);
+          })),
+      opt("externalNodesList", listOf(cidr(4))),
+      opt("externalNodesCIDRList", replacedBy("externalNodesList")),  // Calico's Go name
       opt("maxIpsetSize", intRange(0, 1 << 30)),
       opt("serviceLoopPrevention", enumOf({"Drop", "Reject", "Disabled"})),
       opt("floatingIPs", enumOf({"Enabled", "Disabled"})),
       opt("awsSrcDstCheck", enumOf({"DoNothing", "Enable", "Disable"})),
-  });
+      opt("openstackRegion",
+          [](const Json& v, const std::string& path) -> Status {
+            // It becomes part of a namespace name: "openstack-region-<region>", a DNS label.
+            if (v == "") return Status::ok();
+            if (!v.is_string() || v.get_ref<const std::string&>().size() > 46 ||
+                !isDnsLabel(v.get_ref<const std::string&>())) {
+              return invalid(path, quoteJson(v) +
+                                       " is not a region name (lower-case letters, digits and "
+                                       "'-', at most 46 characters)");
+            }
+            return Status::ok();
+          }),
+      opt("routeTableRanges", listOf(object({req("min", intRange(1, 4294967295LL)),
+                                             req("max", intRange(1, 4294967295LL))}))),
+      opt("healthTimeoutOverrides",
+          listOf(
+              object({req("name", regexString("^[a-zA-Z0-9_ -]+$",
+                                              "a health reporter name (letters, digits, '_', "
+                                              "' ', '-')")),
+                      req("timeout", regexString("^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$",
+                                                 "a duration of 0 or more, such as \"30s\""))}))),
+      opt("iptablesNATOutgoingInterfaceFilter",
+          regexString("^[a-zA-Z0-9:._+-]{1,15}$", "an interface name or pattern")),
+      opt("wireguardListeningPortV6", portNumber()),
+      opt("wireguardRoutingRulePriority", intRange(1, 32765)),
+      opt("wireguardInterfaceNameV6", interfaceName()),
+      opt("nodeSelector", selectorChecker()),
+      opt("featureDetectOverride",
+          regexString("^([a-zA-Z0-9-_]+=(true|false|),)*([a-zA-Z0-9-_]+=(true|false|))?$",
+                      "a list such as \"Feature1=true,Feature2=false\"")),
+      opt("featureGates", regexString("^([a-zA-Z0-9-_]+=([^=]+),)*([a-zA-Z0-9-_]+=([^=]+))?$",
+                                      "a list such as \"Gate1=value,Gate2=value\"")),
+      opt("logActionRateLimit", regexString("^[1-9][0-9]{0,3}/(second|minute|hour|day)$",
+                                            "a rate such as \"10/second\"")),
+      opt("logActionRateLimitBurst", intRange(0, 9999)),
+      opt("prometheusMetricsClientAuth",
+          enumOf({"RequireAndVerifyClientCert", "RequireAnyClientCert", "VerifyClientCertIfGiven",
+                  "NoClientCert"})),
+      opt("natOutgoingExclusions", enumOf({"IPPoolsOnly", "IPPoolsAndHostIPs"})),
+      opt("programClusterRoutes",
+          enumOf({"Enabled", "Disabled", "EnabledIPIPOnly", "EnabledNoEncapOnly"})),
+      opt("nftablesFilterAllowAction", anyCase({"Accept", "Return"})),
+      opt("nftablesMangleAllowAction", anyCase({"Accept", "Return"})),
+      opt("nftablesFilterDenyAction", anyCase({"Drop", "Reject"})),
+      opt("nftablesMarkMask", intRange(0, 4294967295LL)),
+      opt("bpfOverlayHostSourceIP", enumOf({"TunnelAddress", "HostAddress"})),
+      opt("bpfJITHardening", enumOf({"Auto", "Strict"})),
+      opt("bpfConntrackLogLevel", enumOf({"Off", "Debug"})),
+      opt("bpfConntrackMode", enumOf({"Auto", "Userspace", "BPFProgram"})),
+      opt("bpfConntrackTimeouts", anyJson()),
+      opt("bpfLogFilters", anyJson()),
+      opt("bpfConnectTimeLoadBalancing", enumOf({"TCP", "Enabled", "Disabled"})),
+      opt("bpfHostNetworkedNATWithoutCTLB", enumOf({"Enabled", "Disabled"})),
+      opt("bpfDSROptoutCIDRs", listOf(cidr())),
+      opt("bpfExcludeCIDRsFromNAT", listOf(cidr())),
+      opt("bpfExtToServiceConnmark", intRange(0, 4294967295LL)),
+      opt("bpfKubeProxyHealthzPort", intRange(0, 65535)),
+      opt("debugPort", intRange(0, 65535)),
+      opt("bpfPSNATPorts", regexString("^[0-9]{1,5}(:[0-9]{1,5})?$", "a port range")),
+      opt("bpfMapSizeConntrackScaling", anyCase({"Disabled", "DoubleIfFull"})),
+      opt("bpfMapSizeConntrackCleanupQueue", intRange(1, INT32_MAX)),
+      opt("bpfEnforceRPF", anyCase({"Disabled", "Strict", "Loose"})),
+      opt("bpfForceTrackPacketsFromIfaces",
+          listOf(regexString("^[a-zA-Z0-9:._+-]{1,15}$", "an interface name or pattern"))),
+      opt("bpfAttachType", enumOf({"TC", "TCX", "Netkit"})),
+      opt("workloadSourceSpoofing", anyCase({"Disabled", "Any"})),
+      opt("localSubnetL2Reachability", enumOf({"Disabled", "PodsAndLoadBalancers"})),
+      opt("windowsManageFirewallRules", enumOf({"Enabled", "Disabled"})),
+      opt("bpfMaglevMaxEndpointsPerService", intRange(1, 3000)),
+      opt("bpfMaglevMaxServices", intRange(1, 3000)),
+  };
+  for (const char* f : {"ipv4NormalRoutePriority", "ipv4ElevatedRoutePriority",
+                        "ipv6NormalRoutePriority", "ipv6ElevatedRoutePriority"}) {
+    fields.push_back(opt(f, intRange(1, 2147483646)));
+  }
+  for (const char* f : {"goGCThreshold", "goMemoryLimitMB", "goMaxProcs"}) {
+    fields.push_back(opt(f, intRange(-1, INT32_MAX)));
+  }
+  for (const char* f : {"logDebugFilenameRegex", "nftablesFlowTableDataIfacePattern",
+                        "bpfDataIfacePattern", "bpfL3IfacePattern", "bpfDisableGROForIfaces"}) {
+    fields.push_back(opt(f, regexChecker()));
+  }
+  for (const char* f : {"ipForwarding", "bpfRedirectToPeer", "flowLogsLocalReporter",
+                        "bpfProfiling", "nftablesMode", "nftablesFlowTableOffload"}) {
+    fields.push_back(opt(f, enumOf({"Enabled", "Disabled", "Auto"})));
+  }
+  for (const char* f : {"allowVXLANPacketsFromWorkloads",
+                        "allowIPIPPacketsFromWorkloads",
+                        "disableConntrackInvalidCheck",
+                        "prometheusGoMetricsEnabled",
+                        "prometheusProcessMetricsEnabled",
+                        "prometheusWireGuardMetricsEnabled",
+                        "usageReportingEnabled",
+                        "debugDisableLogDropping",
+                        "sidecarAccelerationEnabled",
+                        "bpfDisableUnprivileged",
+                        "bpfConnectTimeLoadBalancingEnabled",
+                        "bpfKubeProxyIptablesCleanupEnabled",
+                        "bpfHostConntrackBypass",
+                        "bpfIPFragmentReassemblyEnabled",
+                        "bpfPolicyDebugEnabled",
+                        "flowLogsCollectorDebugTrace",
+                        "routeSyncDisabled",
+                        "wireguardThreadingEnabled",
+                        "wireguardHostEncryptionEnabled",
+                        "requireMTUFile"}) {
+    fields.push_back(opt(f, boolean()));
+  }
+  for (const char* f :
+       {"dataplaneWatchdogTimeout", "interfaceRefreshInterval", "iptablesLockProbeInterval",
+        "xdpRefreshInterval", "usageReportingInitialDelay", "usageReportingInterval",
+        "debugSimulateCalcGraphHangAfter", "debugSimulateDataplaneHangAfter",
+        "debugSimulateDataplaneApplyDelay", "nftablesRefreshInterval", "bpfIPFragTimeout",
+        "bpfKubeProxyMinSyncPeriod", "flowLogsFlushInterval", "liveMigrationRouteConvergenceTime",
+        "wireguardKeepAlive", "localSubnetL2ReachabilityRefreshInterval"}) {
+    fields.push_back(opt(f, duration()));
+  }
+  for (const char* f :
+       {"metadataAddr", "endpointStatusPathPrefix", "prometheusMetricsCAFile",
+        "prometheusMetricsCertFile", "prometheusMetricsKeyFile", "policySyncPathPrefix",
+        "debugMemoryProfilePath", "debugHost", "cgroupV2Path", "flowLogsGoldmaneServer",
+        "bpfCTLBLogFilter", "istioAmbientMode", "flowLogsPolicyEvaluationMode"}) {
+    fields.push_back(opt(f, str()));
+  }
+  for (const char* f :
+       {"metadataPort", "deviceRouteProtocol", "bpfMapSizeNATFrontend", "bpfMapSizeNATBackend",
+        "bpfMapSizeNATAffinity", "bpfMapSizeRoute", "bpfMapSizeConntrack",
+        "bpfMapSizePerCpuConntrack", "bpfMapSizeIPSets", "bpfMapSizeIfState", "wireguardMTUV6",
+        "bpfExportBufferSizeMB", "istioDSCPMark"}) {
+    fields.push_back(opt(f, intRange(0, INT32_MAX)));
+  }
+  return object(std::move(fields));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -617,6 +835,10 @@ Status checkMetadata(const Resource& r) {
   const Json name = m.value("name", Json(""));
   if (name == "") return invalid("metadata.name", "required");
   const std::string n = name.get<std::string>();
+  // A policy name part: a DNS label, but as in Calico only the whole name is limited (253).
+  auto label = [](std::string_view part) {
+    return part.find('.') == std::string_view::npos && isDnsSubdomain(part);
+  };
   if (r.kind == Kind::kTier) {
     // A tier's name is a component of its policies' names: a DNS label, no dots.
     if (!isDnsLabel(n)) {
@@ -627,9 +849,9 @@ Status checkMetadata(const Resource& r) {
   } else if (r.kind == Kind::kGlobalNetworkPolicy || r.kind == Kind::kStagedGlobalNetworkPolicy) {
     // A DNS label, optionally prefixed by a tier ("default.allow-dns").
     const size_t dot = n.find('.');
-    const bool valid = dot == std::string::npos
-                           ? isDnsLabel(n)
-                           : isDnsLabel(n.substr(0, dot)) && isDnsLabel(n.substr(dot + 1));
+    const bool valid =
+        n.size() <= 253 &&
+        (dot == std::string::npos ? label(n) : label(n.substr(0, dot)) && label(n.substr(dot + 1)));
     if (!valid) {
       return invalid("metadata.name", quoteJson(name) +
                                           " is not a valid policy name (a DNS label of "
@@ -639,9 +861,9 @@ Status checkMetadata(const Resource& r) {
   } else if (r.kind == Kind::kNetworkPolicy || r.kind == Kind::kStagedNetworkPolicy) {
     // label or label.label, or Calico's knp.default./ossg.default. prefixes before a subdomain.
     const size_t dot = n.find('.');
-    bool valid = dot == std::string::npos
-                     ? isDnsLabel(n)
-                     : isDnsLabel(n.substr(0, dot)) && isDnsLabel(n.substr(dot + 1));
+    bool valid =
+        n.size() <= 253 &&
+        (dot == std::string::npos ? label(n) : label(n.substr(0, dot)) && label(n.substr(dot + 1)));
     for (const char* prefix : {"knp.default.", "ossg.default."}) {
       if (n.rfind(prefix, 0) == 0) valid = valid || isDnsSubdomain(n.substr(std::strlen(prefix)));
     }
@@ -653,6 +875,11 @@ Status checkMetadata(const Resource& r) {
     }
   } else {
     if (auto st = resourceNameChecker()(name, "metadata.name"); !st) return st;
+  }
+  if ((r.kind == Kind::kGlobalNetworkSet || r.kind == Kind::kNetworkSet) &&
+      m.value("labels", Json::object()).contains("projectcalico.org/namespace")) {
+    return invalid("metadata.labels.projectcalico.org/namespace",
+                   "is reserved: Calico sets it to the namespace of namespaced resources");
   }
   if (r.kind == Kind::kClusterInformation && n != "default") {
     return invalid("metadata.name",
@@ -684,13 +911,8 @@ bool modeEnabled(const Json& spec, const char* field) {
 
 Status checkIpPool(const Json& spec) {
   const Json& cidrJson = spec.at("cidr");
-  const std::string text = cidrJson.get<std::string>();
-  auto c = Cidr::parse(text);
-  auto addr = IpAddr::parse(std::string_view(text).substr(0, text.find('/')));
-  if (addr && *addr != c->address()) {
-    return invalid("spec.cidr", quoteJson(cidrJson) + " has host bits set (did you mean \"" +
-                                    c->toString() + "\"?)");
-  }
+  auto c = Cidr::parse(cidrJson.get<std::string>());
+  if (Status masked = checkMasked(cidrJson, *c, "spec.cidr"); !masked) return masked;
   const bool v4 = c->isV4();
   if (v4 && c->overlaps(kV4LinkLocal)) {
     return invalid("spec.cidr",
@@ -736,6 +958,18 @@ Status checkIpPool(const Json& spec) {
     if (spec.value("nodeSelector", "all()") != "all()") {
       return invalid("spec.nodeSelector", "a LoadBalancer pool must have nodeSelector all()");
     }
+    if (spec.value("disableBGPExport", false)) {
+      return invalid("spec.disableBGPExport",
+                     "true, but a LoadBalancer pool is advertised by BGP (set false or omit it)");
+    }
+  }
+  const Json uses = spec.value("allowedUses", Json::array());
+  if (std::find(uses.begin(), uses.end(), "Tunnel") != uses.end() &&
+      spec.value("namespaceSelector", "") != "") {
+    return invalid("spec.namespaceSelector",
+                   quoteJson(spec["namespaceSelector"]) +
+                       " given, but a pool whose allowedUses include Tunnel must have none "
+                       "(tunnel addresses belong to nodes, not namespaces)");
   }
   return Status::ok();
 }
@@ -765,6 +999,18 @@ Status checkBgpPeer(const Json& spec) {
   if (spec.contains("reachableBy") && !spec.contains("peerIP")) {
     return invalid("spec.reachableBy", "needs peerIP");
   }
+  if (spec.contains("reachableBy")) {
+    // peerIP is "IP", "IPv4:port" or "[IPv6]:port" (checked above).
+    const std::string peer = spec["peerIP"].get<std::string>();
+    const bool peerV4 = peer.front() != '[' && std::count(peer.begin(), peer.end(), ':') <= 1;
+    const bool viaV4 = IpAddr::parse(spec["reachableBy"].get<std::string>())->isV4();
+    if (peerV4 != viaV4) {
+      return invalid("spec.reachableBy", quoteJson(spec["reachableBy"]) + " is IPv" +
+                                             (viaV4 ? "4" : "6") + " but peerIP " +
+                                             quoteJson(spec["peerIP"]) + " is IPv" +
+                                             (peerV4 ? "4" : "6"));
+    }
+  }
   if (spec.value("keepOriginalNextHop", false) && spec.contains("nextHopMode")) {
     return invalid("spec.keepOriginalNextHop", "cannot be combined with nextHopMode");
   }
@@ -772,11 +1018,14 @@ Status checkBgpPeer(const Json& spec) {
 }
 
 Status checkPolicyCommon(const Json& spec) {
-  std::set<std::string> seen;
-  const Json types = spec.value("types", Json::array());
-  for (size_t i = 0; i < types.size(); ++i) {
-    if (!seen.insert(types[i].get<std::string>()).second) {
-      return invalid(indexed("spec.types", i), quoteJson(types[i]) + " is listed more than once");
+  for (const char* list : {"types", "performanceHints"}) {
+    std::set<std::string> seen;
+    const Json items = spec.value(list, Json::array());
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (!seen.insert(items[i].get<std::string>()).second) {
+        return invalid(indexed(std::string("spec.") + list, i),
+                       quoteJson(items[i]) + " is listed more than once");
+      }
     }
   }
   // Services may only name the far end: ingress sources and egress destinations.
@@ -799,6 +1048,20 @@ Status checkPolicyCommon(const Json& spec) {
 
 Status checkGlobalNetworkPolicy(const Json& spec) {
   if (auto st = checkPolicyCommon(spec); !st) return st;
+  // A global policy has no namespace of its own to find a service in.
+  for (const char* dir : {"ingress", "egress"}) {
+    const Json rules = spec.value(dir, Json::array());
+    for (size_t i = 0; i < rules.size(); ++i) {
+      for (const char* side : {"source", "destination"}) {
+        const Json svc = rules[i].value(side, Json::object()).value("services", Json::object());
+        if (!svc.empty() && svc.value("namespace", "") == "") {
+          return invalid(
+              indexed(std::string("spec.") + dir, i) + "." + side + ".services.namespace",
+              "required in a GlobalNetworkPolicy (it has no namespace of its own)");
+        }
+      }
+    }
+  }
   const bool preDnat = spec.value("preDNAT", false);
   const bool doNotTrack = spec.value("doNotTrack", false);
   if (preDnat && doNotTrack) return invalid("spec.preDNAT", "cannot be combined with doNotTrack");
@@ -812,6 +1075,47 @@ Status checkGlobalNetworkPolicy(const Json& spec) {
   }
   if ((preDnat || doNotTrack) && !spec.value("applyOnForward", false)) {
     return invalid("spec.applyOnForward", "must be true when preDNAT or doNotTrack is set");
+  }
+  return Status::ok();
+}
+
+Status checkBgpConfiguration(const Json& spec) {
+  if (spec.value("nodeToNodeMeshEnabled", true) == false) {
+    for (const char* f : {"nodeMeshPassword", "nodeMeshMaxRestartTime"}) {
+      if (spec.contains(f)) {
+        return invalid(std::string("spec.") + f,
+                       "only applies to the node-to-node mesh, but nodeToNodeMeshEnabled is false");
+      }
+    }
+  }
+  for (size_t i = 0; i < spec.value("ignoredInterfaces", Json::array()).size(); ++i) {
+    if (spec["ignoredInterfaces"][i] == "*") {
+      return invalid(indexed("spec.ignoredInterfaces", i),
+                     "\"*\" would ignore every interface; name interfaces or patterns such as "
+                     "\"eth*\"");
+    }
+  }
+  const Json defined = spec.value("communities", Json::array());
+  const Json adverts = spec.value("prefixAdvertisements", Json::array());
+  if (!defined.empty() && adverts.empty()) {
+    return invalid("spec.communities",
+                   "defined but never used: add prefixAdvertisements that name them");
+  }
+  for (size_t i = 0; i < adverts.size(); ++i) {
+    const Json& names = adverts[i]["communities"];
+    for (size_t j = 0; j < names.size(); ++j) {
+      const std::string path = indexed(indexed("spec.prefixAdvertisements", i) + ".communities", j);
+      if (!names[j].is_string()) return invalid(path, quoteJson(names[j]) + " is not a string");
+      const std::string c = names[j].get<std::string>();
+      if (c.find(':') != std::string::npos) {
+        if (auto st = bgpCommunity()(names[j], path); !st) return st;
+      } else if (std::none_of(defined.begin(), defined.end(),
+                              [&](const Json& d) { return d.value("name", "") == c; })) {
+        return invalid(path, quoteJson(names[j]) +
+                                 " is neither a community value (\"a:b\", \"a:b:c\") nor the "
+                                 "name of one in spec.communities");
+      }
+    }
   }
   return Status::ok();
 }
@@ -833,7 +1137,7 @@ Status checkHostEndpoint(const Json& spec) {
 Status checkWorkloadEndpoint(const Json& spec) {
   // NATs must map an address the endpoint owns.
   const Json nats = spec.value("ipNATs", Json::array());
-  const Json nets = spec.value("ipNetworks", Json::array());
+  const std::vector<Cidr> nets = cidrList(spec, "ipNetworks").value();  // checked by the schema
   for (size_t i = 0; i < nats.size(); ++i) {
     auto internal = IpAddr::parse(nats[i]["internalIP"].get<std::string>());
     auto external = IpAddr::parse(nats[i]["externalIP"].get<std::string>());
@@ -841,11 +1145,8 @@ Status checkWorkloadEndpoint(const Json& spec) {
       return invalid(indexed("spec.ipNATs", i) + ".externalIP",
                      "IP version differs from internalIP");
     }
-    bool owned = false;
-    for (const auto& n : nets) {
-      if (Cidr::parse(n.get<std::string>())->contains(*internal)) owned = true;
-    }
-    if (!owned) {
+    if (std::none_of(nets.begin(), nets.end(),
+                     [&](const Cidr& n) { return n.contains(*internal); })) {
       return invalid(indexed("spec.ipNATs", i) + ".internalIP",
                      quoteJson(nats[i]["internalIP"]) + " is not one of the endpoint's ipNetworks");
     }
@@ -860,6 +1161,24 @@ Status checkFelixConfiguration(const Json& spec) {
   if (auto it = spec.find("routeTableRange"); it != spec.end()) {
     if ((*it)["min"].get<int>() > (*it)["max"].get<int>()) {
       return invalid("spec.routeTableRange", "min is greater than max");
+    }
+    if (spec.contains("routeTableRanges")) {
+      return invalid("spec.routeTableRange", "set routeTableRange or routeTableRanges, not both");
+    }
+  }
+  if (auto it = spec.find("routeTableRanges"); it != spec.end()) {
+    long long tables = 0;
+    for (size_t i = 0; i < it->size(); ++i) {
+      const long long lo = *asInt((*it)[i]["min"]), hi = *asInt((*it)[i]["max"]);
+      if (lo > hi) {
+        return invalid(indexed("spec.routeTableRanges", i),
+                       "min " + std::to_string(lo) + " is greater than max " + std::to_string(hi));
+      }
+      tables += hi - lo + 1;
+    }
+    if (tables > 0xffff) {
+      return invalid("spec.routeTableRanges",
+                     std::to_string(tables) + " route tables; at most 65535 may be designated");
     }
   }
   return Status::ok();
@@ -906,7 +1225,9 @@ Checker stagedSpec(Kind enforced) {
     if (!v.is_object()) return invalid(path, "expected an object, got " + quoteJson(v));
     Json rest = v;
     if (auto it = rest.find("stagedAction"); it != rest.end()) {
-      if (auto st = enumOf({"Set", "Delete"})(*it, join(path, "stagedAction")); !st) return st;
+      if (*it != "") {  // "" means Set, as in Calico
+        if (auto st = enumOf({"Set", "Delete"})(*it, join(path, "stagedAction")); !st) return st;
+      }
       rest.erase("stagedAction");
     }
     return base(rest, path);
@@ -929,11 +1250,20 @@ Checker bgpFilterRules(int family) {
   auto prefixLength =
       object({opt("min", intRange(0, maxLength)), opt("max", intRange(0, maxLength))});
   auto community = regexString("^[0-9]+:[0-9]+(:[0-9]+)?$", "a BGP community (aa:nn or aa:nn:mm)");
-  auto operation = object({
+  auto oneOperation = object({
       opt("addCommunity", object({req("value", community)})),
       opt("prependASPath", object({req("prefix", listOf(asNumber()))})),
       opt("setPriority", object({req("value", intRange(1, 2147483646))})),
   });
+  // Calico: each operation does exactly one thing.
+  auto operation = [oneOperation](const Json& v, const std::string& path) -> Status {
+    if (auto st = oneOperation(v, path); !st) return st;
+    if (v.size() != 1) {
+      return invalid(path, "set exactly one of addCommunity, prependASPath or setPriority (" +
+                               std::to_string(v.size()) + " given)");
+    }
+    return Status::ok();
+  };
   return listOf(object({
       opt("cidr", cidr(family)),
       opt("prefixLength", prefixLength),
@@ -1014,7 +1344,7 @@ const KindRules& rulesFor(Kind kind) {
     auto none = [](const Json&) { return Status::ok(); };
     t[Kind::kNode] = {nodeSpec(), checkNode};
     t[Kind::kBGPPeer] = {bgpPeerSpec(), checkBgpPeer};
-    t[Kind::kBGPConfiguration] = {bgpConfigurationSpec(), none};
+    t[Kind::kBGPConfiguration] = {bgpConfigurationSpec(), checkBgpConfiguration};
     t[Kind::kIPPool] = {ipPoolSpec(), checkIpPool};
     t[Kind::kGlobalNetworkPolicy] = {globalNetworkPolicySpec(), checkGlobalNetworkPolicy};
     t[Kind::kNetworkPolicy] = {networkPolicySpec(), checkPolicyCommon};
@@ -1053,12 +1383,9 @@ void canonicaliseRules(Json& spec) {
       if (!rule.is_object()) continue;
       if (auto a = rule.find("action"); a != rule.end() && a->is_string()) {
         for (Action act : {Action::kAllow, Action::kDeny, Action::kLog, Action::kPass}) {
-          std::string lower = a->get<std::string>();
-          std::string name(actionName(act));
-          std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-          std::string nameLower = name;
-          std::transform(nameLower.begin(), nameLower.end(), nameLower.begin(), ::tolower);
-          if (lower == nameLower) *a = name;
+          if (equalsIgnoreCase(a->get<std::string>(), actionName(act))) {
+            *a = std::string(actionName(act));
+          }
         }
       }
       for (const char* field : {"protocol", "notProtocol"}) {
@@ -1107,8 +1434,25 @@ void defaultIpPool(Json& spec) {
 
 }  // namespace
 
+// calicoctl reads a plain scalar in a string field as its text: `routeReflector: true` is the
+// label value "true". Only `keys` of `map` when given, else every value.
+void scalarsToStrings(Json& map, std::initializer_list<std::string_view> keys = {}) {
+  if (!map.is_object()) return;
+  for (auto& [key, value] : map.items()) {
+    if (keys.size() != 0 && std::find(keys.begin(), keys.end(), key) == keys.end()) continue;
+    if (value.is_boolean() || value.is_number()) value = value.dump();
+  }
+}
+
 void applyDefaults(Resource& resource) {
   if (!resource.metadata.is_object() || !resource.spec.is_object()) return;
+  scalarsToStrings(resource.metadata, {"name", "namespace"});
+  for (const char* map : {"labels", "annotations"}) {
+    if (auto it = resource.metadata.find(map); it != resource.metadata.end()) scalarsToStrings(*it);
+  }
+  if (auto it = resource.spec.find("labelsToApply"); it != resource.spec.end()) {
+    scalarsToStrings(*it);
+  }
   if (kindInfo(resource.kind).namespaced) {
     auto it = resource.metadata.find("namespace");
     if (it == resource.metadata.end() || *it == "" || it->is_null()) {
@@ -1148,12 +1492,36 @@ void applyDefaults(Resource& resource) {
   }
 }
 
-Status validateResource(const Resource& resource) {
+namespace {
+
+// validateResource's checks, handing on the policy rules they parsed so lint need not again.
+Result<PolicyRules> validated(const Resource& resource) {
   if (auto st = checkMetadata(resource); !st) return st;
   const KindRules& rules = rulesFor(resource.kind);
   if (auto st = rules.spec(resource.spec, "spec"); !st) return st;
-  if (resource.kind == Kind::kTier) return checkTier(resource.name(), resource.spec);
-  return rules.cross(resource.spec);
+  // Only policy kinds' schemas let ingress and egress through.
+  PolicyRules parsed{parseRules(resource.spec, "ingress"), parseRules(resource.spec, "egress")};
+  for (const auto* list : {&parsed.ingress, &parsed.egress}) {
+    for (const Result<Rule>& rule : *list) {
+      if (!rule) return rule.status();
+    }
+  }
+  if (auto st = resource.kind == Kind::kTier ? checkTier(resource.name(), resource.spec)
+                                             : rules.cross(resource.spec);
+      !st) {
+    return st;
+  }
+  return parsed;
+}
+
+}  // namespace
+
+Status validateResource(const Resource& resource) { return validated(resource).status(); }
+
+Result<std::vector<std::string>> checkResource(const Resource& resource) {
+  auto rules = validated(resource);
+  if (!rules) return rules.status();
+  return lintResource(resource, *rules);
 }
 
 Status checkPoolOverlap(const Resource& pool, const std::vector<Resource>& otherPools) {

@@ -5,6 +5,7 @@
 
 #include "common/result.h"
 #include "model/resource.h"
+#include "model/rule.h"
 
 namespace brindle::model {
 
@@ -22,8 +23,20 @@ Status validateResource(const Resource& resource);
 // its CIDR overlaps one of theirs (a pool with the same name is the same pool, not a conflict).
 Status checkPoolOverlap(const Resource& pool, const std::vector<Resource>& otherPools);
 
+// validateResource, then lintResource's warnings for a valid resource: what reading a file
+// runs, parsing each policy rule once for both.
+Result<std::vector<std::string>> checkResource(const Resource& resource);
+
 // Warnings that do not reject the resource, e.g. a rule that can never match because an earlier
-// rule in the same direction ends every packet it would see. Each names both rules.
+// rule in the same direction ends every packet it would see. Each names both rules. A rule that
+// does not parse is skipped (it is validation's business).
 std::vector<std::string> lintResource(const Resource& resource);
+
+// lintResource with the resource's rules already parsed by parseRules().
+struct PolicyRules {
+  std::vector<Result<Rule>> ingress;
+  std::vector<Result<Rule>> egress;
+};
+std::vector<std::string> lintResource(const Resource& resource, const PolicyRules& rules);
 
 }  // namespace brindle::model

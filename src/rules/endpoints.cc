@@ -9,36 +9,41 @@
 
 namespace brindle::rules {
 
+using dataplane::Action;
 using dataplane::Chain;
+using dataplane::Match;
 using dataplane::Rule;
 
 std::vector<Rule> endpointPolicyRules(const std::vector<calc::TierInfo>& tiers,
                                       const std::vector<std::string>& profiles, bool ingress,
                                       const RendererConfig& config) {
   std::vector<Rule> out;
-  out.push_back({"", setMark(0, config.markAccept), ""});
+  out.push_back({{}, Action::clearMark(config.markAccept), ""});
   std::vector<const calc::TierInfo*> applying;
   for (const auto& t : tiers) {
     if (!(ingress ? t.ingressPolicies : t.egressPolicies).empty()) applying.push_back(&t);
   }
   const bool onlyDefault = applying.size() == 1 && applying[0]->name == calc::kDefaultTier;
   for (const auto* t : applying) {
-    out.push_back({"", setMark(0, config.markPass),
+    out.push_back({{},
+                   Action::clearMark(config.markPass),
                    onlyDefault ? "Start of policies" : "Start of tier " + t->name});
     for (const auto& id : ingress ? t->ingressPolicies : t->egressPolicies) {
-      out.push_back({matchMark(0, config.markPass), "-j " + policyChainName(id, ingress), ""});
-      out.push_back({matchMark(config.markAccept, config.markAccept), "-j RETURN",
-                     "Return if policy accepted"});
+      out.push_back(
+          {Match().markClear(config.markPass), Action::jump(policyChainName(id, ingress)), ""});
+      out.push_back(
+          {Match().markSet(config.markAccept), Action::ret(), "Return if policy accepted"});
     }
     // A tier whose policies select the endpoint but none of whose rules matched (no Pass) denies.
-    out.push_back({matchMark(0, config.markPass), "-j DROP", "Drop if no policies passed packet"});
+    out.push_back(
+        {Match().markClear(config.markPass), Action::drop(), "Drop if no policies passed packet"});
   }
   for (const auto& p : profiles) {
-    out.push_back({"", "-j " + profileChainName(p, ingress), ""});
-    out.push_back({matchMark(config.markAccept, config.markAccept), "-j RETURN",
-                   "Return if profile accepted"});
+    out.push_back({{}, Action::jump(profileChainName(p, ingress)), ""});
+    out.push_back(
+        {Match().markSet(config.markAccept), Action::ret(), "Return if profile accepted"});
   }
-  out.push_back({"", "-j DROP", "Drop if no profiles matched"});
+  out.push_back({{}, Action::drop(), "Drop if no profiles matched"});
   return out;
 }
 
@@ -53,11 +58,11 @@ std::vector<Chain> workloadEndpointChains(const calc::WorkloadEndpoint& ep,
 std::vector<Chain> hostEndpointChains(const calc::HostEndpoint& ep, const RendererConfig& config) {
   if (ep.interfaceName.empty() || ep.interfaceName == "*") return {};
   Chain from{endpointChainName("cali-fh-", ep.interfaceName), {}};
-  from.rules.push_back({"", std::string("-j ") + kChainFailsafeIn, ""});
+  from.rules.push_back({{}, Action::jump(kChainFailsafeIn), ""});
   auto in = endpointPolicyRules(ep.tiers, ep.profileIds, true, config);
   from.rules.insert(from.rules.end(), in.begin(), in.end());
   Chain to{endpointChainName("cali-th-", ep.interfaceName), {}};
-  to.rules.push_back({"", std::string("-j ") + kChainFailsafeOut, ""});
+  to.rules.push_back({{}, Action::jump(kChainFailsafeOut), ""});
   auto out = endpointPolicyRules(ep.tiers, ep.profileIds, false, config);
   to.rules.insert(to.rules.end(), out.begin(), out.end());
   return {from, to};
@@ -74,7 +79,7 @@ constexpr size_t kDispatchLeafMax = 16;
 struct DispatchKind {
   const char* root;            // the chain the hooks jump to
   const char* endpointPrefix;  // "cali-fw-" etc.: the per-interface chain
-  const char* ifaceFlag;       // "-i" or "-o"
+  bool incoming;               // matches the incoming (else the outgoing) interface
   std::vector<Rule> endRules;  // after the last interface, in the root and in every child
 };
 
@@ -90,6 +95,11 @@ std::string dispatchChildName(const std::string& root, const std::string& prefix
   return calc::lengthLimitedId(root + ".", prefix, kMaxChainName);
 }
 
+Match interfaceMatch(const DispatchKind& kind, std::string name) {
+  return kind.incoming ? Match().inInterface(std::move(name))
+                       : Match().outInterface(std::move(name));
+}
+
 // Renders chain `name` for the sorted, unique `names` [begin, end) and, recursively, its
 // children into `out`. Above kDispatchLeafMax names the chain bins them by the character after
 // their common prefix: a bin of one gets its `-g` here, a larger bin a `-i <prefix>+ -g child`.
@@ -98,8 +108,8 @@ void buildDispatch(const DispatchKind& kind, const std::string& name,
                    std::vector<std::string>::const_iterator end, std::vector<Chain>& out) {
   Chain chain{name, {}};
   auto direct = [&](const std::string& iface) {
-    chain.rules.push_back({std::string(kind.ifaceFlag) + " " + iface,
-                           "-g " + endpointChainName(kind.endpointPrefix, iface), ""});
+    chain.rules.push_back({interfaceMatch(kind, iface),
+                           Action::goTo(endpointChainName(kind.endpointPrefix, iface)), ""});
   };
   std::vector<Chain> children;
   if (static_cast<size_t>(end - begin) <= kDispatchLeafMax) {
@@ -125,7 +135,7 @@ void buildDispatch(const DispatchKind& kind, const std::string& name,
         direct(*it);
       } else {
         const std::string child = dispatchChildName(kind.root, key);
-        chain.rules.push_back({std::string(kind.ifaceFlag) + " " + key + "+", "-g " + child, ""});
+        chain.rules.push_back({interfaceMatch(kind, key + "+"), Action::goTo(child), ""});
         buildDispatch(kind, child, it, binEnd, children);
       }
       it = binEnd;
@@ -154,9 +164,9 @@ std::vector<Chain> workloadDispatchChains(
   for (const auto& [id, ep] : endpoints) {
     if (!ep.interfaceName.empty()) ifaces.push_back(ep.interfaceName);
   }
-  const std::vector<Rule> drop = {{"", "-j DROP", "Unknown interface"}};
-  auto from = dispatchTree({kChainFromWlDispatch, "cali-fw-", "-i", drop}, ifaces);
-  auto to = dispatchTree({kChainToWlDispatch, "cali-tw-", "-o", drop}, ifaces);
+  const std::vector<Rule> drop = {{{}, Action::drop(), "Unknown interface"}};
+  auto from = dispatchTree({kChainFromWlDispatch, "cali-fw-", true, drop}, ifaces);
+  auto to = dispatchTree({kChainToWlDispatch, "cali-tw-", false, drop}, ifaces);
   from.insert(from.end(), std::make_move_iterator(to.begin()), std::make_move_iterator(to.end()));
   return from;
 }
@@ -166,22 +176,20 @@ std::vector<Chain> hostDispatchChains(const std::map<std::string, calc::HostEndp
   for (const auto& [id, ep] : endpoints) {
     if (!ep.interfaceName.empty() && ep.interfaceName != "*") ifaces.push_back(ep.interfaceName);
   }
-  auto from = dispatchTree({kChainFromHostEndpoint, "cali-fh-", "-i", {}}, ifaces);
-  auto to = dispatchTree({kChainToHostEndpoint, "cali-th-", "-o", {}}, ifaces);
+  auto from = dispatchTree({kChainFromHostEndpoint, "cali-fh-", true, {}}, ifaces);
+  auto to = dispatchTree({kChainToHostEndpoint, "cali-th-", false, {}}, ifaces);
   from.insert(from.end(), std::make_move_iterator(to.begin()), std::make_move_iterator(to.end()));
   return from;
 }
 
 std::vector<Chain> failsafeChains(const RendererConfig& config) {
   Chain in{kChainFailsafeIn, {}}, out{kChainFailsafeOut, {}};
-  for (const auto& p : config.failsafeInbound) {
-    in.rules.push_back(
-        {"-p " + p.protocol + " -m multiport --dports " + std::to_string(p.port), "-j ACCEPT", ""});
-  }
-  for (const auto& p : config.failsafeOutbound) {
-    out.rules.push_back(
-        {"-p " + p.protocol + " -m multiport --dports " + std::to_string(p.port), "-j ACCEPT", ""});
-  }
+  auto allow = [](const FailsafePort& p) {
+    return Rule{Match().protocol(p.protocol).destPorts(std::to_string(p.port)), Action::accept(),
+                ""};
+  };
+  for (const auto& p : config.failsafeInbound) in.rules.push_back(allow(p));
+  for (const auto& p : config.failsafeOutbound) out.rules.push_back(allow(p));
   return {in, out};
 }
 

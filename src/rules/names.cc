@@ -6,12 +6,10 @@
 namespace brindle::rules {
 
 std::string policyChainName(const calc::PolicyId& id, bool ingress) {
-  std::string suffix = id.name;
-  const std::string defaultPrefix = std::string(calc::kDefaultTier) + ".";
-  if (id.tier == calc::kDefaultTier && suffix.rfind(defaultPrefix, 0) == 0) {
-    suffix = suffix.substr(defaultPrefix.size());
-  }
-  return calc::lengthLimitedId(ingress ? "cali-pi-" : "cali-po-", suffix, kMaxChainName);
+  // Felix's PolicyID.ID(): the kind's short name, then the name; a namespaced policy's name
+  // already reads "<namespace>/<name>". The tier is not part of it (names are unique per kind).
+  const char* kind = id.name.find('/') == std::string::npos ? "gnp/" : "np/";
+  return calc::lengthLimitedId(ingress ? "cali-pi-" : "cali-po-", kind + id.name, kMaxChainName);
 }
 
 std::string profileChainName(const std::string& name, bool ingress) {

@@ -1,5 +1,6 @@
 // Names of our kernel objects: fixed chain names, per-policy/profile/endpoint chain names
-// (<= 28 characters, long names hashed as Calico does) and ipset names (<= 31 characters).
+// (<= 28 characters, long names hashed as Felix's GetLengthLimitedID does) and ipset names
+// (<= 31 characters).
 #pragma once
 
 #include <string>
@@ -29,8 +30,8 @@ inline constexpr const char* kChainFipDnat = "cali-fip-dnat";
 inline constexpr const char* kChainFipSnat = "cali-fip-snat";
 inline constexpr const char* kChainNatOutgoing = "cali-nat-outgoing";
 
-// Policy chains: "cali-pi-" (ingress) / "cali-po-" (egress) + the policy name, the default
-// tier's "default." prefix left out (the seed's cali-pi-namespace-default).
+// Policy chains, Felix's names: "cali-pi-" (ingress) / "cali-po-" (egress) + "gnp/<name>" for a
+// GlobalNetworkPolicy, "np/<namespace>/<name>" for a NetworkPolicy, hashed when too long.
 std::string policyChainName(const calc::PolicyId& id, bool ingress);
 // Profile chains: "cali-pri-" / "cali-pro-" + profile name.
 std::string profileChainName(const std::string& name, bool ingress);

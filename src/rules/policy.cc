@@ -1,8 +1,6 @@
 // Policy/profile rule rendering; see policy.h.
 #include "rules/policy.h"
 
-#include <cstdio>
-
 #include "rules/names.h"
 
 namespace brindle::rules {
@@ -58,42 +56,10 @@ std::string icmpText(const model::IcmpMatch& m) {
   return t;
 }
 
-// "<prefix>: " as the LOG target takes it everywhere: no double quote (iptables-restore ends the
-// argument there and refuses the line, so every Log rule would be refused) and at most 29
-// characters (xt_LOG's limit, which the legacy backend enforces; nft takes more).
-std::string logPrefixText(const std::string& prefix) {
-  std::string text;
-  for (char c : prefix) {
-    if (c != '"' && c != '\\' && c != '\n') text.push_back(c);
-  }
-  if (text.size() > 27) text.resize(27);
-  return text + ": ";
-}
-
-void append(std::string& out, const std::string& part) {
-  if (part.empty()) return;
-  if (!out.empty()) out += " ";
-  out += part;
-}
-
 }  // namespace
 
-std::string hex(uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "0x%x", v);
-  return buf;
-}
-
-std::string setMark(uint32_t value, uint32_t mask) {
-  return "-j MARK --set-xmark " + hex(value) + "/" + hex(mask);
-}
-
-std::string matchMark(uint32_t value, uint32_t mask) {
-  return "-m mark --mark " + hex(value) + "/" + hex(mask);
-}
-
-std::optional<std::vector<std::string>> ruleMatches(const calc::ParsedRule& rule,
-                                                    IpVersion version) {
+std::optional<std::vector<dataplane::Match>> ruleMatches(const calc::ParsedRule& rule,
+                                                         IpVersion version) {
   const bool v4 = version == IpVersion::kV4;
   if (rule.ipVersion && *rule.ipVersion != (v4 ? 4 : 6)) return std::nullopt;
   if (rule.protocol && ((rule.protocol->number == 1 && !v4) || (rule.protocol->number == 58 && v4)))
@@ -112,61 +78,46 @@ std::optional<std::vector<std::string>> ruleMatches(const calc::ParsedRule& rule
     }
   }
 
-  std::string fixedPre;  // everything before the port matches
-  if (rule.protocol) append(fixedPre, "-p " + protocolText(*rule.protocol));
-  std::string src, dst, negated;
-  if (!rule.source.nets.empty()) append(src, "-s " + rule.source.nets.front().toString());
-  for (const auto& id : rule.source.ipSetIds)
-    append(src, "-m set --match-set " + ipSetName(id, version) + " src");
-  if (!rule.destination.nets.empty()) append(dst, "-d " + rule.destination.nets.front().toString());
-  for (const auto& id : rule.destination.ipSetIds)
-    append(dst, "-m set --match-set " + ipSetName(id, version) + " dst");
+  using dataplane::Match;
+  Match pre, src, dst, negated;  // around the port matches
+  if (rule.protocol) pre.protocol(protocolText(*rule.protocol));
+  if (!rule.source.nets.empty()) src.sourceNet(rule.source.nets.front().toString());
+  for (const auto& id : rule.source.ipSetIds) src.sourceIpSet(ipSetName(id, version));
+  if (!rule.destination.nets.empty()) dst.destNet(rule.destination.nets.front().toString());
+  for (const auto& id : rule.destination.ipSetIds) dst.destIpSet(ipSetName(id, version));
 
-  std::string icmp;
-  if (rule.icmp) {
-    icmp = v4 ? "-m icmp --icmp-type " + icmpText(*rule.icmp)
-              : "-m icmp6 --icmpv6-type " + icmpText(*rule.icmp);
-  }
+  Match icmp;
+  if (rule.icmp) icmp.icmpType(version, icmpText(*rule.icmp));
   // iptables takes one -p a rule: beside a protocol, a notProtocol is either the same (the rule
   // matches nothing) or says nothing more.
-  if (rule.notProtocol && !rule.protocol) {
-    append(negated, "! -p " + protocolText(*rule.notProtocol));
-  }
+  if (rule.notProtocol && !rule.protocol) negated.notProtocol(protocolText(*rule.notProtocol));
   for (const auto& c : rule.source.notNets) {
-    if (familyMatches(c, version)) append(negated, "! -s " + c.toString());
+    if (familyMatches(c, version)) negated.notSourceNet(c.toString());
   }
-  for (const auto& id : rule.source.notIpSetIds)
-    append(negated, "-m set ! --match-set " + ipSetName(id, version) + " src");
-  for (const auto& g : portGroups(rule.source.notPorts))
-    append(negated, "-m multiport ! --sports " + g);
+  for (const auto& id : rule.source.notIpSetIds) negated.notSourceIpSet(ipSetName(id, version));
+  for (const auto& g : portGroups(rule.source.notPorts)) negated.notSourcePorts(g);
   for (const auto& c : rule.destination.notNets) {
-    if (familyMatches(c, version)) append(negated, "! -d " + c.toString());
+    if (familyMatches(c, version)) negated.notDestNet(c.toString());
   }
-  for (const auto& id : rule.destination.notIpSetIds)
-    append(negated, "-m set ! --match-set " + ipSetName(id, version) + " dst");
-  for (const auto& g : portGroups(rule.destination.notPorts))
-    append(negated, "-m multiport ! --dports " + g);
-  if (rule.notIcmp) {
-    append(negated, v4 ? "-m icmp ! --icmp-type " + icmpText(*rule.notIcmp)
-                       : "-m icmp6 ! --icmpv6-type " + icmpText(*rule.notIcmp));
-  }
+  for (const auto& id : rule.destination.notIpSetIds) negated.notDestIpSet(ipSetName(id, version));
+  for (const auto& g : portGroups(rule.destination.notPorts)) negated.notDestPorts(g);
+  if (rule.notIcmp) negated.icmpType(version, icmpText(*rule.notIcmp), true);
 
   // Positive port lists are OR-ed: one match per (source group, destination group) pair.
   std::vector<std::string> srcGroups = portGroups(rule.source.ports);
   std::vector<std::string> dstGroups = portGroups(rule.destination.ports);
   if (srcGroups.empty()) srcGroups.push_back("");
   if (dstGroups.empty()) dstGroups.push_back("");
-  std::vector<std::string> out;
+  std::vector<Match> out;
   for (const auto& sg : srcGroups) {
     for (const auto& dg : dstGroups) {
-      std::string m = fixedPre;
-      append(m, src);
-      if (!sg.empty()) append(m, "-m multiport --sports " + sg);
-      append(m, dst);
-      if (!dg.empty()) append(m, "-m multiport --dports " + dg);
-      append(m, icmp);
-      append(m, negated);
-      out.push_back(m);
+      Match m = pre;
+      m.append(src);
+      if (!sg.empty()) m.sourcePorts(sg);
+      m.append(dst);
+      if (!dg.empty()) m.destPorts(dg);
+      m.append(icmp).append(negated);
+      out.push_back(std::move(m));
     }
   }
   return out;
@@ -174,26 +125,28 @@ std::optional<std::vector<std::string>> ruleMatches(const calc::ParsedRule& rule
 
 std::vector<dataplane::Rule> renderRule(const calc::ParsedRule& rule, IpVersion version,
                                         const RendererConfig& config) {
+  using dataplane::Action;
   std::vector<dataplane::Rule> out;
   auto matches = ruleMatches(rule, version);
   if (!matches) return out;
+  // Allow and Pass set their mark and return; the endpoint chain reads the mark.
+  auto markAndReturn = [&](const dataplane::Match& m, uint32_t mark) {
+    out.push_back({m, Action::setMark(mark, mark), ""});
+    out.push_back({dataplane::Match().markSet(mark), Action::ret(), ""});
+  };
   for (const auto& m : *matches) {
     switch (rule.action) {
       case model::Action::kAllow:
-        out.push_back({m, setMark(config.markAccept, config.markAccept), ""});
-        out.push_back({matchMark(config.markAccept, config.markAccept), "-j RETURN", ""});
+        markAndReturn(m, config.markAccept);
         break;
       case model::Action::kPass:
-        out.push_back({m, setMark(config.markPass, config.markPass), ""});
-        out.push_back({matchMark(config.markPass, config.markPass), "-j RETURN", ""});
+        markAndReturn(m, config.markPass);
         break;
       case model::Action::kDeny:
-        out.push_back({m, "-j DROP", ""});
+        out.push_back({m, Action::drop(), ""});
         break;
       case model::Action::kLog:
-        out.push_back(
-            {m, "-j LOG --log-prefix \"" + logPrefixText(config.logPrefix) + "\" --log-level 5",
-             ""});
+        out.push_back({m, Action::log(config.logPrefix), ""});
         break;
     }
   }

@@ -13,12 +13,12 @@
 
 namespace brindle::rules {
 
-// The iptables match text of one rule for `version`, or nullopt when the rule cannot apply to
+// The match of one rule for `version`, or nullopt when the rule cannot apply to
 // that IP version (its ipVersion, nets or ICMP protocol are of the other family) or matches
 // nothing (notNets holding the whole address space, notProtocol equal to protocol). A rule whose
 // port lists exceed multiport's 15 slots gives several matches (any of them matches).
-std::optional<std::vector<std::string>> ruleMatches(const calc::ParsedRule& rule,
-                                                    dataplane::IpVersion version);
+std::optional<std::vector<dataplane::Match>> ruleMatches(const calc::ParsedRule& rule,
+                                                         dataplane::IpVersion version);
 
 // One calc rule -> its iptables rules.
 std::vector<dataplane::Rule> renderRule(const calc::ParsedRule& rule, dataplane::IpVersion version,
@@ -45,10 +45,5 @@ std::vector<dataplane::Chain> profileChains(const std::string& name, const calc:
                                             dataplane::IpVersion version,
                                             const RendererConfig& config,
                                             RuleCounts* counts = nullptr);
-
-// "0x1000000/0x1000000" style helpers shared by the renderers.
-std::string hex(uint32_t v);
-std::string setMark(uint32_t value, uint32_t mask);    // "-j MARK --set-xmark v/m"
-std::string matchMark(uint32_t value, uint32_t mask);  // "-m mark --mark v/m"
 
 }  // namespace brindle::rules

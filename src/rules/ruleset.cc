@@ -1,38 +1,56 @@
 // Whole-ruleset rendering; see ruleset.h.
 #include "rules/ruleset.h"
 
+#include <memory>
+
 #include "dataplane/iptables_table.h"
-#include "rules/endpoints.h"
+#include "rules/managers.h"
 #include "rules/names.h"
-#include "rules/policy.h"
 
 namespace brindle::rules {
 
 using dataplane::IpVersion;
 using dataplane::TableName;
 
+namespace {
+
+// renderRuleset's tables are written, never applied.
+class NoKernel : public dataplane::CommandRunner {
+ public:
+  Result<dataplane::CommandOutput> run(const dataplane::Command&) override {
+    return makeError(ErrorCode::kInternal, "renderRuleset does not apply");
+  }
+};
+
+}  // namespace
+
 Ruleset renderRuleset(const calc::DataplaneState& state, IpVersion version,
                       const RendererConfig& config) {
+  NoKernel none;
+  std::vector<std::unique_ptr<dataplane::IptablesTable>> tables;
+  std::vector<TableRef> refs;
+  for (TableName t : {TableName::kRaw, TableName::kMangle, TableName::kNat, TableName::kFilter}) {
+    tables.push_back(std::make_unique<dataplane::IptablesTable>(t, version, none));
+    refs.push_back({version, t, tables.back().get()});
+  }
+  RendererConfig c = config;
+  c.ipv6Enabled = version == IpVersion::kV6;  // the other family has no tables here
+  Managers managers(refs, nullptr, nullptr, c);
+  for (const auto& [cidr, pool] : state.pools) managers.onIpPoolUpdate(pool);
+  for (const auto& [id, ep] : state.workloads) managers.onWorkloadEndpointUpdate(ep);
+  for (const auto& [id, ep] : state.hosts) managers.onHostEndpointUpdate(ep);
+  for (const auto& [id, rules] : state.policies) managers.onPolicyActive(id, rules);
+  for (const auto& [name, rules] : state.profiles) managers.onProfileActive(name, rules);
+  managers.renderAggregates();
   Ruleset rs;
-  rs.tables[TableName::kRaw] = rawStaticChains(version, config);
-  TableRules mangle = mangleChains(state.hosts, config);
-  if (!mangle.chains.empty()) rs.tables[TableName::kMangle] = std::move(mangle);
-
-  TableRules nat = natChains(state.pools, state.workloads, version);
-  if (!nat.chains.empty()) rs.tables[TableName::kNat] = std::move(nat);
-
-  TableRules filter = filterStaticChains(version, config);
-  auto add = [&](std::vector<dataplane::Chain> chains) {
-    for (auto& c : chains) filter.chains.push_back(std::move(c));
-  };
-  add(workloadDispatchChains(state.workloads));
-  add(hostDispatchChains(state.hosts));
-  add(failsafeChains(config));
-  for (const auto& [id, ep] : state.workloads) add(workloadEndpointChains(ep, config));
-  for (const auto& [id, ep] : state.hosts) add(hostEndpointChains(ep, config));
-  for (const auto& [id, rules] : state.policies) add(policyChains(id, rules, version, config));
-  for (const auto& [name, rules] : state.profiles) add(profileChains(name, rules, version, config));
-  rs.tables[TableName::kFilter] = std::move(filter);
+  for (const auto& ref : refs) {
+    TableRules rules{managers.chains(version, ref.name), ref.table->insertions()};
+    // mangle and nat only when they hold something (see mangleChains, natChains)
+    if (rules.chains.empty() && ref.name != TableName::kRaw && ref.name != TableName::kFilter) {
+      continue;
+    }
+    rs.tables[ref.name] = std::move(rules);
+  }
   return rs;
 }
 

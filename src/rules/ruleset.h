@@ -1,7 +1,8 @@
 // renderRuleset: the complete desired iptables state of one IP version from the calculation's
-// current state: every table's chains and hooks. Used for golden files, for the benchmark's
-// single iptables-restore of the final ruleset, and as the reference the agent's incremental
-// updates must converge to.
+// current state: every table's chains and hooks, built by the agent's own managers (managers.h)
+// fed the whole state at once. Used for golden files, for the benchmark's single
+// iptables-restore of the final ruleset, and as the reference the agent's incremental updates
+// must converge to.
 #pragma once
 
 #include <map>

@@ -4,41 +4,47 @@
 #include <algorithm>
 
 #include "rules/names.h"
-#include "rules/policy.h"
 
 namespace brindle::rules {
 
+using dataplane::Action;
 using dataplane::Chain;
 using dataplane::IpVersion;
+using dataplane::Match;
 using dataplane::Rule;
 
 namespace {
 
-Rule jump(const std::string& chain) { return Rule{"", "-j " + chain, ""}; }
+Rule jump(const std::string& chain) { return Rule{{}, Action::jump(chain), ""}; }
 
-std::string actionText(EndpointToHostAction a) {
+Action actionOf(EndpointToHostAction a) {
   switch (a) {
     case EndpointToHostAction::kDrop:
-      return "-j DROP";
+      return Action::drop();
     case EndpointToHostAction::kReturn:
-      return "-j RETURN";
+      return Action::ret();
     case EndpointToHostAction::kAccept:
-      return "-j ACCEPT";
+      return Action::accept();
   }
-  return "-j DROP";
+  return Action::drop();
 }
 
 // The conntrack fast path at the top of cali-INPUT/FORWARD/OUTPUT.
 void conntrackRules(std::vector<Rule>& rules, const RendererConfig& c) {
-  rules.push_back({matchMark(c.markAccept, c.markAccept) + " -m conntrack --ctstate UNTRACKED",
-                   "-j ACCEPT", ""});
-  rules.push_back({"-m conntrack --ctstate INVALID", "-j DROP", ""});
-  rules.push_back({"-m conntrack --ctstate RELATED,ESTABLISHED", "-j ACCEPT", ""});
+  rules.push_back(
+      {Match().markSet(c.markAccept).conntrackState("UNTRACKED"), Action::accept(), ""});
+  rules.push_back({Match().conntrackState("INVALID"), Action::drop(), ""});
+  rules.push_back({Match().conntrackState("RELATED,ESTABLISHED"), Action::accept(), ""});
 }
 
 Rule hepAccepted(const RendererConfig& c) {
-  return {matchMark(c.markAccept, c.markAccept), "-j ACCEPT",
-          "Host endpoint policy accepted packet."};
+  return {Match().markSet(c.markAccept), Action::accept(), "Host endpoint policy accepted packet."};
+}
+
+Rule clearMarks(const RendererConfig& c) { return {{}, Action::clearMark(c.markMask), ""}; }
+
+Rule acceptIfAccepted(const RendererConfig& c) {
+  return {Match().markSet(c.markAccept), Action::accept(), ""};
 }
 
 }  // namespace
@@ -53,22 +59,23 @@ TableRules rawStaticChains(IpVersion version, const RendererConfig& c) {
   (void)version;
   TableRules t;
   Chain pre{kChainPrerouting, {}};
-  pre.rules.push_back({"", setMark(0, c.markMask), ""});
+  pre.rules.push_back(clearMarks(c));
   for (const auto& w : workloadInterfaceWildcards(c)) {
-    pre.rules.push_back({"-i " + w, setMark(c.markEndpoint, c.markEndpoint), ""});
+    pre.rules.push_back(
+        {Match().inInterface(w), Action::setMark(c.markEndpoint, c.markEndpoint), ""});
   }
   if (c.antiSpoofing) {
     // Only the workload's own addresses route back out of its interface.
-    pre.rules.push_back({matchMark(c.markEndpoint, c.markEndpoint) + " -m rpfilter --invert",
-                         "-j DROP", "Drop if source address is not the workload's"});
+    pre.rules.push_back({Match().markSet(c.markEndpoint).rpfFailed(), Action::drop(),
+                         "Drop if source address is not the workload's"});
   }
   pre.rules.push_back(
-      {matchMark(0, c.markEndpoint), "-j " + std::string(kChainFromHostEndpoint), ""});
-  pre.rules.push_back({matchMark(c.markAccept, c.markAccept), "-j ACCEPT", ""});
+      {Match().markClear(c.markEndpoint), Action::jump(kChainFromHostEndpoint), ""});
+  pre.rules.push_back(acceptIfAccepted(c));
   Chain out{kChainOutput, {}};
-  out.rules.push_back({"", setMark(0, c.markMask), ""});
+  out.rules.push_back(clearMarks(c));
   out.rules.push_back(jump(kChainToHostEndpoint));
-  out.rules.push_back({matchMark(c.markAccept, c.markAccept), "-j ACCEPT", ""});
+  out.rules.push_back(acceptIfAccepted(c));
   // Untracked (doNotTrack) host endpoint policy is not rendered yet: these stay empty.
   t.chains = {pre, out, Chain{kChainFromHostEndpoint, {}}, Chain{kChainToHostEndpoint, {}}};
   t.insertions["PREROUTING"] = {jump(kChainPrerouting)};
@@ -81,8 +88,8 @@ TableRules mangleChains(const std::map<std::string, calc::HostEndpoint>& hosts,
   TableRules t;
   if (hosts.empty()) return t;
   Chain pre{kChainPrerouting, {}};
-  pre.rules.push_back({"-m conntrack --ctstate RELATED,ESTABLISHED", "-j ACCEPT", ""});
-  pre.rules.push_back({matchMark(c.markAccept, c.markAccept), "-j ACCEPT", ""});
+  pre.rules.push_back({Match().conntrackState("RELATED,ESTABLISHED"), Action::accept(), ""});
+  pre.rules.push_back(acceptIfAccepted(c));
   // Pre-DNAT host endpoint policy is not rendered yet: cali-from-host-endpoint stays empty.
   pre.rules.push_back(jump(kChainFromHostEndpoint));
   pre.rules.push_back(hepAccepted(c));
@@ -98,39 +105,42 @@ TableRules filterStaticChains(IpVersion version, const RendererConfig& c) {
   Chain input{kChainInput, {}};
   conntrackRules(input.rules, c);
   for (const auto& w : wildcards)
-    input.rules.push_back({"-i " + w, "-g " + std::string(kChainWlToHost), ""});
-  input.rules.push_back({"", setMark(0, c.markMask), ""});
+    input.rules.push_back({Match().inInterface(w), Action::goTo(kChainWlToHost), ""});
+  input.rules.push_back(clearMarks(c));
   input.rules.push_back(jump(kChainFromHostEndpoint));
   input.rules.push_back(hepAccepted(c));
 
   Chain wlToHost{kChainWlToHost, {}};
   if (version == IpVersion::kV4) {
     wlToHost.rules.push_back(
-        {"-p udp -m multiport --sports 68 -m multiport --dports 67", "-j ACCEPT", ""});
+        {Match().protocol("udp").sourcePorts("68").destPorts("67"), Action::accept(), ""});
   } else {
     // Neighbour discovery and router solicitation must reach the host; DHCPv6.
     for (int type : {130, 131, 132, 133, 135, 136}) {
       wlToHost.rules.push_back(
-          {"-p ipv6-icmp -m icmp6 --icmpv6-type " + std::to_string(type), "-j ACCEPT", ""});
+          {Match().protocol("ipv6-icmp").icmpType(IpVersion::kV6, std::to_string(type)),
+           Action::accept(), ""});
     }
     wlToHost.rules.push_back(
-        {"-p udp -m multiport --sports 546 -m multiport --dports 547", "-j ACCEPT", ""});
+        {Match().protocol("udp").sourcePorts("546").destPorts("547"), Action::accept(), ""});
   }
-  wlToHost.rules.push_back({"-p udp -m multiport --dports 53", "-j ACCEPT", ""});
+  wlToHost.rules.push_back({Match().protocol("udp").destPorts("53"), Action::accept(), ""});
   wlToHost.rules.push_back(jump(kChainFromWlDispatch));
   wlToHost.rules.push_back(
-      {"", actionText(c.defaultEndpointToHostAction), "Configured DefaultEndpointToHostAction"});
+      {{}, actionOf(c.defaultEndpointToHostAction), "Configured DefaultEndpointToHostAction"});
 
   Chain forward{kChainForward, {}};
   conntrackRules(forward.rules, c);
   for (const auto& w : wildcards)
-    forward.rules.push_back({"-i " + w, "-j " + std::string(kChainFromWlDispatch), ""});
+    forward.rules.push_back({Match().inInterface(w), Action::jump(kChainFromWlDispatch), ""});
   for (const auto& w : wildcards)
-    forward.rules.push_back({"-o " + w, "-j " + std::string(kChainToWlDispatch), ""});
+    forward.rules.push_back({Match().outInterface(w), Action::jump(kChainToWlDispatch), ""});
   // Workload traffic that got here was allowed by both ends' policy.
-  for (const auto& w : wildcards) forward.rules.push_back({"-i " + w, "-j ACCEPT", ""});
-  for (const auto& w : wildcards) forward.rules.push_back({"-o " + w, "-j ACCEPT", ""});
-  forward.rules.push_back({"", setMark(0, c.markMask), ""});
+  for (const auto& w : wildcards)
+    forward.rules.push_back({Match().inInterface(w), Action::accept(), ""});
+  for (const auto& w : wildcards)
+    forward.rules.push_back({Match().outInterface(w), Action::accept(), ""});
+  forward.rules.push_back(clearMarks(c));
   forward.rules.push_back(jump(kChainFromHostEndpoint));
   forward.rules.push_back(jump(kChainToHostEndpoint));
   forward.rules.push_back(hepAccepted(c));
@@ -138,8 +148,9 @@ TableRules filterStaticChains(IpVersion version, const RendererConfig& c) {
   Chain output{kChainOutput, {}};
   conntrackRules(output.rules, c);
   // Host to local workload: the workload's ingress policy is not applied (Calico's rule).
-  for (const auto& w : wildcards) output.rules.push_back({"-o " + w, "-j RETURN", ""});
-  output.rules.push_back({"", setMark(0, c.markMask), ""});
+  for (const auto& w : wildcards)
+    output.rules.push_back({Match().outInterface(w), Action::ret(), ""});
+  output.rules.push_back(clearMarks(c));
   output.rules.push_back(jump(kChainToHostEndpoint));
   output.rules.push_back(hepAccepted(c));
 
@@ -149,6 +160,8 @@ TableRules filterStaticChains(IpVersion version, const RendererConfig& c) {
   t.insertions["OUTPUT"] = {jump(kChainOutput)};
   return t;
 }
+
+namespace {
 
 TableRules natStaticChains() {
   TableRules t;
@@ -161,6 +174,7 @@ TableRules natStaticChains() {
   return t;
 }
 
+// cali-fip-dnat / cali-fip-snat from the endpoints' ipNATs (of this family).
 std::vector<Chain> floatingIpChains(const std::map<std::string, calc::WorkloadEndpoint>& endpoints,
                                     IpVersion version) {
   Chain dnat{kChainFipDnat, {}}, snat{kChainFipSnat, {}};
@@ -170,15 +184,16 @@ std::vector<Chain> floatingIpChains(const std::map<std::string, calc::WorkloadEn
     for (const auto& nat : ep.ipNats) {
       if (nat.external.isV4() != v4 || nat.internal.isV4() != v4) continue;
       const std::string in = nat.internal.toString(), ex = nat.external.toString();
-      dnat.rules.push_back({"-d " + ex + hostBits, "-j DNAT --to-destination " + in, ""});
+      dnat.rules.push_back({Match().destNet(ex + hostBits), Action::dnat(in), ""});
       // Hairpin: the workload reaching its own floating IP sees it as the source.
       snat.rules.push_back(
-          {"-s " + in + hostBits + " -d " + in + hostBits, "-j SNAT --to-source " + ex, ""});
+          {Match().sourceNet(in + hostBits).destNet(in + hostBits), Action::snat(ex), ""});
     }
   }
   return {dnat, snat};
 }
 
+// cali-nat-outgoing: masquerade from a natOutgoing pool to anywhere outside all pools.
 Chain natOutgoingChain(const std::map<Cidr, calc::IpPool>& pools, IpVersion version) {
   Chain c{kChainNatOutgoing, {}};
   const bool v4 = version == IpVersion::kV4;
@@ -186,14 +201,15 @@ Chain natOutgoingChain(const std::map<Cidr, calc::IpPool>& pools, IpVersion vers
     return p.second.natOutgoing && !p.second.disabled && p.first.isV4() == v4;
   });
   if (any) {
-    c.rules.push_back({"-m set --match-set " +
-                           ipSetName(std::string(calc::kMasqPoolsIpSetId), version) +
-                           " src -m set ! --match-set " +
-                           ipSetName(std::string(calc::kAllPoolsIpSetId), version) + " dst",
-                       "-j MASQUERADE", ""});
+    c.rules.push_back({Match()
+                           .sourceIpSet(ipSetName(std::string(calc::kMasqPoolsIpSetId), version))
+                           .notDestIpSet(ipSetName(std::string(calc::kAllPoolsIpSetId), version)),
+                       Action::masquerade(), ""});
   }
   return c;
 }
+
+}  // namespace
 
 TableRules natChains(const std::map<Cidr, calc::IpPool>& pools,
                      const std::map<std::string, calc::WorkloadEndpoint>& endpoints,

@@ -25,14 +25,6 @@ TableRules rawStaticChains(dataplane::IpVersion version, const RendererConfig& c
 TableRules mangleChains(const std::map<std::string, calc::HostEndpoint>& hosts,
                         const RendererConfig& config);
 TableRules filterStaticChains(dataplane::IpVersion version, const RendererConfig& config);
-TableRules natStaticChains();
-
-// cali-fip-dnat / cali-fip-snat from the endpoints' ipNATs (of this family).
-std::vector<dataplane::Chain> floatingIpChains(
-    const std::map<std::string, calc::WorkloadEndpoint>& endpoints, dataplane::IpVersion version);
-// cali-nat-outgoing: masquerade from a natOutgoing pool to anywhere outside all pools.
-dataplane::Chain natOutgoingChain(const std::map<Cidr, calc::IpPool>& pools,
-                                  dataplane::IpVersion version);
 // The whole nat table: the static chains, floating IPs and nat-outgoing while any pool
 // masquerades or any endpoint has a floating IP (of either family, so both tables keep one
 // shape); nothing otherwise. A nat table we never create registers no nat hooks, so a node

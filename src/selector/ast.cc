@@ -144,4 +144,57 @@ void OrNode::appendLabelKeys(std::vector<std::string>& keys) const {
   for (const NodePtr& operand : operands_) operand->appendLabelKeys(keys);
 }
 
+NodePtr hasLabel(std::string key) { return std::make_unique<HasNode>(std::move(key)); }
+
+NodePtr labelEquals(std::string key, std::string value) {
+  return std::make_unique<LabelValueNode>(std::move(key), ValueOp::kEq, std::move(value));
+}
+
+NodePtr negate(NodePtr operand) {
+  if (operand->kind() == NodeKind::kNot) return static_cast<NotNode&>(*operand).takeOperand();
+  return std::make_unique<NotNode>(std::move(operand));
+}
+
+NodePtr allOf(std::vector<NodePtr> operands) {
+  if (operands.size() == 1) return std::move(operands.front());
+  return std::make_unique<AndNode>(std::move(operands));
+}
+
+NodePtr anyOf(std::vector<NodePtr> operands) {
+  if (operands.size() == 1) return std::move(operands.front());
+  return std::make_unique<OrNode>(std::move(operands));
+}
+
+NodePtr withPrefix(const Node& node, std::string_view prefix) {
+  auto key = [&](const std::string& k) { return std::string(prefix) + k; };
+  switch (node.kind()) {
+    case NodeKind::kAll:
+      return std::make_unique<AllNode>();
+    case NodeKind::kGlobal:
+      return std::make_unique<GlobalNode>();
+    case NodeKind::kHas:
+      return hasLabel(key(static_cast<const HasNode&>(node).key()));
+    case NodeKind::kLabelValue: {
+      const auto& n = static_cast<const LabelValueNode&>(node);
+      return std::make_unique<LabelValueNode>(key(n.key()), n.op(), n.value());
+    }
+    case NodeKind::kLabelSet: {
+      const auto& n = static_cast<const LabelSetNode&>(node);
+      return std::make_unique<LabelSetNode>(key(n.key()), n.op(), n.values());
+    }
+    case NodeKind::kNot:
+      return negate(withPrefix(static_cast<const NotNode&>(node).operand(), prefix));
+    case NodeKind::kAnd:
+    case NodeKind::kOr: {
+      std::vector<NodePtr> operands;
+      for (const NodePtr& operand : junctionOperands(node)) {
+        operands.push_back(withPrefix(*operand, prefix));
+      }
+      return node.kind() == NodeKind::kAnd ? allOf(std::move(operands))
+                                           : anyOf(std::move(operands));
+    }
+  }
+  return std::make_unique<AllNode>();
+}
+
 }  // namespace brindle::selector

@@ -161,4 +161,17 @@ inline const std::vector<NodePtr>& junctionOperands(const Node& node) {
                                        : static_cast<const OrNode&>(node).operands();
 }
 
+// Builders for selectors assembled in code. Each gives the tree the parser gives for the
+// equivalent text, so a built selector prints (and names its ipset) as the parsed one would.
+NodePtr hasLabel(std::string key);
+NodePtr labelEquals(std::string key, std::string value);
+// `!x`; `!!x` folds to x, as in the parser.
+NodePtr negate(NodePtr operand);
+// `(a && b ...)` / `(a || b ...)`; a single operand is returned as it is. Operands that are
+// themselves junctions stay nested: `(x) && y` keeps its parenthesised group.
+NodePtr allOf(std::vector<NodePtr> operands);
+NodePtr anyOf(std::vector<NodePtr> operands);
+// A copy of `node` with every label key written as prefix + key (an empty prefix copies).
+NodePtr withPrefix(const Node& node, std::string_view prefix);
+
 }  // namespace brindle::selector

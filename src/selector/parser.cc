@@ -48,8 +48,7 @@ class Parser {
       if (peek().kind != TokenKind::kOr) break;
       advance();
     }
-    if (operands.size() == 1) return std::move(operands.front());
-    return NodePtr(std::make_unique<OrNode>(std::move(operands)));
+    return anyOf(std::move(operands));
   }
 
   Result<NodePtr> parseAnd(int depth) {
@@ -61,8 +60,7 @@ class Parser {
       if (peek().kind != TokenKind::kAnd) break;
       advance();
     }
-    if (operands.size() == 1) return std::move(operands.front());
-    return NodePtr(std::make_unique<AndNode>(std::move(operands)));
+    return allOf(std::move(operands));
   }
 
   // A term with its leading '!'s. An even number cancels out; !(!x) also folds to x, because
@@ -75,9 +73,7 @@ class Parser {
     }
     Result<NodePtr> node = parseAtom(depth);
     if (!node || !negated) return node;
-    NodePtr inner = std::move(node).value();
-    if (inner->kind() == NodeKind::kNot) return static_cast<NotNode&>(*inner).takeOperand();
-    return NodePtr(std::make_unique<NotNode>(std::move(inner)));
+    return negate(std::move(node).value());
   }
 
   Result<NodePtr> parseAtom(int depth) {
@@ -85,7 +81,7 @@ class Parser {
     switch (token.kind) {
       case TokenKind::kHas:
         advance();
-        return NodePtr(std::make_unique<HasNode>(std::string(token.text)));
+        return hasLabel(std::string(token.text));
       case TokenKind::kAll:
         advance();
         return NodePtr(std::make_unique<AllNode>());

@@ -9,10 +9,9 @@
 
 namespace brindle::selector {
 
-Selector::Selector() : Selector(std::make_shared<AllNode>(), "all()") {}
+Selector::Selector() : Selector(std::make_unique<AllNode>()) {}
 
-Selector::Selector(std::shared_ptr<const Node> root, std::string canonical)
-    : root_(std::move(root)), canonical_(std::move(canonical)) {
+Selector::Selector(NodePtr root) : root_(std::move(root)), canonical_(root_->canonical()) {
   root_->appendLabelKeys(labelKeys_);
   std::sort(labelKeys_.begin(), labelKeys_.end());
   labelKeys_.erase(std::unique(labelKeys_.begin(), labelKeys_.end()), labelKeys_.end());
@@ -21,9 +20,7 @@ Selector::Selector(std::shared_ptr<const Node> root, std::string canonical)
 Result<Selector> Selector::parse(std::string_view text) {
   Result<NodePtr> tree = parseTree(text);
   if (!tree) return tree.error();
-  std::shared_ptr<const Node> root = std::move(tree).value();
-  std::string canonical = root->canonical();
-  return Selector(std::move(root), std::move(canonical));
+  return Selector(std::move(tree).value());
 }
 
 bool Selector::matches(const Labels& labels) const { return root_->evaluate(labels); }

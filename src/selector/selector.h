@@ -14,6 +14,7 @@
 namespace brindle::selector {
 
 class Node;  // AST node (ast.h)
+using NodePtr = std::unique_ptr<Node>;
 
 // Immutable once built, so one Selector may be evaluated from many threads at once.
 class Selector {
@@ -24,6 +25,9 @@ class Selector {
   // Parses `text`. An empty or all-blank text is all(). On error (kInvalid) the message names
   // the 1-based column, e.g. `col 12: expected ')' but found end of selector`.
   static Result<Selector> parse(std::string_view text);
+
+  // A selector built in code with the builders of ast.h.
+  explicit Selector(NodePtr root);
 
   // True if `labels` satisfy the selector. Does not allocate.
   bool matches(const Labels& labels) const;
@@ -41,7 +45,6 @@ class Selector {
   bool operator==(const Selector& other) const { return canonical_ == other.canonical_; }
 
  private:
-  Selector(std::shared_ptr<const Node> root, std::string canonical);
   std::shared_ptr<const Node> root_;
   std::string canonical_;
   std::vector<std::string> labelKeys_;

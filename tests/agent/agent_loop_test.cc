@@ -348,16 +348,16 @@ spec:
   - {action: Allow, protocol: TCP, destination: {ports: [80]}}
 )");
   ASSERT_TRUE(waitFor([&] {
-    auto rules = filterRules("cali-pi-bad-nets");
+    auto rules = filterRules("cali-pi-gnp/bad-nets");
     return rules.size() == 4 && rules[0].find("-j DROP") != std::string::npos;
   }));
   {
     std::lock_guard lock(mu_);
-    auto rules = filterRules("cali-pi-bad-nets");
+    auto rules = filterRules("cali-pi-gnp/bad-nets");
     EXPECT_NE(rules[2].find("--dports 80"), std::string::npos) << rules[2];  // the rest is there
     std::string tw;
     for (const auto& r : filterRules("cali-tw-cali0ef24b3")) tw += r + "\n";
-    EXPECT_NE(tw.find("cali-pi-bad-nets"), std::string::npos) << tw;
+    EXPECT_NE(tw.find("cali-pi-gnp/bad-nets"), std::string::npos) << tw;
   }
   // A later change of another endpoint's policy reaches the kernel within the usual time.
   auto start = std::chrono::steady_clock::now();
@@ -373,7 +373,7 @@ spec:
   ASSERT_TRUE(waitFor([&] {
     std::string fw;
     for (const auto& r : filterRules("cali-fw-cali0ef24b1")) fw += r;
-    return fw.find("cali-po-later") != std::string::npos;
+    return fw.find("cali-po-gnp/later") != std::string::npos;
   }));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
   ASSERT_TRUE(waitFor([&] { return health_->ready(); }));
@@ -401,7 +401,7 @@ spec:
   types: [Ingress]
   ingress: [{action: Allow, protocol: TCP, destination: {ports: [80]}}]
 )");
-  ASSERT_TRUE(waitFor([&] { return filterRules("cali-pi-bad-nets").size() == 2; }));
+  ASSERT_TRUE(waitFor([&] { return filterRules("cali-pi-gnp/bad-nets").size() == 2; }));
   ASSERT_TRUE(waitFor([&] { return health_->detail().empty(); }));
   EXPECT_EQ(metrics_->render().find("brindle_dataplane_refused_rules{"), std::string::npos);
 }

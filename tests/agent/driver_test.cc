@@ -350,5 +350,50 @@ TEST_F(DriverTest, ChangedPolicyReplacesItsRefusedStandIn) {
   EXPECT_FALSE(hasFilterChain(IpVersion::kV4, rules::policyChainName(id, false)));
 }
 
+// An agent of the previous naming (its own rule hashes, the seed's policy chain names, set names
+// of the older selector hashing) left its state behind: one apply of ours converges, sweeping
+// its chains, rules and sets while keeping what is not ours.
+TEST_F(DriverTest, StateOfThePreviousNamingIsSweptInOneApply) {
+  const std::string oldSet = "cali40s:OldSelectorHashingOld12";
+  ASSERT_TRUE(
+      ipset_.run({{"ipset", "restore"},
+                  "create " + oldSet + " hash:net family inet\nadd " + oldSet + " 10.65.9.9\n"}));
+  const std::string old =
+      "*filter\n:cali-pi-namespace-default - [0:0]\n:cali-pri-open - [0:0]\n"
+      ":cali-INPUT - [0:0]\n"
+      "-A cali-pi-namespace-default -m set --match-set " +
+      oldSet +
+      " src -m comment --comment \"cali:OldLayoutRule01\" -j MARK --set-xmark "
+      "0x1000000/0x1000000\n"
+      "-A cali-pri-open -m comment --comment \"cali:OldLayoutRule02\" -j ACCEPT\n"
+      "-A cali-INPUT -m comment --comment \"cali:OldLayoutRule03\" -j cali-pi-namespace-default\n"
+      "-A INPUT -m comment --comment \"cali:OldLayoutHook01\" -j cali-INPUT\n"
+      "-A INPUT -s 192.0.2.1/32 -j DROP\n"
+      "COMMIT\n";
+  ASSERT_TRUE(ipset_.has(oldSet));
+  auto restored = iptables_.run({{"iptables-restore", "--noflush"}, old});
+  ASSERT_TRUE(restored && restored->exitCode == 0) << (restored ? restored->err : "");
+
+  addEndpoint("cali1");
+  driver_->onPolicyActive({"default", "default.namespace-default"}, calc::ParsedRules{});
+  ASSERT_TRUE(driver_->apply().isOk());
+
+  const std::string saved = iptables_.save(IpVersion::kV4, "filter");
+  EXPECT_EQ(saved.find("OldLayout"), std::string::npos) << saved;
+  EXPECT_FALSE(hasFilterChain(IpVersion::kV4, "cali-pi-namespace-default"));
+  EXPECT_TRUE(hasFilterChain(IpVersion::kV4, "cali-pi-_Y4KNKRMQaNT1FAV4QBc"));
+  EXPECT_TRUE(hasFilterChain(IpVersion::kV4, "cali-pri-open"));
+  auto input = iptables_.rules(IpVersion::kV4, "filter", "INPUT");
+  ASSERT_EQ(input.size(), 2u) << saved;
+  EXPECT_NE(input[0].find("-j cali-INPUT"), std::string::npos);
+  EXPECT_EQ(input[1], "-s 192.0.2.1/32 -j DROP");  // not ours: kept
+  EXPECT_FALSE(ipset_.has(oldSet));
+  // And nothing is left to do.
+  int restores = iptables_.restoreCalls();
+  driver_->requestResync();
+  ASSERT_TRUE(driver_->apply().isOk());
+  EXPECT_EQ(iptables_.restoreCalls(), restores);
+}
+
 }  // namespace
 }  // namespace brindle::agent

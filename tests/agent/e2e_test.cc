@@ -16,10 +16,10 @@
 #include <thread>
 
 #include "agent/http_server.h"
-#include "dataplane/netns.h"
 #include "datastore/local/local_store.h"
 #include "ipam/ipam.h"
 #include "model/codec.h"
+#include "os/netns.h"
 #include "resources/resource_store.h"
 #include "testutil/shell.h"
 #include "testutil/temp_dir.h"
@@ -221,7 +221,7 @@ class AgentE2eTest : public ::testing::Test {
   // GET on the agent's loopback inside the node namespace.
   static Result<HttpResult> agentGet(const std::string& path) {
     Result<HttpResult> out = makeError(ErrorCode::kUnavailable, "not run");
-    Status s = dataplane::runInNetns(node_, [&]() -> Status {
+    Status s = os::runInNetns(node_, [&]() -> Status {
       out = httpGet("127.0.0.1", port_, path);
       return Status::ok();
     });

@@ -21,7 +21,7 @@
 #include <thread>
 
 #include "agent/http_server.h"
-#include "dataplane/netns.h"
+#include "os/netns.h"
 #include "testutil/etcd_server.h"
 #include "testutil/shell.h"
 #include "testutil/temp_dir.h"
@@ -159,7 +159,7 @@ class OutageLab {
 
   int get(const std::string& path, std::string* body = nullptr) const {
     Result<HttpResult> out = makeError(ErrorCode::kUnavailable, "not run");
-    Status entered = dataplane::runInNetns(node_, [&]() -> Status {
+    Status entered = os::runInNetns(node_, [&]() -> Status {
       out = httpGet("127.0.0.1", port_, path);
       return Status::ok();
     });

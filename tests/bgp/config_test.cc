@@ -193,7 +193,7 @@ TEST(BgpConfig, GlobalPeeringHidesNodeSpecificOneToTheSameAddress) {
 
 TEST(BgpConfig, PeerOptionsAndPasswordsFromSecrets) {
   Inputs in = inputsFrom(
-      bgpConfig("default", "  nodeToNodeMeshEnabled: false\n  nodeMeshMaxRestartTime: 2m") +
+      bgpConfig("default", "  nodeToNodeMeshEnabled: false") +
       peer("tor",
            "  peerIP: 10.9.0.1\n  asNumber: 65000\n  keepaliveTime: 3s\n"
            "  maxRestartTime: 120s\n  ttlSecurity: 2\n  keepOriginalNextHop: true\n"

@@ -23,17 +23,19 @@ bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-Rule rule(std::string match, std::string action) {
-  return Rule{std::move(match), std::move(action), ""};
-}
+Rule rule(Match match, Action action) { return Rule{std::move(match), std::move(action), ""}; }
 
 void desire(IptablesTable& table, const std::string& v4orv6Source) {
+  table.updateChain({"cali-FORWARD",
+                     {rule(Match().inInterface("cali+"), Action::jump("cali-from-wl")),
+                      rule(Match().outInterface("cali+"), Action::jump("cali-to-wl"))}});
   table.updateChain(
-      {"cali-FORWARD", {rule("-i cali+", "-j cali-from-wl"), rule("-o cali+", "-j cali-to-wl")}});
-  table.updateChain(
-      {"cali-from-wl", {rule("-s " + v4orv6Source, "-j ACCEPT"), rule("", "-j DROP")}});
-  table.updateChain({"cali-to-wl", {rule("-p tcp --dport 80", "-j ACCEPT"), rule("", "-j DROP")}});
-  table.setRuleInsertions("FORWARD", {rule("", "-j cali-FORWARD")});
+      {"cali-from-wl",
+       {rule(Match().sourceNet(v4orv6Source), Action::accept()), rule({}, Action::drop())}});
+  table.updateChain({"cali-to-wl",
+                     {rule(Match().protocol("tcp").destPorts("80"), Action::accept()),
+                      rule({}, Action::drop())}});
+  table.setRuleInsertions("FORWARD", {rule({}, Action::jump("cali-FORWARD"))});
 }
 
 class IntegrationTest : public ::testing::Test {
@@ -80,9 +82,10 @@ TEST_F(IntegrationTest, IptablesNftRestoreSaveForeignRulesRestartAndDrift) {
     EXPECT_TRUE(contains(saved, "-A cali-to-wl -p tcp")) << saved;
 
     // Incremental change (-R, -A) and removal of everything ours.
-    table.updateChain({"cali-to-wl",
-                       {rule("-p tcp --dport 8080", "-j ACCEPT"), rule("-p udp", "-j ACCEPT"),
-                        rule("", "-j DROP")}});
+    table.updateChain(
+        {"cali-to-wl",
+         {rule(Match().protocol("tcp").destPorts("8080"), Action::accept()),
+          rule(Match().protocol("udp"), Action::accept()), rule({}, Action::drop())}});
     ASSERT_TRUE(table.apply()) << table.lastRestoreInput();
     table.requestResync();
     ASSERT_TRUE(table.apply());
@@ -106,21 +109,24 @@ TEST_F(IntegrationTest, RulesOfAnOlderLayoutAreRewrittenWithTheCommentAfterTheMa
   ASSERT_TRUE(contains(sh({"iptables-save", "-t", "filter"}, ns.name()), "cali:OldLayoutHook01"));
   ProcessRunner runner(ns.name());
   IptablesTable table(TableName::kFilter, IpVersion::kV4, runner);
-  table.updateChain({"cali-to-wl", {rule("-p tcp --dport 80", "-j ACCEPT")}});
-  table.setRuleInsertions("FORWARD", {rule("", "-j cali-to-wl")});
+  table.updateChain(
+      {"cali-to-wl", {rule(Match().protocol("tcp").destPorts("80"), Action::accept())}});
+  table.setRuleInsertions("FORWARD", {rule({}, Action::jump("cali-to-wl"))});
   ASSERT_TRUE(table.apply()) << table.lastRestoreInput();
   const std::string saved = sh({"iptables-save", "-t", "filter"}, ns.name());
-  const std::string hash = ruleHashes("cali-to-wl", {rule("-p tcp --dport 80", "-j ACCEPT")})[0];
-  EXPECT_TRUE(
-      contains(saved, "-A cali-to-wl -p tcp -m tcp --dport 80 -m comment --comment \"cali:" + hash +
-                          "\" -j ACCEPT"))
+  const std::string hash = ruleHashes(
+      "cali-to-wl", {rule(Match().protocol("tcp").destPorts("80"), Action::accept())})[0];
+  EXPECT_TRUE(contains(
+      saved, "-A cali-to-wl -p tcp -m multiport --dports 80 -m comment --comment \"cali:" + hash +
+                 "\" -j ACCEPT"))
       << saved;
   EXPECT_FALSE(contains(saved, "OldLayout")) << saved;
   EXPECT_EQ(saved.find("-A FORWARD"), saved.rfind("-A FORWARD")) << "one hook: " << saved;
   // And it is now in sync: a restart writes nothing.
   IptablesTable again(TableName::kFilter, IpVersion::kV4, runner);
-  again.updateChain({"cali-to-wl", {rule("-p tcp --dport 80", "-j ACCEPT")}});
-  again.setRuleInsertions("FORWARD", {rule("", "-j cali-to-wl")});
+  again.updateChain(
+      {"cali-to-wl", {rule(Match().protocol("tcp").destPorts("80"), Action::accept())}});
+  again.setRuleInsertions("FORWARD", {rule({}, Action::jump("cali-to-wl"))});
   ASSERT_TRUE(again.apply());
   EXPECT_EQ(again.stats().restores, 0) << again.lastRestoreInput();
 }
@@ -130,12 +136,14 @@ TEST_F(IntegrationTest, IptablesNatAndRawTablesFromScratch) {
   ProcessRunner runner(ns.name());
   IptablesTable nat(TableName::kNat, IpVersion::kV4, runner);
   nat.updateChain(
-      {"cali-nat-outgoing", {rule("-s 10.65.0.0/16 ! -d 10.65.0.0/16", "-j MASQUERADE")}});
-  nat.setRuleInsertions("POSTROUTING", {rule("", "-j cali-nat-outgoing")});
+      {"cali-nat-outgoing",
+       {rule(Match().sourceNet("10.65.0.0/16").notDestNet("10.65.0.0/16"), Action::masquerade())}});
+  nat.setRuleInsertions("POSTROUTING", {rule({}, Action::jump("cali-nat-outgoing"))});
   ASSERT_TRUE(nat.apply()) << nat.lastRestoreInput();
   IptablesTable raw(TableName::kRaw, IpVersion::kV4, runner);
-  raw.updateChain({"cali-PREROUTING", {rule("-i cali+", "-j MARK --set-xmark 0x0/0xf000000")}});
-  raw.setRuleInsertions("PREROUTING", {rule("", "-j cali-PREROUTING")});
+  raw.updateChain(
+      {"cali-PREROUTING", {rule(Match().inInterface("cali+"), Action::setMark(0x0, 0xf000000))}});
+  raw.setRuleInsertions("PREROUTING", {rule({}, Action::jump("cali-PREROUTING"))});
   ASSERT_TRUE(raw.apply()) << raw.lastRestoreInput();
   EXPECT_TRUE(contains(sh({"iptables-save", "-t", "nat"}, ns.name()), "-j MASQUERADE"));
   EXPECT_TRUE(contains(sh({"iptables-save", "-t", "raw"}, ns.name()), "-j cali-PREROUTING"));
@@ -143,56 +151,24 @@ TEST_F(IntegrationTest, IptablesNatAndRawTablesFromScratch) {
   EXPECT_FALSE(contains(sh({"iptables-save", "-t", "nat"}), "cali-nat-outgoing"));
 }
 
-TEST_F(IntegrationTest, ProcessRunnerGateHoldsTheRestOfTheInput) {
-  ProcessRunner runner;
-  Command cat({"cat"}, "first\nsecond\n");
-  cat.gateAt = 6;
-  int calls = 0;
-  cat.gate = [&] {
-    ++calls;
-    return true;
-  };
-  auto out = runner.run(cat);
-  ASSERT_TRUE(out);
-  EXPECT_EQ(out->exitCode, 0);
-  EXPECT_EQ(out->out, "first\nsecond\n");
-  EXPECT_EQ(calls, 1);
-  // A closed gate kills the program before it reads the rest.
-  cat.gate = [&] {
-    ++calls;
-    return false;
-  };
-  out = runner.run(cat);
-  ASSERT_TRUE(out);
-  EXPECT_EQ(out->exitCode, 128 + 9);
-  EXPECT_EQ(out->out.find("second"), std::string::npos);
-  EXPECT_EQ(calls, 2);
-  // A program that quits without reading: the gate is still called exactly once.
-  Command quit({"true"}, std::string(1 << 20, 'x'));
-  quit.gateAt = 1 << 19;
-  quit.gate = [&] {
-    ++calls;
-    return true;
-  };
-  out = runner.run(quit);
-  ASSERT_TRUE(out);
-  EXPECT_EQ(calls, 3);
-}
-
 // An agent's cold start, small: 250 policy chains, 250 endpoint chains jumping to them, a
 // dispatch chain jumping to those, and the hooks.
 void desireColdStart(IptablesTable& raw, IptablesTable& filter) {
-  raw.updateChain({"cali-PREROUTING", {rule("-i cali+", "-j MARK --set-xmark 0x0/0xf000000")}});
-  raw.setRuleInsertions("PREROUTING", {rule("", "-j cali-PREROUTING")});
+  raw.updateChain(
+      {"cali-PREROUTING", {rule(Match().inInterface("cali+"), Action::setMark(0x0, 0xf000000))}});
+  raw.setRuleInsertions("PREROUTING", {rule({}, Action::jump("cali-PREROUTING"))});
   Chain dispatch{"cali-to-wl-dispatch", {}};
   for (int i = 0; i < 250; ++i) {
     std::string id = std::to_string(i);
-    filter.updateChain({"cali-pi-p" + id, {rule("-p tcp --dport 80", "-j ACCEPT")}});
-    filter.updateChain({"cali-tw-cali" + id, {rule("", "-j cali-pi-p" + id), rule("", "-j DROP")}});
-    dispatch.rules.push_back(rule("-o cali" + id, "-g cali-tw-cali" + id));
+    filter.updateChain(
+        {"cali-pi-p" + id, {rule(Match().protocol("tcp").destPorts("80"), Action::accept())}});
+    filter.updateChain({"cali-tw-cali" + id,
+                        {rule({}, Action::jump("cali-pi-p" + id)), rule({}, Action::drop())}});
+    dispatch.rules.push_back(
+        rule(Match().outInterface("cali" + id), Action::goTo("cali-tw-cali" + id)));
   }
   filter.updateChain(dispatch);
-  filter.setRuleInsertions("FORWARD", {rule("", "-j cali-to-wl-dispatch")});
+  filter.setRuleInsertions("FORWARD", {rule({}, Action::jump("cali-to-wl-dispatch"))});
 }
 
 // The writer's early waves with the real iptables-nft-restore (or ip6tables-nft-restore): many
@@ -246,10 +222,12 @@ TEST_F(IntegrationTest, ProbesFindTheRuleTheRealKernelRefusesAndLeaveNothing) {
   // RULE_APPEND, Invalid argument) and its parser refuses two -s; both name a line.
   TestNetns ns;
   ProcessRunner runner(ns.name());
-  std::vector<Rule> rules = {rule("-s 10.0.0.0/8", "-j ACCEPT"), rule("! -s 0.0.0.0/0", "-j DROP"),
-                             rule("-p tcp --dport 80", "-j ACCEPT"),
-                             rule("-s 10.0.0.0/8 ! -s 10.1.0.0/16", "-j DROP"),
-                             rule("", "-j RETURN")};
+  std::vector<Rule> rules = {
+      rule(Match().sourceNet("10.0.0.0/8"), Action::accept()),
+      rule(Match().notSourceNet("0.0.0.0/0"), Action::drop()),
+      rule(Match().protocol("tcp").destPorts("80"), Action::accept()),
+      rule(Match().sourceNet("10.0.0.0/8").notSourceNet("10.1.0.0/16"), Action::drop()),
+      rule({}, Action::ret())};
   auto whole = probeRules(runner, "iptables-restore", TableName::kFilter, {rules});
   ASSERT_TRUE(whole) << whole.message();
   EXPECT_FALSE(whole->accepted);
@@ -331,7 +309,7 @@ TEST_F(IntegrationTest, RoutesWithOurProtocolOnAVethAndSysctls) {
 
   auto nl = openLibnlRouteNetlink(ns.name());
   ASSERT_TRUE(nl) << nl.message();
-  ProcSysctlWriter sysctl(ns.name());
+  os::ProcSysctlWriter sysctl(ns.name());
   RouteTable routes(**nl, sysctl);
   routes.setWorkloadRoute(*Cidr::parse("10.65.0.5/32"), "caliA");
   routes.setWorkloadRoute(*Cidr::parse("fd00:65::5/128"), "caliA");
@@ -390,11 +368,11 @@ TEST_F(IntegrationTest, RenderedChainDecidesWhetherAPingGetsThrough) {
 
   ProcessRunner runner(b.name());
   IptablesTable table(TableName::kFilter, IpVersion::kV4, runner);
-  table.updateChain({"cali-INPUT", {rule("-p icmp", "-j DROP")}});
-  table.setRuleInsertions("INPUT", {rule("", "-j cali-INPUT")});
+  table.updateChain({"cali-INPUT", {rule(Match().protocol("icmp"), Action::drop())}});
+  table.setRuleInsertions("INPUT", {rule({}, Action::jump("cali-INPUT"))});
   ASSERT_TRUE(table.apply());
   EXPECT_NE(shCode(ping, a.name()), 0);
-  table.updateChain({"cali-INPUT", {rule("-p icmp", "-j ACCEPT")}});
+  table.updateChain({"cali-INPUT", {rule(Match().protocol("icmp"), Action::accept())}});
   ASSERT_TRUE(table.apply());
   EXPECT_EQ(shCode(ping, a.name()), 0);
 }

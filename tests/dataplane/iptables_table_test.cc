@@ -13,7 +13,7 @@ namespace {
 
 using testing::FakeIptables;
 
-Rule rule(std::string match, std::string action, std::string comment = "") {
+Rule rule(Match match, Action action, std::string comment = "") {
   return Rule{std::move(match), std::move(action), std::move(comment)};
 }
 
@@ -37,19 +37,22 @@ class IptablesTableTest : public ::testing::Test {
     return Status::ok();
   }
   void desireBasic(IptablesTable& t) {
-    t.updateChain(chain("cali-FORWARD",
-                        {rule("-i cali+", "-j cali-from-wl"), rule("-o cali+", "-j cali-to-wl")}));
     t.updateChain(
-        chain("cali-from-wl", {rule("-s 10.0.0.1", "-j ACCEPT"), rule("", "-j DROP", "Drop all")}));
-    t.updateChain(chain("cali-to-wl", {rule("-d 10.0.0.1", "-j ACCEPT"), rule("", "-j DROP")}));
-    t.setRuleInsertions("FORWARD", {rule("", "-j cali-FORWARD")});
+        chain("cali-FORWARD", {rule(Match().inInterface("cali+"), Action::jump("cali-from-wl")),
+                               rule(Match().outInterface("cali+"), Action::jump("cali-to-wl"))}));
+    t.updateChain(chain("cali-from-wl", {rule(Match().sourceNet("10.0.0.1"), Action::accept()),
+                                         rule({}, Action::drop(), "Drop all")}));
+    t.updateChain(chain("cali-to-wl", {rule(Match().destNet("10.0.0.1"), Action::accept()),
+                                       rule({}, Action::drop())}));
+    t.setRuleInsertions("FORWARD", {rule({}, Action::jump("cali-FORWARD"))});
   }
 
   FakeIptables fake_;
 };
 
 TEST(RuleHashesTest, DependOnChainPositionAndContent) {
-  std::vector<Rule> rules = {rule("-p tcp", "-j ACCEPT"), rule("", "-j DROP")};
+  std::vector<Rule> rules = {rule(Match().protocol("tcp"), Action::accept()),
+                             rule({}, Action::drop())};
   auto a = ruleHashes("cali-a", rules);
   ASSERT_EQ(a.size(), 2u);
   EXPECT_EQ(a[0].size(), kHashLength);
@@ -57,22 +60,95 @@ TEST(RuleHashesTest, DependOnChainPositionAndContent) {
   EXPECT_NE(a, ruleHashes("cali-b", rules));  // chain name
   auto swapped = ruleHashes("cali-a", {rules[1], rules[0]});
   EXPECT_NE(a[1], swapped[0]);  // position
-  auto changed = ruleHashes("cali-a", {rule("-p udp", "-j ACCEPT"), rules[1]});
+  auto changed = ruleHashes("cali-a", {rule(Match().protocol("udp"), Action::accept()), rules[1]});
   EXPECT_NE(a[0], changed[0]);  // content, and everything below it
   EXPECT_NE(a[1], changed[1]);
   for (char c : a[0])
     EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
 }
 
+// Known values: Felix's own table tests (felix/iptables/table_test.go) and the rules a Felix
+// agent wrote on the seed's nodes (its iptables-save, /work/shared/seed): the same rules hash
+// the same, so a Felix agent and ours recognise each other's rules.
+TEST(RuleHashesTest, AreFelixs) {
+  const Rule drop{{}, Action::drop(), ""}, accept{{}, Action::accept(), ""};
+  EXPECT_EQ(ruleHashes("FORWARD", {drop, accept, drop, accept}),
+            (std::vector<std::string>{"hecdSCslEjdBPBPo", "plvr29-ZiKUwbzDV", "BMJ7gfua-eMLZ8Gu",
+                                      "rmnR1gc8haxMy_0W"}));
+  EXPECT_EQ(ruleHashes("FORWARD", {{{}, Action::jump("cali-FORWARD"), ""}}),
+            std::vector<std::string>{"wUHhoiAYhphO9Mso"});
+  EXPECT_EQ(ruleHashes("cali-FORWARD", {{{}, Action::jump("cali-foobar"), ""}}),
+            std::vector<std::string>{"WiiHgeRwfPX6Ol7d"});
+  EXPECT_EQ(ruleHashes("cali-foobar", {accept, drop}),
+            (std::vector<std::string>{"42h7Q64_2XDzpwKe", "0sUFHicPNNqNyNx8"}));
+
+  EXPECT_EQ(ruleHashes("PREROUTING", {{{}, Action::jump("cali-PREROUTING"), ""}}),
+            std::vector<std::string>{"6gwbT8clXdHdC1b1"});
+  EXPECT_EQ(ruleHashes("cali-PREROUTING",
+                       {{{}, Action::clearMark(0x7000000), ""},
+                        {Match().inInterface("cali+"), Action::setMark(0x4000000, 0x4000000), ""},
+                        {Match().markClear(0x4000000), Action::jump("cali-from-host-endpoint"), ""},
+                        {Match().markSet(0x1000000), Action::accept(), ""}}),
+            (std::vector<std::string>{"x4XbVMc5P_kNXnTy", "fQeZek80kVOPa0xO", "xp3NolkIpulCQL_G",
+                                      "fbdE50A0BiINbNiA"}));
+  EXPECT_EQ(
+      ruleHashes("cali-INPUT",
+                 {{Match().markSet(0x1000000).conntrackState("UNTRACKED"), Action::accept(), ""},
+                  {Match().conntrackState("INVALID"), Action::drop(), ""},
+                  {Match().conntrackState("RELATED,ESTABLISHED"), Action::accept(), ""},
+                  {Match().inInterface("cali+"), Action::goTo("cali-wl-to-host"), ""},
+                  {{}, Action::clearMark(0x7000000), ""},
+                  {{}, Action::jump("cali-from-host-endpoint"), ""},
+                  {Match().markSet(0x1000000), Action::accept(),
+                   "Host endpoint policy accepted packet."}}),
+      (std::vector<std::string>{"46gVAqzWLjH8U4O2", "5M2EkEm-RVlDLAfE", "8ggYjLbFRX5Ap9Zj",
+                                "mA3ZJKi9nadUmYVF", "hI4IjifGj0fegLPE", "wdegoKfPlcmsZTOM",
+                                "r875VVc8vFk1f-ZA"}));
+  EXPECT_EQ(
+      ruleHashes("cali-wl-to-host", {{Match().protocol("udp").sourcePorts("68").destPorts("67"),
+                                      Action::accept(), ""}}),
+      std::vector<std::string>{"aEOMPPLgak2S0Lxs"});
+}
+
+TEST(RenderTest, TypedRulesInIptablesSaveSpelling) {
+  EXPECT_EQ(renderMatch(Match()
+                            .protocol("tcp")
+                            .sourceNet("10.0.0.0/8")
+                            .notDestNet("10.1.0.0/16")
+                            .sourceIpSet("cali40s:a")
+                            .notDestIpSet("cali40n:b")
+                            .sourcePorts("1,2:3")
+                            .notDestPorts("80")
+                            .icmpType(IpVersion::kV6, "135", true)
+                            .inInterface("cali+")
+                            .markClear(0x2000000)
+                            .conntrackState("INVALID")
+                            .rpfFailed()),
+            "-p tcp -s 10.0.0.0/8 ! -d 10.1.0.0/16 -m set --match-set cali40s:a src -m set ! "
+            "--match-set cali40n:b dst -m multiport --sports 1,2:3 -m multiport ! --dports 80 -m "
+            "icmp6 ! --icmpv6-type 135 -i cali+ -m mark --mark 0x0/0x2000000 -m conntrack "
+            "--ctstate INVALID -m rpfilter --invert");
+  EXPECT_EQ(renderAction(Action::clearMark(0x7000000)), "-j MARK --set-xmark 0x0/0x7000000");
+  EXPECT_EQ(renderAction(Action::goTo("cali-fw-x")), "-g cali-fw-x");
+  EXPECT_EQ(renderAction(Action::log("calico \"packet\" log prefix too long")),
+            "-j LOG --log-prefix \"calico packet log prefix to: \" --log-level 5");
+  EXPECT_EQ(renderAction(Action::dnat("10.0.0.1")), "-j DNAT --to-destination 10.0.0.1");
+  EXPECT_EQ(renderAction(Action::none()), "");
+}
+
 TEST(RenderTest, RuleLineCarriesMatchThenHashThenCommentThenAction) {
   // The comments after the match: iptables-nft evaluates them only for packets the rule takes.
-  EXPECT_EQ(renderRuleLine("cali-x", rule("-p tcp --dport 80", "-j ACCEPT", "say \"hi\""), "H"),
-            "-A cali-x -p tcp --dport 80 -m comment --comment \"cali:H\" -m comment --comment "
+  EXPECT_EQ(renderRuleLine(
+                "cali-x",
+                rule(Match().protocol("tcp").destPorts("80"), Action::accept(), "say \"hi\""), "H"),
+            "-A cali-x -p tcp -m multiport --dports 80 -m comment --comment \"cali:H\" -m comment "
+            "--comment "
             "\"say 'hi'\" -j ACCEPT");
-  EXPECT_EQ(renderRuleLine("cali-x", rule("", "-j DROP"), "H"),
+  EXPECT_EQ(renderRuleLine("cali-x", rule({}, Action::drop()), "H"),
             "-A cali-x -m comment --comment \"cali:H\" -j DROP");
-  std::string full = renderFullRestore(TableName::kFilter, {chain("cali-x", {rule("", "-j DROP")})},
-                                       {{"FORWARD", {rule("", "-j cali-x")}}});
+  std::string full =
+      renderFullRestore(TableName::kFilter, {chain("cali-x", {rule({}, Action::drop())})},
+                        {{"FORWARD", {rule({}, Action::jump("cali-x"))}}});
   EXPECT_TRUE(full.starts_with("*filter\n:cali-x - [0:0]\n-A cali-x "));
   EXPECT_TRUE(contains(full, "\n-I FORWARD 1 -m comment"));
   EXPECT_TRUE(full.ends_with("COMMIT\n"));
@@ -112,8 +188,9 @@ TEST_F(IptablesTableTest, OnlyTheChangedRulesAreWritten) {
   desireBasic(table);
   ASSERT_TRUE(table.apply());
   fake_.clearHistory();
-  table.updateChain(chain("cali-to-wl", {rule("-d 10.0.0.1", "-j ACCEPT"),
-                                         rule("-d 10.0.0.2", "-j ACCEPT"), rule("", "-j DROP")}));
+  table.updateChain(chain("cali-to-wl", {rule(Match().destNet("10.0.0.1"), Action::accept()),
+                                         rule(Match().destNet("10.0.0.2"), Action::accept()),
+                                         rule({}, Action::drop())}));
   ASSERT_TRUE(table.apply());
   ASSERT_EQ(fake_.restoreCalls(), 1);
   const std::string& input = fake_.restoreInputs()[0];
@@ -128,7 +205,7 @@ TEST_F(IptablesTableTest, OnlyTheChangedRulesAreWritten) {
 
   // Shrinking deletes from the end.
   fake_.clearHistory();
-  table.updateChain(chain("cali-to-wl", {rule("-d 10.0.0.1", "-j ACCEPT")}));
+  table.updateChain(chain("cali-to-wl", {rule(Match().destNet("10.0.0.1"), Action::accept())}));
   ASSERT_TRUE(table.apply());
   EXPECT_EQ(fake_.restoreInputs()[0], "*filter\n-D cali-to-wl 3\n-D cali-to-wl 2\nCOMMIT\n");
   EXPECT_EQ(rules("cali-to-wl").size(), 1u);
@@ -161,7 +238,8 @@ TEST_F(IptablesTableTest, RemovalDropsReferencesBeforeDeletingChains) {
   // cali-to-wl is still referenced by the old cali-FORWARD in the kernel: the same transaction
   // must rewrite cali-FORWARD before it deletes cali-to-wl (the fake enforces references).
   table.removeChain("cali-to-wl");
-  table.updateChain(chain("cali-FORWARD", {rule("-i cali+", "-j cali-from-wl")}));
+  table.updateChain(
+      chain("cali-FORWARD", {rule(Match().inInterface("cali+"), Action::jump("cali-from-wl"))}));
   ASSERT_TRUE(table.apply());
   EXPECT_FALSE(fake_.hasChain(IpVersion::kV4, "filter", "cali-to-wl"));
   // Removing a hooked chain and its hook together works too.
@@ -175,7 +253,7 @@ TEST_F(IptablesTableTest, RemovalDropsReferencesBeforeDeletingChains) {
 
 TEST_F(IptablesTableTest, ChainUsedByAForeignRuleIsKept) {
   IptablesTable table(TableName::kFilter, IpVersion::kV4, fake_);
-  table.updateChain(chain("cali-x", {rule("", "-j ACCEPT")}));
+  table.updateChain(chain("cali-x", {rule({}, Action::accept())}));
   ASSERT_TRUE(table.apply());
   ASSERT_TRUE(iptables({"-A", "INPUT", "-j", "cali-x"}));
   table.removeChain("cali-x");
@@ -200,7 +278,7 @@ TEST_F(IptablesTableTest, FailureStaysDirtyAndTheRetrySucceeds) {
   EXPECT_EQ(rules("cali-from-wl").size(), 2u);
 
   // A failed incremental apply re-reads the kernel before retrying.
-  table.updateChain(chain("cali-from-wl", {rule("", "-j DROP")}));
+  table.updateChain(chain("cali-from-wl", {rule({}, Action::drop())}));
   fake_.failNextRestore();
   EXPECT_FALSE(table.apply());
   fake_.clearHistory();
@@ -233,8 +311,8 @@ TEST_F(IptablesTableTest, RestartSweepsWhatIsNoLongerWanted) {
   {
     IptablesTable table(TableName::kFilter, IpVersion::kV4, fake_);
     desireBasic(table);
-    table.updateChain(chain("cali-stale", {rule("", "-j ACCEPT")}));
-    table.setRuleInsertions("INPUT", {rule("", "-j cali-stale")});
+    table.updateChain(chain("cali-stale", {rule({}, Action::accept())}));
+    table.setRuleInsertions("INPUT", {rule({}, Action::jump("cali-stale"))});
     ASSERT_TRUE(table.apply());
   }
   IptablesTable restarted(TableName::kFilter, IpVersion::kV4, fake_);
@@ -268,9 +346,9 @@ TEST_F(IptablesTableTest, DriftIsRepairedOnResync) {
 
 TEST_F(IptablesTableTest, InsertionsDisplacedByOthersMoveBackToTheTop) {
   IptablesTable table(TableName::kFilter, IpVersion::kV4, fake_);
-  table.updateChain(chain("cali-a", {rule("", "-j ACCEPT")}));
-  table.setRuleInsertions("FORWARD",
-                          {rule("-i cali+", "-j cali-a"), rule("-o cali+", "-j cali-a")});
+  table.updateChain(chain("cali-a", {rule({}, Action::accept())}));
+  table.setRuleInsertions("FORWARD", {rule(Match().inInterface("cali+"), Action::jump("cali-a")),
+                                      rule(Match().outInterface("cali+"), Action::jump("cali-a"))});
   ASSERT_TRUE(table.apply());
   ASSERT_TRUE(iptables({"-I", "FORWARD", "2", "-j", "DROP"}));  // between our two
   table.requestResync();
@@ -287,8 +365,8 @@ TEST_F(IptablesTableTest, AppendModeKeepsOurHooksAtTheBottom) {
   IptablesTableOptions options;
   options.insertMode = InsertMode::kAppend;
   IptablesTable table(TableName::kFilter, IpVersion::kV4, fake_, options);
-  table.updateChain(chain("cali-a", {rule("", "-j ACCEPT")}));
-  table.setRuleInsertions("FORWARD", {rule("", "-j cali-a")});
+  table.updateChain(chain("cali-a", {rule({}, Action::accept())}));
+  table.setRuleInsertions("FORWARD", {rule({}, Action::jump("cali-a"))});
   ASSERT_TRUE(table.apply());
   auto forward = rules("FORWARD");
   ASSERT_EQ(forward.size(), 2u);
@@ -301,8 +379,9 @@ TEST_F(IptablesTableTest, AppendModeKeepsOurHooksAtTheBottom) {
 
 TEST_F(IptablesTableTest, Ipv6UsesIp6tablesAndOtherTables) {
   IptablesTable table(TableName::kNat, IpVersion::kV6, fake_);
-  table.updateChain(chain("cali-nat-outgoing", {rule("-s fd00::/64", "-j MASQUERADE")}));
-  table.setRuleInsertions("POSTROUTING", {rule("", "-j cali-nat-outgoing")});
+  table.updateChain(
+      chain("cali-nat-outgoing", {rule(Match().sourceNet("fd00::/64"), Action::masquerade())}));
+  table.setRuleInsertions("POSTROUTING", {rule({}, Action::jump("cali-nat-outgoing"))});
   ASSERT_TRUE(table.apply());
   EXPECT_EQ(fake_.rules(IpVersion::kV6, "nat", "cali-nat-outgoing").size(), 1u);
   EXPECT_TRUE(fake_.rules(IpVersion::kV4, "nat", "POSTROUTING").empty());
@@ -314,12 +393,13 @@ TEST_F(IptablesTableTest, ManyChainsOneChangeWritesOneChain) {
   for (int c = 0; c < 50; ++c) {
     std::vector<Rule> rs;
     for (int r = 0; r < 20; ++r)
-      rs.push_back(rule("-s 10.0." + std::to_string(c) + "." + std::to_string(r), "-j ACCEPT"));
+      rs.push_back(rule(Match().sourceNet("10.0." + std::to_string(c) + "." + std::to_string(r)),
+                        Action::accept()));
     table.updateChain(chain("cali-c" + std::to_string(c), rs));
   }
   ASSERT_TRUE(table.apply());
   fake_.clearHistory();
-  std::vector<Rule> rs = {rule("", "-j DROP")};
+  std::vector<Rule> rs = {rule({}, Action::drop())};
   table.updateChain(chain("cali-c7", rs));
   ASSERT_TRUE(table.apply());
   ASSERT_EQ(fake_.restoreCalls(), 1);

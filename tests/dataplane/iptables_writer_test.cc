@@ -48,12 +48,14 @@ class IptablesWriterTest : public ::testing::Test {
     Chain dispatch{"cali-dispatch", {}};
     for (int i = 0; i < n; ++i) {
       std::string id = std::to_string(i);
-      t.updateChain({"cali-pi-" + id, {{"-m set --match-set cali40s:x src", "-j ACCEPT", ""}}});
-      t.updateChain({"cali-tw-" + id, {{"", "-j cali-pi-" + id, ""}, {"", "-j DROP", ""}}});
-      dispatch.rules.push_back({"-o cali" + id, "-g cali-tw-" + id, ""});
+      t.updateChain({"cali-pi-" + id, {{Match().sourceIpSet("cali40s:x"), Action::accept(), ""}}});
+      t.updateChain(
+          {"cali-tw-" + id, {{{}, Action::jump("cali-pi-" + id), ""}, {{}, Action::drop(), ""}}});
+      dispatch.rules.push_back(
+          {Match().outInterface("cali" + id), Action::goTo("cali-tw-" + id), ""});
     }
     t.updateChain(dispatch);
-    t.setRuleInsertions("FORWARD", {{"", "-j cali-dispatch", ""}});
+    t.setRuleInsertions("FORWARD", {{{}, Action::jump("cali-dispatch"), ""}});
   }
 
   FakeIptables fake_;
@@ -64,10 +66,10 @@ class IptablesWriterTest : public ::testing::Test {
 };
 
 TEST_F(IptablesWriterTest, AllTablesInOneSaveAndOneRestore) {
-  raw_.updateChain({"cali-PREROUTING", {{"", "-j ACCEPT", ""}}});
-  raw_.setRuleInsertions("PREROUTING", {{"", "-j cali-PREROUTING", ""}});
-  filter_.updateChain({"cali-FORWARD", {{"", "-j ACCEPT", ""}}});
-  filter_.setRuleInsertions("FORWARD", {{"", "-j cali-FORWARD", ""}});
+  raw_.updateChain({"cali-PREROUTING", {{{}, Action::accept(), ""}}});
+  raw_.setRuleInsertions("PREROUTING", {{{}, Action::jump("cali-PREROUTING"), ""}});
+  filter_.updateChain({"cali-FORWARD", {{{}, Action::accept(), ""}}});
+  filter_.setRuleInsertions("FORWARD", {{{}, Action::jump("cali-FORWARD"), ""}});
   ASSERT_TRUE(writer_.apply());
   EXPECT_EQ(fake_.saveCalls(), 1);
   EXPECT_EQ(fake_.restoreCalls(), 1);
@@ -76,7 +78,7 @@ TEST_F(IptablesWriterTest, AllTablesInOneSaveAndOneRestore) {
   // Nothing changed: no program at all; one table changed: one restore, no save.
   ASSERT_TRUE(writer_.apply());
   EXPECT_EQ(fake_.restoreCalls(), 1);
-  filter_.updateChain({"cali-FORWARD", {{"", "-j DROP", ""}}});
+  filter_.updateChain({"cali-FORWARD", {{{}, Action::drop(), ""}}});
   ASSERT_TRUE(writer_.apply());
   EXPECT_EQ(fake_.saveCalls(), 1);
   EXPECT_EQ(fake_.restoreCalls(), 2);
@@ -110,8 +112,8 @@ TEST_F(IptablesWriterTest, ManyNewChainsGoInEarlyWavesLeafChainsFirst) {
   EXPECT_EQ(fake_.rules(IpVersion::kV4, "filter", "cali-tw-149").size(), 2u);
   // A few new chains later stay in one transaction.
   int restores = fake_.restoreCalls();
-  filter_.updateChain({"cali-pi-new", {{"", "-j ACCEPT", ""}}});
-  filter_.updateChain({"cali-tw-new", {{"", "-j cali-pi-new", ""}}});
+  filter_.updateChain({"cali-pi-new", {{{}, Action::accept(), ""}}});
+  filter_.updateChain({"cali-tw-new", {{{}, Action::jump("cali-pi-new"), ""}}});
   ASSERT_TRUE(writer_.apply());
   EXPECT_EQ(fake_.restoreCalls(), restores + 1);
   EXPECT_EQ(sections(fake_.restoreInputs().back(), "filter"), 1u);
@@ -156,13 +158,14 @@ TEST_F(IptablesWriterTest, GateIsCalledOnceAlsoWhenNothingIsWrittenOrTheSaveFail
 
 TEST_F(IptablesWriterTest, FailedFinalSectionLeavesEveryTableToBeReread) {
   desireManyChains(filter_);
-  raw_.updateChain({"cali-PREROUTING", {{"", "-j ACCEPT", ""}}});
+  raw_.updateChain({"cali-PREROUTING", {{{}, Action::accept(), ""}}});
   ASSERT_TRUE(writer_.apply());
-  filter_.updateChain({"cali-dispatch", {{"", "-j cali-missing", ""}}});  // fails in the kernel
+  filter_.updateChain(
+      {"cali-dispatch", {{{}, Action::jump("cali-missing"), ""}}});  // fails in the kernel
   EXPECT_FALSE(writer_.apply());
   EXPECT_TRUE(raw_.needsRead());
   EXPECT_TRUE(filter_.needsRead());
-  filter_.updateChain({"cali-dispatch", {{"", "-j cali-tw-1", ""}}});
+  filter_.updateChain({"cali-dispatch", {{{}, Action::jump("cali-tw-1"), ""}}});
   ASSERT_TRUE(writer_.apply());
   EXPECT_EQ(fake_.rules(IpVersion::kV4, "filter", "cali-dispatch").size(), 1u);
 }

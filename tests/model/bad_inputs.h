@@ -268,9 +268,9 @@ inline const std::vector<BadInput>& badInputs() {
        v3("IPReservation", "  name: r\n", "  reservedCIDRs:\n  - 10.0.0.300/32\n"),
        "res.yaml, document 1: spec.reservedCIDRs[0]: \"10.0.0.300/32\" is not a CIDR"},
       {"v3 felix bad action", "felix.yaml",
-       v3("FelixConfiguration", "  name: default\n", "  defaultEndpointToHostAction: DROP\n"),
-       "felix.yaml, document 1: spec.defaultEndpointToHostAction: \"DROP\" is not one of Drop, "
-       "Accept, Return"},
+       v3("FelixConfiguration", "  name: default\n", "  defaultEndpointToHostAction: Discard\n"),
+       "felix.yaml, document 1: spec.defaultEndpointToHostAction: \"Discard\" is not one of "
+       "Drop, Accept, Return (in any case)"},
       {"v3 felix unknown field", "felix.yaml",
        v3("FelixConfiguration", "  name: default\n", "  ipipEnable: true\n"),
        "felix.yaml, document 1: spec.ipipEnable: unknown field"},

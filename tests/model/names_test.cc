@@ -24,6 +24,7 @@ TEST(NamesTest, DnsLabelAndSubdomain) {
   EXPECT_FALSE(isDnsSubdomain("a."));
   EXPECT_FALSE(isDnsSubdomain("a_b"));
   EXPECT_FALSE(isDnsSubdomain(std::string(127, 'a') + "." + std::string(126, 'b')));
+  EXPECT_TRUE(isDnsSubdomain(std::string(253, 'a')));  // no limit per part, as in Kubernetes
 }
 
 TEST(NamesTest, LabelKeysAndValues) {

@@ -124,8 +124,8 @@ const std::vector<Case>& cases() {
        "metadata.labels.bad key: \"bad key\" is not a valid label key"},
       {"bad label value", Kind::kNode, R"({"name": "n", "labels": {"k": "-x"}})", "{}",
        "metadata.labels.k: \"-x\" is not a valid label value"},
-      {"label value not string", Kind::kNode, R"({"name": "n", "labels": {"k": 5}})", "{}",
-       "metadata.labels.k: \"5\" is not a valid label value"},
+      {"label value not string", Kind::kNode, R"({"name": "n", "labels": {"k": [5]}})", "{}",
+       "metadata.labels.k: \"[5]\" is not a valid label value"},
       {"unknown metadata", Kind::kNode, R"({"name": "n", "node": "x"})", "{}",
        "metadata.node: unknown field"},
       {"clusterinfo name", Kind::kClusterInformation, R"({"name": "other"})", "{}",
@@ -189,8 +189,8 @@ const std::vector<Case>& cases() {
 
       // --- BGPConfiguration
       {"bgpconfig bad severity", Kind::kBGPConfiguration, R"({"name": "default"})",
-       R"({"logSeverityScreen": "info"})",
-       "~spec.logSeverityScreen: \"info\" is not one of Trace, Debug, Info"},
+       R"({"logSeverityScreen": "verbose"})",
+       "~spec.logSeverityScreen: \"verbose\" is not one of Trace, Debug, Info"},
       {"bgpconfig mesh not bool", Kind::kBGPConfiguration, R"({"name": "default"})",
        R"({"nodeToNodeMeshEnabled": "on"})",
        "spec.nodeToNodeMeshEnabled: expected true or false, got \"on\""},
@@ -427,8 +427,9 @@ const std::vector<Case>& cases() {
        R"({"reportingInterval": "30 seconds"})",
        "~spec.reportingInterval: \"30 seconds\" is not a duration"},
       {"felix bad action", Kind::kFelixConfiguration, R"({"name": "default"})",
-       R"({"defaultEndpointToHostAction": "DROP"})",
-       "spec.defaultEndpointToHostAction: \"DROP\" is not one of Drop, Accept, Return"},
+       R"({"defaultEndpointToHostAction": "Discard"})",
+       "spec.defaultEndpointToHostAction: \"Discard\" is not one of Drop, Accept, Return (in any "
+       "case)"},
       {"clusterinfo bad ready", Kind::kClusterInformation, R"({"name": "default"})",
        R"({"datastoreReady": "yes"})", "spec.datastoreReady: expected true or false, got \"yes\""},
   };

@@ -25,9 +25,9 @@
 #include <utility>
 
 #include "agent/http_server.h"
-#include "dataplane/netns.h"
 #include "datastore/local/local_store.h"
 #include "model/codec.h"
+#include "os/netns.h"
 #include "policy_diff/generator.h"
 #include "resources/resource_store.h"
 #include "testutil/shell.h"
@@ -43,7 +43,7 @@ using testutil::must;
 using testutil::sh;
 
 bool enterNetns(const std::string& ns) {
-  int fd = ::open(dataplane::netnsPath(ns).c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(os::netnsPath(ns).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   int rc = ::setns(fd, CLONE_NEWNET);
   ::close(fd);
@@ -252,7 +252,7 @@ bool Lab::startAgent(std::chrono::milliseconds timeout) {
   auto until = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < until && agentAlive()) {
     Result<agent::HttpResult> r = makeError(ErrorCode::kUnavailable, "not run");
-    Status s = dataplane::runInNetns(node_, [&]() -> Status {
+    Status s = os::runInNetns(node_, [&]() -> Status {
       r = agent::httpGet("127.0.0.1", port_, "/readiness");
       return Status::ok();
     });
@@ -330,7 +330,7 @@ size_t Lab::switchState(const std::map<std::string, Json>& current,
 
 std::string Lab::metricsText() {
   Result<agent::HttpResult> r = makeError(ErrorCode::kUnavailable, "not run");
-  Status s = dataplane::runInNetns(node_, [&]() -> Status {
+  Status s = os::runInNetns(node_, [&]() -> Status {
     r = agent::httpGet("127.0.0.1", port_, "/metrics");
     return Status::ok();
   });

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <set>
 
+#include "dataplane/iptables_render.h"
 #include "rules/endpoints.h"
 #include "rules/names.h"
 
@@ -49,15 +50,16 @@ Walk walk(const std::vector<Chain>& chains, const std::string& root, const std::
     bool jumped = false;
     for (const auto& r : c->rules) {
       ++w.rulesSeen;
-      bool match = r.match.empty();
-      if (r.match.rfind(flag + " ", 0) == 0) match = ifaceMatches(r.match.substr(3), iface);
+      const std::string m = dataplane::renderMatch(r.match);
+      bool match = m.empty();
+      if (m.rfind(flag + " ", 0) == 0) match = ifaceMatches(m.substr(3), iface);
       if (!match) continue;
-      if (r.action.rfind("-g ", 0) == 0 && byName.count(r.action.substr(3))) {
-        at = r.action.substr(3);
+      if (r.action.kind == dataplane::Action::Kind::kGoto && byName.count(r.action.target)) {
+        at = r.action.target;
         jumped = true;
         break;
       }
-      w.action = r.action;
+      w.action = dataplane::renderAction(r.action);
       return w;
     }
     if (!jumped) return w;  // fell off the end: back to the hook
@@ -100,7 +102,7 @@ TEST(DispatchTree, EveryInterfaceReachedUnknownDropped) {
     EXPECT_LE(c.name.size(), kMaxChainName) << c.name;
     EXPECT_TRUE(seen.insert(c.name).second) << "duplicate " << c.name;
     ASSERT_FALSE(c.rules.empty());
-    EXPECT_EQ(c.rules.back().action, "-j DROP") << c.name;
+    EXPECT_EQ(c.rules.back().action, dataplane::Action::drop()) << c.name;
     EXPECT_EQ(c.rules.back().comment, "Unknown interface") << c.name;
   }
   EXPECT_GT(chains.size(), 4u);

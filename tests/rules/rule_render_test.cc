@@ -1,7 +1,9 @@
 // Table-driven tests of rule rendering (rule -> iptables fragments), endpoint chains and names.
 #include <gtest/gtest.h>
 
+#include "calc/hash.h"
 #include "calc/rule_scanner.h"
+#include "dataplane/iptables_render.h"
 #include "rules/endpoints.h"
 #include "rules/names.h"
 #include "rules/policy.h"
@@ -22,9 +24,9 @@ calc::ParsedRule parsed(const std::string& json) {
 std::vector<std::string> lines(const std::vector<dataplane::Rule>& rules) {
   std::vector<std::string> out;
   for (const auto& r : rules) {
-    std::string l = r.match;
+    std::string l = dataplane::renderMatch(r.match);
     if (!l.empty()) l += " ";
-    out.push_back(l + r.action);
+    out.push_back(l + dataplane::renderAction(r.action));
   }
   return out;
 }
@@ -188,17 +190,18 @@ TEST(EndpointChains, TiersThenProfiles) {
   calc::TierInfo def{"default", {{"default", "default.b"}, {"default", "default.c"}}, {}};
   auto rules = endpointPolicyRules({sec, def}, {"prof"}, true, RendererConfig{});
   std::vector<std::string> comments;
-  for (const auto& r : rules) comments.push_back(r.comment + "|" + r.action);
+  for (const auto& r : rules)
+    comments.push_back(r.comment + "|" + dataplane::renderAction(r.action));
   EXPECT_EQ(comments, (std::vector<std::string>{
                           "|-j MARK --set-xmark 0x0/0x1000000",
                           "Start of tier security|-j MARK --set-xmark 0x0/0x2000000",
-                          "|-j cali-pi-security.a",
+                          "|-j cali-pi-gnp/security.a",
                           "Return if policy accepted|-j RETURN",
                           "Drop if no policies passed packet|-j DROP",
                           "Start of tier default|-j MARK --set-xmark 0x0/0x2000000",
-                          "|-j cali-pi-b",
+                          "|-j cali-pi-gnp/default.b",
                           "Return if policy accepted|-j RETURN",
-                          "|-j cali-pi-c",
+                          "|-j cali-pi-gnp/default.c",
                           "Return if policy accepted|-j RETURN",
                           "Drop if no policies passed packet|-j DROP",
                           "|-j cali-pri-prof",
@@ -210,11 +213,30 @@ TEST(EndpointChains, TiersThenProfiles) {
   EXPECT_EQ(egress.size(), 4u);
 }
 
+// Known values from Calico's own tests: felix/rules/policy_test.go (policy and profile chains),
+// libcalico-go/lib/hash/unique_id_test.go (GetLengthLimitedID), felix/rules/dispatch_test.go.
+TEST(Names, ChainNamesAreFelixs) {
+  EXPECT_EQ(policyChainName({"default", "default.foo"}, true), "cali-pi-gnp/default.foo");
+  EXPECT_EQ(policyChainName({"default", "default.foo"}, false), "cali-po-gnp/default.foo");
+  EXPECT_EQ(policyChainName({"default", "long-policy-name-that-gets-hashed"}, true),
+            "cali-pi-_PymyFHQQg3808jiz1OJ");
+  EXPECT_EQ(policyChainName({"default", "long-policy-name-that-gets-hashed"}, false),
+            "cali-po-_PymyFHQQg3808jiz1OJ");
+  EXPECT_EQ(profileChainName("long-policy-name-that-gets-hashed", true),
+            "cali-pri-_ffOMcf6pikpiZ6hgKc");
+  EXPECT_EQ(profileChainName("long-policy-name-that-gets-hashed", false),
+            "cali-pro-_ffOMcf6pikpiZ6hgKc");
+  EXPECT_EQ(endpointChainName("cali-tw-", "cali1234"), "cali-tw-cali1234");
+  EXPECT_EQ(calc::lengthLimitedId("felix", "1234", 10), "felix1234");
+  EXPECT_EQ(calc::lengthLimitedId("felix", "123456", 11), "felix123456");
+  EXPECT_EQ(calc::lengthLimitedId("felix", "_2345", 10), "felix_kMQI");
+  EXPECT_EQ(calc::lengthLimitedId("felix", "12345678910", 13), "felix_Y2QCZIS");
+  EXPECT_EQ(calc::lengthLimitedId("felix", "", 10), "felix_");
+}
+
 TEST(Names, LengthsAndShapes) {
-  EXPECT_EQ(policyChainName({"default", "default.namespace-default"}, true),
-            "cali-pi-namespace-default");
-  EXPECT_EQ(policyChainName({"default", "default.namespace-default"}, false),
-            "cali-po-namespace-default");
+  // A namespaced policy: Felix's "np/<namespace>/<name>".
+  EXPECT_EQ(policyChainName({"default", "prod/web"}, true), "cali-pi-np/prod/web");
   std::string longName = policyChainName({"default", "default.a-very-long-policy-name"}, true);
   EXPECT_EQ(longName.size(), kMaxChainName);
   EXPECT_EQ(longName.substr(0, 9), "cali-pi-_");

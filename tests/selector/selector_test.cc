@@ -398,6 +398,44 @@ TEST(SelectorTest, LongestLabelKeyIsAccepted) {
   EXPECT_TRUE(sel->matches({{key, "v"}}));
 }
 
+// Built trees print as the parser prints the same text, so a built selector names the same
+// ipset as its spelled-out twin.
+TEST(SelectorBuildersTest, PrintAsTheParsedText) {
+  std::vector<NodePtr> scoped;
+  scoped.push_back(withPrefix(Selector::parse("a == 'x' && b in {'y'}")->root(), ""));
+  scoped.push_back(labelEquals("ns", "n1"));
+  EXPECT_EQ(Selector(allOf(std::move(scoped))).canonical(),
+            Selector::parse(R"((a == "x" && b in {"y"}) && ns == "n1")")->canonical());
+  EXPECT_EQ(Selector(negate(negate(hasLabel("a")))).canonical(), "has(a)");
+  EXPECT_EQ(Selector(negate(hasLabel("a"))).canonical(), "!has(a)");
+  EXPECT_EQ(Selector(labelEquals("a", "say \"hi\"")).canonical(), R"(a == 'say "hi"')");
+  std::vector<NodePtr> one;
+  one.push_back(hasLabel("a"));
+  EXPECT_EQ(Selector(anyOf(std::move(one))).canonical(), "has(a)");
+}
+
+// withPrefix gives the tree the parser gives for the text with every key prefixed.
+TEST(SelectorBuildersTest, WithPrefixMatchesPrefixedText) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"all()", "all()"},
+      {"global()", "global()"},
+      {"has(a)", "has(p.a)"},
+      {"!has(a)", "!has(p.a)"},
+      {R"(a != '"' || b contains "c")", R"(p.a != '"' || p.b contains "c")"},
+      {"a starts with 'x' && !(b ends with 'y' || c notin {'z', 'w'})",
+       "p.a starts with 'x' && !(p.b ends with 'y' || p.c notin {'w', 'z'})"},
+      {"(a in {'x'} && b == 'y') && c == 'z'", "(p.a in {'x'} && p.b == 'y') && p.c == 'z'"},
+      {"!(!has(a))", "has(p.a)"},
+  };
+  for (const auto& [text, prefixed] : cases) {
+    Result<Selector> sel = Selector::parse(text);
+    ASSERT_TRUE(sel.isOk()) << text;
+    Selector built(withPrefix(sel->root(), "p."));
+    EXPECT_EQ(built.canonical(), Selector::parse(prefixed)->canonical()) << text;
+    EXPECT_EQ(Selector(withPrefix(sel->root(), "")).canonical(), sel->canonical()) << text;
+  }
+}
+
 TEST(SelectorTest, NestingIsLimited) {
   auto nested = [](int depth) {
     return std::string(depth, '(') + "has(a)" + std::string(depth, ')');

@@ -68,7 +68,7 @@ Status FakeRouteNetlink::deleteRoute(const RouteEntry& route) {
   return Status::ok();
 }
 
-Status FakeSysctl::write(const std::vector<SysctlSetting>& settings) {
+Status FakeSysctl::write(const std::vector<os::SysctlSetting>& settings) {
   ++writes;
   for (const auto& s : settings) values[s.key] = s.value;
   return Status::ok();

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "dataplane/route_netlink.h"
-#include "dataplane/sysctl.h"
+#include "os/sysctl.h"
 
 namespace brindle::dataplane::testing {
 
@@ -38,9 +38,9 @@ class FakeRouteNetlink : public RouteNetlink {
   int failReplaces_ = 0, failLists_ = 0, writes_ = 0;
 };
 
-class FakeSysctl : public SysctlWriter {
+class FakeSysctl : public os::SysctlWriter {
  public:
-  Status write(const std::vector<SysctlSetting>& settings) override;
+  Status write(const std::vector<os::SysctlSetting>& settings) override;
   std::map<std::string, std::string> values;
   int writes = 0;
 };

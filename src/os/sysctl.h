@@ -1,5 +1,5 @@
 // The sysctl seam: write /proc/sys values (e.g. "net/ipv4/conf/cali1/proxy_arp" = "1") in a
-// given network namespace, where /proc/sys/net shows that namespace's settings.
+// given network namespace, where /proc/sys/net shows that namespace's settings; read one back.
 #pragma once
 
 #include <memory>
@@ -9,7 +9,7 @@
 
 #include "common/result.h"
 
-namespace brindle::dataplane {
+namespace brindle::os {
 
 struct SysctlSetting {
   std::string key;  // path under /proc/sys, e.g. "net/ipv4/conf/cali1/proxy_arp"
@@ -37,4 +37,7 @@ class ProcSysctlWriter : public SysctlWriter {
   std::string root_;
 };
 
-}  // namespace brindle::dataplane
+// The value under /proc/sys (its first word) in the calling thread's namespace; "" if unreadable.
+std::string readSysctl(const std::string& key, const std::string& root = "/proc/sys");
+
+}  // namespace brindle::os

@@ -1,16 +1,17 @@
 // ProcSysctlWriter: plain file writes, done on a thread that entered the namespace because
 // /proc/sys/net resolves against the writing thread's namespace.
-#include "dataplane/sysctl.h"
+#include "os/sysctl.h"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 
-#include "dataplane/netns.h"
+#include "os/netns.h"
 
-namespace brindle::dataplane {
+namespace brindle::os {
 
 Status ProcSysctlWriter::write(const std::vector<SysctlSetting>& settings) {
   return runInNetns(netns_, [&]() -> Status {
@@ -38,4 +39,11 @@ Status ProcSysctlWriter::write(const std::vector<SysctlSetting>& settings) {
   });
 }
 
-}  // namespace brindle::dataplane
+std::string readSysctl(const std::string& key, const std::string& root) {
+  std::ifstream file(root + "/" + key);
+  std::string value;
+  file >> value;
+  return value;
+}
+
+}  // namespace brindle::os

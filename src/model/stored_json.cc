@@ -1,7 +1,7 @@
 // A direct JSON reader for the common case (ASCII strings with simple escapes, numbers, nesting
 // up to kMaxDepth): anything else (\u escapes, non-ASCII, BOM, errors) is left to
-// model::Json::parse, so results and errors are always exactly the library's.
-#include "calc/json_decode.h"
+// Json::parse, so results and errors are always exactly the library's.
+#include "model/resource.h"
 
 #include <algorithm>
 #include <charconv>
@@ -10,10 +10,8 @@
 #include <string>
 #include <vector>
 
-namespace brindle::calc {
+namespace brindle::model {
 namespace {
-
-using model::Json;
 
 constexpr int kMaxDepth = 128;
 
@@ -86,31 +84,11 @@ class Reader {
       }
       if (c != '\\' || p_ + 1 == end_) return false;  // control or non-ASCII byte
       out.append(start, p_);
-      char e = p_[1];
-      switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-          out += e;
-          break;
-        case 'b':
-          out += '\b';
-          break;
-        case 'f':
-          out += '\f';
-          break;
-        case 'n':
-          out += '\n';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        default:
-          return false;  // \u (surrogates, UTF-8) or an invalid escape
-      }
+      // \u (surrogates, UTF-8) and invalid escapes are the library's.
+      static constexpr std::string_view kEscaped = "\"\\/bfnrt", kMeant = "\"\\/\b\f\n\r\t";
+      const size_t e = kEscaped.find(p_[1]);
+      if (e == std::string_view::npos) return false;
+      out += kMeant[e];
       p_ += 2;
       start = p_;
     }
@@ -254,10 +232,10 @@ class Reader {
 
 }  // namespace
 
-model::Json parseJson(std::string_view text) {
+Json parseStoredJson(std::string_view text) {
   Json out;
   if (Reader(text).parse(out)) return out;
   return Json::parse(text);  // the unusual or invalid: the library decides, and says why
 }
 
-}  // namespace brindle::calc
+}  // namespace brindle::model

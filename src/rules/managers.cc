@@ -1,0 +1,286 @@
+// The managers; see managers.h.
+#include "rules/managers.h"
+
+#include "rules/endpoints.h"
+#include "rules/names.h"
+
+namespace brindle::rules {
+
+using dataplane::Chain;
+using dataplane::IpVersion;
+using dataplane::TableName;
+
+namespace {
+
+std::set<std::string> membersOf(const std::set<Cidr>& members, IpVersion v) {
+  std::set<std::string> out;
+  for (const auto& m : members) {
+    if (m.isV4() == (v == IpVersion::kV4)) out.insert(m.toString());
+  }
+  return out;
+}
+
+}  // namespace
+
+Managers::Managers(std::vector<TableRef> tables, dataplane::IpSets* ipsets,
+                   dataplane::RouteTable* routes, RendererConfig config)
+    : tables_(std::move(tables)), ipsets_(ipsets), routes_(routes), config_(std::move(config)) {
+  versions_ = {IpVersion::kV4};
+  if (config_.ipv6Enabled) versions_.push_back(IpVersion::kV6);
+  installStaticChains();
+}
+
+dataplane::IptablesTable* Managers::table(IpVersion version, TableName name) const {
+  for (const auto& t : tables_) {
+    if (t.version == version && t.name == name) return t.table;
+  }
+  return nullptr;
+}
+
+void Managers::setOwnedChains(IpVersion version, TableName tableName, const std::string& owner,
+                              const std::vector<Chain>& chains) {
+  dataplane::IptablesTable* t = table(version, tableName);
+  if (!t) return;
+  auto& list = owned_[owner];
+  std::set<std::string> keep;
+  for (const auto& c : chains) keep.insert(c.name);
+  for (auto it = list.begin(); it != list.end();) {
+    if (it->version == version && it->table == tableName) {
+      if (!keep.count(it->chain)) t->removeChain(it->chain);
+      it = list.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& c : chains) {
+    t->updateChain(c);  // the writer compares hashes: an unchanged chain costs no kernel work
+    list.push_back({version, tableName, c.name, c.rules.size()});
+  }
+  dirty_ = true;
+}
+
+void Managers::removeOwner(const std::string& owner) {
+  counts_.erase(owner);
+  auto it = owned_.find(owner);
+  if (it == owned_.end()) return;
+  for (const auto& o : it->second) {
+    if (auto* t = table(o.version, o.table)) t->removeChain(o.chain);
+  }
+  owned_.erase(it);
+  dirty_ = true;
+}
+
+void Managers::setInsertions(IpVersion version, TableName name, const TableRules& rules) {
+  auto* t = table(version, name);
+  if (!t) return;
+  // Every hook of the table, so one its rules no longer name loses our insertion.
+  for (const char* hook : {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"}) {
+    auto it = rules.insertions.find(hook);
+    t->setRuleInsertions(
+        hook, it == rules.insertions.end() ? std::vector<dataplane::Rule>() : it->second);
+  }
+}
+
+void Managers::installStaticChains() {
+  for (IpVersion v : versions()) {
+    TableRules raw = rawStaticChains(v, config_), filter = filterStaticChains(v, config_);
+    setOwnedChains(v, TableName::kRaw, "static", raw.chains);
+    setInsertions(v, TableName::kRaw, raw);
+    setOwnedChains(v, TableName::kFilter, "static", filter.chains);
+    setInsertions(v, TableName::kFilter, filter);
+    setOwnedChains(v, TableName::kFilter, "failsafe", failsafeChains(config_));
+  }
+}
+
+// --- ipsets: created (empty) before any rule uses them, filled, emptied, destroyed last. ---
+
+void Managers::onIpSetAdded(const std::string& id) {
+  ipSetIds_.insert(id);
+  if (!ipsets_) return;
+  for (IpVersion v : versions()) ipsets_->replaceMembers({ipSetName(id, v), "hash:net", v}, {});
+  dirty_ = true;
+}
+
+void Managers::onIpSetMembersAdded(const std::string& id, const std::set<Cidr>& members) {
+  if (!ipsets_) return;
+  for (IpVersion v : versions()) {
+    auto m = membersOf(members, v);
+    if (!m.empty()) ipsets_->addMembers(ipSetName(id, v), m);
+  }
+  dirty_ = true;
+}
+
+void Managers::onIpSetMembersRemoved(const std::string& id, const std::set<Cidr>& members) {
+  if (!ipsets_) return;
+  for (IpVersion v : versions()) {
+    auto m = membersOf(members, v);
+    if (!m.empty()) ipsets_->removeMembers(ipSetName(id, v), m);
+  }
+  dirty_ = true;
+}
+
+void Managers::onIpSetRemoved(const std::string& id) {
+  ipSetIds_.erase(id);
+  if (!ipsets_) return;
+  for (IpVersion v : versions()) ipsets_->removeSet(ipSetName(id, v));
+  dirty_ = true;
+}
+
+// --- policies and profiles: their chains, rendered again when their rules change. ---
+
+void Managers::onPolicyActive(const calc::PolicyId& id, const calc::ParsedRules& r) {
+  policies_.insert(id);
+  const std::string owner = "pol:" + id.text();
+  Counts& counts = counts_[owner];
+  for (IpVersion v : versions()) {
+    setOwnedChains(v, TableName::kFilter, owner, policyChains(id, r, v, config_, &counts[v]));
+  }
+  rulesOwnerChanged(owner, false);
+}
+
+void Managers::onPolicyInactive(const calc::PolicyId& id) {
+  policies_.erase(id);
+  removeOwner("pol:" + id.text());
+  rulesOwnerChanged("pol:" + id.text(), true);
+}
+
+void Managers::onProfileActive(const std::string& name, const calc::ParsedRules& r) {
+  profiles_.insert(name);
+  const std::string owner = "pro:" + name;
+  Counts& counts = counts_[owner];
+  for (IpVersion v : versions()) {
+    setOwnedChains(v, TableName::kFilter, owner, profileChains(name, r, v, config_, &counts[v]));
+  }
+  rulesOwnerChanged(owner, false);
+}
+
+void Managers::onProfileInactive(const std::string& name) {
+  profiles_.erase(name);
+  removeOwner("pro:" + name);
+  rulesOwnerChanged("pro:" + name, true);
+}
+
+// --- endpoints: own chains now, dispatch chains (one per batch) in renderAggregates(). ---
+
+void Managers::onWorkloadEndpointUpdate(const calc::WorkloadEndpoint& ep) {
+  auto old = workloads_.find(ep.id);
+  if (old == workloads_.end() || old->second.interfaceName != ep.interfaceName) {
+    workloadDispatchDirty_ = true;
+  }
+  if ((old != workloads_.end() && !old->second.ipNats.empty()) || !ep.ipNats.empty()) {
+    natDirty_ = true;
+  }
+  workloads_[ep.id] = ep;
+  auto chains = workloadEndpointChains(ep, config_);
+  for (IpVersion v : versions()) setOwnedChains(v, TableName::kFilter, "wl:" + ep.id, chains);
+}
+
+void Managers::onWorkloadEndpointRemove(const std::string& id) {
+  auto it = workloads_.find(id);
+  if (it == workloads_.end()) return;
+  if (!it->second.ipNats.empty()) natDirty_ = true;
+  workloads_.erase(it);
+  workloadDispatchDirty_ = true;
+  removeOwner("wl:" + id);
+}
+
+void Managers::onHostEndpointUpdate(const calc::HostEndpoint& ep) {
+  auto old = hosts_.find(ep.id);
+  if (old == hosts_.end() || old->second.interfaceName != ep.interfaceName) {
+    hostDispatchDirty_ = true;
+  }
+  hosts_[ep.id] = ep;
+  auto chains = hostEndpointChains(ep, config_);
+  for (IpVersion v : versions()) setOwnedChains(v, TableName::kFilter, "hep:" + ep.id, chains);
+}
+
+void Managers::onHostEndpointRemove(const std::string& id) {
+  if (!hosts_.erase(id)) return;
+  hostDispatchDirty_ = true;
+  removeOwner("hep:" + id);
+}
+
+// --- pools (nat-outgoing) and routes. ---
+
+void Managers::onIpPoolUpdate(const calc::IpPool& pool) {
+  pools_[pool.cidr] = pool;
+  natDirty_ = true;
+  dirty_ = true;
+}
+
+void Managers::onIpPoolRemove(const Cidr& cidr) {
+  pools_.erase(cidr);
+  natDirty_ = true;
+  dirty_ = true;
+}
+
+void Managers::onRouteUpdate(const calc::Route& route) {
+  routeMap_[route.destination] = route;
+  dirty_ = true;
+  if (!routes_ || (!route.destination.isV4() && !config_.ipv6Enabled)) return;
+  if (route.interfaceName.empty()) {
+    routes_->setBlackholeRoute(route.destination);
+  } else {
+    routes_->setWorkloadRoute(route.destination, route.interfaceName);
+  }
+}
+
+void Managers::onRouteRemove(const Cidr& destination) {
+  auto it = routeMap_.find(destination);
+  if (it == routeMap_.end()) return;
+  if (routes_) {
+    if (it->second.interfaceName.empty()) {
+      routes_->removeBlackholeRoute(destination);
+    } else {
+      routes_->removeWorkloadRoute(destination);
+    }
+  }
+  routeMap_.erase(it);
+  dirty_ = true;
+}
+
+// --- once per batch. ---
+
+void Managers::renderAggregates() {
+  for (IpVersion v : versions()) {
+    if (workloadDispatchDirty_) {
+      setOwnedChains(v, TableName::kFilter, "wl-dispatch", workloadDispatchChains(workloads_));
+    }
+    if (hostDispatchDirty_) {
+      setOwnedChains(v, TableName::kFilter, "hep-dispatch", hostDispatchChains(hosts_));
+      // The mangle table only while this node has a host endpoint (see mangleChains).
+      TableRules mangle = mangleChains(hosts_, config_);
+      setOwnedChains(v, TableName::kMangle, "mangle", mangle.chains);
+      setInsertions(v, TableName::kMangle, mangle);
+    }
+    if (natDirty_) {
+      // The nat table only while something needs NAT (see natChains).
+      TableRules nat = natChains(pools_, workloads_, v);
+      setOwnedChains(v, TableName::kNat, "nat", nat.chains);
+      setInsertions(v, TableName::kNat, nat);
+    }
+  }
+  workloadDispatchDirty_ = hostDispatchDirty_ = natDirty_ = false;
+}
+
+std::vector<Chain> Managers::chains(IpVersion version, TableName name) const {
+  std::vector<std::string> owners = {"static",      "mangle",       "nat",
+                                     "wl-dispatch", "hep-dispatch", "failsafe"};
+  for (const auto& [id, ep] : workloads_) owners.push_back("wl:" + id);
+  for (const auto& [id, ep] : hosts_) owners.push_back("hep:" + id);
+  for (const auto& id : policies_) owners.push_back("pol:" + id.text());
+  for (const auto& profile : profiles_) owners.push_back("pro:" + profile);
+  std::vector<Chain> out;
+  const auto* t = table(version, name);
+  for (const auto& owner : owners) {
+    auto it = owned_.find(owner);
+    if (!t || it == owned_.end()) continue;
+    for (const auto& o : it->second) {
+      if (o.version != version || o.table != name) continue;
+      if (const Chain* c = t->desiredChain(o.chain)) out.push_back(*c);
+    }
+  }
+  return out;
+}
+
+}  // namespace brindle::rules

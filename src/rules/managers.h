@@ -1,0 +1,120 @@
+// The managers (Felix's shape): they take the calculation graph's callbacks and keep the kernel
+// writers' desired state, each kind of object owning its chains (policies and profiles, endpoints,
+// the dispatch chains, nat, the fixed chains), its ipsets and its routes. Recording is cheap; the
+// chains that depend on many objects (dispatch, mangle, nat) are rendered once per batch by
+// renderAggregates(). The agent's DataplaneDriver applies what they wrote to the kernel;
+// renderRuleset() runs the same managers over a complete state into tables that never apply, so
+// the goldens check the path the agent takes.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "calc/callbacks.h"
+#include "dataplane/ipsets.h"
+#include "dataplane/iptables_table.h"
+#include "dataplane/route_table.h"
+#include "rules/config.h"
+#include "rules/policy.h"
+#include "rules/static_chains.h"
+
+namespace brindle::rules {
+
+struct TableRef {
+  dataplane::IpVersion version;
+  dataplane::TableName name;
+  dataplane::IptablesTable* table;
+};
+
+class Managers : public calc::DataplaneCallbacks {
+ public:
+  // `ipsets` and `routes` may be nullptr (not programmed); tables absent from `tables` are not
+  // written.
+  Managers(std::vector<TableRef> tables, dataplane::IpSets* ipsets, dataplane::RouteTable* routes,
+           RendererConfig config);
+
+  void onIpSetAdded(const std::string& id) override;
+  void onIpSetMembersAdded(const std::string& id, const std::set<Cidr>& members) override;
+  void onIpSetMembersRemoved(const std::string& id, const std::set<Cidr>& members) override;
+  void onIpSetRemoved(const std::string& id) override;
+  void onPolicyActive(const calc::PolicyId& id, const calc::ParsedRules& rules) override;
+  void onPolicyInactive(const calc::PolicyId& id) override;
+  void onProfileActive(const std::string& name, const calc::ParsedRules& rules) override;
+  void onProfileInactive(const std::string& name) override;
+  void onWorkloadEndpointUpdate(const calc::WorkloadEndpoint& endpoint) override;
+  void onWorkloadEndpointRemove(const std::string& id) override;
+  void onHostEndpointUpdate(const calc::HostEndpoint& endpoint) override;
+  void onHostEndpointRemove(const std::string& id) override;
+  void onIpPoolUpdate(const calc::IpPool& pool) override;
+  void onIpPoolRemove(const Cidr& cidr) override;
+  void onRouteUpdate(const calc::Route& route) override;
+  void onRouteRemove(const Cidr& destination) override;
+  void onInSync() override { inSync_ = true; }
+
+  // The dispatch, mangle and nat chains, where their inputs changed since the last call.
+  void renderAggregates();
+  // The chains written into `table` of `version`, in render order: fixed chains, dispatch,
+  // failsafes, endpoints, policies, profiles.
+  std::vector<dataplane::Chain> chains(dataplane::IpVersion version,
+                                       dataplane::TableName table) const;
+
+  bool inSync() const { return inSync_; }
+  size_t endpointCount() const { return workloads_.size() + hosts_.size(); }
+  size_t policyCount() const { return policies_.size(); }
+
+ protected:
+  // A policy's ("pol:<tier>|<name>") or profile's ("pro:<name>") chains were written again
+  // (`removed`: removed).
+  virtual void rulesOwnerChanged(const std::string& /*owner*/, bool /*removed*/) {}
+
+  std::vector<dataplane::IpVersion> versions() const { return versions_; }
+  dataplane::IptablesTable* table(dataplane::IpVersion version, dataplane::TableName name) const;
+
+  std::vector<TableRef> tables_;
+  dataplane::IpSets* ipsets_;
+  dataplane::RouteTable* routes_;
+  RendererConfig config_;
+  bool dirty_ = true;  // changes recorded since the owner last applied them
+
+  // Ids only (for metrics): the members live in the ipset writer, the rules in the chains.
+  std::set<std::string> ipSetIds_;
+  std::set<calc::PolicyId> policies_;
+  std::set<std::string> profiles_;
+  std::map<Cidr, calc::Route> routeMap_;
+
+  // owner ("wl:<id>", "pol:<tier>|<name>", "static", ...) -> the chains it wrote.
+  struct Owned {
+    dataplane::IpVersion version;
+    dataplane::TableName table;
+    std::string chain;
+    size_t rules;
+  };
+  std::map<std::string, std::vector<Owned>> owned_;
+  // Per policy and profile, how many iptables rules each of its rules became (to name a refused
+  // rule by its index in the resource): a few bytes a rule.
+  using Counts = std::map<dataplane::IpVersion, RuleCounts>;
+  std::map<std::string, Counts> counts_;
+
+ private:
+  // Writes `chains` into `table` of `version` under `owner`, removing the owner's chains there
+  // that are no longer among them (e.g. after an interface rename).
+  void setOwnedChains(dataplane::IpVersion version, dataplane::TableName table,
+                      const std::string& owner, const std::vector<dataplane::Chain>& chains);
+  void removeOwner(const std::string& owner);
+  void setInsertions(dataplane::IpVersion version, dataplane::TableName table,
+                     const TableRules& rules);
+  void installStaticChains();
+
+  std::vector<dataplane::IpVersion> versions_;
+  bool inSync_ = false;
+  std::map<std::string, calc::WorkloadEndpoint> workloads_;
+  std::map<std::string, calc::HostEndpoint> hosts_;
+  std::map<Cidr, calc::IpPool> pools_;
+  bool workloadDispatchDirty_ = true;
+  bool hostDispatchDirty_ = true;
+  bool natDirty_ = true;
+};
+
+}  // namespace brindle::rules
