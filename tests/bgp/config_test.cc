@@ -192,13 +192,13 @@ TEST(BgpConfig, GlobalPeeringHidesNodeSpecificOneToTheSameAddress) {
 }
 
 TEST(BgpConfig, PeerOptionsAndPasswordsFromSecrets) {
-  Inputs in = inputsFrom(
-      bgpConfig("default", "  nodeToNodeMeshEnabled: false") +
-      peer("tor",
-           "  peerIP: 10.9.0.1\n  asNumber: 65000\n  keepaliveTime: 3s\n"
-           "  maxRestartTime: 120s\n  ttlSecurity: 2\n  keepOriginalNextHop: true\n"
-           "  password:\n    secretKeyRef: {name: bgp, key: tor}") +
-      node("a", "10.0.0.1/24"));
+  Inputs in =
+      inputsFrom(bgpConfig("default", "  nodeToNodeMeshEnabled: false") +
+                 peer("tor",
+                      "  peerIP: 10.9.0.1\n  asNumber: 65000\n  keepaliveTime: 3s\n"
+                      "  maxRestartTime: 120s\n  ttlSecurity: 2\n  keepOriginalNextHop: true\n"
+                      "  password:\n    secretKeyRef: {name: bgp, key: tor}") +
+                 node("a", "10.0.0.1/24"));
   EXPECT_EQ(computeNodeConfig(in, "a", 4).code(), ErrorCode::kInvalid);  // no secret yet
   in.secrets[{"bgp", "tor"}] = "s3cret";
   const NodeConfig a = compute(in, "a");
