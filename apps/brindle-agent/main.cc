@@ -34,7 +34,11 @@ int main(int argc, char** argv) {
   app.add_option("--datastore-config,-c", cl.datastoreConfig,
                  "datastore config file, as brindlectl's --config");
   app.add_option("--log-level", cl.logSeverityScreen, "log level (overrides LogSeverityScreen)");
+  bool bgpTeardown = false;
+  app.add_flag("--bgp-teardown", bgpTeardown,
+               "stop this node's BIRD, withdraw its routes and exit (docs/bgp.md)");
   CLI11_PARSE(app, argc, argv);
+  if (bgpTeardown) return agent::teardownBgp(cl);
 
   struct sigaction sa {};
   sa.sa_handler = onSignal;

@@ -39,8 +39,10 @@ HttpResponse statusEndpoint(const std::string& path, const HealthState& health,
                          : HttpResponse{503, "text/plain", "not live: the loop is stuck\n"};
   }
   if (serveHealth && path == "/readiness") {
-    std::string datastore = health.datastoreProblem();
-    if (!datastore.empty()) datastore += "\n";
+    std::string datastore;
+    for (const std::string& p : {health.datastoreProblem(), health.bgpProblem()}) {
+      if (!p.empty()) datastore += p + "\n";
+    }
     return health.ready()
                ? HttpResponse{200, "text/plain", "ready\n" + health.detail()}
                : HttpResponse{503, "text/plain", "not ready\n" + datastore + health.detail()};

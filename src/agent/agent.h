@@ -33,7 +33,17 @@ class HealthState {
   // Ready once in sync with the datastore and the first apply succeeded; not ready while the
   // latest apply is failing (the kernel lags the datastore).
   bool ready() const {
-    return inSync_ && everApplied_ && lastApplyOk_ && datastoreProblem().empty();
+    return inSync_ && everApplied_ && lastApplyOk_ && datastoreProblem().empty() &&
+           bgpProblem().empty();
+  }
+  // Why BIRD does not run the current BGP configuration ("" when it does; docs/bgp.md).
+  void setBgpProblem(std::string problem) {
+    std::lock_guard lock(detailMu_);
+    bgpProblem_ = std::move(problem);
+  }
+  std::string bgpProblem() const {
+    std::lock_guard lock(detailMu_);
+    return bgpProblem_;
   }
   // Why the datastore keeps the agent from being ready ("" when it does not): an outage longer
   // than DatastoreReadinessTimeout, until the agent has resynced (DatastoreWatchdog).
@@ -63,6 +73,7 @@ class HealthState {
   mutable std::mutex detailMu_;
   std::string detail_;
   std::string datastoreProblem_;
+  std::string bgpProblem_;
 };
 
 // Serves /liveness, /readiness and /metrics from `health` and `metrics`.

@@ -139,6 +139,18 @@ const std::vector<Param>& params() {
          return Status::ok();
        }},
       field("LogPrefix", &C::logPrefix, parseText),
+      {"NetworkingBackend",
+       [](AgentConfig& c, const std::string& v) -> Status {
+         const std::string l = toLower(trim(v));
+         if (l != "bird" && l != "none") {
+           return makeError(ErrorCode::kInvalid, "must be bird or none: '" + v + "'");
+         }
+         c.networkingBackend = l;
+         return Status::ok();
+       }},
+      field("BgpRunDir", &C::bgpRunDir, parseText),
+      field("BgpSecretsDir", &C::bgpSecretsDir, parseText),
+      field("BgpRefreshInterval", &C::bgpRefreshInterval, parseDuration),
       {"LogSeverityScreen",
        [](AgentConfig& c, const std::string& v) -> Status {
          static const std::vector<std::string> levels = {"Trace",   "Debug", "Info",
@@ -297,6 +309,7 @@ ConfigLayer layerFromEnvironment(const std::map<std::string, std::string>& env,
                                  std::vector<std::string>* notes) {
   ConfigLayer layer{"environment", {}};
   for (const auto& [k, v] : env) {
+    if (k == "CALICO_NETWORKING_BACKEND") layer.values["NetworkingBackend"] = v;
     if (k.rfind("FELIX_", 0) != 0) continue;
     const Param* p = findParam(k.substr(6));
     if (!p) {

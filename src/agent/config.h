@@ -60,6 +60,16 @@ struct AgentConfig {
   // RouteProtocol (Brindle's): rtm_protocol of the routes the agent owns (never touches others).
   int routeProtocol = 80;
 
+  // NetworkingBackend (CALICO_NETWORKING_BACKEND): `bird` runs BIRD for BGP (docs/bgp.md),
+  // `none` leaves routing between nodes to others (policy only).
+  std::string networkingBackend = "bird";
+  // BgpRunDir / BgpSecretsDir (Brindle's): each node's BIRD files go to <BgpRunDir>/<node>/; BGP
+  // passwords are read from <BgpSecretsDir>/<secret>/<key>. BgpRefreshInterval: how often the
+  // BIRD configuration is rendered again from the datastore.
+  std::string bgpRunDir = "/var/run/brindle";
+  std::string bgpSecretsDir = "/etc/brindle/secrets";
+  std::chrono::milliseconds bgpRefreshInterval{500};
+
   // InterfacePrefix: host-side name prefix of workload interfaces (comma list allowed).
   std::vector<std::string> interfacePrefixes = {"cali"};
 

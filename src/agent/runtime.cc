@@ -7,9 +7,11 @@
 #include <climits>
 #include <map>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "agent/agent.h"
+#include "bgp/supervisor.h"
 #include "config/open_datastore.h"
 #include "dataplane/command_runner.h"
 #include "dataplane/ipsets_impl.h"
@@ -134,7 +136,63 @@ std::vector<std::unique_ptr<HttpServer>> startStatusServers(const AgentConfig& c
   return servers;
 }
 
+bgp::SupervisorOptions bgpOptions(const AgentConfig& cfg) {
+  bgp::SupervisorOptions o;
+  o.node = cfg.nodename;
+  o.runDir = cfg.bgpRunDir;
+  o.secretsDir = cfg.bgpSecretsDir;
+  return o;
+}
+
+// NetworkingBackend bird: BIRD under a Supervisor, on its own thread and datastore client so a
+// slow BIRD never holds up policy. Its problems are readiness reasons; its counts are metrics.
+void runBgp(const AgentConfig& cfg, HealthState& health, Metrics& metrics,
+            const std::atomic<bool>& stop) {
+  auto client = config::openDatastore(cfg.datastore);
+  if (!client) {
+    health.setBgpProblem("BGP: datastore: " + client.message());
+    return;
+  }
+  bgp::Supervisor supervisor(**client, bgpOptions(cfg));
+  bgp::SupervisorCounters last;
+  std::string lastProblem;
+  while (!stop) {
+    supervisor.step();
+    const std::string problem = supervisor.problem();
+    if (problem != lastProblem && !problem.empty()) spdlog::error("BGP: {}", problem);
+    lastProblem = problem;
+    health.setBgpProblem(problem.empty() ? "" : "BGP: " + problem);
+    const auto now = supervisor.counters();
+    metrics.add("brindle_bgp_reconfigures_total", double(now.reconfigures - last.reconfigures));
+    metrics.add("brindle_bgp_config_rejected_total", double(now.rejected - last.rejected));
+    metrics.add("brindle_bird_restarts_total", double(now.restarts - last.restarts));
+    last = now;
+    for (auto waited = std::chrono::milliseconds(0); waited < cfg.bgpRefreshInterval && !stop;
+         waited += std::chrono::milliseconds(50)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  // Deliberately leaves BIRD running: its sessions and routes outlive an agent restart.
+}
+
 }  // namespace
+
+int teardownBgp(const CommandLine& cl) {
+  auto env = config::processEnvironment();
+  auto local = loadLocalAgentConfig(cl, env, hostname());
+  if (!local) {
+    spdlog::critical("configuration: {}", local.message());
+    return kExitBadConfig;
+  }
+  auto client = config::openDatastore(local->datastore);
+  if (!client) {
+    spdlog::critical("datastore: {}", client.message());
+    return kExitFailed;
+  }
+  bgp::Supervisor(**client, bgpOptions(*local)).teardown();
+  spdlog::info("BIRD of node {} stopped, its routes withdrawn", local->nodename);
+  return kExitStopped;
+}
 
 int runAgent(const CommandLine& cl, const std::atomic<bool>& stop) {
   auto env = config::processEnvironment();
@@ -174,8 +232,21 @@ int runAgent(const CommandLine& cl, const std::atomic<bool>& stop) {
   DataplaneDriver driver((*kernel)->deps, cfg.rendererConfig());
   auto servers = startStatusServers(cfg, health, metrics);
 
+  std::atomic<bool> bgpStop{false};
+  std::thread bgpThread;
+  if (cfg.networkingBackend == "bird") {
+    metrics.defineCounter("brindle_bgp_reconfigures_total", "birdc configure with a new text");
+    metrics.defineCounter("brindle_bgp_config_rejected_total",
+                          "rendered BIRD configurations bird -p refused (old one kept)");
+    metrics.defineCounter("brindle_bird_restarts_total", "BIRD restarts after it died");
+    bgpThread = std::thread(runBgp, std::cref(cfg), std::ref(health), std::ref(metrics),
+                            std::cref(bgpStop));
+  }
+
   Agent loop(cfg, AgentDeps{**client, driver, metrics, health}, felixSpecs);
   StopReason why = loop.run(stop);
+  bgpStop = true;
+  if (bgpThread.joinable()) bgpThread.join();
   for (auto& s : servers) s->stop();
   if (why == StopReason::kConfigChanged) return kExitRestart;
   // Deliberately no cleanup of the kernel: a restarted agent takes over the rules in place.

@@ -18,5 +18,8 @@ inline constexpr int kExitRestart = 129;  // a FelixConfiguration changed: start
 // Runs the agent until `stop` becomes true (or its configuration changes). Logs through spdlog's
 // default logger; never cleans the kernel up, so a restarted agent takes over in place.
 int runAgent(const CommandLine& commandLine, const std::atomic<bool>& stop);
+// --bgp-teardown: stops this node's BIRD (its peers withdraw its routes) and flushes the routes
+// it left in the kernel. A plain stop leaves BIRD running instead (docs/bgp.md).
+int teardownBgp(const CommandLine& commandLine);
 
 }  // namespace brindle::agent

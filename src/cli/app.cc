@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/ipam_commands.h"
+#include "cli/node_commands.h"
 
 namespace brindle::cli {
 namespace {
@@ -19,8 +20,7 @@ void addTarget(CLI::App* cmd, Target& t, bool nameRequired) {
   cmd->add_option("kind", t.kind, "Resource kind (e.g. ipPool, workloadEndpoint, policy)")
       ->required(nameRequired);
   cmd->add_option("name", t.name, "Resource name")->required(nameRequired);
-  cmd->add_option("-n,--namespace", t.ns, "Namespace of namespaced kinds")
-      ->capture_default_str();
+  cmd->add_option("-n,--namespace", t.ns, "Namespace of namespaced kinds")->capture_default_str();
 }
 
 }  // namespace
@@ -77,7 +77,8 @@ int runBrindlectl(const std::vector<std::string>& args, Io& io) {
   labelCmd->add_flag("--remove", label.remove, "Remove the label");
 
   ConvertCommand convert;
-  auto* convertCmd = app.add_subcommand("convert", "Print resources converted to projectcalico.org/v3");
+  auto* convertCmd =
+      app.add_subcommand("convert", "Print resources converted to projectcalico.org/v3");
   addFileOption(convertCmd, convert.files, true);
   convertCmd->add_option("-o,--output", convert.output, "yaml or json")->capture_default_str();
 
@@ -95,6 +96,7 @@ int runBrindlectl(const std::vector<std::string>& args, Io& io) {
   configSet->add_option("--node", configNode, "Node-specific value (logLevel)");
 
   auto ipamCommands = addIpamCommands(app);
+  auto nodeCommands = addNodeCommands(app);
 
   std::vector<std::string> argvStore = {"brindlectl"};
   argvStore.insert(argvStore.end(), args.begin(), args.end());
@@ -109,7 +111,8 @@ int runBrindlectl(const std::vector<std::string>& args, Io& io) {
     io.out << app.help("", CLI::AppFormatMode::All);
     return 0;
   } catch (const CLI::ParseError& e) {
-    io.err << "Invalid option: " << e.what() << "\n" << "Run 'brindlectl --help' for usage.\n";
+    io.err << "Invalid option: " << e.what() << "\n"
+           << "Run 'brindlectl --help' for usage.\n";
     return 1;
   }
 
@@ -132,6 +135,7 @@ int runBrindlectl(const std::vector<std::string>& args, Io& io) {
   if (configGet->parsed()) return runConfigGet(session, configKey, configNode);
   if (configSet->parsed()) return runConfigSet(session, configKey, configValue, configNode);
   if (ipamCommands->parsed()) return ipamCommands->run(session);
+  if (nodeCommands->parsed()) return nodeCommands->run(session);
   io.err << "No command given. Run 'brindlectl --help' for usage.\n";
   return 1;
 }

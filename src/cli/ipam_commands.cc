@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "cli/table.h"
 #include "ipam/block.h"
 #include "ipam/check.h"
 #include "ipam/ipam.h"
@@ -31,36 +32,6 @@ std::string withPercent(double n, double capacity) {
   char buf[32];
   std::snprintf(buf, sizeof buf, " (%.f%%)", capacity > 0 ? 100 * n / capacity : 0.0);
   return fmtG(n) + buf;
-}
-
-// A table boxed as calicoctl's (go-pretty default style), numeric columns right-aligned.
-void printBoxed(std::ostream& out, const std::vector<std::string>& header,
-                const std::vector<std::vector<std::string>>& rows,
-                const std::vector<bool>& rightAligned) {
-  std::vector<size_t> width(header.size());
-  for (size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
-  for (const auto& r : rows) {
-    for (size_t i = 0; i < r.size() && i < width.size(); ++i) {
-      width[i] = std::max(width[i], r[i].size());
-    }
-  }
-  std::string rule = "+";
-  for (size_t w : width) rule += std::string(w + 2, '-') + "+";
-  auto line = [&](const std::vector<std::string>& r, bool isHeader) {
-    std::string s = "|";
-    for (size_t i = 0; i < width.size(); ++i) {
-      const std::string cell = i < r.size() ? r[i] : "";
-      const std::string pad(width[i] - cell.size(), ' ');
-      const bool right = !isHeader && i < rightAligned.size() && rightAligned[i];
-      s += " " + (right ? pad + cell : cell + pad) + " |";
-    }
-    out << s << "\n";
-  };
-  out << rule << "\n";
-  line(header, true);
-  out << rule << "\n";
-  for (const auto& r : rows) line(r, false);
-  out << rule << "\n";
 }
 
 Result<ipam::IpamPtr> openIpam(Session& s) {

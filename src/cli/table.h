@@ -12,4 +12,9 @@ using Row = std::vector<std::string>;
 
 void printTable(std::ostream& out, const Row& header, const std::vector<Row>& rows);
 
+// A table boxed as calicoctl's (go-pretty default style: ipam show, node status), the columns
+// marked in `rightAligned` (numbers) aligned right.
+void printBoxed(std::ostream& out, const Row& header, const std::vector<Row>& rows,
+                const std::vector<bool>& rightAligned);
+
 }  // namespace brindle::cli

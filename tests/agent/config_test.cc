@@ -76,6 +76,21 @@ TEST(AgentConfigTest, FileErrorsNameTheLine) {
   EXPECT_NE(c.message().find("ChainInsertMode"), std::string::npos);
 }
 
+TEST(AgentConfigTest, NetworkingBackendAsCalicoNodeTakesIt) {
+  auto c = buildAgentConfig({});
+  ASSERT_TRUE(c.isOk());
+  EXPECT_EQ(c->networkingBackend, "bird");
+  EXPECT_EQ(c->bgpRunDir, "/var/run/brindle");
+  c = buildAgentConfig({layerFromEnvironment(
+      {{"CALICO_NETWORKING_BACKEND", "none"}, {"FELIX_BGPRUNDIR", "/tmp/x"}})});
+  ASSERT_TRUE(c.isOk()) << c.message();
+  EXPECT_EQ(c->networkingBackend, "none");
+  EXPECT_EQ(c->bgpRunDir, "/tmp/x");
+  c = buildAgentConfig({layerFromEnvironment({{"CALICO_NETWORKING_BACKEND", "vxlan"}})});
+  ASSERT_FALSE(c.isOk());
+  EXPECT_NE(c.message().find("bird or none"), std::string::npos) << c.message();
+}
+
 TEST(AgentConfigTest, EnvironmentUsesFelixNames) {
   std::vector<std::string> notes;
   auto layer = layerFromEnvironment({{"FELIX_LOGSEVERITYSCREEN", "warning"},

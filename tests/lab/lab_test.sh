@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Runs scripts/lab (the main job's live part) and checks every traffic verdict it prints against
-# what the seed's policy and profile mean; also that it leaves no namespace behind.
+# what the seed's policy and profile mean (the nodes route to each other over BGP); also that it
+# leaves no namespace and no BIRD behind.
 set -uo pipefail
 root=$1
 build=$2
 [ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
 before=$(ip netns list | awk '{print $1}' | grep -c '^blab' || true)
+birds() { pgrep -f 'bird -f -c /tmp/brindle-lab-' | wc -l; }  # the lab's BIRDs (docs/bgp.md)
+birds_before=$(birds)
 out=$(BRINDLE_SKIP_BUILD=1 BRINDLE_BUILD_DIR="$build" "$root/scripts/lab" 2>&1)
 status=$?
 echo "$out"
@@ -25,4 +28,6 @@ if [ "$got" != "$want" ]; then
 fi
 after=$(ip netns list | awk '{print $1}' | grep -c '^blab' || true)
 [ "$after" -le "$before" ] || { echo "FAIL: namespaces left behind"; exit 1; }
+sleep 0.5
+[ "$(birds)" -le "$birds_before" ] || { echo "FAIL: BIRD left running"; exit 1; }
 echo "PASS"

@@ -1,0 +1,83 @@
+// What BIRD must do for one node and one address family, decided from the datastore exactly as
+// Calico's confd decides it (sessions, names, passive side, route reflection, exported prefixes).
+// computeNodeConfig is pure: the caller reads the resources (inputs.h) and renders (render.h).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/ip.h"
+#include "common/result.h"
+#include "ipam/block.h"
+#include "model/bgp_views.h"
+#include "model/resource.h"
+
+namespace brindle::bgp {
+
+inline constexpr uint32_t kDefaultAsNumber = 64512;
+
+enum class PeerType { kMesh, kGlobal, kNode };
+// "node-to-node mesh", "global", "node specific": calicoctl node status's PEER TYPE column.
+const char* peerTypeName(PeerType type);
+
+struct Peer {
+  std::string name;  // BIRD protocol name, confd's: Mesh_10_0_0_2, Global_..._port_N, Node_...
+  PeerType type = PeerType::kMesh;
+  IpAddr ip;
+  std::optional<int> port;
+  uint32_t asNumber = kDefaultAsNumber;
+  std::optional<IpAddr> sourceAddress;  // the node's own address, unless sourceAddress: None
+  bool passive = false;                 // wait for the peer to connect
+  std::string rrClusterId;              // set: this peer is our route reflector client
+  std::optional<std::string> password;  // resolved text
+  std::optional<int> keepaliveSeconds;  // hold time is 3x keepalive
+  std::optional<int> restartSeconds;    // graceful restart time
+  bool longLivedRestart = false;
+  bool bfd = false;
+  int ttlSecurity = 0;  // 0: multihop, ttl security off
+  bool nextHopKeep = false;
+  bool nextHopSelf = false;
+  int allowLocalAs = 0;
+  std::vector<std::string> filters;  // BGPFilter names (not applied yet; see docs/bgp.md)
+};
+
+struct NodeConfig {
+  std::string node;
+  int family = 4;
+  IpAddr routerId;                // BIRD's router id is 32 bits in both families
+  std::optional<IpAddr> address;  // the node's BGP address in this family
+  uint32_t asNumber = kDefaultAsNumber;
+  std::optional<int> listenPort;
+  std::string logSeverity = "Info";
+  std::vector<Peer> peers;          // sorted by name
+  std::vector<Cidr> pools;          // enabled IP pools of the family
+  std::vector<Cidr> blocks;         // IPAM blocks affine to the node: exported, blackholed
+  std::vector<Cidr> localHosts;     // local workloads outside those blocks: /32 or /128 exported
+  std::vector<Cidr> serviceRanges;  // BGPConfiguration service CIDRs: exported
+  std::vector<std::string> notes;   // what the configuration leaves out, rendered as comments
+  std::string rrClusterId;          // set: the node reflects routes for its clients
+
+  std::string channel() const { return family == 4 ? "ipv4" : "ipv6"; }
+};
+
+// Everything the decision reads. Secrets: a BGP password per SecretRef (how Brindle reads them:
+// inputs.h).
+struct Inputs {
+  std::vector<model::Resource> nodes;
+  std::vector<model::Resource> peers;      // BGPPeer
+  std::vector<model::Resource> configs;    // BGPConfiguration: `default` and `node.<name>`
+  std::vector<model::Resource> pools;      // IPPool
+  std::vector<model::Resource> filters;    // BGPFilter
+  std::vector<model::Resource> endpoints;  // WorkloadEndpoint (hand-given addresses)
+  std::vector<ipam::Block> blocks;
+  std::map<model::SecretRef, std::string> secrets;
+};
+
+// kNotFound if the node does not exist; kInvalid naming the resource and field when an input
+// cannot be used (a peer's unknown filter, a password whose secret is missing, a bad address).
+Result<NodeConfig> computeNodeConfig(const Inputs& inputs, const std::string& node, int family);
+
+}  // namespace brindle::bgp

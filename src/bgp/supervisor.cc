@@ -1,0 +1,240 @@
+#include "bgp/supervisor.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "bgp/inputs.h"
+#include "bgp/render.h"
+
+namespace brindle::bgp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string readText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+bool writeText(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  return static_cast<bool>(out.flush());
+}
+
+std::string firstLines(const std::string& text) {
+  std::string out = text.substr(0, 400);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+Supervisor::Supervisor(datastore::Client& client, SupervisorOptions options)
+    : client_(client), options_(std::move(options)), dir_(options_.runDir + "/" + options_.node) {
+  for (int family : {4, 6}) {
+    Instance inst;
+    inst.family = family;
+    adopt(inst);
+    instances_.push_back(inst);
+  }
+}
+
+std::string Supervisor::path(int family, const std::string& suffix) const {
+  return dir_ + (family == 4 ? "/bird" : "/bird6") + suffix;
+}
+
+os::CommandOutput Supervisor::run(const std::vector<std::string>& argv, bool inNetns) {
+  os::ProcessRunner runner(inNetns ? options_.netns : "");
+  auto out = runner.run(os::Command(argv));
+  if (!out) return os::CommandOutput{127, "", out.message()};
+  return *out;
+}
+
+// A BIRD left running by an earlier supervisor (the agent restarted) is taken over as it is.
+void Supervisor::adopt(Instance& inst) {
+  const std::string pidText = readText(path(inst.family, ".pid"));
+  if (pidText.empty()) return;
+  const pid_t pid = static_cast<pid_t>(std::atoi(pidText.c_str()));
+  if (pid <= 0 || ::kill(pid, 0) != 0) return;
+  const std::string comm = readText("/proc/" + std::to_string(pid) + "/comm");
+  if (comm.rfind("bird", 0) != 0) return;
+  inst.pid = pid;
+  inst.child = false;
+  inst.runningText = readText(path(inst.family, ".conf"));
+  inst.startedAt = Clock::now();
+}
+
+bool Supervisor::alive(Instance& inst) {
+  if (inst.pid <= 0) return false;
+  if (inst.child) {
+    if (::waitpid(inst.pid, nullptr, WNOHANG) == 0) return true;
+  } else if (::kill(inst.pid, 0) == 0) {
+    return true;
+  }
+  inst.pid = -1;
+  return false;
+}
+
+bool Supervisor::start(Instance& inst, std::vector<std::string>& problems) {
+  const std::string conf = path(inst.family, ".conf");
+  const std::string ctl = path(inst.family, ".ctl");
+  std::vector<std::string> argv;
+  if (!options_.netns.empty()) argv = {"ip", "netns", "exec", options_.netns};
+  for (const char* a : {"bird", "-f", "-c"}) argv.push_back(a);
+  argv.insert(argv.end(), {conf, "-s", ctl, "-P", path(inst.family, ".pid")});
+  const std::string log = path(inst.family, ".log");
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setsid();  // BIRD outlives the agent, and the agent's signals are not BIRD's
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  if (pid < 0) {
+    problems.push_back("cannot start BIRD: fork failed");
+    return false;
+  }
+  inst.pid = pid;
+  inst.child = true;
+  inst.startedAt = Clock::now();
+  // Wait until its control socket answers, so a `configure` right after reaches it.
+  for (int i = 0; i < 100 && alive(inst); ++i) {
+    if (run({"birdc", "-s", ctl, "show", "status"}).exitCode == 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  problems.push_back("BIRD (IPv" + std::to_string(inst.family) + ") did not come up; see " + log);
+  return false;
+}
+
+void Supervisor::stepFamily(Instance& inst, const Inputs& inputs,
+                            std::vector<std::string>& problems) {
+  const std::string fam = "IPv" + std::to_string(inst.family);
+  auto config = computeNodeConfig(inputs, options_.node, inst.family);
+  // No Node resource (a policy-only node): nothing to announce, as a node without an address.
+  if (!config && config.code() == ErrorCode::kNotFound) return;
+  if (!config) {
+    problems.push_back(fam + " BGP configuration: " + config.message());
+    return;
+  }
+  const bool wanted = config->address.has_value();
+  const bool running = alive(inst);
+  if (!wanted && !running) return;  // no address in this family: no BIRD for it
+  const std::string text = renderBird(*config);
+
+  if (text != inst.runningText) {
+    const std::string candidate = path(inst.family, ".conf.new");
+    std::error_code ec;
+    std::filesystem::create_directories(dir_, ec);  // only once a node needs BIRD
+    if (!writeText(candidate, text)) {
+      problems.push_back(fam + ": cannot write " + candidate);
+      return;
+    }
+    auto check = run({"bird", "-p", "-c", candidate});
+    if (check.exitCode != 0) {
+      std::lock_guard lock(mu_);
+      ++counters_.rejected;
+      problems.push_back(fam + ": BIRD rejects the new configuration, the previous one stays: " +
+                         firstLines(check.out + check.err));
+      return;
+    }
+    std::filesystem::rename(candidate, path(inst.family, ".conf"));
+    if (running) {
+      auto out = run({"birdc", "-s", path(inst.family, ".ctl"), "configure"});
+      if (out.exitCode != 0 || out.out.find("Reconfigur") == std::string::npos) {
+        problems.push_back(fam + ": birdc configure failed: " + firstLines(out.out + out.err));
+        return;
+      }
+      std::lock_guard lock(mu_);
+      ++counters_.reconfigures;
+    }
+    inst.runningText = text;
+  }
+  if (alive(inst)) {
+    if (Clock::now() - inst.startedAt > options_.restartBackoffMax) inst.backoff = {};
+    return;
+  }
+  // Not running: start it, or after a crash wait out the back-off first.
+  if (Clock::now() < inst.nextStart) {
+    problems.push_back(fam + ": BIRD is not running; restarting with back-off");
+    return;
+  }
+  const bool restart = inst.backoff.count() > 0 || inst.startedAt != Clock::time_point{};
+  inst.backoff = inst.backoff.count() == 0 ? options_.restartBackoffInitial
+                                           : std::min(inst.backoff * 2, options_.restartBackoffMax);
+  inst.nextStart = Clock::now() + inst.backoff;
+  if (restart) {
+    std::lock_guard lock(mu_);
+    ++counters_.restarts;
+  }
+  start(inst, problems);
+}
+
+void Supervisor::step() {
+  // A datastore outage keeps BIRD as it is; the agent's datastore watchdog reports the outage.
+  if (tornDown_) return;
+  auto inputs = readInputs(client_, options_.secretsDir);
+  if (!inputs) return;
+  std::vector<std::string> problems;
+  for (auto& inst : instances_) stepFamily(inst, *inputs, problems);
+  std::string joined;
+  for (const auto& p : problems) joined += (joined.empty() ? "" : "; ") + p;
+  std::lock_guard lock(mu_);
+  problem_ = joined;
+}
+
+std::string Supervisor::problem() const {
+  std::lock_guard lock(mu_);
+  return problem_;
+}
+
+SupervisorCounters Supervisor::counters() const {
+  std::lock_guard lock(mu_);
+  return counters_;
+}
+
+void Supervisor::teardown() {
+  tornDown_ = true;
+  for (auto& inst : instances_) {
+    if (alive(inst)) {
+      run({"birdc", "-s", path(inst.family, ".ctl"), "down"});
+      for (int i = 0; i < 100 && alive(inst); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (alive(inst)) {
+        ::kill(inst.pid, SIGKILL);
+        if (inst.child) ::waitpid(inst.pid, nullptr, 0);
+        inst.pid = -1;
+      }
+    }
+    // `persist` kept BIRD's routes in the kernel; with BIRD gone they are stale.
+    auto flushed =
+        run({"ip", inst.family == 4 ? "-4" : "-6", "route", "flush", "proto", "bird"}, true);
+    if (flushed.exitCode != 0) {
+      std::lock_guard lock(mu_);
+      problem_ = "cannot flush BIRD's routes: " + firstLines(flushed.out + flushed.err);
+    }
+    inst.runningText.clear();
+    std::error_code ec;
+    std::filesystem::remove(path(inst.family, ".pid"), ec);
+  }
+}
+
+}  // namespace brindle::bgp

@@ -1,0 +1,85 @@
+// Runs BIRD for one node: renders its configuration from the datastore (one BIRD per address
+// family the node has, as Calico's bird and bird6), applies a changed text with `birdc
+// configure` after `bird -p` accepted it, and restarts a BIRD that died, with back-off. Each node
+// has its own run directory (<runDir>/<node>/: bird.conf, bird.ctl, bird.pid, bird.log and the
+// same with bird6), so nodes in network namespaces of one machine never collide.
+//
+// BIRD runs in its own session: when the supervisor (the agent) stops, BIRD and its routes stay,
+// and the next supervisor adopts it through the pid file. teardown() stops BIRD, which tells its
+// peers to withdraw, and flushes the routes it left in the kernel.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "bgp/config.h"
+#include "datastore/client.h"
+#include "os/process.h"
+
+namespace brindle::bgp {
+
+inline constexpr const char* kDefaultRunDir = "/var/run/brindle";
+
+struct SupervisorOptions {
+  std::string node;
+  std::string runDir = kDefaultRunDir;  // the node's files go to <runDir>/<node>/
+  std::string secretsDir = "/etc/brindle/secrets";
+  std::string netns;  // run BIRD and `ip route` in this named namespace (tests); "" = own
+  std::chrono::milliseconds restartBackoffInitial{500};
+  std::chrono::milliseconds restartBackoffMax{30000};
+};
+
+// What the supervisor did, for metrics.
+struct SupervisorCounters {
+  uint64_t reconfigures = 0;  // birdc configure with a new text
+  uint64_t rejected = 0;      // a rendered text `bird -p` refused (the old one kept running)
+  uint64_t restarts = 0;      // BIRD (re)started after it was found dead
+};
+
+class Supervisor {
+ public:
+  Supervisor(datastore::Client& client, SupervisorOptions options);
+
+  // One round: read the datastore, render, apply what changed, keep BIRD running.
+  void step();
+  // "" when every BIRD runs the current configuration; else why not (readiness reason).
+  std::string problem() const;
+  SupervisorCounters counters() const;
+  // The node's files for a family: "<dir>/bird.conf" ... "<dir>/bird6.log".
+  std::string path(int family, const std::string& suffix) const;
+  // Stops BIRD (its peers withdraw its routes) and flushes the routes it left in the kernel;
+  // step() does nothing afterwards.
+  void teardown();
+
+ private:
+  struct Instance {
+    int family = 4;
+    pid_t pid = -1;
+    bool child = false;       // started by us (reaped with waitpid), else adopted
+    std::string runningText;  // the configuration BIRD runs
+    std::chrono::steady_clock::time_point nextStart{};
+    std::chrono::milliseconds backoff{0};
+    std::chrono::steady_clock::time_point startedAt{};
+  };
+
+  void stepFamily(Instance& inst, const Inputs& inputs, std::vector<std::string>& problems);
+  bool alive(Instance& inst);
+  bool start(Instance& inst, std::vector<std::string>& problems);
+  void adopt(Instance& inst);
+  os::CommandOutput run(const std::vector<std::string>& argv, bool inNetns = false);
+
+  datastore::Client& client_;
+  SupervisorOptions options_;
+  std::string dir_;
+  std::vector<Instance> instances_;
+  mutable std::mutex mu_;
+  std::string problem_;
+  SupervisorCounters counters_;
+  bool tornDown_ = false;
+};
+
+}  // namespace brindle::bgp

@@ -1,0 +1,241 @@
+#include "model/bgp_views.h"
+
+#include <cctype>
+#include <charconv>
+
+namespace brindle::model {
+namespace {
+
+Error invalid(const std::string& what, const std::string& why) {
+  return makeError(ErrorCode::kInvalid, what + ": " + why);
+}
+
+std::string text(const Json& obj, const char* field) {
+  const auto it = obj.find(field);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+Result<std::optional<HostAddress>> hostAddress(const Json& bgp, const char* field, int family) {
+  const std::string value = text(bgp, field);
+  if (value.empty()) return std::optional<HostAddress>();
+  const auto slash = value.find('/');
+  auto ip = IpAddr::parse(value.substr(0, slash));
+  if (!ip || ip->isV4() != (family == 4)) return invalid(std::string("bgp.") + field, value);
+  HostAddress out{*ip, ip->bits()};
+  if (slash != std::string::npos) {
+    auto cidr = Cidr::parse(value);
+    if (!cidr) return invalid(std::string("bgp.") + field, value);
+    out.prefixLength = cidr->prefixLength();
+  }
+  return std::optional<HostAddress>(out);
+}
+
+std::optional<SecretRef> secretRef(const Json& spec, const char* field) {
+  const auto it = spec.find(field);
+  if (it == spec.end() || !it->is_object()) return std::nullopt;
+  const auto ref = it->find("secretKeyRef");
+  if (ref == it->end() || !ref->is_object()) return std::nullopt;
+  return SecretRef{text(*ref, "name"), text(*ref, "key")};
+}
+
+Result<std::optional<int>> duration(const Json& spec, const char* field) {
+  const std::string value = text(spec, field);
+  if (value.empty()) return std::optional<int>();
+  auto seconds = parseDurationSeconds(value);
+  if (!seconds) return invalid(field, seconds.message());
+  return std::optional<int>(*seconds);
+}
+
+Result<std::optional<uint32_t>> asNumber(const Json& obj) {
+  const auto it = obj.find("asNumber");
+  if (it == obj.end() || it->is_null()) return std::optional<uint32_t>();
+  auto as = parseAsNumber(*it);
+  if (!as) return as.error();
+  return std::optional<uint32_t>(*as);
+}
+
+// BGPConfiguration's [{cidr: ...}] lists.
+Result<std::vector<Cidr>> serviceCidrs(const Json& spec, const char* list) {
+  std::vector<Cidr> out;
+  const auto it = spec.find(list);
+  if (it == spec.end() || !it->is_array()) return out;
+  for (const Json& item : *it) {
+    auto cidr = Cidr::parse(text(item, "cidr"));
+    if (!cidr) return invalid(list, cidr.message());
+    out.push_back(*cidr);
+  }
+  return out;
+}
+
+// "10.0.0.1", "10.0.0.1:179", "[fd00::1]:179" or a bare IPv6 address.
+Status splitPeerIp(const std::string& value, BgpPeerView& out) {
+  std::string host = value;
+  std::string port;
+  if (!value.empty() && value.front() == '[') {
+    const auto close = value.find(']');
+    if (close == std::string::npos) return invalid("peerIP", value);
+    host = value.substr(1, close - 1);
+    if (close + 1 < value.size()) {
+      if (value[close + 1] != ':') return invalid("peerIP", value);
+      port = value.substr(close + 2);
+    }
+  } else if (const auto colon = value.find(':');
+             colon != std::string::npos && value.find(':', colon + 1) == std::string::npos) {
+    host = value.substr(0, colon);
+    port = value.substr(colon + 1);
+  }
+  auto ip = IpAddr::parse(host);
+  if (!ip) return invalid("peerIP", value);
+  out.peerIp = *ip;
+  if (!port.empty()) {
+    int n = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+    if (ec != std::errc() || end != port.data() + port.size() || n < 1 || n > 65535) {
+      return invalid("peerIP", "port of " + value);
+    }
+    out.port = n;
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<uint32_t> parseAsNumber(const Json& value) {
+  if (value.is_number_integer() && value.get<int64_t>() >= 0 &&
+      value.get<int64_t>() <= UINT32_MAX) {
+    return static_cast<uint32_t>(value.get<int64_t>());
+  }
+  if (!value.is_string()) return invalid("asNumber", value.dump());
+  const std::string s = value.get<std::string>();
+  uint64_t high = 0;
+  uint64_t low = 0;
+  const char* end = s.data() + s.size();
+  auto [p, ec] = std::from_chars(s.data(), end, low);
+  if (ec == std::errc() && p != end && *p == '.') {
+    high = low;
+    const auto second = std::from_chars(p + 1, end, low);
+    p = second.ptr;
+    ec = second.ec;
+    if (high > 65535 || low > 65535) ec = std::errc::result_out_of_range;
+  }
+  const uint64_t as = high << 16 | low;
+  if (ec != std::errc() || p != end || s.empty() || as > UINT32_MAX) {
+    return invalid("asNumber", s);
+  }
+  return static_cast<uint32_t>(as);
+}
+
+Result<int> parseDurationSeconds(const std::string& text) {
+  double total = 0;
+  size_t i = 0;
+  if (text.empty()) return invalid("duration", "empty");
+  while (i < text.size()) {
+    size_t j = i;
+    while (j < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.')) {
+      ++j;
+    }
+    if (j == i || j == text.size()) return invalid("duration", text);
+    const double number = std::stod(text.substr(i, j - i));
+    std::string unit;
+    while (j < text.size() && std::isalpha(static_cast<unsigned char>(text[j]))) unit += text[j++];
+    if (unit == "h") {
+      total += number * 3600;
+    } else if (unit == "m") {
+      total += number * 60;
+    } else if (unit == "s") {
+      total += number;
+    } else if (unit == "ms") {
+      total += number / 1000;
+    } else {
+      return invalid("duration", text);
+    }
+    i = j;
+  }
+  return static_cast<int>(total);
+}
+
+Result<NodeBgpView> nodeBgpView(const Resource& node) {
+  NodeBgpView view;
+  view.name = node.name();
+  view.labels = node.labels();
+  const auto bgpIt = node.spec.find("bgp");
+  if (bgpIt == node.spec.end() || !bgpIt->is_object()) return view;
+  const Json& bgp = *bgpIt;
+  auto v4 = hostAddress(bgp, "ipv4Address", 4);
+  if (!v4) return v4.error();
+  auto v6 = hostAddress(bgp, "ipv6Address", 6);
+  if (!v6) return v6.error();
+  auto as = asNumber(bgp);
+  if (!as) return as.error();
+  view.ipv4 = *v4;
+  view.ipv6 = *v6;
+  view.asNumber = *as;
+  view.rrClusterId = text(bgp, "routeReflectorClusterID");
+  return view;
+}
+
+Result<BgpPeerView> bgpPeerView(const Resource& peer) {
+  const Json& spec = peer.spec;
+  BgpPeerView view;
+  view.name = peer.name();
+  view.node = text(spec, "node");
+  view.nodeSelector = text(spec, "nodeSelector");
+  view.peerSelector = text(spec, "peerSelector");
+  if (const std::string ip = text(spec, "peerIP"); !ip.empty()) {
+    if (Status s = splitPeerIp(ip, view); !s.isOk()) return s.error();
+  }
+  auto as = asNumber(spec);
+  if (!as) return as.error();
+  view.asNumber = *as;
+  view.password = secretRef(spec, "password");
+  auto keepalive = duration(spec, "keepaliveTime");
+  if (!keepalive) return keepalive.error();
+  view.keepaliveSeconds = *keepalive;
+  auto restart = duration(spec, "maxRestartTime");
+  if (!restart) return restart.error();
+  view.maxRestartSeconds = *restart;
+  view.longLivedRestart = text(spec, "restartMode") == "LongLivedGracefulRestart";
+  view.useNodeIp = text(spec, "sourceAddress") != "None";
+  view.bfd = text(spec, "failureDetectionMode") == "BFDIfDirectlyConnected";
+  view.ttlSecurity = spec.value("ttlSecurity", 0);
+  view.keepOriginalNextHop = spec.value("keepOriginalNextHop", false);
+  view.nextHopMode = text(spec, "nextHopMode");
+  view.reversePeeringManual = text(spec, "reversePeering") == "Manual";
+  view.numAllowedLocalAs = spec.value("numAllowedLocalASNumbers", 0);
+  if (const auto filters = spec.find("filters"); filters != spec.end() && filters->is_array()) {
+    for (const Json& f : *filters) {
+      if (f.is_string()) view.filters.push_back(f.get<std::string>());
+    }
+  }
+  return view;
+}
+
+Result<BgpConfigView> bgpConfigView(const Resource& config) {
+  const Json& spec = config.spec;
+  BgpConfigView view;
+  view.meshEnabled = spec.value("nodeToNodeMeshEnabled", true);
+  auto as = asNumber(spec);
+  if (!as) return as.error();
+  view.asNumber = *as;
+  if (const auto port = spec.find("listenPort"); port != spec.end() && port->is_number()) {
+    view.listenPort = port->get<int>();
+  }
+  if (const std::string level = text(spec, "logSeverityScreen"); !level.empty()) {
+    view.logSeverityScreen = level;
+  }
+  view.nodeMeshPassword = secretRef(spec, "nodeMeshPassword");
+  auto restart = duration(spec, "nodeMeshMaxRestartTime");
+  if (!restart) return restart.error();
+  view.nodeMeshMaxRestartSeconds = *restart;
+  for (auto [list, out] : {std::pair{"serviceClusterIPs", &view.serviceClusterIps},
+                           std::pair{"serviceExternalIPs", &view.serviceExternalIps},
+                           std::pair{"serviceLoadBalancerIPs", &view.serviceLoadBalancerIps}}) {
+    auto cidrs = serviceCidrs(spec, list);
+    if (!cidrs) return cidrs.error();
+    *out = std::move(*cidrs);
+  }
+  return view;
+}
+
+}  // namespace brindle::model

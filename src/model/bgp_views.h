@@ -1,0 +1,85 @@
+// Typed views of what BGP reads from the datastore: a Node's `spec.bgp`, BGPPeer and the
+// BGPConfiguration fields BIRD needs (IPPools and endpoints: views.h). Parsed from the stored JSON
+// (already validated when written), so a view only fails on values another writer left malformed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/ip.h"
+#include "common/labels.h"
+#include "common/result.h"
+#include "model/resource.h"
+
+namespace brindle::model {
+
+// Where a BGP password comes from: Calico's `secretKeyRef` (a Kubernetes secret, for Brindle a
+// file; see docs/bgp.md).
+struct SecretRef {
+  std::string name;
+  std::string key;
+  auto operator<=>(const SecretRef&) const = default;
+};
+
+// An address with the prefix length of its subnet, as Node's `bgp.ipv4Address: 10.0.0.1/24`.
+struct HostAddress {
+  IpAddr ip;
+  int prefixLength = 0;
+};
+
+struct NodeBgpView {
+  std::string name;
+  Labels labels;
+  std::optional<HostAddress> ipv4;  // spec.bgp.ipv4Address
+  std::optional<HostAddress> ipv6;  // spec.bgp.ipv6Address
+  std::optional<uint32_t> asNumber;
+  std::string rrClusterId;  // spec.bgp.routeReflectorClusterID; empty: not a reflector
+  const std::optional<HostAddress>& address(int family) const { return family == 4 ? ipv4 : ipv6; }
+};
+Result<NodeBgpView> nodeBgpView(const Resource& node);
+
+struct BgpPeerView {
+  std::string name;
+  std::string node;          // spec.node: only this node peers (node-scoped)
+  std::string nodeSelector;  // which nodes peer; empty: all (unless `node` is set)
+  std::string peerSelector;  // nodes as peers (route reflector pattern), instead of peerIP
+  std::optional<IpAddr> peerIp;
+  std::optional<int> port;  // from "IP:port" / "[v6]:port"
+  std::optional<uint32_t> asNumber;
+  std::optional<SecretRef> password;
+  std::optional<int> keepaliveSeconds;
+  std::optional<int> maxRestartSeconds;
+  bool longLivedRestart = false;  // restartMode: LongLivedGracefulRestart
+  bool useNodeIp = true;          // sourceAddress: UseNodeIP (default) | None
+  bool bfd = false;               // failureDetectionMode: BFDIfDirectlyConnected
+  int ttlSecurity = 0;
+  bool keepOriginalNextHop = false;
+  std::string nextHopMode;  // Auto (default) | Self | Keep
+  bool reversePeeringManual = false;
+  int numAllowedLocalAs = 0;
+  std::vector<std::string> filters;
+};
+Result<BgpPeerView> bgpPeerView(const Resource& peer);
+
+// BGPConfiguration `default` (or `node.<name>` for the per-node overrides Calico reads).
+struct BgpConfigView {
+  bool meshEnabled = true;
+  std::optional<uint32_t> asNumber;
+  std::optional<int> listenPort;
+  std::string logSeverityScreen = "Info";
+  std::optional<SecretRef> nodeMeshPassword;
+  std::optional<int> nodeMeshMaxRestartSeconds;
+  std::vector<Cidr> serviceClusterIps;
+  std::vector<Cidr> serviceExternalIps;
+  std::vector<Cidr> serviceLoadBalancerIps;
+};
+Result<BgpConfigView> bgpConfigView(const Resource& config);
+
+// Calico's AS number text: a number, "64512" or the dotted "1.10" (asdot).
+Result<uint32_t> parseAsNumber(const Json& value);
+// A Kubernetes duration ("20s", "1m30s", "2h"), whole seconds.
+Result<int> parseDurationSeconds(const std::string& text);
+
+}  // namespace brindle::model

@@ -1,0 +1,266 @@
+// Session decisions and exports, with the cases of Calico's confd template tests
+// (confd/tests/compiled_templates: mesh, explicit_peering/{global,selectors,specific_node,
+// route_reflector}, reverse_peering) restated as resources and the peers confd renders.
+#include "bgp/config.h"
+
+#include <gtest/gtest.h>
+
+#include "bgp/test_inputs.h"
+
+namespace brindle::bgp {
+namespace {
+
+NodeConfig compute(const Inputs& in, const std::string& name, int family = 4) {
+  auto c = computeNodeConfig(in, name, family);
+  EXPECT_TRUE(c.isOk()) << (c ? std::string() : c.message());
+  return c ? *c : NodeConfig{};
+}
+
+// "name as N [port P] [passive] [rr] [src]" per peer, to compare whole peer lists at once.
+std::vector<std::string> summary(const NodeConfig& c) {
+  std::vector<std::string> out;
+  for (const auto& p : c.peers) {
+    std::string s = p.name + " " + p.ip.toString() + " as " + std::to_string(p.asNumber);
+    if (p.port) s += " port " + std::to_string(*p.port);
+    if (p.passive) s += " passive";
+    if (!p.rrClusterId.empty()) s += " rr " + p.rrClusterId;
+    if (p.sourceAddress) s += " src " + p.sourceAddress->toString();
+    out.push_back(s);
+  }
+  return out;
+}
+
+using Peers = std::vector<std::string>;
+
+const std::string kThreeNodes = node("kube-master", "10.192.0.2/16") +
+                                node("kube-node-1", "10.192.0.3/16") +
+                                node("kube-node-2", "10.192.0.4/16");
+
+TEST(BgpConfig, FullMeshMakesTheLowerAddressPassive) {
+  const Inputs in =
+      inputsFrom(bgpConfig("default", "  logSeverityScreen: Info") + kThreeNodes + kPool);
+  const NodeConfig master = compute(in, "kube-master");
+  EXPECT_EQ(master.routerId.toString(), "10.192.0.2");
+  EXPECT_EQ(master.asNumber, 64512u);
+  EXPECT_EQ(summary(master), (Peers{"Mesh_10_192_0_3 10.192.0.3 as 64512 passive src 10.192.0.2",
+                                    "Mesh_10_192_0_4 10.192.0.4 as 64512 passive src 10.192.0.2"}));
+  EXPECT_EQ(summary(compute(in, "kube-node-2")),
+            (Peers{"Mesh_10_192_0_2 10.192.0.2 as 64512 src 10.192.0.4",
+                   "Mesh_10_192_0_3 10.192.0.3 as 64512 src 10.192.0.4"}));
+  for (const auto& p : master.peers) EXPECT_EQ(p.type, PeerType::kMesh);
+}
+
+TEST(BgpConfig, PassiveSideIsDecidedByStringComparison) {
+  // Numerically .10 > .9, but "10.0.0.10" < "10.0.0.9" as text: .10 waits for .9.
+  const Inputs in = inputsFrom(node("a", "10.0.0.10/24") + node("b", "10.0.0.9/24"));
+  EXPECT_EQ(summary(compute(in, "a")),
+            (Peers{"Mesh_10_0_0_9 10.0.0.9 as 64512 passive src 10.0.0.10"}));
+  EXPECT_EQ(summary(compute(in, "b")), (Peers{"Mesh_10_0_0_10 10.0.0.10 as 64512 src 10.0.0.9"}));
+}
+
+TEST(BgpConfig, NodeWithoutAddressInTheFamilyGetsNoSessions) {
+  const Inputs in = inputsFrom(kThreeNodes);
+  const NodeConfig v6 = compute(in, "kube-master", 6);
+  EXPECT_FALSE(v6.address);
+  EXPECT_TRUE(v6.peers.empty());
+  EXPECT_EQ(computeNodeConfig(in, "nobody", 4).code(), ErrorCode::kNotFound);
+}
+
+TEST(BgpConfig, PerNodeAsNumberAndGlobalAs) {
+  const Inputs in =
+      inputsFrom(bgpConfig("default", "  asNumber: 64567") + node("a", "10.0.0.1/24") +
+                 node("b", "10.0.0.2/24", "    asNumber: 65001\n"));
+  const NodeConfig a = compute(in, "a");
+  EXPECT_EQ(a.asNumber, 64567u);
+  EXPECT_EQ(summary(a), (Peers{"Mesh_10_0_0_2 10.0.0.2 as 65001 passive src 10.0.0.1"}));
+  const NodeConfig b = compute(in, "b");
+  EXPECT_EQ(b.asNumber, 65001u);
+  EXPECT_EQ(summary(b), (Peers{"Mesh_10_0_0_1 10.0.0.1 as 64567 src 10.0.0.2"}));
+}
+
+// explicit_peering/global: mesh off, listenPort 150; peers to Calico nodes take the node's port
+// unless the peer names one; sourceAddress None drops the source address.
+TEST(BgpConfig, GlobalPeersTakeTheNodesListenPort) {
+  const Inputs in = inputsFrom(
+      bgpConfig("default", "  nodeToNodeMeshEnabled: false\n  asNumber: 64567\n  listenPort: 150") +
+      peer("bgppeer-1", "  peerIP: 10.192.0.3\n  asNumber: 64567\n  sourceAddress: None") +
+      peer("bgppeer-2", "  peerIP: 10.192.0.1:166\n  asNumber: 64567") +
+      peer("bgppeer-3", "  peerIP: 10.192.0.1\n  asNumber: 64567") +
+      node("kube-master", "10.192.0.2/16") + node("kube-node-1", "10.192.0.3/16") +
+      node("kube-node-2", "10.192.0.1/16") + kPool);
+  const NodeConfig master = compute(in, "kube-master");
+  EXPECT_EQ(master.listenPort, 150);
+  EXPECT_EQ(summary(master),
+            (Peers{"Global_10_192_0_1_port_150 10.192.0.1 as 64567 port 150 src 10.192.0.2",
+                   "Global_10_192_0_1_port_166 10.192.0.1 as 64567 port 166 src 10.192.0.2",
+                   "Global_10_192_0_3_port_150 10.192.0.3 as 64567 port 150 passive"}));
+  // The same peers on kube-node-1: the one to its own address is dropped.
+  EXPECT_EQ(summary(compute(in, "kube-node-1")),
+            (Peers{"Global_10_192_0_1_port_150 10.192.0.1 as 64567 port 150 src 10.192.0.3",
+                   "Global_10_192_0_1_port_166 10.192.0.1 as 64567 port 166 src 10.192.0.3"}));
+}
+
+// explicit_peering/selectors: peers picked by peerSelector are node-specific, never passive, and
+// use the peer node's own BGPConfiguration port; the reverse peering is added automatically.
+TEST(BgpConfig, SelectorPeersUsePerNodePortAndGetReversePeering) {
+  const Inputs in =
+      inputsFrom(bgpConfig("default", "  nodeToNodeMeshEnabled: false") +
+                 bgpConfig("node.kube-node-1", "  listenPort: 500") +
+                 peer("bgppeer-1", "  nodeSelector: group=='one'\n  peerSelector: group=='two'") +
+                 node("kube-master", "10.192.0.2/16", "", "group: one") +
+                 node("kube-node-1", "10.192.0.3/16", "", "group: two") +
+                 node("kube-node-2", "10.192.0.4/16", "", "group: two"));
+  EXPECT_EQ(summary(compute(in, "kube-master")),
+            (Peers{"Node_10_192_0_3_port_500 10.192.0.3 as 64512 port 500 src 10.192.0.2",
+                   "Node_10_192_0_4 10.192.0.4 as 64512 src 10.192.0.2"}));
+  EXPECT_EQ(summary(compute(in, "kube-node-2")),
+            (Peers{"Node_10_192_0_2 10.192.0.2 as 64512 src 10.192.0.4"}));
+  EXPECT_EQ(compute(in, "kube-node-1").listenPort, 500);
+}
+
+TEST(BgpConfig, ManualReversePeeringLeavesTheOtherSideAlone) {
+  const Inputs in = inputsFrom(bgpConfig("default", "  nodeToNodeMeshEnabled: false") +
+                               peer("p",
+                                    "  nodeSelector: group=='one'\n  peerSelector: group=='two'\n"
+                                    "  reversePeering: Manual") +
+                               node("a", "10.0.0.1/24", "", "group: one") +
+                               node("b", "10.0.0.2/24", "", "group: two"));
+  EXPECT_EQ(summary(compute(in, "a")), (Peers{"Node_10_0_0_2 10.0.0.2 as 64512 src 10.0.0.1"}));
+  EXPECT_TRUE(compute(in, "b").peers.empty());
+}
+
+// explicit_peering/specific_node: a peer with `node:` only on that node.
+TEST(BgpConfig, NodeScopedPeerOnlyOnItsNode) {
+  const Inputs in =
+      inputsFrom(bgpConfig("default", "  nodeToNodeMeshEnabled: false") +
+                 peer("bgppeer-1", "  peerIP: 10.192.0.3\n  asNumber: 64512\n  node: kube-master") +
+                 peer("bgppeer-2", "  peerIP: 10.192.0.4\n  asNumber: 64566\n  node: kube-node-1") +
+                 kThreeNodes);
+  EXPECT_EQ(summary(compute(in, "kube-master")),
+            (Peers{"Node_10_192_0_3 10.192.0.3 as 64512 src 10.192.0.2"}));
+  EXPECT_EQ(summary(compute(in, "kube-node-1")),
+            (Peers{"Node_10_192_0_4 10.192.0.4 as 64566 src 10.192.0.3"}));
+  EXPECT_TRUE(compute(in, "kube-node-2").peers.empty());
+}
+
+// explicit_peering/route_reflector: the reflector leaves the mesh, its same-AS peers become
+// `rr client`, the eBGP one does not; clients peer with it by reverse peering.
+TEST(BgpConfig, RouteReflectorPickedByPeerSelector) {
+  const Inputs in = inputsFrom(
+      bgpConfig("default", "  asNumber: 64532\n  nodeToNodeMeshEnabled: false") +
+      peer("bgppeer-1",
+           "  peerIP: 172.19.4.87\n  asNumber: 64533\n  nodeSelector: has(routeReflector)") +
+      peer("bgppeer-other-nodes",
+           "  nodeSelector: has(routeReflector)\n  peerSelector: \"!has(routeReflector)\"") +
+      node("kube-master", "10.192.0.2/16", "    routeReflectorClusterID: 10.0.0.1\n",
+           "routeReflector: 'true'") +
+      node("kube-node-1", "10.192.0.3/16") + node("kube-node-2", "10.192.0.4/16") + kPool);
+  const NodeConfig rr = compute(in, "kube-master");
+  EXPECT_EQ(rr.rrClusterId, "10.0.0.1");
+  EXPECT_EQ(summary(rr), (Peers{"Node_10_192_0_3 10.192.0.3 as 64532 rr 10.0.0.1 src 10.192.0.2",
+                                "Node_10_192_0_4 10.192.0.4 as 64532 rr 10.0.0.1 src 10.192.0.2",
+                                "Node_172_19_4_87 172.19.4.87 as 64533 src 10.192.0.2"}));
+  EXPECT_EQ(summary(compute(in, "kube-node-1")),
+            (Peers{"Node_10_192_0_2 10.192.0.2 as 64532 src 10.192.0.3"}));
+}
+
+// Mesh on with a reflector among the nodes (mesh/route-reflector-mesh-enabled): the reflector is
+// left out of the others' mesh, and reflectors of one cluster are not each other's clients.
+TEST(BgpConfig, ReflectorsLeaveTheMeshAndDoNotServeEachOther) {
+  const Inputs in =
+      inputsFrom(peer("to-rr", "  nodeSelector: \"!has(rr)\"\n  peerSelector: has(rr)") +
+                 peer("rr-rr", "  nodeSelector: has(rr)\n  peerSelector: has(rr)") +
+                 node("rr1", "10.0.0.1/24", "    routeReflectorClusterID: 1.0.0.1\n", "rr: 'y'") +
+                 node("rr2", "10.0.0.2/24", "    routeReflectorClusterID: 1.0.0.1\n", "rr: 'y'") +
+                 node("c1", "10.0.0.3/24") + node("c2", "10.0.0.4/24"));
+  EXPECT_EQ(summary(compute(in, "c1")),
+            (Peers{"Mesh_10_0_0_4 10.0.0.4 as 64512 passive src 10.0.0.3",
+                   "Node_10_0_0_1 10.0.0.1 as 64512 src 10.0.0.3",
+                   "Node_10_0_0_2 10.0.0.2 as 64512 src 10.0.0.3"}));
+  EXPECT_EQ(summary(compute(in, "rr1")),
+            (Peers{"Node_10_0_0_2 10.0.0.2 as 64512 src 10.0.0.1",
+                   "Node_10_0_0_3 10.0.0.3 as 64512 rr 1.0.0.1 src 10.0.0.1",
+                   "Node_10_0_0_4 10.0.0.4 as 64512 rr 1.0.0.1 src 10.0.0.1"}));
+}
+
+TEST(BgpConfig, GlobalPeeringHidesNodeSpecificOneToTheSameAddress) {
+  const Inputs in = inputsFrom(bgpConfig("default", "  nodeToNodeMeshEnabled: false") +
+                               peer("a-node", "  peerIP: 10.9.0.1\n  asNumber: 65000\n  node: a") +
+                               peer("b-global", "  peerIP: 10.9.0.1\n  asNumber: 65000") +
+                               node("a", "10.0.0.1/24"));
+  EXPECT_EQ(summary(compute(in, "a")), (Peers{"Global_10_9_0_1 10.9.0.1 as 65000 src 10.0.0.1"}));
+}
+
+TEST(BgpConfig, PeerOptionsAndPasswordsFromSecrets) {
+  Inputs in =
+      inputsFrom(bgpConfig("default", "  nodeToNodeMeshEnabled: false") +
+                 peer("tor",
+                      "  peerIP: 10.9.0.1\n  asNumber: 65000\n  keepaliveTime: 3s\n"
+                      "  maxRestartTime: 120s\n  ttlSecurity: 2\n  keepOriginalNextHop: true\n"
+                      "  password:\n    secretKeyRef: {name: bgp, key: tor}") +
+                 node("a", "10.0.0.1/24"));
+  EXPECT_EQ(computeNodeConfig(in, "a", 4).code(), ErrorCode::kInvalid);  // no secret yet
+  in.secrets[{"bgp", "tor"}] = "s3cret";
+  const NodeConfig a = compute(in, "a");
+  ASSERT_EQ(a.peers.size(), 1u);
+  const Peer& p = a.peers[0];
+  EXPECT_EQ(p.password, "s3cret");
+  EXPECT_EQ(p.keepaliveSeconds, 3);
+  EXPECT_EQ(p.restartSeconds, 120);
+  EXPECT_EQ(p.ttlSecurity, 2);
+  EXPECT_TRUE(p.nextHopKeep);  // eBGP only
+}
+
+TEST(BgpConfig, UnknownFilterIsAnErrorNamingTheField) {
+  const Inputs in = inputsFrom(peer("p",
+                                    "  peerIP: 10.9.0.1\n  asNumber: 65000\n"
+                                    "  filters: [nope]") +
+                               node("a", "10.0.0.1/24"));
+  auto c = computeNodeConfig(in, "a", 4);
+  ASSERT_FALSE(c.isOk());
+  EXPECT_EQ(c.code(), ErrorCode::kInvalid);
+  EXPECT_NE(c.message().find("BGPPeer(p).spec.filters"), std::string::npos) << c.message();
+}
+
+TEST(BgpConfig, Ipv6MeshAndPeers) {
+  const Inputs in = inputsFrom(peer("v6", "  peerIP: \"[fd00::99]:1790\"\n  asNumber: 65000") +
+                               node("a", "10.0.0.1/24", "    ipv6Address: fd5f::2/96\n") +
+                               node("b", "10.0.0.2/24", "    ipv6Address: fd5f::3/96\n"));
+  EXPECT_EQ(summary(compute(in, "a", 6)),
+            (Peers{"Global_fd00__99_port_1790 fd00::99 as 65000 port 1790 src fd5f::2",
+                   "Mesh_fd5f__3 fd5f::3 as 64512 passive src fd5f::2"}));
+  EXPECT_EQ(summary(compute(in, "a", 4)),
+            (Peers{"Mesh_10_0_0_2 10.0.0.2 as 64512 passive src 10.0.0.1"}));
+}
+
+TEST(BgpConfig, ExportsOwnBlocksBorrowedAddressesHandAddressesAndServices) {
+  Inputs in = inputsFrom(
+      bgpConfig("default", "  serviceClusterIPs: [{cidr: 10.96.0.0/12}, {cidr: fd00:96::/108}]") +
+      node("a", "10.0.0.1/24") + node("b", "10.0.0.2/24") + kPool +
+      "kind: WorkloadEndpoint\napiVersion: projectcalico.org/v3\nmetadata:\n"
+      "  name: a-k8s-pod1-eth0\n  namespace: default\nspec:\n  node: a\n  orchestrator: k8s\n"
+      "  pod: pod1\n  endpoint: eth0\n  interfaceName: cali1\n"
+      "  ipNetworks: [172.16.1.5/32, 192.168.0.3/32]\n---\n");
+  auto own = ipam::Block::create(*Cidr::parse("192.168.0.0/26"), "host:a", 0);
+  ASSERT_TRUE(own.assign(3, "h1", {{"node", "a"}}).isOk());
+  auto others = ipam::Block::create(*Cidr::parse("192.168.0.64/26"), "host:b", 0);
+  ASSERT_TRUE(others.assign(1, "h2", {{"node", "a"}}).isOk());  // borrowed by a
+  ASSERT_TRUE(others.assign(2, "h3", {{"node", "b"}}).isOk());
+  in.blocks = {own, others};
+  const NodeConfig a = compute(in, "a");
+  auto texts = [](const std::vector<Cidr>& cidrs) {
+    std::vector<std::string> out;
+    for (const auto& c : cidrs) out.push_back(c.toString());
+    return out;
+  };
+  EXPECT_EQ(texts(a.pools), (std::vector<std::string>{"192.168.0.0/16"}));
+  EXPECT_EQ(texts(a.blocks), (std::vector<std::string>{"192.168.0.0/26"}));
+  EXPECT_EQ(texts(a.localHosts), (std::vector<std::string>{"172.16.1.5/32", "192.168.0.65/32"}));
+  EXPECT_EQ(texts(a.serviceRanges), (std::vector<std::string>{"10.96.0.0/12"}));
+  const NodeConfig b = compute(in, "b");
+  EXPECT_EQ(texts(b.blocks), (std::vector<std::string>{"192.168.0.64/26"}));
+  EXPECT_TRUE(b.localHosts.empty());
+}
+
+}  // namespace
+}  // namespace brindle::bgp

@@ -1,0 +1,96 @@
+// The BIRD text: golden files for a mesh node, a route reflector and an IPv6 node with every
+// peer option, each also accepted by Debian's BIRD (`bird -p`). BRINDLE_UPDATE_GOLDEN=1 rewrites
+// the golden files (review the diff).
+#include "bgp/render.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "bgp/test_inputs.h"
+#include "testutil/shell.h"
+#include "testutil/temp_dir.h"
+
+namespace brindle::bgp {
+namespace {
+
+NodeConfig computeOk(const Inputs& in, const std::string& name, int family) {
+  auto c = computeNodeConfig(in, name, family);
+  EXPECT_TRUE(c.isOk()) << (c ? std::string() : c.message());
+  return c ? *c : NodeConfig{};
+}
+
+// Compares with the golden file and has BIRD parse the text.
+void checkRendered(const std::string& text, const std::string& golden) {
+  const std::string path = std::string(BRINDLE_BGP_GOLDEN_DIR) + "/" + golden;
+  if (std::getenv("BRINDLE_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(path) << text;
+  }
+  std::ifstream in(path);
+  std::stringstream want;
+  want << in.rdbuf();
+  EXPECT_EQ(text, want.str()) << "golden file " << path;
+
+  testutil::TempDir dir;
+  const std::string file = dir.write("bird.conf", text);
+  const auto parsed = testutil::sh("bird -p -c " + file);
+  EXPECT_EQ(parsed.code, 0) << "bird rejects " << golden << ":\n" << parsed.out;
+}
+
+Inputs meshInputs() {
+  Inputs in =
+      inputsFrom(bgpConfig("default", "  serviceClusterIPs: [{cidr: 10.96.0.0/12}]") +
+                 node("kube-master", "10.192.0.2/16") + node("kube-node-1", "10.192.0.3/16") +
+                 node("kube-node-2", "10.192.0.4/16") + kPool);
+  auto own = ipam::Block::create(*Cidr::parse("192.168.10.0/26"), "host:kube-master", 0);
+  auto borrowedFrom = ipam::Block::create(*Cidr::parse("192.168.20.0/26"), "host:kube-node-1", 0);
+  EXPECT_TRUE(borrowedFrom.assign(7, "h", {{"node", "kube-master"}}).isOk());
+  in.blocks = {own, borrowedFrom};
+  return in;
+}
+
+TEST(BgpRender, MeshNode) {
+  checkRendered(renderBird(computeOk(meshInputs(), "kube-master", 4)), "mesh_v4.conf");
+}
+
+TEST(BgpRender, RouteReflector) {
+  const Inputs in = inputsFrom(
+      bgpConfig("default",
+                "  asNumber: 64532\n  nodeToNodeMeshEnabled: false\n  listenPort: 1790") +
+      peer("tor", "  peerIP: 172.19.4.87\n  asNumber: 64533\n  nodeSelector: has(rr)") +
+      peer("clients", "  nodeSelector: has(rr)\n  peerSelector: \"!has(rr)\"") +
+      node("rr", "10.192.0.2/16", "    routeReflectorClusterID: 10.0.0.1\n", "rr: 'true'") +
+      node("c1", "10.192.0.3/16") + node("c2", "10.192.0.4/16") + kPool);
+  checkRendered(renderBird(computeOk(in, "rr", 4)), "reflector_v4.conf");
+  checkRendered(renderBird(computeOk(in, "c1", 4)), "reflector_client_v4.conf");
+}
+
+TEST(BgpRender, Ipv6WithEveryPeerOption) {
+  Inputs in = inputsFrom(
+      bgpConfig("default",
+                "  logSeverityScreen: Debug\n  nodeMeshMaxRestartTime: 90s\n"
+                "  nodeMeshPassword:\n    secretKeyRef: {name: mesh, key: pw}") +
+      peer("tor",
+           "  peerIP: \"[fd00::1]:1790\"\n  asNumber: 65000\n  keepaliveTime: 3s\n"
+           "  maxRestartTime: 2m\n  restartMode: LongLivedGracefulRestart\n"
+           "  ttlSecurity: 1\n  keepOriginalNextHop: true\n  numAllowedLocalASNumbers: 2\n"
+           "  failureDetectionMode: BFDIfDirectlyConnected\n"
+           "  password:\n    secretKeyRef: {name: tor, key: pw}") +
+      node("a", "", "    ipv6Address: fd5f::2/96\n") +
+      node("b", "", "    ipv6Address: fd5f::3/96\n") +
+      "kind: IPPool\napiVersion: projectcalico.org/v3\nmetadata:\n  name: v6\nspec:\n"
+      "  cidr: fd10::/112\n---\n");
+  in.secrets[{"mesh", "pw"}] = "mesh \"quoted\" pass";
+  EXPECT_EQ(computeNodeConfig(in, "a", 6).code(), ErrorCode::kInvalid);  // BIRD has no escapes
+  in.secrets[{"mesh", "pw"}] = "mesh pass\\with backslash";
+  in.secrets[{"tor", "pw"}] = "tor-pass";
+  in.blocks = {ipam::Block::create(*Cidr::parse("fd10::40/122"), "host:a", 0)};
+  checkRendered(renderBird(computeOk(in, "a", 6)), "options_v6.conf");
+  // Its IPv4 side has no address and no peers, but is still a configuration BIRD accepts.
+  checkRendered(renderBird(computeOk(in, "a", 4)), "no_address_v4.conf");
+}
+
+}  // namespace
+}  // namespace brindle::bgp
