@@ -13,7 +13,7 @@
 
 namespace brindle::dataplane::testing {
 
-class FakeIpset : public CommandRunner, public CallHistory {
+class FakeIpset : public os::CommandRunner, public CallHistory {
  public:
   Result<os::CommandOutput> run(const os::Command& command) override;
 

@@ -13,7 +13,7 @@
 
 namespace brindle::dataplane::testing {
 
-class FakeIptables : public CommandRunner, public CallHistory {
+class FakeIptables : public os::CommandRunner, public CallHistory {
  public:
   FakeIptables();
 
