@@ -204,11 +204,9 @@ class CountingSyncerCallbacks : public calc::SyncerCallbacks {
   calc::CalcGraph* graph_;
 };
 
-class NullRunner : public dataplane::CommandRunner {
+class NullRunner : public os::CommandRunner {
  public:
-  Result<dataplane::CommandOutput> run(const dataplane::Command&) override {
-    return dataplane::CommandOutput{};
-  }
+  Result<os::CommandOutput> run(const os::Command&) override { return os::CommandOutput{}; }
 };
 
 long selfRssKb() {

@@ -14,6 +14,7 @@
 
 using brindle::Status;
 using namespace brindle::dataplane;
+namespace os = brindle::os;
 
 namespace {
 
@@ -27,7 +28,7 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-bool run(CommandRunner& runner, std::vector<std::string> argv, const std::string& input = "") {
+bool run(os::CommandRunner& runner, std::vector<std::string> argv, const std::string& input = "") {
   auto out = runner.run({std::move(argv), input});
   if (!out || out->exitCode != 0) {
     std::fprintf(stderr, "bench: %s failed: %s\n", argv.empty() ? "" : argv[0].c_str(),
@@ -39,7 +40,7 @@ bool run(CommandRunner& runner, std::vector<std::string> argv, const std::string
 
 struct Netns {
   std::string name = "brdp-bench-" + std::to_string(::getpid());
-  ProcessRunner host;
+  os::ProcessRunner host;
   Netns() { run(host, {"ip", "netns", "add", name}); }
   ~Netns() { (void)host.run({{"ip", "netns", "delete", name}, ""}); }
 };
@@ -70,7 +71,7 @@ int main() {
     return 1;
   }
   Netns ns;
-  ProcessRunner runner(ns.name);
+  os::ProcessRunner runner(ns.name);
   const int kChains = 500, kRules = 20, kReps = 3;
   auto chains = makeChains(kChains, kRules);
   std::map<std::string, std::vector<Rule>> insertions = {

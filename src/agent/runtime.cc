@@ -13,11 +13,11 @@
 #include "agent/agent.h"
 #include "bgp/supervisor.h"
 #include "config/open_datastore.h"
-#include "dataplane/command_runner.h"
 #include "dataplane/ipsets_impl.h"
 #include "dataplane/iptables_table.h"
 #include "dataplane/route_netlink.h"
 #include "dataplane/route_table.h"
+#include "os/process.h"
 #include "os/sysctl.h"
 #include "resources/resource_store.h"
 
@@ -60,7 +60,7 @@ Result<AgentConfig> loadConfig(const CommandLine& cl, const std::map<std::string
 
 // The kernel writers of this namespace: iptables/ip6tables tables, ipsets, routes and sysctls.
 struct KernelWriters {
-  dataplane::ProcessRunner runner;
+  os::ProcessRunner runner;
   std::vector<std::unique_ptr<dataplane::IptablesTable>> tables;
   std::unique_ptr<dataplane::IpSetsImpl> ipsets;
   os::ProcSysctlWriter sysctl;

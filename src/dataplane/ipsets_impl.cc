@@ -30,7 +30,7 @@ std::string canonicalMember(const std::string& member, const std::string& type, 
   return ip.empty() ? "" : ip + member.substr(comma);
 }
 
-IpSetsImpl::IpSetsImpl(CommandRunner& runner, IpSetsOptions options)
+IpSetsImpl::IpSetsImpl(os::CommandRunner& runner, IpSetsOptions options)
     : runner_(runner), options_(std::move(options)) {}
 
 size_t IpSetsImpl::memberCount() const {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/command_runner.h"
 #include "dataplane/ipsets.h"
+#include "os/process.h"
 
 namespace brindle::dataplane {
 
@@ -27,7 +27,7 @@ std::string canonicalMember(const std::string& member, const std::string& type, 
 
 class IpSetsImpl : public IpSets {
  public:
-  IpSetsImpl(CommandRunner& runner, IpSetsOptions options = {});
+  IpSetsImpl(os::CommandRunner& runner, IpSetsOptions options = {});
 
   void replaceMembers(const IpSetSpec& spec, const std::set<std::string>& members) override;
   void addMembers(const std::string& name, const std::set<std::string>& members) override;
@@ -69,7 +69,7 @@ class IpSetsImpl : public IpSets {
   std::string createLine(const std::string& name, const IpSetSpec& spec) const;
   std::string tempName(IpVersion v) const;
 
-  CommandRunner& runner_;
+  os::CommandRunner& runner_;
   IpSetsOptions options_;
   std::map<std::string, SetState> desired_;
   std::set<std::string> dirty_;

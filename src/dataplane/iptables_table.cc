@@ -86,7 +86,7 @@ std::string renderFullRestore(TableName table, const std::vector<Chain>& chains,
   return out;
 }
 
-IptablesTable::IptablesTable(TableName table, IpVersion version, CommandRunner& runner,
+IptablesTable::IptablesTable(TableName table, IpVersion version, os::CommandRunner& runner,
                              IptablesTableOptions options)
     : table_(table), version_(version), runner_(runner), options_(std::move(options)) {
   const char* prefix = version_ == IpVersion::kV6 ? "ip6tables" : "iptables";

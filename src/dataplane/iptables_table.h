@@ -1,5 +1,9 @@
-// IptablesTable: Table for one iptables table and IP version, written with one
-// `iptables-restore --noflush` per apply and read back with `iptables-save` (rule hashes only).
+// IptablesTable: the desired state of our chains in one iptables table (one IP version), written to
+// the kernel with one `iptables-restore --noflush` per apply. The model is Felix's: callers update
+// and remove whole chains and set the rules inserted at the top of kernel chains (INPUT, FORWARD,
+// ...); apply() reads the kernel with iptables-save, compares each chain's rule hashes (the
+// `cali:<hash>` comments) with the desired ones and rewrites only the chains that differ. Only
+// `cali-` chains and rules carrying our hash comments are ever touched.
 #pragma once
 
 #include <map>
@@ -8,9 +12,10 @@
 #include <string_view>
 #include <vector>
 
-#include "dataplane/command_runner.h"
+#include "common/result.h"
+#include "dataplane/chain.h"
 #include "dataplane/iptables_render.h"
-#include "dataplane/table.h"
+#include "os/process.h"
 
 namespace brindle::dataplane {
 
@@ -45,16 +50,25 @@ struct RestorePlan {
   bool empty() const { return waves.empty() && final.empty(); }
 };
 
-class IptablesTable : public Table {
+class IptablesTable {
  public:
-  IptablesTable(TableName table, IpVersion version, CommandRunner& runner,
+  IptablesTable(TableName table, IpVersion version, os::CommandRunner& runner,
                 IptablesTableOptions options = {});
 
-  void updateChain(const Chain& chain) override;
-  void removeChain(const std::string& name) override;
-  void setRuleInsertions(const std::string& kernelChain, const std::vector<Rule>& rules) override;
-  Status apply() override;
-  void requestResync() override { needRead_ = true; }
+  // Desired state; cheap, nothing reaches the kernel until apply().
+  void updateChain(const Chain& chain);
+  void removeChain(const std::string& name);
+  // Rules to keep at the top of a kernel chain (e.g. "FORWARD" -> jump to cali-FORWARD).
+  void setRuleInsertions(const std::string& kernelChain, const std::vector<Rule>& rules);
+
+  // Brings the kernel in line with the desired state. Between resyncs the writer trusts its own
+  // record of what it wrote and touches only the chains changed since the last apply (an apply
+  // with nothing changed runs no program at all). On failure the table stays dirty, forgets its
+  // record (the next apply re-reads the kernel) and the next apply() retries.
+  Status apply();
+  // Makes the next apply() re-read the kernel (iptables-save) and repair drift made by others in
+  // our chains and insertions. The caller calls this every refresh interval.
+  void requestResync() { needRead_ = true; }
 
   // The same apply in steps, for a writer that restores several tables in one program run
   // (IptablesWriter): if needsRead(), loadKernel() with `iptables-save` output (all tables or
@@ -66,7 +80,7 @@ class IptablesTable : public Table {
   RestorePlan plan();
   void planApplied();
   void planFailed();
-  CommandRunner& runner() const { return runner_; }
+  os::CommandRunner& runner() const { return runner_; }
   const std::string& restoreCommand() const { return options_.restoreCommand; }
   const std::string& saveCommand() const { return options_.saveCommand; }
 
@@ -123,7 +137,7 @@ class IptablesTable : public Table {
 
   TableName table_;
   IpVersion version_;
-  CommandRunner& runner_;
+  os::CommandRunner& runner_;
   IptablesTableOptions options_;
 
   std::map<std::string, Chain> desired_;

@@ -68,7 +68,7 @@ Status IptablesWriter::apply(const std::function<Status()>& beforeFinal) {
   // The final sections in one program. The gate holds the first final COMMIT, not the final
   // text: iptables-restore sends nothing to the kernel before a COMMIT, so it parses the final
   // sections while the gate's work runs.
-  Command restore{{first.restoreCommand(), "--noflush"}, ""};
+  os::Command restore{{first.restoreCommand(), "--noflush"}, ""};
   static constexpr std::string_view kCommit = "COMMIT\n";
   bool gatePlaced = false;
   for (const auto& p : plans) {
@@ -93,7 +93,7 @@ Status IptablesWriter::apply(const std::function<Status()>& beforeFinal) {
   return Status::ok();
 }
 
-Status IptablesWriter::runRestore(IptablesTable& first, const Command& restore) {
+Status IptablesWriter::runRestore(IptablesTable& first, const os::Command& restore) {
   auto out = first.runner().run(restore);
   if (!out) return out.status();
   if (out->exitCode != 0) {
@@ -118,7 +118,7 @@ Status IptablesWriter::runLanes(IptablesTable& first, std::vector<std::string> l
   std::vector<Status> results(programs, Status::ok());
   auto run = [&](size_t i) {
     results[i] =
-        runRestore(first, Command({first.restoreCommand(), "--noflush"}, std::move(lanes[i])));
+        runRestore(first, os::Command({first.restoreCommand(), "--noflush"}, std::move(lanes[i])));
   };
   std::vector<std::thread> others;
   for (size_t i = 1; i < programs; ++i) others.emplace_back(run, i);

@@ -31,7 +31,7 @@ class IptablesWriter {
   const Stats& stats() const { return stats_; }
 
  private:
-  Status runRestore(IptablesTable& first, const Command& restore);
+  Status runRestore(IptablesTable& first, const os::Command& restore);
   // One wave of early sections: its lanes in at most maxConcurrentRestores_ programs at once.
   Status runLanes(IptablesTable& first, std::vector<std::string> lanes);
 

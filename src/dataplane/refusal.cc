@@ -10,7 +10,7 @@ bool namesInputLine(std::string_view error) {
   return error.find("line") != std::string_view::npos;
 }
 
-Result<ProbeResult> probeRules(CommandRunner& runner, const std::string& restoreCommand,
+Result<ProbeResult> probeRules(os::CommandRunner& runner, const std::string& restoreCommand,
                                TableName table, const std::vector<std::vector<Rule>>& chains) {
   const std::string head = std::string("*") + tableNameText(table) + "\n";
   std::string create = head, remove = head;

@@ -12,8 +12,7 @@
 
 #include "common/result.h"
 #include "dataplane/chain.h"
-#include "dataplane/command_runner.h"
-#include "dataplane/table.h"
+#include "os/process.h"
 
 namespace brindle::dataplane {
 
@@ -30,7 +29,7 @@ bool namesInputLine(std::string_view error);
 // Refused: nothing was committed (a restore transaction is all or nothing) and the error names a
 // line. An error: the probe failed otherwise (did not start, killed, ...), which says nothing
 // about the rules.
-Result<ProbeResult> probeRules(CommandRunner& runner, const std::string& restoreCommand,
+Result<ProbeResult> probeRules(os::CommandRunner& runner, const std::string& restoreCommand,
                                TableName table, const std::vector<std::vector<Rule>>& chains);
 
 // The items of [0, n) that `accepts` refuses on their own, by bisection: `accepts` is asked

@@ -27,7 +27,6 @@ Cidr blockOf(const IpAddr& ip, int blockSize);
 Uint128 cidrSize(const Cidr& cidr);
 
 // Datastore keys, as Calico's etcd layout: "10.0.0.0/26" becomes "10.0.0.0-26".
-inline constexpr const char* kIpamPrefix = "/calico/ipam/v2/";
 inline constexpr const char* kBlockPrefix = "/calico/ipam/v2/assignment/";
 inline constexpr const char* kHandlePrefix = "/calico/ipam/v2/handle/";
 inline constexpr const char* kHostPrefix = "/calico/ipam/v2/host/";

@@ -172,24 +172,11 @@ class IpamImpl final : public Ipam {
     while (retry.next()) {
       auto kv = client_.get(blockKey(cidr));
       if (!kv && kv.code() != ErrorCode::kNotFound) return kv.status();
-      if (!kv) {
-        // No block yet: claim it for `node` together with the address.
-        Block b = Block::create(cidr, hostAffinity(node), nowSequence());
-        if (Status s = b.assign(*b.ipToOrdinal(ip), handle, attributes); !s) return s;
-        auto hop = handleOp(client_, handle, cidr, 1);
-        if (!hop) return hop.status();
-        std::vector<TxnOp> ops = {
-            {TxnOp::Type::kCreate, blockKey(cidr), b.encode(), 0},
-            {TxnOp::Type::kPut, affinityKey(node, cidr), encodeAffinity(), 0}};
-        if (*hop) ops.push_back(**hop);
-        auto t = client_.txn(ops);
-        if (t) return Status::ok();
-        if (!isRetryable(t.code())) return t.status();
-        continue;
-      }
-      auto b = Block::decode(kv->value);
+      // No block yet: claim it for `node` together with the address.
+      auto b = kv ? Block::decode(kv->value)
+                  : Result<Block>(Block::create(cidr, hostAffinity(node), nowSequence()));
       if (!b) return b.status();
-      if (cfg->strictAffinity && b->affinity() != hostAffinity(node)) {
+      if (kv && cfg->strictAffinity && b->affinity() != hostAffinity(node)) {
         return makeError(ErrorCode::kInvalid, "IPAM: " + ip.toString() + " is in block " +
                                                   cidr.toString() + " affine to " +
                                                   b->affinity().value_or("no node") +
@@ -198,7 +185,13 @@ class IpamImpl final : public Ipam {
       if (Status s = b->assign(*b->ipToOrdinal(ip), handle, attributes); !s) return s;
       auto hop = handleOp(client_, handle, cidr, 1);
       if (!hop) return hop.status();
-      std::vector<TxnOp> ops = {blockWriteOp(*kv, *b)};
+      std::vector<TxnOp> ops;
+      if (kv) {
+        ops.push_back(blockWriteOp(*kv, *b));
+      } else {
+        ops = {{TxnOp::Type::kCreate, blockKey(cidr), b->encode(), 0},
+               {TxnOp::Type::kPut, affinityKey(node, cidr), encodeAffinity(), 0}};
+      }
       if (*hop) ops.push_back(**hop);
       auto t = client_.txn(ops);
       if (t) return Status::ok();

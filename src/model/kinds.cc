@@ -1,9 +1,10 @@
 // Kind table and name resolution.
 #include "model/kinds.h"
 
-#include <cstdlib>
-#include <iostream>
+#include <algorithm>
+#include <string>
 
+#include "common/check.h"
 #include "common/strings.h"
 
 namespace brindle::model {
@@ -48,11 +49,10 @@ std::optional<Kind> v3Kind(std::string_view name) {
 }
 
 const KindInfo& kindInfo(Kind kind) {
-  for (const auto& info : table()) {
-    if (info.kind == kind) return info;
-  }
-  std::cerr << "brindle: internal error: unknown kind " << static_cast<int>(kind) << std::endl;
-  std::abort();
+  const auto& kinds = table();
+  auto it = std::ranges::find(kinds, kind, &KindInfo::kind);
+  BRINDLE_CHECK(it != kinds.end(), "unknown kind " + std::to_string(static_cast<int>(kind)));
+  return *it;
 }
 
 std::optional<Kind> lookupKind(std::string_view typed) {

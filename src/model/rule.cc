@@ -576,21 +576,15 @@ Result<Rule> parseRule(const Json& json, const std::string& path) {
   Rule r;
   auto actionIt = json.find("action");
   if (actionIt == json.end()) return invalid(join(path, "action"), "required");
-  {
-    bool found = false;
-    if (actionIt->is_string()) {
-      for (Action a : {Action::kAllow, Action::kDeny, Action::kLog, Action::kPass}) {
-        if (equalsIgnoreCase(actionIt->get<std::string>(), actionName(a))) {
-          r.action = a;
-          found = true;
-        }
-      }
-    }
-    if (!found) {
-      return invalid(join(path, "action"),
-                     quoteJson(*actionIt) + " is not an action (Allow, Deny, Log or Pass)");
-    }
+  const std::string actionText = actionIt->is_string() ? actionIt->get<std::string>() : "";
+  const Action actions[] = {Action::kAllow, Action::kDeny, Action::kLog, Action::kPass};
+  auto action = std::ranges::find_if(
+      actions, [&](Action a) { return equalsIgnoreCase(actionText, actionName(a)); });
+  if (action == std::end(actions)) {
+    return invalid(join(path, "action"),
+                   quoteJson(*actionIt) + " is not an action (Allow, Deny, Log or Pass)");
   }
+  r.action = *action;
   for (const auto& [key, value] : json.items()) {
     const std::string p = join(path, key);
     if (key == "protocol" || key == "notProtocol") {

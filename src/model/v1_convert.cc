@@ -122,12 +122,15 @@ std::string stringAt(const Json& v, const std::string& path) {
   return v.get<std::string>();
 }
 
-Json stringList(const Json& v, const std::string& path) {
+// The list `v` with each item converted by `item(value, path)`.
+template <typename Convert>
+Json mapList(const Json& v, const std::string& path, Convert item) {
   Json out = Json::array();
-  for (size_t i = 0; i < listAt(v, path).size(); ++i)
-    out.push_back(stringAt(v[i], indexed(path, i)));
+  for (size_t i = 0; i < listAt(v, path).size(); ++i) out.push_back(item(v[i], indexed(path, i)));
   return out;
 }
+
+Json stringList(const Json& v, const std::string& path) { return mapList(v, path, stringAt); }
 
 Json labelMap(const Json& v, const std::string& path) {
   if (!v.is_object()) fail(path, "expected a mapping of label keys to values, got " + describe(v));
@@ -236,13 +239,7 @@ Json convertPort(const Json& v, const std::string& path) {
   fail(path, "expected a port number, range \"from:to\" or name, got " + describe(v));
 }
 
-Json convertPorts(const Json& v, const std::string& path) {
-  Json out = Json::array();
-  for (size_t i = 0; i < listAt(v, path).size(); ++i) {
-    out.push_back(convertPort(v[i], indexed(path, i)));
-  }
-  return out;
-}
+Json convertPorts(const Json& v, const std::string& path) { return mapList(v, path, convertPort); }
 
 Json convertNets(const Fields& f, std::string_view single, std::string_view plural) {
   Json out = Json::array();
@@ -325,24 +322,20 @@ Json convertRule(const Json& v, const std::string& path, std::vector<std::string
 }
 
 Json convertRules(const Json& v, const std::string& path, std::vector<std::string>& warnings) {
-  Json out = Json::array();
-  for (size_t i = 0; i < listAt(v, path).size(); ++i) {
-    out.push_back(convertRule(v[i], indexed(path, i), warnings));
-  }
-  return out;
+  return mapList(v, path, [&](const Json& rule, const std::string& p) {
+    return convertRule(rule, p, warnings);
+  });
 }
 
 Json convertEndpointPorts(const Json& v, const std::string& path) {
-  Json out = Json::array();
-  for (size_t i = 0; i < listAt(v, path).size(); ++i) {
-    Fields f(&v[i], indexed(path, i), {"name", "protocol", "port"});
+  return mapList(v, path, [](const Json& item, const std::string& p) {
+    Fields f(&item, p, {"name", "protocol", "port"});
     Json port = Json::object();
     port["name"] = f.requiredStr("name");
     port["protocol"] = convertProtocol(f.required("protocol"), f.path("protocol"));
     port["port"] = convertPort(f.required("port"), f.path("port"));
-    out.push_back(port);
-  }
-  return out;
+    return port;
+  });
 }
 
 // "10.1.0.0/16" -> "10-1-0-0-16" (Calico's cidrToName).
@@ -605,22 +598,16 @@ Resource convertWorkloadEndpoint(const Fields& meta, const Fields& spec,
   if (ids.contains("pod")) r.spec["pod"] = ids["pod"];
   r.spec["endpoint"] = endpoint;
   if (const Json* nets = spec.get("ipNetworks")) {
-    Json out = Json::array();
-    for (size_t i = 0; i < listAt(*nets, spec.path("ipNetworks")).size(); ++i) {
-      out.push_back(canonicalNet((*nets)[i], indexed(spec.path("ipNetworks"), i)));
-    }
-    r.spec["ipNetworks"] = out;
+    r.spec["ipNetworks"] = mapList(*nets, spec.path("ipNetworks"), canonicalNet);
   }
   if (const Json* nats = spec.get("ipNATs")) {
-    Json out = Json::array();
-    for (size_t i = 0; i < listAt(*nats, spec.path("ipNATs")).size(); ++i) {
-      Fields nat(&(*nats)[i], indexed(spec.path("ipNATs"), i), {"internalIP", "externalIP"});
+    r.spec["ipNATs"] = mapList(*nats, spec.path("ipNATs"), [](const Json& v, const std::string& p) {
+      Fields nat(&v, p, {"internalIP", "externalIP"});
       Json o = Json::object();
       o["internalIP"] = canonicalIp(nat.required("internalIP"), nat.path("internalIP"));
       o["externalIP"] = canonicalIp(nat.required("externalIP"), nat.path("externalIP"));
-      out.push_back(o);
-    }
-    r.spec["ipNATs"] = out;
+      return o;
+    });
   }
   if (const Json* gw = spec.get("ipv4Gateway")) {
     r.spec["ipv4Gateway"] = canonicalIp(*gw, spec.path("ipv4Gateway"));
@@ -653,11 +640,7 @@ Resource convertHostEndpoint(const Fields& meta, const Fields& spec, std::vector
   r.spec["node"] = node;
   if (auto iface = spec.str("interfaceName")) r.spec["interfaceName"] = *iface;
   if (const Json* ips = spec.get("expectedIPs")) {
-    Json out = Json::array();
-    for (size_t i = 0; i < listAt(*ips, spec.path("expectedIPs")).size(); ++i) {
-      out.push_back(canonicalIp((*ips)[i], indexed(spec.path("expectedIPs"), i)));
-    }
-    r.spec["expectedIPs"] = out;
+    r.spec["expectedIPs"] = mapList(*ips, spec.path("expectedIPs"), canonicalIp);
   }
   if (const Json* p = spec.get("profiles")) {
     r.spec["profiles"] = convertProfileList(*p, spec.path("profiles"));

@@ -61,26 +61,18 @@ Checker anyJson() {
   return [](const Json&, const std::string&) { return Status::ok(); };
 }
 
-Checker str() {
-  return [](const Json& v, const std::string& path) -> Status {
-    if (!v.is_string()) return invalid(path, "expected a string, got " + quoteJson(v));
+// Accepts any value of one JSON type; `expected` names that type in the error.
+Checker ofType(bool (Json::*isType)() const noexcept, std::string_view expected) {
+  return [isType, expected](const Json& v, const std::string& path) -> Status {
+    if (!(v.*isType)())
+      return invalid(path, "expected " + std::string(expected) + ", got " + quoteJson(v));
     return Status::ok();
   };
 }
 
-Checker boolean() {
-  return [](const Json& v, const std::string& path) -> Status {
-    if (!v.is_boolean()) return invalid(path, "expected true or false, got " + quoteJson(v));
-    return Status::ok();
-  };
-}
-
-Checker number() {
-  return [](const Json& v, const std::string& path) -> Status {
-    if (!v.is_number()) return invalid(path, "expected a number, got " + quoteJson(v));
-    return Status::ok();
-  };
-}
+Checker str() { return ofType(&Json::is_string, "a string"); }
+Checker boolean() { return ofType(&Json::is_boolean, "true or false"); }
+Checker number() { return ofType(&Json::is_number, "a number"); }
 
 std::optional<long long> asInt(const Json& v) {
   if (v.is_number_unsigned()) {
@@ -309,12 +301,7 @@ Checker protocolChecker() {
 }
 
 // The list's rules are parsed once the whole spec has passed (see validated()).
-Checker ruleList() {
-  return [](const Json& v, const std::string& path) -> Status {
-    if (!v.is_array()) return invalid(path, "expected a list of rules, got " + quoteJson(v));
-    return Status::ok();
-  };
-}
+Checker ruleList() { return ofType(&Json::is_array, "a list of rules"); }
 
 // "IP", "IPv4:port" or "[IPv6]:port" (BGPPeer.peerIP).
 Checker peerIp() {

@@ -15,9 +15,9 @@ using dataplane::TableName;
 namespace {
 
 // renderRuleset's tables are written, never applied.
-class NoKernel : public dataplane::CommandRunner {
+class NoKernel : public os::CommandRunner {
  public:
-  Result<dataplane::CommandOutput> run(const dataplane::Command&) override {
+  Result<os::CommandOutput> run(const os::Command&) override {
     return makeError(ErrorCode::kInternal, "renderRuleset does not apply");
   }
 };

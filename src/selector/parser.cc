@@ -40,27 +40,25 @@ class Parser {
   }
 
   Result<NodePtr> parseOr(int depth) {
-    std::vector<NodePtr> operands;
-    for (;;) {
-      Result<NodePtr> operand = parseAnd(depth);
-      if (!operand) return operand;
-      operands.push_back(std::move(operand).value());
-      if (peek().kind != TokenKind::kOr) break;
-      advance();
-    }
-    return anyOf(std::move(operands));
+    return parseJoined(TokenKind::kOr, &Parser::parseAnd, anyOf, depth);
   }
 
   Result<NodePtr> parseAnd(int depth) {
+    return parseJoined(TokenKind::kAnd, &Parser::parseTerm, allOf, depth);
+  }
+
+  // Operands read by `operand`, separated by `op` tokens, joined by `combine`.
+  Result<NodePtr> parseJoined(TokenKind op, Result<NodePtr> (Parser::*operand)(int),
+                              NodePtr (*combine)(std::vector<NodePtr>), int depth) {
     std::vector<NodePtr> operands;
     for (;;) {
-      Result<NodePtr> operand = parseTerm(depth);
-      if (!operand) return operand;
-      operands.push_back(std::move(operand).value());
-      if (peek().kind != TokenKind::kAnd) break;
+      Result<NodePtr> next = (this->*operand)(depth);
+      if (!next) return next;
+      operands.push_back(std::move(next).value());
+      if (peek().kind != op) break;
       advance();
     }
-    return allOf(std::move(operands));
+    return combine(std::move(operands));
   }
 
   // A term with its leading '!'s. An even number cancels out; !(!x) also folds to x, because

@@ -155,20 +155,15 @@ class Tokenizer {
     std::size_t start = pos_;
     switch (peek()) {
       case '(':
-        ++pos_;
-        return make(TokenKind::kLParen, start);
+        return make(TokenKind::kLParen, pos_++);
       case ')':
-        ++pos_;
-        return make(TokenKind::kRParen, start);
+        return make(TokenKind::kRParen, pos_++);
       case '{':
-        ++pos_;
-        return make(TokenKind::kLBrace, start);
+        return make(TokenKind::kLBrace, pos_++);
       case '}':
-        ++pos_;
-        return make(TokenKind::kRBrace, start);
+        return make(TokenKind::kRBrace, pos_++);
       case ',':
-        ++pos_;
-        return make(TokenKind::kComma, start);
+        return make(TokenKind::kComma, pos_++);
       case '"':
       case '\'':
         return quoted(peek());

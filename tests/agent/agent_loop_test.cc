@@ -28,14 +28,14 @@ using dataplane::TableName;
 using namespace std::chrono_literals;
 
 // Serialises the agent thread's program runs with the test's inspection.
-class LockedRunner : public dataplane::CommandRunner {
+class LockedRunner : public os::CommandRunner {
  public:
-  LockedRunner(dataplane::CommandRunner& inner, std::mutex& mu) : inner_(inner), mu_(mu) {}
-  Result<dataplane::CommandOutput> run(const dataplane::Command& c) override {
+  LockedRunner(os::CommandRunner& inner, std::mutex& mu) : inner_(inner), mu_(mu) {}
+  Result<os::CommandOutput> run(const os::Command& c) override {
     if (c.gate) {
       // The gate waits for another run (the ipset fill): open it before taking the lock.
-      if (!c.gate()) return dataplane::CommandOutput{137, "", "stopped"};
-      dataplane::Command ungated(c.argv, c.input);
+      if (!c.gate()) return os::CommandOutput{137, "", "stopped"};
+      os::Command ungated(c.argv, c.input);
       std::lock_guard lock(mu_);
       return inner_.run(ungated);
     }
@@ -44,7 +44,7 @@ class LockedRunner : public dataplane::CommandRunner {
   }
 
  private:
-  dataplane::CommandRunner& inner_;
+  os::CommandRunner& inner_;
   std::mutex& mu_;
 };
 

@@ -52,7 +52,7 @@ TEST_F(IntegrationTest, IptablesNftRestoreSaveForeignRulesRestartAndDrift) {
     std::string ipt = v == IpVersion::kV4 ? "iptables" : "ip6tables";
     std::string src = v == IpVersion::kV4 ? "10.65.0.0/16" : "fd00:65::/64";
     sh({ipt, "-A", "FORWARD", "-s", src, "-j", "DROP"}, ns.name());  // a foreign rule
-    ProcessRunner runner(ns.name());
+    os::ProcessRunner runner(ns.name());
     {
       IptablesTable table(TableName::kFilter, v, runner);
       desire(table, src);
@@ -107,7 +107,7 @@ TEST_F(IntegrationTest, RulesOfAnOlderLayoutAreRewrittenWithTheCommentAfterTheMa
      "-A cali-to-wl -m comment --comment \"cali:OldLayoutRule01\" -p tcp --dport 80 -j ACCEPT\n"
      "-I FORWARD 1 -m comment --comment \"cali:OldLayoutHook01\" -j cali-to-wl\nCOMMIT\n");
   ASSERT_TRUE(contains(sh({"iptables-save", "-t", "filter"}, ns.name()), "cali:OldLayoutHook01"));
-  ProcessRunner runner(ns.name());
+  os::ProcessRunner runner(ns.name());
   IptablesTable table(TableName::kFilter, IpVersion::kV4, runner);
   table.updateChain(
       {"cali-to-wl", {rule(Match().protocol("tcp").destPorts("80"), Action::accept())}});
@@ -133,7 +133,7 @@ TEST_F(IntegrationTest, RulesOfAnOlderLayoutAreRewrittenWithTheCommentAfterTheMa
 
 TEST_F(IntegrationTest, IptablesNatAndRawTablesFromScratch) {
   TestNetns ns;
-  ProcessRunner runner(ns.name());
+  os::ProcessRunner runner(ns.name());
   IptablesTable nat(TableName::kNat, IpVersion::kV4, runner);
   nat.updateChain(
       {"cali-nat-outgoing",
@@ -176,7 +176,7 @@ void desireColdStart(IptablesTable& raw, IptablesTable& filter) {
 // last, behind the gate; then a restart that writes nothing.
 void expectEarlyWavesAndGate(IpVersion version) {
   TestNetns ns;
-  ProcessRunner runner(ns.name());
+  os::ProcessRunner runner(ns.name());
   const std::string save = version == IpVersion::kV6 ? "ip6tables-save" : "iptables-save";
   IptablesTable raw(TableName::kRaw, version, runner);
   IptablesTable filter(TableName::kFilter, version, runner);
@@ -221,7 +221,7 @@ TEST_F(IntegrationTest, ProbesFindTheRuleTheRealKernelRefusesAndLeaveNothing) {
   // chains, bisection. iptables-nft's kernel refuses a negated catch-all ("! -s 0.0.0.0/0":
   // RULE_APPEND, Invalid argument) and its parser refuses two -s; both name a line.
   TestNetns ns;
-  ProcessRunner runner(ns.name());
+  os::ProcessRunner runner(ns.name());
   std::vector<Rule> rules = {
       rule(Match().sourceNet("10.0.0.0/8"), Action::accept()),
       rule(Match().notSourceNet("0.0.0.0/0"), Action::drop()),
@@ -251,7 +251,7 @@ TEST_F(IntegrationTest, ProbesFindTheRuleTheRealKernelRefusesAndLeaveNothing) {
 
 TEST_F(IntegrationTest, IpsetsArePerNamespaceSwapAndSweep) {
   TestNetns ns;
-  ProcessRunner runner(ns.name());
+  os::ProcessRunner runner(ns.name());
   std::string setName = "cali40s:it-" + std::to_string(::getpid() % 100000);
   {
     IpSetsImpl sets(runner);
@@ -366,7 +366,7 @@ TEST_F(IntegrationTest, RenderedChainDecidesWhetherAPingGetsThrough) {
   std::vector<std::string> ping = {"ping", "-c", "1", "-W", "1", "10.201.0.2"};
   ASSERT_EQ(shCode(ping, a.name()), 0);
 
-  ProcessRunner runner(b.name());
+  os::ProcessRunner runner(b.name());
   IptablesTable table(TableName::kFilter, IpVersion::kV4, runner);
   table.updateChain({"cali-INPUT", {rule(Match().protocol("icmp"), Action::drop())}});
   table.setRuleInsertions("INPUT", {rule({}, Action::jump("cali-INPUT"))});

@@ -9,23 +9,23 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/command_runner.h"
+#include "os/process.h"
 
 namespace brindle::dataplane::testing {
 
 // Runs a command on the host (or in `netns`) and returns stdout; a failure is a test failure.
 inline std::string sh(const std::vector<std::string>& argv, const std::string& netns = "",
                       const std::string& input = "") {
-  ProcessRunner runner(netns);
+  os::ProcessRunner runner(netns);
   auto out = runner.run({argv, input});
   EXPECT_TRUE(out && out->exitCode == 0)
-      << commandText({argv, ""}) << ": " << (out ? out->err : out.message());
+      << os::commandText({argv, ""}) << ": " << (out ? out->err : out.message());
   return out ? out->out : "";
 }
 
 // Exit code only, for commands expected to fail sometimes (ping).
 inline int shCode(const std::vector<std::string>& argv, const std::string& netns = "") {
-  ProcessRunner runner(netns);
+  os::ProcessRunner runner(netns);
   auto out = runner.run({argv, ""});
   return out ? out->exitCode : -1;
 }
@@ -39,7 +39,7 @@ class TestNetns {
     sh({"ip", "link", "set", "lo", "up"}, name_);
   }
   ~TestNetns() {
-    ProcessRunner runner;
+    os::ProcessRunner runner;
     (void)runner.run({{"ip", "netns", "delete", name_}, ""});
   }
   TestNetns(const TestNetns&) = delete;

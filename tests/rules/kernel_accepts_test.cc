@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "calc/rule_scanner.h"
-#include "dataplane/command_runner.h"
 #include "dataplane/iptables_table.h"
 #include "dataplane/netns_fixture.h"
 #include "model/rule.h"
+#include "os/process.h"
 #include "rules/names.h"
 #include "rules/policy.h"
 
@@ -223,7 +223,7 @@ TEST_F(KernelAcceptsTest, EveryModelCombinationRendersToRulesTheKernelTakes) {
     }
     dataplane::testing::sh({"ipset", "restore"}, ns.name(), setInput);
     const std::string restore = v == IpVersion::kV4 ? "iptables-restore" : "ip6tables-restore";
-    dataplane::ProcessRunner runner(ns.name());
+    os::ProcessRunner runner(ns.name());
     const auto& rules = rendered[v];
     constexpr size_t kPerChain = 200;
     for (size_t at = 0; at < rules.size(); at += kPerChain) {

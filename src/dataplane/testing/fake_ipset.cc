@@ -95,13 +95,13 @@ std::string FakeIpset::apply(const std::vector<std::string>& t, bool exist) {
   return "Unknown command " + op;
 }
 
-Result<CommandOutput> FakeIpset::run(const Command& command) {
+Result<os::CommandOutput> FakeIpset::run(const os::Command& command) {
   if (command.gate && !command.gate()) {
-    return CommandOutput{137, "", "stopped before its input was complete"};
+    return os::CommandOutput{137, "", "stopped before its input was complete"};
   }
   std::lock_guard lock(simulatorMutex());
   const auto& argv = command.argv;
-  if (argv.empty() || argv[0] != "ipset") return CommandOutput{127, "", "fake: not ipset\n"};
+  if (argv.empty() || argv[0] != "ipset") return os::CommandOutput{127, "", "fake: not ipset\n"};
   std::vector<std::string> args(argv.begin() + 1, argv.end());
   bool exist = false;
   std::vector<std::string> rest;
@@ -112,16 +112,16 @@ Result<CommandOutput> FakeIpset::run(const Command& command) {
       rest.push_back(a);
     }
   }
-  if (rest.empty()) return CommandOutput{1, "", "ipset: no command\n"};
+  if (rest.empty()) return os::CommandOutput{1, "", "ipset: no command\n"};
   if (rest[0] == "save" || (rest[0] == "list" && rest.size() >= 3 && rest[1] == "-o")) {
     recordSave();
-    return CommandOutput{0, save(), ""};
+    return os::CommandOutput{0, save(), ""};
   }
   if (rest[0] == "restore") {
     recordRestore(command.input);
     if (failRestores_ > 0) {
       --failRestores_;
-      return CommandOutput{1, "", "ipset v7.17: injected failure\n"};
+      return os::CommandOutput{1, "", "ipset v7.17: injected failure\n"};
     }
     std::istringstream in(command.input);
     std::string line;
@@ -132,15 +132,15 @@ Result<CommandOutput> FakeIpset::run(const Command& command) {
       if (t.empty() || t[0][0] == '#' || t[0] == "COMMIT") continue;
       std::string err = apply(t, exist);
       if (!err.empty()) {
-        return CommandOutput{
+        return os::CommandOutput{
             1, "", "ipset v7.17: Error in line " + std::to_string(lineNo) + ": " + err + "\n"};
       }
     }
-    return CommandOutput{};
+    return os::CommandOutput{};
   }
   std::string err = apply(rest, exist);
-  if (!err.empty()) return CommandOutput{1, "", "ipset v7.17: " + err + "\n"};
-  return CommandOutput{};
+  if (!err.empty()) return os::CommandOutput{1, "", "ipset v7.17: " + err + "\n"};
+  return os::CommandOutput{};
 }
 
 }  // namespace brindle::dataplane::testing

@@ -8,14 +8,14 @@
 #include <set>
 #include <string>
 
-#include "dataplane/command_runner.h"
 #include "dataplane/testing/call_history.h"
+#include "os/process.h"
 
 namespace brindle::dataplane::testing {
 
-class FakeIpset : public CommandRunner, public CallHistory {
+class FakeIpset : public os::CommandRunner, public CallHistory {
  public:
-  Result<CommandOutput> run(const Command& command) override;
+  Result<os::CommandOutput> run(const os::Command& command) override;
 
   void failNextRestore(int count = 1) { failRestores_ = count; }
   // A set for which this returns true cannot be destroyed (iptables rules use it).

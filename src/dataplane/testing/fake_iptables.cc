@@ -330,13 +330,13 @@ std::string FakeIptables::restore(Tables& state, const std::string& input, bool 
   return "";
 }
 
-Result<CommandOutput> FakeIptables::run(const Command& command) {
-  CommandOutput out;
+Result<os::CommandOutput> FakeIptables::run(const os::Command& command) {
+  os::CommandOutput out;
   if (command.argv.empty()) return makeError(ErrorCode::kInvalid, "empty command");
   // A gated input (see Command): the simulator reads all of it at once, so the gate opens first;
   // a closed gate kills the program before it committed anything.
   if (command.gate && !command.gate()) {
-    return CommandOutput{137, "", "stopped before its input was complete"};
+    return os::CommandOutput{137, "", "stopped before its input was complete"};
   }
   std::lock_guard lock(simulatorMutex());
   std::string program = baseName(command.argv[0]);
@@ -345,7 +345,7 @@ Result<CommandOutput> FakeIptables::run(const Command& command) {
     recordSave();
     if (failSaves_ > 0) {
       --failSaves_;
-      return CommandOutput{1, "", "iptables-save: injected failure\n"};
+      return os::CommandOutput{1, "", "iptables-save: injected failure\n"};
     }
     std::string table;
     for (size_t i = 1; i + 1 < command.argv.size(); ++i) {
@@ -362,12 +362,12 @@ Result<CommandOutput> FakeIptables::run(const Command& command) {
     recordRestore(command.input);
     if (failRestores_ > 0) {
       --failRestores_;
-      return CommandOutput{1, "", "iptables-restore: injected failure\n"};
+      return os::CommandOutput{1, "", "iptables-restore: injected failure\n"};
     }
     bool noflush =
         std::find(command.argv.begin(), command.argv.end(), "--noflush") != command.argv.end();
     std::string err = restore(tables(version), command.input, noflush);
-    if (!err.empty()) return CommandOutput{1, "", err};
+    if (!err.empty()) return os::CommandOutput{1, "", err};
     return out;
   }
   if (program == "iptables" || program == "ip6tables") {
@@ -383,10 +383,10 @@ Result<CommandOutput> FakeIptables::run(const Command& command) {
     }
     std::string input = "*" + table + "\n" + joinIptablesTokens(rest, 0) + "\nCOMMIT\n";
     std::string err = restore(tables(version), input, true);
-    if (!err.empty()) return CommandOutput{1, "", err};
+    if (!err.empty()) return os::CommandOutput{1, "", err};
     return out;
   }
-  return CommandOutput{127, "", "fake: no such program " + program + "\n"};
+  return os::CommandOutput{127, "", "fake: no such program " + program + "\n"};
 }
 
 }  // namespace brindle::dataplane::testing

@@ -8,18 +8,18 @@
 #include <vector>
 
 #include "dataplane/chain.h"
-#include "dataplane/command_runner.h"
 #include "dataplane/testing/call_history.h"
+#include "os/process.h"
 
 namespace brindle::dataplane::testing {
 
-class FakeIptables : public CommandRunner, public CallHistory {
+class FakeIptables : public os::CommandRunner, public CallHistory {
  public:
   FakeIptables();
 
   // Handles iptables-save, iptables-restore, iptables and their ip6tables twins; any other
   // program exits 127.
-  Result<CommandOutput> run(const Command& command) override;
+  Result<os::CommandOutput> run(const os::Command& command) override;
 
   // Failure injection: the next restore (or save) exits 1 without changing anything.
   void failNextRestore(int count = 1) { failRestores_ = count; }

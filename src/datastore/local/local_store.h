@@ -28,8 +28,6 @@
 
 namespace brindle::datastore {
 
-inline constexpr const char* kDefaultLocalStorePath = "/var/lib/brindle/store.db";
-
 struct LocalStoreOptions {
   // Revisions of history kept for watchers (at least this many; pruning runs in the write path
   // once an eighth more has accumulated, so the cost is amortised). A watcher further behind gets

@@ -36,7 +36,6 @@ class Statement {
   void bindInt(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
   void bindText(int index, std::string_view text);
   void bindBlob(int index, std::string_view bytes);
-  void bindNull(int index) { sqlite3_bind_null(stmt_, index); }
 
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int step() { return sqlite3_step(stmt_); }
