@@ -14,7 +14,6 @@
 #include "ipam/block.h"
 #include "model/kinds.h"
 #include "model/resource.h"
-#include "model/yaml_json.h"
 
 namespace brindle::calc {
 
@@ -46,25 +45,18 @@ bool Syncer::decodeValue(const std::string& key, const std::string& value, Updat
     out.block = BlockUpdate{b->cidr(), b->affinity().value_or("")};
     return true;
   }
-  try {
-    auto r = model::resourceFromJson(model::parseStoredJson(value));
-    if (!r) {
-      error = r.message();
-      return false;
-    }
-    if (auto parts = parseResourceKey(key); parts && parts->kind != r->kind) {
-      error = "holds a " + std::string(model::kindInfo(r->kind).name) + ", not the " +
-              std::string(model::kindInfo(parts->kind).name) + " its key names";
-      return false;
-    }
-    out.resource = std::move(*r);
-    return true;
-  } catch (const std::exception& e) {
-    // The reader's own message (line and column) for text that is not JSON, as brindlectl says.
-    auto json = model::parseJson(value, "value");
-    error = json ? e.what() : "is not valid JSON: " + json.message();
+  auto r = model::readStoredResource(value);
+  if (!r) {
+    error = r.message();
     return false;
   }
+  if (auto parts = parseResourceKey(key); parts && parts->kind != r->kind) {
+    error = "holds a " + std::string(model::kindInfo(r->kind).name) + ", not the " +
+            std::string(model::kindInfo(parts->kind).name) + " its key names";
+    return false;
+  }
+  out.resource = std::move(*r);
+  return true;
 }
 
 namespace {

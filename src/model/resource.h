@@ -42,6 +42,10 @@ Labels labelsOf(const Json& map);
 // and moves metadata and spec out of `json` (half the allocations of a decode).
 Json parseStoredJson(std::string_view text);
 Result<Resource> resourceFromJson(Json json);
+// Both, for a value read back from the store: kCorrupt "is not valid JSON: <line, column, what>"
+// (never the bytes themselves) when it does not parse, kInvalid with resourceFromJson's reason
+// when it is not a resource.
+Result<Resource> readStoredResource(std::string_view value);
 
 // Kinds whose objects carry a `status` beside their spec.
 inline bool hasStatus(Kind kind) { return kind == Kind::kCalicoNodeStatus || kind == Kind::kTier; }

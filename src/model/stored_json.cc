@@ -2,6 +2,7 @@
 // up to kMaxDepth): anything else (\u escapes, non-ASCII, BOM, errors) is left to
 // Json::parse, so results and errors are always exactly the library's.
 #include "model/resource.h"
+#include "model/yaml_json.h"
 
 #include <algorithm>
 #include <charconv>
@@ -236,6 +237,19 @@ Json parseStoredJson(std::string_view text) {
   Json out;
   if (Reader(text).parse(out)) return out;
   return Json::parse(text);  // the unusual or invalid: the library decides, and says why
+}
+
+Result<Resource> readStoredResource(std::string_view value) {
+  Json json;
+  try {
+    json = parseStoredJson(value);
+  } catch (const std::exception& e) {
+    // The limited reader's message names a line and column where the library's may quote bytes.
+    auto checked = parseJson(value, "value");
+    return makeError(ErrorCode::kCorrupt,
+                     checked ? e.what() : "is not valid JSON: " + checked.message());
+  }
+  return resourceFromJson(std::move(json));
 }
 
 }  // namespace brindle::model

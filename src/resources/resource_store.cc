@@ -7,7 +7,6 @@
 #include <random>
 
 #include "model/validate.h"
-#include "model/yaml_json.h"
 
 namespace brindle::resources {
 namespace {
@@ -58,12 +57,9 @@ Result<Resource> decodeFromStore(const datastore::KVPair& kv) {
   auto bad = [&](const std::string& why) {
     return makeError(ErrorCode::kCorrupt, "stored value of " + kv.key + " " + why);
   };
-  // The stored-value limits are the reader's own (parseJson): the message names a line and
-  // column, never echoes the bytes (a binary value would garble the terminal).
-  auto j = model::parseJson(kv.value, "value");
-  if (!j) return bad("is not valid JSON: " + j.message());
-  auto r = model::resourceFromJson(*j);
-  if (!r) return bad("is not a resource: " + r.message());
+  auto r = model::readStoredResource(kv.value);
+  if (!r)
+    return bad(r.code() == ErrorCode::kCorrupt ? r.message() : "is not a resource: " + r.message());
   if (model::resourceKey(r->kind, r->ns(), r->name()) != kv.key) {
     return bad("holds " + describe(*r) + ", which belongs at another key");
   }

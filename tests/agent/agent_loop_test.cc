@@ -215,6 +215,18 @@ class AgentLoopTest : public ::testing::Test {
   std::thread thread_;
 };
 
+// A valid policy written after something went wrong (a refused rule, a bad value): it must
+// still reach the kernel.
+constexpr const char* kLaterPolicy = R"(
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: later}
+spec:
+  selector: "service == 'frontend'"
+  types: [Egress]
+  egress: [{action: Allow, protocol: UDP, destination: {ports: [53]}}]
+)";
+
 TEST_F(AgentLoopTest, StartUpProgramsLocalEndpointsAndBecomesReady) {
   startAgent();
   ASSERT_TRUE(waitFor([&] { return hasChain("cali-tw-cali0ef24b3"); }));
@@ -363,15 +375,7 @@ spec:
   }
   // A later change of another endpoint's policy reaches the kernel within the usual time.
   auto start = std::chrono::steady_clock::now();
-  write(R"(
-apiVersion: projectcalico.org/v3
-kind: GlobalNetworkPolicy
-metadata: {name: later}
-spec:
-  selector: "service == 'frontend'"
-  types: [Egress]
-  egress: [{action: Allow, protocol: UDP, destination: {ports: [53]}}]
-)");
+  write(kLaterPolicy);
   ASSERT_TRUE(waitFor([&] {
     std::string fw;
     for (const auto& r : filterRules("cali-fw-cali0ef24b1")) fw += r;
@@ -444,15 +448,7 @@ TEST_F(AgentLoopTest, BadStoredValuesAreLoggedOnceCountedAndSkipped) {
                               R"({"name":"bad-selector"},"spec":{"selector":"((("}})"));
   ASSERT_TRUE(waitFor([&] { return metrics_->value(metric::kBadValues) == 2; }));
   // A later valid change is still applied.
-  write(R"(
-apiVersion: projectcalico.org/v3
-kind: GlobalNetworkPolicy
-metadata: {name: later}
-spec:
-  selector: "service == 'frontend'"
-  types: [Egress]
-  egress: [{action: Allow, protocol: UDP, destination: {ports: [53]}}]
-)");
+  write(kLaterPolicy);
   ASSERT_TRUE(waitFor([&] { return hasChain("cali-po-gnp/later"); }));
   std::this_thread::sleep_for(400ms);  // past a refresh interval: nothing is logged again
   EXPECT_EQ(countLines("skipped bad datastore value at " + notJson, "JSON"), 1);
