@@ -13,6 +13,7 @@
 
 #include "common/result.h"
 #include "config/datastore_config.h"
+#include "model/felix_config.h"
 #include "model/resource.h"
 #include "rules/config.h"
 
@@ -20,83 +21,12 @@ namespace brindle::agent {
 
 constexpr const char* kDefaultAgentConfigPath = "/etc/brindle/agent.cfg";
 
-struct AgentConfig {
-  // This node's name: endpoints whose spec.node equals it are local. From --nodename, else
-  // NODENAME, else the file's `Nodename`, else the hostname.
-  std::string nodename;
-
+// The settings (model::FelixConfig: the fields, their defaults and parsers) and where the agent
+// found its datastore.
+struct AgentConfig : model::FelixConfig {
   // The datastore, found exactly as brindlectl finds it (docs/configuration.md): --datastore-config
   // FILE, else /etc/brindle/brindlectl.cfg, else DATASTORE_TYPE/BRINDLE_STORE_PATH/ETCD_*.
   config::DatastoreConfig datastore;
-
-  // IptablesRefreshInterval: how often the agent re-reads iptables (iptables-save) and repairs
-  // drift in its own chains. Seconds ("30", "0.5") or Go-style durations ("30s", "1m").
-  std::chrono::milliseconds iptablesRefreshInterval{30000};
-  // IpsetsRefreshInterval / RouteRefreshInterval: the same for ipsets and routes.
-  std::chrono::milliseconds ipsetsRefreshInterval{30000};
-  std::chrono::milliseconds routeRefreshInterval{30000};
-
-  // ChainInsertMode: Insert puts our hooks at the top of INPUT/FORWARD/...; Append at the end
-  // (then rules of others run first).
-  bool chainInsertAtTop = true;
-
-  // IptablesMarkMask: the packet-mark bits the agent may use. Its three lowest set bits become
-  // the accept, pass and from-endpoint marks (default 0x7000000 -> 0x1000000, 0x2000000,
-  // 0x4000000, the seed's values); it must have at least three bits set.
-  uint32_t iptablesMarkMask = 0x7000000;
-
-  // FailsafeInboundHostPorts / FailsafeOutboundHostPorts: always open to/from host endpoints,
-  // whatever the policy ("tcp:22,udp:68" or FelixConfiguration's [{protocol, port}] list).
-  std::vector<rules::FailsafePort> failsafeInbound = rules::RendererConfig{}.failsafeInbound;
-  std::vector<rules::FailsafePort> failsafeOutbound = rules::RendererConfig{}.failsafeOutbound;
-
-  // DefaultEndpointToHostAction: Drop (Calico's default), Return (let the host's INPUT rules
-  // decide) or Accept, for workload -> host traffic after the workload's egress policy.
-  rules::EndpointToHostAction defaultEndpointToHostAction = rules::EndpointToHostAction::kDrop;
-
-  // Ipv6Support: program ip6tables, cali60 ipsets and /128 routes too.
-  bool ipv6Support = true;
-
-  // RouteProtocol (Brindle's): rtm_protocol of the routes the agent owns (never touches others).
-  int routeProtocol = 80;
-
-  // NetworkingBackend (CALICO_NETWORKING_BACKEND): `bird` runs BIRD for BGP (docs/bgp.md),
-  // `none` leaves routing between nodes to others (policy only).
-  std::string networkingBackend = "bird";
-  // BgpRunDir / BgpSecretsDir (Brindle's): each node's BIRD files go to <BgpRunDir>/<node>/; BGP
-  // passwords are read from <BgpSecretsDir>/<secret>/<key>. BgpRefreshInterval: how often the
-  // BIRD configuration is rendered again from the datastore.
-  std::string bgpRunDir = "/var/run/brindle";
-  std::string bgpSecretsDir = "/etc/brindle/secrets";
-  std::chrono::milliseconds bgpRefreshInterval{500};
-
-  // InterfacePrefix: host-side name prefix of workload interfaces (comma list allowed).
-  std::vector<std::string> interfacePrefixes = {"cali"};
-
-  // LogPrefix: prefix of iptables LOG rules (policy action Log).
-  std::string logPrefix = "calico-packet";
-
-  // LogSeverityScreen: Trace, Debug, Info, Warning, Error, Fatal (stderr).
-  std::string logSeverityScreen = "Info";
-
-  // HealthEnabled/HealthHost/HealthPort: /liveness and /readiness over HTTP (loopback by default).
-  bool healthEnabled = true;
-  std::string healthHost = "127.0.0.1";
-  int healthPort = 9099;
-
-  // PrometheusMetricsEnabled/Host/Port: /metrics in Prometheus text format. On by default (Felix:
-  // off) because it listens on loopback only.
-  bool prometheusMetricsEnabled = true;
-  std::string prometheusMetricsHost = "127.0.0.1";
-  int prometheusMetricsPort = 9091;
-
-  // ApplyRetryInitial / ApplyRetryMax (Brindle's): back-off of a failed apply: doubled after each
-  // failure, from the initial value up to the maximum.
-  std::chrono::milliseconds applyRetryInitial{100};
-  std::chrono::milliseconds applyRetryMax{30000};
-  // DatastoreReadinessTimeout (Brindle's): how long the datastore may be unreachable before
-  // /readiness turns false (the dataplane is kept meanwhile, so liveness stays true).
-  std::chrono::milliseconds datastoreReadinessTimeout{20000};
 
   // Where each setting came from, for the start-up log ("IptablesRefreshInterval" ->
   // "environment FELIX_IPTABLESREFRESHINTERVAL").
@@ -153,7 +83,6 @@ Result<AgentConfig> loadLocalAgentConfig(const CommandLine& cl,
                                          const std::string& hostname,
                                          const std::string& defaultFile = kDefaultAgentConfigPath);
 
-// Go-style duration ("30s", "1m30s", "250ms") or plain seconds ("30", "0.5").
-Result<std::chrono::milliseconds> parseDuration(const std::string& text);
+using model::parseDuration;
 
 }  // namespace brindle::agent

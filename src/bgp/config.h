@@ -11,8 +11,8 @@
 
 #include "common/ip.h"
 #include "common/result.h"
-#include "ipam/block.h"
 #include "model/bgp_views.h"
+#include "model/ipam_block.h"
 #include "model/resource.h"
 
 namespace brindle::bgp {
@@ -72,7 +72,7 @@ struct Inputs {
   std::vector<model::Resource> pools;      // IPPool
   std::vector<model::Resource> filters;    // BGPFilter
   std::vector<model::Resource> endpoints;  // WorkloadEndpoint (hand-given addresses)
-  std::vector<ipam::Block> blocks;
+  std::vector<model::IpamBlockView> blocks;
   std::map<model::SecretRef, std::string> secrets;
 };
 

@@ -33,10 +33,10 @@ Result<Inputs> readInputs(datastore::Client& client, const std::string& secretsD
     if (!list) return list.error();
     *out = std::move(*list);
   }
-  auto blocks = client.list(ipam::kBlockPrefix);
+  auto blocks = client.list(model::kIpamBlockPrefix);
   if (!blocks) return blocks.error();
   for (const auto& kv : blocks->items) {
-    auto block = ipam::Block::decode(kv.value);
+    auto block = model::IpamBlockView::decode(kv.value);
     if (!block) return makeError(ErrorCode::kCorrupt, kv.key + ": " + block.message());
     in.blocks.push_back(std::move(*block));
   }

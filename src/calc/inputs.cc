@@ -27,15 +27,11 @@ const Json& member(const Json& obj, const char* name) {
   return it == obj.end() ? kEmpty : *it;
 }
 
-Status readRules(const Json& spec, std::vector<model::Rule>& ingress,
-                 std::vector<model::Rule>& egress) {
-  for (auto [field, out] : {std::pair{"ingress", &ingress}, std::pair{"egress", &egress}}) {
-    for (Result<model::Rule>& rule : model::parseRules(spec, field)) {
-      if (!rule) return rule.status();
-      out->push_back(std::move(rule).value());
-    }
-  }
-  return Status::ok();
+// The labels Calico adds to whatever lives in namespace `ns`.
+void addNamespaceLabels(Labels& labels, const std::string& ns) {
+  // insert_or_assign: the key string is built once and moved into the map.
+  labels.insert_or_assign(std::string(kNamespaceLabel), ns);
+  labels.insert_or_assign(std::string(kNamespaceSelectorPrefix) + "projectcalico.org/name", ns);
 }
 
 }  // namespace
@@ -80,11 +76,8 @@ Result<EndpointInput> endpointInput(const model::Resource& r) {
   if (e.host) {
     e.id = r.name();
   } else {
-    const std::string ns = r.ns();
-    e.id = ns + "/" + r.name();
-    // insert_or_assign: the key string is built once and moved into the map.
-    e.labels.insert_or_assign(std::string(kNamespaceLabel), ns);
-    e.labels.insert_or_assign(std::string(kNamespaceSelectorPrefix) + "projectcalico.org/name", ns);
+    e.id = r.ns() + "/" + r.name();
+    addNamespaceLabels(e.labels, r.ns());
     if (spec.contains("orchestrator")) {
       e.labels.insert_or_assign(std::string(kOrchestratorLabel), spec.value("orchestrator", ""));
     }
@@ -119,7 +112,9 @@ Result<PolicyInput> policyInput(const model::Resource& r, bool withRules) {
   if (spec.contains("order") && spec["order"].is_number()) p.order = spec["order"].get<double>();
   bool hasEgress = !member(spec, "egress").empty();
   if (withRules) {
-    if (Status s = readRules(spec, p.ingress, p.egress); !s) return s.error();
+    auto rules = model::ruleLists(spec);
+    if (!rules) return rules.error();
+    static_cast<model::RuleLists&>(p) = std::move(*rules);
     hasEgress = !p.egress.empty();
   }
   if (spec.contains("types") && spec["types"].is_array() && !spec["types"].empty()) {
@@ -155,26 +150,19 @@ Result<TierInput> tierInput(const model::Resource& r) {
 }
 
 Result<ProfileInput> profileInput(const model::Resource& r) {
-  ProfileInput p;
-  p.name = r.name();
-  p.labelsToApply = model::labelsOf(r.spec.value("labelsToApply", Json::object()));
-  if (Status s = readRules(r.spec, p.ingress, p.egress); !s) return s.error();
-  return p;
+  auto view = model::profileView(r);
+  if (!view) return view.error();
+  return ProfileInput{std::move(*view), r.name()};
 }
 
 Result<NetworkSetInput> networkSetInput(const model::Resource& r) {
-  NetworkSetInput n;
-  n.labels = r.labels();
+  auto view = model::networkSetView(r);
+  if (!view) return view.error();
+  NetworkSetInput n{std::move(*view), r.name()};
   if (r.kind == model::Kind::kNetworkSet) {
     n.id = r.ns() + "/" + r.name();
-    n.labels[std::string(kNamespaceLabel)] = r.ns();
-    n.labels[std::string(kNamespaceSelectorPrefix) + "projectcalico.org/name"] = r.ns();
-  } else {
-    n.id = r.name();
+    addNamespaceLabels(n.labels, r.ns());
   }
-  auto nets = model::cidrList(r.spec, "nets");
-  if (!nets) return nets.error();
-  n.nets = std::move(*nets);
   return n;
 }
 

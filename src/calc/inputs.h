@@ -11,6 +11,7 @@
 #include "common/result.h"
 #include "model/resource.h"
 #include "model/rule.h"
+#include "model/views.h"
 #include "selector/ast.h"
 #include "selector/selector.h"
 
@@ -36,15 +37,13 @@ struct EndpointInput {
   std::vector<IpNat> ipNats;
 };
 
-struct PolicyInput {
+struct PolicyInput : model::RuleLists {
   PolicyId id;
   std::string ns;  // namespace of a NetworkPolicy, "" for global
   selector::Selector selector;
   std::optional<double> order;  // missing = after every ordered policy
   bool appliesIngress = true;
   bool appliesEgress = true;
-  std::vector<model::Rule> ingress;
-  std::vector<model::Rule> egress;
 };
 
 // A Tier resource: its order (missing or null: kDefaultTierOrder) and its default action.
@@ -54,17 +53,12 @@ struct TierInput {
   model::Action defaultAction = model::Action::kDeny;
 };
 
-struct ProfileInput {
+struct ProfileInput : model::ProfileView {
   std::string name;
-  Labels labelsToApply;
-  std::vector<model::Rule> ingress;
-  std::vector<model::Rule> egress;
 };
 
-struct NetworkSetInput {
-  std::string id;  // "<namespace>/<name>" or name
-  Labels labels;
-  std::vector<Cidr> nets;
+struct NetworkSetInput : model::NetworkSetView {  // labels: own plus the implicit ones above
+  std::string id;                                 // "<namespace>/<name>" or name
 };
 
 // What a v3 resource key says: "<root><plural>/[<namespace>/]<name>". Lets the syncer and the

@@ -11,14 +11,14 @@
 #include <utility>
 
 #include "calc/inputs.h"
-#include "ipam/block.h"
+#include "model/ipam_block.h"
 #include "model/kinds.h"
 #include "model/resource.h"
 
 namespace brindle::calc {
 
 std::vector<std::string> Syncer::defaultPrefixes() {
-  return {std::string(model::kKeyRoot), ipam::kBlockPrefix};
+  return {std::string(model::kKeyRoot), model::kIpamBlockPrefix};
 }
 
 namespace {
@@ -36,8 +36,8 @@ bool Syncer::decodeValue(const std::string& key, const std::string& value, Updat
   out.key = key;
   out.resource.reset();
   out.block.reset();
-  if (key.rfind(ipam::kBlockPrefix, 0) == 0) {
-    auto b = ipam::Block::decode(value);
+  if (key.rfind(model::kIpamBlockPrefix, 0) == 0) {
+    auto b = model::IpamBlockView::decode(value);
     if (!b) {
       error = b.message();
       return false;

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "model/kinds.h"
+#include "model/views.h"
 #include "resources/resource_store.h"
 
 namespace brindle::ipam {
@@ -67,8 +68,7 @@ Result<std::vector<Cidr>> activePools(datastore::Client& client) {
   if (!pools) return pools.error();
   std::vector<Cidr> out;
   for (const auto& p : *pools) {
-    auto c = Cidr::parse(p.spec.value("cidr", ""), false);
-    if (c && !p.spec.value("disabled", false)) out.push_back(*c);
+    if (auto view = model::ipPoolView(p); view && !view->disabled) out.push_back(view->cidr);
   }
   return out;
 }
@@ -94,11 +94,7 @@ Result<CheckReport> checkConsistency(datastore::Client& client) {
     for (const auto& [h, n] : b->countsByHandle()) {
       if (!h.empty()) countsByHandle[h][b->cidr().toString()] += n;
     }
-    for (int o : b->allocatedOrdinals()) {
-      const auto* a = b->attributeOf(o);
-      allocations.push_back(
-          {b->ordinalToIp(o), a->handle.value_or(""), a->secondary, b->cidr().toString()});
-    }
+    for (auto& a : allocationsOf(*b)) allocations.push_back(std::move(a));
     r.blocks.push_back({kv.key, std::move(*b), ""});
   }
 

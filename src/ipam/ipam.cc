@@ -323,11 +323,7 @@ class IpamImpl final : public Ipam {
     if (!blocks) return blocks.error();
     std::vector<Allocation> out;
     for (const auto& b : *blocks) {
-      for (int o : b.allocatedOrdinals()) {
-        const auto* a = b.attributeOf(o);
-        out.push_back(
-            {b.ordinalToIp(o), a->handle.value_or(""), a->secondary, b.cidr().toString()});
-      }
+      for (auto& a : allocationsOf(b)) out.push_back(std::move(a));
     }
     return out;
   }
@@ -498,12 +494,8 @@ class IpamImpl final : public Ipam {
     if (!list) return list.error();
     std::vector<Cidr> cidrs;
     for (const auto& r : *list) {
-      auto it = r.spec.find("reservedCIDRs");
-      if (it == r.spec.end() || !it->is_array()) continue;
-      for (const auto& c : *it) {
-        if (!c.is_string()) continue;
-        if (auto parsed = Cidr::parse(c.get<std::string>(), true)) cidrs.push_back(*parsed);
-      }
+      auto reserved = model::cidrList(r.spec, "reservedCIDRs");
+      if (reserved) cidrs.insert(cidrs.end(), reserved->begin(), reserved->end());
     }
     return ReservedRanges(std::move(cidrs));
   }
@@ -737,6 +729,16 @@ class IpamImpl final : public Ipam {
 };
 
 }  // namespace
+
+std::vector<Allocation> allocationsOf(const model::IpamBlockView& block) {
+  std::vector<Allocation> out;
+  for (int o : block.allocatedOrdinals()) {
+    const auto* a = block.attributeOf(o);
+    out.push_back(
+        {block.ordinalToIp(o), a->handle.value_or(""), a->secondary, block.cidr().toString()});
+  }
+  return out;
+}
 
 IpamPtr makeIpam(datastore::Client& client) { return std::make_unique<IpamImpl>(client); }
 

@@ -14,6 +14,7 @@
 #include "common/ip.h"
 #include "common/result.h"
 #include "datastore/client.h"
+#include "model/ipam_block.h"
 
 namespace brindle::ipam {
 
@@ -40,6 +41,8 @@ struct Allocation {
   std::map<std::string, std::string> attributes;
   std::string block;  // block CIDR
 };
+// Every allocation of `block`, in ordinal order.
+std::vector<Allocation> allocationsOf(const model::IpamBlockView& block);
 
 struct BlockInfo {
   Cidr cidr;

@@ -1,6 +1,7 @@
 #include "model/bgp_views.h"
 
-#include <cctype>
+#include "model/felix_config.h"
+
 #include <charconv>
 
 namespace brindle::model {
@@ -41,9 +42,9 @@ std::optional<SecretRef> secretRef(const Json& spec, const char* field) {
 Result<std::optional<int>> duration(const Json& spec, const char* field) {
   const std::string value = text(spec, field);
   if (value.empty()) return std::optional<int>();
-  auto seconds = parseDurationSeconds(value);
-  if (!seconds) return invalid(field, seconds.message());
-  return std::optional<int>(*seconds);
+  auto d = parseDuration(value);
+  if (!d) return invalid(field, d.message());
+  return std::optional<int>(static_cast<int>(d->count() / 1000));
 }
 
 Result<std::optional<uint32_t>> asNumber(const Json& obj) {
@@ -123,36 +124,6 @@ Result<uint32_t> parseAsNumber(const Json& value) {
     return invalid("asNumber", s);
   }
   return static_cast<uint32_t>(as);
-}
-
-Result<int> parseDurationSeconds(const std::string& text) {
-  double total = 0;
-  size_t i = 0;
-  if (text.empty()) return invalid("duration", "empty");
-  while (i < text.size()) {
-    size_t j = i;
-    while (j < text.size() &&
-           (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.')) {
-      ++j;
-    }
-    if (j == i || j == text.size()) return invalid("duration", text);
-    const double number = std::stod(text.substr(i, j - i));
-    std::string unit;
-    while (j < text.size() && std::isalpha(static_cast<unsigned char>(text[j]))) unit += text[j++];
-    if (unit == "h") {
-      total += number * 3600;
-    } else if (unit == "m") {
-      total += number * 60;
-    } else if (unit == "s") {
-      total += number;
-    } else if (unit == "ms") {
-      total += number / 1000;
-    } else {
-      return invalid("duration", text);
-    }
-    i = j;
-  }
-  return static_cast<int>(total);
 }
 
 Result<NodeBgpView> nodeBgpView(const Resource& node) {

@@ -79,7 +79,5 @@ Result<BgpConfigView> bgpConfigView(const Resource& config);
 
 // Calico's AS number text: a number, "64512" or the dotted "1.10" (asdot).
 Result<uint32_t> parseAsNumber(const Json& value);
-// A Kubernetes duration ("20s", "1m30s", "2h"), whole seconds.
-Result<int> parseDurationSeconds(const std::string& text);
 
 }  // namespace brindle::model

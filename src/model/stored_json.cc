@@ -148,19 +148,33 @@ class Reader {
     return true;
   }
 
-  bool object(Json& out, int depth) {
-    if (depth > kMaxDepth) return false;
-    ++p_;  // '{'
-    std::vector<std::string> keys;
-    std::vector<Json> values;
+  // The elements of `{...}` or `[...]`, from the opening bracket to `close`, each read by item().
+  template <typename Item>
+  bool elements(char close, Item item) {
+    ++p_;  // the opening bracket
     skipSpace();
-    if (p_ < end_ && *p_ == '}') {
+    if (p_ < end_ && *p_ == close) {
       ++p_;
-      out = Json::object();
       return true;
     }
     while (true) {
       skipSpace();
+      if (!item()) return false;
+      skipSpace();
+      if (p_ == end_) return false;
+      if (*p_ != ',') break;
+      ++p_;
+    }
+    if (*p_ != close) return false;
+    ++p_;
+    return true;
+  }
+
+  bool object(Json& out, int depth) {
+    if (depth > kMaxDepth) return false;
+    std::vector<std::string> keys;
+    std::vector<Json> values;
+    const bool ok = elements('}', [&] {
       if (p_ == end_ || *p_ != '"') return false;
       keys.emplace_back();
       if (!string(keys.back())) return false;
@@ -169,17 +183,9 @@ class Reader {
       ++p_;
       skipSpace();
       values.emplace_back();
-      if (!value(values.back(), depth)) return false;
-      skipSpace();
-      if (p_ == end_) return false;
-      if (*p_ == ',') {
-        ++p_;
-        continue;
-      }
-      if (*p_ != '}') return false;
-      ++p_;
-      break;
-    }
+      return value(values.back(), depth);
+    });
+    if (!ok) return false;
     // Members are placed once, at the final size: ordered_json's pairs have a const key and
     // cannot be moved, so growing the vector would deep-copy every member before.
     out = Json::object();
@@ -200,28 +206,8 @@ class Reader {
 
   bool array(Json& out, int depth) {
     if (depth > kMaxDepth) return false;
-    ++p_;  // '['
     Json::array_t items;
-    skipSpace();
-    if (p_ < end_ && *p_ == ']') {
-      ++p_;
-      out = Json::array();
-      return true;
-    }
-    while (true) {
-      skipSpace();
-      items.emplace_back();
-      if (!value(items.back(), depth)) return false;
-      skipSpace();
-      if (p_ == end_) return false;
-      if (*p_ == ',') {
-        ++p_;
-        continue;
-      }
-      if (*p_ != ']') return false;
-      ++p_;
-      break;
-    }
+    if (!elements(']', [&] { return value(items.emplace_back(), depth); })) return false;
     out = Json::array();
     out.get_ref<Json::array_t&>() = std::move(items);
     return true;

@@ -9,6 +9,8 @@
 
 #include "common/ip.h"
 #include "common/strings.h"
+#include "model/bgp_views.h"
+#include "model/felix_config.h"
 #include "model/names.h"
 #include "model/rule.h"
 #include "model/views.h"
@@ -210,31 +212,16 @@ Checker selectorChecker() {
   };
 }
 
-// AS numbers: 0-4294967295, or dotted "a.b" with each part 0-65535 (RFC 5396 asdot).
-bool isAsNumber(const Json& v) {
-  if (auto n = asInt(v)) return *n >= 0 && *n <= 4294967295LL;
-  if (!v.is_string()) return false;
-  auto digits = [](std::string_view d, size_t maxLen) {
-    return !d.empty() && d.size() <= maxLen &&
-           std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
-  };
-  const std::string s = v.get<std::string>();
-  const size_t dot = s.find('.');
-  if (dot == std::string::npos) return digits(s, 10) && std::stoll(s) <= 4294967295LL;
-  const std::string hi = s.substr(0, dot), lo = s.substr(dot + 1);
-  return digits(hi, 5) && digits(lo, 5) && std::stol(hi) <= 65535 && std::stol(lo) <= 65535;
-}
-
 Checker asNumber() {
   return [](const Json& v, const std::string& path) -> Status {
-    if (!isAsNumber(v)) return invalid(path, quoteJson(v) + " is not an AS number");
+    if (!parseAsNumber(v)) return invalid(path, quoteJson(v) + " is not an AS number");
     return Status::ok();
   };
 }
 
 bool asNumberIsZero(const Json& v) {
-  if (auto n = asInt(v)) return *n == 0;
-  return v.is_string() && (v == "0" || v == "0.0");
+  auto as = parseAsNumber(v);
+  return as && *as == 0;
 }
 
 Checker resourceNameChecker() {
@@ -1142,6 +1129,7 @@ Status checkWorkloadEndpoint(const Json& spec) {
 }
 
 Status checkFelixConfiguration(const Json& spec) {
+  if (Status s = checkFelixConfigurationSettings(spec); !s) return s;  // as the agent reads them
   if (auto it = spec.find("kubeNodePortRanges"); it != spec.end() && it->size() > 7) {
     return invalid("spec.kubeNodePortRanges", "at most 7 ranges (iptables multiport limit)");
   }

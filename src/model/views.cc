@@ -43,4 +43,29 @@ Result<std::vector<Cidr>> cidrList(const Json& spec, const char* field) {
   return out;
 }
 
+Result<RuleLists> ruleLists(const Json& spec) {
+  RuleLists out;
+  for (auto [field, list] :
+       {std::pair{"ingress", &out.ingress}, std::pair{"egress", &out.egress}}) {
+    for (Result<Rule>& rule : parseRules(spec, field)) {
+      if (!rule) return rule.error();
+      list->push_back(std::move(rule).value());
+    }
+  }
+  return out;
+}
+
+Result<ProfileView> profileView(const Resource& profile) {
+  auto rules = ruleLists(profile.spec);
+  if (!rules) return rules.error();
+  return ProfileView{std::move(*rules),
+                     labelsOf(profile.spec.value("labelsToApply", Json::object()))};
+}
+
+Result<NetworkSetView> networkSetView(const Resource& set) {
+  auto nets = cidrList(set.spec, "nets");
+  if (!nets) return nets.error();
+  return NetworkSetView{set.labels(), std::move(*nets)};
+}
+
 }  // namespace brindle::model

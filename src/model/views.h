@@ -7,8 +7,10 @@
 #include <vector>
 
 #include "common/ip.h"
+#include "common/labels.h"
 #include "common/result.h"
 #include "model/resource.h"
+#include "model/rule.h"
 
 namespace brindle::model {
 
@@ -32,5 +34,25 @@ Result<std::vector<Cidr>> endpointAddresses(const Resource& endpoint);
 // The CIDR list spec[field] (NetworkSet nets, ...): absent or not a list is empty, non-strings
 // are skipped. kInvalid "spec.<field>: ..." at the first one that does not parse.
 Result<std::vector<Cidr>> cidrList(const Json& spec, const char* field);
+
+// A policy's or profile's rules, both directions parsed once (parseRules). kInvalid at the first
+// rule that does not parse, with its path ("spec.egress[1].action: ...").
+struct RuleLists {
+  std::vector<Rule> ingress;
+  std::vector<Rule> egress;
+};
+Result<RuleLists> ruleLists(const Json& spec);
+
+struct ProfileView : RuleLists {
+  Labels labelsToApply;
+};
+Result<ProfileView> profileView(const Resource& profile);
+
+// A NetworkSet's or GlobalNetworkSet's own labels (without the implicit namespace ones) and nets.
+struct NetworkSetView {
+  Labels labels;
+  std::vector<Cidr> nets;
+};
+Result<NetworkSetView> networkSetView(const Resource& set);
 
 }  // namespace brindle::model

@@ -6,15 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "model/felix_config.h"
+
 namespace brindle::rules {
 
-enum class EndpointToHostAction { kDrop, kReturn, kAccept };
-
-struct FailsafePort {
-  std::string protocol;  // "tcp" or "udp"
-  uint16_t port = 0;
-  bool operator==(const FailsafePort&) const = default;
-};
+using model::EndpointToHostAction;
+using model::FailsafePort;
 
 struct RendererConfig {
   // Mark bits (S13). accept: a policy/profile accepted the packet; pass: a policy said Pass (go
@@ -34,12 +31,8 @@ struct RendererConfig {
   EndpointToHostAction defaultEndpointToHostAction = EndpointToHostAction::kDrop;
 
   // Host endpoint failsafes: always allowed to/from host endpoints whatever the policy.
-  std::vector<FailsafePort> failsafeInbound = {{"tcp", 22},   {"udp", 68},   {"tcp", 179},
-                                               {"tcp", 2379}, {"tcp", 2380}, {"tcp", 5473},
-                                               {"tcp", 6443}};
-  std::vector<FailsafePort> failsafeOutbound = {{"udp", 53},   {"udp", 67},   {"tcp", 179},
-                                                {"tcp", 2379}, {"tcp", 2380}, {"tcp", 5473},
-                                                {"tcp", 6443}};
+  std::vector<FailsafePort> failsafeInbound = model::defaultFailsafeInbound();
+  std::vector<FailsafePort> failsafeOutbound = model::defaultFailsafeOutbound();
 
   // Hooks into the kernel chains: inserted at the top (true, Calico's default) or appended.
   bool insertHooks = true;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "bgp/test_inputs.h"
+#include "ipam/block.h"
 
 namespace brindle::bgp {
 namespace {

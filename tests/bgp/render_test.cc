@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "bgp/test_inputs.h"
+#include "ipam/block.h"
 #include "testutil/shell.h"
 #include "testutil/temp_dir.h"
 

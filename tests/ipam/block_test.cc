@@ -68,20 +68,6 @@ TEST(BlockJsonTest, LayoutMatchesCalicoAllocationBlock) {
   EXPECT_EQ(back->encode(), b.encode());
 }
 
-TEST(BlockJsonTest, DecodesCalicoWrittenBlockAndRejectsCorruptOnes) {
-  const char* calico = R"({"cidr":"10.0.0.0/30","affinity":null,"allocations":[null,0,null,null],
-    "unallocated":[0,2,3],"attributes":[{"handle_id":null,"secondary":null}],"deleted":false})";
-  auto b = Block::decode(calico);
-  ASSERT_TRUE(b.isOk()) << b.message();
-  EXPECT_FALSE(b->affinity().has_value());
-  EXPECT_EQ(b->inUse(), 1);
-  EXPECT_EQ(b->attributeOf(1)->handle, std::nullopt);
-  EXPECT_FALSE(Block::decode(R"({"cidr":"10.0.0.0/30","allocations":[null],"unallocated":[]})"));
-  EXPECT_FALSE(Block::decode(
-      R"({"cidr":"10.0.0.0/30","allocations":[0,null,null,null],"unallocated":[0,1,2,3]})"));
-  EXPECT_FALSE(Block::decode("not json"));
-}
-
 TEST(BlockTest, ReleaseAppendsToUnallocatedAndDropsUnusedAttributes) {
   Block b = Block::create(cidr("10.0.0.0/29"), std::nullopt, 1);
   b.autoAssign(2, "a", {}, ReservedRanges());
@@ -102,10 +88,10 @@ TEST(BlockTest, ReleaseAppendsToUnallocatedAndDropsUnusedAttributes) {
 TEST(BlockTest, AutoAssignSkipsReservedAddresses) {
   Block b = Block::create(cidr("10.0.0.0/29"), std::nullopt, 1);
   ReservedRanges reserved({cidr("10.0.0.0/30"), cidr("10.0.0.6/32"), cidr("192.168.0.0/16")});
-  EXPECT_EQ(b.numFree(reserved), 3);
   auto ips = b.autoAssign(8, "h", {}, reserved);
   EXPECT_EQ(ips, (std::vector<IpAddr>{ip("10.0.0.4"), ip("10.0.0.5"), ip("10.0.0.7")}));
-  EXPECT_EQ(b.numFree(reserved), 0);
+  EXPECT_TRUE(b.autoAssign(1, "h", {}, reserved).empty());  // only reserved ones are left
+  EXPECT_EQ(b.inUse(), 3);
   EXPECT_TRUE(ReservedRanges({cidr("10.0.0.0/24")}).coversWhole(cidr("10.0.0.0/29")));
 }
 

@@ -75,6 +75,36 @@ TEST(ParseRules, EachRuleOrWhyItFails) {
   EXPECT_TRUE(parseRules(spec, "egress").empty());
 }
 
+TEST(ProfileView, LabelsToApplyAndRules) {
+  auto view = profileView(make(Kind::kProfile, R"({"labelsToApply": {"team": "a", "tier": "db"},
+      "ingress": [{"action": "Allow"}], "egress": [{"action": "Deny"}, {"action": "Log"}]})"));
+  ASSERT_TRUE(view.isOk()) << view.message();
+  EXPECT_EQ(view->labelsToApply.size(), 2u);
+  EXPECT_EQ(view->labelsToApply.at("team"), "a");
+  ASSERT_EQ(view->ingress.size(), 1u);
+  EXPECT_EQ(view->ingress[0].action, Action::kAllow);
+  ASSERT_EQ(view->egress.size(), 2u);
+  EXPECT_EQ(view->egress[1].action, Action::kLog);
+
+  auto bad = profileView(make(Kind::kProfile, R"({"egress": [{"action": "Allow"}, {}]})"));
+  ASSERT_FALSE(bad.isOk());
+  EXPECT_EQ(bad.message().rfind("spec.egress[1]", 0), 0u) << bad.message();
+}
+
+TEST(NetworkSetView, OwnLabelsAndNets) {
+  Resource set = make(Kind::kNetworkSet, R"({"nets": ["10.0.0.0/8", "fd00::1"]})");
+  set.metadata["labels"] = Json::parse(R"({"role": "db"})");
+  auto view = networkSetView(set);
+  ASSERT_TRUE(view.isOk()) << view.message();
+  EXPECT_EQ(view->labels, (Labels{{"role", "db"}}));  // the namespace labels are calc's
+  ASSERT_EQ(view->nets.size(), 2u);
+  EXPECT_EQ(view->nets[1].toString(), "fd00::1/128");
+  EXPECT_TRUE(networkSetView(make(Kind::kGlobalNetworkSet, "{}"))->nets.empty());
+  auto bad = networkSetView(make(Kind::kGlobalNetworkSet, R"({"nets": ["10.0.0.0/33"]})"));
+  ASSERT_FALSE(bad.isOk());
+  EXPECT_EQ(bad.message().rfind("spec.nets: ", 0), 0u) << bad.message();
+}
+
 // checkResource: validateResource's verdict and, when valid, lintResource's warnings.
 TEST(CheckResource, ValidatesThenLints) {
   Resource shadowed =
