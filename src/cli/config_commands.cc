@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "common/strings.h"
+#include "model/bgp_views.h"
 #include "model/validate.h"
 
 namespace brindle::cli {
@@ -57,24 +58,6 @@ Result<Resource> loadHolder(resources::ResourceStore& store, const Setting& sett
   return fresh;
 }
 
-// "1.10" (dotted) -> 65546; plain numbers as they are.
-Result<uint64_t> parseAsNumber(const std::string& text) {
-  auto parsePart = [](const std::string& p, uint64_t max) -> std::optional<uint64_t> {
-    if (p.empty() || p.size() > 10 || !std::all_of(p.begin(), p.end(), ::isdigit)) return {};
-    uint64_t v = std::stoull(p);
-    if (v > max) return {};
-    return v;
-  };
-  auto dot = text.find('.');
-  if (dot == std::string::npos) {
-    if (auto v = parsePart(text, 4294967295ULL)) return *v;
-  } else {
-    auto hi = parsePart(text.substr(0, dot), 65535), lo = parsePart(text.substr(dot + 1), 65535);
-    if (hi && lo) return (*hi << 16) | *lo;
-  }
-  return makeError(ErrorCode::kInvalid, "\"" + text + "\" is not an AS number");
-}
-
 Result<bool> parseOnOff(const std::string& text) {
   const std::string v = toLower(text);
   if (v == "on" || v == "true") return true;
@@ -92,8 +75,9 @@ Result<std::string> parseLogLevel(const std::string& text) {
       return out;  // Calico's spelling: "Info"
     }
   }
-  return makeError(ErrorCode::kInvalid,
-                   "\"" + text + "\" is not a log level (none, debug, info, warning, error, fatal)");
+  return makeError(
+      ErrorCode::kInvalid,
+      "\"" + text + "\" is not a log level (none, debug, info, warning, error, fatal)");
 }
 
 }  // namespace
@@ -126,8 +110,8 @@ int runConfigSet(Session& s, const std::string& key, const std::string& value,
   const std::string name = setting->name;
   Json parsed;
   if (name == "asNumber") {
-    auto asn = parseAsNumber(value);
-    if (!asn) return fail(s, "Failed to execute command: " + asn.message());
+    auto asn = model::parseAsNumber(value);  // "1.10" (asdot) -> 65546
+    if (!asn) return fail(s, "Failed to execute command: \"" + value + "\" is not an AS number");
     parsed = *asn;
   } else if (name == "logLevel") {
     auto level = parseLogLevel(value);
