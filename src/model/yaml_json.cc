@@ -166,18 +166,23 @@ size_t invalidUtf8At(std::string_view s) {
   return std::string_view::npos;
 }
 
+// The text of a scalar, value or key. The input was UTF-8, but yaml-cpp 0.7 decodes the escapes
+// \_ and \N of quoted scalars to the single bytes 0xA0 and 0x85 (found by fuzz/yaml_fuzz.cc, in
+// values and then in keys), which no JSON writer takes.
+const std::string& scalarText(const YAML::Node& node) {
+  if (invalidUtf8At(node.Scalar()) != std::string_view::npos) {
+    throw NodeError{node.Mark(),
+                    "a string escape (\\_ or \\N) this reader cannot decode; write the "
+                    "character itself"};
+  }
+  return node.Scalar();
+}
+
 void scalarToJson(const YAML::Node& node, Json& out) {
   const std::string& tag = node.Tag();
-  const std::string& text = node.Scalar();
+  const std::string& text = scalarText(node);
   // "!" marks a quoted (or block) scalar: it is a string whatever it looks like.
   if (tag == "!" || tag == "tag:yaml.org,2002:str") {
-    // The text was UTF-8, but yaml-cpp 0.7 decodes the escapes \_ and \N to the single bytes
-    // 0xA0 and 0x85 (found by fuzz/yaml_fuzz.cc), which no JSON writer takes.
-    if (invalidUtf8At(text) != std::string_view::npos) {
-      throw NodeError{node.Mark(),
-                      "a string escape (\\_ or \\N) this reader cannot decode; write the "
-                      "character itself"};
-    }
     out = text;
     return;
   }
@@ -212,7 +217,7 @@ void toJson(const YAML::Node& node, Json& out, Walk& walk, int depth) {
         if (!entry.first.IsScalar()) {
           throw NodeError{entry.first.Mark(), "a mapping key must be a plain value"};
         }
-        const std::string key = entry.first.Scalar();
+        const std::string key = scalarText(entry.first);
         // yaml-cpp keeps the last of two equal keys; Calico's reader rejects them, and so do we:
         // the first value would otherwise vanish without a word.
         if (out.contains(key)) {

@@ -520,6 +520,12 @@ TEST(ParseLimits, FuzzerFindingsAreErrors) {
   ASSERT_FALSE(escape.isOk());
   EXPECT_NE(escape.message().find("f.yaml, line 1, column 4: a string escape"), std::string::npos)
       << escape.message();
+  // The same escape in a key (CI's fuzz run found it there), and under a tag.
+  for (const char* text : {R"("no\_break": 1)", R"(a: !!int "\N")"}) {
+    auto bad = parseDocuments(text, "f.yaml");
+    ASSERT_FALSE(bad.isOk()) << text;
+    EXPECT_NE(bad.message().find("a string escape"), std::string::npos) << bad.message();
+  }
   // Strings that look like document markers are written quoted, so they read back.
   for (const char* marker : {"...", "---", "--- x"}) {
     auto written = writeYaml(Json{{"a", marker}});
