@@ -77,14 +77,14 @@ void Agent::onUpdates(const std::vector<calc::Update>& updates) {
         }
       }
     }
-    const size_t rejected = calc_.rejected().size();
     calc_.onUpdate(u);
+    const std::vector<std::string> rejected = calc_.takeRejected();
     // A key the syncer holds bad (the delete of its last good value, or an update it overtook
     // in this batch) was reported by onBadValue.
     if (syncer_.isBad(u.key)) continue;
     std::string why;
-    if (calc_.rejected().size() > rejected) {
-      why = calc_.rejected().back();
+    if (!rejected.empty()) {
+      why = rejected.back();
       const std::string named = (u.resource ? u.resource->key() : u.key) + ": ";
       if (why.rfind(named, 0) == 0) why.erase(0, named.size());
     }
