@@ -136,7 +136,7 @@ class FakeIpam : public IpamDriver {
 class FakeEndpoints : public EndpointStore {
  public:
   std::map<std::string, model::Resource> items;  // "ns/name"
-  std::set<std::string> corrupt;                   // "ns/name" of stored values nobody can read
+  std::set<std::string> corrupt;                 // "ns/name" of stored values nobody can read
   Failures failures;
 
   Status put(const model::Resource& r) override {
@@ -153,8 +153,9 @@ class FakeEndpoints : public EndpointStore {
   }
   Status remove(const std::string& ns, const std::string& name) override {
     if (Status st = failures.take("remove"); !st) return st;
-    return items.erase(ns + "/" + name) + corrupt.erase(ns + "/" + name) ? Status::ok()
-                                        : Status(makeError(ErrorCode::kNotFound, "absent"));
+    return items.erase(ns + "/" + name) + corrupt.erase(ns + "/" + name)
+               ? Status::ok()
+               : Status(makeError(ErrorCode::kNotFound, "absent"));
   }
 };
 
