@@ -62,12 +62,14 @@ bool isOneOf(std::string_view s, std::initializer_list<std::string_view> options
   return false;
 }
 
-Json integerValue(std::string_view digits, int base, bool negative) {
+// `digits` of the plain scalar `text` ("+12", "0x1f", ...).
+Json integerValue(std::string_view text, std::string_view digits, int base, bool negative) {
   uint64_t magnitude = 0;
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), magnitude, base);
   if (ec != std::errc() || ptr != digits.data() + digits.size()) {
-    // Too big for 64 bits: keep the text rather than silently rounding it.
-    return Json(std::string(negative ? "-" : "") + std::string(digits));
+    // Too big for 64 bits: keep the text as written (sign and prefix too, so that it is written
+    // back the same) rather than silently rounding it.
+    return Json(std::string(text));
   }
   if (!negative) {
     if (magnitude <= static_cast<uint64_t>(INT64_MAX)) return Json(static_cast<int64_t>(magnitude));
@@ -389,15 +391,15 @@ Json plainScalarValue(const std::string& text) {
   if (isOneOf(s, {"true", "True", "TRUE"})) return true;
   if (isOneOf(s, {"false", "False", "FALSE"})) return false;
   if (s.size() > 2 && s[0] == '0' && s[1] == 'x' && isDigits(s.substr(2), 16)) {
-    return integerValue(s.substr(2), 16, false);
+    return integerValue(s, s.substr(2), 16, false);
   }
   if (s.size() > 2 && s[0] == '0' && s[1] == 'o' && isDigits(s.substr(2), 8)) {
-    return integerValue(s.substr(2), 8, false);
+    return integerValue(s, s.substr(2), 8, false);
   }
   {
     const bool sign = s[0] == '+' || s[0] == '-';
     std::string_view digits = sign ? s.substr(1) : s;
-    if (isDigits(digits, 10)) return integerValue(digits, 10, s[0] == '-');
+    if (isDigits(digits, 10)) return integerValue(s, digits, 10, s[0] == '-');
   }
   if (isCoreFloat(s)) {
     double d = 0;
