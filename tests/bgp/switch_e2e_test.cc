@@ -187,9 +187,19 @@ TEST_F(BgpSwitchE2e, AgentRestartKeepsBirdSessionsAndTraffic) {
         {"ip", "netns", "exec", node(4), BRINDLE_AGENT_BINARY, "--nodename", node(4)},
         dir_.file("agent.log"), env);
   };
+  // The agent enforces policy too: the workloads are open to all (Calico drops traffic to an
+  // endpoint no policy or profile allows).
+  write(resources::WriteMode::kCreate,
+        "kind: GlobalNetworkPolicy\napiVersion: projectcalico.org/v3\nmetadata: {name: open}\n"
+        "spec: {selector: all(), types: [Ingress, Egress], ingress: [{action: Allow}], "
+        "egress: [{action: Allow}]}\n");
+  const auto agentLog = [&] { return sh("cat " + dir_.file("agent.log")).out; };
   agent_ = startAgent();
+  ASSERT_TRUE(
+      waitFor([&] { return agentLog().find("dataplane applied") != std::string::npos; }, 20s))
+      << agentLog();
   testutil::Traffic traffic(workload(1), workload(4), workloadIp(4), 7300);
-  ASSERT_TRUE(traffic.start()) << sh("cat " + dir_.file("agent.log")).out;
+  ASSERT_TRUE(traffic.start()) << agentLog();
   startStepping();
   std::this_thread::sleep_for(2s);
   const std::string sessionsBefore = nodeStatus(4);
@@ -210,9 +220,22 @@ TEST_F(BgpSwitchE2e, AgentRestartKeepsBirdSessionsAndTraffic) {
   EXPECT_EQ(sh("cat " + dir_.file("run") + "/" + node(4) + "/bird.conf").out, confBefore);
   EXPECT_EQ(nodeStatus(4), sessionsBefore) << "a session was restarted";
   EXPECT_EQ(birdRoutes(4), routesBefore);
+  // The new agent runs this BIRD: a change reaches it by `configure`, no session restarts.
+  write(resources::WriteMode::kApply,
+        "kind: BGPConfiguration\napiVersion: projectcalico.org/v3\nmetadata: {name: default}\n"
+        "spec: {serviceClusterIPs: [{cidr: 10.96.0.0/12}]}\n");
+  const std::string conf = dir_.file("run") + "/" + node(4) + "/bird.conf";
+  EXPECT_TRUE(waitFor(
+      [&] {
+        return sh("cat " + conf).out.find("route 10.96.0.0/12 blackhole") != std::string::npos;
+      },
+      10s))
+      << agentLog();
+  EXPECT_EQ(::kill(bird, 0), 0);
+  EXPECT_EQ(nodeStatus(4), sessionsBefore) << "a session was restarted";
   expectHitless(traffic.stop(), "workload 1 -> workload 4 across an agent restart");
   testutil::killAndReap(agent_, SIGTERM);
-  std::cout << sh("cat " + dir_.file("agent.log")).out.substr(0, 2000);
+  std::cout << agentLog().substr(0, 2000);
 }
 
 }  // namespace
