@@ -114,8 +114,8 @@ std::string renderBird(const NodeConfig& c) {
 
 std::string renderHold(int family, const std::vector<std::string>& routes) {
   std::ostringstream o;
-  o << "\n# Held while BGP sessions are replaced: the kernel's routes from BIRD, below BGP's\n"
-       "# preference (100), so they stay in the kernel until BGP brings them back.\n";
+  o << kHoldStart << ": the kernel's routes from BIRD, below BGP's\n"
+    << "# preference (100), so they stay in the kernel until BGP brings them back.\n";
   o << "protocol static brindle_hold {\n  " << (family == 4 ? "ipv4" : "ipv6")
     << " { preference 50; };\n";
   for (const auto& r : routes) o << "  route " << r << ";\n";

@@ -105,6 +105,13 @@ void Supervisor::adopt(Instance& inst) {
   inst.child = false;
   inst.runningText = readText(path(inst.family, ".conf"));
   inst.startedAt = Clock::now();
+  // The earlier supervisor stopped in the middle of a switch: carry on from its last step.
+  if (const auto at = inst.runningText.find(kHoldStart); at != std::string::npos) {
+    inst.phase = Instance::Phase::kSwitch;
+    inst.base = inst.runningText.substr(0, at);
+    inst.hold = inst.runningText.substr(at);
+    inst.phaseSince = inst.startedAt;
+  }
 }
 
 bool Supervisor::alive(Instance& inst) {

@@ -169,6 +169,41 @@ TEST_F(BgpSwitchE2e, MeshToReflectorsAndBackDropsNothing) {
   expectHitless(fromReflector.stop(), "reflector 1 -> client 3");
 }
 
+// The same switch in the steps Calico's documentation gives (reflectors first, then the BGPPeer,
+// then the mesh off), a second apart, so that each step changes sessions again before the last
+// one settled; node 3's supervisor is replaced (an agent restart) in the middle of its hold.
+TEST_F(BgpSwitchE2e, StepByStepSwitchWithAnAgentRestartDropsNothing) {
+  ASSERT_TRUE(converge([&] { return meshUp(); }, 40s)) << nodeStatus(1) << birdRoutes(1);
+  testutil::Traffic clients(workload(3), workload(4), workloadIp(4), 7400);
+  testutil::Traffic fromReflector(workload(1), workload(3), workloadIp(3), 7500);
+  ASSERT_TRUE(clients.start());
+  ASSERT_TRUE(fromReflector.start());
+  startStepping();
+  std::this_thread::sleep_for(1s);
+  // Between the first two steps the reflectors have no session at all: only the holds carry
+  // their traffic.
+  write(resources::WriteMode::kApply, nodeYaml(1, true) + nodeYaml(2, true));
+  std::this_thread::sleep_for(1s);
+  {
+    std::lock_guard lock(stepMu_);
+    SupervisorOptions o;
+    o.node = node(3);
+    o.runDir = dir_.file("run");
+    o.netns = ns(node(3));
+    EXPECT_NE(sh("cat " + supervisors_[2]->path(4, ".conf")).out.find("brindle_hold {"),
+              std::string::npos);
+    supervisors_[2] = std::make_unique<Supervisor>(*client_, o);
+  }
+  write(resources::WriteMode::kCreate, kToReflectors);
+  std::this_thread::sleep_for(1s);
+  write(resources::WriteMode::kApply, meshYaml(false));
+  ASSERT_TRUE(waitFor([&] { return reflectorsUp(); }, 50s))
+      << nodeStatus(1) << nodeStatus(3) << birdRoutes(3);
+  std::this_thread::sleep_for(1s);
+  expectHitless(clients.stop(), "client 3 -> client 4, step by step");
+  expectHitless(fromReflector.stop(), "reflector 1 -> client 3, step by step");
+}
+
 // Done-means 7 (agent restart): node 4's BIRD is adopted by a real brindle-agent, which is
 // stopped (SIGTERM, a normal stop) and started again under traffic to node 4's workload: BIRD,
 // its routes and its sessions stay (the same SINCE times), and nothing drops.
