@@ -1,9 +1,9 @@
 // Issue #13, Done-means 3 and 7 (agent restart) under live traffic: 4 nodes in namespaces with
 // real BIRDs, a TCP connect every 50 ms and one long TCP stream between workloads on different
-// nodes while (3) the cluster switches from the full mesh to two route reflectors and back
-// (Calico issue #3819 is traffic lost in that switch), and (7) a node's supervisor (the agent)
-// stops and a new one starts while its BIRD keeps running. No connect may fail, the streams
-// must live, and the receivers' longest wait for data is printed.
+// nodes while (3) the cluster switches from the full mesh to two route reflectors (at once, and
+// step by step) and back (Calico issue #3819 is traffic lost in that switch), and (7) a node's
+// agent stops and a new one starts while its BIRD keeps running. No connect may fail, the
+// streams must live, and the receivers' longest wait for data is printed.
 #include <gtest/gtest.h>
 
 #include <atomic>
