@@ -240,7 +240,10 @@ void Supervisor::teardown() {
 void runSupervisor(Supervisor& supervisor, datastore::Client& client,
                    std::chrono::milliseconds interval, const std::atomic<bool>& stop,
                    const std::function<void()>& afterStep) {
-  constexpr auto kSlice = std::chrono::milliseconds(50);
+  constexpr auto kSlice = std::chrono::milliseconds(50);  // how soon `stop` is seen
+  // A step reads the whole BGP input (all endpoints); under continuous workload churn this bounds
+  // its cost to 10 reads a second, and a new block waits at most this much more.
+  constexpr auto kMinGap = std::chrono::milliseconds(100);
   datastore::WatcherPtr watcher;
   while (!stop) {
     const auto started = Clock::now();
@@ -263,7 +266,7 @@ void runSupervisor(Supervisor& supervisor, datastore::Client& client,
       if (!events) watcher.reset();  // compacted or unreachable: reopened before the next step
       changed = events && !events->empty();
     }
-    if (changed) std::this_thread::sleep_until(started + kSlice);
+    if (changed) std::this_thread::sleep_until(started + kMinGap);
   }
 }
 

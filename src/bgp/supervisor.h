@@ -86,7 +86,7 @@ class Supervisor {
 
 // brindle-agent's BGP loop: steps `supervisor` as soon as the datastore changes (a watch on
 // /calico/: blocks, endpoints, peers; a new block reaches BIRD without waiting out a poll), and
-// at least every `interval` (a BIRD that died), never twice within 50 ms; `afterStep` after each
+// at least every `interval` (a BIRD that died), never twice within 100 ms; `afterStep` after each
 // step (readiness, metrics). `client` is the one the supervisor reads. Returns once `stop` is set.
 void runSupervisor(Supervisor& supervisor, datastore::Client& client,
                    std::chrono::milliseconds interval, const std::atomic<bool>& stop,
