@@ -1,5 +1,5 @@
 // bench_bgp: how fast nodes running Brindle's BGP (a real BIRD per node under bgp::Supervisor,
-// driven as brindle-agent's BGP thread drives it: a step, then BgpRefreshInterval) learn where a
+// driven by bgp::runSupervisor as brindle-agent's BGP thread drives it) learn where a
 // workload lives, and what announcing 1,000 /32s costs next to a bare BIRD pair doing the same,
 // measured side by side in one run. Needs root; builds its own namespaces (nodes on one bridge)
 // and removes them and every BIRD it started, also on failure or Ctrl-C.
@@ -11,6 +11,8 @@
 // reflectors. Churn: /32s outside node A's blocks (WorkloadEndpoints with hand-given addresses,
 // as the seed's lab has, plus their kernel routes) announced, then withdrawn, until every other
 // node's kernel agrees; the bare pair announces the same kernel routes with a hand-written BIRD.
+// --refresh-ms is BgpRefreshInterval (the loop also steps on every datastore change). docs/perf.md
+// has the figures and where the time goes.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -379,7 +381,7 @@ double connectUntilOk(const std::string& netns, const std::string& ip,
   return took;
 }
 
-time_t mtimeNs(const std::string& path) {
+int64_t mtimeNs(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return 0;
   return st.st_mtim.tv_sec * 1000000000L + st.st_mtim.tv_nsec;
@@ -439,7 +441,7 @@ void reachability(const Options& opt, int nodes, bool rr, int id) {
       must("ip -n " + wns + " link set lo up");
       const int listener = listenIn(wns);
       if (listener < 0) throw std::runtime_error("cannot listen in " + wns);
-      const time_t confBefore = mtimeNs(conf);
+      const int64_t confBefore = mtimeNs(conf);
       double cniMs = 0;
       const auto t0 = Clock::now();
       std::string addr;
@@ -457,7 +459,7 @@ void reachability(const Options& opt, int nodes, bool rr, int id) {
       if (connectMs < 0) ++f.failed;
       f.total.push_back(connectMs < 0 ? 10000 : total);
       if (fresh) {  // when A's BIRD got the new block (bird.conf replaced)
-        const time_t after = mtimeNs(conf);
+        const int64_t after = mtimeNs(conf);
         if (after != confBefore) {
           const auto now = std::chrono::system_clock::now();
           const double ago = std::chrono::duration<double, std::milli>(
@@ -595,8 +597,8 @@ void churn(const Options& opt, int id) {
   for (int i = 2; i <= c.nodes(); ++i) others.push_back(c.ns(i));
   const std::string conf = c.supervisor(1).path(4, ".conf");
   std::vector<double> up, down, bareUp, bareDown, confUp;
-  auto confAfter = [&](Clock::time_point t0, time_t before) {
-    const time_t after = mtimeNs(conf);
+  auto confAfter = [&](Clock::time_point t0, int64_t before) {
+    const int64_t after = mtimeNs(conf);
     if (after == before) return -1.0;
     const double ago =
         std::chrono::duration<double, std::milli>(
@@ -609,7 +611,7 @@ void churn(const Options& opt, int id) {
   for (int round = 0; round < opt.churnRounds; ++round) {
     checkInterrupted();
     // Brindle: the kernel routes (as the CNI plugin adds them) and the endpoints.
-    const time_t before = mtimeNs(conf);
+    const int64_t before = mtimeNs(conf);
     auto t0 = Clock::now();
     must("ip -n " + c.ns(1) + " -batch " + c.dir() + "/add.batch");
     c.write(resources::WriteMode::kCreate, decoded->resources);
@@ -706,6 +708,13 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "bench_bgp: %s\n", e.what());
       return 2;
     }
+  }
+  if (opt.workloads < 1 || opt.workloads > 250 || opt.routes < 1 || opt.routes > 60000 ||
+      opt.churnRounds < 1 || opt.churnNodes < 2 || opt.refreshMs < 1) {
+    std::fprintf(stderr,
+                 "bench_bgp: --workloads 1-250, --routes 1-60000, --churn-rounds >= 1, "
+                 "--churn-nodes >= 2, --refresh-ms >= 1\n");
+    return 2;
   }
   for (int n : opt.nodes) {
     if (n < 3) {
