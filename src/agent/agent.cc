@@ -43,9 +43,10 @@ HttpResponse statusEndpoint(const std::string& path, const HealthState& health,
     for (const std::string& p : {health.datastoreProblem(), health.bgpProblem()}) {
       if (!p.empty()) datastore += p + "\n";
     }
-    return health.ready()
-               ? HttpResponse{200, "text/plain", "ready\n" + health.detail()}
-               : HttpResponse{503, "text/plain", "not ready\n" + datastore + health.detail()};
+    const std::string note = health.bgpNote().empty() ? "" : health.bgpNote() + "\n";
+    return health.ready() ? HttpResponse{200, "text/plain", "ready\n" + note + health.detail()}
+                          : HttpResponse{503, "text/plain",
+                                         "not ready\n" + datastore + note + health.detail()};
   }
   if (serveMetrics && path == "/metrics") {
     return {200, "text/plain; version=0.0.4; charset=utf-8", metrics.render()};

@@ -64,8 +64,8 @@ struct AgentConfig {
   // `none` leaves routing between nodes to others (policy only).
   std::string networkingBackend = "bird";
   // BgpRunDir / BgpSecretsDir (Brindle's): each node's BIRD files go to <BgpRunDir>/<node>/; BGP
-  // passwords are read from <BgpSecretsDir>/<secret>/<key>. BgpRefreshInterval: how often the
-  // BIRD configuration is rendered again from the datastore.
+  // passwords are read from <BgpSecretsDir>/<secret>/<key>. BgpRefreshInterval: the BIRD
+  // configuration is rendered again at once when the datastore changes, and at least this often.
   std::string bgpRunDir = "/var/run/brindle";
   std::string bgpSecretsDir = "/etc/brindle/secrets";
   std::chrono::milliseconds bgpRefreshInterval{500};

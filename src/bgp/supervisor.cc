@@ -367,4 +367,37 @@ void Supervisor::teardown() {
   }
 }
 
+void runSupervisor(Supervisor& supervisor, datastore::Client& client,
+                   std::chrono::milliseconds interval, const std::atomic<bool>& stop,
+                   const std::function<void()>& afterStep) {
+  constexpr auto kSlice = std::chrono::milliseconds(50);  // how soon `stop` is seen
+  // A step reads the whole BGP input (all endpoints); under continuous workload churn this bounds
+  // its cost to 10 reads a second, and a new block waits at most this much more.
+  constexpr auto kMinGap = std::chrono::milliseconds(100);
+  datastore::WatcherPtr watcher;
+  while (!stop) {
+    const auto started = Clock::now();
+    if (!watcher) {  // opened before the step reads, so no change falls in between
+      auto revision = client.currentRevision();
+      auto opened = revision ? client.watch("/calico/", *revision) : revision.error();
+      if (opened) watcher = std::move(*opened);
+    }
+    supervisor.step();
+    afterStep();
+    const auto due = started + interval;
+    bool changed = false;
+    while (!stop && !changed && Clock::now() < due) {
+      const auto slice = std::min<Clock::duration>(kSlice, due - Clock::now());
+      if (!watcher) {
+        std::this_thread::sleep_for(slice);
+        continue;
+      }
+      auto events = watcher->next(std::chrono::duration_cast<std::chrono::milliseconds>(slice));
+      if (!events) watcher.reset();  // compacted or unreachable: reopened before the next step
+      changed = events && !events->empty();
+    }
+    if (changed) std::this_thread::sleep_until(started + kMinGap);
+  }
+}
+
 }  // namespace brindle::bgp

@@ -26,7 +26,9 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -108,5 +110,13 @@ class Supervisor {
   SupervisorCounters counters_;
   bool tornDown_ = false;
 };
+
+// brindle-agent's BGP loop: steps `supervisor` as soon as the datastore changes (a watch on
+// /calico/: blocks, endpoints, peers; a new block reaches BIRD without waiting out a poll), and
+// at least every `interval` (a BIRD that died), never twice within 100 ms; `afterStep` after each
+// step (readiness, metrics). `client` is the one the supervisor reads. Returns once `stop` is set.
+void runSupervisor(Supervisor& supervisor, datastore::Client& client,
+                   std::chrono::milliseconds interval, const std::atomic<bool>& stop,
+                   const std::function<void()>& afterStep);
 
 }  // namespace brindle::bgp
