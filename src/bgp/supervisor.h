@@ -2,7 +2,8 @@
 // family the node has, as Calico's bird and bird6), applies a changed text with `birdc
 // configure` after `bird -p` accepted it, and restarts a BIRD that died, with back-off. Each node
 // has its own run directory (<runDir>/<node>/: bird.conf, bird.ctl, bird.pid, bird.log and the
-// same with bird6), so nodes in network namespaces of one machine never collide.
+// same with bird6), so nodes in network namespaces of one machine never collide. It also applies
+// IPIP (ipip_tunnel.h) from the same reading of the datastore.
 //
 // BIRD runs in its own session: when the supervisor (the agent) stops, BIRD and its routes stay,
 // and the next supervisor adopts it through the pid file. teardown() stops BIRD, which tells its
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "bgp/config.h"
+#include "bgp/ipip_tunnel.h"
 #include "datastore/client.h"
 #include "os/process.h"
 
@@ -31,6 +33,7 @@ struct SupervisorOptions {
   std::string netns;  // run BIRD and `ip route` in this named namespace (tests); "" = own
   std::chrono::milliseconds restartBackoffInitial{500};
   std::chrono::milliseconds restartBackoffMax{30000};
+  int ipipMtu = 0;  // tunl0's MTU when a pool needs IPIP; 0: the uplink's - 20
 };
 
 // What the supervisor did, for metrics.
@@ -76,6 +79,7 @@ class Supervisor {
   SupervisorOptions options_;
   std::string dir_;
   std::vector<Instance> instances_;
+  IpipTunnel ipip_;  // tunl0 and the tunnel routes, from the same inputs as BIRD's text
   mutable std::mutex mu_;
   std::string problem_;
   SupervisorCounters counters_;
