@@ -16,9 +16,9 @@ struct RouteEntry {
   Cidr dest;
   bool blackhole = false;  // else a scope-link route out of ifindex
   int ifindex = 0;
-  std::optional<IpAddr> gateway;  // set: `via gateway dev ifindex onlink` (IPIP tunnel routes)
   int protocol = 0;  // rtm_protocol: who owns the route (ours is RouteTableOptions::protocol)
   int table = 254;   // RT_TABLE_MAIN
+  std::optional<IpAddr> gateway;  // set: `via gateway dev ifindex onlink` (IPIP tunnel routes)
 
   bool operator==(const RouteEntry&) const = default;
 };
