@@ -19,6 +19,7 @@ namespace brindle::calc {
 //    |          v                                               v                v
 //    |     PolicyResolver --endpoint tiers (on flush)-----> EventSequencer --flush--> Dataplane-
 //    | pools (+ nat ipsets), routes, affine blocks               ^                   Callbacks
+//    | node addresses (the all-hosts ipset while a pool uses IPIP)
 //    +-----------------------------------------------------------+
 struct CalcGraph::Wiring : ActiveRulesListener, RuleScannerListener {
   explicit Wiring(EventSequencer& seq)
