@@ -148,6 +148,9 @@ const std::vector<Param>& params() {
          c.networkingBackend = l;
          return Status::ok();
        }},
+      // Felix's config-file/env name and the FelixConfiguration field (ipipMTU).
+      field("IpInIpMtu", &C::ipipMtu, parseIntIn<0, 65535>),
+      field("IpipMTU", &C::ipipMtu, parseIntIn<0, 65535>),
       field("BgpRunDir", &C::bgpRunDir, parseText),
       field("BgpSecretsDir", &C::bgpSecretsDir, parseText),
       field("BgpRefreshInterval", &C::bgpRefreshInterval, parseDuration),

@@ -69,6 +69,9 @@ struct AgentConfig {
   std::string bgpRunDir = "/var/run/brindle";
   std::string bgpSecretsDir = "/etc/brindle/secrets";
   std::chrono::milliseconds bgpRefreshInterval{500};
+  // IpInIpMtu (FelixConfiguration ipipMTU): tunl0's MTU when a pool uses IPIP; 0: the MTU of the
+  // interface holding the node's IPv4 address, minus 20.
+  int ipipMtu = 0;
 
   // InterfacePrefix: host-side name prefix of workload interfaces (comma list allowed).
   std::vector<std::string> interfacePrefixes = {"cali"};

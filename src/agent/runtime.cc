@@ -143,6 +143,7 @@ bgp::SupervisorOptions bgpOptions(const AgentConfig& cfg) {
   o.node = cfg.nodename;
   o.runDir = cfg.bgpRunDir;
   o.secretsDir = cfg.bgpSecretsDir;
+  o.ipipMtu = cfg.ipipMtu;
   return o;
 }
 

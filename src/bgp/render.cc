@@ -58,6 +58,16 @@ void renderStatic(std::ostream& o, const NodeConfig& c, const char* name,
   o << "}\n";
 }
 
+// IPIP (docs/bgp.md): the agent routes these through tunl0 (ipip.h decides the same way), so
+// BIRD installs no plain route to compete with it.
+void renderIpipRejects(std::ostream& o, const NodeConfig& c) {
+  for (const IpipPool& pool : c.ipipPools) {
+    o << "  if source = RTS_BGP && net ~ [ " << pool.cidr.toString() << "+ ]";
+    if (pool.crossSubnet && c.subnet) o << " && !(bgp_next_hop ~ " << c.subnet->toString() << ")";
+    o << " then reject;  # IPIP " << (pool.crossSubnet ? "CrossSubnet" : "Always") << "\n";
+  }
+}
+
 }  // namespace
 
 std::string renderBird(const NodeConfig& c) {
@@ -83,8 +93,10 @@ std::string renderBird(const NodeConfig& c) {
   o << "# Into the kernel: what peers announce, the blackholes of our own blocks (so unused\n"
        "# addresses of a block do not loop), routes held while sessions are replaced\n"
        "# (brindle_hold). Routes other programs made are never touched.\n";
-  o << "filter brindle_to_kernel {\n  if source = RTS_BGP || proto = \"brindle_blocks\" || "
-       "proto = \"brindle_hold\" then accept;\n  reject;\n}\n\n";
+  o << "filter brindle_to_kernel {\n";
+  renderIpipRejects(o, c);
+  o << "  if source = RTS_BGP || proto = \"brindle_blocks\" || proto = \"brindle_hold\" then "
+       "accept;\n  reject;\n}\n\n";
 
   o << "protocol device { scan time 2; }\n";
   o << "protocol direct brindle_direct {\n  " << ch

@@ -73,7 +73,10 @@ bool resetsSessions(const std::string& from, const std::string& to) {
 }  // namespace
 
 Supervisor::Supervisor(datastore::Client& client, SupervisorOptions options)
-    : client_(client), options_(std::move(options)), dir_(options_.runDir + "/" + options_.node) {
+    : client_(client),
+      options_(std::move(options)),
+      dir_(options_.runDir + "/" + options_.node),
+      ipip_(client, IpipOptions{options_.node, options_.netns, options_.ipipMtu}) {
   for (int family : {4, 6}) {
     Instance inst;
     inst.family = family;
@@ -324,6 +327,7 @@ void Supervisor::step() {
   if (!inputs) return;
   std::vector<std::string> problems;
   for (auto& inst : instances_) stepFamily(inst, *inputs, problems);
+  ipip_.step(*inputs, problems);  // after BIRD took the text that leaves these routes to us
   std::string joined;
   for (const auto& p : problems) joined += (joined.empty() ? "" : "; ") + p;
   std::lock_guard lock(mu_);
@@ -342,6 +346,7 @@ SupervisorCounters Supervisor::counters() const {
 
 void Supervisor::teardown() {
   tornDown_ = true;
+  ipip_.withdraw();
   for (auto& inst : instances_) {
     if (alive(inst)) {
       run({"birdc", "-s", path(inst.family, ".ctl"), "down"});

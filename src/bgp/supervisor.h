@@ -2,7 +2,8 @@
 // family the node has, as Calico's bird and bird6), applies a changed text with `birdc
 // configure` after `bird -p` accepted it, and restarts a BIRD that died, with back-off. Each node
 // has its own run directory (<runDir>/<node>/: bird.conf, bird.ctl, bird.pid, bird.log and the
-// same with bird6), so nodes in network namespaces of one machine never collide.
+// same with bird6), so nodes in network namespaces of one machine never collide. It also applies
+// IPIP (ipip_tunnel.h) from the same reading of the datastore.
 //
 // Make-before-break: BIRD restarts a BGP session whose protocol is removed, renamed or changed
 // (`rr client` added, as in a switch from the full mesh to route reflectors), and both ends then
@@ -34,6 +35,7 @@
 #include <vector>
 
 #include "bgp/config.h"
+#include "bgp/ipip_tunnel.h"
 #include "datastore/client.h"
 #include "os/process.h"
 
@@ -50,6 +52,7 @@ struct SupervisorOptions {
   std::chrono::milliseconds restartBackoffMax{30000};
   std::chrono::milliseconds holdSettle{2000};  // hold before sessions change (covers the poll skew)
   std::chrono::milliseconds holdLimit{60000};  // longest hold, should new sessions never come up
+  int ipipMtu = 0;  // tunl0's MTU when a pool needs IPIP; 0: the uplink's - 20
 };
 
 // What the supervisor did, for metrics.
@@ -105,6 +108,7 @@ class Supervisor {
   SupervisorOptions options_;
   std::string dir_;
   std::vector<Instance> instances_;
+  IpipTunnel ipip_;  // tunl0 and the tunnel routes, from the same inputs as BIRD's text
   mutable std::mutex mu_;
   std::string problem_;
   SupervisorCounters counters_;

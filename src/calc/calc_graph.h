@@ -46,6 +46,7 @@ class CalcGraph {
   void applyEndpoint(const std::string& key, const model::Resource& r);
   void applyBlock(const std::string& key, const BlockUpdate& b, bool deleted);
   void updatePoolSets();
+  void updateHostSet();
 
   std::string nodeName_;
   DataplaneCallbacks& out_;
@@ -60,6 +61,7 @@ class CalcGraph {
   std::unordered_map<std::string, Cidr> blockCidrs_;
   std::unordered_map<std::string, std::vector<Cidr>> routesOf_;  // by endpoint item key
   std::map<Cidr, IpPool> pools_;
+  std::map<std::string, Cidr> nodeAddresses_;  // by Node key: its IPv4 address as a /32
   RuleCache ruleCache_;
   std::vector<std::string> rejected_;
 };

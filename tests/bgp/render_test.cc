@@ -110,5 +110,18 @@ TEST(BgpRender, HoldAppendedToAConfiguration) {
   EXPECT_NE(hold6.find("  ipv6 { preference 50; };\n"), std::string::npos) << hold6;
 }
 
+// IPIP pools: BGP routes inside an Always pool, or a CrossSubnet pool with a next hop outside the
+// node's subnet, never reach the kernel (the agent routes them through tunl0).
+TEST(BgpRender, IpipPools) {
+  Inputs in = inputsFrom(
+      node("a", "10.0.1.2/24") + node("b", "10.0.2.2/24") +
+      "kind: IPPool\napiVersion: projectcalico.org/v3\nmetadata:\n  name: always\nspec:\n"
+      "  cidr: 192.168.0.0/18\n  ipipMode: Always\n---\n"
+      "kind: IPPool\napiVersion: projectcalico.org/v3\nmetadata:\n  name: cross\nspec:\n"
+      "  cidr: 192.168.64.0/18\n  ipipMode: CrossSubnet\n---\n" +
+      kPool.substr(0, kPool.find("192.168.0.0/16")) + "10.244.0.0/16\n---\n");
+  checkRendered(renderBird(computeOk(in, "a", 4)), "ipip_v4.conf");
+}
+
 }  // namespace
 }  // namespace brindle::bgp
