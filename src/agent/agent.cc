@@ -43,9 +43,10 @@ HttpResponse statusEndpoint(const std::string& path, const HealthState& health,
     for (const std::string& p : {health.datastoreProblem(), health.bgpProblem()}) {
       if (!p.empty()) datastore += p + "\n";
     }
-    return health.ready()
-               ? HttpResponse{200, "text/plain", "ready\n" + health.detail()}
-               : HttpResponse{503, "text/plain", "not ready\n" + datastore + health.detail()};
+    const std::string note = health.bgpNote().empty() ? "" : health.bgpNote() + "\n";
+    return health.ready() ? HttpResponse{200, "text/plain", "ready\n" + note + health.detail()}
+                          : HttpResponse{503, "text/plain",
+                                         "not ready\n" + datastore + note + health.detail()};
   }
   if (serveMetrics && path == "/metrics") {
     return {200, "text/plain; version=0.0.4; charset=utf-8", metrics.render()};
@@ -77,14 +78,14 @@ void Agent::onUpdates(const std::vector<calc::Update>& updates) {
         }
       }
     }
-    const size_t rejected = calc_.rejected().size();
     calc_.onUpdate(u);
+    const std::vector<std::string> rejected = calc_.takeRejected();
     // A key the syncer holds bad (the delete of its last good value, or an update it overtook
     // in this batch) was reported by onBadValue.
     if (syncer_.isBad(u.key)) continue;
     std::string why;
-    if (calc_.rejected().size() > rejected) {
-      why = calc_.rejected().back();
+    if (!rejected.empty()) {
+      why = rejected.back();
       const std::string named = (u.resource ? u.resource->key() : u.key) + ": ";
       if (why.rfind(named, 0) == 0) why.erase(0, named.size());
     }

@@ -45,6 +45,15 @@ class HealthState {
     std::lock_guard lock(detailMu_);
     return bgpProblem_;
   }
+  // Shown in /readiness without gating it: "" or that no BGP session is Established (docs/bgp.md).
+  void setBgpNote(std::string note) {
+    std::lock_guard lock(detailMu_);
+    bgpNote_ = std::move(note);
+  }
+  std::string bgpNote() const {
+    std::lock_guard lock(detailMu_);
+    return bgpNote_;
+  }
   // Why the datastore keeps the agent from being ready ("" when it does not): an outage longer
   // than DatastoreReadinessTimeout, until the agent has resynced (DatastoreWatchdog).
   void setDatastoreProblem(std::string problem) {
@@ -74,6 +83,7 @@ class HealthState {
   std::string detail_;
   std::string datastoreProblem_;
   std::string bgpProblem_;
+  std::string bgpNote_;
 };
 
 // Serves /liveness, /readiness and /metrics from `health` and `metrics`.

@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include <climits>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <thread>
 #include <vector>
 
 #include "agent/agent.h"
+#include "bgp/status.h"
 #include "bgp/supervisor.h"
 #include "config/open_datastore.h"
 #include "dataplane/ipsets_impl.h"
@@ -141,7 +143,39 @@ bgp::SupervisorOptions bgpOptions(const AgentConfig& cfg) {
   o.node = cfg.nodename;
   o.runDir = cfg.bgpRunDir;
   o.secretsDir = cfg.bgpSecretsDir;
+  o.ipipMtu = cfg.ipipMtu;
   return o;
+}
+
+// Sessions by BGP state and the routes they import and export, per family, read from BIRD's
+// control sockets into metrics. Returns "" or that no session is Established although some are
+// configured: a readiness note that does not gate (docs/bgp.md).
+std::string publishSessions(const bgp::Supervisor& supervisor, Metrics& metrics) {
+  std::map<std::string, double> sessions, routes;
+  int configured = 0, established = 0;
+  for (int family : {4, 6}) {
+    const std::string ctl = supervisor.path(family, ".ctl");
+    if (!std::filesystem::exists(ctl)) continue;
+    auto peers = bgp::readPeers(ctl);
+    if (!peers) continue;
+    const std::string v = "ip_version=\"" + std::to_string(family) + "\"";
+    sessions[v + ",state=\"Established\""] += 0;
+    double& imported = routes[v + ",direction=\"imported\""];
+    double& exported = routes[v + ",direction=\"exported\""];
+    for (const auto& p : *peers) {
+      const std::string state = p.bgpState();
+      sessions[v + ",state=\"" + state + "\""] += 1;
+      imported += static_cast<double>(p.imported);
+      exported += static_cast<double>(p.exported);
+      ++configured;
+      established += state == "Established";
+    }
+  }
+  metrics.setSeries("brindle_bgp_sessions", std::move(sessions));
+  metrics.setSeries("brindle_bgp_routes", std::move(routes));
+  if (configured == 0 || established > 0) return "";
+  return "BGP: no session Established (" + std::to_string(configured) +
+         " configured); not gating readiness";
 }
 
 // NetworkingBackend bird: BIRD under a Supervisor, on its own thread and datastore client so a
@@ -156,22 +190,23 @@ void runBgp(const AgentConfig& cfg, HealthState& health, Metrics& metrics,
   bgp::Supervisor supervisor(**client, bgpOptions(cfg));
   bgp::SupervisorCounters last;
   std::string lastProblem;
-  while (!stop) {
-    supervisor.step();
+  std::chrono::steady_clock::time_point published{};
+  bgp::runSupervisor(supervisor, **client, cfg.bgpRefreshInterval, stop, [&] {
     const std::string problem = supervisor.problem();
     if (problem != lastProblem && !problem.empty()) spdlog::error("BGP: {}", problem);
     lastProblem = problem;
     health.setBgpProblem(problem.empty() ? "" : "BGP: " + problem);
+    if (std::chrono::steady_clock::now() - published >=
+        cfg.bgpRefreshInterval) {  // a birdc run per family
+      health.setBgpNote(publishSessions(supervisor, metrics));
+      published = std::chrono::steady_clock::now();
+    }
     const auto now = supervisor.counters();
     metrics.add("brindle_bgp_reconfigures_total", double(now.reconfigures - last.reconfigures));
     metrics.add("brindle_bgp_config_rejected_total", double(now.rejected - last.rejected));
     metrics.add("brindle_bird_restarts_total", double(now.restarts - last.restarts));
     last = now;
-    for (auto waited = std::chrono::milliseconds(0); waited < cfg.bgpRefreshInterval && !stop;
-         waited += std::chrono::milliseconds(50)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
+  });
   // Deliberately leaves BIRD running: its sessions and routes outlive an agent restart.
 }
 
@@ -239,6 +274,12 @@ int runAgent(const CommandLine& cl, const std::atomic<bool>& stop) {
     metrics.defineCounter("brindle_bgp_config_rejected_total",
                           "rendered BIRD configurations bird -p refused (old one kept)");
     metrics.defineCounter("brindle_bird_restarts_total", "BIRD restarts after it died");
+    metrics.defineGaugeFamily(
+        "brindle_bgp_sessions",
+        "BGP sessions by state (labels: ip_version, state: BIRD's BGP state)");
+    metrics.defineGaugeFamily("brindle_bgp_routes",
+                              "Routes the node's BGP sessions import and export, summed over "
+                              "sessions (labels: ip_version, direction)");
     bgpThread = std::thread(runBgp, std::cref(cfg), std::ref(health), std::ref(metrics),
                             std::cref(bgpStop));
   }

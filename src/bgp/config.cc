@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "bgp/ipip.h"
 #include "model/views.h"
 #include "selector/selector.h"
 
@@ -253,44 +254,17 @@ bool inFamily(const Cidr& c, int family) { return c.isV4() == (family == 4); }
 
 void addExports(const Inputs& in, const Cluster& cluster, NodeConfig& out) {
   const int family = out.family;
-  const std::string affinity = "host:" + out.node;
   for (const auto& pool : in.pools) {
     if (auto view = model::ipPoolView(pool);
         view && !view->disabled && inFamily(view->cidr, family)) {
       out.pools.push_back(view->cidr);
     }
   }
-  std::set<Cidr> hosts;
-  for (const auto& block : in.blocks) {
-    if (!inFamily(block.cidr(), family)) continue;
-    if (block.affinity() == affinity) {
-      out.blocks.push_back(block.cidr());
-      continue;
-    }
-    // Borrowed: our workloads' addresses in a block affine to another node (or to none).
-    for (int ordinal : block.allocatedOrdinals()) {
-      const auto* attr = block.attributeOf(ordinal);
-      if (attr == nullptr) continue;
-      const auto node = attr->secondary.find("node");
-      if (node != attr->secondary.end() && node->second == out.node) {
-        hosts.insert(*Cidr::parse(block.ordinalToIp(ordinal).toString()));
-      }
-    }
-  }
-  // Addresses given by hand to this node's workloads (the seed lab's), outside any own block.
-  for (const auto& ep : in.endpoints) {
-    if (ep.spec.value("node", "") != out.node) continue;
-    auto nets = model::endpointAddresses(ep);
-    if (!nets) continue;
-    for (const Cidr& net : *nets) {
-      if (inFamily(net, family) && net.prefixLength() == net.address().bits()) hosts.insert(net);
-    }
-  }
-  for (const Cidr& h : hosts) {
-    if (std::none_of(out.blocks.begin(), out.blocks.end(),
-                     [&](const Cidr& b) { return b.contains(h); })) {
-      out.localHosts.push_back(h);
-    }
+  out.blocks = affineBlocks(in, out.node, family);
+  out.localHosts = hostsOutsideBlocks(in, out.node, family, out.blocks);
+  if (family == 4) {
+    out.ipipPools = ipipPools(in);
+    if (const NodeBgpView* self = cluster.find(out.node)) out.subnet = subnetOf(*self);
   }
   const auto& g = cluster.global;
   for (const auto* list :
@@ -300,10 +274,55 @@ void addExports(const Inputs& in, const Cluster& cluster, NodeConfig& out) {
     }
   }
   std::sort(out.pools.begin(), out.pools.end());
-  std::sort(out.blocks.begin(), out.blocks.end());
 }
 
 }  // namespace
+
+std::vector<Cidr> affineBlocks(const Inputs& in, const std::string& node, int family) {
+  const std::string affinity = "host:" + node;
+  std::vector<Cidr> out;
+  for (const auto& block : in.blocks) {
+    if (inFamily(block.cidr(), family) && block.affinity() == affinity) {
+      out.push_back(block.cidr());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<Cidr> hostsOutsideBlocks(const Inputs& in, const std::string& node, int family,
+                                     const std::vector<Cidr>& blocks) {
+  const std::string affinity = "host:" + node;
+  std::set<Cidr> hosts;
+  // Borrowed: the node's workloads' addresses in a block affine to another node (or to none).
+  for (const auto& block : in.blocks) {
+    if (!inFamily(block.cidr(), family) || block.affinity() == affinity) continue;
+    for (int ordinal : block.allocatedOrdinals()) {
+      const auto* attr = block.attributeOf(ordinal);
+      if (attr == nullptr) continue;
+      const auto owner = attr->secondary.find("node");
+      if (owner != attr->secondary.end() && owner->second == node) {
+        hosts.insert(*Cidr::parse(block.ordinalToIp(ordinal).toString()));
+      }
+    }
+  }
+  // Addresses given by hand to the node's workloads (the seed lab's), outside any own block.
+  for (const auto& ep : in.endpoints) {
+    if (ep.spec.value("node", "") != node) continue;
+    auto nets = model::endpointAddresses(ep);
+    if (!nets) continue;
+    for (const Cidr& net : *nets) {
+      if (inFamily(net, family) && net.prefixLength() == net.address().bits()) hosts.insert(net);
+    }
+  }
+  std::vector<Cidr> out;
+  for (const Cidr& h : hosts) {
+    if (std::none_of(blocks.begin(), blocks.end(), [&](const Cidr& b) { return b.contains(h); })) {
+      out.push_back(h);
+    }
+  }
+  return out;
+}
 
 const char* peerTypeName(PeerType type) {
   switch (type) {

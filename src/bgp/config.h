@@ -44,6 +44,13 @@ struct Peer {
   std::vector<std::string> filters;  // BGPFilter names (not applied yet; see docs/bgp.md)
 };
 
+// An enabled IPv4 pool with ipipMode Always or CrossSubnet (ipip.h).
+struct IpipPool {
+  Cidr cidr;
+  bool crossSubnet = false;  // ipipMode CrossSubnet (else Always)
+  bool operator==(const IpipPool&) const = default;
+};
+
 struct NodeConfig {
   std::string node;
   int family = 4;
@@ -59,6 +66,10 @@ struct NodeConfig {
   std::vector<Cidr> serviceRanges;  // BGPConfiguration service CIDRs: exported
   std::vector<std::string> notes;   // what the configuration leaves out, rendered as comments
   std::string rrClusterId;          // set: the node reflects routes for its clients
+  // IPv4: pools whose routes the agent sends through tunl0 (ipip.h), and the node's subnet
+  // (CrossSubnet: next hops inside it stay plain).
+  std::vector<IpipPool> ipipPools;
+  std::optional<Cidr> subnet;
 
   std::string channel() const { return family == 4 ? "ipv4" : "ipv6"; }
 };
@@ -75,6 +86,13 @@ struct Inputs {
   std::vector<model::IpamBlockView> blocks;
   std::map<model::SecretRef, std::string> secrets;
 };
+
+// The IPAM blocks affine to `node` in `family`, sorted.
+std::vector<Cidr> affineBlocks(const Inputs& inputs, const std::string& node, int family);
+// The node's workload addresses (/32, /128) outside `blocks`: borrowed from another node's block,
+// or given by hand in a WorkloadEndpoint.
+std::vector<Cidr> hostsOutsideBlocks(const Inputs& inputs, const std::string& node, int family,
+                                     const std::vector<Cidr>& blocks);
 
 // kNotFound if the node does not exist; kInvalid naming the resource and field when an input
 // cannot be used (a peer's unknown filter, a password whose secret is missing, a bad address).

@@ -58,6 +58,16 @@ void renderStatic(std::ostream& o, const NodeConfig& c, const char* name,
   o << "}\n";
 }
 
+// IPIP (docs/bgp.md): the agent routes these through tunl0 (ipip.h decides the same way), so
+// BIRD installs no plain route to compete with it.
+void renderIpipRejects(std::ostream& o, const NodeConfig& c) {
+  for (const IpipPool& pool : c.ipipPools) {
+    o << "  if source = RTS_BGP && net ~ [ " << pool.cidr.toString() << "+ ]";
+    if (pool.crossSubnet && c.subnet) o << " && !(bgp_next_hop ~ " << c.subnet->toString() << ")";
+    o << " then reject;  # IPIP " << (pool.crossSubnet ? "CrossSubnet" : "Always") << "\n";
+  }
+}
+
 }  // namespace
 
 std::string renderBird(const NodeConfig& c) {
@@ -80,9 +90,12 @@ std::string renderBird(const NodeConfig& c) {
   if (!c.rrClusterId.empty()) {
     o << "filter brindle_reflect { brindle_own(); if source = RTS_BGP then accept; reject; }\n";
   }
-  o << "# Into the kernel: what peers announce, and the blackholes of our own blocks (so unused\n"
-       "# addresses of a block do not loop). Routes other programs made are never touched.\n";
-  o << "filter brindle_to_kernel {\n  if source = RTS_BGP || proto = \"brindle_blocks\" then "
+  o << "# Into the kernel: what peers announce, the blackholes of our own blocks (so unused\n"
+       "# addresses of a block do not loop), routes held while sessions are replaced\n"
+       "# (brindle_hold). Routes other programs made are never touched.\n";
+  o << "filter brindle_to_kernel {\n";
+  renderIpipRejects(o, c);
+  o << "  if source = RTS_BGP || proto = \"brindle_blocks\" || proto = \"brindle_hold\" then "
        "accept;\n  reject;\n}\n\n";
 
   o << "protocol device { scan time 2; }\n";
@@ -108,6 +121,17 @@ std::string renderBird(const NodeConfig& c) {
        "  error wait time 5,30;\n}\n";
   if (c.peers.empty()) o << "# No BGP peers.\n";
   for (const auto& p : c.peers) renderPeer(o, c, p);
+  return o.str();
+}
+
+std::string renderHold(int family, const std::vector<std::string>& routes) {
+  std::ostringstream o;
+  o << kHoldStart << ": the kernel's routes from BIRD, below BGP's\n"
+    << "# preference (100), so they stay in the kernel until BGP brings them back.\n";
+  o << "protocol static brindle_hold {\n  " << (family == 4 ? "ipv4" : "ipv6")
+    << " { preference 50; };\n";
+  for (const auto& r : routes) o << "  route " << r << ";\n";
+  o << "}\n";
   return o.str();
 }
 

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "bgp/config.h"
+#include "os/process.h"
 
 namespace brindle::bgp {
 namespace {
@@ -30,13 +31,35 @@ bool fromName(const std::string& name, PeerStatus& out) {
   return false;
 }
 
+// "Routes:         3 imported, 1 filtered, 2 exported, 3 preferred": adds the counts to `peer`.
+void addRouteCounts(const std::string& line, PeerStatus& peer) {
+  std::istringstream words(line.substr(line.find(':') + 1));
+  long n = 0;
+  std::string what;
+  while (words >> n >> what) {
+    if (what.rfind("imported", 0) == 0) peer.imported += n;
+    if (what.rfind("exported", 0) == 0) peer.exported += n;
+  }
+}
+
 }  // namespace
+
+std::string PeerStatus::bgpState() const {
+  return info.empty() ? state : info.substr(0, info.find(' '));
+}
 
 std::vector<PeerStatus> parsePeers(const std::string& showProtocols) {
   std::vector<PeerStatus> out;
   std::istringstream lines(showProtocols);
   std::string line;
+  bool ours = false;  // the protocol whose detail lines (`show protocols all`) follow is ours
   while (std::getline(lines, line)) {
+    if (!line.empty() && (line[0] == ' ' || line[0] == '\t')) {
+      const auto text = line.find_first_not_of(" \t");
+      if (ours && line.compare(text, 7, "Routes:") == 0) addRouteCounts(line, out.back());
+      continue;
+    }
+    ours = false;
     std::istringstream fields(line);
     std::string name, proto, table;
     PeerStatus peer;
@@ -50,8 +73,18 @@ std::vector<PeerStatus> parsePeers(const std::string& showProtocols) {
     peer.info = begin == std::string::npos ? "" : peer.info.substr(begin);
     while (!peer.info.empty() && peer.info.back() == ' ') peer.info.pop_back();
     out.push_back(std::move(peer));
+    ours = true;
   }
   return out;
+}
+
+Result<std::vector<PeerStatus>> readPeers(const std::string& ctl) {
+  auto out = os::ProcessRunner().run(os::Command({"birdc", "-s", ctl, "show", "protocols", "all"}));
+  if (!out) return out.error();
+  if (out->exitCode != 0) {
+    return makeError(ErrorCode::kUnavailable, "BIRD does not answer on " + ctl + ": " + out->out);
+  }
+  return parsePeers(out->out);
 }
 
 }  // namespace brindle::bgp

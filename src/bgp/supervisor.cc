@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -38,10 +39,44 @@ std::string firstLines(const std::string& text) {
   return out;
 }
 
+// The parts of a configuration whose change makes BIRD reset BGP sessions: the router id, the
+// BGP template and each `protocol bgp` block, keyed by their first words.
+std::map<std::string, std::string> sessionParts(const std::string& text) {
+  std::map<std::string, std::string> parts;
+  std::istringstream lines(text);
+  std::string key;
+  for (std::string line; std::getline(lines, line);) {
+    if (!key.empty()) {
+      parts[key] += line + "\n";
+      if (line == "}") key.clear();
+    } else if (line.rfind("router id ", 0) == 0) {
+      parts["router id"] = line;
+    } else if (line.rfind("protocol bgp ", 0) == 0 || line.rfind("template bgp ", 0) == 0) {
+      key = line.substr(0, line.find(' ', 13));
+      parts[key] = line + "\n";
+    }
+  }
+  return parts;
+}
+
+// Whether going from configuration `from` to `to` resets (or removes) a running BGP session.
+bool resetsSessions(const std::string& from, const std::string& to) {
+  const auto before = sessionParts(from);
+  const auto after = sessionParts(to);
+  for (const auto& [key, text] : before) {
+    const auto it = after.find(key);
+    if (it == after.end() || it->second != text) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Supervisor::Supervisor(datastore::Client& client, SupervisorOptions options)
-    : client_(client), options_(std::move(options)), dir_(options_.runDir + "/" + options_.node) {
+    : client_(client),
+      options_(std::move(options)),
+      dir_(options_.runDir + "/" + options_.node),
+      ipip_(client, IpipOptions{options_.node, options_.netns, options_.ipipMtu}) {
   for (int family : {4, 6}) {
     Instance inst;
     inst.family = family;
@@ -73,6 +108,13 @@ void Supervisor::adopt(Instance& inst) {
   inst.child = false;
   inst.runningText = readText(path(inst.family, ".conf"));
   inst.startedAt = Clock::now();
+  // The earlier supervisor stopped in the middle of a switch: carry on from its last step.
+  if (const auto at = inst.runningText.find(kHoldStart); at != std::string::npos) {
+    inst.phase = Instance::Phase::kSwitch;
+    inst.base = inst.runningText.substr(0, at);
+    inst.hold = inst.runningText.substr(at);
+    inst.phaseSince = inst.startedAt;
+  }
 }
 
 bool Supervisor::alive(Instance& inst) {
@@ -124,6 +166,96 @@ bool Supervisor::start(Instance& inst, std::vector<std::string>& problems) {
   return false;
 }
 
+// `ip -o route show proto bird` as BIRD static routes, blackholes left out (they are our own
+// blocks, which BIRD keeps anyway): "10.66.0.0/26 via 10.88.0.4 dev eth0 ..." is
+// "10.66.0.0/26 via 10.88.0.4%eth0", each next hop of an ECMP route the same way.
+std::string Supervisor::holdKernelRoutes(int family) {
+  auto out = run({"ip", "-o", family == 4 ? "-4" : "-6", "route", "show", "proto", "bird"}, true);
+  if (out.exitCode != 0) return "";
+  std::vector<std::string> routes;
+  std::istringstream lines(out.out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string net, word, gateway, route;
+    words >> net;
+    while (words >> word) {
+      if (word == "via") {
+        words >> gateway;
+      } else if (word == "dev" && !gateway.empty()) {
+        words >> word;
+        route += " via " + gateway + "%" + word;
+        gateway.clear();
+      } else if (word == "onlink" && !route.empty()) {
+        route += " onlink";
+      }
+    }
+    if (!route.empty()) routes.push_back(net + route);
+  }
+  return routes.empty() ? "" : renderHold(family, routes);
+}
+
+// The hold may go: every session of the new configuration is Established, and no held route is
+// in use (BIRD's primary route of every held prefix comes from BGP again).
+bool Supervisor::released(const Instance& inst, const std::string& target) {
+  const std::string ctl = path(inst.family, ".ctl");
+  const auto protocols = run({"birdc", "-s", ctl, "show", "protocols"});
+  if (protocols.exitCode != 0) return false;
+  for (const auto& part : sessionParts(target)) {
+    if (part.first.rfind("protocol bgp ", 0) != 0) continue;
+    const std::string name = part.first.substr(13);
+    std::istringstream lines(protocols.out);
+    bool established = false;
+    for (std::string line; std::getline(lines, line) && !established;) {
+      established = line.rfind(name + " ", 0) == 0 && line.find("Established") != std::string::npos;
+    }
+    if (!established) return false;
+  }
+  const auto held =
+      run({"birdc", "-s", ctl, "show", "route", "primary", "protocol", "brindle_hold"});
+  return held.exitCode == 0 && held.out.find("[brindle_hold") == std::string::npos;
+}
+
+std::string Supervisor::nextText(Instance& inst, const std::string& target) {
+  using Phase = Instance::Phase;
+  const auto now = Clock::now();
+  if (inst.phase == Phase::kSwitch && target != inst.base) {
+    if (resetsSessions(inst.base, target)) {
+      // Sessions change again before the last change settled: hold what the kernel has now
+      // (held routes included) and start over.
+      if (std::string hold = holdKernelRoutes(inst.family); !hold.empty()) inst.hold = hold;
+      inst.phase = Phase::kHold;
+      inst.phaseSince = now;
+      return inst.base + inst.hold;
+    }
+    inst.base = target;
+  }
+  switch (inst.phase) {
+    case Phase::kNone:
+      if (!resetsSessions(inst.runningText, target)) return target;
+      inst.hold = holdKernelRoutes(inst.family);
+      if (inst.hold.empty()) return target;  // no route to lose
+      inst.base = inst.runningText;
+      inst.phase = Phase::kHold;
+      inst.phaseSince = now;
+      return inst.base + inst.hold;
+    case Phase::kHold:
+      if (now - inst.phaseSince < options_.holdSettle) return inst.base + inst.hold;
+      inst.base = target;
+      inst.phase = Phase::kSwitch;
+      inst.phaseSince = now;
+      return target + inst.hold;
+    case Phase::kSwitch:
+      if (now - inst.phaseSince < options_.holdLimit && !released(inst, target)) {
+        return target + inst.hold;
+      }
+      break;
+  }
+  inst.phase = Phase::kNone;
+  inst.base.clear();
+  inst.hold.clear();
+  return target;
+}
+
 void Supervisor::stepFamily(Instance& inst, const Inputs& inputs,
                             std::vector<std::string>& problems) {
   const std::string fam = "IPv" + std::to_string(inst.family);
@@ -137,7 +269,8 @@ void Supervisor::stepFamily(Instance& inst, const Inputs& inputs,
   const bool wanted = config->address.has_value();
   const bool running = alive(inst);
   if (!wanted && !running) return;  // no address in this family: no BIRD for it
-  const std::string text = renderBird(*config);
+  if (!running) inst.phase = Instance::Phase::kNone;
+  const std::string text = running ? nextText(inst, renderBird(*config)) : renderBird(*config);
 
   if (text != inst.runningText) {
     const std::string candidate = path(inst.family, ".conf.new");
@@ -194,6 +327,7 @@ void Supervisor::step() {
   if (!inputs) return;
   std::vector<std::string> problems;
   for (auto& inst : instances_) stepFamily(inst, *inputs, problems);
+  ipip_.step(*inputs, problems);  // after BIRD took the text that leaves these routes to us
   std::string joined;
   for (const auto& p : problems) joined += (joined.empty() ? "" : "; ") + p;
   std::lock_guard lock(mu_);
@@ -212,6 +346,7 @@ SupervisorCounters Supervisor::counters() const {
 
 void Supervisor::teardown() {
   tornDown_ = true;
+  ipip_.withdraw();
   for (auto& inst : instances_) {
     if (alive(inst)) {
       run({"birdc", "-s", path(inst.family, ".ctl"), "down"});
@@ -234,6 +369,39 @@ void Supervisor::teardown() {
     inst.runningText.clear();
     std::error_code ec;
     std::filesystem::remove(path(inst.family, ".pid"), ec);
+  }
+}
+
+void runSupervisor(Supervisor& supervisor, datastore::Client& client,
+                   std::chrono::milliseconds interval, const std::atomic<bool>& stop,
+                   const std::function<void()>& afterStep) {
+  constexpr auto kSlice = std::chrono::milliseconds(50);  // how soon `stop` is seen
+  // A step reads the whole BGP input (all endpoints); under continuous workload churn this bounds
+  // its cost to 10 reads a second, and a new block waits at most this much more.
+  constexpr auto kMinGap = std::chrono::milliseconds(100);
+  datastore::WatcherPtr watcher;
+  while (!stop) {
+    const auto started = Clock::now();
+    if (!watcher) {  // opened before the step reads, so no change falls in between
+      auto revision = client.currentRevision();
+      auto opened = revision ? client.watch("/calico/", *revision) : revision.error();
+      if (opened) watcher = std::move(*opened);
+    }
+    supervisor.step();
+    afterStep();
+    const auto due = started + interval;
+    bool changed = false;
+    while (!stop && !changed && Clock::now() < due) {
+      const auto slice = std::min<Clock::duration>(kSlice, due - Clock::now());
+      if (!watcher) {
+        std::this_thread::sleep_for(slice);
+        continue;
+      }
+      auto events = watcher->next(std::chrono::duration_cast<std::chrono::milliseconds>(slice));
+      if (!events) watcher.reset();  // compacted or unreachable: reopened before the next step
+      changed = events && !events->empty();
+    }
+    if (changed) std::this_thread::sleep_until(started + kMinGap);
   }
 }
 

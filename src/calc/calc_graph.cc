@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "model/bgp_views.h"
+
 namespace brindle::calc {
 
 // All wiring is here. Data flows left to right; the sequencer orders what reaches the dataplane.
@@ -17,6 +19,7 @@ namespace brindle::calc {
 //    |          v                                               v                v
 //    |     PolicyResolver --endpoint tiers (on flush)-----> EventSequencer --flush--> Dataplane-
 //    | pools (+ nat ipsets), routes, affine blocks               ^                   Callbacks
+//    | node addresses (the all-hosts ipset while a pool uses IPIP)
 //    +-----------------------------------------------------------+
 struct CalcGraph::Wiring : ActiveRulesListener, RuleScannerListener {
   explicit Wiring(EventSequencer& seq)
@@ -159,7 +162,11 @@ void CalcGraph::remove(const std::string& key) {
         sequencer_.removePool(p->second);
         poolCidrs_.erase(p);
         updatePoolSets();
+        updateHostSet();
       }
+      break;
+    case model::Kind::kNode:
+      if (nodeAddresses_.erase(key) > 0) updateHostSet();
       break;
     default:
       break;
@@ -228,7 +235,27 @@ void CalcGraph::apply(const model::Resource& r) {
       pools_[p->cidr] = *p;
       sequencer_.setPool(*p);
       updatePoolSets();
+      updateHostSet();
       poolCidrs_[key] = p->cidr;
+      return;
+    }
+    case model::Kind::kNode: {
+      // Only the node's IPv4 address matters here (the all-hosts set); BGP reads the rest.
+      auto view = model::nodeBgpView(r);
+      std::optional<Cidr> address;
+      if (view && view->ipv4) {
+        if (auto host = Cidr::parse(view->ipv4->ip.toString())) address = *host;
+      }
+      auto old = nodeAddresses_.find(key);
+      if (old != nodeAddresses_.end() && address && old->second == *address) return;
+      if (address) {
+        nodeAddresses_[key] = *address;
+      } else if (old == nodeAddresses_.end()) {
+        return;
+      } else {
+        nodeAddresses_.erase(old);
+      }
+      updateHostSet();
       return;
     }
     default:
@@ -306,6 +333,17 @@ void CalcGraph::updatePoolSets() {
     sequencer_.addIpSetMember(all, cidr);
     if (pool.natOutgoing && !pool.disabled) sequencer_.addIpSetMember(masq, cidr);
   }
+}
+
+void CalcGraph::updateHostSet() {
+  // IPIP is admitted from the nodes' addresses only while some pool uses IPIP.
+  const bool ipip = std::any_of(pools_.begin(), pools_.end(),
+                                [](const auto& p) { return p.second.ipip && !p.second.disabled; });
+  const std::string hosts(kAllHostsIpSetId);
+  sequencer_.removeIpSet(hosts);
+  if (!ipip) return;
+  sequencer_.addIpSet(hosts);
+  for (const auto& [key, address] : nodeAddresses_) sequencer_.addIpSetMember(hosts, address);
 }
 
 }  // namespace brindle::calc

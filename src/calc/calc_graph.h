@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "calc/active_rules.h"
@@ -32,8 +33,10 @@ class CalcGraph {
   // The first complete snapshot has been applied: flushes, then signals onInSync() once.
   void onInSync();
 
-  // Diagnostics for logs and tests: resources ignored because they did not parse.
+  // Diagnostics for logs and tests: resources ignored because they did not parse, since the
+  // last takeRejected(). A running agent takes them after each update, so they do not pile up.
   const std::vector<std::string>& rejected() const { return rejected_; }
+  std::vector<std::string> takeRejected() { return std::exchange(rejected_, {}); }
 
  private:
   struct Wiring;  // the adapters between components (calc_graph.cc)
@@ -43,6 +46,7 @@ class CalcGraph {
   void applyEndpoint(const std::string& key, const model::Resource& r);
   void applyBlock(const std::string& key, const BlockUpdate& b, bool deleted);
   void updatePoolSets();
+  void updateHostSet();
 
   std::string nodeName_;
   DataplaneCallbacks& out_;
@@ -57,6 +61,7 @@ class CalcGraph {
   std::unordered_map<std::string, Cidr> blockCidrs_;
   std::unordered_map<std::string, std::vector<Cidr>> routesOf_;  // by endpoint item key
   std::map<Cidr, IpPool> pools_;
+  std::map<std::string, Cidr> nodeAddresses_;  // by Node key: its IPv4 address as a /32
   RuleCache ruleCache_;
   std::vector<std::string> rejected_;
 };

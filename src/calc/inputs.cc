@@ -169,7 +169,8 @@ Result<NetworkSetInput> networkSetInput(const model::Resource& r) {
 Result<IpPool> ipPoolInput(const model::Resource& r) {
   auto view = model::ipPoolView(r);
   if (!view) return view.error();
-  return IpPool{view->cidr, view->natOutgoing, view->disabled};
+  return IpPool{view->cidr, view->natOutgoing, view->disabled,
+                view->cidr.isV4() && view->ipipMode != "Never"};
 }
 
 }  // namespace brindle::calc

@@ -98,6 +98,7 @@ struct IpPool {
   Cidr cidr;
   bool natOutgoing = false;
   bool disabled = false;
+  bool ipip = false;  // ipipMode Always or CrossSubnet (IPv4)
   bool operator==(const IpPool&) const = default;
 };
 
@@ -112,5 +113,8 @@ struct Route {
 // The ipsets the rules for nat-outgoing use; their members are pool CIDRs.
 inline constexpr std::string_view kAllPoolsIpSetId = "all-ipam-pools";
 inline constexpr std::string_view kMasqPoolsIpSetId = "masq-ipam-pools";
+// Every node's IPv4 address, while some pool uses IPIP: IPIP is admitted only from them (Felix's
+// all-hosts-net).
+inline constexpr std::string_view kAllHostsIpSetId = "all-hosts-net";
 
 }  // namespace brindle::calc

@@ -165,17 +165,20 @@ std::optional<CniError> Plugin::del(const NetConf& conf, const CniEnv& env,
     first = fromError(s.error(), "could not delete the veth " + hostIf);
   }
   auto wep = deps_.endpoints.get(ids.ns, endpointName(ids));
+  // A newer sandbox of the same pod may own the endpoint now: only remove our own. A value
+  // nobody can read names no owner, and refusing would make the runtime retry this DEL forever.
+  bool ours = !wep && wep.code() == ErrorCode::kCorrupt;
   if (wep) {
-    // A newer sandbox of the same pod may own the endpoint now: only remove our own.
     const std::string owner = wep->spec.value("containerID", "");
-    if (owner.empty() || owner == ids.containerId) {
-      Status s = deps_.endpoints.remove(ids.ns, endpointName(ids));
-      if (!s && s.code() != ErrorCode::kNotFound && !first) {
-        first = fromError(s.error(), "could not delete the WorkloadEndpoint");
-      }
-    }
-  } else if (wep.code() != ErrorCode::kNotFound && !first) {
+    ours = owner.empty() || owner == ids.containerId;
+  } else if (!ours && wep.code() != ErrorCode::kNotFound && !first) {
     first = fromError(wep.error(), "could not read the WorkloadEndpoint");
+  }
+  if (ours) {
+    Status s = deps_.endpoints.remove(ids.ns, endpointName(ids));
+    if (!s && s.code() != ErrorCode::kNotFound && !first) {
+      first = fromError(s.error(), "could not delete the WorkloadEndpoint");
+    }
   }
   if (Status s = deps_.ipam.release(ipamRequest(conf, ids)); !s && !first) {
     first = fromError(s.error(), "could not release the workload's addresses");

@@ -35,6 +35,8 @@ class Match {
     kMark,            // value/mask; value 0 is "the mask's bits are clear"
     kConntrackState,  // text: "INVALID", "RELATED,ESTABLISHED"
     kRpfFailed,       // the source would not be routed back out of the incoming interface
+    kSourceAddrType,  // text: an address type, "LOCAL"
+    kDestAddrType,    //
   };
   struct Criterion {
     Kind kind;
@@ -74,6 +76,10 @@ class Match {
     return add(Kind::kConntrackState, false, std::move(states));
   }
   Match& rpfFailed() { return add(Kind::kRpfFailed, false, {}); }
+  Match& sourceAddrType(std::string type) {
+    return add(Kind::kSourceAddrType, false, std::move(type));
+  }
+  Match& destAddrType(std::string type) { return add(Kind::kDestAddrType, false, std::move(type)); }
   // This match's criteria followed by `other`'s.
   Match& append(const Match& other) {
     criteria_.insert(criteria_.end(), other.criteria_.begin(), other.criteria_.end());

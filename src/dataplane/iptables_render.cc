@@ -53,9 +53,11 @@ constexpr CriterionWords kCriteria[] = {
     {"mark", "--mark ", "--mark ", ""},                      // kMark
     {"conntrack", "--ctstate ", "--ctstate ", ""},           // kConntrackState
     {"rpfilter", "--invert", "--invert", ""},                // kRpfFailed
+    {"addrtype", "--src-type ", "--src-type ", ""},          // kSourceAddrType
+    {"addrtype", "--dst-type ", "--dst-type ", ""},          // kDestAddrType
 };
 
-static_assert(std::size(kCriteria) == static_cast<size_t>(Match::Kind::kRpfFailed) + 1);
+static_assert(std::size(kCriteria) == static_cast<size_t>(Match::Kind::kDestAddrType) + 1);
 
 void appendCriterion(std::string& out, const Match::Criterion& c, Spelling s) {
   const CriterionWords& w = kCriteria[static_cast<size_t>(c.kind)];

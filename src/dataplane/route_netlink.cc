@@ -55,7 +55,12 @@ class LibnlRouteNetlink : public RouteNetlink {
         entry.protocol = rtnl_route_get_protocol(route);
         entry.table = table;
         if (!entry.blackhole && rtnl_route_get_nnexthops(route) > 0) {
-          entry.ifindex = rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(route, 0));
+          rtnl_nexthop* nh = rtnl_route_nexthop_n(route, 0);
+          entry.ifindex = rtnl_route_nh_get_ifindex(nh);
+          if (nl_addr* gw = rtnl_route_nh_get_gateway(nh); gw && nl_addr_get_len(gw) > 0) {
+            std::string text = addrText(gw, family);
+            if (auto ip = IpAddr::parse(text.substr(0, text.find('/')))) entry.gateway = *ip;
+          }
         }
         out.push_back(entry);
       }
@@ -99,9 +104,19 @@ class LibnlRouteNetlink : public RouteNetlink {
       rtnl_route_set_scope(route.get(), RT_SCOPE_UNIVERSE);
     } else {
       rtnl_route_set_type(route.get(), RTN_UNICAST);
-      rtnl_route_set_scope(route.get(), RT_SCOPE_LINK);
+      rtnl_route_set_scope(route.get(), entry.gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
       rtnl_nexthop* nh = rtnl_route_nh_alloc();
       rtnl_route_nh_set_ifindex(nh, entry.ifindex);
+      if (entry.gateway) {
+        const auto& gw = entry.gateway->bytes();
+        os::NlAddr via(nl_addr_build(family, gw.data(), entry.gateway->isV4() ? 4 : 16));
+        if (!via.get()) {
+          rtnl_route_nh_free(nh);
+          return makeError(ErrorCode::kInternal, "nl_addr_build");
+        }
+        rtnl_route_nh_set_gateway(nh, via.get());  // takes its own reference
+        rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
+      }
       rtnl_route_add_nexthop(route.get(), nh);  // the route owns nh now
     }
     return route;

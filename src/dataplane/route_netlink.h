@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@ struct RouteEntry {
   int ifindex = 0;
   int protocol = 0;  // rtm_protocol: who owns the route (ours is RouteTableOptions::protocol)
   int table = 254;   // RT_TABLE_MAIN
+  std::optional<IpAddr> gateway;  // set: `via gateway dev ifindex onlink` (IPIP tunnel routes)
 
   bool operator==(const RouteEntry&) const = default;
 };

@@ -7,15 +7,26 @@ RouteTable::RouteTable(RouteNetlink& netlink, os::SysctlWriter& sysctl, RouteTab
     : netlink_(netlink), sysctl_(sysctl), options_(options) {}
 
 void RouteTable::setWorkloadRoute(const Cidr& dest, const std::string& interface) {
-  desired_[dest] = Target{false, interface};
+  desired_[dest] = Target{false, interface, std::nullopt};
 }
 
 void RouteTable::removeWorkloadRoute(const Cidr& dest) {
   auto it = desired_.find(dest);
-  if (it != desired_.end() && !it->second.blackhole) desired_.erase(it);
+  if (it != desired_.end() && !it->second.blackhole && !it->second.via) desired_.erase(it);
 }
 
-void RouteTable::setBlackholeRoute(const Cidr& block) { desired_[block] = Target{true, ""}; }
+void RouteTable::setBlackholeRoute(const Cidr& block) {
+  desired_[block] = Target{true, "", std::nullopt};
+}
+
+void RouteTable::setTunnelRoute(const Cidr& dest, const std::string& interface, const IpAddr& via) {
+  desired_[dest] = Target{false, interface, via};
+}
+
+void RouteTable::removeTunnelRoute(const Cidr& dest) {
+  auto it = desired_.find(dest);
+  if (it != desired_.end() && it->second.via) desired_.erase(it);
+}
 
 void RouteTable::removeBlackholeRoute(const Cidr& block) {
   auto it = desired_.find(block);
@@ -53,7 +64,7 @@ Status RouteTable::apply() {
   // index and is configured again); forget interfaces that went away.
   std::set<std::string> wantedInterfaces;
   for (const auto& [dest, target] : desired_) {
-    if (!target.blackhole) wantedInterfaces.insert(target.interface);
+    if (!target.blackhole && !target.via) wantedInterfaces.insert(target.interface);
   }
   for (auto it = configured_.begin(); it != configured_.end();) {
     auto link = indexOf.find(it->first);
@@ -95,6 +106,7 @@ Status RouteTable::apply() {
         continue;
       }
       want.ifindex = link->second;
+      want.gateway = target.via;
     }
     auto have = ours.find(dest);
     if (have != ours.end() && have->second == want) continue;

@@ -1,9 +1,11 @@
 // RouteTable: the routes this node programs, owned through their route protocol number:
 // /32 (/128) scope-link routes to local workloads' cali interfaces (with their proxy-ARP and
-// forwarding sysctls) and blackhole routes for the node's affine IPAM blocks; mark-and-sweep.
+// forwarding sysctls), blackhole routes for the node's affine IPAM blocks, and tunnel routes
+// (`via <node IP> dev tunl0 onlink`); mark-and-sweep.
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -29,6 +31,8 @@ class RouteTable {
   void removeWorkloadRoute(const Cidr& dest);
   void setBlackholeRoute(const Cidr& block);
   void removeBlackholeRoute(const Cidr& block);
+  void setTunnelRoute(const Cidr& dest, const std::string& interface, const IpAddr& via);
+  void removeTunnelRoute(const Cidr& dest);
 
   // Reads links and our routes, writes the difference, removes routes with our protocol that are
   // no longer wanted, and configures newly seen workload interfaces. A route whose interface
@@ -48,6 +52,7 @@ class RouteTable {
   struct Target {
     bool blackhole = false;
     std::string interface;
+    std::optional<IpAddr> via;  // a tunnel route's next hop (onlink)
   };
   std::vector<os::SysctlSetting> interfaceSysctls(const std::string& interface) const;
 

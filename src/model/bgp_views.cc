@@ -143,6 +143,7 @@ Result<NodeBgpView> nodeBgpView(const Resource& node) {
   view.ipv6 = *v6;
   view.asNumber = *as;
   view.rrClusterId = text(bgp, "routeReflectorClusterID");
+  if (auto tunnel = IpAddr::parse(text(bgp, "ipv4IPIPTunnelAddr"))) view.ipipTunnelAddr = *tunnel;
   return view;
 }
 

@@ -35,7 +35,8 @@ struct NodeBgpView {
   std::optional<HostAddress> ipv4;  // spec.bgp.ipv4Address
   std::optional<HostAddress> ipv6;  // spec.bgp.ipv6Address
   std::optional<uint32_t> asNumber;
-  std::string rrClusterId;  // spec.bgp.routeReflectorClusterID; empty: not a reflector
+  std::string rrClusterId;               // spec.bgp.routeReflectorClusterID; empty: not a reflector
+  std::optional<IpAddr> ipipTunnelAddr;  // spec.bgp.ipv4IPIPTunnelAddr
   const std::optional<HostAddress>& address(int family) const { return family == 4 ? ipv4 : ipv6; }
 };
 Result<NodeBgpView> nodeBgpView(const Resource& node);

@@ -150,6 +150,9 @@ const std::vector<Param>& params() {
               return oneOf<std::string>(v, {{"bird", "bird"}, {"none", "none"}},
                                         "must be bird or none");
             }),
+      // Felix's config-file/env name and the FelixConfiguration field (ipipMTU).
+      field("IpInIpMtu", &C::ipipMtu, parseIntIn<0, 65535>),
+      field("IpipMTU", &C::ipipMtu, parseIntIn<0, 65535>),
       field("BgpRunDir", &C::bgpRunDir, parseText),
       field("BgpSecretsDir", &C::bgpSecretsDir, parseText),
       field("BgpRefreshInterval", &C::bgpRefreshInterval, parseDuration),

@@ -68,11 +68,14 @@ struct FelixConfig {
   // `none` leaves routing between nodes to others (policy only).
   std::string networkingBackend = "bird";
   // BgpRunDir / BgpSecretsDir (Brindle's): each node's BIRD files go to <BgpRunDir>/<node>/; BGP
-  // passwords are read from <BgpSecretsDir>/<secret>/<key>. BgpRefreshInterval: how often the
-  // BIRD configuration is rendered again from the datastore.
+  // passwords are read from <BgpSecretsDir>/<secret>/<key>. BgpRefreshInterval: the BIRD
+  // configuration is rendered again at once when the datastore changes, and at least this often.
   std::string bgpRunDir = "/var/run/brindle";
   std::string bgpSecretsDir = "/etc/brindle/secrets";
   std::chrono::milliseconds bgpRefreshInterval{500};
+  // IpInIpMtu (FelixConfiguration ipipMTU): tunl0's MTU when a pool uses IPIP; 0: the MTU of the
+  // interface holding the node's IPv4 address, minus 20.
+  int ipipMtu = 0;
 
   // InterfacePrefix: host-side name prefix of workload interfaces (comma list allowed).
   std::vector<std::string> interfacePrefixes = {"cali"};

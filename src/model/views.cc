@@ -20,6 +20,8 @@ Result<IpPoolView> ipPoolView(const Resource& pool) {
     view.workload = std::find(it->begin(), it->end(), "Workload") != it->end();
   }
   view.nodeSelector = spec.value("nodeSelector", "all()");
+  view.ipipMode = spec.value("ipipMode", "Never");
+  if (view.ipipMode.empty()) view.ipipMode = "Never";
   return view;
 }
 

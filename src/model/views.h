@@ -22,6 +22,7 @@ struct IpPoolView {
   bool automatic = true;  // assignmentMode is not Manual
   bool workload = true;   // allowedUses, when set, includes Workload
   std::string nodeSelector = "all()";
+  std::string ipipMode = "Never";  // Always, CrossSubnet or Never (the seed's v1 ipip converted)
 };
 
 // kInvalid "spec.cidr: ..." when the pool's CIDR does not parse.

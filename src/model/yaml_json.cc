@@ -62,12 +62,14 @@ bool isOneOf(std::string_view s, std::initializer_list<std::string_view> options
   return false;
 }
 
-Json integerValue(std::string_view digits, int base, bool negative) {
+// `digits` of the plain scalar `text` ("+12", "0x1f", ...).
+Json integerValue(std::string_view text, std::string_view digits, int base, bool negative) {
   uint64_t magnitude = 0;
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), magnitude, base);
   if (ec != std::errc() || ptr != digits.data() + digits.size()) {
-    // Too big for 64 bits: keep the text rather than silently rounding it.
-    return Json(std::string(negative ? "-" : "") + std::string(digits));
+    // Too big for 64 bits: keep the text as written (sign and prefix too, so that it is written
+    // back the same) rather than silently rounding it.
+    return Json(std::string(text));
   }
   if (!negative) {
     if (magnitude <= static_cast<uint64_t>(INT64_MAX)) return Json(static_cast<int64_t>(magnitude));
@@ -166,18 +168,23 @@ size_t invalidUtf8At(std::string_view s) {
   return std::string_view::npos;
 }
 
+// The text of a scalar, value or key. The input was UTF-8, but yaml-cpp 0.7 decodes the escapes
+// \_ and \N of quoted scalars to the single bytes 0xA0 and 0x85 (found by fuzz/yaml_fuzz.cc, in
+// values and then in keys), which no JSON writer takes.
+const std::string& scalarText(const YAML::Node& node) {
+  if (invalidUtf8At(node.Scalar()) != std::string_view::npos) {
+    throw NodeError{node.Mark(),
+                    "a string escape (\\_ or \\N) this reader cannot decode; write the "
+                    "character itself"};
+  }
+  return node.Scalar();
+}
+
 void scalarToJson(const YAML::Node& node, Json& out) {
   const std::string& tag = node.Tag();
-  const std::string& text = node.Scalar();
+  const std::string& text = scalarText(node);
   // "!" marks a quoted (or block) scalar: it is a string whatever it looks like.
   if (tag == "!" || tag == "tag:yaml.org,2002:str") {
-    // The text was UTF-8, but yaml-cpp 0.7 decodes the escapes \_ and \N to the single bytes
-    // 0xA0 and 0x85 (found by fuzz/yaml_fuzz.cc), which no JSON writer takes.
-    if (invalidUtf8At(text) != std::string_view::npos) {
-      throw NodeError{node.Mark(),
-                      "a string escape (\\_ or \\N) this reader cannot decode; write the "
-                      "character itself"};
-    }
     out = text;
     return;
   }
@@ -212,7 +219,7 @@ void toJson(const YAML::Node& node, Json& out, Walk& walk, int depth) {
         if (!entry.first.IsScalar()) {
           throw NodeError{entry.first.Mark(), "a mapping key must be a plain value"};
         }
-        const std::string key = entry.first.Scalar();
+        const std::string key = scalarText(entry.first);
         // yaml-cpp keeps the last of two equal keys; Calico's reader rejects them, and so do we:
         // the first value would otherwise vanish without a word.
         if (out.contains(key)) {
@@ -384,15 +391,15 @@ Json plainScalarValue(const std::string& text) {
   if (isOneOf(s, {"true", "True", "TRUE"})) return true;
   if (isOneOf(s, {"false", "False", "FALSE"})) return false;
   if (s.size() > 2 && s[0] == '0' && s[1] == 'x' && isDigits(s.substr(2), 16)) {
-    return integerValue(s.substr(2), 16, false);
+    return integerValue(s, s.substr(2), 16, false);
   }
   if (s.size() > 2 && s[0] == '0' && s[1] == 'o' && isDigits(s.substr(2), 8)) {
-    return integerValue(s.substr(2), 8, false);
+    return integerValue(s, s.substr(2), 8, false);
   }
   {
     const bool sign = s[0] == '+' || s[0] == '-';
     std::string_view digits = sign ? s.substr(1) : s;
-    if (isDigits(digits, 10)) return integerValue(digits, 10, s[0] == '-');
+    if (isDigits(digits, 10)) return integerValue(s, digits, 10, s[0] == '-');
   }
   if (isCoreFloat(s)) {
     double d = 0;

@@ -44,6 +44,10 @@ struct RendererConfig {
   // of the same interface (raw table, rpfilter), so a workload can send only from its addresses.
   bool antiSpoofing = true;
 
+  // Some enabled pool uses IPIP (Felix's IPIPEnabled): IPIP is admitted from known nodes only.
+  // The managers set it from the pools.
+  bool ipipEnabled = false;
+
   // Prefix of LOG rules (policy action Log); ": " is appended.
   std::string logPrefix = "calico-packet";
 };

@@ -1,6 +1,8 @@
 // The managers; see managers.h.
 #include "rules/managers.h"
 
+#include <algorithm>
+
 #include "rules/endpoints.h"
 #include "rules/names.h"
 
@@ -206,12 +208,24 @@ void Managers::onIpPoolUpdate(const calc::IpPool& pool) {
   pools_[pool.cidr] = pool;
   natDirty_ = true;
   dirty_ = true;
+  updateIpipEnabled();
 }
 
 void Managers::onIpPoolRemove(const Cidr& cidr) {
   pools_.erase(cidr);
   natDirty_ = true;
   dirty_ = true;
+  updateIpipEnabled();
+}
+
+// The fixed chains admit IPIP from known nodes while some pool uses it (Felix restarts for this;
+// here the fixed chains are written again).
+void Managers::updateIpipEnabled() {
+  const bool ipip = std::any_of(pools_.begin(), pools_.end(),
+                                [](const auto& p) { return p.second.ipip && !p.second.disabled; });
+  if (ipip == config_.ipipEnabled) return;
+  config_.ipipEnabled = ipip;
+  installStaticChains();
 }
 
 void Managers::onRouteUpdate(const calc::Route& route) {

@@ -106,6 +106,7 @@ class Managers : public calc::DataplaneCallbacks {
   void setInsertions(dataplane::IpVersion version, dataplane::TableName table,
                      const TableRules& rules);
   void installStaticChains();
+  void updateIpipEnabled();
 
   std::vector<dataplane::IpVersion> versions_;
   bool inSync_ = false;

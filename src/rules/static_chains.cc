@@ -102,7 +102,15 @@ TableRules filterStaticChains(IpVersion version, const RendererConfig& c) {
   TableRules t;
   const auto wildcards = workloadInterfaceWildcards(c);
 
+  const bool ipip = version == IpVersion::kV4 && c.ipipEnabled;
+  const std::string allHosts = ipSetName(std::string(calc::kAllHostsIpSetId), version);
   Chain input{kChainInput, {}};
+  if (ipip) {
+    // IPIP (protocol 4) only from the nodes' addresses, and only to this host.
+    input.rules.push_back({Match().protocol("4").sourceIpSet(allHosts).destAddrType("LOCAL"),
+                           Action::accept(), "IPIP from a known node"});
+    input.rules.push_back({Match().protocol("4"), Action::drop(), "IPIP from an unknown host"});
+  }
   conntrackRules(input.rules, c);
   for (const auto& w : wildcards)
     input.rules.push_back({Match().inInterface(w), Action::goTo(kChainWlToHost), ""});
@@ -150,6 +158,11 @@ TableRules filterStaticChains(IpVersion version, const RendererConfig& c) {
   // Host to local workload: the workload's ingress policy is not applied (Calico's rule).
   for (const auto& w : wildcards)
     output.rules.push_back({Match().outInterface(w), Action::ret(), ""});
+  if (ipip) {
+    // So that host endpoint policy cannot cut the tunnel between nodes.
+    output.rules.push_back({Match().protocol("4").destIpSet(allHosts).sourceAddrType("LOCAL"),
+                            Action::accept(), "IPIP to a known node"});
+  }
   output.rules.push_back(clearMarks(c));
   output.rules.push_back(jump(kChainToHostEndpoint));
   output.rules.push_back(hepAccepted(c));

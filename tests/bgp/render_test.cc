@@ -93,5 +93,36 @@ TEST(BgpRender, Ipv6WithEveryPeerOption) {
   checkRendered(renderBird(computeOk(in, "a", 4)), "no_address_v4.conf");
 }
 
+// What the supervisor appends while sessions are replaced: kernel routes (plain, on-link, ECMP)
+// as static routes below BGP's preference, in a configuration BIRD accepts, in both families.
+TEST(BgpRender, HoldAppendedToAConfiguration) {
+  const std::string hold =
+      renderHold(4, {"10.65.1.0/26 via 10.192.0.3%eth0", "10.65.2.0/26 via 10.192.0.4%tunl0 onlink",
+                     "10.65.3.0/26 via 10.192.0.3%eth0 via 10.192.0.4%eth0"});
+  EXPECT_NE(hold.find("protocol static brindle_hold {\n  ipv4 { preference 50; };\n"
+                      "  route 10.65.1.0/26 via 10.192.0.3%eth0;\n"),
+            std::string::npos)
+      << hold;
+  testutil::TempDir dir;
+  const std::string text = renderBird(computeOk(meshInputs(), "kube-master", 4)) + hold;
+  const auto parsed = testutil::sh("bird -p -c " + dir.write("bird.conf", text));
+  EXPECT_EQ(parsed.code, 0) << parsed.out << text;
+  const std::string hold6 = renderHold(6, {"fd10::40/122 via fe80::1%eth0"});
+  EXPECT_NE(hold6.find("  ipv6 { preference 50; };\n"), std::string::npos) << hold6;
+}
+
+// IPIP pools: BGP routes inside an Always pool, or a CrossSubnet pool with a next hop outside the
+// node's subnet, never reach the kernel (the agent routes them through tunl0).
+TEST(BgpRender, IpipPools) {
+  Inputs in = inputsFrom(
+      node("a", "10.0.1.2/24") + node("b", "10.0.2.2/24") +
+      "kind: IPPool\napiVersion: projectcalico.org/v3\nmetadata:\n  name: always\nspec:\n"
+      "  cidr: 192.168.0.0/18\n  ipipMode: Always\n---\n"
+      "kind: IPPool\napiVersion: projectcalico.org/v3\nmetadata:\n  name: cross\nspec:\n"
+      "  cidr: 192.168.64.0/18\n  ipipMode: CrossSubnet\n---\n" +
+      kPool.substr(0, kPool.find("192.168.0.0/16")) + "10.244.0.0/16\n---\n");
+  checkRendered(renderBird(computeOk(in, "a", 4)), "ipip_v4.conf");
+}
+
 }  // namespace
 }  // namespace brindle::bgp

@@ -446,5 +446,39 @@ TEST(CalcGraph, FloatingIpGetsARoute) {
   EXPECT_EQ(s.workloads.begin()->second.ipNats.size(), 1u);
 }
 
+// IPIP is admitted from the nodes' addresses only (Felix's all-hosts-net), while a pool uses it.
+TEST(CalcGraph, AllHostsSetHoldsNodeAddressesWhileAPoolUsesIpip) {
+  auto node = [](const std::string& name, const std::string& v4) {
+    return "apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: {name: " + name +
+           "}\nspec: {bgp: {ipv4Address: " + v4 + "}}\n---\n";
+  };
+  auto pool = [](const std::string& mode) {
+    return "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: p}\n"
+           "spec: {cidr: 10.68.0.0/16, ipipMode: " +
+           mode + "}\n---\n";
+  };
+  const std::string hosts(kAllHostsIpSetId);
+  DataplaneState s;
+  CalcGraph graph("n1", s);
+  for (const auto& r :
+       decode(node("n1", "10.0.1.1/24") + node("n2", "10.0.2.1/24") + pool("Never"))) {
+    graph.onUpdate(added(r));
+  }
+  graph.flush();
+  EXPECT_EQ(s.ipSets.count(hosts), 0u);
+  EXPECT_FALSE(s.pools.begin()->second.ipip);
+  graph.onUpdate(added(decode(pool("CrossSubnet")).at(0)));
+  graph.flush();
+  EXPECT_TRUE(s.pools.begin()->second.ipip);
+  EXPECT_EQ(s.ipSets.at(hosts), (std::set<Cidr>{cidr("10.0.1.1/32"), cidr("10.0.2.1/32")}));
+  graph.onUpdate(added(decode(node("n2", "10.0.3.1/24")).at(0)));  // moved
+  graph.onUpdate(deleted(decode(node("n1", "10.0.1.1/24")).at(0)));
+  graph.flush();
+  EXPECT_EQ(s.ipSets.at(hosts), (std::set<Cidr>{cidr("10.0.3.1/32")}));
+  graph.onUpdate(added(decode(pool("Never")).at(0)));
+  graph.flush();
+  EXPECT_EQ(s.ipSets.count(hosts), 0u);
+}
+
 }  // namespace
 }  // namespace brindle::calc

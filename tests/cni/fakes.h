@@ -136,6 +136,7 @@ class FakeIpam : public IpamDriver {
 class FakeEndpoints : public EndpointStore {
  public:
   std::map<std::string, model::Resource> items;  // "ns/name"
+  std::set<std::string> corrupt;                 // "ns/name" of stored values nobody can read
   Failures failures;
 
   Status put(const model::Resource& r) override {
@@ -145,14 +146,16 @@ class FakeEndpoints : public EndpointStore {
   }
   Result<model::Resource> get(const std::string& ns, const std::string& name) override {
     if (Status st = failures.take("get"); !st) return st.error();
+    if (corrupt.count(ns + "/" + name)) return makeError(ErrorCode::kCorrupt, "not JSON");
     auto it = items.find(ns + "/" + name);
     if (it == items.end()) return makeError(ErrorCode::kNotFound, "absent");
     return it->second;
   }
   Status remove(const std::string& ns, const std::string& name) override {
     if (Status st = failures.take("remove"); !st) return st;
-    return items.erase(ns + "/" + name) ? Status::ok()
-                                        : Status(makeError(ErrorCode::kNotFound, "absent"));
+    return items.erase(ns + "/" + name) + corrupt.erase(ns + "/" + name)
+               ? Status::ok()
+               : Status(makeError(ErrorCode::kNotFound, "absent"));
   }
 };
 

@@ -153,6 +153,18 @@ TEST_F(PluginTest, DelLeavesAnotherSandboxsEndpointAlone) {
   EXPECT_EQ(eps_.items.size(), 1u);
 }
 
+TEST_F(PluginTest, DelRemovesItsOwnEndpointWhoseStoredValueIsUnreadable) {
+  CniResult r;
+  ASSERT_FALSE(plugin_.add(conf_, env_, "node1", &r));
+  // Another tool overwrote the endpoint with something that is not a resource: nobody can own
+  // it, and a DEL that refused would be retried by the runtime forever.
+  eps_.corrupt.insert(eps_.items.begin()->first);
+  eps_.items.clear();
+  EXPECT_FALSE(plugin_.del(conf_, env_, "node1"));
+  EXPECT_TRUE(eps_.corrupt.empty());
+  EXPECT_TRUE(empty());
+}
+
 TEST_F(PluginTest, DelReportsADatastoreFailureButStillCleansTheRest) {
   CniResult r;
   ASSERT_FALSE(plugin_.add(conf_, env_, "node1", &r));

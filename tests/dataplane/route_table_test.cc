@@ -64,11 +64,11 @@ TEST(RouteTableTest, SweepsOnlyRoutesWithOurProtocol) {
   FakeRouteNetlink nl;
   FakeSysctl sysctl;
   int eth = nl.addLink("eth0");
-  nl.addRoute({cidr("192.168.0.0/24"), false, eth, 2, 254});  // kernel route
-  nl.addRoute({cidr("10.65.0.99/32"), false, eth, 80, 254});  // ours, from a previous run
-  nl.addRoute({cidr("10.66.0.0/26"), true, 0, 80, 254});      // our old blackhole
-  nl.addRoute({cidr("10.67.0.0/26"), true, 0, 12, 254});      // someone else's blackhole
-  nl.addRoute({cidr("10.65.0.98/32"), false, eth, 80, 100});  // ours but another table
+  nl.addRoute({cidr("192.168.0.0/24"), false, eth, 2, 254, {}});  // kernel route
+  nl.addRoute({cidr("10.65.0.99/32"), false, eth, 80, 254, {}});  // ours, from a previous run
+  nl.addRoute({cidr("10.66.0.0/26"), true, 0, 80, 254, {}});      // our old blackhole
+  nl.addRoute({cidr("10.67.0.0/26"), true, 0, 12, 254, {}});      // someone else's blackhole
+  nl.addRoute({cidr("10.65.0.98/32"), false, eth, 80, 100, {}});  // ours but another table
   RouteTable routes(nl, sysctl);
   routes.setBlackholeRoute(cidr("10.65.0.0/26"));
   ASSERT_TRUE(routes.apply());
@@ -82,11 +82,32 @@ TEST(RouteTableTest, SweepsOnlyRoutesWithOurProtocol) {
   EXPECT_EQ(nl.find(cidr("10.65.0.0/26")), nullptr);
 }
 
+TEST(RouteTableTest, TunnelRoutesGoViaTheirGatewayAndAreSwept) {
+  FakeRouteNetlink nl;
+  FakeSysctl sysctl;
+  int tunl0 = nl.addLink("tunl0");
+  RouteTable routes(nl, sysctl, {81, 254, false});
+  routes.setTunnelRoute(cidr("10.65.1.0/26"), "tunl0", *IpAddr::parse("10.93.2.1"));
+  ASSERT_TRUE(routes.apply());
+  const RouteEntry* r = nl.find(cidr("10.65.1.0/26"));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->ifindex, tunl0);
+  EXPECT_EQ(r->gateway, IpAddr::parse("10.93.2.1").value());
+  EXPECT_EQ(r->protocol, 81);
+  EXPECT_EQ(sysctl.writes, 0);  // no proxy-ARP or forwarding settings for tunl0
+  routes.removeWorkloadRoute(cidr("10.65.1.0/26"));  // not a workload route: stays
+  ASSERT_TRUE(routes.apply());
+  EXPECT_NE(nl.find(cidr("10.65.1.0/26")), nullptr);
+  routes.removeTunnelRoute(cidr("10.65.1.0/26"));
+  ASSERT_TRUE(routes.apply());
+  EXPECT_EQ(nl.find(cidr("10.65.1.0/26")), nullptr);
+}
+
 TEST(RouteTableTest, TakesOverAForeignRouteToTheSameDestination) {
   FakeRouteNetlink nl;
   FakeSysctl sysctl;
   int index = nl.addLink("cali1");
-  nl.addRoute({cidr("10.65.0.5/32"), false, index, 3, 254});  // the CNI plugin's route
+  nl.addRoute({cidr("10.65.0.5/32"), false, index, 3, 254, {}});  // the CNI plugin's route
   RouteTable routes(nl, sysctl);
   routes.setWorkloadRoute(cidr("10.65.0.5/32"), "cali1");
   ASSERT_TRUE(routes.apply());

@@ -520,6 +520,23 @@ TEST(ParseLimits, FuzzerFindingsAreErrors) {
   ASSERT_FALSE(escape.isOk());
   EXPECT_NE(escape.message().find("f.yaml, line 1, column 4: a string escape"), std::string::npos)
       << escape.message();
+  // The same escape in a key (CI's fuzz run found it there), and under a tag.
+  for (const char* text : {R"("no\_break": 1)", R"(a: !!int "\N")"}) {
+    auto bad = parseDocuments(text, "f.yaml");
+    ASSERT_FALSE(bad.isOk()) << text;
+    EXPECT_NE(bad.message().find("a string escape"), std::string::npos) << bad.message();
+  }
+  // Integers too big for 64 bits stay the text as written, sign and prefix included (CI's seeds
+  // found "+2111...1" read back without its "+").
+  for (const char* big : {"+211111112222222222222222222", "-211111112222222222222222222",
+                          "0xfffffffffffffffffffff", "0o7777777777777777777777777"}) {
+    auto read = parseDocuments(std::string("a: ") + big, "f");
+    ASSERT_TRUE(read.isOk()) << read.message();
+    EXPECT_EQ((*read)[0]["a"], big);
+    auto again = parseDocuments(writeYaml((*read)[0]), "f");
+    ASSERT_TRUE(again.isOk()) << again.message();
+    EXPECT_EQ((*again)[0], (*read)[0]) << writeYaml((*read)[0]);
+  }
   // Strings that look like document markers are written quoted, so they read back.
   for (const char* marker : {"...", "---", "--- x"}) {
     auto written = writeYaml(Json{{"a", marker}});

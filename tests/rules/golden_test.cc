@@ -399,6 +399,14 @@ TEST(Golden, FeaturesFile) {
   auto rs = seedLab();
   auto more = model::decodeResources(R"(
 apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  name: tunnelled
+spec:
+  cidr: 10.68.0.0/16
+  ipipMode: CrossSubnet
+---
+apiVersion: projectcalico.org/v3
 kind: WorkloadEndpoint
 metadata:
   name: slave1-k8s-web-eth0

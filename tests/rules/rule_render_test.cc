@@ -6,7 +6,9 @@
 #include "calc/hash.h"
 #include "calc/rule_scanner.h"
 #include "dataplane/iptables_render.h"
+#include "dataplane/iptables_table.h"
 #include "rules/endpoints.h"
+#include "rules/managers.h"
 #include "rules/names.h"
 #include "rules/policy.h"
 
@@ -297,6 +299,40 @@ TEST(Names, SelectorIpSetNamesAreFelixs) {
   const std::string id = calc::selectorIpSetId(*all);
   EXPECT_EQ(ipSetName(id, IpVersion::kV4), "cali40s:5y5I3VdRZfDU01O--xXAPx2");
   EXPECT_EQ(ipSetName(id, IpVersion::kV6), "cali60s:5y5I3VdRZfDU01O--xXAPx2");
+}
+
+// The fixed chains admit IPIP from known nodes exactly while an enabled pool uses IPIP (Felix
+// restarts for it; the managers write the fixed chains again).
+TEST(StaticChains, IpipRulesFollowThePools) {
+  struct NoKernel : os::CommandRunner {
+    Result<os::CommandOutput> run(const os::Command&) override {
+      return makeError(ErrorCode::kInternal, "not applied");
+    }
+  } none;
+  dataplane::IptablesTable filter(dataplane::TableName::kFilter, IpVersion::kV4, none);
+  RendererConfig config;
+  config.ipv6Enabled = false;
+  Managers managers({{IpVersion::kV4, dataplane::TableName::kFilter, &filter}}, nullptr, nullptr,
+                    config);
+  auto ipipRules = [&] {
+    int n = 0;
+    for (const auto& chain : managers.chains(IpVersion::kV4, dataplane::TableName::kFilter)) {
+      for (const auto& rule : chain.rules) {
+        const std::string line = dataplane::renderRuleLine(chain.name, rule, "h");
+        if (line.find("-p 4") != std::string::npos) ++n;
+      }
+    }
+    return n;
+  };
+  EXPECT_EQ(ipipRules(), 0);
+  const Cidr pool = *Cidr::parse("10.68.0.0/16");
+  managers.onIpPoolUpdate({pool, false, false, true});
+  EXPECT_EQ(ipipRules(), 3);  // INPUT: from known nodes, drop the rest; OUTPUT: to known nodes
+  managers.onIpPoolUpdate({pool, false, true, true});  // disabled
+  EXPECT_EQ(ipipRules(), 0);
+  managers.onIpPoolUpdate({pool, false, false, true});
+  managers.onIpPoolRemove(pool);
+  EXPECT_EQ(ipipRules(), 0);
 }
 
 }  // namespace
