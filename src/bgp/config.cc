@@ -334,6 +334,14 @@ Result<NodeConfig> computeNodeConfig(const Inputs& inputs, const std::string& no
   out.rrClusterId = self->rrClusterId;
   if (const auto& addr = self->address(family)) out.address = addr->ip;
   addExports(inputs, *cluster, out);
+  for (const auto& r : inputs.filters) {
+    auto f = model::bgpFilterView(r);
+    if (!f)
+      return makeError(ErrorCode::kInvalid, "BGPFilter(" + r.name() + ").spec." + f.message());
+    out.filters.push_back(std::move(*f));
+  }
+  std::sort(out.filters.begin(), out.filters.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
   if (!out.address) return out;  // no address in this family: no sessions
 
   Decider decider(inputs, *cluster, *self, family);
@@ -343,11 +351,6 @@ Result<NodeConfig> computeNodeConfig(const Inputs& inputs, const std::string& no
   }
   std::sort(out.peers.begin(), out.peers.end(),
             [](const Peer& a, const Peer& b) { return a.name < b.name; });
-  for (const auto& p : out.peers) {
-    if (!p.filters.empty()) {
-      out.notes.push_back(p.name + ": BGPFilter rules are not applied yet");
-    }
-  }
   return out;
 }
 

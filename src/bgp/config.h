@@ -41,7 +41,7 @@ struct Peer {
   bool nextHopKeep = false;
   bool nextHopSelf = false;
   int allowLocalAs = 0;
-  std::vector<std::string> filters;  // BGPFilter names (not applied yet; see docs/bgp.md)
+  std::vector<std::string> filters;  // BGPFilter names, applied in this order
 };
 
 struct NodeConfig {
@@ -58,7 +58,9 @@ struct NodeConfig {
   std::vector<Cidr> localHosts;     // local workloads outside those blocks: /32 or /128 exported
   std::vector<Cidr> serviceRanges;  // BGPConfiguration service CIDRs: exported
   std::vector<std::string> notes;   // what the configuration leaves out, rendered as comments
-  std::string rrClusterId;          // set: the node reflects routes for its clients
+  // Every BGPFilter, by name (confd defines a function for each, used or not).
+  std::vector<model::BgpFilterView> filters;
+  std::string rrClusterId;  // set: the node reflects routes for its clients
 
   std::string channel() const { return family == 4 ? "ipv4" : "ipv6"; }
 };

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <tuple>
 
 namespace brindle::model {
 namespace {
@@ -96,6 +97,48 @@ Status splitPeerIp(const std::string& value, BgpPeerView& out) {
     out.port = n;
   }
   return Status::ok();
+}
+
+Result<std::vector<BgpFilterRule>> filterRules(const Json& spec, const char* list, int family) {
+  std::vector<BgpFilterRule> out;
+  const auto it = spec.find(list);
+  if (it == spec.end() || !it->is_array()) return out;
+  for (size_t i = 0; i < it->size(); ++i) {
+    const Json& item = (*it)[i];
+    const std::string where = std::string(list) + "[" + std::to_string(i) + "]";
+    BgpFilterRule rule;
+    const std::string action = text(item, "action");
+    if (action != "Accept" && action != "Reject") return invalid(where + ".action", action);
+    rule.accept = action == "Accept";
+    rule.cidr = text(item, "cidr");
+    rule.matchOperator = text(item, "matchOperator");
+    if (!rule.cidr.empty()) {
+      auto cidr = Cidr::parse(rule.cidr);
+      if (!cidr || cidr->isV4() != (family == 4)) return invalid(where + ".cidr", rule.cidr);
+      if (rule.matchOperator != "Equal" && rule.matchOperator != "NotEqual" &&
+          rule.matchOperator != "In" && rule.matchOperator != "NotIn") {
+        return invalid(where + ".matchOperator", rule.matchOperator);
+      }
+    }
+    if (const auto len = item.find("prefixLength"); len != item.end() && len->is_object()) {
+      if (const auto min = len->find("min"); min != len->end() && min->is_number_integer()) {
+        rule.prefixMin = min->get<int>();
+      }
+      if (const auto max = len->find("max"); max != len->end() && max->is_number_integer()) {
+        rule.prefixMax = max->get<int>();
+      }
+    }
+    const std::string source = text(item, "source");
+    if (!source.empty() && source != "RemotePeers") return invalid(where + ".source", source);
+    rule.remotePeers = source == "RemotePeers";
+    rule.interface = text(item, "interface");
+    // BIRD strings have no escapes.
+    if (rule.interface.find_first_of("\"\n\\") != std::string::npos) {
+      return invalid(where + ".interface", rule.interface);
+    }
+    out.push_back(std::move(rule));
+  }
+  return out;
 }
 
 }  // namespace
@@ -234,6 +277,19 @@ Result<BgpConfigView> bgpConfigView(const Resource& config) {
     auto cidrs = serviceCidrs(spec, list);
     if (!cidrs) return cidrs.error();
     *out = std::move(*cidrs);
+  }
+  return view;
+}
+
+Result<BgpFilterView> bgpFilterView(const Resource& filter) {
+  BgpFilterView view;
+  view.name = filter.name();
+  for (auto [list, family, out] :
+       {std::tuple{"importV4", 4, &view.importV4}, std::tuple{"exportV4", 4, &view.exportV4},
+        std::tuple{"importV6", 6, &view.importV6}, std::tuple{"exportV6", 6, &view.exportV6}}) {
+    auto rules = filterRules(filter.spec, list, family);
+    if (!rules) return rules.error();
+    *out = std::move(*rules);
   }
   return view;
 }

@@ -77,6 +77,27 @@ struct BgpConfigView {
 };
 Result<BgpConfigView> bgpConfigView(const Resource& config);
 
+// One rule of a BGPFilter list (importV4, exportV4, importV6, exportV6), in its order.
+struct BgpFilterRule {
+  bool accept = false;           // action: Accept | Reject
+  std::string cidr;              // as written (confd renders it so); empty: any prefix
+  std::string matchOperator;     // Equal | NotEqual | In | NotIn, with cidr
+  std::optional<int> prefixMin;  // prefixLength.min / max, with cidr
+  std::optional<int> prefixMax;
+  bool remotePeers = false;  // source: RemotePeers (routes learned over BGP)
+  std::string interface;     // a BIRD interface pattern ("eth*")
+};
+
+struct BgpFilterView {
+  std::string name;
+  std::vector<BgpFilterRule> importV4, exportV4, importV6, exportV6;
+  const std::vector<BgpFilterRule>& rules(bool import, int family) const {
+    if (family == 4) return import ? importV4 : exportV4;
+    return import ? importV6 : exportV6;
+  }
+};
+Result<BgpFilterView> bgpFilterView(const Resource& filter);
+
 // Calico's AS number text: a number, "64512" or the dotted "1.10" (asdot).
 Result<uint32_t> parseAsNumber(const Json& value);
 // A Kubernetes duration ("20s", "1m30s", "2h"), whole seconds.
