@@ -145,6 +145,7 @@ class Decider {
       auto p = build(v, type, *v.peerIp, port, as, node ? node->rrClusterId : "", what);
       if (!p) return p.status();
       if (node != nullptr && type == PeerType::kGlobal) p->passive = waitsForPeer(p->ip, own_.ip);
+      if (v.reachableBy && v.reachableBy->isV4() == (family_ == 4)) p->reachableBy = v.reachableBy;
       add(out, std::move(*p));
     }
     if (v.peerSelector.empty()) return Status::ok();
@@ -217,7 +218,8 @@ class Decider {
     p.longLivedRestart = v.longLivedRestart;
     p.bfd = v.bfd;
     p.ttlSecurity = v.ttlSecurity;
-    const uint32_t ownAs = cluster_.asOf(self_);
+    const uint32_t ownAs = v.localAsNumber.value_or(cluster_.asOf(self_));
+    p.localAs = v.localAsNumber;
     p.nextHopKeep = v.nextHopMode == "Keep" || (v.keepOriginalNextHop && as != ownAs);
     p.nextHopSelf = v.nextHopMode == "Self";
     p.allowLocalAs = v.numAllowedLocalAs;
@@ -293,6 +295,13 @@ void addExports(const Inputs& in, const Cluster& cluster, NodeConfig& out) {
     }
   }
   const auto& g = cluster.global;
+  const auto own = cluster.perNode.find(out.node);
+  const auto& adverts = own != cluster.perNode.end() && own->second.prefixAdvertisements
+                            ? own->second.prefixAdvertisements
+                            : g.prefixAdvertisements;
+  for (const auto& a : adverts.value_or(std::vector<model::PrefixAdvertisement>{})) {
+    if (inFamily(*Cidr::parse(a.cidr), family)) out.communities.push_back(a);
+  }
   for (const auto* list :
        {&g.serviceClusterIps, &g.serviceExternalIps, &g.serviceLoadBalancerIps}) {
     for (const Cidr& c : *list) {
@@ -332,7 +341,11 @@ Result<NodeConfig> computeNodeConfig(const Inputs& inputs, const std::string& no
   out.listenPort = cluster->listenPort(node);
   out.logSeverity = cluster->global.logSeverityScreen;
   out.rrClusterId = self->rrClusterId;
-  if (const auto& addr = self->address(family)) out.address = addr->ip;
+  out.ignoredInterfaces = cluster->global.ignoredInterfaces;
+  if (const auto& addr = self->address(family)) {
+    out.address = addr->ip;
+    if (cluster->global.bindNodeIp) out.listenAddress = addr->ip;
+  }
   addExports(inputs, *cluster, out);
   for (const auto& r : inputs.filters) {
     auto f = model::bgpFilterView(r);

@@ -41,7 +41,9 @@ struct Peer {
   bool nextHopKeep = false;
   bool nextHopSelf = false;
   int allowLocalAs = 0;
-  std::vector<std::string> filters;  // BGPFilter names, applied in this order
+  std::vector<std::string> filters;   // BGPFilter names, applied in this order
+  std::optional<uint32_t> localAs;    // localASNumber: our AS on this session, else the node's
+  std::optional<IpAddr> reachableBy;  // reachableBy: a static route to the peer via this gateway
 };
 
 struct NodeConfig {
@@ -51,6 +53,11 @@ struct NodeConfig {
   std::optional<IpAddr> address;  // the node's BGP address in this family
   uint32_t asNumber = kDefaultAsNumber;
   std::optional<int> listenPort;
+  std::optional<IpAddr> listenAddress;  // bindMode: NodeIP: BGP listens on the node's address
+  std::vector<std::string> ignoredInterfaces;  // BGPConfiguration ignoredInterfaces
+  // prefixAdvertisements of the family (the node's BGPConfiguration's, else the global ones):
+  // communities added to our routes within each CIDR when exported.
+  std::vector<model::PrefixAdvertisement> communities;
   std::string logSeverity = "Info";
   std::vector<Peer> peers;          // sorted by name
   std::vector<Cidr> pools;          // enabled IP pools of the family

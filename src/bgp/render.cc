@@ -99,11 +99,12 @@ std::string filterCalls(const NodeConfig& c, const Peer& p, bool import) {
 }
 
 void renderPeer(std::ostream& o, const NodeConfig& c, const Peer& p) {
-  const bool reflect = !c.rrClusterId.empty() && p.asNumber == c.asNumber;
+  const bool reflect = !c.rrClusterId.empty() && p.asNumber == p.localAs.value_or(c.asNumber);
   const std::string imports = filterCalls(c, p, true);
   const std::string exports = filterCalls(c, p, false);
   o << "protocol bgp " << p.name << " from brindle_bgp {\n";
   o << "  description " << quoted(peerTypeName(p.type)) << ";\n";
+  if (p.localAs) o << "  local as " << *p.localAs << ";\n";
   o << "  neighbor " << p.ip.toString();
   if (p.port) o << " port " << *p.port;
   o << " as " << p.asNumber << ";\n";
@@ -162,7 +163,24 @@ std::string renderBird(const NodeConfig& c) {
   o << "log stderr " << logClasses(c.logSeverity) << ";\n\n";
 
   o << "# Routes this node announces: its IPAM blocks, its workloads outside them, services.\n";
+  if (!c.communities.empty()) {
+    o << "# BGPConfiguration prefixAdvertisements: communities for what we announce.\n"
+         "function brindle_communities() {\n";
+    for (const auto& a : c.communities) {
+      o << "  if net ~ " << a.cidr << " then {\n";
+      for (const auto& value : a.communities) {
+        std::string parts;  // "a:b:c" -> "a, b, c", as confd writes it
+        for (char ch : value) parts += ch == ':' ? std::string(", ") : std::string(1, ch);
+        const bool large = std::count(value.begin(), value.end(), ':') == 2;
+        o << "    " << (large ? "bgp_large_community" : "bgp_community") << ".add((" << parts
+          << "));\n";
+      }
+      o << "  }\n";
+    }
+    o << "}\n";
+  }
   o << "function brindle_own() {\n";
+  if (!c.communities.empty()) o << "  brindle_communities();\n";
   o << "  if proto = \"brindle_blocks\" || proto = \"brindle_services\" then accept;\n";
   for (const Cidr& h : c.localHosts) {
     o << "  if net = " << h.toString() << " && source != RTS_BGP then accept;\n";
@@ -176,13 +194,18 @@ std::string renderBird(const NodeConfig& c) {
        "# addresses of a block do not loop), routes held while sessions are replaced\n"
        "# (brindle_hold). Routes other programs made are never touched.\n";
   o << "filter brindle_to_kernel {\n  if source = RTS_BGP || proto = \"brindle_blocks\" || "
-       "proto = \"brindle_hold\" then accept;\n  reject;\n}\n";
+       "proto = \"brindle_hold\" then accept;\n";
+  const bool peerRoutes =
+      std::any_of(c.peers.begin(), c.peers.end(), [](const Peer& p) { return p.reachableBy; });
+  if (peerRoutes) o << "  if proto = \"brindle_peer_routes\" then accept;  # reachableBy\n";
+  o << "  reject;\n}\n";
   renderFilters(o, c);
   o << "\n";
 
   o << "protocol device { scan time 2; }\n";
-  o << "protocol direct brindle_direct {\n  " << ch
-    << ";\n  interface -\"cali*\", -\"kube-ipvs*\", -\"tunl0\", \"*\";\n}\n";
+  o << "protocol direct brindle_direct {\n  " << ch << ";\n  interface ";
+  for (const auto& name : c.ignoredInterfaces) o << "-" << quoted(name) << ", ";
+  o << "-\"cali*\", -\"kube-ipvs*\", -\"tunl0\", \"*\";\n}\n";
   o << "protocol kernel brindle_kernel {\n  " << ch
     << " { import all; export filter brindle_to_kernel; };\n"
        "  learn;            # workload routes the CNI plugin adds\n"
@@ -190,15 +213,29 @@ std::string renderBird(const NodeConfig& c) {
        "  scan time 2;\n  graceful restart;\n  merge paths on;  # ECMP\n}\n";
   renderStatic(o, c, "brindle_blocks", c.blocks);
   renderStatic(o, c, "brindle_services", c.serviceRanges);
+  if (peerRoutes) {
+    o << "# Peers reachable by a gateway (BGPPeer reachableBy); into the kernel, not to peers.\n"
+      << "protocol static brindle_peer_routes {\n  " << ch << ";\n";
+    for (const auto& p : c.peers) {
+      if (!p.reachableBy) continue;
+      o << "  route " << p.ip.toString() << "/" << p.ip.bits() << " via "
+        << p.reachableBy->toString() << ";\n";
+    }
+    o << "}\n";
+  }
   if (std::any_of(c.peers.begin(), c.peers.end(), [](const Peer& p) { return p.bfd; })) {
     o << "protocol bfd brindle_bfd { }\n";
   }
   o << "\n";
 
   o << "template bgp brindle_bgp {\n  local";
+  if (c.listenAddress) o << " " << c.listenAddress->toString();
   if (c.listenPort) o << " port " << *c.listenPort;
   o << " as " << c.asNumber << ";\n";
   o << "  " << ch << " { import all; export filter brindle_export; gateway recursive; };\n";
+  // bindMode: NodeIP: listen on the node's address only (BIRD 2's strict bind; the address is
+  // also the session's source unless a peer sets another).
+  if (c.listenAddress) o << "  strict bind on;\n";
   o << "  graceful restart;\n  connect delay time 2;\n  connect retry time 5;\n"
        "  error wait time 5,30;\n}\n";
   if (c.peers.empty()) o << "# No BGP peers.\n";

@@ -60,8 +60,15 @@ struct BgpPeerView {
   bool reversePeeringManual = false;
   int numAllowedLocalAs = 0;
   std::vector<std::string> filters;
+  std::optional<uint32_t> localAsNumber;  // localASNumber: our AS towards this peer
+  std::optional<IpAddr> reachableBy;      // a gateway to reach peerIP by (a static route)
 };
 Result<BgpPeerView> bgpPeerView(const Resource& peer);
+
+struct PrefixAdvertisement {
+  std::string cidr;                      // as written
+  std::vector<std::string> communities;  // "a:b" (standard) or "a:b:c" (large)
+};
 
 // BGPConfiguration `default` (or `node.<name>` for the per-node overrides Calico reads).
 struct BgpConfigView {
@@ -74,6 +81,11 @@ struct BgpConfigView {
   std::vector<Cidr> serviceClusterIps;
   std::vector<Cidr> serviceExternalIps;
   std::vector<Cidr> serviceLoadBalancerIps;
+  // prefixAdvertisements with their communities resolved (names from `communities` replaced by
+  // their values), each list sorted and without repeats as confd writes it; unset: none given.
+  std::optional<std::vector<PrefixAdvertisement>> prefixAdvertisements;
+  bool bindNodeIp = false;                     // bindMode: NodeIP
+  std::vector<std::string> ignoredInterfaces;  // kept out of BIRD's direct protocol
 };
 Result<BgpConfigView> bgpConfigView(const Resource& config);
 

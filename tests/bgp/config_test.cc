@@ -275,6 +275,94 @@ TEST(BgpConfig, BadStoredBgpFilterRuleIsAnErrorNamingTheField) {
   }
 }
 
+// confd's mesh/communities: names resolved, repeats dropped, sorted as text, per family; a
+// node's own BGPConfiguration (step2) replaces the global prefixAdvertisements for that node.
+TEST(BgpConfig, PrefixAdvertisementCommunitiesAsConfdResolvesThem) {
+  const std::string global =
+      bgpConfig("default",
+                "  communities:\n    - {name: bgp-comm-standard, value: \"100:6532\"}\n"
+                "    - {name: bgp-comm-large, value: \"100:555:107\"}\n"
+                "  prefixAdvertisements:\n"
+                "    - cidr: 192.168.0.0/16\n"
+                "      communities: [bgp-comm-standard, \"5663:12\", bgp-comm-large]\n"
+                "    - cidr: fd00:96::/112\n      communities: [bgp-comm-large, bgp-comm-large]\n"
+                "  listenPort: 177");
+  const std::string nodes = kThreeNodes + kPool;
+  auto adverts = [](const NodeConfig& c) {
+    std::vector<std::string> out;
+    for (const auto& a : c.communities) {
+      std::string line = a.cidr;
+      for (const auto& v : a.communities) line += " " + v;
+      out.push_back(line);
+    }
+    return out;
+  };
+  Inputs in = inputsFrom(global + nodes);
+  using Lines = std::vector<std::string>;
+  EXPECT_EQ(adverts(compute(in, "kube-master")),
+            (Lines{"192.168.0.0/16 100:555:107 100:6532 5663:12"}));
+  EXPECT_EQ(adverts(compute(in, "kube-master", 6)), (Lines{"fd00:96::/112 100:555:107"}));
+
+  in = inputsFrom(global + nodes +
+                  bgpConfig("node.kube-master",
+                            "  communities:\n    - {name: bgp-comm-large, value: \"50:50:5364\"}\n"
+                            "  prefixAdvertisements:\n"
+                            "    - cidr: 192.168.0.0/16\n"
+                            "      communities: [\"5663:12\", bgp-comm-large, \"5663:12\"]\n"
+                            "    - cidr: fd00:96::/112\n      communities: [bgp-comm-large]\n"
+                            "  listenPort: 180"));
+  EXPECT_EQ(adverts(compute(in, "kube-master")), (Lines{"192.168.0.0/16 50:50:5364 5663:12"}));
+  EXPECT_EQ(adverts(compute(in, "kube-node-1")),
+            (Lines{"192.168.0.0/16 100:555:107 100:6532 5663:12"}));
+}
+
+// confd's explicit_peering/local-as-global: localASNumber is our AS on that session (and
+// decides iBGP/eBGP for it); sourceAddress: None leaves the source to the kernel.
+TEST(BgpConfig, LocalAsNumberPerPeer) {
+  const Inputs in = inputsFrom(
+      bgpConfig("default", "  nodeToNodeMeshEnabled: false\n  asNumber: 64567\n  listenPort: 150") +
+      peer("bgppeer-1",
+           "  peerIP: 10.192.0.3\n  asNumber: 64567\n  localASNumber: 64515\n"
+           "  sourceAddress: None") +
+      peer("bgppeer-2", "  peerIP: \"10.192.0.1:166\"\n  asNumber: 64567\n  localASNumber: 64567") +
+      peer("bgppeer-3",
+           "  peerIP: 10.192.0.1\n  asNumber: 64567\n  localASNumber: 64567\n"
+           "  numAllowedLocalASNumbers: 1") +
+      node("kube-master", "10.192.0.2/16") + node("kube-node-1", "10.192.0.3/16") +
+      node("kube-node-2", "10.192.0.1/16") + kPool);
+  const NodeConfig c = compute(in, "kube-master");
+  EXPECT_EQ(summary(c),
+            (Peers{"Global_10_192_0_1_port_150 10.192.0.1 as 64567 port 150 src 10.192.0.2",
+                   "Global_10_192_0_1_port_166 10.192.0.1 as 64567 port 166 src 10.192.0.2",
+                   "Global_10_192_0_3_port_150 10.192.0.3 as 64567 port 150 passive"}));
+  EXPECT_EQ(c.peers[0].localAs, 64567u);
+  EXPECT_EQ(c.peers[0].allowLocalAs, 1);
+  EXPECT_EQ(c.peers[2].localAs, 64515u);
+}
+
+// bindMode, ignoredInterfaces (global only, as confd reads them) and reachableBy (confd's
+// reachable_by/global_peers: a /32 or /128 to the peer via the gateway, in its family).
+TEST(BgpConfig, BindModeIgnoredInterfacesAndReachableBy) {
+  const Inputs in = inputsFrom(
+      bgpConfig("default", "  bindMode: NodeIP\n  ignoredInterfaces: [iface-1, \"eth9*\"]") +
+      peer("rr-a-v4", "  peerIP: 10.225.0.4\n  asNumber: 65515\n  reachableBy: 10.224.0.1") +
+      peer("rr-a-v6", "  peerIP: ffee::10\n  asNumber: 65515\n  reachableBy: \"ffee::1:1\"") +
+      node("a", "10.192.0.2/16", "    ipv6Address: \"2001::102/64\"\n") +
+      node("b", "10.192.0.3/16"));
+  const NodeConfig v4 = compute(in, "a");
+  EXPECT_EQ(v4.listenAddress->toString(), "10.192.0.2");
+  EXPECT_EQ(v4.ignoredInterfaces, (std::vector<std::string>{"iface-1", "eth9*"}));
+  ASSERT_EQ(v4.peers.size(), 2u);
+  EXPECT_EQ(v4.peers[0].name, "Global_10_225_0_4");
+  EXPECT_EQ(v4.peers[0].reachableBy->toString(), "10.224.0.1");
+  EXPECT_FALSE(v4.peers[1].reachableBy);  // the mesh peer
+  const NodeConfig v6 = compute(in, "a", 6);
+  EXPECT_EQ(v6.listenAddress->toString(), "2001::102");
+  ASSERT_EQ(v6.peers.size(), 1u);
+  EXPECT_EQ(v6.peers[0].reachableBy->toString(), "ffee::1:1");
+  EXPECT_FALSE(compute(in, "b", 6).listenAddress);  // no IPv6 address, nothing to bind
+}
+
 TEST(BgpConfig, Ipv6MeshAndPeers) {
   const Inputs in = inputsFrom(peer("v6", "  peerIP: \"[fd00::99]:1790\"\n  asNumber: 65000") +
                                node("a", "10.0.0.1/24", "    ipv6Address: fd5f::2/96\n") +

@@ -292,6 +292,57 @@ TEST(BgpRender, BgpFilterNamesAndPrefixLengthsAsConfdWritesThem) {
   }
 }
 
+// confd's mesh/communities (its apply_communities statements, here brindle_communities, called
+// where we pick what to announce), localASNumber, bindMode: NodeIP, ignoredInterfaces and
+// reachableBy in one configuration.
+TEST(BgpRender, CommunitiesLocalAsBindModeIgnoredInterfacesReachableBy) {
+  Inputs in = inputsFrom(
+      bgpConfig("default",
+                "  communities:\n    - {name: bgp-comm-standard, value: \"100:6532\"}\n"
+                "    - {name: bgp-comm-large, value: \"100:555:107\"}\n"
+                "  prefixAdvertisements:\n"
+                "    - cidr: 192.168.0.0/16\n"
+                "      communities: [bgp-comm-standard, \"5663:12\", bgp-comm-large]\n"
+                "  listenPort: 177\n  bindMode: NodeIP\n  ignoredInterfaces: [iface-1, iface-2]") +
+      peer("tor",
+           "  peerIP: 10.225.0.4\n  asNumber: 65515\n  localASNumber: 64515\n"
+           "  reachableBy: 10.224.0.1\n  keepOriginalNextHop: true") +
+      node("kube-master", "10.192.0.2/16") + node("kube-node-1", "10.192.0.3/16") + kPool);
+  in.blocks = {ipam::Block::create(*Cidr::parse("192.168.10.0/26"), "host:kube-master", 0)};
+  const std::string text = renderBird(computeOk(in, "kube-master", 4));
+  EXPECT_TRUE(has(text,
+                  "function brindle_communities() {\n"
+                  "  if net ~ 192.168.0.0/16 then {\n"
+                  "    bgp_large_community.add((100, 555, 107));\n"
+                  "    bgp_community.add((100, 6532));\n"
+                  "    bgp_community.add((5663, 12));\n"
+                  "  }\n"
+                  "}\n"
+                  "function brindle_own() {\n"
+                  "  brindle_communities();\n"))
+      << text;
+  EXPECT_TRUE(has(text, "  interface -\"iface-1\", -\"iface-2\", -\"cali*\"")) << text;
+  EXPECT_TRUE(has(text,
+                  "template bgp brindle_bgp {\n  local 10.192.0.2 port 177 as 64512;\n"
+                  "  ipv4 { import all; export filter brindle_export; gateway recursive; };\n"
+                  "  strict bind on;\n"))
+      << text;
+  EXPECT_TRUE(has(text,
+                  "protocol bgp Global_10_225_0_4 from brindle_bgp {\n"
+                  "  description \"global\";\n"
+                  "  local as 64515;\n"
+                  "  neighbor 10.225.0.4 as 65515;\n"
+                  "  source address 10.192.0.2;\n"
+                  "  ipv4 { next hop keep; };\n"))
+      << text;
+  EXPECT_TRUE(has(text,
+                  "protocol static brindle_peer_routes {\n  ipv4;\n"
+                  "  route 10.225.0.4/32 via 10.224.0.1;\n}\n"))
+      << text;
+  EXPECT_TRUE(has(text, "  if proto = \"brindle_peer_routes\" then accept;")) << text;
+  checkRendered(text, "communities_v4.conf");
+}
+
 // What the supervisor appends while sessions are replaced: kernel routes (plain, on-link, ECMP)
 // as static routes below BGP's preference, in a configuration BIRD accepts, in both families.
 TEST(BgpRender, HoldAppendedToAConfiguration) {
