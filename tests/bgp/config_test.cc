@@ -363,6 +363,26 @@ TEST(BgpConfig, BindModeIgnoredInterfacesAndReachableBy) {
   EXPECT_FALSE(compute(in, "b", 6).listenAddress);  // no IPv6 address, nothing to bind
 }
 
+// Calico's API has no mesh timers (BGPConfiguration has nodeMeshPassword and
+// nodeMeshMaxRestartTime only), so mesh sessions keep BIRD's hold time of 240 s. A cluster
+// shortens it by replacing the mesh with a BGPPeer between all nodes that sets keepaliveTime
+// (hold time 3x): docs/bgp.md.
+TEST(BgpConfig, MeshKeepsBirdsHoldTimeAnAllNodesPeerShortensIt) {
+  const std::string nodes = kThreeNodes + kPool;
+  const NodeConfig mesh = compute(inputsFrom(nodes), "kube-master");
+  ASSERT_EQ(mesh.peers.size(), 2u);
+  for (const auto& p : mesh.peers) EXPECT_FALSE(p.keepaliveSeconds) << p.name;
+
+  const Inputs fast = inputsFrom(
+      bgpConfig("default", "  nodeToNodeMeshEnabled: false") +
+      peer("all-nodes", "  nodeSelector: all()\n  peerSelector: all()\n  keepaliveTime: 1s") +
+      nodes);
+  const NodeConfig c = compute(fast, "kube-master");
+  EXPECT_EQ(summary(c), (Peers{"Node_10_192_0_3 10.192.0.3 as 64512 src 10.192.0.2",
+                               "Node_10_192_0_4 10.192.0.4 as 64512 src 10.192.0.2"}));
+  for (const auto& p : c.peers) EXPECT_EQ(p.keepaliveSeconds, 1) << p.name;
+}
+
 TEST(BgpConfig, Ipv6MeshAndPeers) {
   const Inputs in = inputsFrom(peer("v6", "  peerIP: \"[fd00::99]:1790\"\n  asNumber: 65000") +
                                node("a", "10.0.0.1/24", "    ipv6Address: fd5f::2/96\n") +
