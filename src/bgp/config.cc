@@ -261,6 +261,10 @@ void addExports(const Inputs& in, const Cluster& cluster, NodeConfig& out) {
         view && !view->disabled && inFamily(view->cidr, family)) {
       out.pools.push_back(view->cidr);
     }
+    if (auto view = model::ipPoolView(pool);
+        view && inFamily(view->cidr, family) && pool.spec.value("disableBGPExport", false)) {
+      out.noExport.push_back(view->cidr);
+    }
   }
   std::set<Cidr> hosts;
   for (const auto& block : in.blocks) {
@@ -309,6 +313,7 @@ void addExports(const Inputs& in, const Cluster& cluster, NodeConfig& out) {
     }
   }
   std::sort(out.pools.begin(), out.pools.end());
+  std::sort(out.noExport.begin(), out.noExport.end());
   std::sort(out.blocks.begin(), out.blocks.end());
 }
 

@@ -61,6 +61,7 @@ struct NodeConfig {
   std::string logSeverity = "Info";
   std::vector<Peer> peers;          // sorted by name
   std::vector<Cidr> pools;          // enabled IP pools of the family
+  std::vector<Cidr> noExport;       // pools with disableBGPExport: nothing in them is announced
   std::vector<Cidr> blocks;         // IPAM blocks affine to the node: exported, blackholed
   std::vector<Cidr> localHosts;     // local workloads outside those blocks: /32 or /128 exported
   std::vector<Cidr> serviceRanges;  // BGPConfiguration service CIDRs: exported

@@ -180,6 +180,9 @@ std::string renderBird(const NodeConfig& c) {
     o << "}\n";
   }
   o << "function brindle_own() {\n";
+  for (const Cidr& pool : c.noExport) {
+    o << "  if net ~ " << pool.toString() << " then reject;  # IPPool disableBGPExport\n";
+  }
   if (!c.communities.empty()) o << "  brindle_communities();\n";
   o << "  if proto = \"brindle_blocks\" || proto = \"brindle_services\" then accept;\n";
   for (const Cidr& h : c.localHosts) {

@@ -383,6 +383,28 @@ TEST(BgpConfig, MeshKeepsBirdsHoldTimeAnAllNodesPeerShortensIt) {
   for (const auto& p : c.peers) EXPECT_EQ(p.keepaliveSeconds, 1) << p.name;
 }
 
+// confd's mesh/bgp-export: a pool with disableBGPExport is not announced (confd rejects it first
+// in calico_export_to_bgp_peers), per family; its blocks are still blackholed.
+TEST(BgpConfig, PoolWithDisableBgpExportIsNotAnnounced) {
+  auto pool = [](const std::string& name, const std::string& cidr, bool disable) {
+    return "kind: IPPool\napiVersion: projectcalico.org/v3\nmetadata:\n  name: " + name +
+           "\nspec:\n  cidr: " + cidr + "\n  disableBGPExport: " + (disable ? "true" : "false") +
+           "\n---\n";
+  };
+  Inputs in = inputsFrom(node("a", "10.192.0.2/16", "    ipv6Address: \"2001::102/64\"\n") +
+                         pool("ippool-2", "192.168.2.0/24", true) +
+                         pool("ippool-3", "192.168.3.0/24", false) +
+                         pool("ippool-v6-2", "2002:102::/64", true));
+  in.blocks = {ipam::Block::create(*Cidr::parse("192.168.2.0/26"), "host:a", 0)};
+  const NodeConfig v4 = compute(in, "a");
+  ASSERT_EQ(v4.noExport.size(), 1u);
+  EXPECT_EQ(v4.noExport[0].toString(), "192.168.2.0/24");
+  EXPECT_EQ(v4.blocks.size(), 1u);
+  const NodeConfig v6 = compute(in, "a", 6);
+  ASSERT_EQ(v6.noExport.size(), 1u);
+  EXPECT_EQ(v6.noExport[0].toString(), "2002:102::/64");
+}
+
 TEST(BgpConfig, Ipv6MeshAndPeers) {
   const Inputs in = inputsFrom(peer("v6", "  peerIP: \"[fd00::99]:1790\"\n  asNumber: 65000") +
                                node("a", "10.0.0.1/24", "    ipv6Address: fd5f::2/96\n") +

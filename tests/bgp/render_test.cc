@@ -293,8 +293,8 @@ TEST(BgpRender, BgpFilterNamesAndPrefixLengthsAsConfdWritesThem) {
 }
 
 // confd's mesh/communities (its apply_communities statements, here brindle_communities, called
-// where we pick what to announce), localASNumber, bindMode: NodeIP, ignoredInterfaces and
-// reachableBy in one configuration.
+// where we pick what to announce), mesh/bgp-export (disableBGPExport), localASNumber, bindMode:
+// NodeIP, ignoredInterfaces and reachableBy in one configuration.
 TEST(BgpRender, CommunitiesLocalAsBindModeIgnoredInterfacesReachableBy) {
   Inputs in = inputsFrom(
       bgpConfig("default",
@@ -307,7 +307,9 @@ TEST(BgpRender, CommunitiesLocalAsBindModeIgnoredInterfacesReachableBy) {
       peer("tor",
            "  peerIP: 10.225.0.4\n  asNumber: 65515\n  localASNumber: 64515\n"
            "  reachableBy: 10.224.0.1\n  keepOriginalNextHop: true") +
-      node("kube-master", "10.192.0.2/16") + node("kube-node-1", "10.192.0.3/16") + kPool);
+      node("kube-master", "10.192.0.2/16") + node("kube-node-1", "10.192.0.3/16") + kPool +
+      "kind: IPPool\napiVersion: projectcalico.org/v3\nmetadata:\n  name: ippool-2\nspec:\n"
+      "  cidr: 192.168.2.0/24\n  disableBGPExport: true\n---\n");
   in.blocks = {ipam::Block::create(*Cidr::parse("192.168.10.0/26"), "host:kube-master", 0)};
   const std::string text = renderBird(computeOk(in, "kube-master", 4));
   EXPECT_TRUE(has(text,
@@ -317,8 +319,11 @@ TEST(BgpRender, CommunitiesLocalAsBindModeIgnoredInterfacesReachableBy) {
                   "    bgp_community.add((100, 6532));\n"
                   "    bgp_community.add((5663, 12));\n"
                   "  }\n"
-                  "}\n"
+                  "}\n"))
+      << text;
+  EXPECT_TRUE(has(text,
                   "function brindle_own() {\n"
+                  "  if net ~ 192.168.2.0/24 then reject;  # IPPool disableBGPExport\n"
                   "  brindle_communities();\n"))
       << text;
   EXPECT_TRUE(has(text, "  interface -\"iface-1\", -\"iface-2\", -\"cali*\"")) << text;
