@@ -980,9 +980,6 @@ Status checkBgpPeer(const Json& spec) {
   if (hasWorkload && !spec.contains("asNumber")) {
     return invalid("spec.asNumber", "required with localWorkloadSelector");
   }
-  if (!spec.contains("peerIP") && !hasPeerSelector && !hasWorkload) {
-    return invalid("spec.peerIP", "required (or set peerSelector)");
-  }
   if (spec.contains("reachableBy") && !spec.contains("peerIP")) {
     return invalid("spec.reachableBy", "needs peerIP");
   }
@@ -1360,8 +1357,8 @@ const KindRules& rulesFor(Kind kind) {
 // ---------------------------------------------------------------------------------------------
 // Defaults.
 
-// Rewrites rule actions and protocol names to Calico's spelling ("allow" -> "Allow",
-// "tcp" -> "TCP") so stored policy is canonical; anything unparseable is left for validation.
+// Rewrites rule actions to Calico's spelling ("allow" -> "Allow") so stored policy is canonical;
+// anything unparseable is left for validation.
 void canonicaliseRules(Json& spec) {
   for (const char* dir : {"ingress", "egress"}) {
     auto it = spec.find(dir);
@@ -1374,11 +1371,6 @@ void canonicaliseRules(Json& spec) {
             *a = std::string(actionName(act));
           }
         }
-      }
-      for (const char* field : {"protocol", "notProtocol"}) {
-        auto p = rule.find(field);
-        if (p == rule.end() || !p->is_string()) continue;
-        if (auto proto = parseProtocol(*p, ""); proto && proto->named) *p = proto->text();
       }
     }
   }
@@ -1481,8 +1473,22 @@ void applyDefaults(Resource& resource) {
 
 namespace {
 
+// Calico v3 takes a workload's ipNetworks as its own addresses, one host each; v1 took any
+// network (the seed's example endpoint has a /16), so v1 input gets lint's warning instead.
+Status checkHostNetworks(const Resource& resource) {
+  if (resource.kind != Kind::kWorkloadEndpoint) return Status::ok();
+  const std::vector<Cidr> nets = endpointAddresses(resource).value();  // checked by the schema
+  for (size_t i = 0; i < nets.size(); ++i) {
+    if (nets[i].prefixLength() == nets[i].address().bits()) continue;
+    return invalid(indexed("spec.ipNetworks", i),
+                   "\"" + nets[i].toString() + "\" holds more than one address (a workload's " +
+                       "ipNetworks are its addresses: /32 or /128)");
+  }
+  return Status::ok();
+}
+
 // validateResource's checks, handing on the policy rules they parsed so lint need not again.
-Result<PolicyRules> validated(const Resource& resource) {
+Result<PolicyRules> validated(const Resource& resource, InputApi api) {
   if (auto st = checkMetadata(resource); !st) return st;
   const KindRules& rules = rulesFor(resource.kind);
   if (auto st = rules.spec(resource.spec, "spec"); !st) return st;
@@ -1498,15 +1504,20 @@ Result<PolicyRules> validated(const Resource& resource) {
       !st) {
     return st;
   }
+  if (api == InputApi::kV3) {
+    if (auto st = checkHostNetworks(resource); !st) return st;
+  }
   return parsed;
 }
 
 }  // namespace
 
-Status validateResource(const Resource& resource) { return validated(resource).status(); }
+Status validateResource(const Resource& resource) {
+  return validated(resource, InputApi::kV3).status();
+}
 
-Result<std::vector<std::string>> checkResource(const Resource& resource) {
-  auto rules = validated(resource);
+Result<std::vector<std::string>> checkResource(const Resource& resource, InputApi api) {
+  auto rules = validated(resource, api);
   if (!rules) return rules.status();
   return lintResource(resource, *rules);
 }

@@ -171,8 +171,10 @@ const std::vector<Case>& cases() {
        "spec.peerIP: \"192.168.1.256\" is not an IP address or IP:port"},
       {"peer bad port", Kind::kBGPPeer, R"({"name": "p"})", R"({"peerIP": "10.0.0.1:0"})",
        "spec.peerIP: \"10.0.0.1:0\" is not an IP address or IP:port"},
-      {"peer missing ip", Kind::kBGPPeer, R"({"name": "p"})", R"({"asNumber": 64512})",
-       "spec.peerIP: required (or set peerSelector)"},
+      // Calico stores a peer with no peerIP, peerSelector or localWorkloadSelector (it peers
+      // with nobody).
+      {"peer with no peer", Kind::kBGPPeer, R"({"name": "p"})",
+       R"({"asNumber": 64512, "sourceAddress": "None"})", ""},
       {"peer ip and selector", Kind::kBGPPeer, R"({"name": "p"})",
        R"({"peerIP": "10.0.0.1", "peerSelector": "has(x) "})",
        "spec.peerIP: must be empty when peerSelector is set"},
@@ -349,7 +351,15 @@ const std::vector<Case>& cases() {
       {"rule no action", Kind::kGlobalNetworkPolicy, kPolicyMeta,
        ruleSpec(R"({"protocol": "TCP"})"), "spec.ingress[0].action: required"},
       {"rule lower-case action ok", Kind::kGlobalNetworkPolicy, kPolicyMeta,
-       ruleSpec(R"({"action": "allow", "protocol": "tcp", "destination": {"ports": [80]}})"), ""},
+       ruleSpec(R"({"action": "allow", "protocol": "TCP", "destination": {"ports": [80]}})"), ""},
+      // Calico's protocol names are case-sensitive in v3 (the v1 conversion reads "tcp").
+      {"rule lower-case protocol", Kind::kGlobalNetworkPolicy, kPolicyMeta,
+       ruleSpec(R"({"action": "Allow", "protocol": "tcp"})"),
+       "spec.ingress[0].protocol: \"tcp\" is not a protocol; did you mean \"TCP\"?"},
+      {"rule unknown protocol", Kind::kGlobalNetworkPolicy, kPolicyMeta,
+       ruleSpec(R"({"action": "Allow", "notProtocol": "GRE"})"),
+       "spec.ingress[0].notProtocol: \"GRE\" is not a protocol (TCP, UDP, ICMP, ICMPv6, SCTP, "
+       "UDPLite or 1-255)"},
       {"rule unknown field", Kind::kGlobalNetworkPolicy, kPolicyMeta,
        ruleSpec(R"({"action": "Allow", "source": {"net": "10.0.0.0/8"}})"),
        "spec.ingress[0].source.net: unknown field"},
@@ -530,7 +540,9 @@ TEST(DefaultsTest, RuleSpellingCanonicalised) {
                                     {"action": "ALLOW", "protocol": 17}]})");
   applyDefaults(r);
   EXPECT_EQ(r.spec["ingress"][0]["action"], "Deny");
-  EXPECT_EQ(r.spec["ingress"][0]["protocol"], "ICMPv6");
+  // Protocol names are not respelled: Calico refuses "icmpv6" and so does validation.
+  EXPECT_EQ(r.spec["ingress"][0]["protocol"], "icmpv6");
+  EXPECT_FALSE(validateResource(r).isOk());
   EXPECT_EQ(r.spec["ingress"][1]["action"], "Allow");
   EXPECT_EQ(r.spec["ingress"][1]["protocol"], 17);
   EXPECT_FALSE(r.spec.contains("types"));  // profiles have no types
