@@ -17,9 +17,20 @@ namespace brindle::model {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// Checker combinators. A Checker looks at one JSON value at a dotted path.
+// Checker combinators. A Checker looks at one JSON value at a dotted path. Objects and lists
+// read a number or true/false given for a text field as its text, as calicoctl reads YAML
+// (`node: 42` is the node "42"): the value is rewritten when the checker takes the text.
 
-using Checker = std::function<Status(const Json& value, const std::string& path)>;
+using Checker = std::function<Status(Json& value, const std::string& path)>;
+
+Status checkReadingScalarAsText(const Checker& check, Json& v, const std::string& path) {
+  Status st = check(v, path);
+  if (st || !(v.is_number() || v.is_boolean())) return st;
+  Json text = v.dump();
+  if (!check(text, path)) return st;
+  v = std::move(text);
+  return Status::ok();
+}
 
 struct Field {
   std::string_view name;
@@ -31,13 +42,13 @@ Field req(std::string_view name, Checker check) { return Field{name, std::move(c
 Field opt(std::string_view name, Checker check) { return Field{name, std::move(check), false}; }
 
 Checker object(std::vector<Field> fields) {
-  return [fields = std::move(fields)](const Json& v, const std::string& path) -> Status {
+  return [fields = std::move(fields)](Json& v, const std::string& path) -> Status {
     if (!v.is_object()) return invalid(path, "expected an object, got " + quoteJson(v));
-    for (const auto& [key, value] : v.items()) {
+    for (auto& [key, value] : v.items()) {
       auto it = std::find_if(fields.begin(), fields.end(),
                              [&, &key = key](const Field& f) { return f.name == key; });
       if (it == fields.end()) return invalid(join(path, key), "unknown field");
-      if (auto st = it->check(value, join(path, key)); !st) return st;
+      if (auto st = checkReadingScalarAsText(it->check, value, join(path, key)); !st) return st;
     }
     for (const auto& f : fields) {
       if (f.required && !v.contains(std::string(f.name)))
@@ -48,10 +59,10 @@ Checker object(std::vector<Field> fields) {
 }
 
 Checker listOf(Checker item) {
-  return [item = std::move(item)](const Json& v, const std::string& path) -> Status {
+  return [item = std::move(item)](Json& v, const std::string& path) -> Status {
     if (!v.is_array()) return invalid(path, "expected a list, got " + quoteJson(v));
     for (size_t i = 0; i < v.size(); ++i) {
-      if (auto st = item(v[i], indexed(path, i)); !st) return st;
+      if (auto st = checkReadingScalarAsText(item, v[i], indexed(path, i)); !st) return st;
     }
     return Status::ok();
   };
@@ -294,12 +305,6 @@ Checker interfaceName() {
   return grammarString(isInterfaceName, "an interface name (1-15 of a-z A-Z 0-9 _ . -)");
 }
 
-Checker protocolChecker() {
-  return [](const Json& v, const std::string& path) -> Status {
-    return parseProtocol(v, path).status();
-  };
-}
-
 // The list's rules are parsed once the whole spec has passed (see validated()).
 Checker ruleList() { return ofType(&Json::is_array, "a list of rules"); }
 
@@ -347,7 +352,7 @@ Checker endpointPorts(bool hostPorts) {
   }
   auto port = object(std::move(fields));
   const std::string unnamed = hostPorts ? "required unless hostPort is set" : "required";
-  return listOf([port, unnamed](const Json& v, const std::string& path) -> Status {
+  return listOf([port, unnamed](Json& v, const std::string& path) -> Status {
     if (auto st = port(v, path); !st) return st;
     if (!v.contains("protocol"))
       return invalid(join(path, "protocol"), "required: TCP, UDP or SCTP");
@@ -560,7 +565,7 @@ Checker hostEndpointSpec() {
   return object({
       req("node", resourceNameChecker()),
       opt("interfaceName",
-          [](const Json& v, const std::string& path) -> Status {
+          [](Json& v, const std::string& path) -> Status {
             if (v == "*") return Status::ok();  // Calico's all-interfaces host endpoint
             return interfaceName()(v, path);
           }),
@@ -583,8 +588,10 @@ Checker clusterInformationSpec() {
 // lists and ignores the rest, which are stored as written (a Calico user's file must not fail).
 Checker felixConfigurationSpec() {
   auto logLevel = enumOf({"Trace", "Debug", "Info", "Warning", "Error", "Fatal"}, true);
-  auto hostPorts = listOf(
-      object({req("port", portNumber()), opt("protocol", protocolChecker()), opt("net", cidr())}));
+  // Calico's ProtoPort: any uint16 port (Felix renders 0 as it is), protocol as Calico spells it.
+  auto hostPorts =
+      listOf(object({req("port", intRange(0, 65535)),
+                     req("protocol", enumOf({"TCP", "UDP", "SCTP"})), opt("net", cidr())}));
   auto anyCase = [](std::vector<std::string> values) { return enumOf(std::move(values), true); };
   std::vector<Field> fields = {
       opt("useInternalDataplaneDriver", boolean()),
@@ -648,7 +655,7 @@ Checker felixConfigurationSpec() {
       opt("prometheusMetricsPort", portNumber()),
       opt("failsafeInboundHostPorts", hostPorts),
       opt("failsafeOutboundHostPorts", hostPorts),
-      opt("kubeNodePortRanges", listOf([](const Json& v, const std::string& path) -> Status {
+      opt("kubeNodePortRanges", listOf([](Json& v, const std::string& path) -> Status {
             if (asInt(v)) return portNumber()(v, path);
             return regexString("^[0-9]{1,5}(:[0-9]{1,5})?$",
                                "a port or port range such as "
@@ -817,9 +824,10 @@ Status checkMetadata(const Resource& r) {
       opt("finalizers", anyJson()),
       opt("managedFields", anyJson()),
   });
-  if (auto st = metaSchema(m, "metadata"); !st) return st;
+  Json meta = m;  // metadata's text fields were read by applyDefaults
+  if (auto st = metaSchema(meta, "metadata"); !st) return st;
 
-  const Json name = m.value("name", Json(""));
+  Json name = m.value("name", Json(""));
   if (name == "") return invalid("metadata.name", "required");
   const std::string n = name.get<std::string>();
   // A policy name part: a DNS label, but as in Calico only the whole name is limited (253).
@@ -1092,7 +1100,8 @@ Status checkBgpConfiguration(const Json& spec) {
       if (!names[j].is_string()) return invalid(path, quoteJson(names[j]) + " is not a string");
       const std::string c = names[j].get<std::string>();
       if (c.find(':') != std::string::npos) {
-        if (auto st = bgpCommunity()(names[j], path); !st) return st;
+        Json community = c;
+        if (auto st = bgpCommunity()(community, path); !st) return st;
       } else if (std::none_of(defined.begin(), defined.end(),
                               [&](const Json& d) { return d.value("name", "") == c; })) {
         return invalid(path, quoteJson(names[j]) +
@@ -1205,7 +1214,7 @@ Status checkTier(const std::string& name, const Json& spec) {
 Checker stagedSpec(Kind enforced) {
   const Checker base =
       enforced == Kind::kGlobalNetworkPolicy ? globalNetworkPolicySpec() : networkPolicySpec();
-  return [base](const Json& v, const std::string& path) -> Status {
+  return [base](Json& v, const std::string& path) -> Status {
     if (!v.is_object()) return invalid(path, "expected an object, got " + quoteJson(v));
     Json rest = v;
     if (auto it = rest.find("stagedAction"); it != rest.end()) {
@@ -1214,7 +1223,9 @@ Checker stagedSpec(Kind enforced) {
       }
       rest.erase("stagedAction");
     }
-    return base(rest, path);
+    Status st = base(rest, path);
+    for (auto& [key, value] : rest.items()) v[key] = std::move(value);  // text read for scalars
+    return st;
   };
 }
 
@@ -1240,7 +1251,7 @@ Checker bgpFilterRules(int family) {
       opt("setPriority", object({req("value", intRange(1, 2147483646))})),
   });
   // Calico: each operation does exactly one thing.
-  auto operation = [oneOperation](const Json& v, const std::string& path) -> Status {
+  auto operation = [oneOperation](Json& v, const std::string& path) -> Status {
     if (auto st = oneOperation(v, path); !st) return st;
     if (v.size() != 1) {
       return invalid(path, "set exactly one of addCommunity, prependASPath or setPriority (" +
@@ -1432,6 +1443,9 @@ void applyDefaults(Resource& resource) {
   if (auto it = resource.spec.find("labelsToApply"); it != resource.spec.end()) {
     scalarsToStrings(*it);
   }
+  // And spec's text fields (`node: 42`), wherever the kind's schema expects text; what is
+  // wrong otherwise is validation's to say.
+  (void)rulesFor(resource.kind).spec(resource.spec, "spec");
   if (kindInfo(resource.kind).namespaced) {
     auto it = resource.metadata.find("namespace");
     if (it == resource.metadata.end() || *it == "" || it->is_null()) {
@@ -1487,11 +1501,34 @@ Status checkHostNetworks(const Resource& resource) {
   return Status::ok();
 }
 
+// Calico refuses a catch-all CIDR in notNets: the rule could then match no traffic. The agent
+// still reads such a stored rule (and renders nothing for it), so this is validation's, not
+// parseRule's.
+Status checkNotNets(const PolicyRules& parsed) {
+  for (const auto& [dir, rules] :
+       {std::pair{"spec.ingress", &parsed.ingress}, std::pair{"spec.egress", &parsed.egress}}) {
+    for (size_t i = 0; i < rules->size(); ++i) {
+      const Rule& rule = *(*rules)[i];
+      for (const auto& [side, entity] :
+           {std::pair{"source", &rule.source}, std::pair{"destination", &rule.destination}}) {
+        for (size_t j = 0; j < entity->notNets.size(); ++j) {
+          if (entity->notNets[j].prefixLength() != 0) continue;
+          return invalid(indexed(indexed(dir, i) + "." + side + ".notNets", j),
+                         "\"" + entity->notNets[j].toString() +
+                             "\" holds every address, so the rule would match no traffic");
+        }
+      }
+    }
+  }
+  return Status::ok();
+}
+
 // validateResource's checks, handing on the policy rules they parsed so lint need not again.
 Result<PolicyRules> validated(const Resource& resource, InputApi api) {
   if (auto st = checkMetadata(resource); !st) return st;
   const KindRules& rules = rulesFor(resource.kind);
-  if (auto st = rules.spec(resource.spec, "spec"); !st) return st;
+  Json spec = resource.spec;  // the schema reads scalars as text; applyDefaults kept that
+  if (auto st = rules.spec(spec, "spec"); !st) return st;
   // Only policy kinds' schemas let ingress and egress through.
   PolicyRules parsed{parseRules(resource.spec, "ingress"), parseRules(resource.spec, "egress")};
   for (const auto* list : {&parsed.ingress, &parsed.egress}) {
@@ -1499,6 +1536,7 @@ Result<PolicyRules> validated(const Resource& resource, InputApi api) {
       if (!rule) return rule.status();
     }
   }
+  if (auto st = checkNotNets(parsed); !st) return st;
   if (auto st = resource.kind == Kind::kTier ? checkTier(resource.name(), resource.spec)
                                              : rules.cross(resource.spec);
       !st) {
