@@ -116,10 +116,14 @@ Checker enumOf(std::vector<std::string> values, bool ignoreCase = false) {
         })) {
       return Status::ok();
     }
-    std::string list;
-    for (const auto& s : values) list += (list.empty() ? "" : ", ") + s;
-    return invalid(path,
-                   quoteJson(v) + " is not one of " + list + (ignoreCase ? " (in any case)" : ""));
+    std::string list, meant;
+    for (const auto& s : values) {
+      list += (list.empty() ? "" : ", ") + s;
+      if (v.is_string() && looseKey(s) == looseKey(v.get_ref<const std::string&>())) meant = s;
+    }
+    return invalid(path, quoteJson(v) + " is not one of " + list +
+                             (ignoreCase ? " (in any case)" : "") +
+                             (meant.empty() ? "" : "; did you mean \"" + meant + "\"?"));
   };
 }
 
