@@ -1447,9 +1447,6 @@ void applyDefaults(Resource& resource) {
   if (auto it = resource.spec.find("labelsToApply"); it != resource.spec.end()) {
     scalarsToStrings(*it);
   }
-  // And spec's text fields (`node: 42`), wherever the kind's schema expects text; what is
-  // wrong otherwise is validation's to say.
-  (void)rulesFor(resource.kind).spec(resource.spec, "spec");
   if (kindInfo(resource.kind).namespaced) {
     auto it = resource.metadata.find("namespace");
     if (it == resource.metadata.end() || *it == "" || it->is_null()) {
@@ -1528,11 +1525,10 @@ Status checkNotNets(const PolicyRules& parsed) {
 }
 
 // validateResource's checks, handing on the policy rules they parsed so lint need not again.
-Result<PolicyRules> validated(const Resource& resource, InputApi api) {
+Result<PolicyRules> validated(Resource& resource, InputApi api) {
   if (auto st = checkMetadata(resource); !st) return st;
   const KindRules& rules = rulesFor(resource.kind);
-  Json spec = resource.spec;  // the schema reads scalars as text; applyDefaults kept that
-  if (auto st = rules.spec(spec, "spec"); !st) return st;
+  if (auto st = rules.spec(resource.spec, "spec"); !st) return st;
   // Only policy kinds' schemas let ingress and egress through.
   PolicyRules parsed{parseRules(resource.spec, "ingress"), parseRules(resource.spec, "egress")};
   for (const auto* list : {&parsed.ingress, &parsed.egress}) {
@@ -1554,11 +1550,9 @@ Result<PolicyRules> validated(const Resource& resource, InputApi api) {
 
 }  // namespace
 
-Status validateResource(const Resource& resource) {
-  return validated(resource, InputApi::kV3).status();
-}
+Status validateResource(Resource& resource) { return validated(resource, InputApi::kV3).status(); }
 
-Result<std::vector<std::string>> checkResource(const Resource& resource, InputApi api) {
+Result<std::vector<std::string>> checkResource(Resource& resource, InputApi api) {
   auto rules = validated(resource, api);
   if (!rules) return rules.status();
   return lintResource(resource, *rules);

@@ -196,10 +196,11 @@ TEST(CodecTest, RoundTripThroughYamlAndJson) {
     const DecodedResources& first = *decoded;
     // A resource only v1 allows (the seed's endpoint with a /16 network) is refused as v3 text,
     // as calicoctl refuses it, naming the field; everything else reads back as it was.
-    if (auto v3Problem = validateResource(first.resources.front()); !v3Problem) {
+    if (Resource r = first.resources.front(); !validateResource(r)) {
+      const std::string v3Problem = validateResource(r).message();
       ASSERT_EQ(first.resources.size(), 1u);
       const std::string error = decodeError(encodeYaml(first.resources.front().toJson()));
-      EXPECT_EQ(error, "test.yaml, document 1: " + v3Problem.message());
+      EXPECT_EQ(error, "test.yaml, document 1: " + v3Problem);
       EXPECT_EQ(decodeError(encodeJson(first.resources.front().toJson())), error);
       continue;
     }

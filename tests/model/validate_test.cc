@@ -552,30 +552,33 @@ TEST(DefaultsTest, RuleSpellingCanonicalised) {
   EXPECT_FALSE(r.spec.contains("types"));  // profiles have no types
 }
 
-// calicoctl reads a number or true/false in a text field as its text; numbers stay numbers where
-// Calico wants one, and a scalar whose text is no better is left for validation to refuse.
-TEST(DefaultsTest, ScalarsInTextFieldsReadAsText) {
+// calicoctl reads a number or true/false in a text field as its text; validation rewrites it in
+// place. Numbers stay numbers where Calico wants one, and a scalar whose text is no better is
+// refused.
+TEST(ValidateTest, ScalarsInTextFieldsReadAsText) {
   Resource hep = make(Kind::kHostEndpoint, R"({"name": "h"})",
                       R"({"node": 42, "interfaceName": "eth0", "profiles": [7, true],
                           "ports": [{"name": "web", "port": 80, "protocol": "TCP"}]})");
+  EXPECT_TRUE(check(hep).isOk()) << check(hep).message();
   applyDefaults(hep);
+  ASSERT_TRUE(validateResource(hep).isOk());
   EXPECT_EQ(hep.spec["node"], "42");
   EXPECT_EQ(hep.spec["profiles"], Json::parse(R"(["7", "true"])"));
   EXPECT_EQ(hep.spec["ports"][0]["port"], 80);
-  EXPECT_TRUE(validateResource(hep).isOk()) << validateResource(hep).message();
 
-  Resource staged = make(Kind::kStagedGlobalNetworkPolicy, R"({"name": "s"})",
+  Resource staged = make(Kind::kStagedGlobalNetworkPolicy, R"({"name": "7.s"})",
                          R"({"stagedAction": "Set", "selector": "app == 'x'",
                              "order": 10, "ingress": [{"action": "Allow"}], "tier": 7})");
   applyDefaults(staged);
+  EXPECT_TRUE(validateResource(staged).isOk()) << validateResource(staged).message();
   EXPECT_EQ(staged.spec["tier"], "7");
   EXPECT_EQ(staged.spec["order"], 10);
   EXPECT_EQ(staged.spec.begin().key(), "stagedAction");  // the order written is kept
 
   Resource pool = make(Kind::kIPPool, R"({"name": "p"})", R"({"cidr": 10, "ipipMode": 1})");
   applyDefaults(pool);
-  EXPECT_EQ(pool.spec["cidr"], 10);
   EXPECT_EQ(validateResource(pool).message(), "spec.cidr: \"10\" is not a CIDR");
+  EXPECT_EQ(pool.spec["cidr"], 10);
 }
 
 TEST(DefaultsTest, GarbageDoesNotCrash) {
