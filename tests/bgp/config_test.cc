@@ -129,6 +129,22 @@ TEST(BgpConfig, ManualReversePeeringLeavesTheOtherSideAlone) {
   EXPECT_TRUE(compute(in, "b").peers.empty());
 }
 
+// Calico stores a BGPPeer naming no peer (only sourceAddress), and one that selects local
+// workloads; neither gives a BIRD session, and the mesh is as before.
+TEST(BgpConfig, PeerNamingNoPeerGivesNoSession) {
+  const std::string mesh =
+      kThreeNodes + peer("none", "  sourceAddress: None") +
+      peer("use-node-ip", "  sourceAddress: UseNodeIP\n  node: kube-master") +
+      peer("workloads", "  localWorkloadSelector: app == 'bgp'\n  asNumber: 65001");
+  const NodeConfig master = compute(inputsFrom(mesh), "kube-master");
+  EXPECT_EQ(summary(master), (Peers{"Mesh_10_192_0_3 10.192.0.3 as 64512 passive src 10.192.0.2",
+                                    "Mesh_10_192_0_4 10.192.0.4 as 64512 passive src 10.192.0.2"}));
+  const Inputs noMesh = inputsFrom(bgpConfig("default", "  nodeToNodeMeshEnabled: false") + mesh);
+  for (const char* n : {"kube-master", "kube-node-1"}) {
+    EXPECT_TRUE(compute(noMesh, n).peers.empty()) << n;
+  }
+}
+
 // explicit_peering/specific_node: a peer with `node:` only on that node.
 TEST(BgpConfig, NodeScopedPeerOnlyOnItsNode) {
   const Inputs in =
