@@ -146,6 +146,7 @@ class Decider {
       auto p = build(v, type, *v.peerIp, port, as, node ? node->rrClusterId : "", what);
       if (!p) return p.status();
       if (node != nullptr && type == PeerType::kGlobal) p->passive = waitsForPeer(p->ip, own_.ip);
+      if (v.reachableBy && v.reachableBy->isV4() == (family_ == 4)) p->reachableBy = v.reachableBy;
       add(out, std::move(*p));
     }
     if (v.peerSelector.empty()) return Status::ok();
@@ -218,7 +219,8 @@ class Decider {
     p.longLivedRestart = v.longLivedRestart;
     p.bfd = v.bfd;
     p.ttlSecurity = v.ttlSecurity;
-    const uint32_t ownAs = cluster_.asOf(self_);
+    const uint32_t ownAs = v.localAsNumber.value_or(cluster_.asOf(self_));
+    p.localAs = v.localAsNumber;
     p.nextHopKeep = v.nextHopMode == "Keep" || (v.keepOriginalNextHop && as != ownAs);
     p.nextHopSelf = v.nextHopMode == "Self";
     p.allowLocalAs = v.numAllowedLocalAs;
@@ -259,6 +261,10 @@ void addExports(const Inputs& in, const Cluster& cluster, NodeConfig& out) {
         view && !view->disabled && inFamily(view->cidr, family)) {
       out.pools.push_back(view->cidr);
     }
+    if (auto view = model::ipPoolView(pool);
+        view && inFamily(view->cidr, family) && pool.spec.value("disableBGPExport", false)) {
+      out.noExport.push_back(view->cidr);
+    }
   }
   out.blocks = affineBlocks(in, out.node, family);
   out.localHosts = hostsOutsideBlocks(in, out.node, family, out.blocks);
@@ -267,6 +273,13 @@ void addExports(const Inputs& in, const Cluster& cluster, NodeConfig& out) {
     if (const NodeBgpView* self = cluster.find(out.node)) out.subnet = subnetOf(*self);
   }
   const auto& g = cluster.global;
+  const auto own = cluster.perNode.find(out.node);
+  const auto& adverts = own != cluster.perNode.end() && own->second.prefixAdvertisements
+                            ? own->second.prefixAdvertisements
+                            : g.prefixAdvertisements;
+  for (const auto& a : adverts.value_or(std::vector<model::PrefixAdvertisement>{})) {
+    if (inFamily(*Cidr::parse(a.cidr), family)) out.communities.push_back(a);
+  }
   for (const auto* list :
        {&g.serviceClusterIps, &g.serviceExternalIps, &g.serviceLoadBalancerIps}) {
     for (const Cidr& c : *list) {
@@ -274,6 +287,7 @@ void addExports(const Inputs& in, const Cluster& cluster, NodeConfig& out) {
     }
   }
   std::sort(out.pools.begin(), out.pools.end());
+  std::sort(out.noExport.begin(), out.noExport.end());
 }
 
 }  // namespace
@@ -351,8 +365,20 @@ Result<NodeConfig> computeNodeConfig(const Inputs& inputs, const std::string& no
   out.listenPort = cluster->listenPort(node);
   out.logSeverity = cluster->global.logSeverityScreen;
   out.rrClusterId = self->rrClusterId;
-  if (const auto& addr = self->address(family)) out.address = addr->ip;
+  out.ignoredInterfaces = cluster->global.ignoredInterfaces;
+  if (const auto& addr = self->address(family)) {
+    out.address = addr->ip;
+    if (cluster->global.bindNodeIp) out.listenAddress = addr->ip;
+  }
   addExports(inputs, *cluster, out);
+  for (const auto& r : inputs.filters) {
+    auto f = model::bgpFilterView(r);
+    if (!f)
+      return makeError(ErrorCode::kInvalid, "BGPFilter(" + r.name() + ").spec." + f.message());
+    out.filters.push_back(std::move(*f));
+  }
+  std::sort(out.filters.begin(), out.filters.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
   if (!out.address) return out;  // no address in this family: no sessions
 
   Decider decider(inputs, *cluster, *self, family);
@@ -362,11 +388,6 @@ Result<NodeConfig> computeNodeConfig(const Inputs& inputs, const std::string& no
   }
   std::sort(out.peers.begin(), out.peers.end(),
             [](const Peer& a, const Peer& b) { return a.name < b.name; });
-  for (const auto& p : out.peers) {
-    if (!p.filters.empty()) {
-      out.notes.push_back(p.name + ": BGPFilter rules are not applied yet");
-    }
-  }
   return out;
 }
 

@@ -41,7 +41,9 @@ struct Peer {
   bool nextHopKeep = false;
   bool nextHopSelf = false;
   int allowLocalAs = 0;
-  std::vector<std::string> filters;  // BGPFilter names (not applied yet; see docs/bgp.md)
+  std::vector<std::string> filters;   // BGPFilter names, applied in this order
+  std::optional<uint32_t> localAs;    // localASNumber: our AS on this session, else the node's
+  std::optional<IpAddr> reachableBy;  // reachableBy: a static route to the peer via this gateway
 };
 
 // An enabled IPv4 pool with ipipMode Always or CrossSubnet (ipip.h).
@@ -58,14 +60,22 @@ struct NodeConfig {
   std::optional<IpAddr> address;  // the node's BGP address in this family
   uint32_t asNumber = kDefaultAsNumber;
   std::optional<int> listenPort;
+  std::optional<IpAddr> listenAddress;  // bindMode: NodeIP: BGP listens on the node's address
+  std::vector<std::string> ignoredInterfaces;  // BGPConfiguration ignoredInterfaces
+  // prefixAdvertisements of the family (the node's BGPConfiguration's, else the global ones):
+  // communities added to our routes within each CIDR when exported.
+  std::vector<model::PrefixAdvertisement> communities;
   std::string logSeverity = "Info";
   std::vector<Peer> peers;          // sorted by name
   std::vector<Cidr> pools;          // enabled IP pools of the family
+  std::vector<Cidr> noExport;       // pools with disableBGPExport: nothing in them is announced
   std::vector<Cidr> blocks;         // IPAM blocks affine to the node: exported, blackholed
   std::vector<Cidr> localHosts;     // local workloads outside those blocks: /32 or /128 exported
   std::vector<Cidr> serviceRanges;  // BGPConfiguration service CIDRs: exported
   std::vector<std::string> notes;   // what the configuration leaves out, rendered as comments
-  std::string rrClusterId;          // set: the node reflects routes for its clients
+  // Every BGPFilter, by name (confd defines a function for each, used or not).
+  std::vector<model::BgpFilterView> filters;
+  std::string rrClusterId;  // set: the node reflects routes for its clients
   // IPv4: pools whose routes the agent sends through tunl0 (ipip.h), and the node's subnet
   // (CrossSubnet: next hops inside it stay plain).
   std::vector<IpipPool> ipipPools;

@@ -3,6 +3,9 @@
 #include "model/felix_config.h"
 
 #include <charconv>
+#include <map>
+#include <set>
+#include <tuple>
 
 namespace brindle::model {
 namespace {
@@ -99,6 +102,95 @@ Status splitPeerIp(const std::string& value, BgpPeerView& out) {
   return Status::ok();
 }
 
+Result<std::vector<BgpFilterRule>> filterRules(const Json& spec, const char* list, int family) {
+  std::vector<BgpFilterRule> out;
+  const auto it = spec.find(list);
+  if (it == spec.end() || !it->is_array()) return out;
+  for (size_t i = 0; i < it->size(); ++i) {
+    const Json& item = (*it)[i];
+    const std::string where = std::string(list) + "[" + std::to_string(i) + "]";
+    BgpFilterRule rule;
+    const std::string action = text(item, "action");
+    if (action != "Accept" && action != "Reject") return invalid(where + ".action", action);
+    rule.accept = action == "Accept";
+    rule.cidr = text(item, "cidr");
+    rule.matchOperator = text(item, "matchOperator");
+    if (!rule.cidr.empty()) {
+      auto cidr = Cidr::parse(rule.cidr);
+      if (!cidr || cidr->isV4() != (family == 4)) return invalid(where + ".cidr", rule.cidr);
+      if (rule.matchOperator != "Equal" && rule.matchOperator != "NotEqual" &&
+          rule.matchOperator != "In" && rule.matchOperator != "NotIn") {
+        return invalid(where + ".matchOperator", rule.matchOperator);
+      }
+    }
+    if (const auto len = item.find("prefixLength"); len != item.end() && len->is_object()) {
+      if (const auto min = len->find("min"); min != len->end() && min->is_number_integer()) {
+        rule.prefixMin = min->get<int>();
+      }
+      if (const auto max = len->find("max"); max != len->end() && max->is_number_integer()) {
+        rule.prefixMax = max->get<int>();
+      }
+    }
+    const std::string source = text(item, "source");
+    if (!source.empty() && source != "RemotePeers") return invalid(where + ".source", source);
+    rule.remotePeers = source == "RemotePeers";
+    rule.interface = text(item, "interface");
+    // BIRD strings have no escapes.
+    if (rule.interface.find_first_of("\"\n\\") != std::string::npos) {
+      return invalid(where + ".interface", rule.interface);
+    }
+    out.push_back(std::move(rule));
+  }
+  return out;
+}
+
+// "a:b" or "a:b:c", each part a number.
+bool isCommunityValue(const std::string& value) {
+  int parts = 0;
+  size_t start = 0;
+  while (true) {
+    const size_t colon = value.find(':', start);
+    const std::string part = value.substr(start, colon - start);
+    if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos) return false;
+    ++parts;
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return parts == 2 || parts == 3;
+}
+
+Result<std::vector<PrefixAdvertisement>> prefixAdvertisements(const Json& spec,
+                                                              const Json& adverts) {
+  std::map<std::string, std::string> defined;  // communities: name -> value
+  if (const auto it = spec.find("communities"); it != spec.end() && it->is_array()) {
+    for (const Json& c : *it) defined[text(c, "name")] = text(c, "value");
+  }
+  std::vector<PrefixAdvertisement> out;
+  for (size_t i = 0; i < adverts.size(); ++i) {
+    const std::string where = "prefixAdvertisements[" + std::to_string(i) + "]";
+    PrefixAdvertisement advert;
+    advert.cidr = text(adverts[i], "cidr");
+    if (!Cidr::parse(advert.cidr)) return invalid(where + ".cidr", advert.cidr);
+    std::set<std::string> values;
+    const Json names = adverts[i].value("communities", Json::array());
+    for (size_t j = 0; j < names.size(); ++j) {
+      const std::string name = names[j].is_string() ? names[j].get<std::string>() : names[j].dump();
+      const auto it = defined.find(name);
+      const std::string value = isCommunityValue(name) ? name
+                                : it != defined.end()  ? it->second
+                                                       : "";
+      if (!isCommunityValue(value)) {
+        return invalid(where + ".communities[" + std::to_string(j) + "]",
+                       name + " is neither a community value nor defined in communities");
+      }
+      values.insert(value);
+    }
+    advert.communities.assign(values.begin(), values.end());
+    if (!advert.communities.empty()) out.push_back(std::move(advert));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<uint32_t> parseAsNumber(const Json& value) {
@@ -180,6 +272,16 @@ Result<BgpPeerView> bgpPeerView(const Resource& peer) {
       if (f.is_string()) view.filters.push_back(f.get<std::string>());
     }
   }
+  if (const auto local = spec.find("localASNumber"); local != spec.end() && !local->is_null()) {
+    auto as = parseAsNumber(*local);
+    if (!as) return invalid("localASNumber", as.message());
+    view.localAsNumber = *as;
+  }
+  if (const std::string via = text(spec, "reachableBy"); !via.empty()) {
+    auto ip = IpAddr::parse(via);
+    if (!ip) return invalid("reachableBy", via);
+    view.reachableBy = *ip;
+  }
   return view;
 }
 
@@ -206,6 +308,34 @@ Result<BgpConfigView> bgpConfigView(const Resource& config) {
     auto cidrs = serviceCidrs(spec, list);
     if (!cidrs) return cidrs.error();
     *out = std::move(*cidrs);
+  }
+  if (const auto adverts = spec.find("prefixAdvertisements"); adverts != spec.end()) {
+    auto resolved = prefixAdvertisements(spec, *adverts);
+    if (!resolved) return resolved.error();
+    view.prefixAdvertisements = std::move(*resolved);
+  }
+  view.bindNodeIp = text(spec, "bindMode") == "NodeIP";
+  if (const auto ignored = spec.find("ignoredInterfaces"); ignored != spec.end()) {
+    for (const Json& name : *ignored) {
+      if (!name.is_string() ||
+          name.get<std::string>().find_first_of("\"\n\\") != std::string::npos) {
+        return invalid("ignoredInterfaces", name.dump());
+      }
+      view.ignoredInterfaces.push_back(name.get<std::string>());
+    }
+  }
+  return view;
+}
+
+Result<BgpFilterView> bgpFilterView(const Resource& filter) {
+  BgpFilterView view;
+  view.name = filter.name();
+  for (auto [list, family, out] :
+       {std::tuple{"importV4", 4, &view.importV4}, std::tuple{"exportV4", 4, &view.exportV4},
+        std::tuple{"importV6", 6, &view.importV6}, std::tuple{"exportV6", 6, &view.exportV6}}) {
+    auto rules = filterRules(filter.spec, list, family);
+    if (!rules) return rules.error();
+    *out = std::move(*rules);
   }
   return view;
 }

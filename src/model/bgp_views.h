@@ -61,8 +61,15 @@ struct BgpPeerView {
   bool reversePeeringManual = false;
   int numAllowedLocalAs = 0;
   std::vector<std::string> filters;
+  std::optional<uint32_t> localAsNumber;  // localASNumber: our AS towards this peer
+  std::optional<IpAddr> reachableBy;      // a gateway to reach peerIP by (a static route)
 };
 Result<BgpPeerView> bgpPeerView(const Resource& peer);
+
+struct PrefixAdvertisement {
+  std::string cidr;                      // as written
+  std::vector<std::string> communities;  // "a:b" (standard) or "a:b:c" (large)
+};
 
 // BGPConfiguration `default` (or `node.<name>` for the per-node overrides Calico reads).
 struct BgpConfigView {
@@ -75,8 +82,34 @@ struct BgpConfigView {
   std::vector<Cidr> serviceClusterIps;
   std::vector<Cidr> serviceExternalIps;
   std::vector<Cidr> serviceLoadBalancerIps;
+  // prefixAdvertisements with their communities resolved (names from `communities` replaced by
+  // their values), each list sorted and without repeats as confd writes it; unset: none given.
+  std::optional<std::vector<PrefixAdvertisement>> prefixAdvertisements;
+  bool bindNodeIp = false;                     // bindMode: NodeIP
+  std::vector<std::string> ignoredInterfaces;  // kept out of BIRD's direct protocol
 };
 Result<BgpConfigView> bgpConfigView(const Resource& config);
+
+// One rule of a BGPFilter list (importV4, exportV4, importV6, exportV6), in its order.
+struct BgpFilterRule {
+  bool accept = false;           // action: Accept | Reject
+  std::string cidr;              // as written (confd renders it so); empty: any prefix
+  std::string matchOperator;     // Equal | NotEqual | In | NotIn, with cidr
+  std::optional<int> prefixMin;  // prefixLength.min / max, with cidr
+  std::optional<int> prefixMax;
+  bool remotePeers = false;  // source: RemotePeers (routes learned over BGP)
+  std::string interface;     // a BIRD interface pattern ("eth*")
+};
+
+struct BgpFilterView {
+  std::string name;
+  std::vector<BgpFilterRule> importV4, exportV4, importV6, exportV6;
+  const std::vector<BgpFilterRule>& rules(bool import, int family) const {
+    if (family == 4) return import ? importV4 : exportV4;
+    return import ? importV6 : exportV6;
+  }
+};
+Result<BgpFilterView> bgpFilterView(const Resource& filter);
 
 // Calico's AS number text: a number, "64512" or the dotted "1.10" (asdot).
 Result<uint32_t> parseAsNumber(const Json& value);

@@ -197,7 +197,9 @@ Result<DecodedResources> decodeResources(std::string_view text, std::string_view
     if (!read) return makeError(ErrorCode::kInvalid, where + read.message());
     Resource r = std::move(read).value();
     applyDefaults(r);
-    auto lint = checkResource(r);
+    // readDocument took it, so apiVersion is a string.
+    const bool v1 = doc.value->value("apiVersion", std::string()) == kApiVersionV1;
+    auto lint = checkResource(r, v1 ? InputApi::kV1 : InputApi::kV3);
     if (!lint) return makeError(ErrorCode::kInvalid, where + lint.message());
     for (auto& w : *lint) warnings.push_back(std::move(w));
 

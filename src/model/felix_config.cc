@@ -54,7 +54,8 @@ Result<std::vector<FailsafePort>> parsePorts(const std::string& v) {
     if (proto != "tcp" && proto != "udp") {
       return makeError(ErrorCode::kInvalid, "failsafe protocol must be tcp or udp: '" + item + "'");
     }
-    auto n = parseInt(port, 1, 65535);
+    // Felix takes 0 too, and renders it like any other port (`--dports 0`).
+    auto n = parseInt(port, 0, 65535);
     if (!n) return n.error();
     out.push_back({proto, static_cast<uint16_t>(*n)});
   }

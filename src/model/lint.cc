@@ -34,7 +34,7 @@ void lintDirection(const Resource& r, const char* dir, const std::vector<Result<
   }
 }
 
-// Endpoint networks wider than one address: accepted (v1 allowed them), but worth a word.
+// Endpoint networks wider than one address: v1 input only (v3 refuses them), worth a word.
 void lintEndpointNetworks(const Resource& r, std::vector<std::string>& out) {
   auto nets = endpointAddresses(r);
   if (!nets) return;  // validation's business

@@ -1,4 +1,6 @@
 // Name grammar checks as plain character loops.
+#include <cctype>
+
 #include "model/names.h"
 
 namespace brindle::model {
@@ -79,6 +81,15 @@ bool isMacAddress(std::string_view s) {
 
 bool isContainerId(std::string_view s) {
   return edgesAndInner(s, isAlnum, [](char c) { return isAlnum(c) || c == '-'; });
+}
+
+std::string looseKey(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '-' || c == '_') continue;
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
 }
 
 }  // namespace brindle::model

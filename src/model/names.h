@@ -3,6 +3,7 @@
 // these for every resource of a 10,000-endpoint apply.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace brindle::model {
@@ -22,5 +23,9 @@ bool isInterfaceName(std::string_view s);
 bool isMacAddress(std::string_view s);
 // [a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?
 bool isContainerId(std::string_view s);
+
+// Folds case and drops '-'/'_', so that a near miss meets the name it meant: "nat-outgoing" and
+// "natOutgoing", "cross-subnet" and "CrossSubnet" (for "did you mean" hints and v1's loose keys).
+std::string looseKey(std::string_view s);
 
 }  // namespace brindle::model

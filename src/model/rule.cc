@@ -454,7 +454,14 @@ Result<Protocol> parseProtocol(const Json& value, const std::string& path) {
     return Protocol{static_cast<uint8_t>(*n), false};
   }
   for (const auto& p : kProtocols) {
-    if (equalsIgnoreCase(s, p.name)) return Protocol{p.number, true};
+    if (s == p.name) return Protocol{p.number, true};
+  }
+  // Calico's names are case-sensitive (only the v1 conversion reads "tcp").
+  for (const auto& p : kProtocols) {
+    if (equalsIgnoreCase(s, p.name)) {
+      return invalid(path, quoteJson(value) + " is not a protocol; did you mean \"" +
+                               std::string(p.name) + "\"?");
+    }
   }
   return bad;
 }

@@ -35,7 +35,8 @@ struct Protocol {
   bool operator==(const Protocol& other) const { return number == other.number; }
 };
 
-// Parses a protocol name (any case) or a number 1-255 (JSON number or numeric string).
+// Parses a protocol name as Calico spells it (TCP, ICMPv6, ...) or a number 1-255 (JSON number
+// or numeric string).
 Result<Protocol> parseProtocol(const Json& value, const std::string& path);
 
 struct PortRange {

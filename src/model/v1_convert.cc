@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "common/ip.h"
+#include "model/names.h"
 #include "model/rule.h"
 
 namespace brindle::model {
@@ -35,16 +36,6 @@ std::string describe(const Json& v) {
   if (v.is_array()) return "a list";
   if (v.is_object()) return "a mapping";
   return "null";
-}
-
-// Folds case and drops '-'/'_' so that "natOutgoing" can be matched to "nat-outgoing".
-std::string looseKey(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '-' || c == '_') continue;
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
 }
 
 // One v1 mapping being read. The fields it may hold are named up front so that an unknown

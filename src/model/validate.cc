@@ -19,9 +19,20 @@ namespace brindle::model {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// Checker combinators. A Checker looks at one JSON value at a dotted path.
+// Checker combinators. A Checker looks at one JSON value at a dotted path. Objects and lists
+// read a number or true/false given for a text field as its text, as calicoctl reads YAML
+// (`node: 42` is the node "42"): the value is rewritten when the checker takes the text.
 
-using Checker = std::function<Status(const Json& value, const std::string& path)>;
+using Checker = std::function<Status(Json& value, const std::string& path)>;
+
+Status checkReadingScalarAsText(const Checker& check, Json& v, const std::string& path) {
+  Status st = check(v, path);
+  if (st || !(v.is_number() || v.is_boolean())) return st;
+  Json text = v.dump();
+  if (!check(text, path)) return st;
+  v = std::move(text);
+  return Status::ok();
+}
 
 struct Field {
   std::string_view name;
@@ -33,13 +44,13 @@ Field req(std::string_view name, Checker check) { return Field{name, std::move(c
 Field opt(std::string_view name, Checker check) { return Field{name, std::move(check), false}; }
 
 Checker object(std::vector<Field> fields) {
-  return [fields = std::move(fields)](const Json& v, const std::string& path) -> Status {
+  return [fields = std::move(fields)](Json& v, const std::string& path) -> Status {
     if (!v.is_object()) return invalid(path, "expected an object, got " + quoteJson(v));
-    for (const auto& [key, value] : v.items()) {
+    for (auto& [key, value] : v.items()) {
       auto it = std::find_if(fields.begin(), fields.end(),
                              [&, &key = key](const Field& f) { return f.name == key; });
       if (it == fields.end()) return invalid(join(path, key), "unknown field");
-      if (auto st = it->check(value, join(path, key)); !st) return st;
+      if (auto st = checkReadingScalarAsText(it->check, value, join(path, key)); !st) return st;
     }
     for (const auto& f : fields) {
       if (f.required && !v.contains(std::string(f.name)))
@@ -50,10 +61,10 @@ Checker object(std::vector<Field> fields) {
 }
 
 Checker listOf(Checker item) {
-  return [item = std::move(item)](const Json& v, const std::string& path) -> Status {
+  return [item = std::move(item)](Json& v, const std::string& path) -> Status {
     if (!v.is_array()) return invalid(path, "expected a list, got " + quoteJson(v));
     for (size_t i = 0; i < v.size(); ++i) {
-      if (auto st = item(v[i], indexed(path, i)); !st) return st;
+      if (auto st = checkReadingScalarAsText(item, v[i], indexed(path, i)); !st) return st;
     }
     return Status::ok();
   };
@@ -107,10 +118,14 @@ Checker enumOf(std::vector<std::string> values, bool ignoreCase = false) {
         })) {
       return Status::ok();
     }
-    std::string list;
-    for (const auto& s : values) list += (list.empty() ? "" : ", ") + s;
-    return invalid(path,
-                   quoteJson(v) + " is not one of " + list + (ignoreCase ? " (in any case)" : ""));
+    std::string list, meant;
+    for (const auto& s : values) {
+      list += (list.empty() ? "" : ", ") + s;
+      if (v.is_string() && looseKey(s) == looseKey(v.get_ref<const std::string&>())) meant = s;
+    }
+    return invalid(path, quoteJson(v) + " is not one of " + list +
+                             (ignoreCase ? " (in any case)" : "") +
+                             (meant.empty() ? "" : "; did you mean \"" + meant + "\"?"));
   };
 }
 
@@ -281,12 +296,6 @@ Checker interfaceName() {
   return grammarString(isInterfaceName, "an interface name (1-15 of a-z A-Z 0-9 _ . -)");
 }
 
-Checker protocolChecker() {
-  return [](const Json& v, const std::string& path) -> Status {
-    return parseProtocol(v, path).status();
-  };
-}
-
 // The list's rules are parsed once the whole spec has passed (see validated()).
 Checker ruleList() { return ofType(&Json::is_array, "a list of rules"); }
 
@@ -334,7 +343,7 @@ Checker endpointPorts(bool hostPorts) {
   }
   auto port = object(std::move(fields));
   const std::string unnamed = hostPorts ? "required unless hostPort is set" : "required";
-  return listOf([port, unnamed](const Json& v, const std::string& path) -> Status {
+  return listOf([port, unnamed](Json& v, const std::string& path) -> Status {
     if (auto st = port(v, path); !st) return st;
     if (!v.contains("protocol"))
       return invalid(join(path, "protocol"), "required: TCP, UDP or SCTP");
@@ -547,7 +556,7 @@ Checker hostEndpointSpec() {
   return object({
       req("node", resourceNameChecker()),
       opt("interfaceName",
-          [](const Json& v, const std::string& path) -> Status {
+          [](Json& v, const std::string& path) -> Status {
             if (v == "*") return Status::ok();  // Calico's all-interfaces host endpoint
             return interfaceName()(v, path);
           }),
@@ -570,8 +579,10 @@ Checker clusterInformationSpec() {
 // lists and ignores the rest, which are stored as written (a Calico user's file must not fail).
 Checker felixConfigurationSpec() {
   auto logLevel = enumOf({"Trace", "Debug", "Info", "Warning", "Error", "Fatal"}, true);
-  auto hostPorts = listOf(
-      object({req("port", portNumber()), opt("protocol", protocolChecker()), opt("net", cidr())}));
+  // Calico's ProtoPort: any uint16 port (Felix renders 0 as it is), protocol as Calico spells it.
+  auto hostPorts =
+      listOf(object({req("port", intRange(0, 65535)),
+                     req("protocol", enumOf({"TCP", "UDP", "SCTP"})), opt("net", cidr())}));
   auto anyCase = [](std::vector<std::string> values) { return enumOf(std::move(values), true); };
   std::vector<Field> fields = {
       opt("useInternalDataplaneDriver", boolean()),
@@ -635,7 +646,7 @@ Checker felixConfigurationSpec() {
       opt("prometheusMetricsPort", portNumber()),
       opt("failsafeInboundHostPorts", hostPorts),
       opt("failsafeOutboundHostPorts", hostPorts),
-      opt("kubeNodePortRanges", listOf([](const Json& v, const std::string& path) -> Status {
+      opt("kubeNodePortRanges", listOf([](Json& v, const std::string& path) -> Status {
             if (asInt(v)) return portNumber()(v, path);
             return regexString("^[0-9]{1,5}(:[0-9]{1,5})?$",
                                "a port or port range such as "
@@ -804,9 +815,10 @@ Status checkMetadata(const Resource& r) {
       opt("finalizers", anyJson()),
       opt("managedFields", anyJson()),
   });
-  if (auto st = metaSchema(m, "metadata"); !st) return st;
+  Json meta = m;  // metadata's text fields were read by applyDefaults
+  if (auto st = metaSchema(meta, "metadata"); !st) return st;
 
-  const Json name = m.value("name", Json(""));
+  Json name = m.value("name", Json(""));
   if (name == "") return invalid("metadata.name", "required");
   const std::string n = name.get<std::string>();
   // A policy name part: a DNS label, but as in Calico only the whole name is limited (253).
@@ -967,9 +979,6 @@ Status checkBgpPeer(const Json& spec) {
   if (hasWorkload && !spec.contains("asNumber")) {
     return invalid("spec.asNumber", "required with localWorkloadSelector");
   }
-  if (!spec.contains("peerIP") && !hasPeerSelector && !hasWorkload) {
-    return invalid("spec.peerIP", "required (or set peerSelector)");
-  }
   if (spec.contains("reachableBy") && !spec.contains("peerIP")) {
     return invalid("spec.reachableBy", "needs peerIP");
   }
@@ -1082,7 +1091,8 @@ Status checkBgpConfiguration(const Json& spec) {
       if (!names[j].is_string()) return invalid(path, quoteJson(names[j]) + " is not a string");
       const std::string c = names[j].get<std::string>();
       if (c.find(':') != std::string::npos) {
-        if (auto st = bgpCommunity()(names[j], path); !st) return st;
+        Json community = c;
+        if (auto st = bgpCommunity()(community, path); !st) return st;
       } else if (std::none_of(defined.begin(), defined.end(),
                               [&](const Json& d) { return d.value("name", "") == c; })) {
         return invalid(path, quoteJson(names[j]) +
@@ -1196,7 +1206,7 @@ Status checkTier(const std::string& name, const Json& spec) {
 Checker stagedSpec(Kind enforced) {
   const Checker base =
       enforced == Kind::kGlobalNetworkPolicy ? globalNetworkPolicySpec() : networkPolicySpec();
-  return [base](const Json& v, const std::string& path) -> Status {
+  return [base](Json& v, const std::string& path) -> Status {
     if (!v.is_object()) return invalid(path, "expected an object, got " + quoteJson(v));
     Json rest = v;
     if (auto it = rest.find("stagedAction"); it != rest.end()) {
@@ -1205,7 +1215,9 @@ Checker stagedSpec(Kind enforced) {
       }
       rest.erase("stagedAction");
     }
-    return base(rest, path);
+    Status st = base(rest, path);
+    for (auto& [key, value] : rest.items()) v[key] = std::move(value);  // text read for scalars
+    return st;
   };
 }
 
@@ -1231,7 +1243,7 @@ Checker bgpFilterRules(int family) {
       opt("setPriority", object({req("value", intRange(1, 2147483646))})),
   });
   // Calico: each operation does exactly one thing.
-  auto operation = [oneOperation](const Json& v, const std::string& path) -> Status {
+  auto operation = [oneOperation](Json& v, const std::string& path) -> Status {
     if (auto st = oneOperation(v, path); !st) return st;
     if (v.size() != 1) {
       return invalid(path, "set exactly one of addCommunity, prependASPath or setPriority (" +
@@ -1348,8 +1360,8 @@ const KindRules& rulesFor(Kind kind) {
 // ---------------------------------------------------------------------------------------------
 // Defaults.
 
-// Rewrites rule actions and protocol names to Calico's spelling ("allow" -> "Allow",
-// "tcp" -> "TCP") so stored policy is canonical; anything unparseable is left for validation.
+// Rewrites rule actions to Calico's spelling ("allow" -> "Allow") so stored policy is canonical;
+// anything unparseable is left for validation.
 void canonicaliseRules(Json& spec) {
   for (const char* dir : {"ingress", "egress"}) {
     auto it = spec.find(dir);
@@ -1362,11 +1374,6 @@ void canonicaliseRules(Json& spec) {
             *a = std::string(actionName(act));
           }
         }
-      }
-      for (const char* field : {"protocol", "notProtocol"}) {
-        auto p = rule.find(field);
-        if (p == rule.end() || !p->is_string()) continue;
-        if (auto proto = parseProtocol(*p, ""); proto && proto->named) *p = proto->text();
       }
     }
   }
@@ -1469,8 +1476,44 @@ void applyDefaults(Resource& resource) {
 
 namespace {
 
+// Calico v3 takes a workload's ipNetworks as its own addresses, one host each; v1 took any
+// network (the seed's example endpoint has a /16), so v1 input gets lint's warning instead.
+Status checkHostNetworks(const Resource& resource) {
+  if (resource.kind != Kind::kWorkloadEndpoint) return Status::ok();
+  const std::vector<Cidr> nets = endpointAddresses(resource).value();  // checked by the schema
+  for (size_t i = 0; i < nets.size(); ++i) {
+    if (nets[i].prefixLength() == nets[i].address().bits()) continue;
+    return invalid(indexed("spec.ipNetworks", i),
+                   "\"" + nets[i].toString() + "\" holds more than one address (a workload's " +
+                       "ipNetworks are its addresses: /32 or /128)");
+  }
+  return Status::ok();
+}
+
+// Calico refuses a catch-all CIDR in notNets: the rule could then match no traffic. The agent
+// still reads such a stored rule (and renders nothing for it), so this is validation's, not
+// parseRule's.
+Status checkNotNets(const PolicyRules& parsed) {
+  for (const auto& [dir, rules] :
+       {std::pair{"spec.ingress", &parsed.ingress}, std::pair{"spec.egress", &parsed.egress}}) {
+    for (size_t i = 0; i < rules->size(); ++i) {
+      const Rule& rule = *(*rules)[i];
+      for (const auto& [side, entity] :
+           {std::pair{"source", &rule.source}, std::pair{"destination", &rule.destination}}) {
+        for (size_t j = 0; j < entity->notNets.size(); ++j) {
+          if (entity->notNets[j].prefixLength() != 0) continue;
+          return invalid(indexed(indexed(dir, i) + "." + side + ".notNets", j),
+                         "\"" + entity->notNets[j].toString() +
+                             "\" holds every address, so the rule would match no traffic");
+        }
+      }
+    }
+  }
+  return Status::ok();
+}
+
 // validateResource's checks, handing on the policy rules they parsed so lint need not again.
-Result<PolicyRules> validated(const Resource& resource) {
+Result<PolicyRules> validated(Resource& resource, InputApi api) {
   if (auto st = checkMetadata(resource); !st) return st;
   const KindRules& rules = rulesFor(resource.kind);
   if (auto st = rules.spec(resource.spec, "spec"); !st) return st;
@@ -1481,20 +1524,24 @@ Result<PolicyRules> validated(const Resource& resource) {
       if (!rule) return rule.status();
     }
   }
+  if (auto st = checkNotNets(parsed); !st) return st;
   if (auto st = resource.kind == Kind::kTier ? checkTier(resource.name(), resource.spec)
                                              : rules.cross(resource.spec);
       !st) {
     return st;
+  }
+  if (api == InputApi::kV3) {
+    if (auto st = checkHostNetworks(resource); !st) return st;
   }
   return parsed;
 }
 
 }  // namespace
 
-Status validateResource(const Resource& resource) { return validated(resource).status(); }
+Status validateResource(Resource& resource) { return validated(resource, InputApi::kV3).status(); }
 
-Result<std::vector<std::string>> checkResource(const Resource& resource) {
-  auto rules = validated(resource);
+Result<std::vector<std::string>> checkResource(Resource& resource, InputApi api) {
+  auto rules = validated(resource, api);
   if (!rules) return rules.status();
   return lintResource(resource, *rules);
 }

@@ -17,15 +17,23 @@ void applyDefaults(Resource& resource);
 // protocols, AS numbers (plain and dotted), block sizes, selectors, actions.
 // kInvalid with message "<field path>: <what>", e.g.
 //   spec.ipNetworks[0]: "172.16.1.300" is not an IP address
-Status validateResource(const Resource& resource);
+// A number or true/false given for a spec field that takes text is read as its text, as
+// calicoctl reads YAML (`node: 42` is the node "42"): rewritten in place when that text is valid
+// there, so what is stored is the string.
+Status validateResource(Resource& resource);
 
 // Checks an IPPool against the other pools in the store (and in the same request): kInvalid if
 // its CIDR overlaps one of theirs (a pool with the same name is the same pool, not a conflict).
 Status checkPoolOverlap(const Resource& pool, const std::vector<Resource>& otherPools);
 
-// validateResource, then lintResource's warnings for a valid resource: what reading a file
-// runs, parsing each policy rule once for both.
-Result<std::vector<std::string>> checkResource(const Resource& resource);
+// The API a resource was written in. v1 let a workload endpoint's ipNetworks be any network;
+// v3 (Calico's validator, and validateResource) takes only /32 and /128 there. A v1 endpoint with
+// a wider network is kept, with lint's warning, so the seed's files still load.
+enum class InputApi { kV3, kV1 };
+
+// validateResource (with v1's rules for v1 input), then lintResource's warnings for a valid
+// resource: what reading a file runs, parsing each policy rule once for both.
+Result<std::vector<std::string>> checkResource(Resource& resource, InputApi api = InputApi::kV3);
 
 // Warnings that do not reject the resource, e.g. a rule that can never match because an earlier
 // rule in the same direction ends every packet it would see. Each names both rules. A rule that

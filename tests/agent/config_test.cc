@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "dataplane/iptables_render.h"
+#include "rules/endpoints.h"
 #include "testutil/temp_dir.h"
 
 namespace brindle::agent {
@@ -132,6 +134,28 @@ TEST(AgentConfigTest, FelixConfigurationSpec) {
   EXPECT_EQ(c->failsafeInbound[0], (rules::FailsafePort{"tcp", 2222}));
   EXPECT_TRUE(c->failsafeOutbound.empty());
   EXPECT_EQ(c->healthPort, 19099);
+}
+
+// Felix reads failsafe port 0 like any other (0-65535) and renders it as it is.
+TEST(AgentConfigTest, FailsafePortZeroAsFelix) {
+  auto layer = layerFromFelixConfiguration(felixConfig(
+      "default", {{"failsafeInboundHostPorts", {{{"protocol", "UDP"}, {"port", 0}}}},
+                  {"failsafeOutboundHostPorts", {{{"protocol", "TCP"}, {"port", 0}}}}}));
+  auto c = buildAgentConfig({layer});
+  ASSERT_TRUE(c.isOk()) << c.message();
+  ASSERT_EQ(c->failsafeInbound, (std::vector<rules::FailsafePort>{{"udp", 0}}));
+  ASSERT_EQ(c->failsafeOutbound, (std::vector<rules::FailsafePort>{{"tcp", 0}}));
+  const auto chains = rules::failsafeChains(c->rendererConfig());
+  ASSERT_EQ(chains.size(), 2u);
+  ASSERT_EQ(chains[0].rules.size(), 1u);
+  EXPECT_EQ(dataplane::renderMatch(chains[0].rules[0].match), "-p udp -m multiport --dports 0");
+  EXPECT_EQ(dataplane::renderAction(chains[0].rules[0].action), "-j ACCEPT");
+
+  auto env = buildAgentConfig({{"env", {{"FailsafeInboundHostPorts", "tcp:0, udp:65535"}}}});
+  ASSERT_TRUE(env.isOk()) << env.message();
+  EXPECT_EQ(env->failsafeInbound, (std::vector<rules::FailsafePort>{{"tcp", 0}, {"udp", 65535}}));
+  EXPECT_FALSE(buildAgentConfig({{"env", {{"FailsafeInboundHostPorts", "tcp:65536"}}}}).isOk());
+  EXPECT_FALSE(buildAgentConfig({{"env", {{"FailsafeInboundHostPorts", "tcp:-1"}}}}).isOk());
 }
 
 TEST(AgentConfigTest, PrecedenceFlagsEnvFileNodeGlobal) {

@@ -130,6 +130,22 @@ TEST(BgpConfig, ManualReversePeeringLeavesTheOtherSideAlone) {
   EXPECT_TRUE(compute(in, "b").peers.empty());
 }
 
+// Calico stores a BGPPeer naming no peer (only sourceAddress), and one that selects local
+// workloads; neither gives a BIRD session, and the mesh is as before.
+TEST(BgpConfig, PeerNamingNoPeerGivesNoSession) {
+  const std::string mesh =
+      kThreeNodes + peer("none", "  sourceAddress: None") +
+      peer("use-node-ip", "  sourceAddress: UseNodeIP\n  node: kube-master") +
+      peer("workloads", "  localWorkloadSelector: app == 'bgp'\n  asNumber: 65001");
+  const NodeConfig master = compute(inputsFrom(mesh), "kube-master");
+  EXPECT_EQ(summary(master), (Peers{"Mesh_10_192_0_3 10.192.0.3 as 64512 passive src 10.192.0.2",
+                                    "Mesh_10_192_0_4 10.192.0.4 as 64512 passive src 10.192.0.2"}));
+  const Inputs noMesh = inputsFrom(bgpConfig("default", "  nodeToNodeMeshEnabled: false") + mesh);
+  for (const char* n : {"kube-master", "kube-node-1"}) {
+    EXPECT_TRUE(compute(noMesh, n).peers.empty()) << n;
+  }
+}
+
 // explicit_peering/specific_node: a peer with `node:` only on that node.
 TEST(BgpConfig, NodeScopedPeerOnlyOnItsNode) {
   const Inputs in =
@@ -221,6 +237,189 @@ TEST(BgpConfig, UnknownFilterIsAnErrorNamingTheField) {
   ASSERT_FALSE(c.isOk());
   EXPECT_EQ(c.code(), ErrorCode::kInvalid);
   EXPECT_NE(c.message().find("BGPPeer(p).spec.filters"), std::string::npos) << c.message();
+}
+
+TEST(BgpConfig, BgpFiltersAreReadWithTheirRulesInOrder) {
+  const Inputs in = inputsFrom(
+      bgpFilter("f2",
+                "  importV4:\n"
+                "    - {action: Accept, matchOperator: NotIn, cidr: 44.1.0.0/16,\n"
+                "       prefixLength: {min: 18, max: 24}, source: RemotePeers, interface: eth*}\n"
+                "    - {action: Reject}\n"
+                "  exportV6:\n    - {action: Accept, matchOperator: Equal, cidr: 9000::0/64}") +
+      bgpFilter("f1", "  exportV4:\n    - {action: Reject, interface: cali*}") +
+      peer("p", "  peerIP: 10.0.0.9\n  asNumber: 65000\n  filters: [f2, f1]") +
+      node("a", "10.0.0.1/24"));
+  const NodeConfig a = compute(in, "a");
+  ASSERT_EQ(a.peers.size(), 1u);
+  EXPECT_EQ(a.peers[0].filters, (std::vector<std::string>{"f2", "f1"}));  // the peer's order
+  ASSERT_EQ(a.filters.size(), 2u);
+  EXPECT_EQ(a.filters[0].name, "f1");  // by name
+  const auto& f2 = a.filters[1];
+  ASSERT_EQ(f2.importV4.size(), 2u);
+  const auto& r = f2.importV4[0];
+  EXPECT_TRUE(r.accept);
+  EXPECT_EQ(r.cidr, "44.1.0.0/16");
+  EXPECT_EQ(r.matchOperator, "NotIn");
+  EXPECT_EQ(r.prefixMin, 18);
+  EXPECT_EQ(r.prefixMax, 24);
+  EXPECT_TRUE(r.remotePeers);
+  EXPECT_EQ(r.interface, "eth*");
+  EXPECT_FALSE(f2.importV4[1].accept);
+  EXPECT_TRUE(f2.exportV4.empty());
+  EXPECT_EQ(f2.exportV6[0].cidr, "9000::0/64");  // as written: confd renders it so
+}
+
+// Writes are validated (validate.cc); this is what the decision says of a stored filter another
+// writer left malformed.
+TEST(BgpConfig, BadStoredBgpFilterRuleIsAnErrorNamingTheField) {
+  for (const auto& [spec, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"importV4": [{"action": "Allow"}]})",
+            "BGPFilter(f).spec.importV4[0].action: Allow"},
+           {R"({"exportV4": [{"action": "Accept"}, {"action": "Accept", "cidr": "10.0.0.0/8"}]})",
+            "BGPFilter(f).spec.exportV4[1].matchOperator"},
+           {R"({"exportV6": [{"action": "Accept", "matchOperator": "In", "cidr": "10.0.0.0/8"}]})",
+            "BGPFilter(f).spec.exportV6[0].cidr: 10.0.0.0/8"},
+           {R"({"importV6": [{"action": "Accept", "source": "Local"}]})",
+            "BGPFilter(f).spec.importV6[0].source: Local"}}) {
+    Inputs in = inputsFrom(bgpFilter("f", "  importV4: []") + node("a", "10.0.0.1/24"));
+    ASSERT_EQ(in.filters.size(), 1u);
+    in.filters[0].spec = model::Json::parse(spec);
+    auto c = computeNodeConfig(in, "a", 4);
+    ASSERT_FALSE(c.isOk()) << spec;
+    EXPECT_EQ(c.code(), ErrorCode::kInvalid);
+    EXPECT_NE(c.message().find(field), std::string::npos) << c.message();
+  }
+}
+
+// confd's mesh/communities: names resolved, repeats dropped, sorted as text, per family; a
+// node's own BGPConfiguration (step2) replaces the global prefixAdvertisements for that node.
+TEST(BgpConfig, PrefixAdvertisementCommunitiesAsConfdResolvesThem) {
+  const std::string global =
+      bgpConfig("default",
+                "  communities:\n    - {name: bgp-comm-standard, value: \"100:6532\"}\n"
+                "    - {name: bgp-comm-large, value: \"100:555:107\"}\n"
+                "  prefixAdvertisements:\n"
+                "    - cidr: 192.168.0.0/16\n"
+                "      communities: [bgp-comm-standard, \"5663:12\", bgp-comm-large]\n"
+                "    - cidr: fd00:96::/112\n      communities: [bgp-comm-large, bgp-comm-large]\n"
+                "  listenPort: 177");
+  const std::string nodes = kThreeNodes + kPool;
+  auto adverts = [](const NodeConfig& c) {
+    std::vector<std::string> out;
+    for (const auto& a : c.communities) {
+      std::string line = a.cidr;
+      for (const auto& v : a.communities) line += " " + v;
+      out.push_back(line);
+    }
+    return out;
+  };
+  Inputs in = inputsFrom(global + nodes);
+  using Lines = std::vector<std::string>;
+  EXPECT_EQ(adverts(compute(in, "kube-master")),
+            (Lines{"192.168.0.0/16 100:555:107 100:6532 5663:12"}));
+  EXPECT_EQ(adverts(compute(in, "kube-master", 6)), (Lines{"fd00:96::/112 100:555:107"}));
+
+  in = inputsFrom(global + nodes +
+                  bgpConfig("node.kube-master",
+                            "  communities:\n    - {name: bgp-comm-large, value: \"50:50:5364\"}\n"
+                            "  prefixAdvertisements:\n"
+                            "    - cidr: 192.168.0.0/16\n"
+                            "      communities: [\"5663:12\", bgp-comm-large, \"5663:12\"]\n"
+                            "    - cidr: fd00:96::/112\n      communities: [bgp-comm-large]\n"
+                            "  listenPort: 180"));
+  EXPECT_EQ(adverts(compute(in, "kube-master")), (Lines{"192.168.0.0/16 50:50:5364 5663:12"}));
+  EXPECT_EQ(adverts(compute(in, "kube-node-1")),
+            (Lines{"192.168.0.0/16 100:555:107 100:6532 5663:12"}));
+}
+
+// confd's explicit_peering/local-as-global: localASNumber is our AS on that session (and
+// decides iBGP/eBGP for it); sourceAddress: None leaves the source to the kernel.
+TEST(BgpConfig, LocalAsNumberPerPeer) {
+  const Inputs in = inputsFrom(
+      bgpConfig("default", "  nodeToNodeMeshEnabled: false\n  asNumber: 64567\n  listenPort: 150") +
+      peer("bgppeer-1",
+           "  peerIP: 10.192.0.3\n  asNumber: 64567\n  localASNumber: 64515\n"
+           "  sourceAddress: None") +
+      peer("bgppeer-2", "  peerIP: \"10.192.0.1:166\"\n  asNumber: 64567\n  localASNumber: 64567") +
+      peer("bgppeer-3",
+           "  peerIP: 10.192.0.1\n  asNumber: 64567\n  localASNumber: 64567\n"
+           "  numAllowedLocalASNumbers: 1") +
+      node("kube-master", "10.192.0.2/16") + node("kube-node-1", "10.192.0.3/16") +
+      node("kube-node-2", "10.192.0.1/16") + kPool);
+  const NodeConfig c = compute(in, "kube-master");
+  EXPECT_EQ(summary(c),
+            (Peers{"Global_10_192_0_1_port_150 10.192.0.1 as 64567 port 150 src 10.192.0.2",
+                   "Global_10_192_0_1_port_166 10.192.0.1 as 64567 port 166 src 10.192.0.2",
+                   "Global_10_192_0_3_port_150 10.192.0.3 as 64567 port 150 passive"}));
+  EXPECT_EQ(c.peers[0].localAs, 64567u);
+  EXPECT_EQ(c.peers[0].allowLocalAs, 1);
+  EXPECT_EQ(c.peers[2].localAs, 64515u);
+}
+
+// bindMode, ignoredInterfaces (global only, as confd reads them) and reachableBy (confd's
+// reachable_by/global_peers: a /32 or /128 to the peer via the gateway, in its family).
+TEST(BgpConfig, BindModeIgnoredInterfacesAndReachableBy) {
+  const Inputs in = inputsFrom(
+      bgpConfig("default", "  bindMode: NodeIP\n  ignoredInterfaces: [iface-1, \"eth9*\"]") +
+      peer("rr-a-v4", "  peerIP: 10.225.0.4\n  asNumber: 65515\n  reachableBy: 10.224.0.1") +
+      peer("rr-a-v6", "  peerIP: ffee::10\n  asNumber: 65515\n  reachableBy: \"ffee::1:1\"") +
+      node("a", "10.192.0.2/16", "    ipv6Address: \"2001::102/64\"\n") +
+      node("b", "10.192.0.3/16"));
+  const NodeConfig v4 = compute(in, "a");
+  EXPECT_EQ(v4.listenAddress->toString(), "10.192.0.2");
+  EXPECT_EQ(v4.ignoredInterfaces, (std::vector<std::string>{"iface-1", "eth9*"}));
+  ASSERT_EQ(v4.peers.size(), 2u);
+  EXPECT_EQ(v4.peers[0].name, "Global_10_225_0_4");
+  EXPECT_EQ(v4.peers[0].reachableBy->toString(), "10.224.0.1");
+  EXPECT_FALSE(v4.peers[1].reachableBy);  // the mesh peer
+  const NodeConfig v6 = compute(in, "a", 6);
+  EXPECT_EQ(v6.listenAddress->toString(), "2001::102");
+  ASSERT_EQ(v6.peers.size(), 1u);
+  EXPECT_EQ(v6.peers[0].reachableBy->toString(), "ffee::1:1");
+  EXPECT_FALSE(compute(in, "b", 6).listenAddress);  // no IPv6 address, nothing to bind
+}
+
+// Calico's API has no mesh timers (BGPConfiguration has nodeMeshPassword and
+// nodeMeshMaxRestartTime only), so mesh sessions keep BIRD's hold time of 240 s. A cluster
+// shortens it by replacing the mesh with a BGPPeer between all nodes that sets keepaliveTime
+// (hold time 3x): docs/bgp.md.
+TEST(BgpConfig, MeshKeepsBirdsHoldTimeAnAllNodesPeerShortensIt) {
+  const std::string nodes = kThreeNodes + kPool;
+  const NodeConfig mesh = compute(inputsFrom(nodes), "kube-master");
+  ASSERT_EQ(mesh.peers.size(), 2u);
+  for (const auto& p : mesh.peers) EXPECT_FALSE(p.keepaliveSeconds) << p.name;
+
+  const Inputs fast = inputsFrom(
+      bgpConfig("default", "  nodeToNodeMeshEnabled: false") +
+      peer("all-nodes", "  nodeSelector: all()\n  peerSelector: all()\n  keepaliveTime: 1s") +
+      nodes);
+  const NodeConfig c = compute(fast, "kube-master");
+  EXPECT_EQ(summary(c), (Peers{"Node_10_192_0_3 10.192.0.3 as 64512 src 10.192.0.2",
+                               "Node_10_192_0_4 10.192.0.4 as 64512 src 10.192.0.2"}));
+  for (const auto& p : c.peers) EXPECT_EQ(p.keepaliveSeconds, 1) << p.name;
+}
+
+// confd's mesh/bgp-export: a pool with disableBGPExport is not announced (confd rejects it first
+// in calico_export_to_bgp_peers), per family; its blocks are still blackholed.
+TEST(BgpConfig, PoolWithDisableBgpExportIsNotAnnounced) {
+  auto pool = [](const std::string& name, const std::string& cidr, bool disable) {
+    return "kind: IPPool\napiVersion: projectcalico.org/v3\nmetadata:\n  name: " + name +
+           "\nspec:\n  cidr: " + cidr + "\n  disableBGPExport: " + (disable ? "true" : "false") +
+           "\n---\n";
+  };
+  Inputs in = inputsFrom(node("a", "10.192.0.2/16", "    ipv6Address: \"2001::102/64\"\n") +
+                         pool("ippool-2", "192.168.2.0/24", true) +
+                         pool("ippool-3", "192.168.3.0/24", false) +
+                         pool("ippool-v6-2", "2002:102::/64", true));
+  in.blocks = {ipam::Block::create(*Cidr::parse("192.168.2.0/26"), "host:a", 0)};
+  const NodeConfig v4 = compute(in, "a");
+  ASSERT_EQ(v4.noExport.size(), 1u);
+  EXPECT_EQ(v4.noExport[0].toString(), "192.168.2.0/24");
+  EXPECT_EQ(v4.blocks.size(), 1u);
+  const NodeConfig v6 = compute(in, "a", 6);
+  ASSERT_EQ(v6.noExport.size(), 1u);
+  EXPECT_EQ(v6.noExport[0].toString(), "2002:102::/64");
 }
 
 TEST(BgpConfig, Ipv6MeshAndPeers) {

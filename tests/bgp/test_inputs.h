@@ -59,6 +59,11 @@ inline std::string peer(const std::string& name, const std::string& spec) {
          "\nspec:\n" + spec + "\n---\n";
 }
 
+inline std::string bgpFilter(const std::string& name, const std::string& spec) {
+  return "kind: BGPFilter\napiVersion: projectcalico.org/v3\nmetadata:\n  name: " + name +
+         "\nspec:\n" + spec + "\n---\n";
+}
+
 inline const std::string kPool =
     "kind: IPPool\napiVersion: projectcalico.org/v3\nmetadata:\n  name: pool1\nspec:\n"
     "  cidr: 192.168.0.0/16\n---\n";

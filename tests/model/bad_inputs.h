@@ -217,12 +217,15 @@ inline const std::vector<BadInput>& badInputs() {
       {"v3 ippool bad mode", "pool.yaml",
        v3("IPPool", "  name: pool1\n", "  cidr: 10.1.0.0/16\n  vxlanMode: always\n"),
        "pool.yaml, document 1: spec.vxlanMode: \"always\" is not one of Always, CrossSubnet, "
-       "Never"},
+       "Never; did you mean \"Always\"?"},
       {"v3 bgppeer dotted as", "peer.yaml",
        v3("BGPPeer", "  name: tor\n", "  peerIP: 10.0.0.1\n  asNumber: \"70000.1\"\n"),
        "peer.yaml, document 1: spec.asNumber: \"70000.1\" is not an AS number"},
-      {"v3 bgppeer no peer", "peer.yaml", v3("BGPPeer", "  name: tor\n", "  asNumber: 64512\n"),
-       "peer.yaml, document 1: spec.peerIP: required (or set peerSelector)"},
+      {"v3 bgppeer workload and peer ip", "peer.yaml",
+       v3("BGPPeer", "  name: tor\n",
+          "  peerIP: 10.0.0.1\n  asNumber: 64512\n  localWorkloadSelector: app == 'x'\n"),
+       "peer.yaml, document 1: spec.localWorkloadSelector: cannot be combined with peerIP or "
+       "peerSelector"},
       {"v3 bgpconfig bad mesh", "bgp.yaml",
        v3("BGPConfiguration", "  name: default\n", "  nodeToNodeMeshEnabled: sometimes\n"),
        "bgp.yaml, document 1: spec.nodeToNodeMeshEnabled: expected true or false, got "

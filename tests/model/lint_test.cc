@@ -245,17 +245,25 @@ TEST(LintTest, EndpointNetworkWiderThanOneAddress) {
   r.metadata = Json::parse(R"({"name": "w", "namespace": "default"})");
   r.spec = Json::parse(
       R"({"node": "n", "interfaceName": "cali1", "ipNetworks": ["10.0.0.1/32", "192.168.0.0/16"]})");
-  EXPECT_TRUE(validateResource(r).isOk());
+  // Refused as v3 (Calico's rule); v1 took any network, so v1 input gets the warning instead.
+  EXPECT_EQ(validateResource(r).message(),
+            "spec.ipNetworks[1]: \"192.168.0.0/16\" holds more than one address (a workload's "
+            "ipNetworks are its addresses: /32 or /128)");
+  EXPECT_FALSE(checkResource(r).isOk());
+  auto checked = checkResource(r, InputApi::kV1);
+  ASSERT_TRUE(checked.isOk()) << checked.message();
+  EXPECT_EQ(*checked, lintResource(r));
   auto w = lintResource(r);
   ASSERT_EQ(w.size(), 1u);
-  EXPECT_EQ(w[0],
-            "WorkloadEndpoint \"default/w\": spec.ipNetworks[1]: \"192.168.0.0/16\" holds more than "
-            "one address; the whole network is routed to this endpoint (Calico v3 expects a /32 "
-            "or /128 per workload address)");
+  EXPECT_EQ(
+      w[0],
+      "WorkloadEndpoint \"default/w\": spec.ipNetworks[1]: \"192.168.0.0/16\" holds more than "
+      "one address; the whole network is routed to this endpoint (Calico v3 expects a /32 "
+      "or /128 per workload address)");
 }
 
 TEST(RuleTest, DescribeAndParse) {
-  auto r = parseRule(Json::parse(R"({"action": "allow", "protocol": "icmp", "ipVersion": 4,
+  auto r = parseRule(Json::parse(R"({"action": "allow", "protocol": "ICMP", "ipVersion": 4,
       "icmp": {"type": 8}, "source": {"nets": ["10.0.0.0/8"], "notSelector": "has(x) "}})"),
                      "spec.egress[0]");
   ASSERT_TRUE(r.isOk()) << r.message();

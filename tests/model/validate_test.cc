@@ -171,8 +171,10 @@ const std::vector<Case>& cases() {
        "spec.peerIP: \"192.168.1.256\" is not an IP address or IP:port"},
       {"peer bad port", Kind::kBGPPeer, R"({"name": "p"})", R"({"peerIP": "10.0.0.1:0"})",
        "spec.peerIP: \"10.0.0.1:0\" is not an IP address or IP:port"},
-      {"peer missing ip", Kind::kBGPPeer, R"({"name": "p"})", R"({"asNumber": 64512})",
-       "spec.peerIP: required (or set peerSelector)"},
+      // Calico stores a peer with no peerIP, peerSelector or localWorkloadSelector (it peers
+      // with nobody).
+      {"peer with no peer", Kind::kBGPPeer, R"({"name": "p"})",
+       R"({"asNumber": 64512, "sourceAddress": "None"})", ""},
       {"peer ip and selector", Kind::kBGPPeer, R"({"name": "p"})",
        R"({"peerIP": "10.0.0.1", "peerSelector": "has(x) "})",
        "spec.peerIP: must be empty when peerSelector is set"},
@@ -224,7 +226,11 @@ const std::vector<Case>& cases() {
        R"({"cidr": "10.0.0.0/28", "disabled": true})", ""},
       {"pool bad ipip mode", Kind::kIPPool, R"({"name": "p"})",
        R"({"cidr": "10.0.0.0/16", "ipipMode": "cross-subnet"})",
-       "spec.ipipMode: \"cross-subnet\" is not one of Always, CrossSubnet, Never"},
+       "spec.ipipMode: \"cross-subnet\" is not one of Always, CrossSubnet, Never; did you mean "
+       "\"CrossSubnet\"?"},
+      {"pool unknown ipip mode", Kind::kIPPool, R"({"name": "p"})",
+       R"({"cidr": "10.0.0.0/16", "ipipMode": "Sometimes"})",
+       "spec.ipipMode: \"Sometimes\" is not one of Always, CrossSubnet, Never"},
       {"pool ipip and vxlan", Kind::kIPPool, R"({"name": "p"})",
        R"({"cidr": "10.0.0.0/16", "ipipMode": "Always", "vxlanMode": "CrossSubnet"})",
        "spec.vxlanMode: ipipMode and vxlanMode cannot both be enabled"},
@@ -249,7 +255,7 @@ const std::vector<Case>& cases() {
       {"policy bad selector", Kind::kGlobalNetworkPolicy, kPolicyMeta,
        R"({"selector": "role == 'database"})", "~spec.selector: col "},
       {"policy bad type", Kind::kGlobalNetworkPolicy, kPolicyMeta, R"({"types": ["ingress"]})",
-       "spec.types[0]: \"ingress\" is not one of Ingress, Egress"},
+       "spec.types[0]: \"ingress\" is not one of Ingress, Egress; did you mean \"Ingress\"?"},
       {"policy duplicate type", Kind::kGlobalNetworkPolicy, kPolicyMeta,
        R"({"types": ["Ingress", "Ingress"]})",
        "spec.types[1]: \"Ingress\" is listed more than once"},
@@ -349,7 +355,15 @@ const std::vector<Case>& cases() {
       {"rule no action", Kind::kGlobalNetworkPolicy, kPolicyMeta,
        ruleSpec(R"({"protocol": "TCP"})"), "spec.ingress[0].action: required"},
       {"rule lower-case action ok", Kind::kGlobalNetworkPolicy, kPolicyMeta,
-       ruleSpec(R"({"action": "allow", "protocol": "tcp", "destination": {"ports": [80]}})"), ""},
+       ruleSpec(R"({"action": "allow", "protocol": "TCP", "destination": {"ports": [80]}})"), ""},
+      // Calico's protocol names are case-sensitive in v3 (the v1 conversion reads "tcp").
+      {"rule lower-case protocol", Kind::kGlobalNetworkPolicy, kPolicyMeta,
+       ruleSpec(R"({"action": "Allow", "protocol": "tcp"})"),
+       "spec.ingress[0].protocol: \"tcp\" is not a protocol; did you mean \"TCP\"?"},
+      {"rule unknown protocol", Kind::kGlobalNetworkPolicy, kPolicyMeta,
+       ruleSpec(R"({"action": "Allow", "notProtocol": "GRE"})"),
+       "spec.ingress[0].notProtocol: \"GRE\" is not a protocol (TCP, UDP, ICMP, ICMPv6, SCTP, "
+       "UDPLite or 1-255)"},
       {"rule unknown field", Kind::kGlobalNetworkPolicy, kPolicyMeta,
        ruleSpec(R"({"action": "Allow", "source": {"net": "10.0.0.0/8"}})"),
        "spec.ingress[0].source.net: unknown field"},
@@ -530,10 +544,41 @@ TEST(DefaultsTest, RuleSpellingCanonicalised) {
                                     {"action": "ALLOW", "protocol": 17}]})");
   applyDefaults(r);
   EXPECT_EQ(r.spec["ingress"][0]["action"], "Deny");
-  EXPECT_EQ(r.spec["ingress"][0]["protocol"], "ICMPv6");
+  // Protocol names are not respelled: Calico refuses "icmpv6" and so does validation.
+  EXPECT_EQ(r.spec["ingress"][0]["protocol"], "icmpv6");
+  EXPECT_FALSE(validateResource(r).isOk());
   EXPECT_EQ(r.spec["ingress"][1]["action"], "Allow");
   EXPECT_EQ(r.spec["ingress"][1]["protocol"], 17);
   EXPECT_FALSE(r.spec.contains("types"));  // profiles have no types
+}
+
+// calicoctl reads a number or true/false in a text field as its text; validation rewrites it in
+// place. Numbers stay numbers where Calico wants one, and a scalar whose text is no better is
+// refused.
+TEST(ValidateTest, ScalarsInTextFieldsReadAsText) {
+  Resource hep = make(Kind::kHostEndpoint, R"({"name": "h"})",
+                      R"({"node": 42, "interfaceName": "eth0", "profiles": [7, true],
+                          "ports": [{"name": "web", "port": 80, "protocol": "TCP"}]})");
+  EXPECT_TRUE(check(hep).isOk()) << check(hep).message();
+  applyDefaults(hep);
+  ASSERT_TRUE(validateResource(hep).isOk());
+  EXPECT_EQ(hep.spec["node"], "42");
+  EXPECT_EQ(hep.spec["profiles"], Json::parse(R"(["7", "true"])"));
+  EXPECT_EQ(hep.spec["ports"][0]["port"], 80);
+
+  Resource staged = make(Kind::kStagedGlobalNetworkPolicy, R"({"name": "7.s"})",
+                         R"({"stagedAction": "Set", "selector": "app == 'x'",
+                             "order": 10, "ingress": [{"action": "Allow"}], "tier": 7})");
+  applyDefaults(staged);
+  EXPECT_TRUE(validateResource(staged).isOk()) << validateResource(staged).message();
+  EXPECT_EQ(staged.spec["tier"], "7");
+  EXPECT_EQ(staged.spec["order"], 10);
+  EXPECT_EQ(staged.spec.begin().key(), "stagedAction");  // the order written is kept
+
+  Resource pool = make(Kind::kIPPool, R"({"name": "p"})", R"({"cidr": 10, "ipipMode": 1})");
+  applyDefaults(pool);
+  EXPECT_EQ(validateResource(pool).message(), "spec.cidr: \"10\" is not a CIDR");
+  EXPECT_EQ(pool.spec["cidr"], 10);
 }
 
 TEST(DefaultsTest, GarbageDoesNotCrash) {
