@@ -1,7 +1,6 @@
 #include "bgp/config.h"
 
 #include <algorithm>
-#include <set>
 
 #include "model/views.h"
 #include "selector/selector.h"
@@ -260,38 +259,14 @@ void addExports(const Inputs& in, const Cluster& cluster, NodeConfig& out) {
       out.pools.push_back(view->cidr);
     }
   }
-  std::set<Cidr> hosts;
   for (const auto& block : in.blocks) {
-    if (!inFamily(block.cidr(), family)) continue;
-    if (block.affinity() == affinity) {
+    if (inFamily(block.cidr(), family) && block.affinity() == affinity) {
       out.blocks.push_back(block.cidr());
-      continue;
-    }
-    // Borrowed: our workloads' addresses in a block affine to another node (or to none).
-    for (int ordinal : block.allocatedOrdinals()) {
-      const auto* attr = block.attributeOf(ordinal);
-      if (attr == nullptr) continue;
-      const auto node = attr->secondary.find("node");
-      if (node != attr->secondary.end() && node->second == out.node) {
-        hosts.insert(*Cidr::parse(block.ordinalToIp(ordinal).toString()));
-      }
     }
   }
-  // Addresses given by hand to this node's workloads (the seed lab's), outside any own block.
-  for (const auto& ep : in.endpoints) {
-    if (ep.spec.value("node", "") != out.node) continue;
-    auto nets = model::endpointAddresses(ep);
-    if (!nets) continue;
-    for (const Cidr& net : *nets) {
-      if (inFamily(net, family) && net.prefixLength() == net.address().bits()) hosts.insert(net);
-    }
-  }
-  for (const Cidr& h : hosts) {
-    if (std::none_of(out.blocks.begin(), out.blocks.end(),
-                     [&](const Cidr& b) { return b.contains(h); })) {
-      out.localHosts.push_back(h);
-    }
-  }
+  // Local workloads outside those blocks (borrowed addresses, hand-given ones) are not listed:
+  // BIRD exports their host routes from the kernel by interface (render.cc), so a workload added
+  // or removed changes no configuration.
   const auto& g = cluster.global;
   for (const auto* list :
        {&g.serviceClusterIps, &g.serviceExternalIps, &g.serviceLoadBalancerIps}) {

@@ -55,7 +55,6 @@ struct NodeConfig {
   std::vector<Peer> peers;          // sorted by name
   std::vector<Cidr> pools;          // enabled IP pools of the family
   std::vector<Cidr> blocks;         // IPAM blocks affine to the node: exported, blackholed
-  std::vector<Cidr> localHosts;     // local workloads outside those blocks: /32 or /128 exported
   std::vector<Cidr> serviceRanges;  // BGPConfiguration service CIDRs: exported
   std::vector<std::string> notes;   // what the configuration leaves out, rendered as comments
   std::string rrClusterId;          // set: the node reflects routes for its clients
@@ -67,11 +66,10 @@ struct NodeConfig {
 // inputs.h).
 struct Inputs {
   std::vector<model::Resource> nodes;
-  std::vector<model::Resource> peers;      // BGPPeer
-  std::vector<model::Resource> configs;    // BGPConfiguration: `default` and `node.<name>`
-  std::vector<model::Resource> pools;      // IPPool
-  std::vector<model::Resource> filters;    // BGPFilter
-  std::vector<model::Resource> endpoints;  // WorkloadEndpoint (hand-given addresses)
+  std::vector<model::Resource> peers;    // BGPPeer
+  std::vector<model::Resource> configs;  // BGPConfiguration: `default` and `node.<name>`
+  std::vector<model::Resource> pools;    // IPPool
+  std::vector<model::Resource> filters;  // BGPFilter
   std::vector<ipam::Block> blocks;
   std::map<model::SecretRef, std::string> secrets;
 };
