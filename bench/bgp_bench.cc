@@ -511,16 +511,16 @@ struct BarePair {
       const std::string me = "10.89.0." + std::to_string(i);
       const std::string peer = "10.89.0." + std::to_string(3 - i);
       const std::string conf = dir + "/bird" + std::to_string(i) + ".conf";
-      std::ofstream(conf)
-          << "router id " << me << ";\nprotocol device { scan time 2; }\n"
-          << (i == 1
-                  ? "protocol kernel { ipv4 { import all; export none; }; learn; scan time 2; }\n"
-                  : "protocol kernel { ipv4 { import none; export all; }; scan time 2; }\n")
-          << "protocol bgp peer { local " << me << " as 64512; neighbor " << peer
-          << " as 64512; ipv4 { "
-          << (i == 1 ? "import none; export where source = RTS_INHERIT;"
-                     : "import all; export none;")
-          << " }; }\n";
+      // The same kernel protocol settings as Brindle's (scan time, netlink rx buffer).
+      std::ofstream(conf) << "router id " << me << ";\nprotocol device { scan time 2; }\n"
+                          << (i == 1 ? "protocol kernel { ipv4 { import all; export none; }; learn;"
+                                     : "protocol kernel { ipv4 { import none; export all; };")
+                          << " scan time 2; netlink rx buffer 8388608; }\n"
+                          << "protocol bgp peer { local " << me << " as 64512; neighbor " << peer
+                          << " as 64512; ipv4 { "
+                          << (i == 1 ? "import none; export where source = RTS_INHERIT;"
+                                     : "import all; export none;")
+                          << " }; }\n";
       bird[i - 1] = testutil::spawnDaemon(
           {"ip", "netns", "exec", ns(i), "bird", "-f", "-c", conf, "-s", ctl(i)},
           dir + "/bird" + std::to_string(i) + ".log");
@@ -650,8 +650,12 @@ void churn(const Options& opt, int id) {
   }
   std::printf("  brindle, %d nodes (mesh)   announce %s  withdraw %s\n", c.nodes(), fig(up).c_str(),
               fig(down).c_str());
-  std::printf("    (announce: A's new config written after %.1f ms, median of %zu rounds)\n",
-              pct(confWritten, 0.5), confWritten.size());
+  if (confWritten.empty()) {
+    std::printf("    (announce: A's config unchanged in every round)\n");
+  } else {
+    std::printf("    (announce: A's new config written after %.1f ms, median of %zu rounds)\n",
+                pct(confWritten, 0.5), confWritten.size());
+  }
   std::printf("  bare BIRD pair             announce %s  withdraw %s\n", fig(bareUp).c_str(),
               fig(bareDown).c_str());
   const double ru = pct(up, 0.5) / pct(bareUp, 0.5), rd = pct(down, 0.5) / pct(bareDown, 0.5);
