@@ -27,6 +27,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -610,19 +611,32 @@ void churn(const Options& opt, int id) {
   const auto rounds = Clock::now();
   for (int round = 0; round < opt.churnRounds; ++round) {
     checkInterrupted();
-    // Brindle: the kernel routes (as the CNI plugin adds them) and the endpoints.
+    // Brindle: the kernel routes (as the CNI plugin adds them) and the endpoints, written while
+    // the clock runs (as CNI plugins write them) but not ahead of it: the clock stops when the
+    // kernels agree, the write done or not.
+    auto brindle = [&](const char* batch, resources::WriteMode mode, int want) {
+      const auto t0 = Clock::now();
+      must("ip -n " + c.ns(1) + " -batch " + c.dir() + batch);
+      std::exception_ptr failed;
+      std::thread writer([&] {
+        try {
+          c.write(mode, decoded->resources);
+        } catch (...) {
+          failed = std::current_exception();
+        }
+      });
+      const double ms = untilAgreed(others, want, t0);
+      writer.join();
+      if (failed) std::rethrow_exception(failed);
+      return std::pair{ms, t0};
+    };
     const int64_t before = mtimeNs(conf);
-    auto t0 = Clock::now();
-    must("ip -n " + c.ns(1) + " -batch " + c.dir() + "/add.batch");
-    c.write(resources::WriteMode::kCreate, decoded->resources);
-    up.push_back(untilAgreed(others, opt.routes, t0));
-    confUp.push_back(confAfter(t0, before));
-    t0 = Clock::now();
-    must("ip -n " + c.ns(1) + " -batch " + c.dir() + "/del.batch");
-    c.write(resources::WriteMode::kDelete, decoded->resources);
-    down.push_back(untilAgreed(others, 0, t0));
+    const auto [ms, start] = brindle("/add.batch", resources::WriteMode::kCreate, opt.routes);
+    up.push_back(ms);
+    confUp.push_back(confAfter(start, before));
+    down.push_back(brindle("/del.batch", resources::WriteMode::kDelete, 0).first);
     // The bare pair: the same kernel routes.
-    t0 = Clock::now();
+    auto t0 = Clock::now();
     must("ip -n " + bare.ns(1) + " -batch " + c.dir() + "/add.batch");
     bareUp.push_back(untilAgreed({bare.ns(2)}, opt.routes, t0));
     t0 = Clock::now();
