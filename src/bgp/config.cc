@@ -1,6 +1,7 @@
 #include "bgp/config.h"
 
 #include <algorithm>
+#include <set>
 
 #include "bgp/ipip.h"
 #include "model/views.h"
