@@ -27,6 +27,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -511,16 +512,16 @@ struct BarePair {
       const std::string me = "10.89.0." + std::to_string(i);
       const std::string peer = "10.89.0." + std::to_string(3 - i);
       const std::string conf = dir + "/bird" + std::to_string(i) + ".conf";
-      std::ofstream(conf)
-          << "router id " << me << ";\nprotocol device { scan time 2; }\n"
-          << (i == 1
-                  ? "protocol kernel { ipv4 { import all; export none; }; learn; scan time 2; }\n"
-                  : "protocol kernel { ipv4 { import none; export all; }; scan time 2; }\n")
-          << "protocol bgp peer { local " << me << " as 64512; neighbor " << peer
-          << " as 64512; ipv4 { "
-          << (i == 1 ? "import none; export where source = RTS_INHERIT;"
-                     : "import all; export none;")
-          << " }; }\n";
+      // The same kernel protocol settings as Brindle's (scan time, netlink rx buffer).
+      std::ofstream(conf) << "router id " << me << ";\nprotocol device { scan time 2; }\n"
+                          << (i == 1 ? "protocol kernel { ipv4 { import all; export none; }; learn;"
+                                     : "protocol kernel { ipv4 { import none; export all; };")
+                          << " scan time 2; netlink rx buffer 8388608; }\n"
+                          << "protocol bgp peer { local " << me << " as 64512; neighbor " << peer
+                          << " as 64512; ipv4 { "
+                          << (i == 1 ? "import none; export where source = RTS_INHERIT;"
+                                     : "import all; export none;")
+                          << " }; }\n";
       bird[i - 1] = testutil::spawnDaemon(
           {"ip", "netns", "exec", ns(i), "bird", "-f", "-c", conf, "-s", ctl(i)},
           dir + "/bird" + std::to_string(i) + ".log");
@@ -610,19 +611,32 @@ void churn(const Options& opt, int id) {
   const auto rounds = Clock::now();
   for (int round = 0; round < opt.churnRounds; ++round) {
     checkInterrupted();
-    // Brindle: the kernel routes (as the CNI plugin adds them) and the endpoints.
+    // Brindle: the kernel routes (as the CNI plugin adds them) and the endpoints, written while
+    // the clock runs (as CNI plugins write them) but not ahead of it: the clock stops when the
+    // kernels agree, the write done or not.
+    auto brindle = [&](const char* batch, resources::WriteMode mode, int want) {
+      const auto t0 = Clock::now();
+      must("ip -n " + c.ns(1) + " -batch " + c.dir() + batch);
+      std::exception_ptr failed;
+      std::thread writer([&] {
+        try {
+          c.write(mode, decoded->resources);
+        } catch (...) {
+          failed = std::current_exception();
+        }
+      });
+      const double ms = untilAgreed(others, want, t0);
+      writer.join();
+      if (failed) std::rethrow_exception(failed);
+      return std::pair{ms, t0};
+    };
     const int64_t before = mtimeNs(conf);
-    auto t0 = Clock::now();
-    must("ip -n " + c.ns(1) + " -batch " + c.dir() + "/add.batch");
-    c.write(resources::WriteMode::kCreate, decoded->resources);
-    up.push_back(untilAgreed(others, opt.routes, t0));
-    confUp.push_back(confAfter(t0, before));
-    t0 = Clock::now();
-    must("ip -n " + c.ns(1) + " -batch " + c.dir() + "/del.batch");
-    c.write(resources::WriteMode::kDelete, decoded->resources);
-    down.push_back(untilAgreed(others, 0, t0));
+    const auto [ms, start] = brindle("/add.batch", resources::WriteMode::kCreate, opt.routes);
+    up.push_back(ms);
+    confUp.push_back(confAfter(start, before));
+    down.push_back(brindle("/del.batch", resources::WriteMode::kDelete, 0).first);
     // The bare pair: the same kernel routes.
-    t0 = Clock::now();
+    auto t0 = Clock::now();
     must("ip -n " + bare.ns(1) + " -batch " + c.dir() + "/add.batch");
     bareUp.push_back(untilAgreed({bare.ns(2)}, opt.routes, t0));
     t0 = Clock::now();
@@ -650,8 +664,12 @@ void churn(const Options& opt, int id) {
   }
   std::printf("  brindle, %d nodes (mesh)   announce %s  withdraw %s\n", c.nodes(), fig(up).c_str(),
               fig(down).c_str());
-  std::printf("    (announce: A's new config written after %.1f ms, median of %zu rounds)\n",
-              pct(confWritten, 0.5), confWritten.size());
+  if (confWritten.empty()) {
+    std::printf("    (announce: A's config unchanged in every round)\n");
+  } else {
+    std::printf("    (announce: A's new config written after %.1f ms, median of %zu rounds)\n",
+                pct(confWritten, 0.5), confWritten.size());
+  }
   std::printf("  bare BIRD pair             announce %s  withdraw %s\n", fig(bareUp).c_str(),
               fig(bareDown).c_str());
   const double ru = pct(up, 0.5) / pct(bareUp, 0.5), rd = pct(down, 0.5) / pct(bareDown, 0.5);

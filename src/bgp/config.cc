@@ -267,11 +267,13 @@ void addExports(const Inputs& in, const Cluster& cluster, NodeConfig& out) {
     }
   }
   out.blocks = affineBlocks(in, out.node, family);
-  out.localHosts = hostsOutsideBlocks(in, out.node, family, out.blocks);
   if (family == 4) {
     out.ipipPools = ipipPools(in);
     if (const NodeBgpView* self = cluster.find(out.node)) out.subnet = subnetOf(*self);
   }
+  // Local workloads outside those blocks (borrowed addresses, hand-given ones) are not listed:
+  // BIRD exports their host routes from the kernel by interface (render.cc), so a workload added
+  // or removed changes no configuration.
   const auto& g = cluster.global;
   const auto own = cluster.perNode.find(out.node);
   const auto& adverts = own != cluster.perNode.end() && own->second.prefixAdvertisements
@@ -320,15 +322,8 @@ std::vector<Cidr> hostsOutsideBlocks(const Inputs& in, const std::string& node, 
       }
     }
   }
-  // Addresses given by hand to the node's workloads (the seed lab's), outside any own block.
-  for (const auto& ep : in.endpoints) {
-    if (ep.spec.value("node", "") != node) continue;
-    auto nets = model::endpointAddresses(ep);
-    if (!nets) continue;
-    for (const Cidr& net : *nets) {
-      if (inFamily(net, family) && net.prefixLength() == net.address().bits()) hosts.insert(net);
-    }
-  }
+  // Addresses given by hand (the seed lab's) are not in a block, so not in IPAM's view; they lie
+  // outside the pools, where no tunnel is asked for, and BIRD exports them from the kernel.
   std::vector<Cidr> out;
   for (const Cidr& h : hosts) {
     if (std::none_of(blocks.begin(), blocks.end(), [&](const Cidr& b) { return b.contains(h); })) {

@@ -70,7 +70,6 @@ struct NodeConfig {
   std::vector<Cidr> pools;          // enabled IP pools of the family
   std::vector<Cidr> noExport;       // pools with disableBGPExport: nothing in them is announced
   std::vector<Cidr> blocks;         // IPAM blocks affine to the node: exported, blackholed
-  std::vector<Cidr> localHosts;     // local workloads outside those blocks: /32 or /128 exported
   std::vector<Cidr> serviceRanges;  // BGPConfiguration service CIDRs: exported
   std::vector<std::string> notes;   // what the configuration leaves out, rendered as comments
   // Every BGPFilter, by name (confd defines a function for each, used or not).
@@ -88,19 +87,18 @@ struct NodeConfig {
 // inputs.h).
 struct Inputs {
   std::vector<model::Resource> nodes;
-  std::vector<model::Resource> peers;      // BGPPeer
-  std::vector<model::Resource> configs;    // BGPConfiguration: `default` and `node.<name>`
-  std::vector<model::Resource> pools;      // IPPool
-  std::vector<model::Resource> filters;    // BGPFilter
-  std::vector<model::Resource> endpoints;  // WorkloadEndpoint (hand-given addresses)
+  std::vector<model::Resource> peers;    // BGPPeer
+  std::vector<model::Resource> configs;  // BGPConfiguration: `default` and `node.<name>`
+  std::vector<model::Resource> pools;    // IPPool
+  std::vector<model::Resource> filters;  // BGPFilter
   std::vector<model::IpamBlockView> blocks;
   std::map<model::SecretRef, std::string> secrets;
 };
 
 // The IPAM blocks affine to `node` in `family`, sorted.
 std::vector<Cidr> affineBlocks(const Inputs& inputs, const std::string& node, int family);
-// The node's workload addresses (/32, /128) outside `blocks`: borrowed from another node's block,
-// or given by hand in a WorkloadEndpoint.
+// The node's workload addresses (/32, /128) outside `blocks`, borrowed from another node's block
+// (IPAM's attributes name the node). The IPIP routes need them; BIRD exports them from the kernel.
 std::vector<Cidr> hostsOutsideBlocks(const Inputs& inputs, const std::string& node, int family,
                                      const std::vector<Cidr>& blocks);
 

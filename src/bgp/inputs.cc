@@ -27,8 +27,7 @@ Result<Inputs> readInputs(datastore::Client& client, const std::string& secretsD
   for (auto [kind, out] :
        {std::pair{Kind::kNode, &in.nodes}, std::pair{Kind::kBGPPeer, &in.peers},
         std::pair{Kind::kBGPConfiguration, &in.configs}, std::pair{Kind::kIPPool, &in.pools},
-        std::pair{Kind::kBGPFilter, &in.filters},
-        std::pair{Kind::kWorkloadEndpoint, &in.endpoints}}) {
+        std::pair{Kind::kBGPFilter, &in.filters}}) {
     auto list = store.list(kind);
     if (!list) return list.error();
     *out = std::move(*list);

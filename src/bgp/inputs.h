@@ -1,6 +1,6 @@
-// Reads what computeNodeConfig decides from: the BGP resources, pools, workload endpoints and
-// IPAM blocks from the datastore, and BGP passwords from files (Brindle's stand-in for Calico's
-// Kubernetes secrets: <secretsDir>/<secret name>/<key>).
+// Reads what computeNodeConfig decides from: the BGP resources, pools and IPAM blocks from the
+// datastore, and BGP passwords from files (Brindle's stand-in for Calico's Kubernetes secrets:
+// <secretsDir>/<secret name>/<key>).
 #pragma once
 
 #include <string>

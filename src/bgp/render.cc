@@ -9,6 +9,11 @@
 namespace brindle::bgp {
 namespace {
 
+// Host-side workload interfaces: brindle-cni names them "cali" + a hash (cni/naming.cc), as
+// Calico's CNI plugin does, whatever the agent's InterfacePrefix (a policy setting); confd's
+// templates match "cali*" too.
+constexpr const char* kWorkloadInterfaces = "\"cali*\"";
+
 // BIRD's log classes for Calico's logSeverityScreen.
 const char* logClasses(const std::string& severity) {
   if (severity == "Debug") return "all";
@@ -172,7 +177,9 @@ std::string renderBird(const NodeConfig& c) {
   o << "router id " << c.routerId.toString() << ";\n";
   o << "log stderr " << logClasses(c.logSeverity) << ";\n\n";
 
-  o << "# Routes this node announces: its IPAM blocks, its workloads outside them, services.\n";
+  o << "# Routes this node announces: its IPAM blocks, services, and its workloads outside its\n"
+       "# blocks (borrowed or hand-given addresses): the host routes the kernel has to workload\n"
+       "# interfaces, so that workloads come and go without a reconfigure.\n";
   if (!c.communities.empty()) {
     o << "# BGPConfiguration prefixAdvertisements: communities for what we announce.\n"
          "function brindle_communities() {\n";
@@ -195,10 +202,16 @@ std::string renderBird(const NodeConfig& c) {
   }
   if (!c.communities.empty()) o << "  brindle_communities();\n";
   o << "  if proto = \"brindle_blocks\" || proto = \"brindle_services\" then accept;\n";
-  for (const Cidr& h : c.localHosts) {
-    o << "  if net = " << h.toString() << " && source != RTS_BGP then accept;\n";
+  o << "  if source = RTS_INHERIT && ifname ~ " << kWorkloadInterfaces
+    << " && net.len = " << (c.family == 4 ? 32 : 128);
+  if (!c.blocks.empty()) {
+    o << " && net !~ [";
+    for (size_t i = 0; i < c.blocks.size(); ++i) {
+      o << (i == 0 ? " " : ", ") << c.blocks[i].toString() << "+";
+    }
+    o << " ]";
   }
-  o << "}\n";
+  o << " then accept;\n}\n";
   o << "filter brindle_export { " << exportBody(false) << " }\n";
   if (!c.rrClusterId.empty()) {
     o << "filter brindle_reflect { " << exportBody(true) << " }\n";
@@ -225,7 +238,9 @@ std::string renderBird(const NodeConfig& c) {
     << " { import all; export filter brindle_to_kernel; };\n"
        "  learn;            # workload routes the CNI plugin adds\n"
        "  persist;          # routes stay when BIRD stops (graceful restart)\n"
-       "  scan time 2;\n  graceful restart;\n  merge paths on;  # ECMP\n}\n";
+       "  scan time 2;\n  graceful restart;\n  merge paths on;  # ECMP\n"
+       "  netlink rx buffer 8388608;  # bursts of route changes: an overflow waits for a scan\n"
+       "}\n";
   renderStatic(o, c, "brindle_blocks", c.blocks);
   renderStatic(o, c, "brindle_services", c.serviceRanges);
   if (peerRoutes) {

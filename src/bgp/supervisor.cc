@@ -376,8 +376,8 @@ void runSupervisor(Supervisor& supervisor, datastore::Client& client,
                    std::chrono::milliseconds interval, const std::atomic<bool>& stop,
                    const std::function<void()>& afterStep) {
   constexpr auto kSlice = std::chrono::milliseconds(50);  // how soon `stop` is seen
-  // A step reads the whole BGP input (all endpoints); under continuous workload churn this bounds
-  // its cost to 10 reads a second, and a new block waits at most this much more.
+  // A step reads the whole BGP input (every IPAM block); under continuous workload churn this
+  // bounds its cost to 10 reads a second, and a new block waits at most this much more.
   constexpr auto kMinGap = std::chrono::milliseconds(100);
   datastore::WatcherPtr watcher;
   while (!stop) {

@@ -433,33 +433,31 @@ TEST(BgpConfig, Ipv6MeshAndPeers) {
             (Peers{"Mesh_10_0_0_2 10.0.0.2 as 64512 passive src 10.0.0.1"}));
 }
 
-TEST(BgpConfig, ExportsOwnBlocksBorrowedAddressesHandAddressesAndServices) {
+// Local workloads outside the node's blocks (borrowed or hand-given addresses) are exported by
+// BIRD from the kernel by interface (render_test.cc), not decided here: only blocks and services.
+TEST(BgpConfig, ExportsOwnBlocksAndServices) {
   Inputs in = inputsFrom(
       bgpConfig("default", "  serviceClusterIPs: [{cidr: 10.96.0.0/12}, {cidr: fd00:96::/108}]") +
-      node("a", "10.0.0.1/24") + node("b", "10.0.0.2/24") + kPool +
-      "kind: WorkloadEndpoint\napiVersion: projectcalico.org/v3\nmetadata:\n"
-      "  name: a-k8s-pod1-eth0\n  namespace: default\nspec:\n  node: a\n  orchestrator: k8s\n"
-      "  pod: pod1\n  endpoint: eth0\n  interfaceName: cali1\n"
-      "  ipNetworks: [172.16.1.5/32, 192.168.0.3/32]\n---\n");
+      node("a", "10.0.0.1/24") + node("b", "10.0.0.2/24") + kPool);
   auto own = ipam::Block::create(*Cidr::parse("192.168.0.0/26"), "host:a", 0);
   ASSERT_TRUE(own.assign(3, "h1", {{"node", "a"}}).isOk());
   auto others = ipam::Block::create(*Cidr::parse("192.168.0.64/26"), "host:b", 0);
   ASSERT_TRUE(others.assign(1, "h2", {{"node", "a"}}).isOk());  // borrowed by a
   ASSERT_TRUE(others.assign(2, "h3", {{"node", "b"}}).isOk());
-  in.blocks = {own, others};
-  const NodeConfig a = compute(in, "a");
+  in.blocks = {own, others, ipam::Block::create(*Cidr::parse("fd10::40/122"), "host:a", 0)};
   auto texts = [](const std::vector<Cidr>& cidrs) {
     std::vector<std::string> out;
     for (const auto& c : cidrs) out.push_back(c.toString());
     return out;
   };
+  const NodeConfig a = compute(in, "a");
   EXPECT_EQ(texts(a.pools), (std::vector<std::string>{"192.168.0.0/16"}));
   EXPECT_EQ(texts(a.blocks), (std::vector<std::string>{"192.168.0.0/26"}));
-  EXPECT_EQ(texts(a.localHosts), (std::vector<std::string>{"172.16.1.5/32", "192.168.0.65/32"}));
   EXPECT_EQ(texts(a.serviceRanges), (std::vector<std::string>{"10.96.0.0/12"}));
-  const NodeConfig b = compute(in, "b");
-  EXPECT_EQ(texts(b.blocks), (std::vector<std::string>{"192.168.0.64/26"}));
-  EXPECT_TRUE(b.localHosts.empty());
+  const NodeConfig a6 = compute(in, "a", 6);
+  EXPECT_EQ(texts(a6.blocks), (std::vector<std::string>{"fd10::40/122"}));
+  EXPECT_EQ(texts(a6.serviceRanges), (std::vector<std::string>{"fd00:96::/108"}));
+  EXPECT_EQ(texts(compute(in, "b").blocks), (std::vector<std::string>{"192.168.0.64/26"}));
 }
 
 }  // namespace

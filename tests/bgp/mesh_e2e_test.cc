@@ -52,9 +52,15 @@ TEST_F(BgpMeshE2e, ThreeNodesLearnEachOthersBlocksAndCarryTraffic) {
   EXPECT_TRUE(connected) << sh("cat " + dir_.file("iperf.log")).out;
 
   // A workload given an address by hand, outside any block (the seed lab's 172.16.1.x): its /32
-  // is exported, so the other nodes reach it (Done-means 6).
+  // is exported, so the other nodes reach it (Done-means 6). Routes we did not make for a
+  // workload are not: a wider route to a workload interface, a /32 on another interface, added
+  // before it; nor are the /32s of the workloads inside node 1's block (the block covers them).
   const std::string hand = prefix_ + "hand";
   testutil::addCaliWorkload(node(1), hand, "calihand", "172.16.1.5");
+  must("ip -n " + node(1) + " route add 172.16.9.0/24 dev calihand scope link");
+  must("ip -n " + node(1) + " link add notcali type veth peer name notcalip");
+  must("ip -n " + node(1) + " link set notcali up");
+  must("ip -n " + node(1) + " route add 172.16.9.9/32 dev notcali scope link");
   must("ip -n " + node(1) + " route add 172.16.1.5/32 dev calihand scope link");
   std::string n1 = node(1);
   for (size_t at = n1.find('-'); at != std::string::npos; at = n1.find('-', at + 2)) {
@@ -74,6 +80,10 @@ TEST_F(BgpMeshE2e, ThreeNodesLearnEachOthersBlocksAndCarryTraffic) {
       << birdRoutes(2);
   auto ping = sh("ip netns exec " + workload(2) + " ping -c 1 -W 2 172.16.1.5");
   EXPECT_EQ(ping.code, 0) << ping.out;
+  const std::string learned = birdRoutes(2);
+  EXPECT_EQ(learned.find("172.16.9."), std::string::npos) << learned;
+  EXPECT_EQ(learned.find("\n" + workloadIp(1) + " "), std::string::npos) << learned;
+  EXPECT_NE(learned.rfind(workloadIp(1) + " ", 0), 0u) << learned;
 
   // Teardown withdraws: once node 3's BIRD is down, the others drop its block.
   supervisors_[2]->teardown();

@@ -349,6 +349,32 @@ TEST(BgpRender, CommunitiesLocalAsBindModeIgnoredInterfacesReachableBy) {
   checkRendered(text, "communities_v4.conf");
 }
 
+// A workload's address, borrowed from another node's block or in the node's own block, is
+// exported from the kernel's route to its interface (brindle_own), so workloads coming and going
+// leave the text, and BIRD's running configuration, as it is. A new block changes it.
+TEST(BgpRender, WorkloadsChangeNoTextBlocksDo) {
+  Inputs in = meshInputs();
+  const std::string before = renderBird(computeOk(in, "kube-master", 4));
+  EXPECT_NE(before.find("  if source = RTS_INHERIT && ifname ~ \"cali*\" && net.len = 32 && "
+                        "net !~ [ 192.168.10.0/26+ ] then accept;\n"),
+            std::string::npos)
+      << before;
+  EXPECT_EQ(before.find("192.168.20."), std::string::npos) << before;  // borrowed: not listed
+  // IPAM changes the blocks (ipam::Block); BGP reads them as views.
+  auto own = *ipam::Block::decode(in.blocks[0].encode());
+  auto borrowed = *ipam::Block::decode(in.blocks[1].encode());
+  ASSERT_TRUE(own.assign(1, "h1", {{"node", "kube-master"}}).isOk());
+  ASSERT_TRUE(borrowed.assign(8, "h2", {{"node", "kube-master"}}).isOk());
+  EXPECT_EQ(borrowed.releaseByHandle("h").size(), 1u);
+  in.blocks[0] = own;
+  in.blocks[1] = borrowed;
+  EXPECT_EQ(renderBird(computeOk(in, "kube-master", 4)), before);
+  in.blocks.push_back(ipam::Block::create(*Cidr::parse("192.168.10.64/26"), "host:kube-master", 0));
+  EXPECT_NE(renderBird(computeOk(in, "kube-master", 4))
+                .find("net !~ [ 192.168.10.0/26+, 192.168.10.64/26+ ]"),
+            std::string::npos);
+}
+
 // What the supervisor appends while sessions are replaced: kernel routes (plain, on-link, ECMP)
 // as static routes below BGP's preference, in a configuration BIRD accepts, in both families.
 TEST(BgpRender, HoldAppendedToAConfiguration) {

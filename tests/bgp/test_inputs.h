@@ -32,9 +32,6 @@ inline Inputs inputsFrom(const std::string& yaml) {
       case model::Kind::kBGPFilter:
         in.filters.push_back(r);
         break;
-      case model::Kind::kWorkloadEndpoint:
-        in.endpoints.push_back(r);
-        break;
       default:
         ADD_FAILURE() << "unexpected kind";
     }
