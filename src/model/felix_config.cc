@@ -51,8 +51,11 @@ Result<std::vector<FailsafePort>> parsePorts(const std::string& v) {
     auto colon = item.find(':');
     std::string proto = colon == std::string::npos ? "tcp" : toLower(item.substr(0, colon));
     std::string port = colon == std::string::npos ? item : item.substr(colon + 1);
-    if (proto != "tcp" && proto != "udp") {
-      return makeError(ErrorCode::kInvalid, "failsafe protocol must be tcp or udp: '" + item + "'");
+    // Calico's validator takes SCTP too (Felix's own reader then drops such a setting); iptables'
+    // multiport match handles it like tcp and udp, so Brindle applies it.
+    if (proto != "tcp" && proto != "udp" && proto != "sctp") {
+      return makeError(ErrorCode::kInvalid,
+                       "failsafe protocol must be tcp, udp or sctp: '" + item + "'");
     }
     // Felix takes 0 too, and renders it like any other port (`--dports 0`).
     auto n = parseInt(port, 0, 65535);

@@ -158,6 +158,19 @@ TEST(AgentConfigTest, FailsafePortZeroAsFelix) {
   EXPECT_FALSE(buildAgentConfig({{"env", {{"FailsafeInboundHostPorts", "tcp:-1"}}}}).isOk());
 }
 
+// Calico's validator takes SCTP failsafe ports; iptables' multiport match applies them.
+TEST(AgentConfigTest, FailsafeSctpPort) {
+  auto layer = layerFromFelixConfiguration(felixConfig(
+      "default", {{"failsafeInboundHostPorts", {{{"protocol", "SCTP"}, {"port", 20}}}}}));
+  auto c = buildAgentConfig({layer});
+  ASSERT_TRUE(c.isOk()) << c.message();
+  ASSERT_EQ(c->failsafeInbound, (std::vector<rules::FailsafePort>{{"sctp", 20}}));
+  const auto chains = rules::failsafeChains(c->rendererConfig());
+  ASSERT_EQ(chains[0].rules.size(), 1u);
+  EXPECT_EQ(dataplane::renderMatch(chains[0].rules[0].match), "-p sctp -m multiport --dports 20");
+  EXPECT_FALSE(buildAgentConfig({{"env", {{"FailsafeInboundHostPorts", "icmp:1"}}}}).isOk());
+}
+
 TEST(AgentConfigTest, PrecedenceFlagsEnvFileNodeGlobal) {
   testutil::TempDir dir;
   std::string file = dir.write("agent.cfg",
