@@ -1,6 +1,7 @@
 #include "bgp/inputs.h"
 
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "resources/resource_store.h"
@@ -18,16 +19,29 @@ void readSecret(const std::string& dir, const model::SecretRef& ref, Inputs& in)
   in.secrets[ref] = value;
 }
 
+// The kinds BGP reads (beside IPAM blocks), in Inputs' order.
+constexpr model::Kind kInputKinds[] = {model::Kind::kNode, model::Kind::kBGPPeer,
+                                       model::Kind::kBGPConfiguration, model::Kind::kIPPool,
+                                       model::Kind::kBGPFilter};
+
 }  // namespace
+
+bool isInputKey(std::string_view key) {
+  if (key.starts_with(model::kIpamBlockPrefix)) return true;
+  for (model::Kind kind : kInputKinds) {
+    if (key.starts_with(model::kindPrefix(kind))) return true;
+  }
+  return false;
+}
 
 Result<Inputs> readInputs(datastore::Client& client, const std::string& secretsDir) {
   resources::ResourceStore store(client);
   Inputs in;
-  using model::Kind;
-  for (auto [kind, out] :
-       {std::pair{Kind::kNode, &in.nodes}, std::pair{Kind::kBGPPeer, &in.peers},
-        std::pair{Kind::kBGPConfiguration, &in.configs}, std::pair{Kind::kIPPool, &in.pools},
-        std::pair{Kind::kBGPFilter, &in.filters}}) {
+  std::vector<model::Resource>* outs[] = {&in.nodes, &in.peers, &in.configs, &in.pools,
+                                          &in.filters};
+  for (size_t i = 0; i < std::size(kInputKinds); ++i) {
+    const model::Kind kind = kInputKinds[i];
+    std::vector<model::Resource>* out = outs[i];
     auto list = store.list(kind);
     if (!list) return list.error();
     *out = std::move(*list);

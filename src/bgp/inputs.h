@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "bgp/config.h"
 #include "datastore/client.h"
@@ -13,5 +14,8 @@ namespace brindle::bgp {
 inline constexpr const char* kDefaultSecretsDir = "/etc/brindle/secrets";
 
 Result<Inputs> readInputs(datastore::Client& client, const std::string& secretsDir);
+// Whether a datastore key holds something readInputs reads (a change there may change BIRD's
+// configuration; a workload's or a policy's cannot).
+bool isInputKey(std::string_view key);
 
 }  // namespace brindle::bgp

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -399,7 +400,8 @@ void runSupervisor(Supervisor& supervisor, datastore::Client& client,
       }
       auto events = watcher->next(std::chrono::duration_cast<std::chrono::milliseconds>(slice));
       if (!events) watcher.reset();  // compacted or unreachable: reopened before the next step
-      changed = events && !events->empty();
+      changed = events && std::any_of(events->begin(), events->end(),
+                                      [](const auto& e) { return isInputKey(e.key); });
     }
     if (changed) std::this_thread::sleep_until(started + kMinGap);
   }

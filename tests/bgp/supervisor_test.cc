@@ -10,8 +10,11 @@
 #include <fstream>
 #include <thread>
 
+#include "bgp/inputs.h"
 #include "datastore/local/local_store.h"
 #include "model/codec.h"
+#include "model/ipam_block.h"
+#include "model/kinds.h"
 #include "resources/resource_store.h"
 #include "testutil/shell.h"
 #include "testutil/temp_dir.h"
@@ -75,6 +78,22 @@ class BgpSupervisor : public ::testing::Test {
   datastore::ClientPtr client_;
   SupervisorOptions opts_;
 };
+
+// The BGP loop steps again when what it reads changes, not for every workload or policy (a pod
+// churning on the node would otherwise have it re-read all of its inputs each time).
+TEST(BgpInputs, KeysThatWakeTheLoop) {
+  using model::Kind;
+  for (Kind k :
+       {Kind::kNode, Kind::kBGPPeer, Kind::kBGPConfiguration, Kind::kIPPool, Kind::kBGPFilter}) {
+    EXPECT_TRUE(isInputKey(model::resourceKey(k, "", "x"))) << model::resourceKey(k, "", "x");
+  }
+  EXPECT_TRUE(isInputKey(std::string(model::kIpamBlockPrefix) + "10.0.0.0-26"));
+  for (Kind k :
+       {Kind::kWorkloadEndpoint, Kind::kGlobalNetworkPolicy, Kind::kProfile, Kind::kHostEndpoint}) {
+    EXPECT_FALSE(isInputKey(model::resourceKey(k, "ns", "x"))) << model::resourceKey(k, "ns", "x");
+  }
+  EXPECT_FALSE(isInputKey("/calico/ipam/v2/handle/ipip-tunnel-addr-a"));
+}
 
 TEST_F(BgpSupervisor, RunsReconfiguresOnChangeKeepsOldOnRejectRestartsAndTearsDown) {
   SupervisorOptions other = opts_;
