@@ -13,11 +13,12 @@ namespace brindle::model {
 
 namespace {
 
-std::vector<std::string> splitList(const std::string& s) {
+// The trimmed, non-empty pieces of `s` between `separator`s.
+std::vector<std::string> splitList(const std::string& s, char separator = ',') {
   std::vector<std::string> out;
   std::string cur;
   std::istringstream in(s);
-  while (std::getline(in, cur, ',')) {
+  while (std::getline(in, cur, separator)) {
     cur = trim(cur);
     if (!cur.empty()) out.push_back(cur);
   }
@@ -44,13 +45,32 @@ Result<int64_t> parseInt(const std::string& v, int64_t min, int64_t max) {
   }
 }
 
+// Felix's forms: "<port>", "<protocol>:<port>", "<protocol>:<net>:<port>", an IPv6 net in
+// brackets ("udp:[fd00::/8]:53"); the net a CIDR or an address.
 Result<std::vector<FailsafePort>> parsePorts(const std::string& v) {
   std::vector<FailsafePort> out;
   if (toLower(trim(v)) == "none") return out;
   for (const auto& item : splitList(v)) {
-    auto colon = item.find(':');
-    std::string proto = colon == std::string::npos ? "tcp" : toLower(item.substr(0, colon));
-    std::string port = colon == std::string::npos ? item : item.substr(colon + 1);
+    std::string rest = item;
+    std::string net;
+    if (auto open = rest.find('['); open != std::string::npos) {
+      const auto close = rest.find("]:", open);
+      if (close == std::string::npos) {
+        return makeError(ErrorCode::kInvalid, "failsafe port: unclosed '[': '" + item + "'");
+      }
+      net = rest.substr(open + 1, close - open - 1);
+      rest = rest.substr(0, open) + rest.substr(close + 2);
+    }
+    const std::vector<std::string> parts = splitList(rest, ':');
+    if (parts.size() > 3 || (parts.size() == 3 && !net.empty())) {
+      return makeError(ErrorCode::kInvalid,
+                       "failsafe port must be <protocol>:<net>:<port>, <protocol>:<port> or "
+                       "<port>: '" +
+                           item + "'");
+    }
+    if (parts.empty()) return makeError(ErrorCode::kInvalid, "failsafe port: '" + item + "'");
+    const std::string proto = parts.size() > 1 ? toLower(parts[0]) : "tcp";
+    if (parts.size() == 3) net = parts[1];
     // Calico's validator takes SCTP too (Felix's own reader then drops such a setting); iptables'
     // multiport match handles it like tcp and udp, so Brindle applies it.
     if (proto != "tcp" && proto != "udp" && proto != "sctp") {
@@ -58,9 +78,18 @@ Result<std::vector<FailsafePort>> parsePorts(const std::string& v) {
                        "failsafe protocol must be tcp, udp or sctp: '" + item + "'");
     }
     // Felix takes 0 too, and renders it like any other port (`--dports 0`).
-    auto n = parseInt(port, 0, 65535);
+    auto n = parseInt(parts.back(), 0, 65535);
     if (!n) return n.error();
-    out.push_back({proto, static_cast<uint16_t>(*n)});
+    FailsafePort port{proto, static_cast<uint16_t>(*n), std::nullopt};
+    if (!net.empty()) {
+      auto cidr = Cidr::parse(net);
+      if (!cidr) {
+        return makeError(ErrorCode::kInvalid,
+                         "failsafe port: not a CIDR or address: '" + item + "'");
+      }
+      port.net = *cidr;
+    }
+    out.push_back(std::move(port));
   }
   return out;
 }
@@ -189,9 +218,12 @@ std::string jsonText(const Json& v) {
     std::string out;
     for (const auto& item : v) {
       if (!out.empty()) out += ",";
-      if (item.is_object()) {  // host ports: {protocol, port}
-        out += item.value("protocol", std::string("tcp")) + ":" +
-               std::to_string(item.value("port", 0));
+      if (item.is_object()) {  // host ports: {protocol, net, port}
+        out += item.value("protocol", std::string("tcp")) + ":";
+        if (const std::string net = item.value("net", std::string()); !net.empty()) {
+          out += net.find(':') == std::string::npos ? net + ":" : "[" + net + "]:";
+        }
+        out += std::to_string(item.value("port", 0));
       } else {
         out += jsonText(item);
       }

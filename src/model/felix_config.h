@@ -7,9 +7,11 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "common/ip.h"
 #include "common/result.h"
 #include "model/resource.h"
 
@@ -17,10 +19,14 @@ namespace brindle::model {
 
 enum class EndpointToHostAction { kDrop, kReturn, kAccept };
 
-// A failsafe host port: FailsafeInboundHostPorts "tcp:22" or FelixConfiguration {protocol, port}.
+// A failsafe host port: FailsafeInboundHostPorts "tcp:22", "tcp:10.0.0.0/8:22",
+// "udp:[fd00::/8]:53", or FelixConfiguration {protocol, port, net}.
 struct FailsafePort {
-  std::string protocol;  // "tcp" or "udp"
+  std::string protocol;  // "tcp", "udp" or "sctp"
   uint16_t port = 0;
+  // Only this network: the source of inbound, the destination of outbound traffic (and only in
+  // the rules of its IP version), as Felix.
+  std::optional<Cidr> net = std::nullopt;
   bool operator==(const FailsafePort&) const = default;
 };
 

@@ -185,14 +185,24 @@ std::vector<Chain> hostDispatchChains(const std::map<std::string, calc::HostEndp
   return from;
 }
 
-std::vector<Chain> failsafeChains(const RendererConfig& config) {
+std::vector<Chain> failsafeChains(const RendererConfig& config, dataplane::IpVersion v) {
   Chain in{kChainFailsafeIn, {}}, out{kChainFailsafeOut, {}};
-  auto allow = [](const FailsafePort& p) {
-    return Rule{Match().protocol(p.protocol).destPorts(std::to_string(p.port)), Action::accept(),
-                ""};
+  // A port limited to a network is allowed from (inbound) or to (outbound) that network only, in
+  // the rules of its IP version only, as Felix.
+  auto add = [v](Chain& chain, const FailsafePort& p, bool inbound) {
+    Match m = Match().protocol(p.protocol).destPorts(std::to_string(p.port));
+    if (p.net) {
+      if (p.net->isV4() != (v == dataplane::IpVersion::kV4)) return;
+      if (inbound) {
+        m.sourceNet(p.net->toString());
+      } else {
+        m.destNet(p.net->toString());
+      }
+    }
+    chain.rules.push_back(Rule{std::move(m), Action::accept(), ""});
   };
-  for (const auto& p : config.failsafeInbound) in.rules.push_back(allow(p));
-  for (const auto& p : config.failsafeOutbound) out.rules.push_back(allow(p));
+  for (const auto& p : config.failsafeInbound) add(in, p, true);
+  for (const auto& p : config.failsafeOutbound) add(out, p, false);
   return {in, out};
 }
 

@@ -41,6 +41,6 @@ std::vector<dataplane::Chain> hostDispatchChains(
     const std::map<std::string, calc::HostEndpoint>& endpoints);
 
 // cali-failsafe-in / cali-failsafe-out.
-std::vector<dataplane::Chain> failsafeChains(const RendererConfig& config);
+std::vector<dataplane::Chain> failsafeChains(const RendererConfig& config, dataplane::IpVersion v);
 
 }  // namespace brindle::rules

@@ -90,7 +90,7 @@ void Managers::installStaticChains() {
     setInsertions(v, TableName::kRaw, raw);
     setOwnedChains(v, TableName::kFilter, "static", filter.chains);
     setInsertions(v, TableName::kFilter, filter);
-    setOwnedChains(v, TableName::kFilter, "failsafe", failsafeChains(config_));
+    setOwnedChains(v, TableName::kFilter, "failsafe", failsafeChains(config_, v));
   }
 }
 

@@ -145,7 +145,7 @@ TEST(AgentConfigTest, FailsafePortZeroAsFelix) {
   ASSERT_TRUE(c.isOk()) << c.message();
   ASSERT_EQ(c->failsafeInbound, (std::vector<rules::FailsafePort>{{"udp", 0}}));
   ASSERT_EQ(c->failsafeOutbound, (std::vector<rules::FailsafePort>{{"tcp", 0}}));
-  const auto chains = rules::failsafeChains(c->rendererConfig());
+  const auto chains = rules::failsafeChains(c->rendererConfig(), dataplane::IpVersion::kV4);
   ASSERT_EQ(chains.size(), 2u);
   ASSERT_EQ(chains[0].rules.size(), 1u);
   EXPECT_EQ(dataplane::renderMatch(chains[0].rules[0].match), "-p udp -m multiport --dports 0");
@@ -158,6 +158,48 @@ TEST(AgentConfigTest, FailsafePortZeroAsFelix) {
   EXPECT_FALSE(buildAgentConfig({{"env", {{"FailsafeInboundHostPorts", "tcp:-1"}}}}).isOk());
 }
 
+// A failsafe port limited to a network opens to that network only (inbound: from it, outbound: to
+// it), in the rules of its IP version only, as Felix; before, the network was dropped and the port
+// opened to every source.
+TEST(AgentConfigTest, FailsafePortWithANetworkOpensToThatNetworkOnly) {
+  auto layer = layerFromFelixConfiguration(
+      felixConfig("default", {{"failsafeInboundHostPorts",
+                               {{{"protocol", "TCP"}, {"port", 22}, {"net", "10.0.0.0/8"}},
+                                {{"protocol", "UDP"}, {"port", 53}, {"net", "fd00::/8"}}}},
+                              {"failsafeOutboundHostPorts",
+                               {{{"protocol", "TCP"}, {"port", 443}, {"net", "10.1.2.3"}}}}}));
+  auto c = buildAgentConfig({layer});
+  ASSERT_TRUE(c.isOk()) << c.message();
+  ASSERT_EQ(c->failsafeInbound.size(), 2u);
+  EXPECT_EQ(c->failsafeInbound[0].net->toString(), "10.0.0.0/8");
+  EXPECT_EQ(c->failsafeInbound[1].net->toString(), "fd00::/8");
+  EXPECT_EQ(c->failsafeOutbound[0].net->toString(), "10.1.2.3/32");
+  const auto v4 = rules::failsafeChains(c->rendererConfig(), dataplane::IpVersion::kV4);
+  ASSERT_EQ(v4[0].rules.size(), 1u);
+  EXPECT_EQ(dataplane::renderMatch(v4[0].rules[0].match),
+            "-p tcp -m multiport --dports 22 -s 10.0.0.0/8");
+  ASSERT_EQ(v4[1].rules.size(), 1u);
+  EXPECT_EQ(dataplane::renderMatch(v4[1].rules[0].match),
+            "-p tcp -m multiport --dports 443 -d 10.1.2.3/32");
+  const auto v6 = rules::failsafeChains(c->rendererConfig(), dataplane::IpVersion::kV6);
+  ASSERT_EQ(v6[0].rules.size(), 1u);
+  EXPECT_EQ(dataplane::renderMatch(v6[0].rules[0].match),
+            "-p udp -m multiport --dports 53 -s fd00::/8");
+  EXPECT_TRUE(v6[1].rules.empty());
+
+  // Felix's text forms, an IPv6 net in brackets.
+  auto env = buildAgentConfig(
+      {{"env", {{"FailsafeInboundHostPorts", "tcp:10.0.0.0/8:22, udp:[fd00::/8]:53, 68"}}}});
+  ASSERT_TRUE(env.isOk()) << env.message();
+  EXPECT_EQ(env->failsafeInbound,
+            (std::vector<rules::FailsafePort>{{"tcp", 22, Cidr::parse("10.0.0.0/8").value()},
+                                              {"udp", 53, Cidr::parse("fd00::/8").value()},
+                                              {"tcp", 68, std::nullopt}}));
+  for (const char* bad : {"tcp:10.0.0.0/33:22", "tcp:[fd00::/8:53", "tcp:1.2.3.4:5:6", "udp:x:1"}) {
+    EXPECT_FALSE(buildAgentConfig({{"env", {{"FailsafeInboundHostPorts", bad}}}}).isOk()) << bad;
+  }
+}
+
 // Calico's validator takes SCTP failsafe ports; iptables' multiport match applies them.
 TEST(AgentConfigTest, FailsafeSctpPort) {
   auto layer = layerFromFelixConfiguration(felixConfig(
@@ -165,7 +207,7 @@ TEST(AgentConfigTest, FailsafeSctpPort) {
   auto c = buildAgentConfig({layer});
   ASSERT_TRUE(c.isOk()) << c.message();
   ASSERT_EQ(c->failsafeInbound, (std::vector<rules::FailsafePort>{{"sctp", 20}}));
-  const auto chains = rules::failsafeChains(c->rendererConfig());
+  const auto chains = rules::failsafeChains(c->rendererConfig(), dataplane::IpVersion::kV4);
   ASSERT_EQ(chains[0].rules.size(), 1u);
   EXPECT_EQ(dataplane::renderMatch(chains[0].rules[0].match), "-p sctp -m multiport --dports 20");
   EXPECT_FALSE(buildAgentConfig({{"env", {{"FailsafeInboundHostPorts", "icmp:1"}}}}).isOk());

@@ -37,7 +37,7 @@ TEST(FelixConfigTest, EachSettingParsesItsText) {
   EXPECT_NE(setFelixParam(c, "NetworkingBackend", "calico").message().find("bird or none"),
             std::string::npos);
   EXPECT_FALSE(setFelixParam(c, "HealthPort", "65536").isOk());
-  EXPECT_FALSE(setFelixParam(c, "FailsafeOutboundHostPorts", "sctp:9").isOk());
+  EXPECT_FALSE(setFelixParam(c, "FailsafeOutboundHostPorts", "icmp:9").isOk());
   EXPECT_FALSE(setFelixParam(c, "NoSuchSetting", "1").isOk());
 }
 
