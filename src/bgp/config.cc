@@ -306,11 +306,12 @@ std::vector<Cidr> affineBlocks(const Inputs& in, const std::string& node, int fa
   return out;
 }
 
-std::vector<Cidr> hostsOutsideBlocks(const Inputs& in, const std::string& node, int family,
-                                     const std::vector<Cidr>& blocks) {
+std::vector<Cidr> borrowedHosts(const Inputs& in, const std::string& node, int family) {
   const std::string affinity = "host:" + node;
   std::set<Cidr> hosts;
-  // Borrowed: the node's workloads' addresses in a block affine to another node (or to none).
+  // The node's workloads' addresses in a block affine to another node (or to none). Addresses
+  // given by hand (the seed lab's) are in no block, outside the pools, where no tunnel is asked
+  // for; BIRD exports them from the kernel.
   for (const auto& block : in.blocks) {
     if (!inFamily(block.cidr(), family) || block.affinity() == affinity) continue;
     for (int ordinal : block.allocatedOrdinals()) {
@@ -322,15 +323,7 @@ std::vector<Cidr> hostsOutsideBlocks(const Inputs& in, const std::string& node, 
       }
     }
   }
-  // Addresses given by hand (the seed lab's) are not in a block, so not in IPAM's view; they lie
-  // outside the pools, where no tunnel is asked for, and BIRD exports them from the kernel.
-  std::vector<Cidr> out;
-  for (const Cidr& h : hosts) {
-    if (std::none_of(blocks.begin(), blocks.end(), [&](const Cidr& b) { return b.contains(h); })) {
-      out.push_back(h);
-    }
-  }
-  return out;
+  return {hosts.begin(), hosts.end()};
 }
 
 const char* peerTypeName(PeerType type) {

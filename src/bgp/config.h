@@ -97,10 +97,9 @@ struct Inputs {
 
 // The IPAM blocks affine to `node` in `family`, sorted.
 std::vector<Cidr> affineBlocks(const Inputs& inputs, const std::string& node, int family);
-// The node's workload addresses (/32, /128) outside `blocks`, borrowed from another node's block
-// (IPAM's attributes name the node). The IPIP routes need them; BIRD exports them from the kernel.
-std::vector<Cidr> hostsOutsideBlocks(const Inputs& inputs, const std::string& node, int family,
-                                     const std::vector<Cidr>& blocks);
+// The node's workload addresses (/32, /128) borrowed from blocks not affine to it (IPAM's
+// attributes name the node), sorted. The IPIP routes need them; BIRD exports them from the kernel.
+std::vector<Cidr> borrowedHosts(const Inputs& inputs, const std::string& node, int family);
 
 // kNotFound if the node does not exist; kInvalid naming the resource and field when an input
 // cannot be used (a peer's unknown filter, a password whose secret is missing, a bad address).

@@ -59,7 +59,7 @@ Result<IpipPlan> planIpip(const Inputs& in, const std::string& node) {
   // tunnel when its pool says so.
   for (const auto& [name, ip] : remotes) {
     auto blocks = affineBlocks(in, name, 4);
-    auto hosts = hostsOutsideBlocks(in, name, 4, blocks);
+    auto hosts = borrowedHosts(in, name, 4);
     for (const auto* list : {&blocks, &hosts}) {
       for (const Cidr& dest : *list) {
         if (encapsulated(plan.pools, plan.subnet, dest, ip)) plan.routes.push_back({dest, ip});

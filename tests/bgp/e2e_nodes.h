@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "bgp/e2e_steps.h"
 #include "bgp/supervisor.h"
 #include "cli/app.h"
 #include "datastore/local/local_store.h"
@@ -167,19 +168,16 @@ class BgpMeshE2e : public ::testing::Test {
                        node(i) + R"(","store_path":")" + dir_.file("store.db") +
                        R"(","ipam":{"type":"brindle-ipam","assign_ipv6":")" +
                        (dualStack_ ? "true" : "false") + R"("}})");
-    const auto r = sh("(ip netns exec " + node(i) + " env CNI_COMMAND=ADD CNI_CONTAINERID=c" +
-                      std::to_string(i) + " CNI_NETNS=/var/run/netns/" + workload(i) +
-                      " CNI_IFNAME=eth0 CNI_PATH=" + BRINDLE_CNI_DIR + " " + BRINDLE_CNI_DIR +
-                      "/brindle-cni < " + conf + " 2>/dev/null)");
+    const std::string out = cniAdd(node(i), workload(i), "c" + std::to_string(i), conf);
     std::smatch m;
-    if (r.code != 0 || !std::regex_search(r.out, m, std::regex(R"("address":\s*"([0-9.]+)/)"))) {
-      throw std::runtime_error("brindle-cni ADD on " + node(i) + ": " + r.out);
+    if (!std::regex_search(out, m, std::regex(R"("address":\s*"([0-9.]+)/)"))) {
+      throw std::runtime_error("no IPv4 address from brindle-cni on " + node(i) + ": " + out);
     }
     ips_[i] = m[1].str();
     blocks_[i] = ipam::blockOf(*IpAddr::parse(ips_[i]), 26).toString();
     if (dualStack_) {
-      if (!std::regex_search(r.out, m, std::regex(R"("address":\s*"([0-9a-f:]+:[0-9a-f:]*)/)"))) {
-        throw std::runtime_error("no IPv6 address from brindle-cni on " + node(i) + ": " + r.out);
+      if (!std::regex_search(out, m, std::regex(R"("address":\s*"([0-9a-f:]+:[0-9a-f:]*)/)"))) {
+        throw std::runtime_error("no IPv6 address from brindle-cni on " + node(i) + ": " + out);
       }
       ips6_[i] = m[1].str();
       blocks6_[i] = ipam::blockOf(*IpAddr::parse(ips6_[i]), 122).toString();
@@ -188,13 +186,7 @@ class BgpMeshE2e : public ::testing::Test {
 
   // Steps every supervisor until `done` holds or the time is up.
   bool converge(const std::function<bool()>& done, std::chrono::seconds limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-      for (auto& s : supervisors_) s->step();
-      if (done()) return true;
-      std::this_thread::sleep_for(200ms);
-    }
-    return false;
+    return stepUntil(supervisors_, done, limit);
   }
 
   std::string birdRoutes(int i) { return sh("ip -n " + node(i) + " route show proto bird").out; }
