@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -685,60 +686,38 @@ void churn(const Options& opt, int id) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  Options opt;
+  CLI::App app{
+      "bench_bgp: reachability (CNI ADD on one node to the first TCP connect from another) "
+      "and route churn against a bare BIRD pair; root, network namespaces (docs/perf.md)"};
+  app.add_option("--nodes", opt.nodes, "topology sizes, comma-separated (each >= 3)")
+      ->delimiter(',')
+      ->check(CLI::Range(3, 1000))
+      ->capture_default_str();
+  app.add_option("--workloads", opt.workloads, "workloads per node in the reachability runs")
+      ->check(CLI::Range(1, 250))
+      ->capture_default_str();
+  app.add_option("--routes", opt.routes, "routes per churn round")
+      ->check(CLI::Range(1, 60000))
+      ->capture_default_str();
+  app.add_option("--churn-rounds", opt.churnRounds, "churn rounds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--churn-nodes", opt.churnNodes, "nodes in the churn run")
+      ->check(CLI::Range(2, 1000))
+      ->capture_default_str();
+  app.add_option("--refresh-ms", opt.refreshMs, "the supervisor's refresh interval")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  bool noReach = false, noChurn = false;
+  app.add_flag("--no-reach", noReach, "skip the reachability runs");
+  app.add_flag("--no-churn", noChurn, "skip the churn run");
+  CLI11_PARSE(app, argc, argv);
+  opt.reach = !noReach;
+  opt.churn = !noChurn;
   if (::geteuid() != 0) {
     std::fprintf(stderr, "bench_bgp: needs root (network namespaces)\n");
     return 1;
-  }
-  Options opt;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
-      return argv[++i];
-    };
-    try {
-      if (a == "--nodes") {
-        opt.nodes.clear();
-        const std::string list = next();
-        for (size_t at = 0; at < list.size();) {
-          const size_t comma = list.find(',', at);
-          opt.nodes.push_back(std::stoi(list.substr(at, comma - at)));
-          at = comma == std::string::npos ? list.size() : comma + 1;
-        }
-      } else if (a == "--workloads") {
-        opt.workloads = std::stoi(next());
-      } else if (a == "--routes") {
-        opt.routes = std::stoi(next());
-      } else if (a == "--churn-rounds") {
-        opt.churnRounds = std::stoi(next());
-      } else if (a == "--churn-nodes") {
-        opt.churnNodes = std::stoi(next());
-      } else if (a == "--refresh-ms") {
-        opt.refreshMs = std::stoi(next());
-      } else if (a == "--no-reach") {
-        opt.reach = false;
-      } else if (a == "--no-churn") {
-        opt.churn = false;
-      } else {
-        throw std::runtime_error("unknown argument " + a);
-      }
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "bench_bgp: %s\n", e.what());
-      return 2;
-    }
-  }
-  if (opt.workloads < 1 || opt.workloads > 250 || opt.routes < 1 || opt.routes > 60000 ||
-      opt.churnRounds < 1 || opt.churnNodes < 2 || opt.refreshMs < 1) {
-    std::fprintf(stderr,
-                 "bench_bgp: --workloads 1-250, --routes 1-60000, --churn-rounds >= 1, "
-                 "--churn-nodes >= 2, --refresh-ms >= 1\n");
-    return 2;
-  }
-  for (int n : opt.nodes) {
-    if (n < 3) {
-      std::fprintf(stderr, "bench_bgp: --nodes: at least 3 nodes per topology\n");
-      return 2;
-    }
   }
   struct sigaction sa {};
   sa.sa_handler = [](int) { interrupted = true; };
