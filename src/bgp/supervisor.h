@@ -115,6 +115,11 @@ class Supervisor {
   bool tornDown_ = false;
 };
 
+// Whether going from BIRD configuration `from` to `to` resets (or removes) a running BGP
+// session, and so goes through make-before-break: a changed router id, BGP template or
+// `protocol bgp` block other than its channel filters.
+bool resetsSessions(const std::string& from, const std::string& to);
+
 // brindle-agent's BGP loop: steps `supervisor` as soon as the datastore changes (a watch on
 // /calico/: blocks, endpoints, peers; a new block reaches BIRD without waiting out a poll), and
 // at least every `interval` (a BIRD that died), never twice within 100 ms; `afterStep` after each

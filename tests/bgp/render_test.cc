@@ -2,6 +2,7 @@
 // peer option, each also accepted by Debian's BIRD (`bird -p`). BRINDLE_UPDATE_GOLDEN=1 rewrites
 // the golden files (review the diff).
 #include "bgp/render.h"
+#include "bgp/supervisor.h"
 
 #include <gtest/gtest.h>
 
@@ -150,6 +151,34 @@ const std::string kSingleFilterInputs =
 
 bool has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
+}
+
+// BIRD applies a peer's new or removed BGPFilter on `configure` with the session kept, so the
+// supervisor applies it at once; a changed neighbor still goes through make-before-break.
+TEST(BgpRender, FilterChangesResetNoSession) {
+  std::string bare = kSingleFilterInputs;
+  for (const char* f :
+       {"\n  filters: [test-filter-1]", "\n  filters: [test-filter-2, test-filter-1]",
+        "\n  filters: [test-filter-2]"}) {
+    for (size_t at; (at = bare.find(f)) != std::string::npos;)
+      bare.erase(at, std::string(f).size());
+  }
+  std::string moved = bare;
+  moved.replace(moved.find("peerIP: 10.192.0.4"), 18, "peerIP: 10.192.0.9");
+  for (int family : {4, 6}) {
+    const std::string with =
+        renderBird(computeOk(inputsFrom(kSingleFilterInputs), "kube-master", family));
+    const std::string without = renderBird(computeOk(inputsFrom(bare), "kube-master", family));
+    ASSERT_NE(with, without);
+    EXPECT_FALSE(resetsSessions(without, with)) << family;
+    EXPECT_FALSE(resetsSessions(with, without)) << family;
+    EXPECT_FALSE(resetsSessions(with, with));
+  }
+  const std::string with = renderBird(computeOk(inputsFrom(kSingleFilterInputs), "kube-master", 4));
+  EXPECT_TRUE(resetsSessions(with, renderBird(computeOk(inputsFrom(moved), "kube-master", 4))));
+  std::string otherAs = bare;
+  otherAs.replace(otherAs.find("asNumber: 64517"), 15, "asNumber: 64519");
+  EXPECT_TRUE(resetsSessions(with, renderBird(computeOk(inputsFrom(otherAs), "kube-master", 4))));
 }
 
 TEST(BgpRender, BgpFiltersAsConfdWritesThem) {
