@@ -255,14 +255,13 @@ void stopBird(const NodePaths& paths, std::ostream& out) {
   for (const std::string bird : {"bird", "bird6"}) {
     const pid_t pid = livePid(paths.dir() + "/" + bird + ".pid");
     if (pid == 0) continue;
-    auto said = runner.run(
+    (void)runner.run(
         os::Command({"birdc", "-s", paths.dir() + "/" + bird + ".ctl", "graceful", "restart"}));
     for (int i = 0; i < 250 && processAlive(pid); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (processAlive(pid)) ::kill(pid, SIGKILL);  // closes its sessions without a notification
     out << "Stopped " << bird << " (pid " << pid << "); its routes stay in the kernel\n";
-    (void)said;
   }
 }
 

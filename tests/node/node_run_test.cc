@@ -63,9 +63,21 @@ class NodeRunTest : public ::testing::Test {
 
   std::string runDir() const { return dir_.file("run"); }
 
+  // The datastore from the environment, or with `useConfigFile_` from a --config file while the
+  // environment names a store that cannot exist (so whatever reads the environment fails).
   testutil::ShellResult ctl(const std::string& args) {
-    return sh("ip netns exec " + node_ + " env DATASTORE_TYPE=local BRINDLE_STORE_PATH=" +
-              dir_.file("store.db") + " " + BRINDLECTL_BINARY + " " + args);
+    if (!useConfigFile_) {
+      return sh("ip netns exec " + node_ + " env DATASTORE_TYPE=local BRINDLE_STORE_PATH=" +
+                dir_.file("store.db") + " " + BRINDLECTL_BINARY + " " + args);
+    }
+    const std::string config =
+        dir_.write("brindlectl.cfg",
+                   "apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nspec:\n"
+                   "  datastoreType: local\n  storePath: " +
+                       dir_.file("store.db") + "\n");
+    return sh("ip netns exec " + node_ +
+              " env DATASTORE_TYPE=local BRINDLE_STORE_PATH=/nonexistent/brindle/store.db " +
+              BRINDLECTL_BINARY + " -c " + config + " " + args);
   }
 
   testutil::ShellResult run(const std::string& args) {
@@ -90,6 +102,7 @@ class NodeRunTest : public ::testing::Test {
     return std::regex_search(out, m, std::regex("resourceVersion: \"?([0-9]+)")) ? m[1].str() : "";
   }
 
+  bool useConfigFile_ = false;
   std::string prefix_ = "nrt" + std::to_string(::getpid() % 100000) + "-";
   std::string node_ = prefix_ + "node";
   std::string peer_ = prefix_ + "peer";
@@ -134,7 +147,9 @@ TEST_F(NodeRunTest, EachAutodetectionMethodPicksTheRightUplink) {
   EXPECT_EQ(stop("--remove").code, 0);
 }
 
+// Also: with --config, the agent (and its --bgp-teardown/--cleanup) get the same file.
 TEST_F(NodeRunTest, SecondRunChangesNothingAndRemoveLeavesNothing) {
+  useConfigFile_ = true;
   auto first = run("--ip 10.81.1.5/24 --no-default-ippools");
   ASSERT_EQ(first.code, 0) << first.out;
   EXPECT_NE(first.out.find("Brindle node started successfully"), std::string::npos) << first.out;
@@ -195,6 +210,13 @@ TEST_F(NodeRunTest, StopKeepsAnEstablishedFlowWorking) {
     flowing = sh("ip netns exec " + wl + " ping -c1 -W1 10.81.1.1").code == 0;
   }
   ASSERT_TRUE(flowing);
+  // BIRD's routes (the workload block's blackhole) must outlive it.
+  auto birdRoutes = [&] { return sh("ip -n " + node_ + " route show proto bird").out; };
+  for (int i = 0; i < 100 && birdRoutes().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const std::string routes = birdRoutes();
+  EXPECT_NE(routes.find("blackhole 10.83.0."), std::string::npos) << routes;
   ASSERT_TRUE(traffic.start());
 
   auto stopped = stop();
@@ -202,6 +224,7 @@ TEST_F(NodeRunTest, StopKeepsAnEstablishedFlowWorking) {
   EXPECT_NE(stopped.out.find("Stopped bird"), std::string::npos) << stopped.out;
   EXPECT_FALSE(std::filesystem::exists(runDir() + "/n1/agent.pid"));
   EXPECT_NE(sh("ip netns exec " + node_ + " iptables-save").out.find(":cali-"), std::string::npos);
+  EXPECT_EQ(birdRoutes(), routes);
   // A second of traffic with no agent and no BIRD: the measurement window, not a wait.
   std::this_thread::sleep_for(std::chrono::seconds(1));
   const auto report = traffic.stop();
