@@ -227,12 +227,14 @@ model::Resource desiredNode(const std::optional<model::Resource>& existing, cons
   return node;
 }
 
-std::vector<std::string> agentEnv(const RunOptions& o) {
-  auto env = o.agent.env;
-  env["NODENAME"] = o.paths.node;
-  env["FELIX_BGPRUNDIR"] = o.paths.runDir;
-  env["CALICO_NETWORKING_BACKEND"] = o.backend;
-  env["FELIX_HEALTHENABLED"] = "true";
+// The environment it inherits, plus what names the node and its run directory (BIRD's files),
+// plus `extra`.
+std::vector<std::string> agentEnv(const AgentSetup& agent, const NodePaths& paths,
+                                  const std::map<std::string, std::string>& extra = {}) {
+  auto env = agent.env;
+  env["NODENAME"] = paths.node;
+  env["FELIX_BGPRUNDIR"] = paths.runDir;
+  for (const auto& [k, v] : extra) env[k] = v;
   std::vector<std::string> out;
   for (const auto& [k, v] : env) out.push_back(k + "=" + v);
   return out;
@@ -267,7 +269,11 @@ void stopBird(const NodePaths& paths, std::ostream& out) {
 
 // The agent started, then ready or not within the timeout; on failure stops what it started.
 int startAgent(const RunOptions& o, std::ostream& out, std::ostream& err) {
-  Launch launch{agentArgv(o.agent, o.paths.node), agentEnv(o), o.paths.logFile()};
+  Launch launch{
+      agentArgv(o.agent, o.paths.node),
+      agentEnv(o.agent, o.paths,
+               {{"CALICO_NETWORKING_BACKEND", o.backend}, {"FELIX_HEALTHENABLED", "true"}}),
+      o.paths.logFile()};
   if (o.initSystem) {
     if (Status s = writePidFile(o.paths.pidFile(), ::getpid()); !s) return fail(err, s.message());
     out << "Running the agent in the foreground (pid " << ::getpid() << ")\n";
@@ -320,10 +326,10 @@ int startAgent(const RunOptions& o, std::ostream& out, std::ostream& err) {
 }
 
 // Runs `brindle-agent <flags> <mode>` to completion, its output to `out`.
-Status runAgentMode(const AgentSetup& agent, const std::string& node, const std::string& mode,
+Status runAgentMode(const AgentSetup& agent, const NodePaths& paths, const std::string& mode,
                     std::ostream& out) {
-  os::Command cmd(agentArgv(agent, node, {mode}));
-  for (const auto& [k, v] : agent.env) cmd.env.push_back(k + "=" + v);
+  os::Command cmd(agentArgv(agent, paths.node, {mode}));
+  cmd.env = agentEnv(agent, paths);
   cmd.timeout = std::chrono::seconds(60);
   auto res = os::ProcessRunner().run(cmd);
   if (!res) return res.error();
@@ -453,9 +459,10 @@ int stopNode(const StopOptions& o, const DatastoreOpener& datastore, std::ostrea
   }
   // BIRD told to go down (peers withdraw), its routes flushed, tunl0's address removed; then
   // everything else the agent programmed.
-  if (Status s = runAgentMode(o.agent, name, "--bgp-teardown", out); !s)
+  if (Status s = runAgentMode(o.agent, o.paths, "--bgp-teardown", out); !s)
     return fail(err, s.message());
-  if (Status s = runAgentMode(o.agent, name, "--cleanup", out); !s) return fail(err, s.message());
+  if (Status s = runAgentMode(o.agent, o.paths, "--cleanup", out); !s)
+    return fail(err, s.message());
   auto client = datastore();
   if (!client) return fail(err, "datastore: " + client.message());
   resources::ResourceStore store(**client);

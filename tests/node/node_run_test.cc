@@ -159,6 +159,9 @@ TEST_F(NodeRunTest, SecondRunChangesNothingAndRemoveLeavesNothing) {
   const std::string version = nodeVersion();
   ASSERT_GT(pid, 0);
   ASSERT_FALSE(version.empty());
+  long birdPid = 0;
+  std::ifstream(runDir() + "/n1/bird.pid") >> birdPid;
+  ASSERT_GT(birdPid, 0);
   EXPECT_NE(ctl("node status --node n1 --run-dir " + runDir()).out.find("Brindle agent is ready"),
             std::string::npos);
 
@@ -178,6 +181,7 @@ TEST_F(NodeRunTest, SecondRunChangesNothingAndRemoveLeavesNothing) {
   EXPECT_FALSE(std::filesystem::exists(runDir() + "/n1"));
   EXPECT_NE(ctl("get node n1").code, 0);
   EXPECT_FALSE(processAlive(static_cast<pid_t>(pid)));
+  EXPECT_FALSE(processAlive(static_cast<pid_t>(birdPid)));
 }
 
 TEST_F(NodeRunTest, StopKeepsAnEstablishedFlowWorking) {
