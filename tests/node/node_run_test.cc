@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -52,11 +53,19 @@ class NodeRunTest : public ::testing::Test {
 
   void TearDown() override {
     if (::geteuid() != 0) return;
-    // Whatever a failed test left running in the namespaces.
-    for (const char* f : {"agent.pid", "bird.pid", "bird6.pid"}) {
-      std::ifstream in(runDir() + "/n1/" + f);
-      long pid = 0;
-      if (in >> pid && pid > 0) ::kill(static_cast<pid_t>(pid), SIGKILL);
+    // Whatever a failed test left running: the agent by its pid file, BIRD (and the fake agent)
+    // by the test directory on their command lines.
+    long agent = 0;
+    if (std::ifstream(runDir() + "/n1/agent.pid") >> agent && agent > 0) {
+      ::kill(static_cast<pid_t>(agent), SIGKILL);
+    }
+    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+      std::string cmdline;
+      std::getline(std::ifstream(e.path() / "cmdline"), cmdline);
+      const std::string name = e.path().filename().string();
+      if (cmdline.find(dir_.path()) != std::string::npos && std::isdigit(name[0])) {
+        ::kill(static_cast<pid_t>(std::stol(name)), SIGKILL);
+      }
     }
     testutil::deleteNamespaces(prefix_);
   }
