@@ -255,7 +255,8 @@ std::vector<std::string> agentArgv(const AgentSetup& agent, const std::string& n
 void stopBird(const NodePaths& paths, std::ostream& out) {
   os::ProcessRunner runner;
   for (const std::string bird : {"bird", "bird6"}) {
-    const pid_t pid = livePid(paths.dir() + "/" + bird + ".pid");
+    const std::string pidFile = paths.dir() + "/" + bird + ".pid";
+    const pid_t pid = livePid(pidFile, {"-P", pidFile});
     if (pid == 0) continue;
     (void)runner.run(
         os::Command({"birdc", "-s", paths.dir() + "/" + bird + ".ctl", "graceful", "restart"}));
@@ -373,7 +374,7 @@ std::pair<std::string, int> healthEndpoint(const std::map<std::string, std::stri
 int runNode(const RunOptions& o, const DatastoreOpener& datastore, std::ostream& out,
             std::ostream& err) {
   const std::string& name = o.paths.node;
-  if (const pid_t pid = livePid(o.paths.pidFile())) {
+  if (const pid_t pid = livePid(o.paths.pidFile(), {"--nodename", o.paths.node})) {
     out << "Brindle node " << name << " is already running (pid " << pid << ")\n";
     return 0;
   }
@@ -443,7 +444,7 @@ int runNode(const RunOptions& o, const DatastoreOpener& datastore, std::ostream&
 int stopNode(const StopOptions& o, const DatastoreOpener& datastore, std::ostream& out,
              std::ostream& err) {
   const std::string& name = o.paths.node;
-  if (const pid_t pid = livePid(o.paths.pidFile())) {
+  if (const pid_t pid = livePid(o.paths.pidFile(), {"--nodename", o.paths.node})) {
     if (!stopProcess(pid, o.grace))
       return fail(err, "agent pid " + std::to_string(pid) + " did not exit");
     out << "Stopped the agent (pid " << pid << ")\n";
