@@ -149,7 +149,8 @@ TEST_F(NodeRunTest, EachAutodetectionMethodPicksTheRightUplink) {
   EXPECT_NE(r.out.find("Autodetected IPv4 address 10.81.1.5/24 on interface uplink0"),
             std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("why: can-reach=10.99.0.7: the kernel routes to 10.99.0.7 from 10.81.1.5"),
+  EXPECT_NE(r.out.find("why: can-reach=10.99.0.7: the kernel routes to 10.99.0.7 from 10.81.1.5 "
+                       "(on uplink0); passed over: uplink1 10.82.2.5/24"),
             std::string::npos)
       << r.out;
   EXPECT_NE(ctl("get node n1 -o yaml").out.find("ipv4Address: 10.81.1.5/24"), std::string::npos);
