@@ -299,7 +299,7 @@ int startAgent(const RunOptions& o, std::ostream& out, std::ostream& err) {
   std::string why;
   while (true) {
     if (!processAlive(*pid)) {
-      why = "the agent exited";
+      why = "the agent exited before it was ready";
       break;
     }
     last = probeReadiness(host, port);
@@ -321,7 +321,8 @@ int startAgent(const RunOptions& o, std::ostream& out, std::ostream& err) {
   stopBird(o.paths, out);
   std::error_code ec;
   fs::remove(o.paths.pidFile(), ec);
-  err << "Error: " << why << "; stopped it. Last lines of " << o.paths.logFile() << ":\n"
+  err << "Error: " << why << "; nothing of it left running. Last lines of " << o.paths.logFile()
+      << ":\n"
       << fileTail(o.paths.logFile(), 20);
   return 1;
 }
