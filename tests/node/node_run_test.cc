@@ -1,7 +1,8 @@
 // brindlectl node run / node stop on a node made of namespaces (root): a node namespace with two
 // uplinks (veths to a peer namespace) in different subnets. Autodetection picks the right one per
 // method; a second run changes nothing; stop keeps an established flow working; stop --remove
-// leaves nothing behind; an agent that never gets ready times out and is gone.
+// leaves nothing behind; an agent that never gets ready times out and is gone; an address
+// another Node has is refused.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -263,6 +264,20 @@ TEST_F(NodeRunTest, AnAgentThatNeverGetsReadyTimesOutAndIsStopped) {
   // Any process of it but a zombie (this machine's init may not reap); the pattern does not
   // match the shell that runs the check.
   EXPECT_EQ(sh("ps -eo stat=,args= | grep -v '^Z' | grep -c 'fake-agent[.]sh'").out, "0\n");
+}
+
+TEST_F(NodeRunTest, RefusesAnAddressAnotherNodeHas) {
+  const std::string other =
+      dir_.write("other.yaml",
+                 "kind: Node\napiVersion: projectcalico.org/v3\nmetadata: {name: other}\n"
+                 "spec: {bgp: {ipv4Address: 10.81.1.5/16}}\n");
+  ASSERT_EQ(ctl("apply -f " + other).code, 0);
+  auto r = run("--ip 10.81.1.5/24 --no-default-ippools");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.out.find("address 10.81.1.5 is already used by node other"), std::string::npos)
+      << r.out;
+  EXPECT_NE(ctl("get node n1").code, 0);  // nothing written
+  EXPECT_FALSE(std::filesystem::exists(runDir() + "/n1/agent.pid"));
 }
 
 }  // namespace
