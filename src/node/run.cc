@@ -78,8 +78,9 @@ Result<std::string> resolveAddress(int family, const std::string& value, const s
   const bool autodetect =
       value == "autodetect" || (value.empty() && family == 4 && existing.empty());
   if (!autodetect && value.empty()) {
-    if (!existing.empty())
+    if (!existing.empty()) {
       out << "Using " << v << " address " << existing << " of the Node resource\n";
+    }
     return existing;
   }
   if (!autodetect) {
@@ -90,8 +91,9 @@ Result<std::string> resolveAddress(int family, const std::string& value, const s
   auto parsed = parseAutodetectMethod(method, methodFlag);
   if (!parsed) return parsed.error();
   auto interfaces = listHostInterfaces();
-  if (!interfaces)
+  if (!interfaces) {
     return makeError(interfaces.code(), "listing interfaces: " + interfaces.message());
+  }
   auto picked = pickAddress(*parsed, family, *interfaces, kernelSourceAddress);
   if (!picked) {
     return makeError(picked.code(), "cannot autodetect an " + v + " address: " + picked.message() +
@@ -422,8 +424,9 @@ int runNode(const RunOptions& o, const DatastoreOpener& datastore, std::ostream&
   if (Status s = setSysctls(!v6->empty(), out); !s) return fail(err, s.message());
 
   model::Resource node = desiredNode(existing, name, *v4, *v6, o.asNumber);
-  if (Status s = model::validateResource(node); !s)
+  if (Status s = model::validateResource(node); !s) {
     return fail(err, "Node " + name + ": " + s.message());
+  }
   if (!existing || node.spec != existing->spec) {
     auto written = store.write(
         existing ? resources::WriteMode::kReplace : resources::WriteMode::kCreate, {node});
@@ -446,8 +449,9 @@ int stopNode(const StopOptions& o, const DatastoreOpener& datastore, std::ostrea
              std::ostream& err) {
   const std::string& name = o.paths.node;
   if (const pid_t pid = livePid(o.paths.pidFile(), {"--nodename", o.paths.node})) {
-    if (!stopProcess(pid, o.grace))
+    if (!stopProcess(pid, o.grace)) {
       return fail(err, "agent pid " + std::to_string(pid) + " did not exit");
+    }
     out << "Stopped the agent (pid " << pid << ")\n";
   } else {
     out << "Brindle node " << name << " has no running agent\n";
@@ -461,10 +465,12 @@ int stopNode(const StopOptions& o, const DatastoreOpener& datastore, std::ostrea
   }
   // BIRD told to go down (peers withdraw), its routes flushed, tunl0's address removed; then
   // everything else the agent programmed.
-  if (Status s = runAgentMode(o.agent, o.paths, "--bgp-teardown", out); !s)
+  if (Status s = runAgentMode(o.agent, o.paths, "--bgp-teardown", out); !s) {
     return fail(err, s.message());
-  if (Status s = runAgentMode(o.agent, o.paths, "--cleanup", out); !s)
+  }
+  if (Status s = runAgentMode(o.agent, o.paths, "--cleanup", out); !s) {
     return fail(err, s.message());
+  }
   auto client = datastore();
   if (!client) return fail(err, "datastore: " + client.message());
   resources::ResourceStore store(**client);
