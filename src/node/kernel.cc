@@ -144,8 +144,9 @@ ModuleState moduleState(const KernelModule& module, const KernelFacts& facts) {
   for (const auto& a : module.alternatives) names.push_back(canonical(a));
   ModuleState best = ModuleState::kMissing;
   for (const auto& n : names) {
-    if (inProcModules(facts.procModules, n) || facts.sysModule.count(n))
+    if (inProcModules(facts.procModules, n) || facts.sysModule.count(n)) {
       return ModuleState::kLoaded;
+    }
     if (listsModule(facts.modulesBuiltin, n)) best = std::min(best, ModuleState::kBuiltin);
     if (listsModule(facts.modulesDep, n)) best = std::min(best, ModuleState::kLoadable);
   }
