@@ -60,13 +60,18 @@ class NodeRunTest : public ::testing::Test {
     if (std::ifstream(runDir() + "/n1/agent.pid") >> agent && agent > 0) {
       ::kill(static_cast<pid_t>(agent), SIGKILL);
     }
-    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-      std::string cmdline;
-      std::getline(std::ifstream(e.path() / "cmdline"), cmdline);
-      const std::string name = e.path().filename().string();
-      if (cmdline.find(dir_.path()) != std::string::npos && std::isdigit(name[0])) {
-        ::kill(static_cast<pid_t>(std::stol(name)), SIGKILL);
+    // Again while a pass found one: an agent killed mid-fork can still exec a BIRD.
+    for (int pass = 0, found = 1; pass < 20 && found > 0; ++pass) {
+      found = 0;
+      for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+        std::string cmdline;
+        std::getline(std::ifstream(e.path() / "cmdline"), cmdline);
+        const std::string name = e.path().filename().string();
+        if (cmdline.find(dir_.path()) != std::string::npos && std::isdigit(name[0])) {
+          found += ::kill(static_cast<pid_t>(std::stol(name)), SIGKILL) == 0;
+        }
       }
+      if (found > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     testutil::deleteNamespaces(prefix_);
   }
