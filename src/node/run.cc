@@ -22,8 +22,9 @@ namespace {
 using model::Json;
 namespace fs = std::filesystem;
 
-// Calico's default pools (calico/node startup), created only when the store has no pool of
-// that family; IPv6 only for a node with an IPv6 address. natOutgoing on both, as S6 asks.
+// Calico's default pools (calico/node startup as `calicoctl node run` starts it: no
+// CALICO_IPV4POOL_IPIP, so ipipMode Never), created only when the store has no pool of that
+// family; IPv6 only for a node with an IPv6 address. natOutgoing on both, as S6 asks.
 constexpr const char* kDefaultPool4 = "192.168.0.0/16";
 constexpr const char* kDefaultPool6 = "fd80:24e2:f998:72d6::/64";
 
@@ -128,7 +129,7 @@ model::Resource defaultPool(int family) {
   pool.metadata = {{"name", family == 4 ? "default-ipv4-ippool" : "default-ipv6-ippool"}};
   pool.spec = {{"cidr", family == 4 ? kDefaultPool4 : kDefaultPool6},
                {"blockSize", family == 4 ? 26 : 122},
-               {"ipipMode", family == 4 ? "Always" : "Never"},
+               {"ipipMode", "Never"},
                {"vxlanMode", "Never"},
                {"natOutgoing", true},
                {"nodeSelector", "all()"}};
@@ -440,7 +441,7 @@ int runNode(const RunOptions& o, const DatastoreOpener& datastore, std::ostream&
     auto written = store.write(resources::WriteMode::kCreate, {pool}, {true, false});
     if (!written) return fail(err, "creating IPPool " + pool.name() + ": " + written.message());
     out << "Created default IPPool " << pool.name() << " (" << pool.spec["cidr"].get<std::string>()
-        << ", ipipMode " << pool.spec["ipipMode"].get<std::string>() << ", natOutgoing)\n";
+        << ", natOutgoing)\n";
   }
   return startAgent(o, out, err);
 }

@@ -166,8 +166,15 @@ TEST_F(NodeRunTest, EachAutodetectionMethodPicksTheRightUplink) {
 // Also: with --config, the agent (and its --bgp-teardown/--cleanup) get the same file.
 TEST_F(NodeRunTest, SecondRunChangesNothingAndRemoveLeavesNothing) {
   useConfigFile_ = true;
-  auto first = run("--ip 10.81.1.5/24 --no-default-ippools");
+  auto first = run("--ip 10.81.1.5/24");
   ASSERT_EQ(first.code, 0) << first.out;
+  // No pool yet: Calico's IPv4 default (no IPv6 pool: the node has no IPv6 address).
+  const std::string pools = ctl("get ippools -o yaml").out;
+  EXPECT_NE(pools.find("name: default-ipv4-ippool"), std::string::npos) << pools;
+  EXPECT_NE(pools.find("cidr: 192.168.0.0/16"), std::string::npos) << pools;
+  EXPECT_NE(pools.find("natOutgoing: true"), std::string::npos) << pools;
+  EXPECT_NE(pools.find("ipipMode: Never"), std::string::npos) << pools;
+  EXPECT_EQ(pools.find("ipv6"), std::string::npos) << pools;
   EXPECT_NE(first.out.find("Brindle node started successfully"), std::string::npos) << first.out;
   // In a namespace of its own the conntrack limit is the host's: said, not failed.
   EXPECT_NE(first.out.find("nf_conntrack_max"), std::string::npos) << first.out;
