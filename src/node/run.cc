@@ -180,7 +180,12 @@ Status setSysctls(bool ipv6, std::ostream& out) {
       << ")\n";
   // kube-proxy's rule: 32768 entries a CPU, at least 131072; only ever raised.
   const char* key = "net/netfilter/nf_conntrack_max";
-  const long current = std::atol(os::readSysctl(key).c_str());
+  const std::string text = os::readSysctl(key);
+  if (text.empty()) {
+    out << "nf_conntrack_max: not there (no connection tracking in this kernel yet)\n";
+    return Status::ok();
+  }
+  const long current = std::atol(text.c_str());
   const long wanted =
       std::max<long>(131072, 32768L * std::max(1u, std::thread::hardware_concurrency()));
   if (current >= wanted) {
