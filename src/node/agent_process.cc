@@ -93,7 +93,7 @@ Result<pid_t> startDetached(const Launch& launch) {
     const pid_t daemon = ::fork();
     if (daemon == 0) {
       ::setsid();  // its own session and process group (pid = pgid = sid)
-      const int devNull = ::open("/dev/null", O_RDONLY);
+      const int devNull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);  // dup2 clears it on 0
       ::dup2(devNull, 0);
       ::dup2(log, 1);
       ::dup2(log, 2);
