@@ -39,6 +39,7 @@ class NodeCommandsImpl final : public NodeCommands {
     status_->add_option("--node", statusCmd_.node, "Node name (default: NODENAME, else hostname)");
     status_->add_option("--run-dir", statusCmd_.runDir, "The agent's BgpRunDir")
         ->default_str(bgp::kDefaultRunDir);
+    system_ = addNodeSystemCommands(*node_);
   }
 
   bool parsed() const override { return node_->parsed(); }
@@ -46,6 +47,7 @@ class NodeCommandsImpl final : public NodeCommands {
   int run(Session& session) override {
     if (bgpConfig_->parsed()) return runNodeBgpConfig(session, bgpCmd_);
     if (status_->parsed()) return runNodeStatus(session, statusCmd_);
+    if (system_->parsed()) return system_->run(session);
     return fail(session, "No node command given. Run 'brindlectl node --help' for usage.");
   }
 
@@ -55,6 +57,7 @@ class NodeCommandsImpl final : public NodeCommands {
   CLI::App* status_ = nullptr;
   BgpConfigCommand bgpCmd_;
   NodeStatusCommand statusCmd_;
+  std::unique_ptr<NodeCommands> system_;
 };
 
 }  // namespace

@@ -18,6 +18,8 @@ class Session {
   std::ostream& out() { return io_.out; }
   std::ostream& err() { return io_.err; }
   std::istream& in() { return io_.in; }
+  const std::map<std::string, std::string>& env() const { return io_.env; }
+  const std::string& configPath() const { return configPath_; }  // --config, "" if not given
 
   // Opens the configured datastore on first use; prints configuration notes to stderr. A command
   // that only reads passes kRead: an embedded store that does not exist is then not created.
