@@ -63,7 +63,7 @@ class NodeDiags : public ::testing::Test {
   }
   void TearDown() override {
     testutil::killAndReap(bird_, SIGTERM);
-    testutil::deleteNamespaces(ns_);
+    sh("ip netns delete " + ns_);
   }
 
   // BIRD with one device protocol on <run>/n1/bird.ctl, until birdc gets an answer.
