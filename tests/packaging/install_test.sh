@@ -19,6 +19,9 @@ for prefix in /usr/local /usr; do
            "$prefix/share/brindle/examples/agent.env"; do
     [ -f "$root$f" ] || fail "$prefix: $f not installed; installed: $(cd "$root" && find . -type f)"
   done
+  if [ -f "$build/apps/brindle-lab/brindle-lab" ] && [ ! -x "$root$prefix/bin/brindle-lab" ]; then
+    fail "$prefix: brindle-lab built but not installed"
+  fi
   for f in "$prefix/bin/brindlectl" "$prefix/bin/brindle-agent" /opt/cni/bin/brindle-cni; do
     [ -x "$root$f" ] || fail "$f is not executable"
   done
@@ -28,6 +31,8 @@ for prefix in /usr/local /usr; do
   unit=$root$prefix/lib/systemd/system/brindle-agent.service
   grep -qx "ExecStart=$prefix/bin/brindlectl node run --init-system \$BRINDLE_NODE_RUN_ARGS" "$unit" ||
     fail "$prefix: ExecStart: $(grep ExecStart "$unit")"
+  grep -qx "ExecStop=$prefix/bin/brindlectl node stop" "$unit" ||
+    fail "$prefix: ExecStop: $(grep ExecStop "$unit")"
   # Nothing outside the prefix but the CNI directory.
   extra=$(cd "$root" && find . -type f | grep -v "^\.$prefix/" | grep -v '^\./opt/cni/bin/' || true)
   [ -z "$extra" ] || fail "$prefix: installed outside the prefix: $extra"
@@ -37,10 +42,10 @@ for prefix in /usr/local /usr; do
 done
 
 # systemd's own reading of the unit, where this machine has systemd-analyze: a copy naming the
-# brindlectl we installed (verify checks that ExecStart's program exists).
+# brindlectl we installed (verify checks that the Exec programs exist).
 if command -v systemd-analyze >/dev/null 2>&1; then
   root=$dest/_usr
-  sed "s|^ExecStart=/usr/bin/|ExecStart=$root/usr/bin/|" \
+  sed "s|^\(Exec[A-Za-z]*\)=/usr/bin/|\1=$root/usr/bin/|" \
     "$root/usr/lib/systemd/system/brindle-agent.service" >"$dest/brindle-agent.service"
   # It exits 0 on unknown keys, so anything it says about our unit is a failure too.
   if ! out=$(systemd-analyze verify --man=no "$dest/brindle-agent.service" 2>&1) ||
