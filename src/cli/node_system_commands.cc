@@ -14,12 +14,12 @@
 namespace brindle::cli {
 namespace {
 
-// Whether an enabled pool encapsulates with IPIP; nullopt when the store cannot say.
-std::optional<bool> poolsUseIpip(Session& s) {
+// Whether an enabled pool encapsulates with IPIP, or why the store cannot say.
+Result<bool> poolsUseIpip(Session& s) {
   auto store = s.store(Session::Access::kRead);
-  if (!store) return std::nullopt;
+  if (!store) return store.error();
   auto pools = (*store)->list(model::Kind::kIPPool);
-  if (!pools) return std::nullopt;
+  if (!pools) return pools.error();
   for (const auto& pool : *pools) {
     auto view = model::ipPoolView(pool);
     if (view && !view->disabled && view->ipipMode != "Never") return true;
@@ -32,7 +32,12 @@ std::vector<node::CheckLine> runChecks(Session& s, os::CommandRunner& runner) {
   in.kernel = node::readKernelFacts(runner);
   auto path = s.env().find("PATH");
   in.path = path == s.env().end() ? "" : path->second;
-  in.ipipNeeded = poolsUseIpip(s);
+  auto ipip = poolsUseIpip(s);
+  if (ipip) {
+    in.ipipNeeded = *ipip;
+  } else {
+    in.poolsError = ipip.message();
+  }
   return node::checkSystem(in, runner);
 }
 

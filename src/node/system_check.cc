@@ -86,7 +86,8 @@ void checkKernelModules(const SystemInputs& in, os::CommandRunner& runner,
     } else if (m.ipipOnly) {
       out.push_back({CheckLevel::kWarn, what,
                      detail + "; needed only when a pool uses IPIP, " +
-                         (in.ipipNeeded ? "and none does" : "and the pools could not be read")});
+                         (in.ipipNeeded ? "and none does"
+                                        : "and the pools could not be read: " + in.poolsError)});
     } else {
       out.push_back({CheckLevel::kWarn, what, detail + " (optional)"});
     }

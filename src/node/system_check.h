@@ -27,8 +27,9 @@ struct SystemInputs {
   std::string path;  // $PATH, searched for the programs
   std::string procSys = "/proc/sys";
   // Whether an enabled pool uses IPIP; nullopt when the datastore could not tell (then a missing
-  // ipip module is a warning that says so).
+  // ipip module is a warning that says so, and why: `poolsError`).
   std::optional<bool> ipipNeeded;
+  std::string poolsError;
 };
 
 std::vector<CheckLine> checkSystem(const SystemInputs& inputs, os::CommandRunner& runner);

@@ -99,9 +99,11 @@ TEST_F(SystemCheck, OptionalThingsOnlyWarn) {
 
   // Pools unknown: still a warning, saying why.
   in_.ipipNeeded.reset();
+  in_.poolsError = "etcd unavailable";
   auto unknown = check();
   EXPECT_EQ(find(unknown, "module ipip")->level, CheckLevel::kWarn);
-  EXPECT_NE(find(unknown, "module ipip")->detail.find("could not be read"), std::string::npos);
+  EXPECT_NE(find(unknown, "module ipip")->detail.find("could not be read: etcd unavailable"),
+            std::string::npos);
 
   // A pool uses IPIP: now ipip is required.
   in_.ipipNeeded = true;
