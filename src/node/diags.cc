@@ -147,12 +147,20 @@ std::string redactedDatastoreConfig(const config::DatastoreConfig& c) {
 
 Result<DiagsResult> collectDiags(const DiagsOptions& o, os::CommandRunner& runner,
                                  const HttpGetter& httpGet) {
+  if (o.node.empty() || o.node.find('/') != std::string::npos) {
+    return makeError(ErrorCode::kInvalid, "--name: not a node name: \"" + o.node + "\"");
+  }
   std::error_code ec;
   fs::create_directories(o.outputDir, ec);
   if (ec) return makeError(ErrorCode::kInvalid, "--output " + o.outputDir + ": " + ec.message());
-  std::string staging = o.outputDir + "/.brindle-diags-XXXXXX";
+  // Absolute, so the printed path works from anywhere.
+  fs::path absolute = fs::absolute(o.outputDir, ec).lexically_normal();
+  if (!absolute.has_filename()) absolute = absolute.parent_path();  // "out/" -> "out"
+  const std::string outputDir = absolute.string();
+  std::string staging = outputDir + "/.brindle-diags-XXXXXX";
   if (::mkdtemp(staging.data()) == nullptr) {
-    return makeError(ErrorCode::kInvalid, "cannot create a directory in " + o.outputDir);
+    return makeError(ErrorCode::kInvalid,
+                     "--output " + o.outputDir + ": cannot create a directory");
   }
   const std::string base = "brindle-diags-" + o.node + "-" + utcStamp();
   const fs::path dir = fs::path(staging) / base;
@@ -198,7 +206,7 @@ Result<DiagsResult> collectDiags(const DiagsOptions& o, os::CommandRunner& runne
   }
   writeFile(dir / "index.txt", index);
 
-  result.tarball = o.outputDir + "/" + base + ".tar.gz";
+  result.tarball = outputDir + "/" + base + ".tar.gz";
   auto tar = runner.run(os::Command({"tar", "-czf", result.tarball, "-C", staging, base}));
   fs::remove_all(staging, ec);
   if (!tar) return tar.error();
