@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <thread>
 
@@ -20,6 +21,7 @@ namespace fs = std::filesystem;
 using testutil::sh;
 
 const std::string kBrindlectl = BRINDLECTL_BINARY;
+const std::string kAgent = BRINDLE_AGENT_BINARY;
 
 // A directory of symlinks to every program on our PATH except `left`.
 std::string pathWithout(const testutil::TempDir& dir, const std::string& left) {
@@ -63,6 +65,12 @@ class NodeDiags : public ::testing::Test {
   }
   void TearDown() override {
     testutil::killAndReap(bird_, SIGTERM);
+    // What a failed `node run` test left running (node stop removes these files).
+    for (const char* f : {"agent.pid", "bird.pid", "bird6.pid"}) {
+      std::ifstream in(dir_.file("run/n1/") + f);
+      long pid = 0;
+      if (in >> pid && pid > 0) ::kill(static_cast<pid_t>(pid), SIGKILL);
+    }
     sh("ip netns delete " + ns_);
   }
 
@@ -77,6 +85,23 @@ class NodeDiags : public ::testing::Test {
       ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "BIRD did not answer";
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+  }
+
+  // brindlectl in the namespace against a store of the test's own.
+  testutil::ShellResult ctl(const std::string& args) {
+    return sh("ip netns exec " + ns_ + " env DATASTORE_TYPE=local BRINDLE_STORE_PATH=" +
+              dir_.file("store.db") + " " + kBrindlectl + " " + args);
+  }
+
+  // The tarball `node diags` printed, or "" (with a test failure).
+  std::string diags() {
+    const auto r = ctl("node diags --name n1 --run-dir " + dir_.file("run") + " --log-dir " +
+                       dir_.file("log") + " --output " + dir_.file("out"));
+    EXPECT_EQ(r.code, 0) << r.out;
+    std::smatch m;
+    if (std::regex_search(r.out, m, std::regex("Diags saved to (\\S+)\n"))) return m[1];
+    ADD_FAILURE() << r.out;
+    return "";
   }
 
   std::string member(const std::string& tarball, const std::string& top, const std::string& file) {
@@ -158,6 +183,37 @@ TEST_F(NodeDiags, TarballHoldsEachItem) {
   EXPECT_EQ(all.find("PRIVATE KEY TEXT"), std::string::npos);
   // Nothing left beside the tarball.
   EXPECT_EQ(std::distance(fs::directory_iterator(dir_.file("out")), fs::directory_iterator()), 1);
+}
+
+// A node started by `node run` (agent and BIRD): its health, metrics, log and sessions.
+TEST_F(NodeDiags, OfARunningNode) {
+  testutil::must("ip -n " + ns_ + " link add uplink type veth peer name far");  // no dummy here
+  testutil::must("ip -n " + ns_ + " link set far up");
+  testutil::must("ip -n " + ns_ + " addr add 10.84.0.5/24 dev uplink");
+  testutil::must("ip -n " + ns_ + " link set uplink up");
+  const auto started =
+      ctl("node run --name n1 --run-dir " + dir_.file("run") + " --log-dir " + dir_.file("log") +
+          " --agent " + kAgent + " --timeout 30 --ip 10.84.0.5/24 --no-default-ippools");
+  ASSERT_EQ(started.code, 0) << started.out;
+
+  const std::string tarball = diags();
+  ASSERT_FALSE(tarball.empty());
+  const std::string top = fs::path(tarball).stem().stem().string();
+  const std::string index = member(tarball, top, "index.txt");
+  for (const char* line :
+       {"agent-readiness.txt: ok\n", "agent-liveness.txt: ok\n", "agent-metrics.txt: ok\n",
+        "logs/agent: ok\n", "bird-protocols.txt: ok\n", "iptables-save.txt: ok\n"}) {
+    EXPECT_NE(index.find(line), std::string::npos) << line << " not in\n" << index;
+  }
+  EXPECT_NE(member(tarball, top, "agent-metrics.txt").find("brindle_datastore_updates_total"),
+            std::string::npos);
+  EXPECT_NE(member(tarball, top, "logs/agent/agent.log"), "");
+  EXPECT_NE(member(tarball, top, "bird-protocols.txt").find("BIRD"), std::string::npos);
+  EXPECT_NE(member(tarball, top, "iptables-save.txt").find(":cali-"), std::string::npos);
+
+  const auto stopped =
+      ctl("node stop --remove --name n1 --run-dir " + dir_.file("run") + " --agent " + kAgent);
+  EXPECT_EQ(stopped.code, 0) << stopped.out;
 }
 
 }  // namespace
