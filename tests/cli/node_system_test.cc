@@ -11,6 +11,7 @@
 #include <regex>
 #include <thread>
 
+#include "node/agent_process.h"
 #include "testutil/shell.h"
 #include "testutil/temp_dir.h"
 
@@ -65,12 +66,7 @@ class NodeDiags : public ::testing::Test {
   }
   void TearDown() override {
     testutil::killAndReap(bird_, SIGTERM);
-    // What a failed `node run` test left running (node stop removes these files).
-    for (const char* f : {"agent.pid", "bird.pid", "bird6.pid"}) {
-      std::ifstream in(dir_.file("run/n1/") + f);
-      long pid = 0;
-      if (in >> pid && pid > 0) ::kill(static_cast<pid_t>(pid), SIGKILL);
-    }
+    for (pid_t pid : nodePids_) ::kill(pid, SIGKILL);  // a no-op after a clean node stop
     sh("ip netns delete " + ns_);
   }
 
@@ -108,7 +104,18 @@ class NodeDiags : public ::testing::Test {
     return sh("tar -xzOf " + tarball + " " + top + "/" + file).out;
   }
 
+  // The agent's and BIRD's pids from the pid files `node run` wrote, so that the test ends them
+  // whatever happens to `node stop`.
+  void rememberNodePids() {
+    for (const char* f : {"agent.pid", "bird.pid", "bird6.pid"}) {
+      std::ifstream in(dir_.file("run/n1/") + f);
+      long pid = 0;
+      if (in >> pid && pid > 0) nodePids_.push_back(static_cast<pid_t>(pid));
+    }
+  }
+
   testutil::TempDir dir_;
+  std::vector<pid_t> nodePids_;
   const std::string ns_ = "bdiag" + std::to_string(::getpid());
   pid_t bird_ = -1;
 };
@@ -194,7 +201,9 @@ TEST_F(NodeDiags, OfARunningNode) {
   const auto started =
       ctl("node run --name n1 --run-dir " + dir_.file("run") + " --log-dir " + dir_.file("log") +
           " --agent " + kAgent + " --timeout 30 --ip 10.84.0.5/24 --no-default-ippools");
+  rememberNodePids();
   ASSERT_EQ(started.code, 0) << started.out;
+  ASSERT_EQ(nodePids_.size(), 2u);  // the agent and the IPv4 BIRD
 
   const std::string tarball = diags();
   ASSERT_FALSE(tarball.empty());
@@ -211,9 +220,11 @@ TEST_F(NodeDiags, OfARunningNode) {
   EXPECT_NE(member(tarball, top, "bird-protocols.txt").find("BIRD"), std::string::npos);
   EXPECT_NE(member(tarball, top, "iptables-save.txt").find(":cali-"), std::string::npos);
 
+  // Plain stop (BIRD by graceful restart): the namespace goes with the test anyway.
   const auto stopped =
-      ctl("node stop --remove --name n1 --run-dir " + dir_.file("run") + " --agent " + kAgent);
+      ctl("node stop --name n1 --run-dir " + dir_.file("run") + " --agent " + kAgent);
   EXPECT_EQ(stopped.code, 0) << stopped.out;
+  for (pid_t pid : nodePids_) EXPECT_FALSE(node::processAlive(pid)) << "pid " << pid << " runs";
 }
 
 }  // namespace
