@@ -53,7 +53,8 @@ std::vector<ToolItem> toolItems(const std::string& nodeRunDir) {
 }
 
 void writeFile(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
+  std::error_code ec;  // a file that cannot be written is missing from the tarball, no more
+  fs::create_directories(path.parent_path(), ec);
   std::ofstream(path, std::ios::binary) << text;
 }
 
@@ -164,7 +165,7 @@ Result<DiagsResult> collectDiags(const DiagsOptions& o, os::CommandRunner& runne
   }
   const std::string base = "brindle-diags-" + o.node + "-" + utcStamp();
   const fs::path dir = fs::path(staging) / base;
-  fs::create_directories(dir);
+  fs::create_directories(dir, ec);
 
   DiagsResult result;
   const std::string nodeRunDir = o.runDir + "/" + o.node;
