@@ -50,6 +50,7 @@ class NodeCommandsImpl final : public NodeCommands {
         ->default_str(bgp::kDefaultRunDir);
     addRun();
     addStop();
+    system_ = addNodeSystemCommands(*node_);
   }
 
   bool parsed() const override { return node_->parsed(); }
@@ -58,6 +59,7 @@ class NodeCommandsImpl final : public NodeCommands {
     if (bgpConfig_->parsed()) return runNodeBgpConfig(session, bgpCmd_);
     if (status_->parsed()) return runNodeStatus(session, statusCmd_);
     if (run_->parsed() || stop_->parsed()) return runOrStop(session);
+    if (system_->parsed()) return system_->run(session);
     return fail(session, "No node command given. Run 'brindlectl node --help' for usage.");
   }
 
@@ -134,6 +136,7 @@ class NodeCommandsImpl final : public NodeCommands {
   node::RunOptions runOpts_;
   node::StopOptions stopOpts_;
   int timeoutSeconds_ = 60;
+  std::unique_ptr<NodeCommands> system_;
 };
 
 }  // namespace

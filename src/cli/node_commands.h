@@ -36,6 +36,8 @@ class NodeCommands {
   virtual int run(Session& session) = 0;
 };
 std::unique_ptr<NodeCommands> addNodeCommands(CLI::App& app);
+// `node checksystem` and `node diags` (node_system_commands.cc), added under `node`.
+std::unique_ptr<NodeCommands> addNodeSystemCommands(CLI::App& node);
 
 // NODENAME from the environment, else the host name: the node a command means by default.
 std::string defaultNodeName();
