@@ -2,6 +2,7 @@
 // and bigger ones). Flags only; the commands live in src/lab.
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 
@@ -70,8 +71,6 @@ int main(int argc, char** argv) {
   std::vector<std::string> command;
   auto* execCmd = app.add_subcommand("exec", "Run a command in a node's or workload's namespace");
   execCmd->add_option("name", member)->required();
-  execCmd->add_option("command", command)->required();
-  execCmd->prefix_command(false);
 
   std::string from, to, what;
   auto* probeCmd = app.add_subcommand("probe", "One real connection: allowed or denied");
@@ -82,7 +81,22 @@ int main(int argc, char** argv) {
   auto* statusCmd = app.add_subcommand("status", "Nodes, BGP sessions, workloads");
   auto* downCmd = app.add_subcommand("down", "Remove everything the lab made");
 
-  CLI11_PARSE(app, argc, argv);
+  // exec's command is everything after NAME (and an optional "--"), its options included, so
+  // CLI11 sees only up to NAME.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] != "exec") continue;
+    command.assign(args.begin() + static_cast<long>(i) + 2, args.end());
+    if (!command.empty() && command.front() == "--") command.erase(command.begin());
+    args.resize(i + 2);
+    break;
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes a vector in reverse order
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
   if (::geteuid() != 0) {
     std::cerr << "brindle-lab: needs root (network namespaces)\n";
     return 1;
@@ -110,7 +124,9 @@ int main(int argc, char** argv) {
     }
     return runWorkloadDel(*lab, delName);
   }
-  if (execCmd->parsed()) return runExec(*lab, member, command);
+  if (execCmd->parsed()) {
+    return runExec(*lab, member, command);
+  }
   if (probeCmd->parsed()) return runProbe(*lab, from, to, what);
   if (statusCmd->parsed()) return runStatus(*lab);
   if (downCmd->parsed()) return runDown(*lab);

@@ -143,7 +143,7 @@ int runSeed(Lab& lab, const SeedOptions& o) {
     return 1;
   }
   if (o.json) {
-    nlohmann::json list = nlohmann::json::array();
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const auto& p : probes) {
       list.push_back({{"from", p.from},
                       {"to", p.to},
