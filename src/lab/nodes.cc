@@ -7,53 +7,35 @@
 
 namespace brindle::lab {
 
-namespace {
-
-// Fallback while this brindlectl has no `node run`: what it does, by hand (the Node resource,
-// then the agent, which runs BIRD, as a daemon in the node's namespace).
-Status startNodeDirect(const Lab& lab, const NodeState& node) {
-  auto applied =
-      lab.ctl({"apply", "-f", "-"},
-              "apiVersion: projectcalico.org/v3\nkind: Node\nmetadata:\n  name: " + node.name +
-                  "\nspec:\n  bgp:\n    ipv4Address: " + node.address + "\n");
-  if (!applied) return applied.error();
-  std::vector<std::string> env = lab.datastoreEnv();
-  env.insert(env.end(), {"FELIX_BGPRUNDIR=" + lab.runDir(), "FELIX_LOGSEVERITYSCREEN=Warning"});
-  return lab.daemon(node.name, {lab.tools().agent, "--nodename", node.name}, env,
-                    lab.logDir() + "/" + node.name + ".log");
-}
-
-bool haveNodeRun(const Lab& lab) {
-  auto r = lab.run("", {lab.tools().brindlectl, "node", "--help"});
-  return r && r->out.find("\n  run ") != std::string::npos;
-}
-
-}  // namespace
-
-Status startNode(const Lab& lab, const NodeState& node) {
+Result<std::string> startNode(const Lab& lab, const NodeState& node) {
   std::filesystem::create_directories(lab.logDir());
   std::filesystem::create_directories(lab.runDir());
-  if (!haveNodeRun(lab)) return startNodeDirect(lab, node);
   auto r = lab.check(node.name,
                      {lab.tools().brindlectl, "node", "run", "--name", node.name, "--ip",
                       node.address, "--no-default-ippools", "--backend", "bird", "--run-dir",
-                      lab.runDir(), "--log-dir", lab.logDir() + "/" + node.name, "--timeout", "30"},
+                      lab.runDir(), "--log-dir", lab.logDir(), "--timeout", "30"},
                      lab.datastoreEnv());
-  return r ? Status::ok() : Status(r.error());
+  if (!r) return r.error();
+  // Its last line: "Brindle node started successfully" (or that it was running already).
+  std::string out = *r;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out.substr(out.rfind('\n') + 1);
 }
 
 // Starts every node at once (each node run waits for its own agent) and returns the first error.
-Status startNodes(const Lab& lab) {
-  std::vector<Status> results(lab.state().nodes.size());
+Result<std::vector<std::string>> startNodes(const Lab& lab) {
+  std::vector<Result<std::string>> results(lab.state().nodes.size(), std::string());
   std::vector<std::thread> threads;
   for (size_t i = 0; i < results.size(); ++i) {
     threads.emplace_back([&, i] { results[i] = startNode(lab, lab.state().nodes[i]); });
   }
   for (auto& t : threads) t.join();
-  for (auto& s : results) {
-    if (!s) return s;
+  std::vector<std::string> said;
+  for (auto& r : results) {
+    if (!r) return r.error();
+    said.push_back(*r);
   }
-  return Status::ok();
+  return said;
 }
 
 Result<std::string> nodeStatus(const Lab& lab, const std::string& node) {

@@ -3,16 +3,18 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "lab/lab.h"
 
 namespace brindle::lab {
 
-// Starts the node (its namespace made and wired) and waits until node run reports it ready.
-Status startNode(const Lab& lab, const NodeState& node);
+// Starts the node (its namespace made and wired) and waits until node run reports it ready;
+// what node run said last.
+Result<std::string> startNode(const Lab& lab, const NodeState& node);
 
 // Starts every node of the lab at once (each node run waits for its own agent).
-Status startNodes(const Lab& lab);
+Result<std::vector<std::string>> startNodes(const Lab& lab);
 
 // `brindlectl node status` of the node ("" and a false Result when BIRD does not answer).
 Result<std::string> nodeStatus(const Lab& lab, const std::string& node);

@@ -115,7 +115,7 @@ Status seed(Lab& lab, const SeedOptions& o, std::vector<Probe>& probes) {
     if (Status s = wireWorkload(lab, e.workload, e.mac); !s) return s;
   }
   if (Status s = loadResources(lab, *files, o.variant); !s) return s;
-  if (Status s = startNodes(lab); !s) return s;
+  if (auto started = startNodes(lab); !started) return started.error();
   if (Status s = waitForMesh(lab, static_cast<int>(files->nodeList.size()) - 1, 30); !s) return s;
   if (!waitFor(30, [&] { return ready(lab); })) {
     return makeError(ErrorCode::kUnavailable,

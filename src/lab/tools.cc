@@ -45,7 +45,6 @@ Result<Tools> findTools() {
   Tools t;
   for (auto [field, name, extra] :
        {std::tuple{&t.brindlectl, "brindlectl", std::vector<fs::path>{}},
-        std::tuple{&t.agent, "brindle-agent", std::vector<fs::path>{}},
         std::tuple{&t.cni, "brindle-cni", std::vector<fs::path>{"/opt/cni/bin/brindle-cni"}}}) {
     auto found = find(self, name, extra);
     if (!found) return found.error();

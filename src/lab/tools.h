@@ -1,5 +1,6 @@
-// The programs and files a lab uses, found beside brindle-lab: in the build tree
-// (apps/<name>/<name>) or installed (<prefix>/bin, /opt/cni/bin, <prefix>/share/brindle).
+// The programs and files a lab uses (brindlectl's node run finds brindle-agent beside itself),
+// found beside brindle-lab: in the build tree (apps/<name>/<name>) or installed (<prefix>/bin,
+// /opt/cni/bin, <prefix>/share/brindle).
 #pragma once
 
 #include <string>
@@ -10,7 +11,6 @@ namespace brindle::lab {
 
 struct Tools {
   std::string brindlectl;
-  std::string agent;
   std::string cni;       // brindle-cni
   std::string examples;  // the examples/ folder (the seed's files); "" when not found
 };

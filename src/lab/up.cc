@@ -75,7 +75,12 @@ int runUp(Lab& lab, const UpOptions& o) {
     if (Status s = lab.addNetns(n.name); !s) return fail(s);
     if (Status s = plugIn(lab, n.name, k, n.address, n.gateway); !s) return fail(s);
   }
-  if (Status s = startNodes(lab); !s) return fail(s);
+  auto started = startNodes(lab);
+  if (!started) return fail(started.error());
+  for (size_t i = 0; i < started->size(); ++i) {
+    const auto& n = lab.state().nodes[i];
+    std::printf("%s %s: %s\n", n.name.c_str(), n.address.c_str(), (*started)[i].c_str());
+  }
   if (Status s = waitForMesh(lab, o.nodes - 1, 60); !s) return fail(s);
   const double took =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
