@@ -4,6 +4,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <variant>
+
 namespace brindle::lab {
 namespace {
 
@@ -15,7 +17,19 @@ Result<YAML::Node> load(const std::string& file) {
   }
 }
 
-std::string str(const YAML::Node& n) { return n ? n.as<std::string>("") : ""; }
+std::string str(const YAML::Node& n) { return n && n.IsScalar() ? n.as<std::string>() : ""; }
+
+// The scalar at `path` (a list index as a number), "" when any step is missing (yaml-cpp throws
+// on a step past a missing key).
+std::string field(YAML::Node n, std::initializer_list<std::variant<const char*, int>> path) {
+  for (const auto& step : path) {
+    if (!n || !(n.IsMap() || n.IsSequence())) return "";
+    // reset rebinds; operator= would overwrite the node it refers to.
+    n.reset(std::holds_alternative<int>(step) ? n[std::get<int>(step)]
+                                              : n[std::get<const char*>(step)]);
+  }
+  return str(n);
+}
 
 }  // namespace
 
@@ -34,9 +48,11 @@ Result<SeedFiles> readSeedFiles(const std::string& examples) {
               {}};
   auto nodes = load(f.nodes);
   if (!nodes) return nodes.error();
+  if (!nodes->IsSequence()) return makeError(ErrorCode::kInvalid, f.nodes + ": expected a list");
   for (size_t i = 0; i < nodes->size(); ++i) {
     const auto& doc = (*nodes)[i];
-    NodeState n{str(doc["metadata"]["name"]), str(doc["spec"]["bgp"]["ipv4Address"]), "", 1};
+    NodeState n{field(doc, {"metadata", "name"}), field(doc, {"spec", "bgp", "ipv4Address"}), "",
+                1};
     if (n.name.empty() || n.address.empty()) {
       return makeError(ErrorCode::kInvalid, f.nodes + ": document " + std::to_string(i + 1) +
                                                 ": needs metadata.name and spec.bgp.ipv4Address");
@@ -45,15 +61,18 @@ Result<SeedFiles> readSeedFiles(const std::string& examples) {
   }
   auto endpoints = load(f.endpoints);
   if (!endpoints) return endpoints.error();
+  if (!endpoints->IsSequence()) {
+    return makeError(ErrorCode::kInvalid, f.endpoints + ": expected a list");
+  }
   for (size_t i = 0; i < endpoints->size(); ++i) {
     const auto& doc = (*endpoints)[i];
     SeedEndpoint e;
-    e.workload.name = str(doc["metadata"]["name"]);
-    e.workload.node = str(doc["metadata"]["node"]);
-    e.workload.iface = str(doc["spec"]["interfaceName"]);
-    e.workload.address = doc["spec"]["ipNetworks"] ? str(doc["spec"]["ipNetworks"][0]) : "";
+    e.workload.name = field(doc, {"metadata", "name"});
+    e.workload.node = field(doc, {"metadata", "node"});
+    e.workload.iface = field(doc, {"spec", "interfaceName"});
+    e.workload.address = field(doc, {"spec", "ipNetworks", 0});
     e.workload.address = e.workload.address.substr(0, e.workload.address.find('/'));
-    e.mac = str(doc["spec"]["mac"]);
+    e.mac = field(doc, {"spec", "mac"});
     if (e.workload.name.empty() || e.workload.node.empty() || e.workload.iface.empty() ||
         e.workload.address.empty() || e.mac.empty()) {
       return makeError(ErrorCode::kInvalid,
@@ -69,7 +88,7 @@ Result<SeedFiles> readSeedFiles(const std::string& examples) {
 Result<std::string> policyWithoutDatabase(const std::string& policyFile) {
   auto doc = load(policyFile);
   if (!doc) return doc.error();
-  const std::string selector = str((*doc)["spec"]["selector"]);
+  const std::string selector = field(*doc, {"spec", "selector"});
   if (selector.empty())
     return makeError(ErrorCode::kInvalid, policyFile + ": spec.selector missing");
   (*doc)["spec"]["selector"] = selector + " && service != 'database'";
@@ -79,11 +98,14 @@ Result<std::string> policyWithoutDatabase(const std::string& policyFile) {
 Result<std::string> profileWithoutFirstDeny(const std::string& profileFile) {
   auto doc = load(profileFile);
   if (!doc) return doc.error();
+  if (!doc->IsMap() || !(*doc)["spec"].IsMap() || !(*doc)["spec"]["ingress"].IsSequence()) {
+    return makeError(ErrorCode::kInvalid, profileFile + ": spec.ingress is not a list");
+  }
   YAML::Node ingress = (*doc)["spec"]["ingress"];
   YAML::Node kept(YAML::NodeType::Sequence);
   bool dropped = false;
   for (const auto& rule : ingress) {
-    const bool bareDeny = rule.IsMap() && rule.size() == 1 && str(rule["action"]) == "deny";
+    const bool bareDeny = rule.IsMap() && rule.size() == 1 && field(rule, {"action"}) == "deny";
     if (bareDeny && !dropped) {
       dropped = true;
       continue;
