@@ -8,6 +8,7 @@
 #include "lab/etcd.h"
 #include "lab/fabric.h"
 #include "lab/nodes.h"
+#include "lab/router.h"
 
 namespace brindle::lab {
 namespace {
@@ -81,13 +82,19 @@ int runUp(Lab& lab, const UpOptions& o) {
     const auto& n = lab.state().nodes[i];
     std::printf("%s %s: %s\n", n.name.c_str(), n.address.c_str(), (*started)[i].c_str());
   }
-  if (Status s = waitForMesh(lab, o.nodes - 1, 60); !s) return fail(s);
+  // With a router every node also peers with it.
+  const int sessions = o.nodes - 1 + (routed ? 1 : 0);
+  if (routed) {
+    if (Status s = startRouter(lab, o.subnets); !s) return fail(s);
+  }
+  if (Status s = waitForMesh(lab, sessions, 60); !s) return fail(s);
   const double took =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf(
-      "lab %s up in %.1f s: %d nodes on %d subnet%s, %d BGP sessions Established each, "
+      "lab %s up in %.1f s: %d nodes on %d subnet%s, %d BGP sessions Established each%s, "
       "datastore %s\n",
-      lab.name().c_str(), took, o.nodes, o.subnets, o.subnets > 1 ? "s" : "", o.nodes - 1,
+      lab.name().c_str(), took, o.nodes, o.subnets, o.subnets > 1 ? "s" : "", sessions,
+      routed ? " (the mesh and the router)" : "",
       lab.state().etcdEndpoint.empty() ? lab.storePath().c_str()
                                        : lab.state().etcdEndpoint.c_str());
   return 0;

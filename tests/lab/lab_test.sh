@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # brindle-lab end to end, one scenario per run (each its own lab, so they run side by side):
-#   lab_test.sh BUILD seed|profile|fixed|etcd|up8|kill9
+#   lab_test.sh BUILD seed|profile|fixed|etcd|up8|subnets|kill9
 # Checks the traffic matrix the seed and its variants imply, the 8-node mesh with a workload per
-# node, and that `down` after `kill -9` of a running `brindle-lab up` leaves the host as found.
+# node, 4 nodes on two routed subnets, and that `down` after `kill -9` of a running `brindle-lab up` leaves the host as found.
 # The lab is removed on exit, also on failure.
 set -uo pipefail
 build=$1
@@ -26,6 +26,25 @@ check_matrix() {  # output
     n=$((n + 1))
   done <<<"$lines"
   echo "all $n verdicts as expected"
+}
+
+# Every ordered pair of the workloads w1..wN by ICMP, all at once.
+# The routes to new workloads travel over BGP, so a few rounds are allowed.
+all_pairs_reachable() {  # nodes
+  local n=$1 pairs=$(($1 * ($1 - 1))) round dir allowed
+  for round in 1 2 3 4 5; do
+    dir=$(mktemp -d)
+    for i in $(seq "$n"); do for j in $(seq "$n"); do
+      [ "$i" = "$j" ] || lab probe "w$i" "w$j" icmp >"$dir/$i-$j" &
+    done; done
+    wait
+    allowed=$(cat "$dir"/* | grep -c ' allowed$')
+    rm -rf "$dir"
+    echo "round $round: $allowed of $pairs pairs reachable"
+    [ "$allowed" -eq "$pairs" ] && return 0
+    sleep 0.5
+  done
+  fail "not every pair reachable"
 }
 
 to_db() { [ "$2" = slave2-database ]; }
@@ -68,21 +87,15 @@ case $mode in
       echo "$status" | grep -Eq "^node$i +10\.99\.1\.$((10 + i))/24 +7$" || fail "node$i: not 7 sessions"
       lab workload add "node$i" "w$i" || fail "workload add w$i"
     done
-    # Every ordered pair by ICMP, all at once; the routes to new workloads travel over BGP, so
-    # a few rounds are allowed.
-    for round in 1 2 3 4 5; do
-      dir=$(mktemp -d)
-      for i in $(seq 8); do for j in $(seq 8); do
-        [ "$i" = "$j" ] || lab probe "w$i" "w$j" icmp >"$dir/$i-$j" &
-      done; done
-      wait
-      allowed=$(cat "$dir"/* | grep -c ' allowed$')
-      rm -rf "$dir"
-      echo "round $round: $allowed of 56 pairs reachable"
-      [ "$allowed" -eq 56 ] && break
-      [ "$round" -lt 5 ] || fail "not every pair reachable"
-      sleep 0.5
-    done
+    all_pairs_reachable 8
+    ;;
+  subnets)  # two subnets joined by the fabric's router, which peers with every node
+    out=$(lab up --nodes 4 --subnets 2) || fail "up exited $?: $out"
+    echo "$out"
+    echo "$out" | grep -q '4 BGP sessions Established each' || fail "not mesh + router sessions"
+    for i in 1 2 3 4; do lab workload add "node$i" "w$i" || fail "workload add w$i"; done
+    lab exec fabric ip route
+    all_pairs_reachable 4
     ;;
   kill9)
     # (Only this lab's namespaces: other tests may make and remove theirs meanwhile.)
