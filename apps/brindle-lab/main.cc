@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
     std::cerr << "brindle-lab: needs root (network namespaces)\n";
     return 1;
   }
-  auto lab = Lab::open(labName);
+  auto lab = Lab::open(labName, !downCmd->parsed());
   if (!lab) {
     std::cerr << "brindle-lab: " << lab.message() << "\n";
     return 1;

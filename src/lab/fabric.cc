@@ -13,15 +13,12 @@ Status makeFabric(Lab& lab, const std::vector<Subnet>& subnets) {
   if (Status s = lab.addNetns(kFabric); !s) return s;
   for (size_t i = 0; i < subnets.size(); ++i) {
     const std::string br = "br" + std::to_string(i + 1);
-    for (const auto& argv : std::vector<std::vector<std::string>>{
-             {"ip", "link", "add", br, "type", "bridge"}, {"ip", "link", "set", br, "up"}}) {
-      if (auto r = lab.check(kFabric, argv); !r) return r.error();
-    }
+    std::vector<std::vector<std::string>> steps = {{"ip", "link", "add", br, "type", "bridge"},
+                                                   {"ip", "link", "set", br, "up"}};
     if (!subnets[i].router.empty()) {
-      if (auto r = lab.check(kFabric, {"ip", "addr", "add", subnets[i].router, "dev", br}); !r) {
-        return r.error();
-      }
+      steps.push_back({"ip", "addr", "add", subnets[i].router, "dev", br});
     }
+    if (Status s = lab.checkAll(kFabric, steps); !s) return s;
   }
   if (subnets.size() > 1) {
     return os::ProcSysctlWriter(lab.netns(kFabric)).write({{"net/ipv4/ip_forward", "1"}});
@@ -34,20 +31,15 @@ Status plugIn(Lab& lab, const std::string& member, int subnet, const std::string
   // The fabric's end is named after the member (interface names hold at most 15 characters).
   const std::string port = member.substr(0, 15);
   const std::string br = "br" + std::to_string(subnet);
-  std::vector<std::vector<std::string>> fabricSide = {
-      {"ip", "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns",
-       lab.netns(member)},
-      {"ip", "link", "set", port, "master", br},
-      {"ip", "link", "set", port, "up"}};
-  for (const auto& argv : fabricSide) {
-    if (auto r = lab.check(kFabric, argv); !r) return r.error();
-  }
+  Status plugged = lab.checkAll(kFabric, {{"ip", "link", "add", port, "type", "veth", "peer",
+                                           "name", "eth0", "netns", lab.netns(member)},
+                                          {"ip", "link", "set", port, "master", br},
+                                          {"ip", "link", "set", port, "up"}});
+  if (!plugged) return plugged;
   std::vector<std::vector<std::string>> memberSide = {{"ip", "addr", "add", address, "dev", "eth0"},
                                                       {"ip", "link", "set", "eth0", "up"}};
   if (!gateway.empty()) memberSide.push_back({"ip", "route", "add", "default", "via", gateway});
-  for (const auto& argv : memberSide) {
-    if (auto r = lab.check(member, argv); !r) return r.error();
-  }
+  if (Status s = lab.checkAll(member, memberSide); !s) return s;
   return os::ProcSysctlWriter(lab.netns(member)).write({{"net/ipv4/ip_forward", "1"}});
 }
 

@@ -19,11 +19,11 @@ Status validateLabName(const std::string& name) {
                                             "of namespace names)");
 }
 
-Result<Lab> Lab::open(const std::string& name) {
+Result<Lab> Lab::open(const std::string& name, bool needTools) {
   if (Status s = validateLabName(name); !s) return s.error();
   auto tools = findTools();
-  if (!tools) return tools.error();
-  Lab lab(name, *tools);
+  if (!tools && needTools) return tools.error();
+  Lab lab(name, tools ? *tools : Tools{});
   auto state = loadState(lab.dir() + "/state.json");
   if (state) {
     lab.state_ = std::move(*state);
@@ -31,6 +31,10 @@ Result<Lab> Lab::open(const std::string& name) {
     return state.error();
   }
   return lab;
+}
+
+std::string Lab::downCommand() const {
+  return "brindle-lab" + (name_ == "lab" ? "" : " --lab " + name_) + " down";
 }
 
 Status Lab::save() const {
@@ -88,6 +92,14 @@ Result<std::string> Lab::check(const std::string& member, std::vector<std::strin
                          out->out);
   }
   return out->out;
+}
+
+Status Lab::checkAll(const std::string& member,
+                     const std::vector<std::vector<std::string>>& argvs) const {
+  for (const auto& argv : argvs) {
+    if (auto r = check(member, argv); !r) return r.error();
+  }
+  return Status::ok();
 }
 
 Result<std::string> Lab::ctl(std::vector<std::string> args, const std::string& input) const {

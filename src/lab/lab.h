@@ -18,8 +18,9 @@ inline constexpr const char* kStateRoot = "/var/run/brindle-lab";
 
 class Lab {
  public:
-  // Loads the lab's state when it exists (a new lab starts empty).
-  static Result<Lab> open(const std::string& name);
+  // Loads the lab's state when it exists (a new lab starts empty). Without needTools a missing
+  // brindlectl or brindle-cni is no error (down needs neither).
+  static Result<Lab> open(const std::string& name, bool needTools = true);
 
   const std::string& name() const { return name_; }
   std::string dir() const { return std::string(kStateRoot) + "/" + name_; }
@@ -29,6 +30,8 @@ class Lab {
   // The namespace of a node, workload or service of this lab: bl-<lab>-<member>.
   std::string netns(const std::string& member) const { return "bl-" + name_ + "-" + member; }
   const Tools& tools() const { return tools_; }
+  // "brindle-lab [--lab NAME] down", for messages.
+  std::string downCommand() const;
 
   LabState& state() { return state_; }
   const LabState& state() const { return state_; }
@@ -48,6 +51,9 @@ class Lab {
   Result<std::string> check(const std::string& member, std::vector<std::string> argv,
                             const std::vector<std::string>& env = {},
                             const std::string& input = "") const;
+  // check() of each argv in turn, up to the first failure.
+  Status checkAll(const std::string& member,
+                  const std::vector<std::vector<std::string>>& argvs) const;
   // brindlectl with the lab's datastore, where it can reach it.
   Result<std::string> ctl(std::vector<std::string> args, const std::string& input = "") const;
   // Starts argv as a daemon in the member's namespace (its own session, output to `log`); it is

@@ -22,21 +22,25 @@ constexpr const char* kSeedEtcd = "192.168.40.10/24";
 // The TCP ports of the matrix: the database's, and one no rule names.
 constexpr int kPorts[] = {3306, 8080};
 
-// The files and variant text loaded, in order.
+// A file unchanged, or the variant's text derived from it (when the variant changes it).
+Status create(const Lab& lab, const std::string& file, const Result<std::string>& variant) {
+  if (!variant) return variant.error();
+  auto r =
+      variant->empty() ? lab.ctl({"create", "-f", file}) : lab.ctl({"create", "-f", "-"}, *variant);
+  return r ? Status::ok() : Status(r.error());
+}
+
+// endpoints.yaml, then policy.yaml and profile.yaml as the variant has them.
 Status loadResources(const Lab& lab, const SeedFiles& f, const std::string& variant) {
-  for (const auto& file : {f.endpoints}) {
-    if (auto r = lab.ctl({"create", "-f", file}); !r) return r.error();
+  const Result<std::string> unchanged = std::string();
+  if (Status s = create(lab, f.endpoints, unchanged); !s) return s;
+  if (Status s =
+          create(lab, f.policy, variant.empty() ? unchanged : policyWithoutDatabase(f.policy));
+      !s) {
+    return s;
   }
-  auto policy = variant.empty() ? Result<std::string>("") : policyWithoutDatabase(f.policy);
-  auto profile = variant == "fixed" ? profileWithoutFirstDeny(f.profile) : Result<std::string>("");
-  if (!policy) return policy.error();
-  if (!profile) return profile.error();
-  auto p = policy->empty() ? lab.ctl({"create", "-f", f.policy})
-                           : lab.ctl({"create", "-f", "-"}, *policy);
-  if (!p) return p.error();
-  auto q = profile->empty() ? lab.ctl({"create", "-f", f.profile})
-                            : lab.ctl({"create", "-f", "-"}, *profile);
-  return q ? Status::ok() : Status(q.error());
+  return create(lab, f.profile,
+                variant == "fixed" ? profileWithoutFirstDeny(f.profile) : unchanged);
 }
 
 // Ready for traffic: each agent programmed its workloads' chains, and each node learned the
@@ -130,8 +134,7 @@ Status seed(Lab& lab, const SeedOptions& o, std::vector<Probe>& probes) {
 }  // namespace
 
 int runSeed(Lab& lab, const SeedOptions& o) {
-  const std::string down =
-      "brindle-lab" + (lab.name() == "lab" ? "" : " --lab " + lab.name()) + " down";
+  const std::string down = lab.downCommand();
   if (!lab.state().namespaces.empty()) {
     std::cerr << "brindle-lab: lab " << lab.name() << " is already up (run '" << down << "')\n";
     return 1;

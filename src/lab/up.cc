@@ -1,6 +1,7 @@
 // up: the fabric, optionally etcd, the pool and the default profile, N nodes started with
 // `brindlectl node run`, and the wait for the full BGP mesh.
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 
@@ -39,8 +40,8 @@ Status createPoolAndProfile(const Lab& lab, const std::string& ipip) {
 
 int runUp(Lab& lab, const UpOptions& o) {
   auto fail = [&](const Status& s) {
-    std::cerr << "brindle-lab: " << s.message() << "\n(remove what was made with 'brindle-lab"
-              << (lab.name() == "lab" ? "" : " --lab " + lab.name()) << " down')\n";
+    std::cerr << "brindle-lab: " << s.message() << "\n(remove what was made with '"
+              << lab.downCommand() << "')\n";
     return 1;
   };
   if (!lab.state().namespaces.empty()) {

@@ -66,7 +66,7 @@ Status addWorkload(Lab& lab, const WorkloadSpec& spec) {
   w.ipam = spec.ip.empty()
                ? json{{"type", "brindle-ipam"}}.dump()
                : json{{"type", "static"}, {"addresses", {{{"address", spec.ip + "/32"}}}}}.dump();
-  lab.state().workloads.push_back(w);  // before the ADD: down then runs its DEL
+  lab.state().workloads.push_back(w);  // before the ADD: a half-done ADD can be deleted
   if (Status s = lab.addNetns(spec.name); !s) return s;
   auto result = runCni(lab, w, "ADD", cniConfig(lab, w, spec.labels));
   if (!result) return result.error();
@@ -105,24 +105,18 @@ Status deleteWorkload(Lab& lab, const std::string& name) {
 Status wireWorkload(Lab& lab, const WorkloadState& w, const std::string& mac) {
   lab.state().workloads.push_back(w);
   if (Status s = lab.addNetns(w.name); !s) return s;
-  const std::vector<std::vector<std::string>> nodeSide = {
-      {"ip", "link", "add", w.iface, "type", "veth", "peer", "name", "eth0", "netns",
-       lab.netns(w.name)},
-      {"ip", "link", "set", w.iface, "up"}};
-  for (const auto& argv : nodeSide) {
-    if (auto r = lab.check(w.node, argv); !r) return r.error();
-  }
-  std::vector<std::vector<std::string>> workloadSide = {
-      {"ip", "link", "set", "eth0", "address", mac},
-      {"ip", "link", "set", "eth0", "up"},
-      {"ip", "addr", "add", w.address + "/32", "dev", "eth0"},
-      {"ip", "route", "add", "169.254.1.1", "dev", "eth0", "scope", "link"},
-      {"ip", "route", "add", "default", "via", "169.254.1.1", "dev", "eth0"}};
-  for (const auto& argv : workloadSide) {
-    if (auto r = lab.check(w.name, argv); !r) return r.error();
-  }
-  // The node end's MAC, read in the node's namespace (sysfs shows the caller's namespace only
-  // under ip netns exec; ip -o link works anywhere).
+  Status wired = lab.checkAll(w.node, {{"ip", "link", "add", w.iface, "type", "veth", "peer",
+                                        "name", "eth0", "netns", lab.netns(w.name)},
+                                       {"ip", "link", "set", w.iface, "up"}});
+  if (!wired) return wired;
+  wired = lab.checkAll(w.name,
+                       {{"ip", "link", "set", "eth0", "address", mac},
+                        {"ip", "link", "set", "eth0", "up"},
+                        {"ip", "addr", "add", w.address + "/32", "dev", "eth0"},
+                        {"ip", "route", "add", "169.254.1.1", "dev", "eth0", "scope", "link"},
+                        {"ip", "route", "add", "default", "via", "169.254.1.1", "dev", "eth0"}});
+  if (!wired) return wired;
+  // The permanent neighbour entry for the gateway points at the node end's MAC.
   auto show = lab.check(w.node, {"ip", "-o", "link", "show", w.iface});
   if (!show) return show.error();
   const size_t at = show->find("link/ether ");
