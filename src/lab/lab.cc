@@ -10,17 +10,17 @@ extern char** environ;
 
 namespace brindle::lab {
 
-Status validateLabName(const std::string& name) {
+Status validateName(const std::string& what, const std::string& name) {
   bool ok = !name.empty() && name.size() <= 20 && name.front() != '-' && name.back() != '-';
   for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
   if (ok) return Status::ok();
-  return makeError(ErrorCode::kInvalid, "lab name \"" + name +
+  return makeError(ErrorCode::kInvalid, what + " name \"" + name +
                                             "\": use 1-20 of a-z, 0-9 and '-' (it becomes part "
                                             "of namespace names)");
 }
 
 Result<Lab> Lab::open(const std::string& name, bool needTools) {
-  if (Status s = validateLabName(name); !s) return s.error();
+  if (Status s = validateName("lab", name); !s) return s.error();
   auto tools = findTools();
   if (!tools && needTools) return tools.error();
   Lab lab(name, tools ? *tools : Tools{});

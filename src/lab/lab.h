@@ -72,7 +72,8 @@ class Lab {
 // Polls check() every 100 ms until it is true or `seconds` pass; false on timeout.
 bool waitFor(double seconds, const std::function<bool()>& check);
 
-// A lab name is a short DNS label (it becomes part of namespace names).
-Status validateLabName(const std::string& name);
+// Lab and workload names are short DNS labels (they become part of namespace names); `what`
+// names the kind in the error.
+Status validateName(const std::string& what, const std::string& name);
 
 }  // namespace brindle::lab

@@ -50,6 +50,7 @@ Status forget(Lab& lab, const std::string& name) {
 }  // namespace
 
 Status addWorkload(Lab& lab, const WorkloadSpec& spec) {
+  if (Status s = validateName("workload", spec.name); !s) return s;
   if (!lab.state().node(spec.node)) {
     return makeError(ErrorCode::kNotFound, "lab " + lab.name() + " has no node " + spec.node);
   }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "lab/lab.h"
 #include "lab/probe.h"
 #include "lab/seed_files.h"
 #include "lab/state.h"
@@ -39,6 +40,17 @@ TEST(LabState, MissingFileIsNotFoundAndBadFileNamesIt) {
   auto bad = loadState(dir.write("state.json", "{not json"));
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.message().find(dir.file("state.json")), std::string::npos);
+}
+
+TEST(LabNames, AreShortDnsLabels) {
+  for (const char* good : {"lab", "ct-seed-123", "a", "slave1-frontend1"}) {
+    EXPECT_TRUE(validateName("lab", good)) << good;
+  }
+  for (const char* bad : {"", "Lab", "-a", "a-", "a/b", "a b", "abcdefghijklmnopqrstu"}) {
+    EXPECT_FALSE(validateName("lab", bad)) << bad;
+  }
+  EXPECT_NE(validateName("workload", "x/y").message().find("workload name \"x/y\""),
+            std::string::npos);
 }
 
 TEST(Probe, ParsesAndPrintsTheMatrixLine) {
