@@ -1,6 +1,7 @@
-// brindlectl node: what BGP does on a node. bgp-config: the BIRD configuration it runs or would
-// run, rendered from the datastore without starting anything; status: its BGP sessions, read from
-// its BIRD's control socket, as calicoctl node status shows them.
+// brindlectl node: run and stop a node (flags here, the work in src/node/run.h); bgp-config: the
+// BIRD configuration it runs or would run, rendered from the datastore without starting
+// anything; status: its BGP sessions, read from its BIRD's control socket, as calicoctl node
+// status shows them, and its agent's readiness.
 #pragma once
 
 #include <memory>

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -41,11 +42,18 @@ bool processAlive(pid_t pid) {
   return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
 }
 
-pid_t livePid(const std::string& pidFile) {
-  std::ifstream in(pidFile);
+pid_t livePid(const std::string& pidFile, const std::vector<std::string>& args) {
   long pid = 0;
-  if (!(in >> pid) || pid <= 0) return 0;
-  return processAlive(static_cast<pid_t>(pid)) ? static_cast<pid_t>(pid) : 0;
+  if (!(std::ifstream(pidFile) >> pid) || pid <= 0 || !processAlive(static_cast<pid_t>(pid))) {
+    return 0;
+  }
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+  std::vector<std::string> argv;
+  for (std::string arg; std::getline(in, arg, '\0');) argv.push_back(arg);
+  return args.empty() ||
+                 std::search(argv.begin(), argv.end(), args.begin(), args.end()) != argv.end()
+             ? static_cast<pid_t>(pid)
+             : 0;
 }
 
 Status writePidFile(const std::string& pidFile, pid_t pid) {

@@ -25,8 +25,9 @@ struct NodePaths {
 
 // True while `pid` runs (a zombie does not count).
 bool processAlive(pid_t pid);
-// The pid `pidFile` names when that process is alive; 0 otherwise.
-pid_t livePid(const std::string& pidFile);
+// The pid `pidFile` names when that process is alive and its arguments include `args` in a row
+// (so a pid reused by another program after a crash does not count); 0 otherwise.
+pid_t livePid(const std::string& pidFile, const std::vector<std::string>& args = {});
 Status writePidFile(const std::string& pidFile, pid_t pid);
 
 struct Launch {

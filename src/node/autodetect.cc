@@ -87,6 +87,21 @@ std::optional<Candidate> firstMatch(const std::vector<HostInterface>& interfaces
   return std::nullopt;
 }
 
+// "; passed over: eth0 10.0.1.5/24, docker0 172.17.0.1/16 (excluded)": the other candidates,
+// so a wrong pick shows at once what it could have been.
+std::string passedOver(const std::vector<HostInterface>& interfaces, int family,
+                       const Candidate& picked, const std::optional<std::regex>& exclude) {
+  std::vector<std::string> others;
+  for (const auto& i : interfaces) {
+    for (const auto& a : i.addresses) {
+      if (&a == picked.address || a.ip.isV4() != (family == 4) || !isGlobalUnicast(a.ip)) continue;
+      const bool excluded = exclude && std::regex_search(i.name, *exclude);
+      others.push_back(i.name + " " + a.text() + (excluded ? " (excluded)" : ""));
+    }
+  }
+  return others.empty() ? "" : "; passed over: " + joined(others);
+}
+
 std::string names(const std::vector<HostInterface>& interfaces) {
   std::vector<std::string> n;
   for (const auto& i : interfaces) n.push_back(i.name);
@@ -96,25 +111,10 @@ std::string names(const std::vector<HostInterface>& interfaces) {
 }  // namespace
 
 const std::vector<std::string>& defaultExcludedInterfaces() {
-  static const std::vector<std::string> excluded = {"^docker.*",
-                                                    "^cbr.*",
-                                                    "^dummy.*",
-                                                    "^podman.*",
-                                                    "^virbr.*",
-                                                    "^lxcbr.*",
-                                                    "^veth.*",
-                                                    "^lo",
-                                                    "^br-.*",
-                                                    "^cali.*",
-                                                    "^tunl.*",
-                                                    "^flannel.*",
-                                                    "^kube-ipvs.*",
-                                                    "^cni.*",
-                                                    "^vxlan\\.calico.*",
-                                                    "^vxlan-v6\\.calico.*",
-                                                    "^wireguard\\.cali.*",
-                                                    "^wg-v6\\.cali.*",
-                                                    "^nodelocaldns.*"};
+  static const std::vector<std::string> excluded = splitList(
+      "^docker.*, ^cbr.*, ^dummy.*, ^podman.*, ^virbr.*, ^lxcbr.*, ^veth.*, ^lo, ^br-.*, ^cali.*, "
+      "^tunl.*, ^flannel.*, ^kube-ipvs.*, ^cni.*, ^vxlan\\.calico.*, ^vxlan-v6\\.calico.*, "
+      "^wireguard\\.cali.*, ^wg-v6\\.cali.*, ^nodelocaldns.*");
   return excluded;
 }
 
@@ -154,8 +154,10 @@ Result<DetectedAddress> pickAddress(const AutodetectMethod& method, int family,
                                     const SourceLookup& sourceFor) {
   using Kind = AutodetectMethod::Kind;
   const std::string v = "IPv" + std::to_string(family);
-  auto found = [&](const Candidate& c, std::string reason) -> Result<DetectedAddress> {
-    return DetectedAddress{c.iface->name, *c.address, std::move(reason)};
+  std::optional<std::regex> exclude;  // first-found and skip-interface=
+  auto found = [&](const Candidate& c, const std::string& reason) -> Result<DetectedAddress> {
+    return DetectedAddress{c.iface->name, *c.address,
+                           reason + passedOver(interfaces, family, c, exclude)};
   };
   auto notFound = [&](const std::string& what) -> Result<DetectedAddress> {
     return makeError(ErrorCode::kNotFound, "no " + v + " address found by " + method.text + ": " +
@@ -167,9 +169,10 @@ Result<DetectedAddress> pickAddress(const AutodetectMethod& method, int family,
     case Kind::kSkipInterface: {
       const bool skip = method.kind == Kind::kSkipInterface;
       if (skip) excluded.insert(excluded.end(), method.values.begin(), method.values.end());
-      auto exclude = anyOf(excluded, method.text);
-      if (!exclude) return exclude.error();
-      auto c = firstMatch(interfaces, family, std::nullopt, *exclude, {});
+      auto excludeAny = anyOf(excluded, method.text);
+      if (!excludeAny) return excludeAny.error();
+      exclude = *excludeAny;
+      auto c = firstMatch(interfaces, family, std::nullopt, exclude, {});
       if (!c) return notFound("every interface is excluded or has no global address");
       std::string why = method.text + ": the first interface with a global " + v +
                         " address, walking the interfaces from the last listed to the first " +

@@ -69,61 +69,40 @@ char configValue(const std::string& config, const std::string& option) {
 }  // namespace
 
 const std::vector<KernelModule>& kernelModules() {
-  static const std::vector<KernelModule> modules = {
-      {"ip_tables", {}, {"CONFIG_IP_NF_IPTABLES"}, false, false, "iptables (IPv4 rules)"},
-      {"ip6_tables", {}, {"CONFIG_IP6_NF_IPTABLES"}, true, false, "ip6tables (IPv6 rules)"},
-      {"ip_set", {}, {"CONFIG_IP_SET"}, false, false, "ipsets (selector and CIDR sets)"},
-      {"xt_set", {"ipt_set"}, {"CONFIG_NETFILTER_XT_SET"}, false, false, "rules matching ipsets"},
-      {"xt_conntrack",
-       {},
-       {"CONFIG_NETFILTER_XT_MATCH_CONNTRACK"},
-       false,
-       false,
-       "connection state matches"},
-      {"xt_mark",
-       {},
-       {"CONFIG_NETFILTER_XT_MARK", "CONFIG_NETFILTER_XT_TARGET_MARK"},
-       false,
-       false,
-       "policy marks"},
-      {"xt_multiport",
-       {},
-       {"CONFIG_NETFILTER_XT_MATCH_MULTIPORT"},
-       false,
-       false,
-       "rules with port lists"},
-      {"xt_addrtype",
-       {},
-       {"CONFIG_NETFILTER_XT_MATCH_ADDRTYPE"},
-       false,
-       false,
-       "local-address matches (natOutgoing, host endpoints)"},
-      {"xt_rpfilter",
-       {"ipt_rpfilter"},
-       {"CONFIG_NETFILTER_XT_MATCH_RPFILTER", "CONFIG_IP_NF_MATCH_RPFILTER"},
-       false,
-       false,
-       "workload anti-spoofing"},
-      {"ipt_REJECT",
-       {"xt_REJECT", "nft_reject"},
-       {"CONFIG_IP_NF_TARGET_REJECT", "CONFIG_NETFILTER_XT_TARGET_REJECT", "CONFIG_NFT_REJECT"},
-       false,
-       false,
-       "REJECT actions"},
-      {"xt_MASQUERADE",
-       {"ipt_MASQUERADE"},
-       {"CONFIG_NETFILTER_XT_TARGET_MASQUERADE", "CONFIG_IP_NF_TARGET_MASQUERADE"},
-       false,
-       false,
-       "natOutgoing"},
-      {"nf_conntrack_netlink",
-       {},
-       {"CONFIG_NF_CT_NETLINK"},
-       false,
-       false,
-       "conntrack flushes of removed workloads"},
-      {"ipip", {}, {"CONFIG_NET_IPIP"}, false, true, "the IPIP tunnel tunl0"},
+  using List = std::vector<std::string>;
+  auto need = [](const char* name, const char* why, List configs, List alternatives = {}) {
+    return KernelModule{name, std::move(alternatives), std::move(configs), false, false, why};
   };
+  static const std::vector<KernelModule> modules = [&] {
+    std::vector<KernelModule> m = {
+        need("ip_tables", "iptables (IPv4 rules)", {"CONFIG_IP_NF_IPTABLES"}),
+        need("ip6_tables", "ip6tables (IPv6 rules)", {"CONFIG_IP6_NF_IPTABLES"}),
+        need("ip_set", "ipsets (selector and CIDR sets)", {"CONFIG_IP_SET"}),
+        need("xt_set", "rules matching ipsets", {"CONFIG_NETFILTER_XT_SET"}, {"ipt_set"}),
+        need("xt_conntrack", "connection state matches", {"CONFIG_NETFILTER_XT_MATCH_CONNTRACK"}),
+        need("xt_mark", "policy marks",
+             {"CONFIG_NETFILTER_XT_MARK", "CONFIG_NETFILTER_XT_TARGET_MARK"}),
+        need("xt_multiport", "rules with port lists", {"CONFIG_NETFILTER_XT_MATCH_MULTIPORT"}),
+        need("xt_addrtype", "local-address matches (natOutgoing, host endpoints)",
+             {"CONFIG_NETFILTER_XT_MATCH_ADDRTYPE"}),
+        need("xt_rpfilter", "workload anti-spoofing",
+             {"CONFIG_NETFILTER_XT_MATCH_RPFILTER", "CONFIG_IP_NF_MATCH_RPFILTER"},
+             {"ipt_rpfilter"}),
+        need("ipt_REJECT", "REJECT actions",
+             {"CONFIG_IP_NF_TARGET_REJECT", "CONFIG_NETFILTER_XT_TARGET_REJECT",
+              "CONFIG_NFT_REJECT"},
+             {"xt_REJECT", "nft_reject"}),
+        need("xt_MASQUERADE", "natOutgoing",
+             {"CONFIG_NETFILTER_XT_TARGET_MASQUERADE", "CONFIG_IP_NF_TARGET_MASQUERADE"},
+             {"ipt_MASQUERADE"}),
+        need("nf_conntrack_netlink", "conntrack flushes of removed workloads",
+             {"CONFIG_NF_CT_NETLINK"}),
+        need("ipip", "the IPIP tunnel tunl0", {"CONFIG_NET_IPIP"}),
+    };
+    m[1].optional = true;      // ip6_tables: IPv6 is optional
+    m.back().ipipOnly = true;  // ipip: only for pools with IPIP
+    return m;
+  }();
   return modules;
 }
 

@@ -227,12 +227,14 @@ model::Resource desiredNode(const std::optional<model::Resource>& existing, cons
   return node;
 }
 
-std::vector<std::string> agentEnv(const RunOptions& o) {
-  auto env = o.agent.env;
-  env["NODENAME"] = o.paths.node;
-  env["FELIX_BGPRUNDIR"] = o.paths.runDir;
-  env["CALICO_NETWORKING_BACKEND"] = o.backend;
-  env["FELIX_HEALTHENABLED"] = "true";
+// The environment it inherits, plus what names the node and its run directory (BIRD's files),
+// plus `extra`.
+std::vector<std::string> agentEnv(const AgentSetup& agent, const NodePaths& paths,
+                                  const std::map<std::string, std::string>& extra = {}) {
+  auto env = agent.env;
+  env["NODENAME"] = paths.node;
+  env["FELIX_BGPRUNDIR"] = paths.runDir;
+  for (const auto& [k, v] : extra) env[k] = v;
   std::vector<std::string> out;
   for (const auto& [k, v] : env) out.push_back(k + "=" + v);
   return out;
@@ -253,22 +255,26 @@ std::vector<std::string> agentArgv(const AgentSetup& agent, const std::string& n
 void stopBird(const NodePaths& paths, std::ostream& out) {
   os::ProcessRunner runner;
   for (const std::string bird : {"bird", "bird6"}) {
-    const pid_t pid = livePid(paths.dir() + "/" + bird + ".pid");
+    const std::string pidFile = paths.dir() + "/" + bird + ".pid";
+    const pid_t pid = livePid(pidFile, {"-P", pidFile});
     if (pid == 0) continue;
-    auto said = runner.run(
+    (void)runner.run(
         os::Command({"birdc", "-s", paths.dir() + "/" + bird + ".ctl", "graceful", "restart"}));
     for (int i = 0; i < 250 && processAlive(pid); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (processAlive(pid)) ::kill(pid, SIGKILL);  // closes its sessions without a notification
     out << "Stopped " << bird << " (pid " << pid << "); its routes stay in the kernel\n";
-    (void)said;
   }
 }
 
 // The agent started, then ready or not within the timeout; on failure stops what it started.
 int startAgent(const RunOptions& o, std::ostream& out, std::ostream& err) {
-  Launch launch{agentArgv(o.agent, o.paths.node), agentEnv(o), o.paths.logFile()};
+  Launch launch{
+      agentArgv(o.agent, o.paths.node),
+      agentEnv(o.agent, o.paths,
+               {{"CALICO_NETWORKING_BACKEND", o.backend}, {"FELIX_HEALTHENABLED", "true"}}),
+      o.paths.logFile()};
   if (o.initSystem) {
     if (Status s = writePidFile(o.paths.pidFile(), ::getpid()); !s) return fail(err, s.message());
     out << "Running the agent in the foreground (pid " << ::getpid() << ")\n";
@@ -293,7 +299,7 @@ int startAgent(const RunOptions& o, std::ostream& out, std::ostream& err) {
   std::string why;
   while (true) {
     if (!processAlive(*pid)) {
-      why = "the agent exited";
+      why = "the agent exited before it was ready";
       break;
     }
     last = probeReadiness(host, port);
@@ -315,16 +321,17 @@ int startAgent(const RunOptions& o, std::ostream& out, std::ostream& err) {
   stopBird(o.paths, out);
   std::error_code ec;
   fs::remove(o.paths.pidFile(), ec);
-  err << "Error: " << why << "; stopped it. Last lines of " << o.paths.logFile() << ":\n"
+  err << "Error: " << why << "; nothing of it left running. Last lines of " << o.paths.logFile()
+      << ":\n"
       << fileTail(o.paths.logFile(), 20);
   return 1;
 }
 
 // Runs `brindle-agent <flags> <mode>` to completion, its output to `out`.
-Status runAgentMode(const AgentSetup& agent, const std::string& node, const std::string& mode,
+Status runAgentMode(const AgentSetup& agent, const NodePaths& paths, const std::string& mode,
                     std::ostream& out) {
-  os::Command cmd(agentArgv(agent, node, {mode}));
-  for (const auto& [k, v] : agent.env) cmd.env.push_back(k + "=" + v);
+  os::Command cmd(agentArgv(agent, paths.node, {mode}));
+  cmd.env = agentEnv(agent, paths);
   cmd.timeout = std::chrono::seconds(60);
   auto res = os::ProcessRunner().run(cmd);
   if (!res) return res.error();
@@ -368,7 +375,7 @@ std::pair<std::string, int> healthEndpoint(const std::map<std::string, std::stri
 int runNode(const RunOptions& o, const DatastoreOpener& datastore, std::ostream& out,
             std::ostream& err) {
   const std::string& name = o.paths.node;
-  if (const pid_t pid = livePid(o.paths.pidFile())) {
+  if (const pid_t pid = livePid(o.paths.pidFile(), {"--nodename", o.paths.node})) {
     out << "Brindle node " << name << " is already running (pid " << pid << ")\n";
     return 0;
   }
@@ -438,7 +445,7 @@ int runNode(const RunOptions& o, const DatastoreOpener& datastore, std::ostream&
 int stopNode(const StopOptions& o, const DatastoreOpener& datastore, std::ostream& out,
              std::ostream& err) {
   const std::string& name = o.paths.node;
-  if (const pid_t pid = livePid(o.paths.pidFile())) {
+  if (const pid_t pid = livePid(o.paths.pidFile(), {"--nodename", o.paths.node})) {
     if (!stopProcess(pid, o.grace))
       return fail(err, "agent pid " + std::to_string(pid) + " did not exit");
     out << "Stopped the agent (pid " << pid << ")\n";
@@ -454,9 +461,10 @@ int stopNode(const StopOptions& o, const DatastoreOpener& datastore, std::ostrea
   }
   // BIRD told to go down (peers withdraw), its routes flushed, tunl0's address removed; then
   // everything else the agent programmed.
-  if (Status s = runAgentMode(o.agent, name, "--bgp-teardown", out); !s)
+  if (Status s = runAgentMode(o.agent, o.paths, "--bgp-teardown", out); !s)
     return fail(err, s.message());
-  if (Status s = runAgentMode(o.agent, name, "--cleanup", out); !s) return fail(err, s.message());
+  if (Status s = runAgentMode(o.agent, o.paths, "--cleanup", out); !s)
+    return fail(err, s.message());
   auto client = datastore();
   if (!client) return fail(err, "datastore: " + client.message());
   resources::ResourceStore store(**client);

@@ -39,6 +39,10 @@ TEST(Autodetect, FirstFoundWalksLastToFirstSkippingDefaults) {
   EXPECT_EQ(d.interface, "eth1");              // docker0 and veth1 come later but are excluded
   EXPECT_EQ(d.address.text(), "10.0.2.5/24");  // the link-local address is skipped
   EXPECT_NE(d.reason.find("first-found"), std::string::npos);
+  EXPECT_NE(d.reason.find("; passed over: eth0 10.0.1.5/24, docker0 172.17.0.1/16 (excluded), "
+                          "veth1 10.9.9.9/24 (excluded)"),
+            std::string::npos)
+      << d.reason;
   EXPECT_EQ(pick("").interface, "eth1");
   EXPECT_EQ(pick("first-found", 6).address.text(), "fd00::5/64");
 }
