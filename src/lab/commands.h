@@ -26,6 +26,8 @@ struct SeedOptions {
 int runUp(Lab& lab, const UpOptions& options);
 int runSeed(Lab& lab, const SeedOptions& options);
 int runDown(Lab& lab);
+// `up` or `seed` failed after making part of the lab: says why, removes it all (runDown), 1.
+int failAndRemove(Lab& lab, const Status& why);
 int runStatus(const Lab& lab);
 int runWorkloadAdd(Lab& lab, const WorkloadSpec& spec);
 int runWorkloadDel(Lab& lab, const std::string& name);

@@ -65,4 +65,10 @@ int runDown(Lab& lab) {
   return 0;
 }
 
+int failAndRemove(Lab& lab, const Status& why) {
+  std::cerr << "brindle-lab: " << why.message() << "\nremoving what was made:\n";
+  runDown(lab);
+  return 1;
+}
+
 }  // namespace brindle::lab

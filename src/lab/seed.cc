@@ -140,11 +140,7 @@ int runSeed(Lab& lab, const SeedOptions& o) {
     return 1;
   }
   std::vector<Probe> probes;
-  if (Status s = seed(lab, o, probes); !s) {
-    std::cerr << "brindle-lab: " << s.message() << "\n(remove what was made with '" << down
-              << "')\n";
-    return 1;
-  }
+  if (Status s = seed(lab, o, probes); !s) return failAndRemove(lab, s);
   if (o.json) {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const auto& p : probes) {

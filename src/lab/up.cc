@@ -39,17 +39,17 @@ Status createPoolAndProfile(const Lab& lab, const std::string& ipip) {
 }  // namespace
 
 int runUp(Lab& lab, const UpOptions& o) {
-  auto fail = [&](const Status& s) {
-    std::cerr << "brindle-lab: " << s.message() << "\n(remove what was made with '"
-              << lab.downCommand() << "')\n";
-    return 1;
-  };
   if (!lab.state().namespaces.empty()) {
-    return fail(makeError(ErrorCode::kAlreadyExists, "lab " + lab.name() + " is already up"));
+    std::cerr << "brindle-lab: lab " << lab.name() << " is already up (run '" << lab.downCommand()
+              << "')\n";
+    return 1;
   }
   if (o.nodes < 1 || o.nodes > 200 || o.subnets < 1 || o.subnets > o.nodes || o.subnets > 200) {
-    return fail(makeError(ErrorCode::kInvalid, "--nodes must be 1-200, --subnets 1..nodes"));
+    std::cerr << "brindle-lab: --nodes must be 1-200, --subnets 1..nodes\n";
+    return 1;
   }
+  // A lab that failed half way is removed whole: nothing of it outlives the failed command.
+  auto fail = [&](const Status& s) { return failAndRemove(lab, s); };
   if (o.ipip != "never" && !std::filesystem::exists("/sys/module/ipip")) {
     std::cerr << "brindle-lab: warning: the ipip kernel module is not loaded (and this kernel "
                  "may lack CONFIG_NET_IPIP): IPIP routes will not work\n";

@@ -97,6 +97,18 @@ case $mode in
     lab exec fabric ip route
     all_pairs_reachable 4
     ;;
+  failed)
+    # up fails half way (fabric and node namespaces made, then node run refuses an IPIP pool on a
+    # kernel without ipip): it removes what it made by itself.
+    grep -qw ipip /proc/modules /lib/modules/"$(uname -r)"/modules.* 2>/dev/null &&
+      { echo "this kernel has ipip: up would not fail"; exit 77; }
+    ours() { ip netns list | awk '{print $1}' | grep -- "^bl-$name-" | sort; }
+    out=$(lab up --nodes 2 --ipip always 2>&1) && fail "up succeeded without ipip: $out"
+    echo "$out"
+    echo "$out" | grep -q 'removing what was made' || fail "no word of the removal"
+    [ -z "$(ours)" ] || fail "namespaces left: $(ours)"
+    [ ! -e "/var/run/brindle-lab/$name" ] || fail "state dir left"
+    ;;
   kill9)
     # (Only this lab's namespaces: other tests may make and remove theirs meanwhile.)
     ours() { ip netns list | awk '{print $1}' | grep -- "^bl-$name-" | sort; }
