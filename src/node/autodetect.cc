@@ -273,4 +273,22 @@ Result<IpAddr> kernelSourceAddress(const std::string& dest, int family) {
   return IpAddr::parse(text);
 }
 
+std::string defaultIpv4PoolCidr(const std::vector<HostInterface>& host) {
+  const auto free = [&](const std::string& text) {
+    const Cidr pool = *Cidr::parse(text, true);
+    for (const auto& i : host) {
+      for (const auto& a : i.addresses) {
+        if (pool.contains(a.ip)) return false;
+      }
+    }
+    return true;
+  };
+  if (free("192.168.0.0/16")) return "192.168.0.0/16";
+  for (int second = 16; second <= 31; ++second) {
+    const std::string candidate = "172." + std::to_string(second) + ".0.0/16";
+    if (free(candidate)) return candidate;
+  }
+  return "192.168.0.0/16";
+}
+
 }  // namespace brindle::node

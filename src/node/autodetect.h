@@ -30,6 +30,12 @@ struct AutodetectMethod {
   std::string text;                 // as given, for messages
 };
 
+// The CIDR of the default IPv4 pool: 192.168.0.0/16, unless an address of the host lies in it;
+// then the first of 172.16.0.0/16 ... 172.31.0.0/16 that holds none (calico/node's pool
+// selector: the seed's nodes at 192.168.40.x would otherwise route their own subnet into the
+// pool); 192.168.0.0/16 again when every one is taken, as calico/node.
+std::string defaultIpv4PoolCidr(const std::vector<HostInterface>& host);
+
 // "" and "first-found", "interface=R[,R]", "skip-interface=R[,R]", "can-reach=DEST",
 // "cidr=C[,C]". kInvalid names `flag` and the bad part.
 Result<AutodetectMethod> parseAutodetectMethod(const std::string& text, const std::string& flag);

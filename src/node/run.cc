@@ -25,7 +25,6 @@ namespace fs = std::filesystem;
 // Calico's default pools (calico/node startup as `calicoctl node run` starts it: no
 // CALICO_IPV4POOL_IPIP, so ipipMode Never), created only when the store has no pool of that
 // family; IPv6 only for a node with an IPv6 address. natOutgoing on both, as S6 asks.
-constexpr const char* kDefaultPool4 = "192.168.0.0/16";
 constexpr const char* kDefaultPool6 = "fd80:24e2:f998:72d6::/64";
 
 int fail(std::ostream& err, const std::string& message) {
@@ -123,11 +122,11 @@ Status checkConflicts(const std::vector<model::Resource>& nodes, const std::stri
   return Status::ok();
 }
 
-model::Resource defaultPool(int family) {
+model::Resource defaultPool(int family, const std::string& cidr4) {
   model::Resource pool;
   pool.kind = model::Kind::kIPPool;
   pool.metadata = {{"name", family == 4 ? "default-ipv4-ippool" : "default-ipv6-ippool"}};
-  pool.spec = {{"cidr", family == 4 ? kDefaultPool4 : kDefaultPool6},
+  pool.spec = {{"cidr", family == 4 ? cidr4 : kDefaultPool6},
                {"blockSize", family == 4 ? 26 : 122},
                {"ipipMode", "Never"},
                {"vxlanMode", "Never"},
@@ -417,8 +416,12 @@ int runNode(const RunOptions& o, const DatastoreOpener& datastore, std::ostream&
     for (const auto& p : *pools) {
       (p.spec.value("cidr", "").find(':') == std::string::npos ? have4 : have6) = true;
     }
-    if (!have4) newPools.push_back(defaultPool(4));
-    if (!have6 && !v6->empty()) newPools.push_back(defaultPool(6));
+    if (!have4) {
+      auto host = listHostInterfaces();
+      if (!host) return fail(err, "listing the host's addresses: " + host.message());
+      newPools.push_back(defaultPool(4, defaultIpv4PoolCidr(*host)));
+    }
+    if (!have6 && !v6->empty()) newPools.push_back(defaultPool(6, ""));
   }
   std::string ipipPools;
   for (const auto* list : {&*pools, &newPools}) {

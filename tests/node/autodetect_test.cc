@@ -107,5 +107,22 @@ TEST(Autodetect, ErrorsSayWhatWasTried) {
   EXPECT_EQ(r.code(), ErrorCode::kInvalid);
 }
 
+// calico/node's pool selector: the default pool never holds a host address (the seed's nodes sit
+// at 192.168.40.x, inside 192.168.0.0/16).
+TEST(Autodetect, DefaultIpv4PoolAvoidsTheHostsAddresses) {
+  EXPECT_EQ(defaultIpv4PoolCidr(host()), "192.168.0.0/16");
+  auto seedNode = host();
+  seedNode.push_back({"eth2", {addr("192.168.40.11/24")}});
+  EXPECT_EQ(defaultIpv4PoolCidr(seedNode), "172.16.0.0/16");
+  seedNode.push_back({"eth3", {addr("172.16.5.1/24")}});  // docker0 already holds 172.17.0.1
+  EXPECT_EQ(defaultIpv4PoolCidr(seedNode), "172.18.0.0/16");
+  std::vector<HostInterface> full = {{"eth0", {addr("192.168.1.1/24")}}};
+  for (int second = 16; second <= 31; ++second) {
+    full.push_back(
+        {"e" + std::to_string(second), {addr("172." + std::to_string(second) + ".0.1/16")}});
+  }
+  EXPECT_EQ(defaultIpv4PoolCidr(full), "192.168.0.0/16");  // none free: the preferred one
+}
+
 }  // namespace
 }  // namespace brindle::node
