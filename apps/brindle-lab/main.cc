@@ -43,6 +43,15 @@ int main(int argc, char** argv) {
   upCmd->add_option("--ipip", up.ipip, "The pool's IPIP mode")
       ->check(CLI::IsMember({"always", "cross-subnet", "never"}))
       ->capture_default_str();
+  TopologyOptions topology;
+  upCmd->add_option("--topology", topology.name,
+                    "mesh | rr | as-per-rack | as-per-server | downward-default | ecmp-fabric "
+                    "(docs/lab.md); replaces --nodes and --subnets");
+  upCmd->add_option("--racks", topology.racks, "Racks of a topology")->capture_default_str();
+  upCmd->add_option("--nodes-per-rack", topology.nodesPerRack, "Nodes per rack")
+      ->capture_default_str();
+  upCmd->add_option("--rrs", topology.rrs, "rr: route reflector namespaces")->capture_default_str();
+  upCmd->add_flag("--core", topology.core, "as-per-rack: ToRs peer through a core router");
 
   SeedOptions seed;
   auto* seedCmd =
@@ -78,6 +87,11 @@ int main(int argc, char** argv) {
   probeCmd->add_option("to", to)->required();
   probeCmd->add_option("what", what, "tcp/PORT | udp/PORT | icmp")->required();
 
+  bool routesJson = false;
+  auto* routesCmd =
+      app.add_subcommand("routes", "Each device's BGP sessions and routes beside the plan");
+  routesCmd->add_flag("--json", routesJson, "A JSON list");
+
   auto* statusCmd = app.add_subcommand("status", "Nodes, BGP sessions, workloads");
   auto* downCmd = app.add_subcommand("down", "Remove everything the lab made");
 
@@ -106,7 +120,10 @@ int main(int argc, char** argv) {
     std::cerr << "brindle-lab: " << lab.message() << "\n";
     return 1;
   }
-  if (upCmd->parsed()) return runUp(*lab, up);
+  if (upCmd->parsed()) {
+    return topology.name.empty() ? runUp(*lab, up) : runUpTopology(*lab, topology);
+  }
+  if (routesCmd->parsed()) return runRoutes(*lab, routesJson);
   if (seedCmd->parsed()) return runSeed(*lab, seed);
   if (addCmd->parsed()) {
     if (!parseLabels(labels, spec.labels)) {

@@ -24,6 +24,10 @@ struct SeedOptions {
 };
 
 int runUp(Lab& lab, const UpOptions& options);
+// up --topology: one of the seed's fabrics (docs/lab.md).
+int runUpTopology(Lab& lab, const TopologyOptions& options);
+// Every device's Established sessions and kernel BGP routes beside the planner's prediction.
+int runRoutes(const Lab& lab, bool json);
 int runSeed(Lab& lab, const SeedOptions& options);
 int runDown(Lab& lab);
 // `up` or `seed` failed after making part of the lab: says why, removes it all (runDown), 1.

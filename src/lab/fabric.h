@@ -22,6 +22,14 @@ std::string upSubnetAddress(int subnet, int host);
 // Makes the fabric namespace and its bridges; forwarding on when it routes.
 Status makeFabric(Lab& lab, const std::vector<Subnet>& subnets);
 
+// A bridge in the fabric namespace, up.
+Status addBridge(const Lab& lab, const std::string& bridge);
+
+// Wires an existing member namespace to `bridge`: `iface` in the member with `address` (with
+// prefix), up; the fabric's end is named after the member (and the interface, if not eth0).
+Status plugInto(const Lab& lab, const std::string& member, const std::string& bridge,
+                const std::string& iface, const std::string& address);
+
 // Wires an existing member namespace to br<subnet>: eth0 with `address` (with prefix), a default
 // route via `gateway` when given, forwarding on (nodes route for their workloads).
 Status plugIn(Lab& lab, const std::string& member, int subnet, const std::string& address,

@@ -16,8 +16,11 @@ using nlohmann::json;
 json toJson(const LabState& s) {
   json nodes = json::array(), workloads = json::array();
   for (const auto& n : s.nodes) {
-    nodes.push_back(
-        {{"name", n.name}, {"address", n.address}, {"gateway", n.gateway}, {"subnet", n.subnet}});
+    nodes.push_back({{"name", n.name},
+                     {"address", n.address},
+                     {"gateway", n.gateway},
+                     {"subnet", n.subnet},
+                     {"asNumber", n.asNumber}});
   }
   for (const auto& w : s.workloads) {
     workloads.push_back({{"name", w.name},
@@ -32,7 +35,13 @@ json toJson(const LabState& s) {
           {"nodes", nodes},
           {"workloads", workloads},
           {"etcdEndpoint", s.etcdEndpoint},
-          {"ctlMember", s.ctlMember}};
+          {"ctlMember", s.ctlMember},
+          {"topology",
+           {{"name", s.topology.name},
+            {"racks", s.topology.racks},
+            {"nodesPerRack", s.topology.nodesPerRack},
+            {"rrs", s.topology.rrs},
+            {"core", s.topology.core}}}};
 }
 
 LabState fromJson(const json& j) {
@@ -40,9 +49,12 @@ LabState fromJson(const json& j) {
   s.namespaces = j.value("namespaces", std::vector<std::string>{});
   s.etcdEndpoint = j.value("etcdEndpoint", "");
   s.ctlMember = j.value("ctlMember", "");
+  const json t = j.value("topology", json::object());
+  s.topology = {t.value("name", ""), t.value("racks", 0), t.value("nodesPerRack", 0),
+                t.value("rrs", 0), t.value("core", false)};
   for (const auto& n : j.value("nodes", json::array())) {
     s.nodes.push_back({n.value("name", ""), n.value("address", ""), n.value("gateway", ""),
-                       n.value("subnet", 1)});
+                       n.value("subnet", 1), n.value("asNumber", 0u)});
   }
   for (const auto& w : j.value("workloads", json::array())) {
     s.workloads.push_back({w.value("name", ""), w.value("node", ""), w.value("address", ""),

@@ -7,14 +7,16 @@
 #include <vector>
 
 #include "common/result.h"
+#include "lab/topology.h"
 
 namespace brindle::lab {
 
 struct NodeState {
   std::string name;
-  std::string address;  // with prefix, e.g. 192.168.40.11/24
-  std::string gateway;  // the router on its subnet; "" when the lab has one subnet and no router
-  int subnet = 1;       // the fabric bridge br<subnet> it is plugged into
+  std::string address;    // with prefix, e.g. 192.168.40.11/24
+  std::string gateway;    // the router on its subnet; "" when the lab has one subnet and no router
+  int subnet = 1;         // the fabric bridge br<subnet> it is plugged into
+  uint32_t asNumber = 0;  // node run --as; 0: the global AS
 };
 
 struct WorkloadState {
@@ -33,6 +35,7 @@ struct LabState {
   std::vector<WorkloadState> workloads;
   std::string etcdEndpoint;  // "" for the embedded store
   std::string ctlMember;     // the member whose namespace runs brindlectl ("" = the host)
+  TopologyOptions topology;  // up --topology; name "" for up --nodes and seed
 
   const NodeState* node(const std::string& name) const;
   const WorkloadState* workload(const std::string& name) const;

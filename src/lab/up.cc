@@ -12,31 +12,6 @@
 #include "lab/router.h"
 
 namespace brindle::lab {
-namespace {
-
-constexpr const char* kUpPool = "10.244.0.0/16";
-
-std::string ipipMode(const std::string& flag) {
-  if (flag == "always") return "Always";
-  if (flag == "cross-subnet") return "CrossSubnet";
-  return "Never";
-}
-
-// The pool (before any node, so node run makes no default pools) and the profile that
-// workloads get without --profile: everything allowed, as a namespace without policy.
-Status createPoolAndProfile(const Lab& lab, const std::string& ipip) {
-  auto r = lab.ctl({"apply", "-f", "-"},
-                   "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: lab-pool\n"
-                   "spec:\n  cidr: " +
-                       std::string(kUpPool) + "\n  ipipMode: " + ipipMode(ipip) +
-                       "\n  natOutgoing: false\n---\n"
-                       "apiVersion: projectcalico.org/v3\nkind: Profile\nmetadata:\n  name: " +
-                       kDefaultProfile +
-                       "\nspec:\n  ingress:\n  - action: Allow\n  egress:\n  - action: Allow\n");
-  return r ? Status::ok() : Status(r.error());
-}
-
-}  // namespace
 
 int runUp(Lab& lab, const UpOptions& o) {
   if (!lab.state().namespaces.empty()) {

@@ -7,6 +7,29 @@
 #include <nlohmann/json.hpp>
 
 namespace brindle::lab {
+
+namespace {
+
+std::string ipipMode(const std::string& flag) {
+  if (flag == "always") return "Always";
+  if (flag == "cross-subnet") return "CrossSubnet";
+  return "Never";
+}
+
+}  // namespace
+
+// Everything allowed in both directions, as a namespace without policy.
+Status createPoolAndProfile(const Lab& lab, const std::string& ipip) {
+  auto r = lab.ctl({"apply", "-f", "-"},
+                   "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: lab-pool\n"
+                   "spec:\n  cidr: " +
+                       std::string(kUpPool) + "\n  ipipMode: " + ipipMode(ipip) +
+                       "\n  natOutgoing: false\n---\n"
+                       "apiVersion: projectcalico.org/v3\nkind: Profile\nmetadata:\n  name: " +
+                       kDefaultProfile +
+                       "\nspec:\n  ingress:\n  - action: Allow\n  egress:\n  - action: Allow\n");
+  return r ? Status::ok() : Status(r.error());
+}
 namespace {
 
 using nlohmann::json;

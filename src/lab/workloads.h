@@ -20,6 +20,13 @@ struct WorkloadSpec {
 // The profile of workloads added without --profile; `up` creates it allowing everything.
 inline constexpr const char* kDefaultProfile = "lab";
 
+// The pool `up` gives workloads (10.244.0.0/16).
+inline constexpr const char* kUpPool = "10.244.0.0/16";
+
+// The pool (ipipMode from `ipip`: always | cross-subnet | never) and the profile kDefaultProfile;
+// created before any node, so node run makes no default pools.
+Status createPoolAndProfile(const Lab& lab, const std::string& ipip);
+
 // CNI ADD inside the node's namespace; records the workload with the address it got.
 Status addWorkload(Lab& lab, const WorkloadSpec& spec);
 // CNI DEL, then the namespace is deleted.

@@ -1,0 +1,42 @@
+// Measuring a device through its BIRD's control socket and its kernel.
+#include "lab/devices.h"
+
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace brindle::lab {
+
+std::string routerDir(const Lab& lab, const std::string& router) {
+  return lab.dir() + "/routers/" + router;
+}
+
+Result<int> establishedOf(const Lab& lab, const Device& device) {
+  const std::string sock = device.role == Role::kNode
+                               ? lab.runDir() + "/" + device.name + "/bird.ctl"
+                               : routerDir(lab, device.name) + "/bird.ctl";
+  auto out = lab.check("", {"birdc", "-s", sock, "show", "protocols"});
+  if (!out) return out.error();
+  int n = 0;
+  std::istringstream lines(*out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(" BGP ") != std::string::npos && line.find("Established") != std::string::npos) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+Result<int> bgpRoutesOf(const Lab& lab, const Device& device) {
+  auto out = lab.check(device.name, {"ip", "-j", "-4", "route", "show", "proto", "bird"});
+  if (!out) return out.error();
+  try {
+    const auto routes = nlohmann::json::parse(out->empty() ? "[]" : *out);
+    return static_cast<int>(routes.size());
+  } catch (const std::exception& e) {
+    return makeError(ErrorCode::kInternal,
+                     "ip -j route in " + lab.netns(device.name) + ": " + e.what());
+  }
+}
+
+}  // namespace brindle::lab

@@ -1,0 +1,23 @@
+// The devices of a topology lab as they run: where each one's BIRD is, and what it measures
+// (Established BGP sessions, BGP routes in its main kernel table).
+#pragma once
+
+#include <string>
+
+#include "lab/lab.h"
+#include "lab/topology.h"
+
+namespace brindle::lab {
+
+// The directory of a router's BIRD files (<state dir>/routers/<name>).
+std::string routerDir(const Lab& lab, const std::string& router);
+
+// Established sessions in `birdc show protocols` of the device's BIRD; an Error when BIRD does
+// not answer.
+Result<int> establishedOf(const Lab& lab, const Device& device);
+
+// `ip -j route show proto bird` in the device's namespace: one entry per prefix (an ECMP route
+// with several next hops is one).
+Result<int> bgpRoutesOf(const Lab& lab, const Device& device);
+
+}  // namespace brindle::lab
