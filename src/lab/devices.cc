@@ -31,8 +31,11 @@ Result<int> bgpRoutesOf(const Lab& lab, const Device& device) {
   auto out = lab.check(device.name, {"ip", "-j", "-4", "route", "show", "proto", "bird"});
   if (!out) return out.error();
   try {
-    const auto routes = nlohmann::json::parse(out->empty() ? "[]" : *out);
-    return static_cast<int>(routes.size());
+    int n = 0;
+    for (const auto& r : nlohmann::json::parse(out->empty() ? "[]" : *out)) {
+      if (r.value("type", "unicast") == "unicast") ++n;
+    }
+    return n;
   } catch (const std::exception& e) {
     return makeError(ErrorCode::kInternal,
                      "ip -j route in " + lab.netns(device.name) + ": " + e.what());

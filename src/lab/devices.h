@@ -16,8 +16,9 @@ std::string routerDir(const Lab& lab, const std::string& router);
 // not answer.
 Result<int> establishedOf(const Lab& lab, const Device& device);
 
-// `ip -j route show proto bird` in the device's namespace: one entry per prefix (an ECMP route
-// with several next hops is one).
+// The unicast routes of `ip -j route show proto bird` in the device's namespace, one per prefix
+// (an ECMP route with several next hops is one; blackholes such as a node's own blocks are not
+// counted): the planner's definition (src/plan/plan.h).
 Result<int> bgpRoutesOf(const Lab& lab, const Device& device);
 
 }  // namespace brindle::lab

@@ -1,5 +1,7 @@
 // Router configurations. Sessions are `direct` (every peer is on a bridge the router is on).
-// Route reflectors keep out of the data path: they install nothing in their kernel. ToRs reflect
+// Route reflectors behave as a Calico node with routeReflectorClusterID would: every node is a
+// client, the reflectors of one cluster peer with each other, and BGP routes go to the kernel
+// (as every router's do). ToRs reflect
 // for their rack's nodes in as-per-rack (one AS per rack: the nodes are iBGP clients) and give
 // them routes learned over eBGP with themselves as next hop. Downward Default: the core
 // originates a default and sends only that down; ToRs send only the default to their nodes and
@@ -52,13 +54,11 @@ std::string routerBird(const Layout& layout, const Device& r) {
                      "), rendered by brindle-lab.\nrouter id " + r.address() +
                      ";\nlog stderr { info, remote, warning, error, auth, fatal, bug };\n"
                      "protocol device { scan time 2; }\n";
-  if (r.role != Role::kRr) {
-    // The core's own default (Downward Default) stays out of its kernel: what it does not know
-    // dies there.
-    conf +=
-        "protocol kernel {\n  ipv4 { import none; export where source = RTS_BGP; };\n"
-        "  merge paths on;\n}\n";
-  }
+  // The core's own default (Downward Default) stays out of its kernel: what it does not know
+  // dies there.
+  conf +=
+      "protocol kernel {\n  ipv4 { import none; export where source = RTS_BGP; };\n"
+      "  merge paths on;\n}\n";
   if (r.role == Role::kCore && downward) {
     conf += "protocol static default_route {\n  ipv4;\n  route " + std::string(kDefault) +
             " unreachable;\n}\n";
@@ -71,6 +71,9 @@ std::string routerBird(const Layout& layout, const Device& r) {
       const std::string cluster = t == "rr" ? kRrClusterId : r.address();
       sessions.push_back({name(d), r.address(), r.as, peer, d.as, "all",
                           "  rr client;\n  rr cluster id " + cluster + ";\n"});
+    } else if (r.role == Role::kRr && d.role == Role::kRr && t == "rr") {
+      sessions.push_back({name(d), r.address(), r.as, d.address(), d.as, "all",
+                          "  rr cluster id " + std::string(kRrClusterId) + ";\n"});
     } else if (r.role == Role::kTor && d.role == Role::kNode && d.rack == r.rack) {
       Session s{name(d),     r.address(), r.as,
                 d.address(), d.as,        downward ? "where net = " + std::string(kDefault) : "all",
@@ -82,14 +85,14 @@ std::string routerBird(const Layout& layout, const Device& r) {
       }
       sessions.push_back(s);
     } else if (r.role == Role::kTor && d.role == Role::kTor && !layout.options.core) {
-      Session s{name(d), on(r, "core"), r.as, on(d, "core"), d.as, "all", ""};
+      Session s{name(d), on(r, "brcore"), r.as, on(d, "brcore"), d.as, "all", ""};
       if (d.as == r.as) s.exportRule = "all; next hop self";  // iBGP: the ToRs' own racks
       sessions.push_back(s);
     } else if (r.role == Role::kTor && d.role == Role::kCore) {
-      sessions.push_back({name(d), on(r, "core"), r.as, d.address(), d.as,
+      sessions.push_back({name(d), on(r, "brcore"), r.as, d.address(), d.as,
                           downward ? "where net != " + std::string(kDefault) : "all", ""});
     } else if (r.role == Role::kCore && d.role == Role::kTor) {
-      sessions.push_back({name(d), r.address(), r.as, on(d, "core"), d.as,
+      sessions.push_back({name(d), r.address(), r.as, on(d, "brcore"), d.as,
                           downward ? "where net = " + std::string(kDefault) : "all", ""});
     }
   }

@@ -10,9 +10,11 @@ namespace {
 std::string address(const std::string& net, int host) { return net + "." + std::to_string(host); }
 std::string rackNet(int k) { return "10.99." + std::to_string(k); }
 constexpr const char* kCoreNet = "10.98.0";
-constexpr uint32_t kRackAsBase = 65000;    // as-per-rack: rack r is 65000+r, the core 65000
-constexpr uint32_t kServerAsBase = 65100;  // as-per-server: node i (1-based, all racks) 65100+i
-constexpr uint32_t kTransitAs = 65000;     // as-per-server: every ToR
+// The planner's numbers (docs/plan.md): as-per-rack rack r is 64512+r, the core 64512; as-per-
+// server node k (1-based, rack by rack) 4200000000+k (4-byte private), every ToR 64512.
+constexpr uint32_t kRackAsBase = kLabAs;
+constexpr uint32_t kServerAsBase = 4200000000u;
+constexpr uint32_t kTransitAs = kLabAs;
 
 Status invalid(const std::string& what) { return makeError(ErrorCode::kInvalid, what); }
 
@@ -71,7 +73,7 @@ Result<Layout> makeLayout(const TopologyOptions& o) {
   const bool tors = racked;
   const int subnets = flat ? 1 : t == "ecmp-fabric" ? kEcmpPlanes : o.racks;
   for (int k = 1; k <= subnets; ++k) l.bridges.push_back("br" + std::to_string(k));
-  if (tors) l.bridges.push_back("core");
+  if (tors) l.bridges.push_back("brcore");
   int index = 0;
   for (int r = 1; r <= o.racks; ++r) {
     for (int i = 1; i <= o.nodesPerRack; ++i) {
@@ -100,12 +102,12 @@ Result<Layout> makeLayout(const TopologyOptions& o) {
                            r,
                            as,
                            {{"br" + std::to_string(r), "eth0", address(rackNet(r), 1)},
-                            {"core", "eth1", address(kCoreNet, r)}}});
+                            {"brcore", "eth1", address(kCoreNet, r)}}});
     }
   }
   if (l.options.core) {
     l.devices.push_back(
-        {"core", Role::kCore, 0, kRackAsBase, {{"core", "eth0", address(kCoreNet, 254)}}});
+        {"core", Role::kCore, 0, kRackAsBase, {{"brcore", "eth0", address(kCoreNet, 254)}}});
   }
   if (t == "rr") {
     for (int k = 1; k <= o.rrs; ++k) {

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# brindle-lab's data-centre fabrics (seed S5), one topology per run, each its own lab:
+#   fabric_test.sh BUILD mesh|rr|as-per-rack|as-per-rack-core|as-per-server|downward-default|ecmp-fabric
+# 2 racks x 4 nodes come up, a workload per node, cross-rack traffic works, `routes --json`
+# equals the planner's prediction on every device, and `down` leaves nothing. Downward Default:
+# nodes hold their local routes and a default only, and a probe to an unused pool address dies at
+# the core. ECMP: 4 next hops per remote block; with one plane down a TCP stream survives and new
+# connections work. The lab is removed on exit, also on failure.
+set -uo pipefail
+build=$1
+mode=$2
+[ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
+bin="$build/apps/brindle-lab/brindle-lab"
+name="ct-$(echo "$mode" | tr -d -- - | cut -c1-10)-$$"
+lab() { "$bin" --lab "$name" "$@"; }
+trap 'lab down >/dev/null 2>&1' EXIT
+fail() { echo "FAIL: $*"; lab routes; exit 1; }
+
+case $mode in
+  as-per-rack-core) args=(--topology as-per-rack --core) ;;
+  rr) args=(--topology rr --rrs 2) ;;
+  *) args=(--topology "$mode") ;;
+esac
+out=$(lab up "${args[@]}" --racks 2 --nodes-per-rack 4) || fail "up exited $?: $out"
+echo "$out"
+for r in 1 2; do for i in 1 2 3 4; do
+  lab workload add "r${r}n$i" "w$r$i" >/dev/null || fail "workload add w$r$i"
+done; done
+
+# Every device as predicted, once BGP has carried the new blocks (bounded poll).
+mismatch() {
+  lab routes --json | jq -c '.[] | select(.sessions != .predicted_sessions or .routes != .predicted_routes)'
+}
+for _ in $(seq 100); do [ -z "$(mismatch)" ] && break; sleep 0.2; done
+lab routes
+[ -z "$(mismatch)" ] || fail "devices differ from the plan: $(mismatch)"
+[ "$(lab routes --json | jq length)" -ge 10 ] || fail "fewer devices than expected"
+
+# Cross-rack traffic (and one in-rack pair), both ways.
+probes=$( (lab probe w11 w24 icmp & lab probe w24 w11 icmp & lab probe w12 w21 tcp/8080 &
+  lab probe w21 w13 tcp/8080 & lab probe w11 w13 icmp & wait) )
+echo "$probes"
+[ "$(echo "$probes" | grep -c ' allowed$')" -eq 5 ] || fail "cross-rack traffic"
+
+case $mode in
+  downward-default)
+    # A node's BGP routes: the default and its own block's blackhole; nothing of the others.
+    for node in r1n1 r2n3; do
+      got=$(lab exec "$node" ip -4 route show proto bird | awk '{print $1, $2}' | sort)
+      echo "$node: $got"
+      [ "$(echo "$got" | grep -c '^default')" -eq 1 ] || fail "$node: no default"
+      [ "$(echo "$got" | grep -vc '^default\|^blackhole')" -eq 0 ] || fail "$node: more than a default"
+    done
+    # An unused pool address: up to the core, which drops it.
+    out=$(lab probe w11 10.244.255.254) || fail "probe to an unused address exited $?"
+    echo "$out"
+    echo "$out" | grep -q 'died at core' || fail "did not die at the core"
+    ;;
+  ecmp-fabric)
+    block=$(lab exec r2n4 ip -4 route show proto bird type blackhole | awk '{print $2}')
+    hops=$(lab exec r1n1 ip -j route show "$block" | jq '.[0].nexthops | length')
+    lab exec r1n1 ip route show "$block"
+    [ "$hops" -eq 4 ] || fail "r1n1 has $hops next hops to $block"
+    w24=$(lab status | awk '$1 == "w24" {print $3}')
+    lab exec w24 iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
+    for _ in $(seq 50); do lab exec w24 ss -ltn | grep -q ':5201 ' && break; sleep 0.1; done
+    lab exec w11 iperf3 -c "$w24" -p 5201 -t 5 -P 4 -J >"/tmp/$name.iperf" 2>&1 &
+    stream=$!
+    sleep 1.5  # the stream is under way: plane 2 goes down on every node
+    for r in 1 2; do for i in 1 2 3 4; do lab exec "r${r}n$i" ip link set eth1 down; done; done
+    wait "$stream"; rc=$?
+    sent=$(jq '.end.sum_received.bytes // 0' "/tmp/$name.iperf")
+    jq -r '.error // empty' "/tmp/$name.iperf"
+    rm -f "/tmp/$name.iperf"
+    echo "stream through the plane failure: exit $rc, $sent bytes received"
+    [ "$rc" -eq 0 ] && [ "$sent" -gt 0 ] || fail "the TCP stream did not survive"
+    lab exec r1n1 ip route show "$block"
+    new=$(lab probe w11 w24 tcp/8080; lab probe w13 w22 tcp/8080)
+    echo "$new"
+    [ "$(echo "$new" | grep -c ' allowed$')" -eq 2 ] || fail "new connections after the plane failure"
+    ;;
+esac
+
+ours() { ip netns list | awk '{print $1}' | grep -- "^bl-$name-"; }
+lab down || fail "down exited $?"
+[ -z "$(ours)" ] || fail "namespaces left: $(ours)"
+[ ! -e "/var/run/brindle-lab/$name" ] || fail "state dir left"
+echo PASS
