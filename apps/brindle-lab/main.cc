@@ -85,7 +85,9 @@ int main(int argc, char** argv) {
   auto* probeCmd = app.add_subcommand("probe", "One real connection: allowed or denied");
   probeCmd->add_option("from", from)->required();
   probeCmd->add_option("to", to)->required();
-  probeCmd->add_option("what", what, "tcp/PORT | udp/PORT | icmp")->required();
+  probeCmd->add_option("what", what,
+                       "tcp/PORT | udp/PORT | icmp; none when TO is an address (a topology lab: "
+                       "the devices on the way and where it ends)");
 
   bool routesJson = false;
   auto* routesCmd =
@@ -144,7 +146,9 @@ int main(int argc, char** argv) {
   if (execCmd->parsed()) {
     return runExec(*lab, member, command);
   }
-  if (probeCmd->parsed()) return runProbe(*lab, from, to, what);
+  if (probeCmd->parsed()) {
+    return what.empty() ? runWalk(*lab, from, to) : runProbe(*lab, from, to, what);
+  }
   if (statusCmd->parsed()) return runStatus(*lab);
   if (downCmd->parsed()) return runDown(*lab);
   return 1;

@@ -28,6 +28,10 @@ int runUp(Lab& lab, const UpOptions& options);
 int runUpTopology(Lab& lab, const TopologyOptions& options);
 // Every device's Established sessions and kernel BGP routes beside the planner's prediction.
 int runRoutes(const Lab& lab, bool json);
+// probe FROM ADDRESS in a topology lab: the devices a packet to ADDRESS passes, from FROM (a
+// workload or device), and where it ends: "w11 -> 10.244.255.254: r1n1 -> tor1 -> core: died at
+// core (...)".
+int runWalk(const Lab& lab, const std::string& from, const std::string& address);
 int runSeed(Lab& lab, const SeedOptions& options);
 int runDown(Lab& lab);
 // `up` or `seed` failed after making part of the lab: says why, removes it all (runDown), 1.
