@@ -90,7 +90,11 @@ case $mode in
 esac
 
 ours() { ip netns list | awk '{print $1}' | grep -- "^bl-$name-"; }
+# The namespaces' identities, to find any process (a router's BIRD, an agent) left after down.
+inodes=$(for f in /var/run/netns/bl-"$name"-*; do stat -L -c %i "$f"; done)
 lab down || fail "down exited $?"
 [ -z "$(ours)" ] || fail "namespaces left: $(ours)"
 [ ! -e "/var/run/brindle-lab/$name" ] || fail "state dir left"
+left=$(stat -L -c '%i %n' /proc/[0-9]*/ns/net 2>/dev/null | grep -Fwf <(echo "$inodes"))
+[ -z "$left" ] || fail "processes left in the lab's namespaces: $left"
 echo PASS
