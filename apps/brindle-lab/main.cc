@@ -52,6 +52,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   upCmd->add_option("--rrs", topology.rrs, "rr: route reflector namespaces")->capture_default_str();
   upCmd->add_flag("--core", topology.core, "as-per-rack: ToRs peer through a core router");
+  // A topology has its own shape and store: the flags of `up --nodes` do not mix with it.
+  for (const char* shapeFlag : {"--racks", "--nodes-per-rack", "--rrs", "--core"}) {
+    upCmd->get_option(shapeFlag)->needs("--topology");
+  }
+  for (const char* plainFlag : {"--nodes", "--subnets", "--etcd", "--ipip"}) {
+    upCmd->get_option("--topology")->excludes(plainFlag);
+  }
 
   SeedOptions seed;
   auto* seedCmd =
