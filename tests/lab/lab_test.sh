@@ -115,7 +115,10 @@ case $mode in
     netns_before=$(ours)
     routes_before=$(ip route; ip -6 route)
     run_before=$(ls -a /var/run/brindle 2>/dev/null)
-    lab up --nodes 3 --etcd >/dev/null 2>&1 &
+    # brindle-lab itself in the background (not through the function lab, whose subshell would
+    # be what $! names and kill -9 kills, leaving brindle-lab running and removing its lab
+    # concurrently with our down).
+    "$bin" --lab "$name" up --nodes 3 --etcd >/dev/null 2>&1 &
     up=$!
     # Killed while it starts nodes: once an agent runs in node3's namespace.
     for _ in $(seq 200); do
