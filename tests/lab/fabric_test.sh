@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # brindle-lab's data-centre fabrics (seed S5), one topology per run, each its own lab:
-#   fabric_test.sh BUILD mesh|rr|as-per-rack|as-per-rack-core|as-per-server|downward-default|ecmp-fabric
+#   fabric_test.sh BUILD mesh|rr|as-per-rack|as-per-rack-core|as-per-server|downward-default|ecmp-fabric|kill9
 # 2 racks x 4 nodes come up, a workload per node, cross-rack traffic works, `routes --json`
 # equals the planner's prediction on every device, and `down` leaves nothing. Downward Default:
 # nodes hold their local routes and a default only, and a probe to an unused pool address dies at
@@ -15,6 +15,37 @@ name="ct-$(echo "$mode" | tr -d -- - | cut -c1-10)-$$"
 lab() { "$bin" --lab "$name" "$@"; }
 trap 'lab down >/dev/null 2>&1' EXIT
 fail() { echo "FAIL: $*"; lab routes; exit 1; }
+
+ours() { ip netns list | awk '{print $1}' | grep -- "^bl-$name-"; }
+# After down: no namespace, no state dir, no process in any of the lab's namespaces (their
+# identities, `inodes`, taken before).
+nothing_left() {
+  [ -z "$(ours)" ] || fail "namespaces left: $(ours)"
+  [ ! -e "/var/run/brindle-lab/$name" ] || fail "state dir left"
+  left=$(stat -L -c '%i %n' /proc/[0-9]*/ns/net 2>/dev/null | grep -Fwf <(echo "$inodes"))
+  [ -z "$left" ] || fail "processes left in the lab's namespaces: $left"
+}
+
+if [ "$mode" = kill9 ]; then
+  # up killed with SIGKILL once every router's BIRD and the last node's agent run: down still
+  # removes it all.
+  "$bin" --lab "$name" up --topology downward-default --racks 2 --nodes-per-rack 4 \
+    >/dev/null 2>&1 &
+  up=$!
+  for _ in $(seq 200); do
+    [ -n "$(ip netns pids "bl-$name-r2n4" 2>/dev/null)" ] && break
+    sleep 0.05
+  done
+  [ -n "$(ip netns pids "bl-$name-core" 2>/dev/null)" ] || fail "the core's BIRD is not running"
+  kill -9 "$up"
+  wait "$up" 2>/dev/null
+  inodes=$(for f in /var/run/netns/bl-"$name"-*; do stat -L -c %i "$f"; done)
+  echo "killed brindle-lab up with $(echo "$inodes" | wc -l) namespaces made"
+  lab down || fail "down exited $?"
+  nothing_left
+  echo PASS
+  exit 0
+fi
 
 case $mode in
   as-per-rack-core) args=(--topology as-per-rack --core) ;;
@@ -89,12 +120,7 @@ case $mode in
     ;;
 esac
 
-ours() { ip netns list | awk '{print $1}' | grep -- "^bl-$name-"; }
-# The namespaces' identities, to find any process (a router's BIRD, an agent) left after down.
 inodes=$(for f in /var/run/netns/bl-"$name"-*; do stat -L -c %i "$f"; done)
 lab down || fail "down exited $?"
-[ -z "$(ours)" ] || fail "namespaces left: $(ours)"
-[ ! -e "/var/run/brindle-lab/$name" ] || fail "state dir left"
-left=$(stat -L -c '%i %n' /proc/[0-9]*/ns/net 2>/dev/null | grep -Fwf <(echo "$inodes"))
-[ -z "$left" ] || fail "processes left in the lab's namespaces: $left"
+nothing_left
 echo PASS

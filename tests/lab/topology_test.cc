@@ -11,8 +11,9 @@
 namespace brindle::lab {
 namespace {
 
-TopologyOptions shape(const std::string& name, bool core = false, int rrs = 1) {
-  return {name, 2, 4, rrs, core};
+TopologyOptions shape(const std::string& name, bool core = false, int rrs = 1, int racks = 2,
+                      int nodesPerRack = 4) {
+  return {name, racks, nodesPerRack, rrs, core};
 }
 
 TEST(Layout, AsPerRackWithCore) {
@@ -88,7 +89,9 @@ TEST(FabricResources, MeshOffAndPeersSelectTheirRack) {
 TEST(SessionsOf, EqualThePlan) {
   for (const auto& o :
        {shape("mesh"), shape("rr", false, 2), shape("as-per-rack"), shape("as-per-rack", true),
-        shape("as-per-server"), shape("downward-default"), shape("ecmp-fabric")}) {
+        shape("as-per-server"), shape("downward-default"), shape("ecmp-fabric"),
+        shape("rr", false, 3, 3, 2), shape("as-per-rack", false, 1, 3, 2),
+        shape("as-per-server", false, 1, 4, 1), shape("downward-default", false, 1, 3, 3)}) {
     auto l = makeLayout(o);
     ASSERT_TRUE(l);
     plan::Topology t;
