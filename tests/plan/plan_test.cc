@@ -189,6 +189,7 @@ TEST(Plan, RefusesShapesTheTopologyDoesNotHave) {
   t.blockSize = 26;
   t.workloadsPerNode = -1;
   refused(t, "--workloads-per-node");
+  refused(shape("mesh", 100000, 100), "--racks x --nodes-per-rack: at most 1000000 nodes");
   t = shape("mesh", 250, 40);  // 10,000 blocks, the /16 holds 1,024 of /26
   refused(t, "--pool: 10.244.0.0/16 holds 1024 blocks of /26, the nodes need 10000");
 }
