@@ -14,10 +14,6 @@
 namespace brindle::cli {
 namespace {
 
-std::string range(int64_t low, int64_t high) {
-  return low == high ? std::to_string(low) : std::to_string(low) + "-" + std::to_string(high);
-}
-
 // Sessions each node would have (BIRD's configuration, IPv4, computed as `node run` computes it)
 // and the routes of the blocks of every other node; peers that are not nodes become kPeer
 // devices named by their address.
@@ -150,8 +146,7 @@ class PlanCommandImpl final : public PlanCommand {
   void printPlan(std::ostream& out, const plan::Plan& p, const std::vector<std::string>& notes) {
     std::vector<Row> rows;
     for (const auto& r : plan::summarize(p)) {
-      rows.push_back({r.role, std::to_string(r.devices), range(r.minSessions, r.maxSessions),
-                      range(r.minRoutes, r.maxRoutes)});
+      rows.push_back({r.role, std::to_string(r.devices), r.sessionsText(), r.routesText()});
     }
     printTable(out, {"ROLE", "DEVICES", "SESSIONS EACH", "ROUTES EACH"}, rows);
     out << "\nTopology " << p.topology << ": " << p.totalSessions << " BGP sessions, " << p.blocks

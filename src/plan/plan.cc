@@ -17,6 +17,10 @@ constexpr uint32_t kFirstPrivateAs32 = 4200000000u;
 // A plan lists every device: a bound keeps a typo from asking for terabytes.
 constexpr int64_t kMaxNodes = 1000000;
 
+std::string rangeText(int64_t low, int64_t high) {
+  return low == high ? std::to_string(low) : std::to_string(low) + "-" + std::to_string(high);
+}
+
 Error invalid(const std::string& message) { return makeError(ErrorCode::kInvalid, message); }
 
 // What every topology's layout needs: its shape and the blocks a node announces.
@@ -221,6 +225,9 @@ std::vector<RoleSummary> summarize(const Plan& plan) {
   }
   return out;
 }
+
+std::string RoleSummary::sessionsText() const { return rangeText(minSessions, maxSessions); }
+std::string RoleSummary::routesText() const { return rangeText(minRoutes, maxRoutes); }
 
 void complete(Plan& plan, std::optional<int64_t> routeCapacity) {
   int64_t ends = 0;

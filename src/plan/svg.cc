@@ -63,10 +63,6 @@ std::string escape(const std::string& text) {
   return out;
 }
 
-std::string range(int64_t low, int64_t high) {
-  return low == high ? std::to_string(low) : std::to_string(low) + "-" + std::to_string(high);
-}
-
 struct Tier {
   RoleSummary summary;
   std::vector<const Device*> devices;
@@ -204,8 +200,7 @@ std::string toSvg(const Plan& plan) {
     const RoleSummary& s = t.summary;
     if (t.collapsed()) {
       box(o, t.x0, t.y, s.role + " x " + std::to_string(s.devices),
-          range(s.minSessions, s.maxSessions) + " sess, " + range(s.minRoutes, s.maxRoutes) +
-              " routes");
+          s.sessionsText() + " sess, " + s.routesText() + " routes");
       continue;
     }
     for (size_t i = 0; i < t.devices.size(); ++i) {
