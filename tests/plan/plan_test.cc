@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "plan/xml_check.h"
+
 namespace brindle::plan {
 namespace {
 
@@ -215,6 +217,40 @@ TEST(Plan, TenThousandNodes) {
                                                    {"tor", {250, 40 + 249, 10000}}}));
   EXPECT_EQ(p.totalSessions, 10000 + 250 * 249 / 2);
   EXPECT_EQ(p.warnings.size(), 2u);
+}
+
+TEST(Plan, XmlCheckFindsWhatIsWrong) {
+  EXPECT_EQ(xmlProblem("<?xml version=\"1.0\"?>\n<a x=\"1 &amp; 2\"><b/><c>t&#38;</c></a>\n"), "");
+  EXPECT_NE(xmlProblem("<a><b></a></b>"), "");
+  EXPECT_NE(xmlProblem("<a>"), "");
+  EXPECT_NE(xmlProblem("<a x=1/>"), "");
+  EXPECT_NE(xmlProblem("<a>&nbsp;</a>"), "");
+  EXPECT_NE(xmlProblem("<a/><b/>"), "");
+  EXPECT_NE(xmlProblem("<a x=\"<\"/>"), "");
+}
+
+// Every topology's drawing is XML with a box per device; past 50 devices a tier is one box.
+TEST(Plan, SvgIsWellFormed) {
+  for (const auto& name : topologyNames()) {
+    const Plan p = planOf(shape(name, 2, 3), 2);
+    const std::string svg = toSvg(p);
+    EXPECT_EQ(xmlProblem(svg), "") << name << "\n" << svg;
+    size_t boxes = 0;
+    for (size_t at = svg.find("<rect"); at != std::string::npos; at = svg.find("<rect", at + 1)) {
+      ++boxes;
+    }
+    EXPECT_EQ(boxes, p.devices.size()) << name;
+    EXPECT_NE(svg.find("Warning: "), std::string::npos) << name;
+  }
+  Topology big = shape("as-per-rack", 250, 40);
+  big.pool = "10.0.0.0/8";
+  const std::string svg = toSvg(planOf(big));
+  EXPECT_EQ(xmlProblem(svg), "");
+  EXPECT_NE(svg.find(">node x 10000<"), std::string::npos);
+  EXPECT_NE(svg.find(">tor x 250<"), std::string::npos);
+  EXPECT_NE(svg.find(">x 10000 sessions<"), std::string::npos);  // nodes to ToRs
+  EXPECT_NE(svg.find(">x 31125 sessions<"), std::string::npos);  // the ToRs' mesh
+  EXPECT_LT(svg.size(), 4000u);
 }
 
 }  // namespace
