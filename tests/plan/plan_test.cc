@@ -84,6 +84,13 @@ TEST(Plan, AsPerRackToRsMeshed) {
 }
 
 TEST(Plan, AsPerRackThroughCore) {
+  Topology small = shape("as-per-rack");
+  small.core = true;
+  const Plan s = planOf(small);
+  EXPECT_EQ(byRole(s), (std::map<std::string, Row>{
+                           {"node", {4, 1, 3}}, {"tor", {2, 3, 4}}, {"core", {1, 2, 4}}}));
+  EXPECT_EQ(s.totalSessions, 6);
+
   Topology t = shape("as-per-rack", 3, 2);
   t.core = true;
   const Plan p = planOf(t);
