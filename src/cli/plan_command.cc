@@ -14,10 +14,6 @@
 namespace brindle::cli {
 namespace {
 
-std::string range(int64_t low, int64_t high) {
-  return low == high ? std::to_string(low) : std::to_string(low) + "-" + std::to_string(high);
-}
-
 // Sessions each node would have (BIRD's configuration, IPv4, computed as `node run` computes it)
 // and the routes of the blocks of every other node; peers that are not nodes become kPeer
 // devices named by their address.
@@ -64,7 +60,8 @@ Result<plan::Plan> planFromDatastore(datastore::Client& client, std::vector<std:
     return std::all_of(c.peers.begin(), c.peers.end(),
                        [](auto& peer) { return peer.type == bgp::PeerType::kMesh; });
   });
-  p.topology = reflectors ? "rr" : mesh ? "mesh" : "custom";
+  p.topology = configs.empty() ? "none" : reflectors ? "rr" : mesh ? "mesh" : "custom";
+  if (configs.empty()) notes.push_back("no node has an IPv4 BGP address");
   notes.push_back(
       "node routes assume every node learns every other node's blocks (a mesh, "
       "reflectors); borrowed /32s and service ranges are not counted");
@@ -100,7 +97,10 @@ class PlanCommandImpl final : public PlanCommand {
     cmd_->add_option("--svg", svg_, "Also write a drawing of the topology to this file");
     auto* from = cmd_->add_flag("--from-datastore", fromDatastore_,
                                 "Plan the cluster in the datastore as it is configured");
-    from->excludes(cmd_->get_option("--topology"));
+    for (const char* shape : {"--topology", "--racks", "--nodes-per-rack", "--workloads-per-node",
+                              "--pool", "--block-size", "--rrs", "--core", "--planes"}) {
+      from->excludes(cmd_->get_option(shape));
+    }
   }
 
   bool parsed() const override { return cmd_->parsed(); }
@@ -136,6 +136,8 @@ class PlanCommandImpl final : public PlanCommand {
 
  private:
   Result<plan::Plan> current(Session& s, std::vector<std::string>& notes) {
+    // Read only: an embedded store that does not exist is not created.
+    if (auto store = s.store(Session::Access::kRead); !store) return store.error();
     auto client = s.client();
     if (!client) return client.error();
     return planFromDatastore(**client, notes);
@@ -144,8 +146,7 @@ class PlanCommandImpl final : public PlanCommand {
   void printPlan(std::ostream& out, const plan::Plan& p, const std::vector<std::string>& notes) {
     std::vector<Row> rows;
     for (const auto& r : plan::summarize(p)) {
-      rows.push_back({r.role, std::to_string(r.devices), range(r.minSessions, r.maxSessions),
-                      range(r.minRoutes, r.maxRoutes)});
+      rows.push_back({r.role, std::to_string(r.devices), r.sessionsText(), r.routesText()});
     }
     printTable(out, {"ROLE", "DEVICES", "SESSIONS EACH", "ROUTES EACH"}, rows);
     out << "\nTopology " << p.topology << ": " << p.totalSessions << " BGP sessions, " << p.blocks

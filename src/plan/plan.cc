@@ -14,6 +14,12 @@ namespace {
 constexpr uint32_t kDefaultAs = 64512;
 constexpr uint32_t kLastPrivateAs16 = 65534;
 constexpr uint32_t kFirstPrivateAs32 = 4200000000u;
+// A plan lists every device: a bound keeps a typo from asking for terabytes.
+constexpr int64_t kMaxNodes = 1000000;
+
+std::string rangeText(int64_t low, int64_t high) {
+  return low == high ? std::to_string(low) : std::to_string(low) + "-" + std::to_string(high);
+}
 
 Error invalid(const std::string& message) { return makeError(ErrorCode::kInvalid, message); }
 
@@ -179,13 +185,13 @@ Result<Plan> plan(const Topology& t, std::optional<int64_t> routeCapacity) {
   if (auto ok = checkShape(t); !ok) return ok;
   auto perNode = blocksPerNode(t.workloadsPerNode, t.pool, t.blockSize);
   if (!perNode) return perNode.error();
-  Topology shape = t;
-  if (t.name == "downward-default") shape.core = true;
-  const Shape s{shape, int64_t{t.racks} * t.nodesPerRack, *perNode,
-                int64_t{t.racks} * t.nodesPerRack * *perNode};
-  const int poolPrefix = Cidr::parse(t.pool, false)->prefixLength();
-  const int64_t poolBlocks =
-      t.blockSize - poolPrefix >= 62 ? INT64_MAX : int64_t{1} << (t.blockSize - poolPrefix);
+  const int64_t nodes = int64_t{t.racks} * t.nodesPerRack;
+  if (nodes > kMaxNodes) {
+    return invalid("--racks x --nodes-per-rack: at most " + std::to_string(kMaxNodes) +
+                   " nodes, got " + std::to_string(nodes));
+  }
+  const Shape s{t, nodes, *perNode, nodes * *perNode};
+  const int64_t poolBlocks = int64_t{1} << (t.blockSize - Cidr::parse(t.pool)->prefixLength());
   if (s.blocks > poolBlocks) {
     return invalid("--pool: " + t.pool + " holds " + std::to_string(poolBlocks) + " blocks of /" +
                    std::to_string(t.blockSize) + ", the nodes need " + std::to_string(s.blocks) +
@@ -219,6 +225,9 @@ std::vector<RoleSummary> summarize(const Plan& plan) {
   }
   return out;
 }
+
+std::string RoleSummary::sessionsText() const { return rangeText(minSessions, maxSessions); }
+std::string RoleSummary::routesText() const { return rangeText(minRoutes, maxRoutes); }
 
 void complete(Plan& plan, std::optional<int64_t> routeCapacity) {
   int64_t ends = 0;

@@ -94,6 +94,9 @@ struct RoleSummary {
   int64_t devices = 0;
   int64_t minSessions = 0, maxSessions = 0;
   int64_t minRoutes = 0, maxRoutes = 0;
+  // "3", or "1-3" when the devices differ.
+  std::string sessionsText() const;
+  std::string routesText() const;
 };
 std::vector<RoleSummary> summarize(const Plan& plan);  // kNode, kTor, kCore, kReflector, kPeer
 

@@ -11,7 +11,7 @@ namespace brindle::plan {
 namespace {
 
 constexpr size_t kMaxBoxes = 50;
-constexpr int kBoxW = 110, kBoxH = 44, kGap = 16, kRowH = 150, kTop = 110, kMargin = 30;
+constexpr int kBoxW = 110, kBoxH = 44, kGap = 16, kRowH = 150, kTop = 140, kMargin = 30;
 
 // Which roles peer with which: the sessions of each topology (docs/plan.md), by role.
 struct RoleLink {
@@ -24,13 +24,16 @@ std::vector<RoleLink> roleLinks(const Plan& p) {
   const bool core = std::any_of(p.devices.begin(), p.devices.end(),
                                 [](const Device& d) { return d.role == kCore; });
   const std::string& t = p.topology;
-  if (t == "mesh") return {{kNode, kNode, false}};
-  if (t == "rr") return {{kNode, kReflector, false}, {kReflector, kReflector, false}};
-  if (t == "ecmp-fabric") return {{kNode, kReflector, false}};
+  std::vector<RoleLink> links = {{kNode, kPeer, false}};  // peers read from a datastore
+  if (t == "mesh") links.push_back({kNode, kNode, false});
+  if (t == "rr")
+    links.insert(links.end(), {{kNode, kReflector, false}, {kReflector, kReflector, false}});
+  if (t == "ecmp-fabric") links.push_back({kNode, kReflector, false});
   if (t == "as-per-rack" || t == "as-per-server" || t == "downward-default") {
-    return {{kNode, kTor, true}, core ? RoleLink{kTor, kCore, false} : RoleLink{kTor, kTor, false}};
+    links.push_back({kNode, kTor, true});
+    links.push_back(core ? RoleLink{kTor, kCore, false} : RoleLink{kTor, kTor, false});
   }
-  return {{kNode, kPeer, false}};  // a cluster read from a datastore: only its outside peers
+  return links;
 }
 
 bool linked(const RoleLink& l, const Device& x, const Device& y) {
@@ -58,10 +61,6 @@ std::string escape(const std::string& text) {
     }
   }
   return out;
-}
-
-std::string range(int64_t low, int64_t high) {
-  return low == high ? std::to_string(low) : std::to_string(low) + "-" + std::to_string(high);
 }
 
 struct Tier {
@@ -137,8 +136,9 @@ std::string toSvg(const Plan& plan) {
   size_t widest = 1;
   for (const auto& t : tiers) widest = std::max(widest, t.boxes());
   const int width = std::max<int>(2 * kMargin + static_cast<int>(widest) * (kBoxW + kGap), 520);
-  const int height = kTop + static_cast<int>(tiers.size()) * kRowH +
-                     static_cast<int>(plan.warnings.size()) * 18 + kMargin;
+  const int bottom =
+      kTop + (static_cast<int>(std::max<size_t>(tiers.size(), 1)) - 1) * kRowH + kBoxH + kMargin;
+  const int height = bottom + static_cast<int>(plan.warnings.size()) * 18 + kMargin;
   for (size_t i = 0; i < tiers.size(); ++i) {
     Tier& t = tiers[i];
     t.y = kTop + static_cast<int>(i) * kRowH;
@@ -200,8 +200,7 @@ std::string toSvg(const Plan& plan) {
     const RoleSummary& s = t.summary;
     if (t.collapsed()) {
       box(o, t.x0, t.y, s.role + " x " + std::to_string(s.devices),
-          range(s.minSessions, s.maxSessions) + " sess, " + range(s.minRoutes, s.maxRoutes) +
-              " routes");
+          s.sessionsText() + " sess, " + s.routesText() + " routes");
       continue;
     }
     for (size_t i = 0; i < t.devices.size(); ++i) {
@@ -210,7 +209,7 @@ std::string toSvg(const Plan& plan) {
           std::to_string(d.sessions) + " sess, " + std::to_string(d.routes) + " routes");
     }
   }
-  int y = kTop + static_cast<int>(tiers.size()) * kRowH;
+  int y = bottom;
   for (const auto& w : plan.warnings) {
     o << "  <text x=\"" << kMargin << "\" y=\"" << y << "\" fill=\"#b00020\">Warning: " << escape(w)
       << "</text>\n";

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "plan/xml_check.h"
+
 namespace brindle::plan {
 namespace {
 
@@ -82,6 +84,13 @@ TEST(Plan, AsPerRackToRsMeshed) {
 }
 
 TEST(Plan, AsPerRackThroughCore) {
+  Topology small = shape("as-per-rack");
+  small.core = true;
+  const Plan s = planOf(small);
+  EXPECT_EQ(byRole(s), (std::map<std::string, Row>{
+                           {"node", {4, 1, 3}}, {"tor", {2, 3, 4}}, {"core", {1, 2, 4}}}));
+  EXPECT_EQ(s.totalSessions, 6);
+
   Topology t = shape("as-per-rack", 3, 2);
   t.core = true;
   const Plan p = planOf(t);
@@ -189,6 +198,7 @@ TEST(Plan, RefusesShapesTheTopologyDoesNotHave) {
   t.blockSize = 26;
   t.workloadsPerNode = -1;
   refused(t, "--workloads-per-node");
+  refused(shape("mesh", 100000, 100), "--racks x --nodes-per-rack: at most 1000000 nodes");
   t = shape("mesh", 250, 40);  // 10,000 blocks, the /16 holds 1,024 of /26
   refused(t, "--pool: 10.244.0.0/16 holds 1024 blocks of /26, the nodes need 10000");
 }
@@ -214,6 +224,40 @@ TEST(Plan, TenThousandNodes) {
                                                    {"tor", {250, 40 + 249, 10000}}}));
   EXPECT_EQ(p.totalSessions, 10000 + 250 * 249 / 2);
   EXPECT_EQ(p.warnings.size(), 2u);
+}
+
+TEST(Plan, XmlCheckFindsWhatIsWrong) {
+  EXPECT_EQ(xmlProblem("<?xml version=\"1.0\"?>\n<a x=\"1 &amp; 2\"><b/><c>t&#38;</c></a>\n"), "");
+  EXPECT_NE(xmlProblem("<a><b></a></b>"), "");
+  EXPECT_NE(xmlProblem("<a>"), "");
+  EXPECT_NE(xmlProblem("<a x=1/>"), "");
+  EXPECT_NE(xmlProblem("<a>&nbsp;</a>"), "");
+  EXPECT_NE(xmlProblem("<a/><b/>"), "");
+  EXPECT_NE(xmlProblem("<a x=\"<\"/>"), "");
+}
+
+// Every topology's drawing is XML with a box per device; past 50 devices a tier is one box.
+TEST(Plan, SvgIsWellFormed) {
+  for (const auto& name : topologyNames()) {
+    const Plan p = planOf(shape(name, 2, 3), 2);
+    const std::string svg = toSvg(p);
+    EXPECT_EQ(xmlProblem(svg), "") << name << "\n" << svg;
+    size_t boxes = 0;
+    for (size_t at = svg.find("<rect"); at != std::string::npos; at = svg.find("<rect", at + 1)) {
+      ++boxes;
+    }
+    EXPECT_EQ(boxes, p.devices.size()) << name;
+    EXPECT_NE(svg.find("Warning: "), std::string::npos) << name;
+  }
+  Topology big = shape("as-per-rack", 250, 40);
+  big.pool = "10.0.0.0/8";
+  const std::string svg = toSvg(planOf(big));
+  EXPECT_EQ(xmlProblem(svg), "");
+  EXPECT_NE(svg.find(">node x 10000<"), std::string::npos);
+  EXPECT_NE(svg.find(">tor x 250<"), std::string::npos);
+  EXPECT_NE(svg.find(">x 10000 sessions<"), std::string::npos);  // nodes to ToRs
+  EXPECT_NE(svg.find(">x 31125 sessions<"), std::string::npos);  // the ToRs' mesh
+  EXPECT_LT(svg.size(), 4000u);
 }
 
 }  // namespace
