@@ -1,6 +1,8 @@
 // Measuring a device through its BIRD's control socket and its kernel.
 #include "lab/devices.h"
 
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -9,6 +11,16 @@ namespace brindle::lab {
 
 std::string routerDir(const Lab& lab, const std::string& router) {
   return lab.dir() + "/routers/" + router;
+}
+
+Status startBird(const Lab& lab, const std::string& member, const std::string& dir,
+                 const std::string& conf) {
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/bird.conf") << conf;
+  return lab.daemon(
+      member,
+      {"bird", "-f", "-c", dir + "/bird.conf", "-s", dir + "/bird.ctl", "-P", dir + "/bird.pid"},
+      {}, dir + "/bird.log");
 }
 
 Result<int> establishedOf(const Lab& lab, const Device& device) {

@@ -12,6 +12,11 @@ namespace brindle::lab {
 // The directory of a router's BIRD files (<state dir>/routers/<name>).
 std::string routerDir(const Lab& lab, const std::string& router);
 
+// Writes `conf` to <dir>/bird.conf and starts BIRD on it in the member's namespace (socket, pid
+// and log beside it); down stops it with everything else in the namespace.
+Status startBird(const Lab& lab, const std::string& member, const std::string& dir,
+                 const std::string& conf);
+
 // Established sessions in `birdc show protocols` of the device's BIRD; an Error when BIRD does
 // not answer.
 Result<int> establishedOf(const Lab& lab, const Device& device);

@@ -39,12 +39,6 @@ std::string on(const Device& d, const std::string& bridge) {
   return "";
 }
 
-std::string name(const Device& d) {
-  std::string n = d.name;
-  for (char& c : n) c = c == '-' ? '_' : c;
-  return n;
-}
-
 }  // namespace
 
 std::string routerBird(const Layout& layout, const Device& r) {
@@ -69,13 +63,13 @@ std::string routerBird(const Layout& layout, const Device& r) {
     if (r.role == Role::kRr && d.role == Role::kNode) {
       const std::string peer = on(d, r.links[0].bridge);
       const std::string cluster = t == "rr" ? kRrClusterId : r.address();
-      sessions.push_back({name(d), r.address(), r.as, peer, d.as, "all",
+      sessions.push_back({d.name, r.address(), r.as, peer, d.as, "all",
                           "  rr client;\n  rr cluster id " + cluster + ";\n"});
     } else if (r.role == Role::kRr && d.role == Role::kRr && t == "rr") {
-      sessions.push_back({name(d), r.address(), r.as, d.address(), d.as, "all",
+      sessions.push_back({d.name, r.address(), r.as, d.address(), d.as, "all",
                           "  rr cluster id " + std::string(kRrClusterId) + ";\n"});
     } else if (r.role == Role::kTor && d.role == Role::kNode && d.rack == r.rack) {
-      Session s{name(d),     r.address(), r.as,
+      Session s{d.name,      r.address(), r.as,
                 d.address(), d.as,        downward ? "where net = " + std::string(kDefault) : "all",
                 ""};
       if (d.as == r.as) {
@@ -85,14 +79,14 @@ std::string routerBird(const Layout& layout, const Device& r) {
       }
       sessions.push_back(s);
     } else if (r.role == Role::kTor && d.role == Role::kTor && !layout.options.core) {
-      Session s{name(d), on(r, "brcore"), r.as, on(d, "brcore"), d.as, "all", ""};
+      Session s{d.name, on(r, "brcore"), r.as, on(d, "brcore"), d.as, "all", ""};
       if (d.as == r.as) s.exportRule = "all; next hop self";  // iBGP: the ToRs' own racks
       sessions.push_back(s);
     } else if (r.role == Role::kTor && d.role == Role::kCore) {
-      sessions.push_back({name(d), on(r, "brcore"), r.as, d.address(), d.as,
+      sessions.push_back({d.name, on(r, "brcore"), r.as, d.address(), d.as,
                           downward ? "where net != " + std::string(kDefault) : "all", ""});
     } else if (r.role == Role::kCore && d.role == Role::kTor) {
-      sessions.push_back({name(d), r.address(), r.as, on(d, "brcore"), d.as,
+      sessions.push_back({d.name, r.address(), r.as, on(d, "brcore"), d.as,
                           downward ? "where net = " + std::string(kDefault) : "all", ""});
     }
   }

@@ -10,24 +10,13 @@ namespace brindle::lab {
 Result<std::string> startNode(const Lab& lab, const NodeState& node) {
   std::filesystem::create_directories(lab.logDir());
   std::filesystem::create_directories(lab.runDir());
-  std::vector<std::string> argv = {lab.tools().brindlectl,
-                                   "node",
-                                   "run",
-                                   "--name",
-                                   node.name,
-                                   "--ip",
-                                   node.address,
-                                   "--no-default-ippools",
-                                   "--backend",
-                                   "bird",
-                                   "--run-dir",
-                                   lab.runDir(),
-                                   "--log-dir",
-                                   lab.logDir(),
-                                   "--timeout",
-                                   "30"};
-  if (node.asNumber != 0) argv.insert(argv.end(), {"--as", std::to_string(node.asNumber)});
-  auto r = lab.check(node.name, argv, lab.datastoreEnv());
+  // --as "" keeps the global AS.
+  auto r = lab.check(
+      node.name,
+      {lab.tools().brindlectl, "node", "run", "--name", node.name, "--ip", node.address, "--as",
+       node.asNumber ? std::to_string(node.asNumber) : "", "--no-default-ippools", "--backend",
+       "bird", "--run-dir", lab.runDir(), "--log-dir", lab.logDir(), "--timeout", "30"},
+      lab.datastoreEnv());
   if (!r) return r.error();
   // Its last line: "Brindle node started successfully" (or that it was running already).
   std::string out = *r;

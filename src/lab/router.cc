@@ -1,9 +1,7 @@
 // The router's BIRD: one iBGP session per node, routes in, nothing out.
 #include "lab/router.h"
 
-#include <filesystem>
-#include <fstream>
-
+#include "lab/devices.h"
 #include "lab/fabric.h"
 
 namespace brindle::lab {
@@ -40,13 +38,7 @@ Status startRouter(const Lab& lab, int subnets) {
     if (!r) return r.error();
   }
   if (auto r = lab.ctl({"apply", "-f", "-"}, peers); !r) return r.error();
-  const std::string dir = lab.dir() + "/router";
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir + "/bird.conf") << birdConfig(lab);
-  return lab.daemon(
-      kFabric,
-      {"bird", "-f", "-c", dir + "/bird.conf", "-s", dir + "/bird.ctl", "-P", dir + "/bird.pid"},
-      {}, dir + "/bird.log");
+  return startBird(lab, kFabric, lab.dir() + "/router", birdConfig(lab));
 }
 
 }  // namespace brindle::lab

@@ -3,8 +3,6 @@
 // AS), their rack labels, and the wait until every device has its sessions Established.
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "lab/commands.h"
@@ -44,14 +42,9 @@ Status wire(Lab& lab, const Layout& layout) {
 Status startRouters(const Lab& lab, const Layout& layout) {
   for (const auto& d : layout.devices) {
     if (d.role == Role::kNode) continue;
-    const std::string dir = routerDir(lab, d.name);
-    std::filesystem::create_directories(dir);
-    std::ofstream(dir + "/bird.conf") << routerBird(layout, d);
-    Status s = lab.daemon(
-        d.name,
-        {"bird", "-f", "-c", dir + "/bird.conf", "-s", dir + "/bird.ctl", "-P", dir + "/bird.pid"},
-        {}, dir + "/bird.log");
-    if (!s) return s;
+    if (Status s = startBird(lab, d.name, routerDir(lab, d.name), routerBird(layout, d)); !s) {
+      return s;
+    }
   }
   return Status::ok();
 }
