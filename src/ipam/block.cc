@@ -64,17 +64,11 @@ Result<Cidr> cidrFromKey(const std::string& key) {
 }
 
 bool ReservedRanges::contains(const IpAddr& ip) const {
-  for (const auto& c : cidrs_) {
-    if (c.contains(ip)) return true;
-  }
-  return false;
+  return std::ranges::any_of(cidrs_, [&](const auto& c) { return c.contains(ip); });
 }
 
 bool ReservedRanges::coversWhole(const Cidr& block) const {
-  for (const auto& c : cidrs_) {
-    if (c.contains(block)) return true;
-  }
-  return false;
+  return std::ranges::any_of(cidrs_, [&](const auto& c) { return c.contains(block); });
 }
 
 ReservedRanges ReservedRanges::within(const Cidr& block) const {

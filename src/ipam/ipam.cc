@@ -603,10 +603,7 @@ class IpamImpl final : public Ipam {
   }
 
   static bool inPools(const Cidr& block, const std::vector<Pool>& pools) {
-    for (const auto& p : pools) {
-      if (p.cidr.contains(block)) return true;
-    }
-    return false;
+    return std::ranges::any_of(pools, [&](const auto& p) { return p.cidr.contains(block); });
   }
 
   // Takes up to `num` addresses of one block. `owner` set: only while the block is still affine

@@ -34,10 +34,8 @@ bool isListDocument(const Json& doc) {
   if (kind == doc.end() || !kind->is_string()) return false;
   const std::string& k = kind->get_ref<const std::string&>();
   if (k == "List") return true;
-  for (const auto& info : allKinds()) {
-    if (k == std::string(info.name) + "List") return true;
-  }
-  return false;
+  return std::ranges::any_of(
+      allKinds(), [&](const auto& info) { return k == std::string(info.name) + "List"; });
 }
 
 // Flattens top-level sequences (the seed's endpoints.yaml) and Lists into single documents.

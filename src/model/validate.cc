@@ -832,26 +832,18 @@ Status checkMetadata(const Resource& r) {
                                           " is not a valid tier name (a DNS label of lower-case "
                                           "letters, digits and '-', at most 63 characters)");
     }
-  } else if (r.kind == Kind::kGlobalNetworkPolicy || r.kind == Kind::kStagedGlobalNetworkPolicy) {
-    // A DNS label, optionally prefixed by a tier ("default.allow-dns").
-    const size_t dot = n.find('.');
-    const bool valid =
-        n.size() <= 253 &&
-        (dot == std::string::npos ? label(n) : label(n.substr(0, dot)) && label(n.substr(dot + 1)));
-    if (!valid) {
-      return invalid("metadata.name", quoteJson(name) +
-                                          " is not a valid policy name (a DNS label of "
-                                          "lower-case letters, digits and '-', optionally "
-                                          "prefixed by a tier, e.g. \"default.allow-dns\")");
-    }
-  } else if (r.kind == Kind::kNetworkPolicy || r.kind == Kind::kStagedNetworkPolicy) {
-    // label or label.label, or Calico's knp.default./ossg.default. prefixes before a subdomain.
+  } else if (r.kind == Kind::kGlobalNetworkPolicy || r.kind == Kind::kStagedGlobalNetworkPolicy ||
+             r.kind == Kind::kNetworkPolicy || r.kind == Kind::kStagedNetworkPolicy) {
+    // A DNS label, optionally prefixed by a tier ("default.allow-dns"); a NetworkPolicy may
+    // also be a subdomain after Calico's knp.default./ossg.default. prefixes.
     const size_t dot = n.find('.');
     bool valid =
         n.size() <= 253 &&
         (dot == std::string::npos ? label(n) : label(n.substr(0, dot)) && label(n.substr(dot + 1)));
     for (const char* prefix : {"knp.default.", "ossg.default."}) {
-      if (n.rfind(prefix, 0) == 0) valid = valid || isDnsSubdomain(n.substr(std::strlen(prefix)));
+      if (info.namespaced && n.rfind(prefix, 0) == 0) {
+        valid = valid || isDnsSubdomain(n.substr(std::strlen(prefix)));
+      }
     }
     if (!valid) {
       return invalid("metadata.name", quoteJson(name) +

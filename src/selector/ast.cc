@@ -119,10 +119,8 @@ void NotNode::appendCanonical(std::string& out) const {
 }
 
 bool AndNode::evaluate(const Labels& labels) const {
-  for (const NodePtr& operand : operands_) {
-    if (!operand->evaluate(labels)) return false;
-  }
-  return true;
+  return std::ranges::all_of(operands_,
+                             [&](const NodePtr& operand) { return operand->evaluate(labels); });
 }
 
 void AndNode::appendCanonical(std::string& out) const { appendJoined(out, operands_, " && "); }
@@ -132,10 +130,8 @@ void AndNode::appendLabelKeys(std::vector<std::string>& keys) const {
 }
 
 bool OrNode::evaluate(const Labels& labels) const {
-  for (const NodePtr& operand : operands_) {
-    if (operand->evaluate(labels)) return true;
-  }
-  return false;
+  return std::ranges::any_of(operands_,
+                             [&](const NodePtr& operand) { return operand->evaluate(labels); });
 }
 
 void OrNode::appendCanonical(std::string& out) const { appendJoined(out, operands_, " || "); }

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace brindle::selector {
 namespace {
 
@@ -232,10 +234,7 @@ bool isLabelChar(char c) {
 
 bool isValidLabelKey(std::string_view key) {
   if (key.empty() || key.size() > kMaxLabelLength) return false;
-  for (char c : key) {
-    if (!isLabelChar(c)) return false;
-  }
-  return true;
+  return std::ranges::all_of(key, [&](char c) { return isLabelChar(c); });
 }
 
 Result<std::vector<Token>> tokenize(std::string_view text) { return Tokenizer(text).run(); }
