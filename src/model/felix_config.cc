@@ -2,10 +2,12 @@
 // FelixConfiguration) and validation, so a name means the same thing wherever it is set.
 #include "model/felix_config.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <functional>
 #include <sstream>
+#include <tuple>
 
 #include "common/strings.h"
 
@@ -296,22 +298,15 @@ Result<std::chrono::milliseconds> parseDuration(const std::string& text) {
     if (!first && !number()) return bad();
     const char* unit = p;
     while (p != end && !std::isdigit(static_cast<unsigned char>(*p)) && *p != '.') ++p;
+    // Each unit in milliseconds, as a multiplier and a divisor (exact for both).
+    static constexpr std::tuple<std::string_view, double, double> kUnits[] = {
+        {"h", 3600000, 1}, {"m", 60000, 1}, {"s", 1000, 1},    {"ms", 1, 1},
+        {"us", 1, 1000},   {"µs", 1, 1000}, {"ns", 1, 1000000}};
     const std::string_view u(unit, p - unit);
-    if (u == "h") {
-      total += n * 3600000;
-    } else if (u == "m") {
-      total += n * 60000;
-    } else if (u == "s") {
-      total += n * 1000;
-    } else if (u == "ms") {
-      total += n;
-    } else if (u == "us" || u == "µs") {
-      total += n / 1000;
-    } else if (u == "ns") {
-      total += n / 1000000;
-    } else {
-      return bad();
-    }
+    const auto* it = std::find_if(std::begin(kUnits), std::end(kUnits),
+                                  [&](const auto& k) { return std::get<0>(k) == u; });
+    if (it == std::end(kUnits)) return bad();
+    total += n * std::get<1>(*it) / std::get<2>(*it);
   }
   return std::chrono::milliseconds(static_cast<int64_t>(total + 0.5));
 }
