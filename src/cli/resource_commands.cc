@@ -85,20 +85,17 @@ bool matchesFilters(const Resource& r, const GetCommand& cmd) {
 
 // Resolves a Resource named on the command line.
 Result<Resource> findTarget(Session& s, const Target& t) {
-  auto store = s.store();
-  if (!store) return store.error();
-  auto kind = parseKind(t.kind);
-  if (!kind) return kind.error();
-  return findResource(**store, *kind, t.ns, t.name);
+  BRINDLE_ASSIGN_OR_RETURN(auto store, s.store());
+  BRINDLE_ASSIGN_OR_RETURN(auto kind, parseKind(t.kind));
+  return findResource(*store, kind, t.ns, t.name);
 }
 
 // Validates and writes back a resource edited by patch or label, guarded by its version.
 Status writeEdited(Session& s, Resource edited) {
   model::applyDefaults(edited);
   if (Status v = model::validateResource(edited); !v) return v;
-  auto store = s.store();
-  if (!store) return store.status();
-  auto written = (*store)->write(WriteMode::kReplace, {edited});
+  BRINDLE_ASSIGN_OR_RETURN(auto store, s.store());
+  auto written = (store)->write(WriteMode::kReplace, {edited});
   return written.status();
 }
 

@@ -162,13 +162,12 @@ std::string IpSetsImpl::tempName(IpVersion v) const {
 
 Status IpSetsImpl::readKernel() {
   ++stats_.saves;
-  auto out = runner_.run({{options_.command, "save"}, ""});
-  if (!out) return out.status();
-  if (out->exitCode != 0) {
-    return makeError(ErrorCode::kUnavailable, options_.command + " save failed: " + out->err);
+  BRINDLE_ASSIGN_OR_RETURN(auto out, runner_.run({{options_.command, "save"}, ""}));
+  if (out.exitCode != 0) {
+    return makeError(ErrorCode::kUnavailable, options_.command + " save failed: " + out.err);
   }
   kernel_.clear();
-  std::string_view text = out->out;
+  std::string_view text = out.out;
   while (!text.empty()) {
     size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);

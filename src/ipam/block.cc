@@ -92,10 +92,9 @@ Block Block::create(const Cidr& cidr, std::optional<std::string> affinity, uint6
 }
 
 Result<Block> Block::decode(const std::string& json) {
-  auto view = IpamBlockView::decode(json);
-  if (!view) return view.error();
+  BRINDLE_ASSIGN_OR_RETURN(auto view, IpamBlockView::decode(json));
   Block b;
-  static_cast<IpamBlockView&>(b) = std::move(*view);
+  static_cast<IpamBlockView&>(b) = std::move(view);
   return b;
 }
 

@@ -80,9 +80,8 @@ Result<std::vector<FailsafePort>> parsePorts(const std::string& v) {
                        "failsafe protocol must be tcp, udp or sctp: '" + item + "'");
     }
     // Felix takes 0 too, and renders it like any other port (`--dports 0`).
-    auto n = parseInt(parts.back(), 0, 65535);
-    if (!n) return n.error();
-    FailsafePort port{proto, static_cast<uint16_t>(*n), std::nullopt};
+    BRINDLE_ASSIGN_OR_RETURN(auto n, parseInt(parts.back(), 0, 65535));
+    FailsafePort port{proto, static_cast<uint16_t>(n), std::nullopt};
     if (!net.empty()) {
       auto cidr = Cidr::parse(net);
       if (!cidr) {
@@ -116,9 +115,8 @@ struct Param {
 template <typename T, typename Parse>
 Param field(const char* name, T FelixConfig::*f, Parse parse) {
   return {name, [f, parse](FelixConfig& c, const std::string& v) -> Status {
-            auto r = parse(v);
-            if (!r) return r.error();
-            c.*f = std::move(*r);
+            BRINDLE_ASSIGN_OR_RETURN(auto r, parse(v));
+            c.*f = std::move(r);
             return Status::ok();
           }};
 }
@@ -127,18 +125,16 @@ Result<std::string> parseText(const std::string& v) { return trim(v); }
 
 template <int64_t kMin, int64_t kMax>
 Result<int> parseIntIn(const std::string& v) {
-  auto n = parseInt(v, kMin, kMax);
-  if (!n) return n.error();
-  return static_cast<int>(*n);
+  BRINDLE_ASSIGN_OR_RETURN(auto n, parseInt(v, kMin, kMax));
+  return static_cast<int>(n);
 }
 
 Result<uint32_t> parseMarkMask(const std::string& v) {
-  auto n = parseInt(v, 0, 0xffffffffLL);
-  if (!n) return n.error();
-  if (__builtin_popcount(static_cast<uint32_t>(*n)) < 3) {
+  BRINDLE_ASSIGN_OR_RETURN(auto n, parseInt(v, 0, 0xffffffffLL));
+  if (__builtin_popcount(static_cast<uint32_t>(n)) < 3) {
     return makeError(ErrorCode::kInvalid, "needs at least 3 bits set: '" + v + "'");
   }
-  return static_cast<uint32_t>(*n);
+  return static_cast<uint32_t>(n);
 }
 
 Result<std::vector<std::string>> parsePrefixes(const std::string& v) {

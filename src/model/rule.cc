@@ -165,19 +165,18 @@ Result<EntityRule> parseEntity(const Json& json, const std::string& path) {
     } else if (key == "notNets") {
       if (auto st = parseNets(value, p, e.notNets); !st) return st.error();
     } else if (key == "selector" || key == "notSelector" || key == "namespaceSelector") {
-      auto sel = parseSelectorAt(value, p);
-      if (!sel) return sel.error();
+      BRINDLE_ASSIGN_OR_RETURN(auto sel, parseSelectorAt(value, p));
       // Calico: global() is only for namespaceSelector, and then on its own.
-      const bool global = sel->canonical().find("global()") != std::string::npos;
+      const bool global = sel.canonical().find("global()") != std::string::npos;
       if (global && key != "namespaceSelector") {
         return invalid(p, "global() can only be used in a namespaceSelector");
       }
-      if (global && sel->canonical() != "global()") {
+      if (global && sel.canonical() != "global()") {
         return invalid(p, "global() cannot be combined with other selectors");
       }
-      if (key == "selector") e.selector = *sel;
-      if (key == "notSelector") e.notSelector = *sel;
-      if (key == "namespaceSelector") e.namespaceSelector = *sel;
+      if (key == "selector") e.selector = sel;
+      if (key == "notSelector") e.notSelector = sel;
+      if (key == "namespaceSelector") e.namespaceSelector = sel;
     } else if (key == "ports") {
       if (auto st = parsePorts(value, p, e.ports); !st) return st.error();
     } else if (key == "notPorts") {
@@ -197,9 +196,8 @@ Result<EntityRule> parseEntity(const Json& json, const std::string& path) {
         }
       }
       if (auto it = value.find("selector"); it != value.end()) {
-        auto sel = parseSelectorAt(*it, join(p, "selector"));
-        if (!sel) return sel.error();
-        sa.selector = *sel;
+        BRINDLE_ASSIGN_OR_RETURN(auto sel, parseSelectorAt(*it, join(p, "selector")));
+        sa.selector = sel;
       }
       e.serviceAccounts = std::move(sa);
     } else if (key == "services") {
@@ -595,21 +593,18 @@ Result<Rule> parseRule(const Json& json, const std::string& path) {
   for (const auto& [key, value] : json.items()) {
     const std::string p = join(path, key);
     if (key == "protocol" || key == "notProtocol") {
-      auto proto = parseProtocol(value, p);
-      if (!proto) return proto.error();
-      (key == "protocol" ? r.protocol : r.notProtocol) = *proto;
+      BRINDLE_ASSIGN_OR_RETURN(auto proto, parseProtocol(value, p));
+      (key == "protocol" ? r.protocol : r.notProtocol) = proto;
     } else if (key == "ipVersion") {
       auto v = jsonInt(value, 4, 6);
       if (!v || (*v != 4 && *v != 6)) return invalid(p, quoteJson(value) + " is not 4 or 6");
       r.ipVersion = static_cast<int>(*v);
     } else if (key == "icmp" || key == "notICMP") {
-      auto m = parseIcmp(value, p);
-      if (!m) return m.error();
-      (key == "icmp" ? r.icmp : r.notICMP) = *m;
+      BRINDLE_ASSIGN_OR_RETURN(auto m, parseIcmp(value, p));
+      (key == "icmp" ? r.icmp : r.notICMP) = m;
     } else if (key == "source" || key == "destination") {
-      auto e = parseEntity(value, p);
-      if (!e) return e.error();
-      (key == "source" ? r.source : r.destination) = std::move(*e);
+      BRINDLE_ASSIGN_OR_RETURN(auto e, parseEntity(value, p));
+      (key == "source" ? r.source : r.destination) = std::move(e);
     } else if (key == "http") {
       if (auto st = checkHttp(value, p); !st) return st.error();
       r.http = value;

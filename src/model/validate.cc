@@ -217,10 +217,9 @@ Checker mac() {
 
 Checker selectorChecker() {
   return [](const Json& v, const std::string& path) -> Status {
-    auto sel = parseSelectorAt(v, path);
-    if (!sel) return sel.status();
+    BRINDLE_ASSIGN_OR_RETURN(auto sel, parseSelectorAt(v, path));
     // Calico: global() only means something in a rule's namespaceSelector.
-    if (sel->canonical().find("global()") != std::string::npos) {
+    if (sel.canonical().find("global()") != std::string::npos) {
       return invalid(path, "global() can only be used in a rule's namespaceSelector");
     }
     return Status::ok();
@@ -330,9 +329,8 @@ Checker endpointPorts(bool hostPorts) {
   std::vector<Field> fields = {
       opt("name", str()), req("port", portNumber()),
       opt("protocol", [](const Json& v, const std::string& path) -> Status {
-        auto p = parseProtocol(v, path);
-        if (!p) return p.status();
-        if (!p->named || !p->supportsPorts()) {
+        BRINDLE_ASSIGN_OR_RETURN(auto p, parseProtocol(v, path));
+        if (!p.named || !p.supportsPorts()) {
           return invalid(path, quoteJson(v) + " is not TCP, UDP or SCTP");
         }
         return Status::ok();
@@ -1494,9 +1492,8 @@ Result<PolicyRules> validated(Resource& resource, InputApi api) {
 Status validateResource(Resource& resource) { return validated(resource, InputApi::kV3).status(); }
 
 Result<std::vector<std::string>> checkResource(Resource& resource, InputApi api) {
-  auto rules = validated(resource, api);
-  if (!rules) return rules.status();
-  return lintResource(resource, *rules);
+  BRINDLE_ASSIGN_OR_RETURN(auto rules, validated(resource, api));
+  return lintResource(resource, rules);
 }
 
 Status checkPoolOverlap(const Resource& pool, const std::vector<Resource>& otherPools) {

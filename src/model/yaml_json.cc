@@ -464,9 +464,8 @@ Result<std::vector<Json>> parseDocuments(std::string_view text, std::string_view
     if (startsLikeJson(text)) {
       // yaml-cpp is stricter than JSON in places (tabs); a clean JSON parse wins, and a JSON
       // error reads better for a JSON file than a YAML one.
-      auto json = parseJson(text, sourceName, limits);
-      if (!json) return json.error();
-      docs.push_back(std::move(*json));
+      BRINDLE_ASSIGN_OR_RETURN(auto json, parseJson(text, sourceName, limits));
+      docs.push_back(std::move(json));
       return docs;
     }
     return makeError(ErrorCode::kInvalid, position(sourceName, e.mark.line + 1, e.mark.column + 1) +
