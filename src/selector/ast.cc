@@ -31,15 +31,6 @@ const char* valueOpText(ValueOp op) {
   return " ? ";
 }
 
-void appendJoined(std::string& out, const std::vector<NodePtr>& operands, const char* op) {
-  out += '(';
-  for (std::size_t i = 0; i < operands.size(); ++i) {
-    if (i > 0) out += op;
-    operands[i]->appendCanonical(out);
-  }
-  out += ')';
-}
-
 }  // namespace
 
 std::string Node::canonical() const {
@@ -47,10 +38,6 @@ std::string Node::canonical() const {
   appendCanonical(out);
   return out;
 }
-
-void AllNode::appendCanonical(std::string& out) const { out += "all()"; }
-
-void GlobalNode::appendCanonical(std::string& out) const { out += "global()"; }
 
 bool HasNode::evaluate(const Labels& labels) const { return findLabel(labels, key_) != nullptr; }
 
@@ -118,25 +105,22 @@ void NotNode::appendCanonical(std::string& out) const {
   operand_->appendCanonical(out);
 }
 
-bool AndNode::evaluate(const Labels& labels) const {
-  return std::ranges::all_of(operands_,
-                             [&](const NodePtr& operand) { return operand->evaluate(labels); });
+bool JunctionNode::evaluate(const Labels& labels) const {
+  auto holds = [&](const NodePtr& operand) { return operand->evaluate(labels); };
+  return kind_ == NodeKind::kAnd ? std::ranges::all_of(operands_, holds)
+                                 : std::ranges::any_of(operands_, holds);
 }
 
-void AndNode::appendCanonical(std::string& out) const { appendJoined(out, operands_, " && "); }
-
-void AndNode::appendLabelKeys(std::vector<std::string>& keys) const {
-  for (const NodePtr& operand : operands_) operand->appendLabelKeys(keys);
+void JunctionNode::appendCanonical(std::string& out) const {
+  out += '(';
+  for (std::size_t i = 0; i < operands_.size(); ++i) {
+    if (i > 0) out += kind_ == NodeKind::kAnd ? " && " : " || ";
+    operands_[i]->appendCanonical(out);
+  }
+  out += ')';
 }
 
-bool OrNode::evaluate(const Labels& labels) const {
-  return std::ranges::any_of(operands_,
-                             [&](const NodePtr& operand) { return operand->evaluate(labels); });
-}
-
-void OrNode::appendCanonical(std::string& out) const { appendJoined(out, operands_, " || "); }
-
-void OrNode::appendLabelKeys(std::vector<std::string>& keys) const {
+void JunctionNode::appendLabelKeys(std::vector<std::string>& keys) const {
   for (const NodePtr& operand : operands_) operand->appendLabelKeys(keys);
 }
 
@@ -153,21 +137,20 @@ NodePtr negate(NodePtr operand) {
 
 NodePtr allOf(std::vector<NodePtr> operands) {
   if (operands.size() == 1) return std::move(operands.front());
-  return std::make_unique<AndNode>(std::move(operands));
+  return std::make_unique<JunctionNode>(NodeKind::kAnd, std::move(operands));
 }
 
 NodePtr anyOf(std::vector<NodePtr> operands) {
   if (operands.size() == 1) return std::move(operands.front());
-  return std::make_unique<OrNode>(std::move(operands));
+  return std::make_unique<JunctionNode>(NodeKind::kOr, std::move(operands));
 }
 
 NodePtr withPrefix(const Node& node, std::string_view prefix) {
   auto key = [&](const std::string& k) { return std::string(prefix) + k; };
   switch (node.kind()) {
     case NodeKind::kAll:
-      return std::make_unique<AllNode>();
     case NodeKind::kGlobal:
-      return std::make_unique<GlobalNode>();
+      return std::make_unique<ConstantNode>(node.kind());
     case NodeKind::kHas:
       return hasLabel(key(static_cast<const HasNode&>(node).key()));
     case NodeKind::kLabelValue: {
@@ -190,7 +173,7 @@ NodePtr withPrefix(const Node& node, std::string_view prefix) {
                                            : anyOf(std::move(operands));
     }
   }
-  return std::make_unique<AllNode>();
+  return std::make_unique<ConstantNode>(NodeKind::kAll);
 }
 
 }  // namespace brindle::selector

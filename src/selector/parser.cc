@@ -20,7 +20,8 @@ class Parser {
   explicit Parser(std::vector<Token> tokens) : tokens_(std::move(tokens)) {}
 
   Result<NodePtr> parseAll() {
-    if (peek().kind == TokenKind::kEnd) return NodePtr(std::make_unique<AllNode>());
+    if (peek().kind == TokenKind::kEnd)
+      return NodePtr(std::make_unique<ConstantNode>(NodeKind::kAll));
     Result<NodePtr> root = parseOr(0);
     if (!root) return root;
     if (peek().kind != TokenKind::kEnd) return expected("'&&', '||' or end of selector");
@@ -82,10 +83,10 @@ class Parser {
         return hasLabel(std::string(token.text));
       case TokenKind::kAll:
         advance();
-        return NodePtr(std::make_unique<AllNode>());
+        return NodePtr(std::make_unique<ConstantNode>(NodeKind::kAll));
       case TokenKind::kGlobal:
         advance();
-        return NodePtr(std::make_unique<GlobalNode>());
+        return NodePtr(std::make_unique<ConstantNode>(NodeKind::kGlobal));
       case TokenKind::kLabel:
         return parseComparison();
       case TokenKind::kLParen: {

@@ -9,7 +9,7 @@
 
 namespace brindle::selector {
 
-Selector::Selector() : Selector(std::make_unique<AllNode>()) {}
+Selector::Selector() : Selector(std::make_unique<ConstantNode>(NodeKind::kAll)) {}
 
 Selector::Selector(NodePtr root) : root_(std::move(root)), canonical_(root_->canonical()) {
   root_->appendLabelKeys(labelKeys_);
