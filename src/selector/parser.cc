@@ -53,9 +53,8 @@ class Parser {
                               NodePtr (*combine)(std::vector<NodePtr>), int depth) {
     std::vector<NodePtr> operands;
     for (;;) {
-      Result<NodePtr> next = (this->*operand)(depth);
-      if (!next) return next;
-      operands.push_back(std::move(next).value());
+      BRINDLE_ASSIGN_OR_RETURN(auto next, (this->*operand)(depth));
+      operands.push_back(std::move(next));
       if (peek().kind != op) break;
       advance();
     }
@@ -169,9 +168,8 @@ class Parser {
 }  // namespace
 
 Result<NodePtr> parseTree(std::string_view text) {
-  Result<std::vector<Token>> tokens = tokenize(text);
-  if (!tokens) return tokens.error();
-  return Parser(std::move(tokens).value()).parseAll();
+  BRINDLE_ASSIGN_OR_RETURN(auto tokens, tokenize(text));
+  return Parser(std::move(tokens)).parseAll();
 }
 
 }  // namespace brindle::selector

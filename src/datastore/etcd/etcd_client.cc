@@ -388,15 +388,13 @@ Result<LivenessKeyPtr> keepKeyAlive(EtcdClient& client, std::string key, std::st
 }
 
 Result<EtcdClientPtr> openEtcdClient(const EtcdOptions& options) {
-  auto conn = Connection::open(options);
-  if (!conn) return conn.error();
-  return EtcdClientPtr(std::make_unique<EtcdClientImpl>(std::move(conn).value()));
+  BRINDLE_ASSIGN_OR_RETURN(auto conn, Connection::open(options));
+  return EtcdClientPtr(std::make_unique<EtcdClientImpl>(std::move(conn)));
 }
 
 Result<ClientPtr> openEtcdStore(const EtcdOptions& options) {
-  auto client = openEtcdClient(options);
-  if (!client) return client.error();
-  return ClientPtr(std::move(client).value());
+  BRINDLE_ASSIGN_OR_RETURN(auto client, openEtcdClient(options));
+  return ClientPtr(std::move(client));
 }
 
 // A program that links this backend opens etcd through it rather than loading the module too

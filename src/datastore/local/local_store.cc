@@ -364,9 +364,8 @@ class LocalClient final : public Client {
     }
     // Watchers poll on their own connection so that this client's commits change the
     // watcher's data_version, and so a watcher can run on another thread.
-    auto db = Db::open(db_->path(), dbOptions(options_));
-    if (!db) return db.error();
-    return WatcherPtr(std::make_unique<LocalWatcher>(std::move(db).value(), std::string(prefix),
+    BRINDLE_ASSIGN_OR_RETURN(auto db, Db::open(db_->path(), dbOptions(options_)));
+    return WatcherPtr(std::make_unique<LocalWatcher>(std::move(db), std::string(prefix),
                                                      afterRevision, options_));
   }
 
@@ -525,10 +524,9 @@ Result<ClientPtr> openLocalStore(const std::string& path, LocalStoreOptions opti
   if (!inMemory) {
     if (Status s = makeParentDirs(path); !s) return s.error();
   }
-  auto db = Db::open(inMemory ? ":memory:" : path, dbOptions(options));
-  if (!db) return db.error();
-  if (Status s = initSchema(**db); !s) return s.error();
-  return ClientPtr(std::make_unique<LocalClient>(std::move(db).value(), options));
+  BRINDLE_ASSIGN_OR_RETURN(auto db, Db::open(inMemory ? ":memory:" : path, dbOptions(options)));
+  if (Status s = initSchema(*db); !s) return s.error();
+  return ClientPtr(std::make_unique<LocalClient>(std::move(db), options));
 }
 
 }  // namespace brindle::datastore
