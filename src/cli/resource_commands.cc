@@ -16,33 +16,11 @@ using model::Kind;
 using model::Resource;
 using resources::WriteMode;
 
-const char* pastTense(WriteMode mode) {
-  switch (mode) {
-    case WriteMode::kCreate:
-      return "created";
-    case WriteMode::kReplace:
-      return "replaced";
-    case WriteMode::kApply:
-      return "applied";
-    case WriteMode::kDelete:
-      return "deleted";
-  }
-  return "";
-}
-
-const char* verb(WriteMode mode) {
-  switch (mode) {
-    case WriteMode::kCreate:
-      return "create";
-    case WriteMode::kReplace:
-      return "replace";
-    case WriteMode::kApply:
-      return "apply";
-    case WriteMode::kDelete:
-      return "delete";
-  }
-  return "";
-}
+// A write mode's verb and its past tense, in WriteMode's order.
+constexpr const char* kVerbs[][2] = {
+    {"create", "created"}, {"replace", "replaced"}, {"apply", "applied"}, {"delete", "deleted"}};
+const char* verb(WriteMode mode) { return kVerbs[static_cast<int>(mode)][0]; }
+const char* pastTense(WriteMode mode) { return kVerbs[static_cast<int>(mode)][1]; }
 
 std::string quotedKind(const std::string& kindName) {
   return kindName.empty() ? "" : "'" + kindName + "' ";
@@ -95,7 +73,7 @@ Status writeEdited(Session& s, Resource edited) {
   model::applyDefaults(edited);
   if (Status v = model::validateResource(edited); !v) return v;
   BRINDLE_ASSIGN_OR_RETURN(auto store, s.store());
-  auto written = (store)->write(WriteMode::kReplace, {edited});
+  auto written = store->write(WriteMode::kReplace, {edited});
   return written.status();
 }
 

@@ -413,17 +413,8 @@ std::string quoteJson(const Json& value) {
 }
 
 std::string_view actionName(Action action) {
-  switch (action) {
-    case Action::kAllow:
-      return "Allow";
-    case Action::kDeny:
-      return "Deny";
-    case Action::kLog:
-      return "Log";
-    case Action::kPass:
-      return "Pass";
-  }
-  return "?";
+  static constexpr std::string_view kNames[] = {"Allow", "Deny", "Log", "Pass"};  // Action's order
+  return kNames[static_cast<int>(action)];
 }
 
 std::string Protocol::text() const {

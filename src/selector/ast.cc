@@ -16,19 +16,9 @@ const std::string* findLabel(const Labels& labels, const std::string& key) {
 }
 
 const char* valueOpText(ValueOp op) {
-  switch (op) {
-    case ValueOp::kEq:
-      return " == ";
-    case ValueOp::kNe:
-      return " != ";
-    case ValueOp::kContains:
-      return " contains ";
-    case ValueOp::kStartsWith:
-      return " starts with ";
-    case ValueOp::kEndsWith:
-      return " ends with ";
-  }
-  return " ? ";
+  static constexpr const char* kTexts[] = {" == ", " != ", " contains ", " starts with ",
+                                           " ends with "};  // ValueOp's order
+  return kTexts[static_cast<int>(op)];
 }
 
 }  // namespace
