@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "selector/tokenizer.h"
@@ -111,36 +112,27 @@ class Parser {
     std::string key(peek().text);
     advance();
     TokenKind opKind = peek().kind;
-    ValueOp op;
-    switch (opKind) {
-      case TokenKind::kEq:
-        op = ValueOp::kEq;
-        break;
-      case TokenKind::kNe:
-        op = ValueOp::kNe;
-        break;
-      case TokenKind::kContains:
-        op = ValueOp::kContains;
-        break;
-      case TokenKind::kStartsWith:
-        op = ValueOp::kStartsWith;
-        break;
-      case TokenKind::kEndsWith:
-        op = ValueOp::kEndsWith;
-        break;
-      case TokenKind::kIn:
-      case TokenKind::kNotIn:
-        advance();
-        return parseSet(std::move(key), opKind == TokenKind::kIn ? SetOp::kIn : SetOp::kNotIn);
-      default:
-        return expected(fmt::format("{} after label '{}'", kOperators,
-                                    key.size() <= 40 ? key : key.substr(0, 40) + "..."));
+    if (opKind == TokenKind::kIn || opKind == TokenKind::kNotIn) {
+      advance();
+      return parseSet(std::move(key), opKind == TokenKind::kIn ? SetOp::kIn : SetOp::kNotIn);
+    }
+    static constexpr std::pair<TokenKind, ValueOp> kValueOps[] = {
+        {TokenKind::kEq, ValueOp::kEq},
+        {TokenKind::kNe, ValueOp::kNe},
+        {TokenKind::kContains, ValueOp::kContains},
+        {TokenKind::kStartsWith, ValueOp::kStartsWith},
+        {TokenKind::kEndsWith, ValueOp::kEndsWith}};
+    const auto* op = std::find_if(std::begin(kValueOps), std::end(kValueOps),
+                                  [&](const auto& p) { return p.first == opKind; });
+    if (op == std::end(kValueOps)) {
+      return expected(fmt::format("{} after label '{}'", kOperators,
+                                  key.size() <= 40 ? key : key.substr(0, 40) + "..."));
     }
     advance();
     if (peek().kind != TokenKind::kString) return expected("a quoted string");
     std::string value(peek().text);
     advance();
-    return NodePtr(std::make_unique<LabelValueNode>(std::move(key), op, std::move(value)));
+    return NodePtr(std::make_unique<LabelValueNode>(std::move(key), op->second, std::move(value)));
   }
 
   // {"a", 'b', ...}; empty sets and a trailing comma are allowed, as in Calico.
