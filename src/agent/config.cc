@@ -149,8 +149,7 @@ Result<LocalLayers> localLayers(const CommandLine& cl,
   }
   if (out.nodename.empty()) return makeError(ErrorCode::kInvalid, "no node name");
 
-  BRINDLE_ASSIGN_OR_RETURN(auto ds, config::loadDatastoreConfig(cl.datastoreConfig, env));
-  out.datastore = std::move(ds);
+  BRINDLE_ASSIGN_OR_RETURN(out.datastore, config::loadDatastoreConfig(cl.datastoreConfig, env));
   return out;
 }
 

@@ -156,8 +156,7 @@ class Decider {
       bool peerWith = appliesHere && peers.matches(n.labels);
       // Calico adds the reverse of a selector peering unless asked not to.
       if (!peerWith && !v.reversePeeringManual && peers.matches(self_.labels)) {
-        BRINDLE_ASSIGN_OR_RETURN(auto there, applies(v, n, what));
-        peerWith = there;
+        BRINDLE_ASSIGN_OR_RETURN(peerWith, applies(v, n, what));
       }
       if (!peerWith) continue;
       BRINDLE_ASSIGN_OR_RETURN(
@@ -207,8 +206,7 @@ class Decider {
     Peer p = base(type == PeerType::kGlobal ? "Global" : "Node", type, ip, port, as);
     if (v.useNodeIp) p.sourceAddress = own_.ip;
     if (v.password) {
-      BRINDLE_ASSIGN_OR_RETURN(auto pw, secret(*v.password, what + ".spec.password"));
-      p.password = pw;
+      BRINDLE_ASSIGN_OR_RETURN(p.password, secret(*v.password, what + ".spec.password"));
     }
     p.keepaliveSeconds = v.keepaliveSeconds;
     p.restartSeconds = v.maxRestartSeconds;

@@ -89,8 +89,7 @@ Status IpipTunnel::releaseTunnelAddress(const Inputs& inputs, const IpipPlan& pl
 
 Status IpipTunnel::applyRoutes(const std::vector<TunnelRoute>& routes) {
   if (!routes_) {
-    BRINDLE_ASSIGN_OR_RETURN(auto netlink, dataplane::openLibnlRouteNetlink(options_.netns));
-    netlink_ = std::move(netlink);
+    BRINDLE_ASSIGN_OR_RETURN(netlink_, dataplane::openLibnlRouteNetlink(options_.netns));
     dataplane::RouteTableOptions ropts;
     ropts.protocol = kTunnelRouteProtocol;
     ropts.ipv6 = false;

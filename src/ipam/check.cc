@@ -93,8 +93,7 @@ Result<CheckReport> checkConsistency(datastore::Client& client) {
     r.blocks.push_back({kv.key, std::move(*b), ""});
   }
 
-  BRINDLE_ASSIGN_OR_RETURN(auto pools, activePools(client));
-  r.activePools = std::move(pools);
+  BRINDLE_ASSIGN_OR_RETURN(r.activePools, activePools(client));
   BRINDLE_ASSIGN_OR_RETURN(auto users, loadUsers(client));
   r.workloadIps = users.workloadIps;
   r.nodeIps = users.nodeIps;

@@ -74,8 +74,7 @@ Result<std::optional<TxnOp>> handleOp(datastore::Client& client, const std::stri
   TxnOp op;
   op.key = handleKey(handle);
   if (kv) {
-    BRINDLE_ASSIGN_OR_RETURN(auto d, Handle::decode(kv->value));
-    h = d;
+    BRINDLE_ASSIGN_OR_RETURN(h, Handle::decode(kv->value));
     op.expectedRevision = kv->modRevision;
     op.type = TxnOp::Type::kUpdate;
   } else if (kv.code() == ErrorCode::kNotFound) {
@@ -376,8 +375,7 @@ class IpamImpl final : public Ipam {
       auto kv = client_.get(kConfigKey);
       IpamConfig cfg;
       if (kv) {
-        BRINDLE_ASSIGN_OR_RETURN(auto d, IpamConfig::decode(kv->value));
-        cfg = d;
+        BRINDLE_ASSIGN_OR_RETURN(cfg, IpamConfig::decode(kv->value));
       } else if (kv.code() != ErrorCode::kNotFound) {
         return kv.status();
       }

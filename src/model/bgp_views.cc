@@ -245,14 +245,10 @@ Result<BgpPeerView> bgpPeerView(const Resource& peer) {
   if (const std::string ip = text(spec, "peerIP"); !ip.empty()) {
     if (Status s = splitPeerIp(ip, view); !s.isOk()) return s.error();
   }
-  auto as = asNumber(spec);
-  if (!as) return as.error();
-  view.asNumber = *as;
+  BRINDLE_ASSIGN_OR_RETURN(view.asNumber, asNumber(spec));
   view.password = secretRef(spec, "password");
-  BRINDLE_ASSIGN_OR_RETURN(auto keepalive, duration(spec, "keepaliveTime"));
-  view.keepaliveSeconds = keepalive;
-  BRINDLE_ASSIGN_OR_RETURN(auto restart, duration(spec, "maxRestartTime"));
-  view.maxRestartSeconds = restart;
+  BRINDLE_ASSIGN_OR_RETURN(view.keepaliveSeconds, duration(spec, "keepaliveTime"));
+  BRINDLE_ASSIGN_OR_RETURN(view.maxRestartSeconds, duration(spec, "maxRestartTime"));
   view.longLivedRestart = text(spec, "restartMode") == "LongLivedGracefulRestart";
   view.useNodeIp = text(spec, "sourceAddress") != "None";
   view.bfd = text(spec, "failureDetectionMode") == "BFDIfDirectlyConnected";
@@ -283,8 +279,7 @@ Result<BgpConfigView> bgpConfigView(const Resource& config) {
   const Json& spec = config.spec;
   BgpConfigView view;
   view.meshEnabled = spec.value("nodeToNodeMeshEnabled", true);
-  BRINDLE_ASSIGN_OR_RETURN(auto as, asNumber(spec));
-  view.asNumber = as;
+  BRINDLE_ASSIGN_OR_RETURN(view.asNumber, asNumber(spec));
   if (const auto port = spec.find("listenPort"); port != spec.end() && port->is_number()) {
     view.listenPort = port->get<int>();
   }
@@ -292,8 +287,8 @@ Result<BgpConfigView> bgpConfigView(const Resource& config) {
     view.logSeverityScreen = level;
   }
   view.nodeMeshPassword = secretRef(spec, "nodeMeshPassword");
-  BRINDLE_ASSIGN_OR_RETURN(auto restart, duration(spec, "nodeMeshMaxRestartTime"));
-  view.nodeMeshMaxRestartSeconds = restart;
+  BRINDLE_ASSIGN_OR_RETURN(view.nodeMeshMaxRestartSeconds,
+                           duration(spec, "nodeMeshMaxRestartTime"));
   for (auto [list, out] : {std::pair{"serviceClusterIPs", &view.serviceClusterIps},
                            std::pair{"serviceExternalIPs", &view.serviceExternalIps},
                            std::pair{"serviceLoadBalancerIPs", &view.serviceLoadBalancerIps}}) {
@@ -301,8 +296,7 @@ Result<BgpConfigView> bgpConfigView(const Resource& config) {
     *out = std::move(cidrs);
   }
   if (const auto adverts = spec.find("prefixAdvertisements"); adverts != spec.end()) {
-    BRINDLE_ASSIGN_OR_RETURN(auto resolved, prefixAdvertisements(spec, *adverts));
-    view.prefixAdvertisements = std::move(resolved);
+    BRINDLE_ASSIGN_OR_RETURN(view.prefixAdvertisements, prefixAdvertisements(spec, *adverts));
   }
   view.bindNodeIp = text(spec, "bindMode") == "NodeIP";
   if (const auto ignored = spec.find("ignoredInterfaces"); ignored != spec.end()) {

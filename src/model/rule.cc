@@ -196,8 +196,7 @@ Result<EntityRule> parseEntity(const Json& json, const std::string& path) {
         }
       }
       if (auto it = value.find("selector"); it != value.end()) {
-        BRINDLE_ASSIGN_OR_RETURN(auto sel, parseSelectorAt(*it, join(p, "selector")));
-        sa.selector = sel;
+        BRINDLE_ASSIGN_OR_RETURN(sa.selector, parseSelectorAt(*it, join(p, "selector")));
       }
       e.serviceAccounts = std::move(sa);
     } else if (key == "services") {

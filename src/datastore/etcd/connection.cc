@@ -157,8 +157,7 @@ Result<std::shared_ptr<Connection>> Connection::open(const EtcdOptions& options)
   if (conn->tls_) {
     grpc::SslCredentialsOptions ssl;
     if (!options.caFile.empty()) {
-      BRINDLE_ASSIGN_OR_RETURN(auto ca, readFile(options.caFile, "CA certificate"));
-      ssl.pem_root_certs = ca;
+      BRINDLE_ASSIGN_OR_RETURN(ssl.pem_root_certs, readFile(options.caFile, "CA certificate"));
     }
     if (!options.certFile.empty()) {
       BRINDLE_ASSIGN_OR_RETURN(auto cert, readFile(options.certFile, "client certificate"));
