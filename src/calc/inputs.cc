@@ -70,8 +70,7 @@ Result<EndpointInput> endpointInput(const model::Resource& r) {
   e.interfaceName = spec.value("interfaceName", "");
   e.labels = r.labels();
   e.profiles = stringsOf(member(spec, "profiles"));
-  BRINDLE_ASSIGN_OR_RETURN(auto addresses, model::endpointAddresses(r));
-  e.addresses = std::move(addresses);
+  BRINDLE_ASSIGN_OR_RETURN(e.addresses, model::endpointAddresses(r));
   if (e.host) {
     e.id = r.name();
   } else {

@@ -72,7 +72,7 @@ void registerLinkedEtcdBackend(OpenStoreFn open) { linkedOpenStore = open; }
 Result<ClientPtr> openEtcdStoreViaModule(const EtcdOptions& options) {
   if (linkedOpenStore != nullptr) return linkedOpenStore(options);
   BRINDLE_ASSIGN_OR_RETURN(auto fn, loadModule());
-  return (fn)(options);
+  return fn(options);
 }
 
 }  // namespace brindle::datastore::etcd
