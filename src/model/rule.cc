@@ -39,21 +39,6 @@ std::optional<long long> parseBounded(std::string_view s, long long lo, long lon
   return v;
 }
 
-// A JSON integer in [lo, hi], or nullopt.
-std::optional<long long> jsonInt(const Json& v, long long lo, long long hi) {
-  if (v.is_number_unsigned()) {
-    auto u = v.get<unsigned long long>();
-    if (u > static_cast<unsigned long long>(hi)) return std::nullopt;
-    long long x = static_cast<long long>(u);
-    return x < lo ? std::nullopt : std::optional<long long>(x);
-  }
-  if (v.is_number_integer()) {
-    long long x = v.get<long long>();
-    return (x < lo || x > hi) ? std::nullopt : std::optional<long long>(x);
-  }
-  return std::nullopt;
-}
-
 // Kubernetes' IsValidPortName: up to 15 of [a-z0-9-], at least one letter, no leading,
 // trailing or doubled '-'.
 bool isValidPortName(std::string_view s) {
@@ -404,6 +389,20 @@ Status checkMasked(const Json& value, const Cidr& cidr, const std::string& path)
   if (!addr || *addr == cidr.address()) return Status::ok();
   return invalid(
       path, quoteJson(value) + " has host bits set (did you mean \"" + cidr.toString() + "\"?)");
+}
+
+std::optional<long long> jsonInt(const Json& v, long long lo, long long hi) {
+  if (v.is_number_unsigned()) {
+    auto u = v.get<unsigned long long>();
+    if (u > static_cast<unsigned long long>(hi)) return std::nullopt;
+    long long x = static_cast<long long>(u);
+    return x < lo ? std::nullopt : std::optional<long long>(x);
+  }
+  if (v.is_number_integer()) {
+    long long x = v.get<long long>();
+    return (x < lo || x > hi) ? std::nullopt : std::optional<long long>(x);
+  }
+  return std::nullopt;
 }
 
 std::string quoteJson(const Json& value) {

@@ -87,19 +87,9 @@ Checker str() { return ofType(&Json::is_string, "a string"); }
 Checker boolean() { return ofType(&Json::is_boolean, "true or false"); }
 Checker number() { return ofType(&Json::is_number, "a number"); }
 
-std::optional<long long> asInt(const Json& v) {
-  if (v.is_number_unsigned()) {
-    auto u = v.get<unsigned long long>();
-    if (u > static_cast<unsigned long long>(INT64_MAX)) return std::nullopt;
-    return static_cast<long long>(u);
-  }
-  if (v.is_number_integer()) return v.get<long long>();
-  return std::nullopt;
-}
-
 Checker intRange(long long lo, long long hi) {
   return [lo, hi](const Json& v, const std::string& path) -> Status {
-    auto n = asInt(v);
+    auto n = jsonInt(v);
     if (!n || *n < lo || *n > hi) {
       return invalid(path, quoteJson(v) + " is not an integer in " + std::to_string(lo) + "-" +
                                std::to_string(hi));
@@ -602,7 +592,7 @@ Checker felixConfigurationSpec() {
       opt("failsafeInboundHostPorts", hostPorts),
       opt("failsafeOutboundHostPorts", hostPorts),
       opt("kubeNodePortRanges", listOf([](Json& v, const std::string& path) -> Status {
-            if (asInt(v)) return portNumber()(v, path);
+            if (jsonInt(v)) return portNumber()(v, path);
             return regexString("^[0-9]{1,5}(:[0-9]{1,5})?$",
                                "a port or port range such as "
                                "\"30000:32767\" (named ports are not allowed here)")(v, path);
@@ -860,8 +850,8 @@ Status checkIpPool(const Json& spec) {
                    quoteJson(cidrJson) + " overlaps the IPv6 link-local range fe80::/10");
   }
   int blockSize = v4 ? 26 : 122;
-  if (auto it = spec.find("blockSize"); it != spec.end() && *asInt(*it) != 0) {
-    blockSize = static_cast<int>(*asInt(*it));
+  if (auto it = spec.find("blockSize"); it != spec.end() && *jsonInt(*it) != 0) {
+    blockSize = static_cast<int>(*jsonInt(*it));
     const int lo = v4 ? 20 : 116;
     const int hi = v4 ? 32 : 128;
     if (blockSize < lo || blockSize > hi) {
@@ -1105,7 +1095,7 @@ Status checkFelixConfiguration(const Json& spec) {
   if (auto it = spec.find("routeTableRanges"); it != spec.end()) {
     long long tables = 0;
     for (size_t i = 0; i < it->size(); ++i) {
-      const long long lo = *asInt((*it)[i]["min"]), hi = *asInt((*it)[i]["max"]);
+      const long long lo = *jsonInt((*it)[i]["min"]), hi = *jsonInt((*it)[i]["max"]);
       if (lo > hi) {
         return invalid(indexed("spec.routeTableRanges", i),
                        "min " + std::to_string(lo) + " is greater than max " + std::to_string(hi));
