@@ -124,7 +124,9 @@ int main(int argc, char** argv) {
     std::cerr << "brindle-lab: needs root (network namespaces)\n";
     return 1;
   }
-  auto lab = Lab::open(labName, !downCmd->parsed());
+  const bool changes = upCmd->parsed() || seedCmd->parsed() || addCmd->parsed() ||
+                       delCmd->parsed() || downCmd->parsed();
+  auto lab = Lab::open(labName, !downCmd->parsed(), changes);
   if (!lab) {
     std::cerr << "brindle-lab: " << lab.message() << "\n";
     return 1;

@@ -1,9 +1,15 @@
 // Lab: state dir, write-ahead namespaces and running programs inside the lab's namespaces.
 #include "lab/lab.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <thread>
 
 extern char** environ;
@@ -19,11 +25,49 @@ Status validateName(const std::string& what, const std::string& name) {
                                             "of namespace names)");
 }
 
-Result<Lab> Lab::open(const std::string& name, bool needTools) {
+namespace {
+
+// One changing command at a time per lab: two `workload add`s at once would each save a state
+// file without the other's workload. The lock is an abstract unix socket named after the lab:
+// the kernel frees it when the process ends, SIGKILL included, and it leaves no file behind. It
+// is close-on-exec, so no daemon the command starts keeps it.
+Result<std::shared_ptr<void>> lockLab(const std::string& name) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return makeError(ErrorCode::kInternal, "socket: " + std::string(strerror(errno)));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::string id = "brindle-lab/" + name;  // sun_path[0] stays '\0': abstract
+  std::memcpy(addr.sun_path + 1, id.data(), id.size());
+  const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + id.size());
+  bool told = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (::bind(fd, reinterpret_cast<sockaddr*>(&addr), length) != 0) {
+    if (errno != EADDRINUSE || std::chrono::steady_clock::now() > deadline) {
+      const std::string why = errno == EADDRINUSE ? "still busy after 5 minutes" : strerror(errno);
+      ::close(fd);
+      return makeError(ErrorCode::kUnavailable, "lab " + name + ": " + why);
+    }
+    if (!told) {
+      std::cerr << "brindle-lab: waiting for another brindle-lab command on lab " << name << "\n";
+      told = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return std::shared_ptr<void>(nullptr, [fd](void*) { ::close(fd); });
+}
+
+}  // namespace
+
+Result<Lab> Lab::open(const std::string& name, bool needTools, bool exclusive) {
   if (Status s = validateName("lab", name); !s) return s.error();
   auto tools = findTools();
   if (!tools && needTools) return tools.error();
   Lab lab(name, tools ? *tools : Tools{});
+  if (exclusive) {
+    auto lock = lockLab(name);
+    if (!lock) return lock.error();
+    lab.lock_ = *lock;
+  }
   auto state = loadState(lab.dir() + "/state.json");
   if (state) {
     lab.state_ = std::move(*state);

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,9 @@ class Lab {
  public:
   // Loads the lab's state when it exists (a new lab starts empty). Without needTools a missing
   // brindlectl or brindle-cni is no error (down needs neither).
-  static Result<Lab> open(const std::string& name, bool needTools = true);
+  // With `exclusive` (commands that change the lab), waits until no other such command runs on
+  // this lab, and holds that for the Lab's life.
+  static Result<Lab> open(const std::string& name, bool needTools = true, bool exclusive = false);
 
   const std::string& name() const { return name_; }
   std::string dir() const { return std::string(kStateRoot) + "/" + name_; }
@@ -67,6 +70,7 @@ class Lab {
   std::string name_;
   Tools tools_;
   LabState state_;
+  std::shared_ptr<void> lock_;  // see Lab::open's `exclusive`
 };
 
 // Polls check() every 100 ms until it is true or `seconds` pass; false on timeout.

@@ -93,7 +93,11 @@ case $mode in
     out=$(lab up --nodes 4 --subnets 2) || fail "up exited $?: $out"
     echo "$out"
     echo "$out" | grep -q '4 BGP sessions Established each' || fail "not mesh + router sessions"
-    for i in 1 2 3 4; do lab workload add "node$i" "w$i" || fail "workload add w$i"; done
+    # Added all at once: each add waits for the one before (the lab's lock), none is lost.
+    pids=()
+    for i in 1 2 3 4; do lab workload add "node$i" "w$i" & pids+=($!); done
+    for p in "${pids[@]}"; do wait "$p" || fail "a parallel workload add failed"; done
+    for i in 1 2 3 4; do lab status | grep -q "^w$i " || fail "w$i missing from the state"; done
     lab exec fabric ip route
     all_pairs_reachable 4
     ;;
