@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/explain_command.h"
 #include "cli/ipam_commands.h"
 #include "cli/node_commands.h"
 
@@ -97,6 +98,7 @@ int runBrindlectl(const std::vector<std::string>& args, Io& io) {
 
   auto ipamCommands = addIpamCommands(app);
   auto nodeCommands = addNodeCommands(app);
+  auto explainCommand = addExplainCommand(app);
 
   std::vector<std::string> argvStore = {"brindlectl"};
   argvStore.insert(argvStore.end(), args.begin(), args.end());
@@ -136,6 +138,7 @@ int runBrindlectl(const std::vector<std::string>& args, Io& io) {
   if (configSet->parsed()) return runConfigSet(session, configKey, configValue, configNode);
   if (ipamCommands->parsed()) return ipamCommands->run(session);
   if (nodeCommands->parsed()) return nodeCommands->run(session);
+  if (explainCommand->parsed()) return explainCommand->run(session);
   io.err << "No command given. Run 'brindlectl --help' for usage.\n";
   return 1;
 }

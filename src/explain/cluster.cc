@@ -43,7 +43,12 @@ Cluster Cluster::load(const std::vector<model::Resource>& resources) {
           warn(r, in.message());
           break;
         }
-        c.endpoints.push_back(Endpoint{std::move(*in), r.name(), {}});
+        Endpoint e{std::move(*in), r.name(), {}, {}};
+        for (const char* field : {"endpoint", "pod", "workload"}) {
+          const std::string alias = r.spec.value(field, "");
+          if (!alias.empty() && alias != e.name) e.aliases.push_back(alias);
+        }
+        c.endpoints.push_back(std::move(e));
         break;
       }
       case model::Kind::kGlobalNetworkPolicy:
@@ -147,13 +152,19 @@ Result<Peer> resolvePeer(const Cluster& cluster, std::string_view text) {
   std::vector<const Endpoint*> found;
   const size_t slash = text.find('/');
   for (const auto& e : cluster.endpoints) {
+    auto named = [&](std::string_view name) {
+      if (e.name == name) return true;
+      for (const auto& a : e.aliases) {
+        if (a == name) return true;
+      }
+      return false;
+    };
     bool match = false;
     if (slash == std::string_view::npos) {
-      match = e.name == text;
+      match = named(text);
     } else {
-      const std::string_view left = text.substr(0, slash), right = text.substr(slash + 1);
-      match = (e.input.node == left && e.name == right) || (!e.input.host && e.input.id == text);
-      (void)right;
+      match = (e.input.node == text.substr(0, slash) && named(text.substr(slash + 1))) ||
+              (!e.input.host && e.input.id == text);
     }
     if (match) found.push_back(&e);
   }

@@ -17,8 +17,9 @@ namespace brindle::explain {
 
 struct Endpoint {
   calc::EndpointInput input;
-  std::string name;  // the resource's name (a workload's without namespace)
-  Labels labels;     // own labels and the implicit ones, then its profiles' labelsToApply
+  std::string name;                  // the resource's name (a workload's without namespace)
+  std::vector<std::string> aliases;  // a workload's spec.endpoint, spec.pod, spec.workload
+  Labels labels;  // own labels and the implicit ones, then its profiles' labelsToApply
 };
 
 struct Cluster {
@@ -44,7 +45,8 @@ struct Peer {
   std::string text() const;  // "node1/web", "host:node1", "8.8.8.8"
 };
 
-// FROM/TO as brindlectl takes them: NODE/NAME, NAMESPACE/NAME, a bare NAME when unique, an IP
+// FROM/TO as brindlectl takes them: NODE/NAME, NAMESPACE/NAME, a bare NAME when unique (a
+// workload's name, or its endpoint, pod or workload name as v1 wrote them), an IP
 // address (an endpoint's when one holds it, else outside) or host:NODE. kNotFound for an unknown
 // name, kInvalid for an ambiguous one (naming the candidates).
 Result<Peer> resolvePeer(const Cluster& cluster, std::string_view text);

@@ -401,9 +401,6 @@ ModelPath explainModel(const Cluster& cluster, const Peer& from, const Peer& to,
   path.destination = addressFor(to, path.source);
   End src{"source", path.source, packet.sourcePort, holdersOf(cluster, path.source)};
   End dst{"destination", path.destination, packet.destPort, holdersOf(cluster, path.destination)};
-  if (!packet.sourcePort) {
-    path.notes.push_back("source port unknown: rules with source ports do not match");
-  }
   Evaluator eval(cluster, packet, src, dst);
   path.egress = eval.side(from, false);
   path.allowed = path.egress.decision.allowed;
