@@ -360,11 +360,22 @@ Result<KernelState> KernelState::parse(std::string_view iptablesSave, std::strin
       continue;
     }
     auto words = splitArgs(line);
-    if (words.size() < 2 || words[0] != "-A") return bad("not -A <chain> ...");
+    if (words.size() < 2 || (words[0] != "-A" && words[0] != "-I")) {
+      return bad("not -A <chain> ... or -I <chain> [N] ...");
+    }
     auto& rules = state.tables[table][words[1]];
+    auto position = rules.end();
+    size_t first = 2;
+    if (words[0] == "-I") {  // an iptables-restore input (our renderer's) inserts the hooks
+      position = rules.begin();
+      if (words.size() > 2 && !words[2].empty() && std::isdigit(words[2][0])) {
+        const size_t at = std::min<size_t>(std::stoul(words[2]) - 1, rules.size());
+        position = rules.begin() + static_cast<long>(at);
+        first = 3;
+      }
+    }
     KernelRule r;
-    r.index = static_cast<int>(rules.size()) + 1;
-    r.args.assign(words.begin() + 2, words.end());
+    r.args.assign(words.begin() + static_cast<long>(first), words.end());
     r.line = line;
     for (size_t i = 0; i + 1 < r.args.size(); ++i) {
       if (r.args[i] == "--comment" && r.args[i + 1].rfind("cali:", 0) == 0) {
@@ -372,7 +383,12 @@ Result<KernelState> KernelState::parse(std::string_view iptablesSave, std::strin
         break;
       }
     }
-    rules.push_back(std::move(r));
+    rules.insert(position, std::move(r));
+  }
+  for (auto& [name, chains] : state.tables) {
+    for (auto& [chain, rules] : chains) {
+      for (size_t i = 0; i < rules.size(); ++i) rules[i].index = static_cast<int>(i) + 1;
+    }
   }
   if (!state.tables.count("filter")) {
     return makeError(ErrorCode::kInvalid, "iptables-save text has no *filter table");
