@@ -185,9 +185,12 @@ class Evaluator {
                    : dataplane::IpVersion::kV4;
   }
 
-  // Tries the rules of one policy or profile in order into `step`.
+  // Tries the rules of one policy or profile in order into `step`. `passMark`: whether the pass
+  // mark is set on entry (only ever for profiles: a policy is entered only with it clear) and
+  // after. A Pass rule is rendered as "set the mark if matched" then "return if the mark is
+  // set", so with the mark already set the chain returns at its first Pass rule, matched or not.
   Ending tryRules(const std::vector<model::Rule>& rules, bool ingress, const std::string& ns,
-                  Step& step) const {
+                  Step& step, bool& passMark) const {
     Ending end;
     int kernelPos = 1;
     for (size_t i = 0; i < rules.size(); ++i) {
@@ -218,6 +221,16 @@ class Evaluator {
         if (t.reason.empty()) t.reason = "no conditions";
       } else {
         t.reason = failure;
+      }
+      if (r.action == Action::kPass && (passMark || t.matched)) {
+        if (!t.matched) {
+          t.reason +=
+              "; but the pass mark is still set (a tier ended in Pass): the chain "
+              "returns here as if it had passed";
+        }
+        passMark = true;
+        step.rules.push_back(std::move(t));
+        return {true, Action::kPass, static_cast<int>(i), kernelPos, count};
       }
       step.rules.push_back(std::move(t));
       if (failure.empty() && model::isTerminal(r.action)) {
@@ -254,22 +267,25 @@ class Evaluator {
     Decision& d = side.decision;
     d.chain = endpointChain;
     bool anyTier = false;
+    bool passMark = false;  // set by the Pass rule that ended the last tier, cleared per tier
     for (const auto& tier : resolved.tiers) {
       const auto& ids = ingress ? tier.ingressPolicies : tier.egressPolicies;
       if (ids.empty()) continue;
       anyTier = true;
       bool passed = false;
+      passMark = false;
       for (const auto& id : ids) {
         const calc::PolicyInput& p = *policies_.at(id);
         Step step{false, id.name, id.tier, rules::policyChainName(id, ingress), {}, ""};
-        Ending end = tryRules(ingress ? p.ingress : p.egress, ingress, p.ns, step);
+        bool policyPass = false;  // the jump to a policy is guarded by "pass mark clear"
+        Ending end = tryRules(ingress ? p.ingress : p.egress, ingress, p.ns, step, policyPass);
         step.outcome = end.decided ? std::string(model::actionName(end.action)) + " (rule " +
                                          std::to_string(end.rule) + ")"
                                    : "no rule matched";
         side.steps.push_back(std::move(step));
         if (!end.decided) continue;
         if (end.action == Action::kPass) {
-          passed = true;
+          passed = passMark = true;
           break;
         }
         d = Decision{Decision::Kind::kRule,
@@ -306,7 +322,8 @@ class Evaluator {
       if (prof == c_.profiles.end()) {
         step.outcome = "missing profile: no rules";
       } else {
-        end = tryRules(ingress ? prof->second.ingress : prof->second.egress, ingress, "", step);
+        end = tryRules(ingress ? prof->second.ingress : prof->second.egress, ingress, "", step,
+                       passMark);
         step.outcome = end.decided ? std::string(model::actionName(end.action)) + " (rule " +
                                          std::to_string(end.rule) + ")"
                                    : "no rule matched";
