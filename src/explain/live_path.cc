@@ -265,6 +265,11 @@ struct Walker {
       }
       step.matched = failure.empty();
       step.note = lookups.empty() ? failure : lookups + (failure.empty() ? "" : "; " + failure);
+      if (step.matched && actionAt < r.args.size()) {
+        std::string target;
+        for (size_t k = actionAt; k < r.args.size(); ++k) target += " " + r.args[k];
+        step.note += (step.note.empty() ? "" : "; ") + std::string("then") + target;
+      }
       if (r.hash.empty()) step.note += (step.note.empty() ? "" : "; ") + std::string("not ours");
       walk.steps.push_back(step);
       if (!step.matched) continue;

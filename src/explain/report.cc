@@ -107,6 +107,11 @@ void printLivePath(std::ostream& out, const LivePath& path) {
       if (!s.hash.empty()) out << " (cali:" << s.hash << ")";
       out << (s.matched ? " matched" : " no match");
       if (!s.note.empty()) out << ": " << s.note;
+      for (const auto* d : {&w.egress, &w.ingress}) {
+        if (d->found && d->chain == s.chain && d->index == s.index) {
+          out << "   <= decides " << (d == &w.egress ? "egress" : "ingress");
+        }
+      }
       out << "\n";
     }
     out << "  -> " << verdictText(w.verdict);
