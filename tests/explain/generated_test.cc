@@ -5,30 +5,11 @@
 // model, verdict and deciding rule.
 #include <gtest/gtest.h>
 
-#include "calc/calc_graph.h"
 #include "explain/generator.h"  // tests/explain
 #include "explain/live_path.h"
-#include "rules/ruleset.h"
 
 namespace brindle::explain {
 namespace {
-
-struct NodeText {
-  std::string iptables, ipsets;
-};
-
-NodeText render(const std::string& node, const std::vector<model::Resource>& resources) {
-  calc::DataplaneState state;
-  calc::CalcGraph graph(node, state);
-  for (const auto& r : resources) {
-    graph.onUpdate(calc::Update{calc::UpdateType::kAdded, r.key(), r, {}});
-  }
-  graph.onInSync();
-  rules::RendererConfig config;
-  return {rules::renderRulesetRestore(
-              rules::renderRuleset(state, dataplane::IpVersion::kV4, config), config),
-          rules::renderIpSetsRestore(state, dataplane::IpVersion::kV4)};
-}
 
 TEST(GeneratedPolicies, KernelWalkAgreesWithModel) {
   int probes = 0, allowed = 0, resources = 0;
@@ -36,11 +17,9 @@ TEST(GeneratedPolicies, KernelWalkAgreesWithModel) {
     const auto rs = testing::generate(seed);
     resources += static_cast<int>(rs.size());
     const Cluster cluster = Cluster::load(rs);
-    std::map<std::string, NodeText> nodes = {{"n1", render("n1", rs)}, {"n2", render("n2", rs)}};
-    const StateSource source = [&](const std::string& node, bool) -> Result<KernelState> {
-      const auto& t = nodes.at(node);
-      return KernelState::parse(t.iptables, t.ipsets);
-    };
+    const std::map<std::string, testing::NodeText> nodes = {{"n1", testing::render("n1", rs)},
+                                                            {"n2", testing::render("n2", rs)}};
+    const StateSource source = testing::renderedSource(nodes);
     const std::vector<std::string> peers = {"w0", "w1", "w2",        "w3",
                                             "w4", "w5", "192.0.2.9", "203.0.113.1"};
     for (const auto& from : peers) {

@@ -7,47 +7,22 @@
 #include <map>
 #include <regex>
 
-#include "calc/calc_graph.h"
 #include "explain/live_path.h"
 #include "explain/report.h"
 #include "explain/scenario.h"  // tests/explain
-#include "rules/ruleset.h"
 
 namespace brindle::explain {
 namespace {
 
 using dataplane::IpVersion;
 
-struct NodeText {
-  std::string iptables, ipsets;
-};
-
-// What the agent of `node` would write: the calculation graph over the resources, rendered.
-NodeText render(const std::string& node, const std::vector<model::Resource>& resources) {
-  calc::DataplaneState state;
-  calc::CalcGraph graph(node, state);
-  for (const auto& r : resources) {
-    graph.onUpdate(calc::Update{calc::UpdateType::kAdded, r.key(), r, {}});
-  }
-  graph.onInSync();
-  rules::RendererConfig config;
-  return {rules::renderRulesetRestore(rules::renderRuleset(state, IpVersion::kV4, config), config),
-          rules::renderIpSetsRestore(state, IpVersion::kV4)};
-}
-
 class LivePathTest : public ::testing::Test {
  protected:
   LivePathTest() : resources_(testing::scenario()), cluster_(Cluster::load(resources_)) {
-    for (const char* node : {"node-a", "node-b"}) nodes_[node] = render(node, resources_);
+    for (const char* node : {"node-a", "node-b"}) nodes_[node] = testing::render(node, resources_);
   }
 
-  StateSource source() const {
-    return [this](const std::string& node, bool) -> Result<KernelState> {
-      auto it = nodes_.find(node);
-      if (it == nodes_.end()) return makeError(ErrorCode::kNotFound, "no node " + node);
-      return KernelState::parse(it->second.iptables, it->second.ipsets);
-    };
-  }
+  StateSource source() const { return testing::renderedSource(nodes_); }
 
   ModelPath model(const std::string& from, const std::string& to, const std::string& proto) {
     return explainModel(cluster_, *resolvePeer(cluster_, from), *resolvePeer(cluster_, to),
@@ -62,7 +37,7 @@ class LivePathTest : public ::testing::Test {
 
   std::vector<model::Resource> resources_;
   Cluster cluster_;
-  std::map<std::string, NodeText> nodes_;
+  std::map<std::string, testing::NodeText> nodes_;
 };
 
 TEST_F(LivePathTest, AgreesWithTheModelOnEveryProbe) {

@@ -6,12 +6,16 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "calc/calc_graph.h"
 #include "explain/cluster.h"
+#include "explain/live_path.h"
 #include "model/codec.h"
+#include "rules/ruleset.h"
 
 namespace brindle::explain::testing {
 
@@ -139,6 +143,33 @@ spec:
   - action: Allow
 )";
   return decode(y);
+}
+
+// What the agent of `node` would write (IPv4): the calculation graph over the resources, rendered
+// by the real renderer as iptables-restore and ipset restore text.
+struct NodeText {
+  std::string iptables, ipsets;
+};
+inline NodeText render(const std::string& node, const std::vector<model::Resource>& resources) {
+  calc::DataplaneState state;
+  calc::CalcGraph graph(node, state);
+  for (const auto& r : resources) {
+    graph.onUpdate(calc::Update{calc::UpdateType::kAdded, r.key(), r, {}});
+  }
+  graph.onInSync();
+  rules::RendererConfig config;
+  return {rules::renderRulesetRestore(
+              rules::renderRuleset(state, dataplane::IpVersion::kV4, config), config),
+          rules::renderIpSetsRestore(state, dataplane::IpVersion::kV4)};
+}
+
+// A StateSource over rendered nodes (kept by reference: tests corrupt them in place).
+inline StateSource renderedSource(const std::map<std::string, NodeText>& nodes) {
+  return [&nodes](const std::string& node, bool) -> Result<KernelState> {
+    auto it = nodes.find(node);
+    if (it == nodes.end()) return makeError(ErrorCode::kNotFound, "no node " + node);
+    return KernelState::parse(it->second.iptables, it->second.ipsets);
+  };
 }
 
 }  // namespace brindle::explain::testing

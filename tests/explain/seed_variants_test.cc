@@ -4,10 +4,8 @@
 // matrix the model and the walk over the rendered kernel state give the lab's expected verdict.
 #include <gtest/gtest.h>
 
-#include "calc/calc_graph.h"
 #include "explain/live_path.h"
 #include "explain/scenario.h"  // tests/explain
-#include "rules/ruleset.h"
 
 namespace brindle::explain {
 namespace {
@@ -36,22 +34,9 @@ TEST(SeedVariants, ModelAndKernelWalkGiveTheLabsVerdicts) {
   for (const std::string variant : {"as-written", "profile", "fixed"}) {
     const auto rs = seedVariant(variant);
     const Cluster cluster = Cluster::load(rs);
-    std::map<std::string, std::pair<std::string, std::string>> nodes;
-    for (const char* node : {"slave1", "slave2"}) {
-      calc::DataplaneState state;
-      calc::CalcGraph graph(node, state);
-      for (const auto& r : rs) {
-        graph.onUpdate(calc::Update{calc::UpdateType::kAdded, r.key(), r, {}});
-      }
-      graph.onInSync();
-      rules::RendererConfig config;
-      nodes[node] = {rules::renderRulesetRestore(
-                         rules::renderRuleset(state, dataplane::IpVersion::kV4, config), config),
-                     rules::renderIpSetsRestore(state, dataplane::IpVersion::kV4)};
-    }
-    const StateSource source = [&](const std::string& node, bool) {
-      return KernelState::parse(nodes.at(node).first, nodes.at(node).second);
-    };
+    const std::map<std::string, testing::NodeText> nodes = {
+        {"slave1", testing::render("slave1", rs)}, {"slave2", testing::render("slave2", rs)}};
+    const StateSource source = testing::renderedSource(nodes);
     const std::vector<std::string> names = {"slave1-frontend1", "slave1-frontend2",
                                             "slave2-database"};
     for (const auto& from : names) {
