@@ -135,6 +135,7 @@ struct Walker {
   rules::RendererConfig config;
   std::string side;  // "egress"/"ingress" while inside cali-fw-*/cali-tw-*
   LiveDecision pendingAccept;
+  std::string table = "filter";
 
   // Whether rule `r` matches; "" on success else the failing criterion, "?..." if unknown.
   std::string evaluate(const KernelRule& r, std::string& lookups, size_t& actionAt) {
@@ -229,7 +230,7 @@ struct Walker {
         what = opt + " " + arg(1) + " (forwarded: not local)";
       } else if (opt == "--invert") {
         ok = false;  // rpfilter --invert: the workload's own source routes back
-        what = "rpfilter --invert";
+        what = "rpfilter --invert (the source is the workload's own: it routes back)";
         used = 1;
       } else {
         return "?option " + opt;
@@ -243,16 +244,17 @@ struct Walker {
   }
 
   Flow chain(const std::string& name, int depth) {
-    auto& filter = state.tables.at("filter");
-    auto it = filter.find(name);
-    if (it == filter.end()) {
-      walk.reason = "chain " + name + " is missing from iptables-save";
+    auto& chains = state.tables.at(table);
+    auto it = chains.find(name);
+    if (it == chains.end()) {
+      walk.reason = "chain " + name + " is missing from the " + table + " table";
       return Flow::kCannot;
     }
     const bool endpointChain = name.rfind("cali-fw-", 0) == 0 || name.rfind("cali-tw-", 0) == 0;
     if (endpointChain) side = name.rfind("cali-fw-", 0) == 0 ? "egress" : "ingress";
     for (const auto& r : it->second) {
-      LiveStep step{name, r.index, r.hash, r.line, false, "", depth};
+      LiveStep step{
+          table == "filter" ? name : table + " " + name, r.index, r.hash, r.line, false, "", depth};
       size_t actionAt = 0;
       std::string lookups;
       std::string failure = evaluate(r, lookups, actionAt);
@@ -431,10 +433,29 @@ Result<KernelState> KernelState::fromNetns(const std::string& netns, bool v6) {
 
 LiveWalk walkKernel(const KernelState& state, const LivePacket& packet) {
   LiveWalk walk;
-  Walker w{state, packet, walk, 0, {}, {}, {}};
-  // raw cali-PREROUTING marks what comes from a workload interface.
-  for (const auto& wildcard : rules::workloadInterfaceWildcards(w.config)) {
-    if (interfaceMatches(wildcard, packet.inInterface)) w.mark = w.config.markEndpoint;
+  Walker w{state, packet, walk, 0, {}, {}, {}, "raw"};
+  // Before filter FORWARD the packet meets our raw and mangle PREROUTING chains (anti-spoofing,
+  // the endpoint mark, pre-DNAT host endpoint policy); their ACCEPT only ends that table.
+  bool rawWalked = false;
+  for (const char* table : {"raw", "mangle"}) {
+    auto t = state.tables.find(table);
+    if (t == state.tables.end() || !t->second.count(rules::kChainPrerouting)) continue;
+    w.table = table;
+    rawWalked = rawWalked || w.table == "raw";
+    const Flow f = w.chain(rules::kChainPrerouting, 0);
+    if (f == Flow::kDrop || f == Flow::kCannot) {
+      walk.verdict =
+          f == Flow::kDrop ? LiveWalk::Verdict::kDrop : LiveWalk::Verdict::kCannotEvaluate;
+      if (f == Flow::kDrop) walk.reason = std::string("dropped in the ") + table + " table";
+      return walk;
+    }
+  }
+  w.table = "filter";
+  if (!rawWalked) {
+    // No raw table in the dump: its cali-PREROUTING would mark what comes from a workload.
+    for (const auto& wildcard : rules::workloadInterfaceWildcards(w.config)) {
+      if (interfaceMatches(wildcard, packet.inInterface)) w.mark = w.config.markEndpoint;
+    }
   }
   switch (w.chain(rules::kChainForward, 0)) {
     case Flow::kAccept:
