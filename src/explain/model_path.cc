@@ -266,12 +266,10 @@ class Evaluator {
     const calc::WorkloadEndpoint resolved = resolve(e);
     Decision& d = side.decision;
     d.chain = endpointChain;
-    bool anyTier = false;
     bool passMark = false;  // set by the Pass rule that ended the last tier, cleared per tier
     for (const auto& tier : resolved.tiers) {
       const auto& ids = ingress ? tier.ingressPolicies : tier.egressPolicies;
       if (ids.empty()) continue;
-      anyTier = true;
       bool passed = false;
       passMark = false;
       for (const auto& id : ids) {
@@ -314,7 +312,6 @@ class Evaluator {
         return side;
       }
     }
-    (void)anyTier;
     for (const auto& name : e.input.profiles) {
       Step step{true, name, "", rules::profileChainName(name, ingress), {}, ""};
       auto prof = c_.profiles.find(name);
