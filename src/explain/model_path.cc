@@ -176,6 +176,31 @@ struct Ending {
   int kernelFirst = 0, kernelCount = 0;
 };
 
+Decision byRule(const std::string& name, const std::string& tier, const Ending& end,
+                std::string chain) {
+  Decision d;
+  d.kind = Decision::Kind::kRule;
+  d.allowed = end.action == Action::kAllow;
+  d.policy = name;
+  d.tier = tier;
+  d.rule = end.rule;
+  d.action = end.action;
+  d.chain = std::move(chain);
+  d.kernelFirst = end.kernelFirst;
+  d.kernelCount = end.kernelCount;
+  return d;
+}
+
+Decision drop(Decision::Kind kind, const std::string& tier, std::string chain) {
+  Decision d;
+  d.kind = kind;
+  d.allowed = false;
+  d.tier = tier;
+  d.action = Action::kDeny;
+  d.chain = std::move(chain);
+  return d;
+}
+
 class Evaluator {
  public:
   Evaluator(const Cluster& c, const Packet& p, const End& src, const End& dst)
@@ -286,29 +311,11 @@ class Evaluator {
           passed = passMark = true;
           break;
         }
-        d = Decision{Decision::Kind::kRule,
-                     end.action == Action::kAllow,
-                     id.name,
-                     id.tier,
-                     false,
-                     end.rule,
-                     end.action,
-                     rules::policyChainName(id, ingress),
-                     end.kernelFirst,
-                     end.kernelCount};
+        d = byRule(id.name, id.tier, end, rules::policyChainName(id, ingress));
         return side;
       }
       if (!passed && tier.defaultAction != Action::kPass) {
-        d = Decision{Decision::Kind::kEndOfTier,
-                     false,
-                     "",
-                     tier.name,
-                     false,
-                     -1,
-                     Action::kDeny,
-                     endpointChain,
-                     0,
-                     0};
+        d = drop(Decision::Kind::kEndOfTier, tier.name, endpointChain);
         return side;
       }
     }
@@ -328,20 +335,11 @@ class Evaluator {
       side.steps.push_back(std::move(step));
       // Pass in a profile only sets the pass mark: the next profile decides.
       if (!end.decided || end.action == Action::kPass) continue;
-      d = Decision{Decision::Kind::kRule,
-                   end.action == Action::kAllow,
-                   name,
-                   "",
-                   true,
-                   end.rule,
-                   end.action,
-                   rules::profileChainName(name, ingress),
-                   end.kernelFirst,
-                   end.kernelCount};
+      d = byRule(name, "", end, rules::profileChainName(name, ingress));
+      d.profile = true;
       return side;
     }
-    d = Decision{
-        Decision::Kind::kNoProfile, false, "", "", false, -1, Action::kDeny, endpointChain, 0, 0};
+    d = drop(Decision::Kind::kNoProfile, "", endpointChain);
     return side;
   }
 
@@ -392,6 +390,7 @@ std::optional<IpAddr> addressFor(const Peer& peer, const std::optional<IpAddr>& 
 std::string Decision::text() const {
   switch (kind) {
     case Kind::kRule:
+      if (rule < 0) return policy + ": " + std::string(model::actionName(action));  // a setting
       return std::string(profile ? "profile " : "policy ") + policy +
              (profile ? "" : " (tier " + tier + ")") + " rule " + std::to_string(rule) + ": " +
              std::string(model::actionName(action));
@@ -424,16 +423,8 @@ ModelPath explainModel(const Cluster& cluster, const Peer& from, const Peer& to,
     path.ingress.skipped = "to its own host: DefaultEndpointToHostAction decides after egress";
     rules::RendererConfig config;
     if (config.defaultEndpointToHostAction == rules::EndpointToHostAction::kDrop) {
-      path.ingress.decision = Decision{Decision::Kind::kRule,
-                                       false,
-                                       "DefaultEndpointToHostAction",
-                                       "",
-                                       false,
-                                       -1,
-                                       Action::kDeny,
-                                       rules::kChainWlToHost,
-                                       0,
-                                       0};
+      path.ingress.decision = drop(Decision::Kind::kRule, "", rules::kChainWlToHost);
+      path.ingress.decision.policy = "DefaultEndpointToHostAction";
     }
   } else if (from.host && sameNode && to.endpoint) {
     path.ingress.endpoint = to.text();
