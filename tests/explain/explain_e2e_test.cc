@@ -184,8 +184,9 @@ class ExplainE2eTest : public ::testing::Test {
     return probes;
   }
 
-  // Waits (bounded) until the kernel walk of the node namespace agrees with the model on every
-  // probe: that is when the agent has programmed the policy. Then sends the real packets (all at
+  // Waits (bounded) until the workloads' routes are there and the kernel walk of the node
+  // namespace agrees with the model on every probe: that is when the agent has programmed the
+  // policy. Then sends the real packets (all at
   // once: a denied one waits out its timeout) and checks that model and kernel walk say what
   // happened. Returns how many were allowed.
   int compareWithTraffic(std::vector<Probe>& probes) {
@@ -194,6 +195,11 @@ class ExplainE2eTest : public ::testing::Test {
       return KernelState::fromNetns(node_, v6);
     };
     auto agree = [&] {
+      // The routes to the workloads come last in the agent's batch: traffic waits for them too.
+      const std::string routes = sh("ip -n " + node_ + " route show").out;
+      for (const auto& p : probes) {
+        if (routes.find(p.to->ip + " dev " + p.to->iface + " ") == std::string::npos) return false;
+      }
       for (auto& p : probes) {
         auto l = explainLive(p.model, kernel);
         if (!l) return false;
@@ -207,6 +213,8 @@ class ExplainE2eTest : public ::testing::Test {
     while (!(agreed = agree()) && std::chrono::steady_clock::now() < until) {
       std::this_thread::sleep_for(200ms);
     }
+    EXPECT_TRUE(agreed) << "routes, or a kernel walk agreeing with the model, still missing "
+                           "after 20 s";
     for (size_t i = 0; i < probes.size() && !agreed; ++i) {
       const auto& l = probes[i].live;
       if (l.cannotEvaluate) ADD_FAILURE() << probes[i].text() << ": " << l.walks.back().reason;
