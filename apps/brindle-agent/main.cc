@@ -37,8 +37,12 @@ int main(int argc, char** argv) {
   bool bgpTeardown = false;
   app.add_flag("--bgp-teardown", bgpTeardown,
                "stop this node's BIRD, withdraw its routes and exit (docs/bgp.md)");
+  bool cleanup = false;
+  app.add_flag("--cleanup", cleanup,
+               "remove this node's cali chains, ipsets and routes and exit (node stop --remove)");
   CLI11_PARSE(app, argc, argv);
   if (bgpTeardown) return agent::teardownBgp(cl);
+  if (cleanup) return agent::cleanupDataplane(cl);
 
   struct sigaction sa {};
   sa.sa_handler = onSignal;

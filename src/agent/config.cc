@@ -125,9 +125,8 @@ Result<LocalLayers> localLayers(const CommandLine& cl,
   std::string path = cl.configFile.empty() ? defaultFile : cl.configFile;
   std::string text;
   if (readFile(path, text)) {
-    auto layer = layerFromFile(text, path);
-    if (!layer) return layer.error();
-    out.layers.push_back(std::move(*layer));
+    BRINDLE_ASSIGN_OR_RETURN(auto layer, layerFromFile(text, path));
+    out.layers.push_back(std::move(layer));
   } else if (!cl.configFile.empty()) {
     return makeError(ErrorCode::kNotFound, "cannot read config file " + path);
   }
@@ -150,9 +149,7 @@ Result<LocalLayers> localLayers(const CommandLine& cl,
   }
   if (out.nodename.empty()) return makeError(ErrorCode::kInvalid, "no node name");
 
-  auto ds = config::loadDatastoreConfig(cl.datastoreConfig, env);
-  if (!ds) return ds.error();
-  out.datastore = std::move(*ds);
+  BRINDLE_ASSIGN_OR_RETURN(out.datastore, config::loadDatastoreConfig(cl.datastoreConfig, env));
   return out;
 }
 
@@ -174,26 +171,23 @@ Result<AgentConfig> loadLocalAgentConfig(const CommandLine& cl,
                                          const std::map<std::string, std::string>& env,
                                          const std::string& hostname,
                                          const std::string& defaultFile) {
-  auto local = localLayers(cl, env, hostname, defaultFile);
-  if (!local) return local.error();
-  return finish(std::move(*local), {});
+  BRINDLE_ASSIGN_OR_RETURN(auto local, localLayers(cl, env, hostname, defaultFile));
+  return finish(std::move(local), {});
 }
 
 Result<AgentConfig> loadAgentConfig(const CommandLine& cl,
                                     const std::map<std::string, std::string>& env,
                                     const FelixConfigReader& reader, const std::string& hostname,
                                     const std::string& defaultFile) {
-  auto local = localLayers(cl, env, hostname, defaultFile);
-  if (!local) return local.error();
+  BRINDLE_ASSIGN_OR_RETURN(auto local, localLayers(cl, env, hostname, defaultFile));
   std::vector<ConfigLayer> fromStore;
   if (reader) {
-    for (const std::string& name : {std::string("default"), "node." + local->nodename}) {
-      auto r = reader(name);
-      if (!r) return r.error();
-      if (*r) fromStore.push_back(layerFromFelixConfiguration(**r));
+    for (const std::string& name : {std::string("default"), "node." + local.nodename}) {
+      BRINDLE_ASSIGN_OR_RETURN(auto r, reader(name));
+      if (r) fromStore.push_back(layerFromFelixConfiguration(*r));
     }
   }
-  return finish(std::move(*local), std::move(fromStore));
+  return finish(std::move(local), std::move(fromStore));
 }
 
 }  // namespace brindle::agent

@@ -229,6 +229,35 @@ int teardownBgp(const CommandLine& cl) {
   return kExitStopped;
 }
 
+int cleanupDataplane(const CommandLine& cl) {
+  auto cfg = loadLocalAgentConfig(cl, config::processEnvironment(), hostname());
+  if (!cfg) {
+    spdlog::critical("configuration: {}", cfg.message());
+    return kExitBadConfig;
+  }
+  auto kernel = openKernelWriters(*cfg);
+  if (!kernel) {
+    spdlog::critical("{}", kernel.message());
+    return kExitFailed;
+  }
+  // Nothing desired: each writer's first apply reads the kernel and sweeps what is ours. Rules
+  // go before the ipsets they match on.
+  Status first;
+  auto note = [&first](Status s) {
+    if (!s && first) first = s;
+  };
+  for (auto& t : (*kernel)->tables) note(t->apply());
+  note((*kernel)->ipsets->applyUpdates());
+  note((*kernel)->ipsets->applyDeletions());
+  note((*kernel)->routes->apply());
+  if (!first) {
+    spdlog::error("cleanup: {}", first.message());
+    return kExitFailed;
+  }
+  spdlog::info("removed this node's cali chains, ipsets and routes");
+  return kExitStopped;
+}
+
 int runAgent(const CommandLine& cl, const std::atomic<bool>& stop) {
   auto env = config::processEnvironment();
   auto local = loadLocalAgentConfig(cl, env, hostname());

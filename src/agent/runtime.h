@@ -21,5 +21,8 @@ int runAgent(const CommandLine& commandLine, const std::atomic<bool>& stop);
 // --bgp-teardown: stops this node's BIRD (its peers withdraw its routes) and flushes the routes
 // it left in the kernel. A plain stop leaves BIRD running instead (docs/bgp.md).
 int teardownBgp(const CommandLine& commandLine);
+// --cleanup: removes what the agent programmed in this namespace (cali chains and the rules
+// jumping to them, cali ipsets, its routes), as a sweep with nothing desired (node stop --remove).
+int cleanupDataplane(const CommandLine& commandLine);
 
 }  // namespace brindle::agent

@@ -103,9 +103,9 @@ class Decider {
     if (!g.meshEnabled || !self_.rrClusterId.empty()) return Status::ok();
     std::optional<std::string> password;
     if (g.nodeMeshPassword) {
-      auto p = secret(*g.nodeMeshPassword, "BGPConfiguration(default).spec.nodeMeshPassword");
-      if (!p) return p.status();
-      password = *p;
+      BRINDLE_ASSIGN_OR_RETURN(
+          auto p, secret(*g.nodeMeshPassword, "BGPConfiguration(default).spec.nodeMeshPassword"));
+      password = p;
     }
     for (const auto& n : cluster_.nodes) {
       // Reflectors leave the mesh; their clients reach them through BGPPeers.
@@ -133,39 +133,36 @@ class Decider {
         return invalid(what + ".spec.filters", "no BGPFilter named " + f);
       }
     }
-    auto appliesHere = applies(v, self_, what);
-    if (!appliesHere) return appliesHere.status();
+    BRINDLE_ASSIGN_OR_RETURN(auto appliesHere, applies(v, self_, what));
     const bool global = v.node.empty() && v.nodeSelector.empty() && v.peerSelector.empty();
     const PeerType type = global ? PeerType::kGlobal : PeerType::kNode;
-    if (*appliesHere && v.peerIp) {
+    if (appliesHere && v.peerIp) {
       if (v.peerIp->isV4() != (family_ == 4)) return Status::ok();
       const NodeBgpView* node = cluster_.byAddress(*v.peerIp, family_);
       std::optional<int> port = v.port;
       if (!port && node != nullptr) port = cluster_.listenPort(node->name);
       const uint32_t as = v.asNumber.value_or(cluster_.asOf(self_));
-      auto p = build(v, type, *v.peerIp, port, as, node ? node->rrClusterId : "", what);
-      if (!p) return p.status();
-      if (node != nullptr && type == PeerType::kGlobal) p->passive = waitsForPeer(p->ip, own_.ip);
-      if (v.reachableBy && v.reachableBy->isV4() == (family_ == 4)) p->reachableBy = v.reachableBy;
-      add(out, std::move(*p));
+      BRINDLE_ASSIGN_OR_RETURN(
+          auto p, build(v, type, *v.peerIp, port, as, node ? node->rrClusterId : "", what));
+      if (node != nullptr && type == PeerType::kGlobal) p.passive = waitsForPeer(p.ip, own_.ip);
+      if (v.reachableBy && v.reachableBy->isV4() == (family_ == 4)) p.reachableBy = v.reachableBy;
+      add(out, std::move(p));
     }
     if (v.peerSelector.empty()) return Status::ok();
-    auto peers = parseSelector(v.peerSelector, what + ".spec.peerSelector");
-    if (!peers) return peers.status();
+    BRINDLE_ASSIGN_OR_RETURN(auto peers,
+                             parseSelector(v.peerSelector, what + ".spec.peerSelector"));
     for (const auto& n : cluster_.nodes) {
       if (n.name == self_.name || !n.address(family_)) continue;
-      bool peerWith = *appliesHere && peers->matches(n.labels);
+      bool peerWith = appliesHere && peers.matches(n.labels);
       // Calico adds the reverse of a selector peering unless asked not to.
-      if (!peerWith && !v.reversePeeringManual && peers->matches(self_.labels)) {
-        auto there = applies(v, n, what);
-        if (!there) return there.status();
-        peerWith = *there;
+      if (!peerWith && !v.reversePeeringManual && peers.matches(self_.labels)) {
+        BRINDLE_ASSIGN_OR_RETURN(peerWith, applies(v, n, what));
       }
       if (!peerWith) continue;
-      auto p = build(v, PeerType::kNode, n.address(family_)->ip, cluster_.listenPort(n.name),
-                     cluster_.asOf(n), n.rrClusterId, what);
-      if (!p) return p.status();
-      add(out, std::move(*p));
+      BRINDLE_ASSIGN_OR_RETURN(
+          auto p, build(v, PeerType::kNode, n.address(family_)->ip, cluster_.listenPort(n.name),
+                        cluster_.asOf(n), n.rrClusterId, what));
+      add(out, std::move(p));
     }
     return Status::ok();
   }
@@ -175,9 +172,8 @@ class Decider {
                        const std::string& what) const {
     if (!v.node.empty()) return v.node == node.name;
     if (v.nodeSelector.empty()) return true;
-    auto s = parseSelector(v.nodeSelector, what + ".spec.nodeSelector");
-    if (!s) return s.error();
-    return s->matches(node.labels);
+    BRINDLE_ASSIGN_OR_RETURN(auto s, parseSelector(v.nodeSelector, what + ".spec.nodeSelector"));
+    return s.matches(node.labels);
   }
 
   Result<std::string> secret(const model::SecretRef& ref, const std::string& what) const {
@@ -210,9 +206,7 @@ class Decider {
     Peer p = base(type == PeerType::kGlobal ? "Global" : "Node", type, ip, port, as);
     if (v.useNodeIp) p.sourceAddress = own_.ip;
     if (v.password) {
-      auto pw = secret(*v.password, what + ".spec.password");
-      if (!pw) return pw.error();
-      p.password = *pw;
+      BRINDLE_ASSIGN_OR_RETURN(p.password, secret(*v.password, what + ".spec.password"));
     }
     p.keepaliveSeconds = v.keepaliveSeconds;
     p.restartSeconds = v.maxRestartSeconds;
@@ -340,25 +334,24 @@ const char* peerTypeName(PeerType type) {
 
 Result<NodeConfig> computeNodeConfig(const Inputs& inputs, const std::string& node, int family) {
   if (family != 4 && family != 6) return invalid("family", std::to_string(family));
-  auto cluster = readCluster(inputs);
-  if (!cluster) return cluster.error();
-  const NodeBgpView* self = cluster->find(node);
+  BRINDLE_ASSIGN_OR_RETURN(auto cluster, readCluster(inputs));
+  const NodeBgpView* self = cluster.find(node);
   if (self == nullptr) return makeError(ErrorCode::kNotFound, "node does not exist: " + node);
 
   NodeConfig out;
   out.node = node;
   out.family = family;
   out.routerId = routerIdFor(*self);
-  out.asNumber = cluster->asOf(*self);
-  out.listenPort = cluster->listenPort(node);
-  out.logSeverity = cluster->global.logSeverityScreen;
+  out.asNumber = cluster.asOf(*self);
+  out.listenPort = cluster.listenPort(node);
+  out.logSeverity = cluster.global.logSeverityScreen;
   out.rrClusterId = self->rrClusterId;
-  out.ignoredInterfaces = cluster->global.ignoredInterfaces;
+  out.ignoredInterfaces = cluster.global.ignoredInterfaces;
   if (const auto& addr = self->address(family)) {
     out.address = addr->ip;
-    if (cluster->global.bindNodeIp) out.listenAddress = addr->ip;
+    if (cluster.global.bindNodeIp) out.listenAddress = addr->ip;
   }
-  addExports(inputs, *cluster, out);
+  addExports(inputs, cluster, out);
   for (const auto& r : inputs.filters) {
     auto f = model::bgpFilterView(r);
     if (!f)
@@ -369,7 +362,7 @@ Result<NodeConfig> computeNodeConfig(const Inputs& inputs, const std::string& no
             [](const auto& a, const auto& b) { return a.name < b.name; });
   if (!out.address) return out;  // no address in this family: no sessions
 
-  Decider decider(inputs, *cluster, *self, family);
+  Decider decider(inputs, cluster, *self, family);
   if (Status s = decider.addMesh(out); !s.isOk()) return s.error();
   for (const auto& peer : inputs.peers) {
     if (Status s = decider.addPeer(peer, out); !s.isOk()) return s.error();

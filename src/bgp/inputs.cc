@@ -42,13 +42,11 @@ Result<Inputs> readInputs(datastore::Client& client, const std::string& secretsD
   for (size_t i = 0; i < std::size(kInputKinds); ++i) {
     const model::Kind kind = kInputKinds[i];
     std::vector<model::Resource>* out = outs[i];
-    auto list = store.list(kind);
-    if (!list) return list.error();
-    *out = std::move(*list);
+    BRINDLE_ASSIGN_OR_RETURN(auto list, store.list(kind));
+    *out = std::move(list);
   }
-  auto blocks = client.list(model::kIpamBlockPrefix);
-  if (!blocks) return blocks.error();
-  for (const auto& kv : blocks->items) {
+  BRINDLE_ASSIGN_OR_RETURN(auto blocks, client.list(model::kIpamBlockPrefix));
+  for (const auto& kv : blocks.items) {
     auto block = model::IpamBlockView::decode(kv.value);
     if (!block) return makeError(ErrorCode::kCorrupt, kv.key + ": " + block.message());
     in.blocks.push_back(std::move(*block));

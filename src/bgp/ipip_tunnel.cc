@@ -89,9 +89,7 @@ Status IpipTunnel::releaseTunnelAddress(const Inputs& inputs, const IpipPlan& pl
 
 Status IpipTunnel::applyRoutes(const std::vector<TunnelRoute>& routes) {
   if (!routes_) {
-    auto netlink = dataplane::openLibnlRouteNetlink(options_.netns);
-    if (!netlink) return netlink.status();
-    netlink_ = std::move(*netlink);
+    BRINDLE_ASSIGN_OR_RETURN(netlink_, dataplane::openLibnlRouteNetlink(options_.netns));
     dataplane::RouteTableOptions ropts;
     ropts.protocol = kTunnelRouteProtocol;
     ropts.ipv6 = false;

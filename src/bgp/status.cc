@@ -79,12 +79,13 @@ std::vector<PeerStatus> parsePeers(const std::string& showProtocols) {
 }
 
 Result<std::vector<PeerStatus>> readPeers(const std::string& ctl) {
-  auto out = os::ProcessRunner().run(os::Command({"birdc", "-s", ctl, "show", "protocols", "all"}));
-  if (!out) return out.error();
-  if (out->exitCode != 0) {
-    return makeError(ErrorCode::kUnavailable, "BIRD does not answer on " + ctl + ": " + out->out);
+  BRINDLE_ASSIGN_OR_RETURN(
+      auto out,
+      os::ProcessRunner().run(os::Command({"birdc", "-s", ctl, "show", "protocols", "all"})));
+  if (out.exitCode != 0) {
+    return makeError(ErrorCode::kUnavailable, "BIRD does not answer on " + ctl + ": " + out.out);
   }
-  return parsePeers(out->out);
+  return parsePeers(out.out);
 }
 
 }  // namespace brindle::bgp

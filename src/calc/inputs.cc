@@ -70,9 +70,7 @@ Result<EndpointInput> endpointInput(const model::Resource& r) {
   e.interfaceName = spec.value("interfaceName", "");
   e.labels = r.labels();
   e.profiles = stringsOf(member(spec, "profiles"));
-  auto addresses = model::endpointAddresses(r);
-  if (!addresses) return addresses.error();
-  e.addresses = std::move(*addresses);
+  BRINDLE_ASSIGN_OR_RETURN(e.addresses, model::endpointAddresses(r));
   if (e.host) {
     e.id = r.name();
   } else {
@@ -112,9 +110,8 @@ Result<PolicyInput> policyInput(const model::Resource& r, bool withRules) {
   if (spec.contains("order") && spec["order"].is_number()) p.order = spec["order"].get<double>();
   bool hasEgress = !member(spec, "egress").empty();
   if (withRules) {
-    auto rules = model::ruleLists(spec);
-    if (!rules) return rules.error();
-    static_cast<model::RuleLists&>(p) = std::move(*rules);
+    BRINDLE_ASSIGN_OR_RETURN(auto rules, model::ruleLists(spec));
+    static_cast<model::RuleLists&>(p) = std::move(rules);
     hasEgress = !p.egress.empty();
   }
   if (spec.contains("types") && spec["types"].is_array() && !spec["types"].empty()) {
@@ -150,15 +147,13 @@ Result<TierInput> tierInput(const model::Resource& r) {
 }
 
 Result<ProfileInput> profileInput(const model::Resource& r) {
-  auto view = model::profileView(r);
-  if (!view) return view.error();
-  return ProfileInput{std::move(*view), r.name()};
+  BRINDLE_ASSIGN_OR_RETURN(auto view, model::profileView(r));
+  return ProfileInput{std::move(view), r.name()};
 }
 
 Result<NetworkSetInput> networkSetInput(const model::Resource& r) {
-  auto view = model::networkSetView(r);
-  if (!view) return view.error();
-  NetworkSetInput n{std::move(*view), r.name()};
+  BRINDLE_ASSIGN_OR_RETURN(auto view, model::networkSetView(r));
+  NetworkSetInput n{std::move(view), r.name()};
   if (r.kind == model::Kind::kNetworkSet) {
     n.id = r.ns() + "/" + r.name();
     addNamespaceLabels(n.labels, r.ns());
@@ -167,10 +162,9 @@ Result<NetworkSetInput> networkSetInput(const model::Resource& r) {
 }
 
 Result<IpPool> ipPoolInput(const model::Resource& r) {
-  auto view = model::ipPoolView(r);
-  if (!view) return view.error();
-  return IpPool{view->cidr, view->natOutgoing, view->disabled,
-                view->cidr.isV4() && view->ipipMode != "Never"};
+  BRINDLE_ASSIGN_OR_RETURN(auto view, model::ipPoolView(r));
+  return IpPool{view.cidr, view.natOutgoing, view.disabled,
+                view.cidr.isV4() && view.ipipMode != "Never"};
 }
 
 }  // namespace brindle::calc

@@ -41,6 +41,18 @@ bool sortedErase(std::vector<uint32_t>& v, uint32_t x) {
   return true;
 }
 
+// A free slot of `slots` (growing it when none is free).
+template <typename Slots>
+uint32_t takeSlot(std::vector<uint32_t>& free, Slots& slots) {
+  if (free.empty()) {
+    slots.emplace_back();
+    return static_cast<uint32_t>(slots.size() - 1);
+  }
+  const uint32_t s = free.back();
+  free.pop_back();
+  return s;
+}
+
 template <typename T>
 void eraseOne(std::vector<T>& v, const T& x) {
   auto it = std::find(v.begin(), v.end(), x);
@@ -83,23 +95,10 @@ LabelIndex::Expr LabelIndex::compile(const selector::Node& node) {
       break;
     case NodeKind::kLabelValue: {
       const auto& n = static_cast<const selector::LabelValueNode&>(node);
-      switch (n.op()) {
-        case selector::ValueOp::kEq:
-          e.op = Expr::Op::kEq;
-          break;
-        case selector::ValueOp::kNe:
-          e.op = Expr::Op::kNe;
-          break;
-        case selector::ValueOp::kContains:
-          e.op = Expr::Op::kContains;
-          break;
-        case selector::ValueOp::kStartsWith:
-          e.op = Expr::Op::kStarts;
-          break;
-        case selector::ValueOp::kEndsWith:
-          e.op = Expr::Op::kEnds;
-          break;
-      }
+      // In selector::ValueOp's order.
+      static constexpr Expr::Op kOps[] = {Expr::Op::kEq, Expr::Op::kNe, Expr::Op::kContains,
+                                          Expr::Op::kStarts, Expr::Op::kEnds};
+      e.op = kOps[static_cast<size_t>(n.op())];
       e.key = strings_.acquire(n.key());
       e.value = strings_.acquire(n.value());
       break;
@@ -175,15 +174,9 @@ bool LabelIndex::matches(const Expr& e, const LabelVec& labels) const {
     case Op::kNot:
       return !matches(e.children[0], labels);
     case Op::kAnd:
-      for (const auto& c : e.children) {
-        if (!matches(c, labels)) return false;
-      }
-      return true;
+      return std::ranges::all_of(e.children, [&](const auto& c) { return matches(c, labels); });
     case Op::kOr:
-      for (const auto& c : e.children) {
-        if (matches(c, labels)) return true;
-      }
-      return false;
+      return std::ranges::any_of(e.children, [&](const auto& c) { return matches(c, labels); });
   }
   return false;
 }
@@ -259,14 +252,7 @@ void LabelIndex::updateSelector(const std::string& id, const selector::Selector&
   auto [it, inserted] = selectorSlots_.try_emplace(id, 0);
   Slot s;
   if (inserted) {
-    if (!freeSelectors_.empty()) {
-      s = freeSelectors_.back();
-      freeSelectors_.pop_back();
-    } else {
-      s = static_cast<Slot>(selectors_.size());
-      selectors_.emplace_back();
-    }
-    it->second = s;
+    s = it->second = takeSlot(freeSelectors_, selectors_);
     selectors_[s].name = &it->first;
   } else {
     s = it->second;
@@ -285,7 +271,6 @@ void LabelIndex::updateSelector(const std::string& id, const selector::Selector&
     std::sort(entry.keys.begin(), entry.keys.end());
   }
   indexSelector(s);
-  // Items it matched before, and items that have what it requires.
   // Items it matched before, and items that have what it requires.
   for (Slot i = 0; i < items_.size(); ++i) {
     const Item& item = items_[i];
@@ -396,15 +381,7 @@ void LabelIndex::refreshItem(Slot slot, LabelVec newEffective, bool isNew) {
 uint32_t LabelIndex::itemSlot(const std::string& id) {
   auto [it, inserted] = itemSlots_.try_emplace(id, 0);
   if (!inserted) return it->second;
-  Slot slot;
-  if (!freeItems_.empty()) {
-    slot = freeItems_.back();
-    freeItems_.pop_back();
-  } else {
-    slot = static_cast<Slot>(items_.size());
-    items_.emplace_back();
-  }
-  it->second = slot;
+  const Slot slot = it->second = takeSlot(freeItems_, items_);
   items_[slot].name = &it->first;
   return slot;
 }

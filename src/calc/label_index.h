@@ -43,7 +43,6 @@ class LabelIndex {
 
   // Current matches (for tests and diagnostics).
   std::set<std::string> itemsMatching(const std::string& selectorId) const;
-  bool hasItem(const std::string& id) const { return itemSlots_.count(id) > 0; }
 
   // Items are numbered by small reusable slots, so callers can keep per-item data in a vector.
   // itemSlot() numbers an item before its first updateItem() (matching starts there); a slot

@@ -140,14 +140,14 @@ Status RuleCache::scan(const model::Json& spec, const char* field, const std::st
       }
     }
     if (entry == nullptr) {
-      auto rule = model::parseRule(json, model::indexed(std::string("spec.") + field, i));
-      if (!rule) return rule.status();
+      BRINDLE_ASSIGN_OR_RETURN(
+          auto rule, model::parseRule(json, model::indexed(std::string("spec.") + field, i)));
       if (size_ >= kMaxEntries) {  // bounded: start again rather than track use
         entries_.clear();
         size_ = 0;
       }
       Entry e{json, ns, false, {}, {}};
-      e.kept = scanRule(*rule, ns, e.rule, e.sets);
+      e.kept = scanRule(rule, ns, e.rule, e.sets);
       auto& bucket = entries_[hash];
       bucket.push_back(std::move(e));
       entry = &bucket.back();

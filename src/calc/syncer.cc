@@ -330,9 +330,7 @@ Status Syncer::listAndWatch(size_t index, std::vector<Update>& out) {
     return std::exchange(out, std::vector<Update>());
   });
   if (mayHaveGone) sweepGone(w.prefix, present, out);
-  auto watcher = client_.watch(w.prefix, list->revision);
-  if (!watcher) return watcher.status();
-  w.watcher = std::move(*watcher);
+  BRINDLE_ASSIGN_OR_RETURN(w.watcher, client_.watch(w.prefix, list->revision));
   return Status::ok();
 }
 

@@ -7,6 +7,7 @@
 #include "cli/explain_command.h"
 #include "cli/ipam_commands.h"
 #include "cli/node_commands.h"
+#include "cli/plan_command.h"
 
 namespace brindle::cli {
 namespace {
@@ -99,6 +100,7 @@ int runBrindlectl(const std::vector<std::string>& args, Io& io) {
   auto ipamCommands = addIpamCommands(app);
   auto nodeCommands = addNodeCommands(app);
   auto explainCommand = addExplainCommand(app);
+  auto planCommand = addPlanCommand(app);
 
   std::vector<std::string> argvStore = {"brindlectl"};
   argvStore.insert(argvStore.end(), args.begin(), args.end());
@@ -139,6 +141,7 @@ int runBrindlectl(const std::vector<std::string>& args, Io& io) {
   if (ipamCommands->parsed()) return ipamCommands->run(session);
   if (nodeCommands->parsed()) return nodeCommands->run(session);
   if (explainCommand->parsed()) return explainCommand->run(session);
+  if (planCommand->parsed()) return planCommand->run(session);
   io.err << "No command given. Run 'brindlectl --help' for usage.\n";
   return 1;
 }

@@ -20,11 +20,10 @@ Result<std::string> readFile(const std::string& path) {
 }
 
 Status addDecoded(model::DecodedResources& all, std::string_view text, const std::string& name) {
-  auto decoded = model::decodeResources(text, name);
-  if (!decoded) return decoded.status();
-  for (auto& r : decoded->resources) all.resources.push_back(std::move(r));
-  for (auto& w : decoded->warnings) all.warnings.push_back(std::move(w));
-  for (auto& k : decoded->inputKinds) all.inputKinds.push_back(std::move(k));
+  BRINDLE_ASSIGN_OR_RETURN(auto decoded, model::decodeResources(text, name));
+  for (auto& r : decoded.resources) all.resources.push_back(std::move(r));
+  for (auto& w : decoded.warnings) all.warnings.push_back(std::move(w));
+  for (auto& k : decoded.inputKinds) all.inputKinds.push_back(std::move(k));
   return Status::ok();
 }
 
@@ -35,9 +34,8 @@ Result<model::DecodedResources> readResourceFiles(const std::vector<std::string>
   model::DecodedResources all;
   for (const auto& path : paths) {
     if (path == "-") {
-      auto text = model::readLimited(stdinStream, "stdin");
-      if (!text) return text.error();
-      if (Status s = addDecoded(all, *text, "stdin"); !s) return s.error();
+      BRINDLE_ASSIGN_OR_RETURN(auto text, model::readLimited(stdinStream, "stdin"));
+      if (Status s = addDecoded(all, text, "stdin"); !s) return s.error();
       continue;
     }
     std::error_code ec;
@@ -54,15 +52,13 @@ Result<model::DecodedResources> readResourceFiles(const std::vector<std::string>
         return makeError(ErrorCode::kInvalid, "directory " + path + " holds no resource files");
       }
       for (const auto& file : files) {
-        auto text = readFile(file);
-        if (!text) return text.error();
-        if (Status s = addDecoded(all, *text, file); !s) return s.error();
+        BRINDLE_ASSIGN_OR_RETURN(auto text, readFile(file));
+        if (Status s = addDecoded(all, text, file); !s) return s.error();
       }
       continue;
     }
-    auto text = readFile(path);
-    if (!text) return text.error();
-    if (Status s = addDecoded(all, *text, path); !s) return s.error();
+    BRINDLE_ASSIGN_OR_RETURN(auto text, readFile(path));
+    if (Status s = addDecoded(all, text, path); !s) return s.error();
   }
   // The same resource twice across files would make the batch ambiguous.
   std::vector<std::string> keys;

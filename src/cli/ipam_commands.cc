@@ -35,9 +35,8 @@ std::string withPercent(double n, double capacity) {
 }
 
 Result<ipam::IpamPtr> openIpam(Session& s) {
-  auto client = s.client();
-  if (!client) return client.error();
-  return ipam::makeIpam(**client);
+  BRINDLE_ASSIGN_OR_RETURN(auto client, s.client());
+  return ipam::makeIpam(*client);
 }
 
 int showIp(Session& s, ipam::Ipam& ipam, const std::string& text) {

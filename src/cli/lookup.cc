@@ -20,18 +20,16 @@ Result<Resource> findResource(resources::ResourceStore& store, Kind kind, const 
                               const std::string& name) {
   auto direct = store.get(kind, ns, name);
   if (direct || direct.code() != ErrorCode::kNotFound) return direct;
-  auto all = store.list(kind, model::kindInfo(kind).namespaced ? ns : "");
-  if (!all) return all.error();
+  BRINDLE_ASSIGN_OR_RETURN(auto all, store.list(kind, model::kindInfo(kind).namespaced ? ns : ""));
   std::string cidr;
   if (auto c = Cidr::parse(name, /*allowBareIp=*/false)) cidr = c->toString();
   std::vector<const Resource*> matches;
-  for (const auto& r : *all) {
-    const bool hit =
-        (kind == Kind::kWorkloadEndpoint && r.spec.value("endpoint", "") == name) ||
-        (kind == Kind::kIPPool && !cidr.empty() && r.spec.value("cidr", "") == cidr) ||
-        (kind == Kind::kBGPPeer && r.spec.value("peerIP", "") == name &&
-         !r.spec.contains("node")) ||
-        (kind == Kind::kGlobalNetworkPolicy && r.name() == "default." + name);
+  for (const auto& r : all) {
+    const bool hit = (kind == Kind::kWorkloadEndpoint && r.spec.value("endpoint", "") == name) ||
+                     (kind == Kind::kIPPool && !cidr.empty() && r.spec.value("cidr", "") == cidr) ||
+                     (kind == Kind::kBGPPeer && r.spec.value("peerIP", "") == name &&
+                      !r.spec.contains("node")) ||
+                     (kind == Kind::kGlobalNetworkPolicy && r.name() == "default." + name);
     if (hit) matches.push_back(&r);
   }
   if (matches.size() == 1) return *matches.front();

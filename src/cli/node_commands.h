@@ -1,6 +1,7 @@
-// brindlectl node: what BGP does on a node. bgp-config: the BIRD configuration it runs or would
-// run, rendered from the datastore without starting anything; status: its BGP sessions, read from
-// its BIRD's control socket, as calicoctl node status shows them.
+// brindlectl node: run and stop a node (flags here, the work in src/node/run.h); bgp-config: the
+// BIRD configuration it runs or would run, rendered from the datastore without starting
+// anything; status: its BGP sessions, read from its BIRD's control socket, as calicoctl node
+// status shows them, and its agent's readiness.
 #pragma once
 
 #include <memory>
@@ -35,6 +36,8 @@ class NodeCommands {
   virtual int run(Session& session) = 0;
 };
 std::unique_ptr<NodeCommands> addNodeCommands(CLI::App& app);
+// `node checksystem` and `node diags` (node_system_commands.cc), added under `node`.
+std::unique_ptr<NodeCommands> addNodeSystemCommands(CLI::App& node);
 
 // NODENAME from the environment, else the host name: the node a command means by default.
 std::string defaultNodeName();

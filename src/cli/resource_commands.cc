@@ -16,33 +16,11 @@ using model::Kind;
 using model::Resource;
 using resources::WriteMode;
 
-const char* pastTense(WriteMode mode) {
-  switch (mode) {
-    case WriteMode::kCreate:
-      return "created";
-    case WriteMode::kReplace:
-      return "replaced";
-    case WriteMode::kApply:
-      return "applied";
-    case WriteMode::kDelete:
-      return "deleted";
-  }
-  return "";
-}
-
-const char* verb(WriteMode mode) {
-  switch (mode) {
-    case WriteMode::kCreate:
-      return "create";
-    case WriteMode::kReplace:
-      return "replace";
-    case WriteMode::kApply:
-      return "apply";
-    case WriteMode::kDelete:
-      return "delete";
-  }
-  return "";
-}
+// A write mode's verb and its past tense, in WriteMode's order.
+constexpr const char* kVerbs[][2] = {
+    {"create", "created"}, {"replace", "replaced"}, {"apply", "applied"}, {"delete", "deleted"}};
+const char* verb(WriteMode mode) { return kVerbs[static_cast<int>(mode)][0]; }
+const char* pastTense(WriteMode mode) { return kVerbs[static_cast<int>(mode)][1]; }
 
 std::string quotedKind(const std::string& kindName) {
   return kindName.empty() ? "" : "'" + kindName + "' ";
@@ -85,20 +63,17 @@ bool matchesFilters(const Resource& r, const GetCommand& cmd) {
 
 // Resolves a Resource named on the command line.
 Result<Resource> findTarget(Session& s, const Target& t) {
-  auto store = s.store();
-  if (!store) return store.error();
-  auto kind = parseKind(t.kind);
-  if (!kind) return kind.error();
-  return findResource(**store, *kind, t.ns, t.name);
+  BRINDLE_ASSIGN_OR_RETURN(auto store, s.store());
+  BRINDLE_ASSIGN_OR_RETURN(auto kind, parseKind(t.kind));
+  return findResource(*store, kind, t.ns, t.name);
 }
 
 // Validates and writes back a resource edited by patch or label, guarded by its version.
 Status writeEdited(Session& s, Resource edited) {
   model::applyDefaults(edited);
   if (Status v = model::validateResource(edited); !v) return v;
-  auto store = s.store();
-  if (!store) return store.status();
-  auto written = (*store)->write(WriteMode::kReplace, {edited});
+  BRINDLE_ASSIGN_OR_RETURN(auto store, s.store());
+  auto written = store->write(WriteMode::kReplace, {edited});
   return written.status();
 }
 

@@ -8,12 +8,11 @@ namespace brindle::cli {
 
 Result<resources::ResourceStore*> Session::store(Access access) {
   if (store_) return store_.get();
-  auto cfg = config::loadDatastoreConfig(configPath_, io_.env);
-  if (!cfg) return cfg.error();
-  for (const auto& note : cfg->notes) io_.err << "Note: " << note << "\n";
+  BRINDLE_ASSIGN_OR_RETURN(auto cfg, config::loadDatastoreConfig(configPath_, io_.env));
+  for (const auto& note : cfg.notes) io_.err << "Note: " << note << "\n";
   auto client =
-      config::openDatastore(*cfg, access == Access::kRead ? config::OpenMode::kReadOnly
-                                                          : config::OpenMode::kCreateIfMissing);
+      config::openDatastore(cfg, access == Access::kRead ? config::OpenMode::kReadOnly
+                                                         : config::OpenMode::kCreateIfMissing);
   if (!client) return client.error();
   client_ = std::move(*client);
   store_ = std::make_unique<resources::ResourceStore>(*client_);
@@ -21,8 +20,7 @@ Result<resources::ResourceStore*> Session::store(Access access) {
 }
 
 Result<datastore::Client*> Session::client() {
-  auto s = store();
-  if (!s) return s.error();
+  if (auto s = store(); !s) return s.error();
   return client_.get();
 }
 

@@ -18,6 +18,10 @@ class Session {
   std::ostream& out() { return io_.out; }
   std::ostream& err() { return io_.err; }
   std::istream& in() { return io_.in; }
+  // --config as given ("" when the file or environment default applies) and the environment the
+  // command sees: what a daemon it starts must inherit to reach the same datastore.
+  const std::string& configPath() const { return configPath_; }
+  const std::map<std::string, std::string>& env() const { return io_.env; }
 
   // Opens the configured datastore on first use; prints configuration notes to stderr. A command
   // that only reads passes kRead: an embedded store that does not exist is then not created.

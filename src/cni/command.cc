@@ -73,12 +73,10 @@ struct Backend {
 
 Result<Backend> openBackend(const NetConf& conf, const std::map<std::string, std::string>& env,
                             bool needIpam) {
-  auto cfg = datastoreConfig(conf, env);
-  if (!cfg) return cfg.error();
-  auto client = config::openDatastore(*cfg);
-  if (!client) return client.error();
+  BRINDLE_ASSIGN_OR_RETURN(auto cfg, datastoreConfig(conf, env));
+  BRINDLE_ASSIGN_OR_RETURN(auto client, config::openDatastore(cfg));
   Backend b;
-  b.client = std::move(*client);
+  b.client = std::move(client);
   b.store = std::make_unique<resources::ResourceStore>(*b.client);
   if (needIpam) b.ipam = ipam::makeIpam(*b.client);
   return b;

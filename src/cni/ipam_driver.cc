@@ -23,10 +23,9 @@ class InProcessIpam : public IpamDriver {
     args.attributes = request.attributes;
     args.ipv4Pools = conf_.ipv4Pools;
     args.ipv6Pools = conf_.ipv6Pools;
-    auto r = ipam_.autoAssign(args);
-    if (!r) return r.error();
+    BRINDLE_ASSIGN_OR_RETURN(auto r, ipam_.autoAssign(args));
     std::vector<IpConfig> out;
-    for (const auto* list : {&r->ipv4, &r->ipv6}) {
+    for (const auto* list : {&r.ipv4, &r.ipv6}) {
       for (const auto& c : *list) out.push_back(IpConfig{c.address(), c.address().bits(), {}, -1});
     }
     if (out.size() != static_cast<size_t>(args.num4 + args.num6)) {
@@ -65,17 +64,15 @@ class DelegatedIpam : public IpamDriver {
       : conf_(conf), cniEnv_(cniEnv), env_(std::move(env)), exec_(std::move(exec)) {}
 
   Result<std::vector<IpConfig>> assign(const IpamRequest&) override {
-    auto out = run("ADD", conf_.raw);
-    if (!out) return out.error();
-    auto res = resultFromJson(*out);
-    if (!res) return res.error();
-    if (res->ips.empty()) {
+    BRINDLE_ASSIGN_OR_RETURN(auto out, run("ADD", conf_.raw));
+    BRINDLE_ASSIGN_OR_RETURN(auto res, resultFromJson(out));
+    if (res.ips.empty()) {
       (void)run("DEL", conf_.raw);
       return makeError(ErrorCode::kUnavailable,
                        "IPAM plugin " + conf_.ipam.type + " returned no addresses");
     }
-    for (auto& ip : res->ips) ip.interfaceIndex = -1;
-    return res->ips;
+    for (auto& ip : res.ips) ip.interfaceIndex = -1;
+    return res.ips;
   }
 
   Status release(const IpamRequest&) override { return run("DEL", conf_.raw).status(); }
@@ -88,27 +85,25 @@ class DelegatedIpam : public IpamDriver {
 
  private:
   Result<Json> run(const std::string& command, const Json& config) {
-    auto bin = findPlugin(conf_.ipam.type, cniEnv_.path);
-    if (!bin) return bin.error();
+    BRINDLE_ASSIGN_OR_RETURN(auto bin, findPlugin(conf_.ipam.type, cniEnv_.path));
     auto env = env_;
     env["CNI_COMMAND"] = command;
-    auto r = exec_(*bin, env, config.dump());
-    if (!r) return r.error();
+    BRINDLE_ASSIGN_OR_RETURN(auto r, exec_(bin, env, config.dump()));
     Json j;
-    if (!r->out.empty()) {
+    if (!r.out.empty()) {
       try {
-        j = Json::parse(r->out);
+        j = Json::parse(r.out);
       } catch (const Json::exception&) {
         return makeError(ErrorCode::kInternal,
                          "IPAM plugin " + conf_.ipam.type + " " + command +
-                             " printed something that is not JSON: " + r->out.substr(0, 200));
+                             " printed something that is not JSON: " + r.out.substr(0, 200));
       }
     }
-    if (r->exitCode != 0) {
+    if (r.exitCode != 0) {
       std::string msg = j.is_object() ? j.value("msg", "") : "";
       std::string details = j.is_object() ? j.value("details", "") : "";
       return makeError(ErrorCode::kUnavailable, "IPAM plugin " + conf_.ipam.type + " " + command +
-                                                    " failed (exit " + std::to_string(r->exitCode) +
+                                                    " failed (exit " + std::to_string(r.exitCode) +
                                                     "): " + msg +
                                                     (details.empty() ? "" : " (" + details + ")"));
     }
@@ -155,10 +150,9 @@ PluginExec realPluginExec() {
             const std::string& stdinText) -> Result<ExecResult> {
     os::Command command({binary}, stdinText);
     for (const auto& [key, value] : env) command.env.push_back(key + "=" + value);
-    auto out = os::ProcessRunner().run(command);
-    if (!out) return out.error();
-    std::fputs(out->err.c_str(), stderr);  // the plugin's own diagnostics go where ours go
-    return ExecResult{out->exitCode, out->out};
+    BRINDLE_ASSIGN_OR_RETURN(auto out, os::ProcessRunner().run(command));
+    std::fputs(out.err.c_str(), stderr);  // the plugin's own diagnostics go where ours go
+    return ExecResult{out.exitCode, out.out};
   };
 }
 

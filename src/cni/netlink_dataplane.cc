@@ -97,13 +97,11 @@ Status addNeighbour(nl_sock* sock, int family, const std::string& ip, int ifinde
 
 // Addresses, routes and neighbours of one link in `netns` ("" = the node's).
 Result<LinkView> readLinkView(const std::string& netns, const std::string& name) {
-  auto socket = os::openRouteSocket(netns);
-  if (!socket) return socket.error();
-  nl_sock* sock = socket->get();
+  BRINDLE_ASSIGN_OR_RETURN(auto socket, os::openRouteSocket(netns));
+  nl_sock* sock = socket.get();
   LinkView view;
   os::NlLink link;
-  auto idx = ifIndex(sock, name, &link);
-  if (!idx) return idx.status();
+  BRINDLE_ASSIGN_OR_RETURN(auto idx, ifIndex(sock, name, &link));
   view.mac = macText(rtnl_link_get_addr(link.get()));
   view.mtu = static_cast<int>(rtnl_link_get_mtu(link.get()));
   view.up = (rtnl_link_get_flags(link.get()) & IFF_UP) != 0;
@@ -112,7 +110,7 @@ Result<LinkView> readLinkView(const std::string& netns, const std::string& name)
   if (int err = rtnl_addr_alloc_cache(sock, addrs.out()); err < 0) return nlError(err, "addresses");
   for (nl_object* o = nl_cache_get_first(addrs.get()); o; o = nl_cache_get_next(o)) {
     auto* a = reinterpret_cast<rtnl_addr*>(o);
-    if (rtnl_addr_get_ifindex(a) != *idx) continue;
+    if (rtnl_addr_get_ifindex(a) != idx) continue;
     std::string ip = ipText(rtnl_addr_get_local(a));
     if (ip.rfind("fe80:", 0) == 0) continue;  // the kernel's own link-local
     if (auto c = Cidr::parse(ip + "/" + std::to_string(rtnl_addr_get_prefixlen(a)))) {
@@ -127,7 +125,7 @@ Result<LinkView> readLinkView(const std::string& netns, const std::string& name)
     auto* r = reinterpret_cast<rtnl_route*>(o);
     if (rtnl_route_get_table(r) != RT_TABLE_MAIN || rtnl_route_get_nnexthops(r) != 1) continue;
     rtnl_nexthop* nh = rtnl_route_nexthop_n(r, 0);
-    if (rtnl_route_nh_get_ifindex(nh) != *idx) continue;
+    if (rtnl_route_nh_get_ifindex(nh) != idx) continue;
     nl_addr* dst = rtnl_route_get_dst(r);
     std::string text = (!dst || nl_addr_get_prefixlen(dst) == 0)
                            ? "default"
@@ -144,7 +142,7 @@ Result<LinkView> readLinkView(const std::string& netns, const std::string& name)
   }
   for (nl_object* o = nl_cache_get_first(neighs.get()); o; o = nl_cache_get_next(o)) {
     auto* n = reinterpret_cast<rtnl_neigh*>(o);
-    if (rtnl_neigh_get_ifindex(n) != *idx || rtnl_neigh_get_state(n) != NUD_PERMANENT) continue;
+    if (rtnl_neigh_get_ifindex(n) != idx || rtnl_neigh_get_state(n) != NUD_PERMANENT) continue;
     view.neighbours.push_back(ipText(rtnl_neigh_get_dst(n)) + " lladdr " +
                               macText(rtnl_neigh_get_lladdr(n)) + " PERMANENT");
   }
@@ -154,10 +152,8 @@ Result<LinkView> readLinkView(const std::string& netns, const std::string& name)
 class NetlinkDataplane : public Dataplane {
  public:
   Status createVeth(const VethSpec& spec) override {
-    auto sock = os::openRouteSocket();
-    if (!sock) return sock.status();
-    auto nsfd = os::openNetns(spec.netns);
-    if (!nsfd) return nsfd.status();
+    BRINDLE_ASSIGN_OR_RETURN(auto sock, os::openRouteSocket());
+    BRINDLE_ASSIGN_OR_RETURN(auto nsfd, os::openNetns(spec.netns));
     os::NlLink link(rtnl_link_veth_alloc());
     rtnl_link_set_name(link.get(), spec.hostName.c_str());
     rtnl_link_set_mtu(link.get(), spec.mtu);
@@ -166,10 +162,10 @@ class NetlinkDataplane : public Dataplane {
     rtnl_link* peer = rtnl_link_veth_get_peer(link.get());
     rtnl_link_set_name(peer, spec.containerName.c_str());
     rtnl_link_set_mtu(peer, spec.mtu);
-    rtnl_link_set_ns_fd(peer, *nsfd);  // created in the container's namespace, never moved
-    int err = rtnl_link_add(sock->get(), link.get(), NLM_F_CREATE | NLM_F_EXCL);
+    rtnl_link_set_ns_fd(peer, nsfd);  // created in the container's namespace, never moved
+    int err = rtnl_link_add(sock.get(), link.get(), NLM_F_CREATE | NLM_F_EXCL);
     rtnl_link_put(peer);
-    ::close(*nsfd);
+    ::close(nsfd);
     if (err < 0) {
       return nlError(
           err, "create veth " + spec.hostName + " <-> " + spec.netns + ":" + spec.containerName);
@@ -193,11 +189,10 @@ class NetlinkDataplane : public Dataplane {
                                        {v6 + "forwarding", "1"}});
     }
     if (Status s = os::ProcSysctlWriter().write(settings); !s) return s;
-    auto sock = os::openRouteSocket();
-    if (!sock) return sock.status();
+    BRINDLE_ASSIGN_OR_RETURN(auto sock, os::openRouteSocket());
     os::NlLink link;
-    if (auto idx = ifIndex(sock->get(), hostName, &link); !idx) return idx.status();
-    return setUp(sock->get(), link.get(), hostName);
+    if (auto idx = ifIndex(sock.get(), hostName, &link); !idx) return idx.status();
+    return setUp(sock.get(), link.get(), hostName);
   }
 
   Result<std::string> configureContainerSide(const std::string& netns, const std::string& ifName,
@@ -214,15 +209,14 @@ class NetlinkDataplane : public Dataplane {
     if (!sock) return sock.status();
     nl_sock* sk = sock->get();
     os::NlLink link;
-    auto idx = ifIndex(sk, ifName, &link);
-    if (!idx) return idx.status();
+    BRINDLE_ASSIGN_OR_RETURN(auto idx, ifIndex(sk, ifName, &link));
     std::string mac = macText(rtnl_link_get_addr(link.get()));
     if (Status st = setUp(sk, link.get(), ifName); !st) return st;
     for (const auto& a : addresses) {
       const int family = a.isV4() ? AF_INET : AF_INET6;
       os::NlRtAddr ra(rtnl_addr_alloc());
       os::NlAddr local = parseAddr(a.toString() + "/" + std::to_string(a.bits()), family);
-      rtnl_addr_set_ifindex(ra.get(), *idx);
+      rtnl_addr_set_ifindex(ra.get(), idx);
       rtnl_addr_set_local(ra.get(), local.get());
       if (!a.isV4()) rtnl_addr_set_flags(ra.get(), IFA_F_NODAD);
       if (int err = rtnl_addr_add(sk, ra.get(), 0); err < 0) {
@@ -236,14 +230,14 @@ class NetlinkDataplane : public Dataplane {
       const std::string gw = family == AF_INET ? kGatewayV4 : kGatewayV6;
       // Static neighbour first: the workload never has to ARP/ND for its gateway, so it works
       // whether or not the node could answer by proxy (see FIELD-NOTES: proxy-ARP pitfall).
-      if (Status st = addNeighbour(sk, family, gw, *idx); !st) return st;
+      if (Status st = addNeighbour(sk, family, gw, idx); !st) return st;
       if (family == AF_INET) {
-        if (Status st = addRoute(sk, family, gw + "/32", "", *idx, true, "route to gateway"); !st) {
+        if (Status st = addRoute(sk, family, gw + "/32", "", idx, true, "route to gateway"); !st) {
           return st;
         }
       }
       const std::string def = family == AF_INET ? "0.0.0.0/0" : "::/0";
-      if (Status st = addRoute(sk, family, def, gw, *idx, false, "default route"); !st) {
+      if (Status st = addRoute(sk, family, def, gw, idx, false, "default route"); !st) {
         return st;
       }
     }
@@ -251,14 +245,12 @@ class NetlinkDataplane : public Dataplane {
   }
 
   Status addHostRoute(const IpAddr& address, const std::string& hostName) override {
-    auto sock = os::openRouteSocket();
-    if (!sock) return sock.status();
+    BRINDLE_ASSIGN_OR_RETURN(auto sock, os::openRouteSocket());
     os::NlLink link;
-    auto idx = ifIndex(sock->get(), hostName, &link);
-    if (!idx) return idx.status();
+    BRINDLE_ASSIGN_OR_RETURN(auto idx, ifIndex(sock.get(), hostName, &link));
     const int family = address.isV4() ? AF_INET : AF_INET6;
-    return addRoute(sock->get(), family, address.toString() + "/" + std::to_string(address.bits()),
-                    "", *idx, true, "host route " + address.toString() + " dev " + hostName);
+    return addRoute(sock.get(), family, address.toString() + "/" + std::to_string(address.bits()),
+                    "", idx, true, "host route " + address.toString() + " dev " + hostName);
   }
 
   Status deleteHostLink(const std::string& hostName) override { return deleteLink("", hostName); }
@@ -285,11 +277,10 @@ class NetlinkDataplane : public Dataplane {
 
  private:
   static Status deleteLink(const std::string& netns, const std::string& name) {
-    auto sock = os::openRouteSocket(netns);
-    if (!sock) return sock.status();
+    BRINDLE_ASSIGN_OR_RETURN(auto sock, os::openRouteSocket(netns));
     os::NlLink link(rtnl_link_alloc());
     rtnl_link_set_name(link.get(), name.c_str());
-    if (int err = rtnl_link_delete(sock->get(), link.get()); err < 0) {
+    if (int err = rtnl_link_delete(sock.get(), link.get()); err < 0) {
       return nlError(err, "delete link " + name);
     }
     return Status::ok();

@@ -4,17 +4,10 @@
 namespace brindle {
 
 const char* errorCodeName(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kInvalid: return "invalid";
-    case ErrorCode::kNotFound: return "not found";
-    case ErrorCode::kAlreadyExists: return "already exists";
-    case ErrorCode::kConflict: return "conflict";
-    case ErrorCode::kCompacted: return "compacted";
-    case ErrorCode::kUnavailable: return "unavailable";
-    case ErrorCode::kCorrupt: return "corrupt";
-    case ErrorCode::kInternal: return "internal";
-  }
-  return "unknown";
+  static constexpr const char* kNames[] = {"invalid",  "not found", "already exists",
+                                           "conflict", "compacted", "unavailable",
+                                           "corrupt",  "internal"};  // ErrorCode's order
+  return kNames[static_cast<int>(code)];
 }
 
 }  // namespace brindle

@@ -103,3 +103,15 @@ class [[nodiscard]] Result {
 };
 
 }  // namespace brindle
+
+// BRINDLE_ASSIGN_OR_RETURN(auto block, Block::decode(text)): declares `block` as the value of
+// the Result, or returns its error from the enclosing function (which returns a Status or a
+// Result). The one spelling of "propagate a failure" (absl's ASSIGN_OR_RETURN).
+#define BRINDLE_ASSIGN_OR_RETURN(decl, expr) \
+  BRINDLE_ASSIGN_OR_RETURN_AT(BRINDLE_CONCAT(brindleResult, __LINE__), decl, expr)
+#define BRINDLE_ASSIGN_OR_RETURN_AT(result, decl, expr) \
+  auto result = (expr);                                 \
+  if (!result) return result.error();                   \
+  decl = std::move(result).value()
+#define BRINDLE_CONCAT(a, b) BRINDLE_CONCAT_INNER(a, b)
+#define BRINDLE_CONCAT_INNER(a, b) a##b

@@ -162,13 +162,12 @@ std::string IpSetsImpl::tempName(IpVersion v) const {
 
 Status IpSetsImpl::readKernel() {
   ++stats_.saves;
-  auto out = runner_.run({{options_.command, "save"}, ""});
-  if (!out) return out.status();
-  if (out->exitCode != 0) {
-    return makeError(ErrorCode::kUnavailable, options_.command + " save failed: " + out->err);
+  BRINDLE_ASSIGN_OR_RETURN(auto out, runner_.run({{options_.command, "save"}, ""}));
+  if (out.exitCode != 0) {
+    return makeError(ErrorCode::kUnavailable, options_.command + " save failed: " + out.err);
   }
   kernel_.clear();
-  std::string_view text = out->out;
+  std::string_view text = out.out;
   while (!text.empty()) {
     size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
@@ -220,8 +219,7 @@ Status IpSetsImpl::runRestore(const std::string& input) {
 
 Status IpSetsImpl::readKernelIfNeeded() {
   if (!needRead_) return Status::ok();
-  Status read = readKernel();
-  if (!read) return read;
+  if (Status read = readKernel(); !read) return read;
   for (const auto& [name, set] : desired_) dirty_.insert(name);
   for (const auto& [name, set] : kernel_) {
     if (!desired_.count(name)) pendingDeletions_.insert(name);
@@ -302,8 +300,7 @@ Status IpSetsImpl::applyUpdates() {
     written[name] = want;
   }
   if (!input.empty()) {
-    Status restored = runRestore(input);
-    if (!restored) return restored;
+    if (Status restored = runRestore(input); !restored) return restored;
     stats_.linesWritten += lines;
   }
   for (auto& [name, set] : written) kernel_[name] = std::move(set);
@@ -333,8 +330,7 @@ Status IpSetsImpl::applyDeletions() {
     victims.push_back(name);
   }
   if (!input.empty()) {
-    Status restored = runRestore(input);
-    if (!restored) return restored;
+    if (Status restored = runRestore(input); !restored) return restored;
     stats_.linesWritten += victims.size();
   }
   for (const auto& name : victims) kernel_.erase(name);

@@ -150,17 +150,8 @@ std::string felixComment(const std::string& text) {
 }  // namespace
 
 const char* tableNameText(TableName table) {
-  switch (table) {
-    case TableName::kRaw:
-      return "raw";
-    case TableName::kMangle:
-      return "mangle";
-    case TableName::kNat:
-      return "nat";
-    case TableName::kFilter:
-      return "filter";
-  }
-  return "filter";
+  static constexpr const char* kNames[] = {"raw", "mangle", "nat", "filter"};  // TableName's order
+  return kNames[static_cast<int>(table)];
 }
 
 std::string renderMatch(const Match& match) {

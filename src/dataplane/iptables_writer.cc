@@ -94,11 +94,10 @@ Status IptablesWriter::apply(const std::function<Status()>& beforeFinal) {
 }
 
 Status IptablesWriter::runRestore(IptablesTable& first, const os::Command& restore) {
-  auto out = first.runner().run(restore);
-  if (!out) return out.status();
-  if (out->exitCode != 0) {
+  BRINDLE_ASSIGN_OR_RETURN(auto out, first.runner().run(restore));
+  if (out.exitCode != 0) {
     return makeError(ErrorCode::kUnavailable, first.restoreCommand() + " failed (" +
-                                                  std::to_string(out->exitCode) + "): " + out->err);
+                                                  std::to_string(out.exitCode) + "): " + out.err);
   }
   return Status::ok();
 }

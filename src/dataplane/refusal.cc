@@ -22,13 +22,13 @@ Result<ProbeResult> probeRules(os::CommandRunner& runner, const std::string& res
     for (const Rule& rule : chains[i]) create += renderRuleLine(name, rule, "probe") + "\n";
     remove += "-F " + name + "\n-X " + name + "\n";
   }
-  auto out = runner.run({{restoreCommand, "--noflush"}, create + "COMMIT\n"});
-  if (!out) return out.status();
-  if (out->exitCode != 0) {
-    if (!namesInputLine(out->err)) {
-      return makeError(ErrorCode::kUnavailable, restoreCommand + " failed: " + out->err);
+  BRINDLE_ASSIGN_OR_RETURN(auto out,
+                           runner.run({{restoreCommand, "--noflush"}, create + "COMMIT\n"}));
+  if (out.exitCode != 0) {
+    if (!namesInputLine(out.err)) {
+      return makeError(ErrorCode::kUnavailable, restoreCommand + " failed: " + out.err);
     }
-    return ProbeResult{false, out->err};
+    return ProbeResult{false, out.err};
   }
   (void)runner.run({{restoreCommand, "--noflush"}, remove + "COMMIT\n"});
   return ProbeResult{true, ""};
@@ -41,9 +41,8 @@ Status bisect(const std::vector<size_t>& items,
               bool knownRefused, std::vector<size_t>& refused) {
   if (items.empty()) return Status::ok();
   if (!knownRefused) {
-    auto ok = accepts(items);
-    if (!ok) return ok.status();
-    if (*ok) return Status::ok();
+    BRINDLE_ASSIGN_OR_RETURN(auto ok, accepts(items));
+    if (ok) return Status::ok();
   }
   if (items.size() == 1) {
     refused.push_back(items.front());

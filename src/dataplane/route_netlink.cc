@@ -128,9 +128,8 @@ class LibnlRouteNetlink : public RouteNetlink {
 }  // namespace
 
 Result<RouteNetlinkPtr> openLibnlRouteNetlink(const std::string& netns) {
-  auto sock = os::openRouteSocket(netns);
-  if (!sock) return sock.status();
-  return RouteNetlinkPtr(std::make_unique<LibnlRouteNetlink>(std::move(*sock)));
+  BRINDLE_ASSIGN_OR_RETURN(auto sock, os::openRouteSocket(netns));
+  return RouteNetlinkPtr(std::make_unique<LibnlRouteNetlink>(std::move(sock)));
 }
 
 }  // namespace brindle::dataplane

@@ -50,10 +50,9 @@ std::vector<os::SysctlSetting> RouteTable::interfaceSysctls(const std::string& i
 }
 
 Status RouteTable::apply() {
-  auto links = netlink_.listLinks();
-  if (!links) return links.status();
+  BRINDLE_ASSIGN_OR_RETURN(auto links, netlink_.listLinks());
   std::map<std::string, int> indexOf;
-  for (const auto& link : *links) indexOf[link.name] = link.index;
+  for (const auto& link : links) indexOf[link.name] = link.index;
 
   Status first;
   auto note = [&first](Status st) {

@@ -46,17 +46,8 @@ struct TxnOp {
 
 // "create", "update", "put" or "delete", for messages.
 inline const char* txnOpName(TxnOp::Type type) {
-  switch (type) {
-    case TxnOp::Type::kCreate:
-      return "create";
-    case TxnOp::Type::kUpdate:
-      return "update";
-    case TxnOp::Type::kPut:
-      return "put";
-    case TxnOp::Type::kDelete:
-      return "delete";
-  }
-  return "op";
+  static constexpr const char* kNames[] = {"create", "update", "put", "delete"};  // Type's order
+  return kNames[static_cast<int>(type)];
 }
 
 struct TxnResult {

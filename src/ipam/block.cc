@@ -64,17 +64,11 @@ Result<Cidr> cidrFromKey(const std::string& key) {
 }
 
 bool ReservedRanges::contains(const IpAddr& ip) const {
-  for (const auto& c : cidrs_) {
-    if (c.contains(ip)) return true;
-  }
-  return false;
+  return std::ranges::any_of(cidrs_, [&](const auto& c) { return c.contains(ip); });
 }
 
 bool ReservedRanges::coversWhole(const Cidr& block) const {
-  for (const auto& c : cidrs_) {
-    if (c.contains(block)) return true;
-  }
-  return false;
+  return std::ranges::any_of(cidrs_, [&](const auto& c) { return c.contains(block); });
 }
 
 ReservedRanges ReservedRanges::within(const Cidr& block) const {
@@ -98,10 +92,9 @@ Block Block::create(const Cidr& cidr, std::optional<std::string> affinity, uint6
 }
 
 Result<Block> Block::decode(const std::string& json) {
-  auto view = IpamBlockView::decode(json);
-  if (!view) return view.error();
+  BRINDLE_ASSIGN_OR_RETURN(auto view, IpamBlockView::decode(json));
   Block b;
-  static_cast<IpamBlockView&>(b) = std::move(*view);
+  static_cast<IpamBlockView&>(b) = std::move(view);
   return b;
 }
 

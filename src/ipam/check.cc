@@ -38,18 +38,15 @@ struct Users {
 Result<Users> loadUsers(datastore::Client& client) {
   resources::ResourceStore store(client);
   Users u;
-  auto weps = store.list(Kind::kWorkloadEndpoint);
-  if (!weps) return weps.error();
-  for (const auto& w : *weps) {
+  BRINDLE_ASSIGN_OR_RETURN(auto weps, store.list(Kind::kWorkloadEndpoint));
+  for (const auto& w : weps) {
     u.workloadIps +=
         u.add(w.spec, "ipNetworks", "WorkloadEndpoint(" + w.ns() + "/" + w.name() + ")");
   }
-  auto heps = store.list(Kind::kHostEndpoint);
-  if (!heps) return heps.error();
-  for (const auto& h : *heps) u.add(h.spec, "expectedIPs", "HostEndpoint(" + h.name() + ")");
-  auto nodes = store.list(Kind::kNode);
-  if (!nodes) return nodes.error();
-  for (const auto& n : *nodes) {
+  BRINDLE_ASSIGN_OR_RETURN(auto heps, store.list(Kind::kHostEndpoint));
+  for (const auto& h : heps) u.add(h.spec, "expectedIPs", "HostEndpoint(" + h.name() + ")");
+  BRINDLE_ASSIGN_OR_RETURN(auto nodes, store.list(Kind::kNode));
+  for (const auto& n : nodes) {
     u.nodes.insert(n.name());
     const std::string owner = "Node(" + n.name() + ")";
     const model::Json none = model::Json::object();
@@ -64,10 +61,9 @@ Result<Users> loadUsers(datastore::Client& client) {
 }
 
 Result<std::vector<Cidr>> activePools(datastore::Client& client) {
-  auto pools = resources::ResourceStore(client).list(Kind::kIPPool);
-  if (!pools) return pools.error();
+  BRINDLE_ASSIGN_OR_RETURN(auto pools, resources::ResourceStore(client).list(Kind::kIPPool));
   std::vector<Cidr> out;
-  for (const auto& p : *pools) {
+  for (const auto& p : pools) {
     if (auto view = model::ipPoolView(p); view && !view->disabled) out.push_back(view->cidr);
   }
   return out;
@@ -79,11 +75,10 @@ Result<CheckReport> checkConsistency(datastore::Client& client) {
   CheckReport r;
   // Blocks before endpoints: an address a CNI ADD allocates in between is then seen as used
   // but unallocated (reported, never fixed), not as leaked (which --fix would release).
-  auto blockKvs = client.list(kBlockPrefix);
-  if (!blockKvs) return blockKvs.error();
+  BRINDLE_ASSIGN_OR_RETURN(auto blockKvs, client.list(kBlockPrefix));
   std::vector<Allocation> allocations;
   std::map<std::string, std::map<std::string, int>> countsByHandle;  // handle -> block -> n
-  for (const auto& kv : blockKvs->items) {
+  for (const auto& kv : blockKvs.items) {
     auto b = Block::decode(kv.value);
     if (!b) {
       r.blocks.push_back({kv.key, std::nullopt, b.message()});
@@ -98,20 +93,17 @@ Result<CheckReport> checkConsistency(datastore::Client& client) {
     r.blocks.push_back({kv.key, std::move(*b), ""});
   }
 
-  auto pools = activePools(client);
-  if (!pools) return pools.error();
-  r.activePools = std::move(*pools);
-  auto users = loadUsers(client);
-  if (!users) return users.error();
-  r.workloadIps = users->workloadIps;
-  r.nodeIps = users->nodeIps;
+  BRINDLE_ASSIGN_OR_RETURN(r.activePools, activePools(client));
+  BRINDLE_ASSIGN_OR_RETURN(auto users, loadUsers(client));
+  r.workloadIps = users.workloadIps;
+  r.nodeIps = users.nodeIps;
 
   std::set<IpAddr> allocated;
   for (auto& a : allocations) {
     allocated.insert(a.ip);
-    if (!users->owners.count(a.ip)) r.leaked.push_back(std::move(a));
+    if (!users.owners.count(a.ip)) r.leaked.push_back(std::move(a));
   }
-  for (auto& [ip, owners] : users->owners) {
+  for (auto& [ip, owners] : users.owners) {
     const bool inPool = std::any_of(r.activePools.begin(), r.activePools.end(),
                                     [&](const Cidr& c) { return c.contains(ip); });
     const bool isAllocated = allocated.count(ip) > 0;
@@ -119,11 +111,10 @@ Result<CheckReport> checkConsistency(datastore::Client& client) {
     r.inUse.push_back({ip, std::move(owners), isAllocated, inPool});
   }
 
-  auto handleKvs = client.list(kHandlePrefix);
-  if (!handleKvs) return handleKvs.error();
-  r.handles = handleKvs->items.size();
+  BRINDLE_ASSIGN_OR_RETURN(auto handleKvs, client.list(kHandlePrefix));
+  r.handles = handleKvs.items.size();
   std::set<std::string> handleNames;
-  for (const auto& kv : handleKvs->items) {
+  for (const auto& kv : handleKvs.items) {
     const std::string name = kv.key.substr(std::string(kHandlePrefix).size());
     handleNames.insert(name);
     auto it = countsByHandle.find(name);
@@ -138,11 +129,11 @@ Result<CheckReport> checkConsistency(datastore::Client& client) {
     if (!handleNames.count(name)) r.missingHandles.push_back(name);
   }
 
-  r.nodesListed = !users->nodes.empty();
+  r.nodesListed = !users.nodes.empty();
   for (const auto& entry : r.blocks) {
     if (!r.nodesListed || !entry.block) continue;
     const std::string aff = entry.block->affinity().value_or("");
-    if (aff.rfind("host:", 0) != 0 || users->nodes.count(aff.substr(5))) continue;
+    if (aff.rfind("host:", 0) != 0 || users.nodes.count(aff.substr(5))) continue;
     r.blocksOfMissingNodes.push_back({entry.block->cidr(), aff.substr(5)});
     r.missingNodes.insert(aff.substr(5));
   }

@@ -74,9 +74,7 @@ Result<std::optional<TxnOp>> handleOp(datastore::Client& client, const std::stri
   TxnOp op;
   op.key = handleKey(handle);
   if (kv) {
-    auto d = Handle::decode(kv->value);
-    if (!d) return d.error();
-    h = *d;
+    BRINDLE_ASSIGN_OR_RETURN(h, Handle::decode(kv->value));
     op.expectedRevision = kv->modRevision;
     op.type = TxnOp::Type::kUpdate;
   } else if (kv.code() == ErrorCode::kNotFound) {
@@ -126,20 +124,17 @@ class IpamImpl final : public Ipam {
     if (args.num4 < 0 || args.num6 < 0 || args.num4 + args.num6 == 0) {
       return makeError(ErrorCode::kInvalid, "IPAM: nothing to assign (num4 and num6 are 0)");
     }
-    auto cfg = IpamConfig::read(client_);
-    if (!cfg) return cfg.error();
-    auto reserved = loadReservations();
-    if (!reserved) return reserved.error();
-    auto labels = nodeLabels(args.node);
-    if (!labels) return labels.error();
+    BRINDLE_ASSIGN_OR_RETURN(auto cfg, IpamConfig::read(client_));
+    BRINDLE_ASSIGN_OR_RETURN(auto reserved, loadReservations());
+    BRINDLE_ASSIGN_OR_RETURN(auto labels, nodeLabels(args.node));
 
     AssignResult result;
     std::vector<IpAddr> taken;
     for (bool v4 : {true, false}) {
       const int num = v4 ? args.num4 : args.num6;
       if (num == 0) continue;
-      auto got = assignFamily(v4, num, v4 ? args.ipv4Pools : args.ipv6Pools, args, *labels, *cfg,
-                              *reserved, taken);
+      auto got = assignFamily(v4, num, v4 ? args.ipv4Pools : args.ipv6Pools, args, labels, cfg,
+                              reserved, taken);
       if (!got) {
         // All or nothing: a caller (CNI ADD) that fails must leave no allocation behind.
         if (!taken.empty()) (void)releaseIps(taken);
@@ -155,18 +150,16 @@ class IpamImpl final : public Ipam {
 
   Status assignIp(const IpAddr& ip, const std::string& handle, const std::string& node,
                   const std::map<std::string, std::string>& attributes) override {
-    auto pools = loadPools();
-    if (!pools) return pools.status();
+    BRINDLE_ASSIGN_OR_RETURN(auto pools, loadPools());
     const Pool* pool = nullptr;
-    for (const auto& p : *pools) {
+    for (const auto& p : pools) {
       if (p.cidr.contains(ip)) pool = &p;
     }
     if (!pool) {
       return makeError(ErrorCode::kInvalid,
                        "IPAM: " + ip.toString() + " is not in any configured IP pool");
     }
-    auto cfg = IpamConfig::read(client_);
-    if (!cfg) return cfg.status();
+    BRINDLE_ASSIGN_OR_RETURN(auto cfg, IpamConfig::read(client_));
     const Cidr cidr = blockOf(ip, pool->blockSize);
     Retry retry;
     while (retry.next()) {
@@ -176,15 +169,14 @@ class IpamImpl final : public Ipam {
       auto b = kv ? Block::decode(kv->value)
                   : Result<Block>(Block::create(cidr, hostAffinity(node), nowSequence()));
       if (!b) return b.status();
-      if (kv && cfg->strictAffinity && b->affinity() != hostAffinity(node)) {
+      if (kv && cfg.strictAffinity && b->affinity() != hostAffinity(node)) {
         return makeError(ErrorCode::kInvalid, "IPAM: " + ip.toString() + " is in block " +
                                                   cidr.toString() + " affine to " +
                                                   b->affinity().value_or("no node") +
                                                   " and strictAffinity is on");
       }
       if (Status s = b->assign(*b->ipToOrdinal(ip), handle, attributes); !s) return s;
-      auto hop = handleOp(client_, handle, cidr, 1);
-      if (!hop) return hop.status();
+      BRINDLE_ASSIGN_OR_RETURN(auto hop, handleOp(client_, handle, cidr, 1));
       std::vector<TxnOp> ops;
       if (kv) {
         ops.push_back(blockWriteOp(*kv, *b));
@@ -192,7 +184,7 @@ class IpamImpl final : public Ipam {
         ops = {{TxnOp::Type::kCreate, blockKey(cidr), b->encode(), 0},
                {TxnOp::Type::kPut, affinityKey(node, cidr), encodeAffinity(), 0}};
       }
-      if (*hop) ops.push_back(**hop);
+      if (hop) ops.push_back(*hop);
       auto t = client_.txn(ops);
       if (t) return Status::ok();
       if (!isRetryable(t.code())) return t.status();
@@ -210,17 +202,16 @@ class IpamImpl final : public Ipam {
         if (hkv.code() == ErrorCode::kNotFound) return released;
         return hkv.error();
       }
-      auto h = Handle::decode(hkv->value);
-      if (!h) return h.error();
-      if (h->blocks.empty()) {
+      BRINDLE_ASSIGN_OR_RETURN(auto h, Handle::decode(hkv->value));
+      if (h.blocks.empty()) {
         auto r = client_.remove(hkv->key, hkv->modRevision);
         if (r || isRetryable(r.code())) continue;
         return r.error();
       }
       // One block per transaction: the block and the handle's entry for it go together.
-      auto cidr = Cidr::parse(h->blocks.begin()->first, false);
+      auto cidr = Cidr::parse(h.blocks.begin()->first, false);
       if (!cidr) return makeError(ErrorCode::kInternal, "corrupt IPAM handle " + handle);
-      Handle rest = *h;
+      Handle rest = h;
       rest.blocks.erase(rest.blocks.begin());
       TxnOp hop{rest.blocks.empty() ? TxnOp::Type::kDelete : TxnOp::Type::kUpdate, hkv->key,
                 rest.blocks.empty() ? "" : rest.encode(), hkv->modRevision};
@@ -228,10 +219,9 @@ class IpamImpl final : public Ipam {
       std::vector<IpAddr> ips;
       auto bkv = client_.get(blockKey(*cidr));
       if (bkv) {
-        auto b = Block::decode(bkv->value);
-        if (!b) return b.error();
-        ips = b->releaseByHandle(handle);
-        if (!ips.empty()) ops.push_back(blockWriteOp(*bkv, *b));
+        BRINDLE_ASSIGN_OR_RETURN(auto b, Block::decode(bkv->value));
+        ips = b.releaseByHandle(handle);
+        if (!ips.empty()) ops.push_back(blockWriteOp(*bkv, b));
       } else if (bkv.code() != ErrorCode::kNotFound) {
         return bkv.error();
       }
@@ -251,15 +241,13 @@ class IpamImpl final : public Ipam {
     std::vector<IpAddr> notAllocated;
     std::map<Cidr, std::vector<IpAddr>> byBlock;
     std::optional<std::vector<Cidr>> allBlocks;  // listed once, only if a pool does not tell
-    auto pools = loadPools();
-    if (!pools) return pools.error();
+    BRINDLE_ASSIGN_OR_RETURN(auto pools, loadPools());
     for (const auto& ip : ips) {
-      auto where = findBlock(ip, *pools, allBlocks);
-      if (!where) return where.error();
-      if (!*where) {
+      BRINDLE_ASSIGN_OR_RETURN(auto where, findBlock(ip, pools, allBlocks));
+      if (!where) {
         notAllocated.push_back(ip);
       } else {
-        byBlock[**where].push_back(ip);
+        byBlock[*where].push_back(ip);
       }
     }
     for (const auto& [cidr, group] : byBlock) {
@@ -273,20 +261,18 @@ class IpamImpl final : public Ipam {
           done = true;
           break;
         }
-        auto b = Block::decode(kv->value);
-        if (!b) return b.error();
+        BRINDLE_ASSIGN_OR_RETURN(auto b, Block::decode(kv->value));
         std::vector<IpAddr> missing;
-        auto counts = b->release(group, &missing);
+        auto counts = b.release(group, &missing);
         if (counts.empty()) {
           notAllocated.insert(notAllocated.end(), missing.begin(), missing.end());
           done = true;
           break;
         }
-        std::vector<TxnOp> ops = {blockWriteOp(*kv, *b)};
+        std::vector<TxnOp> ops = {blockWriteOp(*kv, b)};
         for (const auto& [handle, n] : counts) {
-          auto hop = handleOp(client_, handle, cidr, -n);
-          if (!hop) return hop.error();
-          if (*hop) ops.push_back(**hop);
+          BRINDLE_ASSIGN_OR_RETURN(auto hop, handleOp(client_, handle, cidr, -n));
+          if (hop) ops.push_back(*hop);
         }
         auto t = client_.txn(ops);
         if (t) {
@@ -302,14 +288,12 @@ class IpamImpl final : public Ipam {
   }
 
   Result<Allocation> getAllocation(const IpAddr& ip) override {
-    auto pools = loadPools();
-    if (!pools) return pools.error();
+    BRINDLE_ASSIGN_OR_RETURN(auto pools, loadPools());
     std::optional<std::vector<Cidr>> allBlocks;
-    auto where = findBlock(ip, *pools, allBlocks);
-    if (!where) return where.error();
+    BRINDLE_ASSIGN_OR_RETURN(auto where, findBlock(ip, pools, allBlocks));
     auto notAssigned = makeError(ErrorCode::kNotFound, ip.toString() + " is not assigned");
-    if (!*where) return notAssigned;
-    auto kv = client_.get(blockKey(**where));
+    if (!where) return notAssigned;
+    auto kv = client_.get(blockKey(*where));
     if (!kv) return kv.code() == ErrorCode::kNotFound ? notAssigned : kv.error();
     auto b = Block::decode(kv->value);
     if (!b) return b.error();
@@ -319,24 +303,20 @@ class IpamImpl final : public Ipam {
   }
 
   Result<std::vector<Allocation>> listAllocations() override {
-    auto blocks = listBlocks();
-    if (!blocks) return blocks.error();
+    BRINDLE_ASSIGN_OR_RETURN(auto blocks, listBlocks());
     std::vector<Allocation> out;
-    for (const auto& b : *blocks) {
+    for (const auto& b : blocks) {
       for (auto& a : allocationsOf(b)) out.push_back(std::move(a));
     }
     return out;
   }
 
   Result<std::vector<PoolUsage>> usage() override {
-    auto pools = loadPools();
-    if (!pools) return pools.error();
-    auto blocks = listBlocks();
-    if (!blocks) return blocks.error();
-    auto reserved = loadReservations();
-    if (!reserved) return reserved.error();
+    BRINDLE_ASSIGN_OR_RETURN(auto pools, loadPools());
+    BRINDLE_ASSIGN_OR_RETURN(auto blocks, listBlocks());
+    BRINDLE_ASSIGN_OR_RETURN(auto reserved, loadReservations());
     std::vector<PoolUsage> out;
-    for (const auto& p : *pools) {
+    for (const auto& p : pools) {
       PoolUsage u;
       u.name = p.name;
       u.cidr = p.cidr;
@@ -346,7 +326,7 @@ class IpamImpl final : public Ipam {
       u.total = saturate(total);
       // Reserved addresses in the pool: reservations nested in another count once.
       Uint128 reservedCount = 0;
-      const auto& rs = reserved->cidrs();
+      const auto& rs = reserved.cidrs();
       for (size_t i = 0; i < rs.size(); ++i) {
         bool nested = false;
         for (size_t j = 0; j < rs.size() && !nested; ++j) {
@@ -360,14 +340,14 @@ class IpamImpl final : public Ipam {
         if (p.cidr.contains(rs[i])) reservedCount += cidrSize(rs[i]);
       }
       Uint128 inUse = 0, allocatedReserved = 0;
-      for (const auto& b : *blocks) {
+      for (const auto& b : blocks) {
         if (!p.cidr.contains(b.cidr())) continue;
         BlockInfo info;
         info.cidr = b.cidr();
         info.affinity = b.affinity().value_or("");
         info.total = b.size();
         info.inUse = b.inUse();
-        const ReservedRanges local = reserved->within(b.cidr());
+        const ReservedRanges local = reserved.within(b.cidr());
         int blockAllocatedReserved = 0;
         if (!local.cidrs().empty()) {
           for (int o = 0; o < b.size(); ++o) {
@@ -395,9 +375,7 @@ class IpamImpl final : public Ipam {
       auto kv = client_.get(kConfigKey);
       IpamConfig cfg;
       if (kv) {
-        auto d = IpamConfig::decode(kv->value);
-        if (!d) return d.status();
-        cfg = *d;
+        BRINDLE_ASSIGN_OR_RETURN(cfg, IpamConfig::decode(kv->value));
       } else if (kv.code() != ErrorCode::kNotFound) {
         return kv.status();
       }
@@ -410,17 +388,15 @@ class IpamImpl final : public Ipam {
   }
 
   Result<bool> strictAffinity() override {
-    auto cfg = IpamConfig::read(client_);
-    if (!cfg) return cfg.error();
-    return cfg->strictAffinity;
+    BRINDLE_ASSIGN_OR_RETURN(auto cfg, IpamConfig::read(client_));
+    return cfg.strictAffinity;
   }
 
   Result<std::vector<Cidr>> releaseHostAffinities(const std::string& node) override {
     std::vector<Cidr> released;
     for (bool v4 : {true, false}) {
-      auto affs = client_.list(hostAffinityPrefix(node, v4));
-      if (!affs) return affs.error();
-      for (const auto& aff : affs->items) {
+      BRINDLE_ASSIGN_OR_RETURN(auto affs, client_.list(hostAffinityPrefix(node, v4)));
+      for (const auto& aff : affs.items) {
         auto cidr = cidrFromKey(aff.key);
         if (!cidr) continue;
         Retry retry;
@@ -429,11 +405,10 @@ class IpamImpl final : public Ipam {
           auto kv = client_.get(blockKey(*cidr));
           std::vector<TxnOp> ops = {{TxnOp::Type::kDelete, aff.key, "", 0}};
           if (kv) {
-            auto b = Block::decode(kv->value);
-            if (!b) return b.error();
-            if (b->affinity() == hostAffinity(node)) {
-              b->setAffinity(std::nullopt);
-              ops.push_back(blockWriteOp(*kv, *b));
+            BRINDLE_ASSIGN_OR_RETURN(auto b, Block::decode(kv->value));
+            if (b.affinity() == hostAffinity(node)) {
+              b.setAffinity(std::nullopt);
+              ops.push_back(blockWriteOp(*kv, b));
             }
           } else if (kv.code() != ErrorCode::kNotFound) {
             return kv.error();
@@ -464,19 +439,18 @@ class IpamImpl final : public Ipam {
   // and skipped, so it does not fail allocations from the others; if no pool is left, the error
   // names it.
   Result<std::vector<Pool>> loadPools() {
-    auto list = store_.listReadable(model::Kind::kIPPool);
-    if (!list) return list.error();
+    BRINDLE_ASSIGN_OR_RETURN(auto list, store_.listReadable(model::Kind::kIPPool));
     static std::set<std::string> named;
-    for (const auto& bad : list->bad) {
+    for (const auto& bad : list.bad) {
       if (named.insert(bad.key + bad.reason).second) {
         std::fprintf(stderr, "brindle: skipped unreadable IP pool: %s\n", bad.reason.c_str());
       }
     }
-    if (list->items.empty() && !list->bad.empty()) {
-      return makeError(ErrorCode::kCorrupt, "no readable IP pool: " + list->bad.front().reason);
+    if (list.items.empty() && !list.bad.empty()) {
+      return makeError(ErrorCode::kCorrupt, "no readable IP pool: " + list.bad.front().reason);
     }
     std::vector<Pool> pools;
-    for (const auto& r : list->items) {
+    for (const auto& r : list.items) {
       auto view = model::ipPoolView(r);
       if (!view) continue;  // validated on write; skip rather than fail every allocation
       if (view->blockSize < view->cidr.prefixLength()) continue;  // cannot hold one block
@@ -490,10 +464,9 @@ class IpamImpl final : public Ipam {
   }
 
   Result<ReservedRanges> loadReservations() {
-    auto list = store_.list(model::Kind::kIPReservation);
-    if (!list) return list.error();
+    BRINDLE_ASSIGN_OR_RETURN(auto list, store_.list(model::Kind::kIPReservation));
     std::vector<Cidr> cidrs;
-    for (const auto& r : *list) {
+    for (const auto& r : list) {
       auto reserved = model::cidrList(r.spec, "reservedCIDRs");
       if (reserved) cidrs.insert(cidrs.end(), reserved->begin(), reserved->end());
     }
@@ -511,13 +484,11 @@ class IpamImpl final : public Ipam {
   }
 
   Result<std::vector<Block>> listBlocks() {
-    auto list = client_.list(kBlockPrefix);
-    if (!list) return list.error();
+    BRINDLE_ASSIGN_OR_RETURN(auto list, client_.list(kBlockPrefix));
     std::vector<Block> out;
-    for (const auto& kv : list->items) {
-      auto b = Block::decode(kv.value);
-      if (!b) return b.error();
-      out.push_back(std::move(*b));
+    for (const auto& kv : list.items) {
+      BRINDLE_ASSIGN_OR_RETURN(auto b, Block::decode(kv.value));
+      out.push_back(std::move(b));
     }
     return out;
   }
@@ -534,10 +505,9 @@ class IpamImpl final : public Ipam {
       if (kv.code() != ErrorCode::kNotFound) return kv.error();
     }
     if (!allBlocks) {
-      auto list = client_.list(blockPrefix(ip.isV4()));
-      if (!list) return list.error();
+      BRINDLE_ASSIGN_OR_RETURN(auto list, client_.list(blockPrefix(ip.isV4())));
       allBlocks.emplace();
-      for (const auto& kv : list->items) {
+      for (const auto& kv : list.items) {
         if (auto c = cidrFromKey(kv.key)) allBlocks->push_back(*c);
       }
     }
@@ -550,11 +520,10 @@ class IpamImpl final : public Ipam {
   // The pools this request may use, or an error saying why there are none.
   Result<std::vector<Pool>> eligiblePools(bool v4, const std::vector<std::string>& requested,
                                           const std::string& node, const Labels& labels) {
-    auto all = loadPools();
-    if (!all) return all.error();
+    BRINDLE_ASSIGN_OR_RETURN(auto all, loadPools());
     const std::string fam = v4 ? "IPv4" : "IPv6";
     std::vector<Pool> family;
-    for (auto& p : *all) {
+    for (auto& p : all) {
       if (p.cidr.isV4() == v4) family.push_back(std::move(p));
     }
     if (family.empty()) {
@@ -603,10 +572,7 @@ class IpamImpl final : public Ipam {
   }
 
   static bool inPools(const Cidr& block, const std::vector<Pool>& pools) {
-    for (const auto& p : pools) {
-      if (p.cidr.contains(block)) return true;
-    }
-    return false;
+    return std::ranges::any_of(pools, [&](const auto& p) { return p.cidr.contains(block); });
   }
 
   // Takes up to `num` addresses of one block. `owner` set: only while the block is still affine
@@ -624,15 +590,14 @@ class IpamImpl final : public Ipam {
       // A node walks all its affine blocks on every allocation; a full one is recognised without
       // parsing it (JSON parsing dominates the walk's cost once a node has many blocks).
       if (kv->value.find("\"unallocated\":[]") != std::string::npos) return std::vector<IpAddr>();
-      auto b = Block::decode(kv->value);
-      if (!b) return b.error();
-      if (owner && b->affinity() != hostAffinity(*owner)) return std::vector<IpAddr>();
-      auto ips = b->autoAssign(num, args.handle, args.attributes, reserved);
+      BRINDLE_ASSIGN_OR_RETURN(auto b, Block::decode(kv->value));
+      if (owner && b.affinity() != hostAffinity(*owner)) return std::vector<IpAddr>();
+      auto ips = b.autoAssign(num, args.handle, args.attributes, reserved);
       if (ips.empty()) return ips;
-      auto hop = handleOp(client_, args.handle, cidr, static_cast<int>(ips.size()));
-      if (!hop) return hop.error();
-      std::vector<TxnOp> ops = {blockWriteOp(*kv, *b)};
-      if (*hop) ops.push_back(**hop);
+      BRINDLE_ASSIGN_OR_RETURN(auto hop,
+                               handleOp(client_, args.handle, cidr, static_cast<int>(ips.size())));
+      std::vector<TxnOp> ops = {blockWriteOp(*kv, b)};
+      if (hop) ops.push_back(*hop);
       auto t = client_.txn(ops);
       if (t) return ips;
       if (!isRetryable(t.code())) return t.error();
@@ -646,10 +611,9 @@ class IpamImpl final : public Ipam {
   // name), so nodes seldom race at all. nullopt: every block of every pool is taken.
   Result<std::optional<Cidr>> claimBlock(bool v4, const std::vector<Pool>& pools,
                                          const std::string& node, const ReservedRanges& reserved) {
-    auto list = client_.list(blockPrefix(v4));
-    if (!list) return list.error();
+    BRINDLE_ASSIGN_OR_RETURN(auto list, client_.list(blockPrefix(v4)));
     std::set<Cidr> taken;
-    for (const auto& kv : list->items) {
+    for (const auto& kv : list.items) {
       if (auto c = cidrFromKey(kv.key)) taken.insert(*c);
     }
     const uint64_t seed = std::hash<std::string>{}(node);
@@ -685,28 +649,25 @@ class IpamImpl final : public Ipam {
         if (static_cast<int>(got.size()) >= num) break;
         auto c = cidrFromKey(kv.key);
         if (!c || !inPools(*c, *pools) || reserved.coversWhole(*c)) continue;
-        auto ips = assignFromBlock(*c, num - static_cast<int>(got.size()), args, reserved, owner);
-        if (!ips) return ips.status();
-        got.insert(got.end(), ips->begin(), ips->end());
-        taken.insert(taken.end(), ips->begin(), ips->end());
+        BRINDLE_ASSIGN_OR_RETURN(auto ips, assignFromBlock(*c, num - static_cast<int>(got.size()),
+                                                           args, reserved, owner));
+        got.insert(got.end(), ips.begin(), ips.end());
+        taken.insert(taken.end(), ips.begin(), ips.end());
       }
       return Status::ok();
     };
     // 1. The node's own blocks; 2. a newly claimed block; repeat until served or out of blocks.
     for (;;) {
-      auto affs = client_.list(hostAffinityPrefix(args.node, v4));
-      if (!affs) return affs.error();
-      if (Status st = takeFrom(affs->items, &args.node); !st) return st.error();
+      BRINDLE_ASSIGN_OR_RETURN(auto affs, client_.list(hostAffinityPrefix(args.node, v4)));
+      if (Status st = takeFrom(affs.items, &args.node); !st) return st.error();
       if (static_cast<int>(got.size()) >= num || !cfg.autoAllocateBlocks) break;
-      auto claimed = claimBlock(v4, *pools, args.node, reserved);
-      if (!claimed) return claimed.error();
-      if (!*claimed) break;
+      BRINDLE_ASSIGN_OR_RETURN(auto claimed, claimBlock(v4, *pools, args.node, reserved));
+      if (!claimed) break;
     }
     // 3. Borrow from other nodes' blocks, only when no free block is left and not strict.
     if (static_cast<int>(got.size()) < num && !cfg.strictAffinity) {
-      auto list = client_.list(blockPrefix(v4));
-      if (!list) return list.error();
-      if (Status st = takeFrom(list->items, nullptr); !st) return st.error();
+      BRINDLE_ASSIGN_OR_RETURN(auto list, client_.list(blockPrefix(v4)));
+      if (Status st = takeFrom(list.items, nullptr); !st) return st.error();
     }
     if (static_cast<int>(got.size()) < num) {
       std::string names;

@@ -53,9 +53,8 @@ Result<std::optional<int>> duration(const Json& spec, const char* field) {
 Result<std::optional<uint32_t>> asNumber(const Json& obj) {
   const auto it = obj.find("asNumber");
   if (it == obj.end() || it->is_null()) return std::optional<uint32_t>();
-  auto as = parseAsNumber(*it);
-  if (!as) return as.error();
-  return std::optional<uint32_t>(*as);
+  BRINDLE_ASSIGN_OR_RETURN(auto as, parseAsNumber(*it));
+  return std::optional<uint32_t>(as);
 }
 
 // BGPConfiguration's [{cidr: ...}] lists.
@@ -225,15 +224,12 @@ Result<NodeBgpView> nodeBgpView(const Resource& node) {
   const auto bgpIt = node.spec.find("bgp");
   if (bgpIt == node.spec.end() || !bgpIt->is_object()) return view;
   const Json& bgp = *bgpIt;
-  auto v4 = hostAddress(bgp, "ipv4Address", 4);
-  if (!v4) return v4.error();
-  auto v6 = hostAddress(bgp, "ipv6Address", 6);
-  if (!v6) return v6.error();
-  auto as = asNumber(bgp);
-  if (!as) return as.error();
-  view.ipv4 = *v4;
-  view.ipv6 = *v6;
-  view.asNumber = *as;
+  BRINDLE_ASSIGN_OR_RETURN(auto v4, hostAddress(bgp, "ipv4Address", 4));
+  BRINDLE_ASSIGN_OR_RETURN(auto v6, hostAddress(bgp, "ipv6Address", 6));
+  BRINDLE_ASSIGN_OR_RETURN(auto as, asNumber(bgp));
+  view.ipv4 = v4;
+  view.ipv6 = v6;
+  view.asNumber = as;
   view.rrClusterId = text(bgp, "routeReflectorClusterID");
   if (auto tunnel = IpAddr::parse(text(bgp, "ipv4IPIPTunnelAddr"))) view.ipipTunnelAddr = *tunnel;
   return view;
@@ -249,16 +245,10 @@ Result<BgpPeerView> bgpPeerView(const Resource& peer) {
   if (const std::string ip = text(spec, "peerIP"); !ip.empty()) {
     if (Status s = splitPeerIp(ip, view); !s.isOk()) return s.error();
   }
-  auto as = asNumber(spec);
-  if (!as) return as.error();
-  view.asNumber = *as;
+  BRINDLE_ASSIGN_OR_RETURN(view.asNumber, asNumber(spec));
   view.password = secretRef(spec, "password");
-  auto keepalive = duration(spec, "keepaliveTime");
-  if (!keepalive) return keepalive.error();
-  view.keepaliveSeconds = *keepalive;
-  auto restart = duration(spec, "maxRestartTime");
-  if (!restart) return restart.error();
-  view.maxRestartSeconds = *restart;
+  BRINDLE_ASSIGN_OR_RETURN(view.keepaliveSeconds, duration(spec, "keepaliveTime"));
+  BRINDLE_ASSIGN_OR_RETURN(view.maxRestartSeconds, duration(spec, "maxRestartTime"));
   view.longLivedRestart = text(spec, "restartMode") == "LongLivedGracefulRestart";
   view.useNodeIp = text(spec, "sourceAddress") != "None";
   view.bfd = text(spec, "failureDetectionMode") == "BFDIfDirectlyConnected";
@@ -289,9 +279,7 @@ Result<BgpConfigView> bgpConfigView(const Resource& config) {
   const Json& spec = config.spec;
   BgpConfigView view;
   view.meshEnabled = spec.value("nodeToNodeMeshEnabled", true);
-  auto as = asNumber(spec);
-  if (!as) return as.error();
-  view.asNumber = *as;
+  BRINDLE_ASSIGN_OR_RETURN(view.asNumber, asNumber(spec));
   if (const auto port = spec.find("listenPort"); port != spec.end() && port->is_number()) {
     view.listenPort = port->get<int>();
   }
@@ -299,20 +287,16 @@ Result<BgpConfigView> bgpConfigView(const Resource& config) {
     view.logSeverityScreen = level;
   }
   view.nodeMeshPassword = secretRef(spec, "nodeMeshPassword");
-  auto restart = duration(spec, "nodeMeshMaxRestartTime");
-  if (!restart) return restart.error();
-  view.nodeMeshMaxRestartSeconds = *restart;
+  BRINDLE_ASSIGN_OR_RETURN(view.nodeMeshMaxRestartSeconds,
+                           duration(spec, "nodeMeshMaxRestartTime"));
   for (auto [list, out] : {std::pair{"serviceClusterIPs", &view.serviceClusterIps},
                            std::pair{"serviceExternalIPs", &view.serviceExternalIps},
                            std::pair{"serviceLoadBalancerIPs", &view.serviceLoadBalancerIps}}) {
-    auto cidrs = serviceCidrs(spec, list);
-    if (!cidrs) return cidrs.error();
-    *out = std::move(*cidrs);
+    BRINDLE_ASSIGN_OR_RETURN(auto cidrs, serviceCidrs(spec, list));
+    *out = std::move(cidrs);
   }
   if (const auto adverts = spec.find("prefixAdvertisements"); adverts != spec.end()) {
-    auto resolved = prefixAdvertisements(spec, *adverts);
-    if (!resolved) return resolved.error();
-    view.prefixAdvertisements = std::move(*resolved);
+    BRINDLE_ASSIGN_OR_RETURN(view.prefixAdvertisements, prefixAdvertisements(spec, *adverts));
   }
   view.bindNodeIp = text(spec, "bindMode") == "NodeIP";
   if (const auto ignored = spec.find("ignoredInterfaces"); ignored != spec.end()) {
@@ -333,9 +317,8 @@ Result<BgpFilterView> bgpFilterView(const Resource& filter) {
   for (auto [list, family, out] :
        {std::tuple{"importV4", 4, &view.importV4}, std::tuple{"exportV4", 4, &view.exportV4},
         std::tuple{"importV6", 6, &view.importV6}, std::tuple{"exportV6", 6, &view.exportV6}}) {
-    auto rules = filterRules(filter.spec, list, family);
-    if (!rules) return rules.error();
-    *out = std::move(*rules);
+    BRINDLE_ASSIGN_OR_RETURN(auto rules, filterRules(filter.spec, list, family));
+    *out = std::move(rules);
   }
   return view;
 }

@@ -34,10 +34,8 @@ bool isListDocument(const Json& doc) {
   if (kind == doc.end() || !kind->is_string()) return false;
   const std::string& k = kind->get_ref<const std::string&>();
   if (k == "List") return true;
-  for (const auto& info : allKinds()) {
-    if (k == std::string(info.name) + "List") return true;
-  }
-  return false;
+  return std::ranges::any_of(
+      allKinds(), [&](const auto& info) { return k == std::string(info.name) + "List"; });
 }
 
 // Flattens top-level sequences (the seed's endpoints.yaml) and Lists into single documents.
@@ -155,10 +153,9 @@ Result<Resource> readDocument(const Json& doc, std::vector<std::string>& warning
   if (apiVersion == kApiVersionV1) {
     if (!isV1Kind(kindName))
       return makeError(ErrorCode::kInvalid, "kind: " + kindProblem(kindName, true));
-    auto converted = convertV1(doc);
-    if (!converted) return converted.error();
-    for (auto& w : converted->warnings) warnings.push_back(std::move(w));
-    return std::move(converted->resource);
+    BRINDLE_ASSIGN_OR_RETURN(auto converted, convertV1(doc));
+    for (auto& w : converted.warnings) warnings.push_back(std::move(w));
+    return std::move(converted.resource);
   }
   if (apiVersion == kApiVersionV3) {
     auto k = v3Kind(kindName);
@@ -179,12 +176,11 @@ std::string describeResource(const Resource& r) {
 }  // namespace
 
 Result<DecodedResources> decodeResources(std::string_view text, std::string_view sourceName) {
-  auto parsed = parseDocuments(text, sourceName);
-  if (!parsed) return parsed.error();
+  BRINDLE_ASSIGN_OR_RETURN(auto parsed, parseDocuments(text, sourceName));
 
   std::vector<Document> docs;
   int counter = 0;
-  for (const auto& value : *parsed) {
+  for (const auto& value : parsed) {
     if (auto s = flatten(value, sourceName, counter, docs); !s) return s;
   }
 

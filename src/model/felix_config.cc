@@ -2,10 +2,12 @@
 // FelixConfiguration) and validation, so a name means the same thing wherever it is set.
 #include "model/felix_config.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <functional>
 #include <sstream>
+#include <tuple>
 
 #include "common/strings.h"
 
@@ -78,9 +80,8 @@ Result<std::vector<FailsafePort>> parsePorts(const std::string& v) {
                        "failsafe protocol must be tcp, udp or sctp: '" + item + "'");
     }
     // Felix takes 0 too, and renders it like any other port (`--dports 0`).
-    auto n = parseInt(parts.back(), 0, 65535);
-    if (!n) return n.error();
-    FailsafePort port{proto, static_cast<uint16_t>(*n), std::nullopt};
+    BRINDLE_ASSIGN_OR_RETURN(auto n, parseInt(parts.back(), 0, 65535));
+    FailsafePort port{proto, static_cast<uint16_t>(n), std::nullopt};
     if (!net.empty()) {
       auto cidr = Cidr::parse(net);
       if (!cidr) {
@@ -114,9 +115,8 @@ struct Param {
 template <typename T, typename Parse>
 Param field(const char* name, T FelixConfig::*f, Parse parse) {
   return {name, [f, parse](FelixConfig& c, const std::string& v) -> Status {
-            auto r = parse(v);
-            if (!r) return r.error();
-            c.*f = std::move(*r);
+            BRINDLE_ASSIGN_OR_RETURN(auto r, parse(v));
+            c.*f = std::move(r);
             return Status::ok();
           }};
 }
@@ -125,18 +125,16 @@ Result<std::string> parseText(const std::string& v) { return trim(v); }
 
 template <int64_t kMin, int64_t kMax>
 Result<int> parseIntIn(const std::string& v) {
-  auto n = parseInt(v, kMin, kMax);
-  if (!n) return n.error();
-  return static_cast<int>(*n);
+  BRINDLE_ASSIGN_OR_RETURN(auto n, parseInt(v, kMin, kMax));
+  return static_cast<int>(n);
 }
 
 Result<uint32_t> parseMarkMask(const std::string& v) {
-  auto n = parseInt(v, 0, 0xffffffffLL);
-  if (!n) return n.error();
-  if (__builtin_popcount(static_cast<uint32_t>(*n)) < 3) {
+  BRINDLE_ASSIGN_OR_RETURN(auto n, parseInt(v, 0, 0xffffffffLL));
+  if (__builtin_popcount(static_cast<uint32_t>(n)) < 3) {
     return makeError(ErrorCode::kInvalid, "needs at least 3 bits set: '" + v + "'");
   }
-  return static_cast<uint32_t>(*n);
+  return static_cast<uint32_t>(n);
 }
 
 Result<std::vector<std::string>> parsePrefixes(const std::string& v) {
@@ -296,22 +294,15 @@ Result<std::chrono::milliseconds> parseDuration(const std::string& text) {
     if (!first && !number()) return bad();
     const char* unit = p;
     while (p != end && !std::isdigit(static_cast<unsigned char>(*p)) && *p != '.') ++p;
+    // Each unit in milliseconds, as a multiplier and a divisor (exact for both).
+    static constexpr std::tuple<std::string_view, double, double> kUnits[] = {
+        {"h", 3600000, 1}, {"m", 60000, 1}, {"s", 1000, 1},    {"ms", 1, 1},
+        {"us", 1, 1000},   {"µs", 1, 1000}, {"ns", 1, 1000000}};
     const std::string_view u(unit, p - unit);
-    if (u == "h") {
-      total += n * 3600000;
-    } else if (u == "m") {
-      total += n * 60000;
-    } else if (u == "s") {
-      total += n * 1000;
-    } else if (u == "ms") {
-      total += n;
-    } else if (u == "us" || u == "µs") {
-      total += n / 1000;
-    } else if (u == "ns") {
-      total += n / 1000000;
-    } else {
-      return bad();
-    }
+    const auto* it = std::find_if(std::begin(kUnits), std::end(kUnits),
+                                  [&](const auto& k) { return std::get<0>(k) == u; });
+    if (it == std::end(kUnits)) return bad();
+    total += n * std::get<1>(*it) / std::get<2>(*it);
   }
   return std::chrono::milliseconds(static_cast<int64_t>(total + 0.5));
 }

@@ -1,4 +1,5 @@
 // Name grammar checks as plain character loops.
+#include <algorithm>
 #include <cctype>
 
 #include "model/names.h"
@@ -63,10 +64,8 @@ bool isQualifiedName(std::string_view s) {
 
 bool isInterfaceName(std::string_view s) {
   if (s.empty() || s.size() > 15) return false;
-  for (char c : s) {
-    if (!isAlnum(c) && c != '_' && c != '.' && c != '-') return false;
-  }
-  return true;
+  return std::ranges::none_of(
+      s, [&](char c) { return !isAlnum(c) && c != '_' && c != '.' && c != '-'; });
 }
 
 bool isMacAddress(std::string_view s) {

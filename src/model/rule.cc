@@ -39,21 +39,6 @@ std::optional<long long> parseBounded(std::string_view s, long long lo, long lon
   return v;
 }
 
-// A JSON integer in [lo, hi], or nullopt.
-std::optional<long long> jsonInt(const Json& v, long long lo, long long hi) {
-  if (v.is_number_unsigned()) {
-    auto u = v.get<unsigned long long>();
-    if (u > static_cast<unsigned long long>(hi)) return std::nullopt;
-    long long x = static_cast<long long>(u);
-    return x < lo ? std::nullopt : std::optional<long long>(x);
-  }
-  if (v.is_number_integer()) {
-    long long x = v.get<long long>();
-    return (x < lo || x > hi) ? std::nullopt : std::optional<long long>(x);
-  }
-  return std::nullopt;
-}
-
 // Kubernetes' IsValidPortName: up to 15 of [a-z0-9-], at least one letter, no leading,
 // trailing or doubled '-'.
 bool isValidPortName(std::string_view s) {
@@ -165,19 +150,18 @@ Result<EntityRule> parseEntity(const Json& json, const std::string& path) {
     } else if (key == "notNets") {
       if (auto st = parseNets(value, p, e.notNets); !st) return st.error();
     } else if (key == "selector" || key == "notSelector" || key == "namespaceSelector") {
-      auto sel = parseSelectorAt(value, p);
-      if (!sel) return sel.error();
+      BRINDLE_ASSIGN_OR_RETURN(auto sel, parseSelectorAt(value, p));
       // Calico: global() is only for namespaceSelector, and then on its own.
-      const bool global = sel->canonical().find("global()") != std::string::npos;
+      const bool global = sel.canonical().find("global()") != std::string::npos;
       if (global && key != "namespaceSelector") {
         return invalid(p, "global() can only be used in a namespaceSelector");
       }
-      if (global && sel->canonical() != "global()") {
+      if (global && sel.canonical() != "global()") {
         return invalid(p, "global() cannot be combined with other selectors");
       }
-      if (key == "selector") e.selector = *sel;
-      if (key == "notSelector") e.notSelector = *sel;
-      if (key == "namespaceSelector") e.namespaceSelector = *sel;
+      if (key == "selector") e.selector = sel;
+      if (key == "notSelector") e.notSelector = sel;
+      if (key == "namespaceSelector") e.namespaceSelector = sel;
     } else if (key == "ports") {
       if (auto st = parsePorts(value, p, e.ports); !st) return st.error();
     } else if (key == "notPorts") {
@@ -197,9 +181,7 @@ Result<EntityRule> parseEntity(const Json& json, const std::string& path) {
         }
       }
       if (auto it = value.find("selector"); it != value.end()) {
-        auto sel = parseSelectorAt(*it, join(p, "selector"));
-        if (!sel) return sel.error();
-        sa.selector = *sel;
+        BRINDLE_ASSIGN_OR_RETURN(sa.selector, parseSelectorAt(*it, join(p, "selector")));
       }
       e.serviceAccounts = std::move(sa);
     } else if (key == "services") {
@@ -409,23 +391,28 @@ Status checkMasked(const Json& value, const Cidr& cidr, const std::string& path)
       path, quoteJson(value) + " has host bits set (did you mean \"" + cidr.toString() + "\"?)");
 }
 
+std::optional<long long> jsonInt(const Json& v, long long lo, long long hi) {
+  if (v.is_number_unsigned()) {
+    auto u = v.get<unsigned long long>();
+    if (u > static_cast<unsigned long long>(hi)) return std::nullopt;
+    long long x = static_cast<long long>(u);
+    return x < lo ? std::nullopt : std::optional<long long>(x);
+  }
+  if (v.is_number_integer()) {
+    long long x = v.get<long long>();
+    return (x < lo || x > hi) ? std::nullopt : std::optional<long long>(x);
+  }
+  return std::nullopt;
+}
+
 std::string quoteJson(const Json& value) {
   if (value.is_string()) return "\"" + value.get<std::string>() + "\"";
   return "\"" + value.dump() + "\"";
 }
 
 std::string_view actionName(Action action) {
-  switch (action) {
-    case Action::kAllow:
-      return "Allow";
-    case Action::kDeny:
-      return "Deny";
-    case Action::kLog:
-      return "Log";
-    case Action::kPass:
-      return "Pass";
-  }
-  return "?";
+  static constexpr std::string_view kNames[] = {"Allow", "Deny", "Log", "Pass"};  // Action's order
+  return kNames[static_cast<int>(action)];
 }
 
 std::string Protocol::text() const {
@@ -595,21 +582,18 @@ Result<Rule> parseRule(const Json& json, const std::string& path) {
   for (const auto& [key, value] : json.items()) {
     const std::string p = join(path, key);
     if (key == "protocol" || key == "notProtocol") {
-      auto proto = parseProtocol(value, p);
-      if (!proto) return proto.error();
-      (key == "protocol" ? r.protocol : r.notProtocol) = *proto;
+      BRINDLE_ASSIGN_OR_RETURN(auto proto, parseProtocol(value, p));
+      (key == "protocol" ? r.protocol : r.notProtocol) = proto;
     } else if (key == "ipVersion") {
       auto v = jsonInt(value, 4, 6);
       if (!v || (*v != 4 && *v != 6)) return invalid(p, quoteJson(value) + " is not 4 or 6");
       r.ipVersion = static_cast<int>(*v);
     } else if (key == "icmp" || key == "notICMP") {
-      auto m = parseIcmp(value, p);
-      if (!m) return m.error();
-      (key == "icmp" ? r.icmp : r.notICMP) = *m;
+      BRINDLE_ASSIGN_OR_RETURN(auto m, parseIcmp(value, p));
+      (key == "icmp" ? r.icmp : r.notICMP) = m;
     } else if (key == "source" || key == "destination") {
-      auto e = parseEntity(value, p);
-      if (!e) return e.error();
-      (key == "source" ? r.source : r.destination) = std::move(*e);
+      BRINDLE_ASSIGN_OR_RETURN(auto e, parseEntity(value, p));
+      (key == "source" ? r.source : r.destination) = std::move(e);
     } else if (key == "http") {
       if (auto st = checkHttp(value, p); !st) return st.error();
       r.http = value;

@@ -2,6 +2,7 @@
 // from its JSON form; used by validation, lint and the policy engine.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -132,6 +133,9 @@ Status checkMasked(const Json& value, const Cidr& cidr, const std::string& path)
 
 // The value as it appears in messages: `"text"` for strings, `"70000"` for other JSON.
 std::string quoteJson(const Json& value);
+
+// A JSON integer in [lo, hi], or nullopt (not an integer, or out of range).
+std::optional<long long> jsonInt(const Json& v, long long lo = LLONG_MIN, long long hi = LLONG_MAX);
 
 // Checks a selector string, prefixing parse errors with `path`.
 Result<selector::Selector> parseSelectorAt(const Json& value, const std::string& path);

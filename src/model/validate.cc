@@ -87,19 +87,9 @@ Checker str() { return ofType(&Json::is_string, "a string"); }
 Checker boolean() { return ofType(&Json::is_boolean, "true or false"); }
 Checker number() { return ofType(&Json::is_number, "a number"); }
 
-std::optional<long long> asInt(const Json& v) {
-  if (v.is_number_unsigned()) {
-    auto u = v.get<unsigned long long>();
-    if (u > static_cast<unsigned long long>(INT64_MAX)) return std::nullopt;
-    return static_cast<long long>(u);
-  }
-  if (v.is_number_integer()) return v.get<long long>();
-  return std::nullopt;
-}
-
 Checker intRange(long long lo, long long hi) {
   return [lo, hi](const Json& v, const std::string& path) -> Status {
-    auto n = asInt(v);
+    auto n = jsonInt(v);
     if (!n || *n < lo || *n > hi) {
       return invalid(path, quoteJson(v) + " is not an integer in " + std::to_string(lo) + "-" +
                                std::to_string(hi));
@@ -217,10 +207,9 @@ Checker mac() {
 
 Checker selectorChecker() {
   return [](const Json& v, const std::string& path) -> Status {
-    auto sel = parseSelectorAt(v, path);
-    if (!sel) return sel.status();
+    BRINDLE_ASSIGN_OR_RETURN(auto sel, parseSelectorAt(v, path));
     // Calico: global() only means something in a rule's namespaceSelector.
-    if (sel->canonical().find("global()") != std::string::npos) {
+    if (sel.canonical().find("global()") != std::string::npos) {
       return invalid(path, "global() can only be used in a rule's namespaceSelector");
     }
     return Status::ok();
@@ -330,9 +319,8 @@ Checker endpointPorts(bool hostPorts) {
   std::vector<Field> fields = {
       opt("name", str()), req("port", portNumber()),
       opt("protocol", [](const Json& v, const std::string& path) -> Status {
-        auto p = parseProtocol(v, path);
-        if (!p) return p.status();
-        if (!p->named || !p->supportsPorts()) {
+        BRINDLE_ASSIGN_OR_RETURN(auto p, parseProtocol(v, path));
+        if (!p.named || !p.supportsPorts()) {
           return invalid(path, quoteJson(v) + " is not TCP, UDP or SCTP");
         }
         return Status::ok();
@@ -585,69 +573,26 @@ Checker felixConfigurationSpec() {
                      req("protocol", enumOf({"TCP", "UDP", "SCTP"})), opt("net", cidr())}));
   auto anyCase = [](std::vector<std::string> values) { return enumOf(std::move(values), true); };
   std::vector<Field> fields = {
-      opt("useInternalDataplaneDriver", boolean()),
-      opt("dataplaneDriver", str()),
-      opt("ipv6Support", boolean()),
-      opt("ipipEnabled", boolean()),
-      opt("ipipMTU", intRange(0, 65535)),
-      opt("vxlanEnabled", boolean()),
-      opt("vxlanMTU", intRange(0, 65535)),
-      opt("vxlanMTUV6", intRange(0, 65535)),
-      opt("vxlanPort", portNumber()),
       opt("vxlanVNI", intRange(0, 16777215)),
-      opt("wireguardEnabled", boolean()),
-      opt("wireguardEnabledV6", boolean()),
-      opt("wireguardListeningPort", portNumber()),
-      opt("wireguardMTU", intRange(0, 65535)),
       opt("wireguardInterfaceName", interfaceName()),
-      opt("bpfEnabled", boolean()),
       opt("bpfLogLevel", anyCase({"Debug", "Info", "Off"})),
       opt("bpfExternalServiceMode", anyCase({"Tunnel", "DSR"})),
-      opt("xdpEnabled", boolean()),
-      opt("genericXDPEnabled", boolean()),
       opt("chainInsertMode", anyCase({"Insert", "Append"})),
       opt("defaultEndpointToHostAction", anyCase({"Drop", "Accept", "Return"})),
-      opt("iptablesFilterAllowAction", anyCase({"Accept", "Return"})),
-      opt("iptablesMangleAllowAction", anyCase({"Accept", "Return"})),
       opt("iptablesFilterDenyAction", anyCase({"Drop", "Reject"})),
       opt("iptablesBackend", anyCase({"Auto", "NFT", "Legacy"})),
-      opt("iptablesRefreshInterval", duration()),
-      opt("iptablesPostWriteCheckInterval", duration()),
-      opt("iptablesLockTimeout", duration()),
-      opt("iptablesMarkMask", intRange(0, 4294967295LL)),
-      opt("ipsetsRefreshInterval", duration()),
-      opt("routeRefreshInterval", duration()),
-      opt("netlinkTimeout", duration()),
-      opt("reportingInterval", duration()),
-      opt("reportingTTL", duration()),
-      opt("endpointReportingEnabled", boolean()),
-      opt("endpointReportingDelay", duration()),
-      opt("logSeverityScreen", logLevel),
-      opt("logSeverityFile", logLevel),
-      opt("logSeveritySys", logLevel),
-      opt("logFilePath", str()),
-      opt("logPrefix", str()),
-      opt("interfacePrefix", str()),
-      opt("interfaceExclude", str()),
-      opt("mtuIfacePattern", regexChecker()),
       opt("natOutgoingAddress", ipAddr(4)),
       opt("natPortRange", regexString("^[0-9]{1,5}(:[0-9]{1,5})?$", "a port range")),
       opt("deviceRouteSourceAddress", ipAddr(4)),
       opt("deviceRouteSourceAddressIPv6", ipAddr(6)),
-      opt("removeExternalRoutes", boolean()),
       opt("routeSource", anyCase({"WorkloadIPs", "CalicoIPAM"})),
       opt("routeTableRange", object({req("min", intRange(1, 250)), req("max", intRange(1, 250))})),
-      opt("healthEnabled", boolean()),
-      opt("healthHost", str()),
-      opt("healthPort", portNumber()),
-      opt("prometheusMetricsEnabled", boolean()),
       opt("prometheusMetricsHost",
           regexString("^[a-zA-Z0-9:._+-]{1,64}$", "a host name or IP address")),
-      opt("prometheusMetricsPort", portNumber()),
       opt("failsafeInboundHostPorts", hostPorts),
       opt("failsafeOutboundHostPorts", hostPorts),
       opt("kubeNodePortRanges", listOf([](Json& v, const std::string& path) -> Status {
-            if (asInt(v)) return portNumber()(v, path);
+            if (jsonInt(v)) return portNumber()(v, path);
             return regexString("^[0-9]{1,5}(:[0-9]{1,5})?$",
                                "a port or port range such as "
                                "\"30000:32767\" (named ports are not allowed here)")(v, path);
@@ -681,7 +626,6 @@ Checker felixConfigurationSpec() {
                                                  "a duration of 0 or more, such as \"30s\""))}))),
       opt("iptablesNATOutgoingInterfaceFilter",
           regexString("^[a-zA-Z0-9:._+-]{1,15}$", "an interface name or pattern")),
-      opt("wireguardListeningPortV6", portNumber()),
       opt("wireguardRoutingRulePriority", intRange(1, 32765)),
       opt("wireguardInterfaceNameV6", interfaceName()),
       opt("nodeSelector", selectorChecker()),
@@ -699,10 +643,7 @@ Checker felixConfigurationSpec() {
       opt("natOutgoingExclusions", enumOf({"IPPoolsOnly", "IPPoolsAndHostIPs"})),
       opt("programClusterRoutes",
           enumOf({"Enabled", "Disabled", "EnabledIPIPOnly", "EnabledNoEncapOnly"})),
-      opt("nftablesFilterAllowAction", anyCase({"Accept", "Return"})),
-      opt("nftablesMangleAllowAction", anyCase({"Accept", "Return"})),
       opt("nftablesFilterDenyAction", anyCase({"Drop", "Reject"})),
-      opt("nftablesMarkMask", intRange(0, 4294967295LL)),
       opt("bpfOverlayHostSourceIP", enumOf({"TunnelAddress", "HostAddress"})),
       opt("bpfJITHardening", enumOf({"Auto", "Strict"})),
       opt("bpfConntrackLogLevel", enumOf({"Off", "Debug"})),
@@ -713,9 +654,6 @@ Checker felixConfigurationSpec() {
       opt("bpfHostNetworkedNATWithoutCTLB", enumOf({"Enabled", "Disabled"})),
       opt("bpfDSROptoutCIDRs", listOf(cidr())),
       opt("bpfExcludeCIDRsFromNAT", listOf(cidr())),
-      opt("bpfExtToServiceConnmark", intRange(0, 4294967295LL)),
-      opt("bpfKubeProxyHealthzPort", intRange(0, 65535)),
-      opt("debugPort", intRange(0, 65535)),
       opt("bpfPSNATPorts", regexString("^[0-9]{1,5}(:[0-9]{1,5})?$", "a port range")),
       opt("bpfMapSizeConntrackScaling", anyCase({"Disabled", "DoubleIfFull"})),
       opt("bpfMapSizeConntrackCleanupQueue", intRange(1, INT32_MAX)),
@@ -729,65 +667,76 @@ Checker felixConfigurationSpec() {
       opt("bpfMaglevMaxEndpointsPerService", intRange(1, 3000)),
       opt("bpfMaglevMaxServices", intRange(1, 3000)),
   };
-  for (const char* f : {"ipv4NormalRoutePriority", "ipv4ElevatedRoutePriority",
-                        "ipv6NormalRoutePriority", "ipv6ElevatedRoutePriority"}) {
-    fields.push_back(opt(f, intRange(1, 2147483646)));
-  }
-  for (const char* f : {"goGCThreshold", "goMemoryLimitMB", "goMaxProcs"}) {
-    fields.push_back(opt(f, intRange(-1, INT32_MAX)));
-  }
-  for (const char* f : {"logDebugFilenameRegex", "nftablesFlowTableDataIfacePattern",
-                        "bpfDataIfacePattern", "bpfL3IfacePattern", "bpfDisableGROForIfaces"}) {
-    fields.push_back(opt(f, regexChecker()));
-  }
-  for (const char* f : {"ipForwarding", "bpfRedirectToPeer", "flowLogsLocalReporter",
-                        "bpfProfiling", "nftablesMode", "nftablesFlowTableOffload"}) {
-    fields.push_back(opt(f, enumOf({"Enabled", "Disabled", "Auto"})));
-  }
-  for (const char* f : {"allowVXLANPacketsFromWorkloads",
-                        "allowIPIPPacketsFromWorkloads",
-                        "disableConntrackInvalidCheck",
-                        "prometheusGoMetricsEnabled",
-                        "prometheusProcessMetricsEnabled",
-                        "prometheusWireGuardMetricsEnabled",
-                        "usageReportingEnabled",
-                        "debugDisableLogDropping",
-                        "sidecarAccelerationEnabled",
-                        "bpfDisableUnprivileged",
-                        "bpfConnectTimeLoadBalancingEnabled",
-                        "bpfKubeProxyIptablesCleanupEnabled",
-                        "bpfHostConntrackBypass",
-                        "bpfIPFragmentReassemblyEnabled",
-                        "bpfPolicyDebugEnabled",
-                        "flowLogsCollectorDebugTrace",
-                        "routeSyncDisabled",
-                        "wireguardThreadingEnabled",
-                        "wireguardHostEncryptionEnabled",
-                        "requireMTUFile"}) {
-    fields.push_back(opt(f, boolean()));
-  }
-  for (const char* f :
+  // Fields that share a checker.
+  const std::pair<Checker, std::vector<const char*>> groups[] = {
+      {boolean(),
+       {"useInternalDataplaneDriver", "ipv6Support", "ipipEnabled", "vxlanEnabled",
+        "wireguardEnabled", "wireguardEnabledV6", "bpfEnabled", "xdpEnabled", "genericXDPEnabled",
+        "endpointReportingEnabled", "removeExternalRoutes"}},
+      {boolean(),
+       {"healthEnabled", "prometheusMetricsEnabled", "allowVXLANPacketsFromWorkloads",
+        "allowIPIPPacketsFromWorkloads", "disableConntrackInvalidCheck",
+        "prometheusGoMetricsEnabled", "prometheusProcessMetricsEnabled",
+        "prometheusWireGuardMetricsEnabled", "usageReportingEnabled", "debugDisableLogDropping",
+        "sidecarAccelerationEnabled"}},
+      {boolean(),
+       {"bpfDisableUnprivileged", "bpfConnectTimeLoadBalancingEnabled",
+        "bpfKubeProxyIptablesCleanupEnabled", "bpfHostConntrackBypass",
+        "bpfIPFragmentReassemblyEnabled", "bpfPolicyDebugEnabled", "flowLogsCollectorDebugTrace",
+        "routeSyncDisabled", "wireguardThreadingEnabled", "wireguardHostEncryptionEnabled",
+        "requireMTUFile"}},
+      {str(),
+       {"dataplaneDriver", "logFilePath", "logPrefix", "interfacePrefix", "interfaceExclude",
+        "healthHost", "metadataAddr", "endpointStatusPathPrefix", "prometheusMetricsCAFile",
+        "prometheusMetricsCertFile"}},
+      {str(),
+       {"prometheusMetricsKeyFile", "policySyncPathPrefix", "debugMemoryProfilePath", "debugHost",
+        "cgroupV2Path", "flowLogsGoldmaneServer", "bpfCTLBLogFilter", "istioAmbientMode",
+        "flowLogsPolicyEvaluationMode"}},
+      {intRange(0, 65535),
+       {"ipipMTU", "vxlanMTU", "vxlanMTUV6", "wireguardMTU", "bpfKubeProxyHealthzPort",
+        "debugPort"}},
+      {portNumber(),
+       {"vxlanPort", "wireguardListeningPort", "healthPort", "prometheusMetricsPort",
+        "wireguardListeningPortV6"}},
+      {anyCase({"Accept", "Return"}),
+       {"iptablesFilterAllowAction", "iptablesMangleAllowAction", "nftablesFilterAllowAction",
+        "nftablesMangleAllowAction"}},
+      {duration(),
+       {"iptablesRefreshInterval", "iptablesPostWriteCheckInterval", "iptablesLockTimeout",
+        "ipsetsRefreshInterval", "routeRefreshInterval", "netlinkTimeout", "reportingInterval",
+        "reportingTTL", "endpointReportingDelay"}},
+      {duration(),
        {"dataplaneWatchdogTimeout", "interfaceRefreshInterval", "iptablesLockProbeInterval",
         "xdpRefreshInterval", "usageReportingInitialDelay", "usageReportingInterval",
         "debugSimulateCalcGraphHangAfter", "debugSimulateDataplaneHangAfter",
-        "debugSimulateDataplaneApplyDelay", "nftablesRefreshInterval", "bpfIPFragTimeout",
-        "bpfKubeProxyMinSyncPeriod", "flowLogsFlushInterval", "liveMigrationRouteConvergenceTime",
-        "wireguardKeepAlive", "localSubnetL2ReachabilityRefreshInterval"}) {
-    fields.push_back(opt(f, duration()));
-  }
-  for (const char* f :
-       {"metadataAddr", "endpointStatusPathPrefix", "prometheusMetricsCAFile",
-        "prometheusMetricsCertFile", "prometheusMetricsKeyFile", "policySyncPathPrefix",
-        "debugMemoryProfilePath", "debugHost", "cgroupV2Path", "flowLogsGoldmaneServer",
-        "bpfCTLBLogFilter", "istioAmbientMode", "flowLogsPolicyEvaluationMode"}) {
-    fields.push_back(opt(f, str()));
-  }
-  for (const char* f :
+        "debugSimulateDataplaneApplyDelay"}},
+      {duration(),
+       {"nftablesRefreshInterval", "bpfIPFragTimeout", "bpfKubeProxyMinSyncPeriod",
+        "flowLogsFlushInterval", "liveMigrationRouteConvergenceTime", "wireguardKeepAlive",
+        "localSubnetL2ReachabilityRefreshInterval"}},
+      {intRange(0, 4294967295LL),
+       {"iptablesMarkMask", "nftablesMarkMask", "bpfExtToServiceConnmark"}},
+      {logLevel, {"logSeverityScreen", "logSeverityFile", "logSeveritySys"}},
+      {regexChecker(),
+       {"mtuIfacePattern", "logDebugFilenameRegex", "nftablesFlowTableDataIfacePattern",
+        "bpfDataIfacePattern", "bpfL3IfacePattern", "bpfDisableGROForIfaces"}},
+      {intRange(1, 2147483646),
+       {"ipv4NormalRoutePriority", "ipv4ElevatedRoutePriority", "ipv6NormalRoutePriority",
+        "ipv6ElevatedRoutePriority"}},
+      {intRange(-1, INT32_MAX), {"goGCThreshold", "goMemoryLimitMB", "goMaxProcs"}},
+      {enumOf({"Enabled", "Disabled", "Auto"}),
+       {"ipForwarding", "bpfRedirectToPeer", "flowLogsLocalReporter", "bpfProfiling",
+        "nftablesMode", "nftablesFlowTableOffload"}},
+      {intRange(0, INT32_MAX),
        {"metadataPort", "deviceRouteProtocol", "bpfMapSizeNATFrontend", "bpfMapSizeNATBackend",
-        "bpfMapSizeNATAffinity", "bpfMapSizeRoute", "bpfMapSizeConntrack",
-        "bpfMapSizePerCpuConntrack", "bpfMapSizeIPSets", "bpfMapSizeIfState", "wireguardMTUV6",
-        "bpfExportBufferSizeMB", "istioDSCPMark"}) {
-    fields.push_back(opt(f, intRange(0, INT32_MAX)));
+        "bpfMapSizeNATAffinity", "bpfMapSizeRoute", "bpfMapSizeConntrack"}},
+      {intRange(0, INT32_MAX),
+       {"bpfMapSizePerCpuConntrack", "bpfMapSizeIPSets", "bpfMapSizeIfState", "wireguardMTUV6",
+        "bpfExportBufferSizeMB", "istioDSCPMark"}},
+  };
+  for (const auto& [check, names] : groups) {
+    for (const char* f : names) fields.push_back(opt(f, check));
   }
   return object(std::move(fields));
 }
@@ -832,26 +781,18 @@ Status checkMetadata(const Resource& r) {
                                           " is not a valid tier name (a DNS label of lower-case "
                                           "letters, digits and '-', at most 63 characters)");
     }
-  } else if (r.kind == Kind::kGlobalNetworkPolicy || r.kind == Kind::kStagedGlobalNetworkPolicy) {
-    // A DNS label, optionally prefixed by a tier ("default.allow-dns").
-    const size_t dot = n.find('.');
-    const bool valid =
-        n.size() <= 253 &&
-        (dot == std::string::npos ? label(n) : label(n.substr(0, dot)) && label(n.substr(dot + 1)));
-    if (!valid) {
-      return invalid("metadata.name", quoteJson(name) +
-                                          " is not a valid policy name (a DNS label of "
-                                          "lower-case letters, digits and '-', optionally "
-                                          "prefixed by a tier, e.g. \"default.allow-dns\")");
-    }
-  } else if (r.kind == Kind::kNetworkPolicy || r.kind == Kind::kStagedNetworkPolicy) {
-    // label or label.label, or Calico's knp.default./ossg.default. prefixes before a subdomain.
+  } else if (r.kind == Kind::kGlobalNetworkPolicy || r.kind == Kind::kStagedGlobalNetworkPolicy ||
+             r.kind == Kind::kNetworkPolicy || r.kind == Kind::kStagedNetworkPolicy) {
+    // A DNS label, optionally prefixed by a tier ("default.allow-dns"); a NetworkPolicy may
+    // also be a subdomain after Calico's knp.default./ossg.default. prefixes.
     const size_t dot = n.find('.');
     bool valid =
         n.size() <= 253 &&
         (dot == std::string::npos ? label(n) : label(n.substr(0, dot)) && label(n.substr(dot + 1)));
     for (const char* prefix : {"knp.default.", "ossg.default."}) {
-      if (n.rfind(prefix, 0) == 0) valid = valid || isDnsSubdomain(n.substr(std::strlen(prefix)));
+      if (info.namespaced && n.rfind(prefix, 0) == 0) {
+        valid = valid || isDnsSubdomain(n.substr(std::strlen(prefix)));
+      }
     }
     if (!valid) {
       return invalid("metadata.name", quoteJson(name) +
@@ -909,8 +850,8 @@ Status checkIpPool(const Json& spec) {
                    quoteJson(cidrJson) + " overlaps the IPv6 link-local range fe80::/10");
   }
   int blockSize = v4 ? 26 : 122;
-  if (auto it = spec.find("blockSize"); it != spec.end() && *asInt(*it) != 0) {
-    blockSize = static_cast<int>(*asInt(*it));
+  if (auto it = spec.find("blockSize"); it != spec.end() && *jsonInt(*it) != 0) {
+    blockSize = static_cast<int>(*jsonInt(*it));
     const int lo = v4 ? 20 : 116;
     const int hi = v4 ? 32 : 128;
     if (blockSize < lo || blockSize > hi) {
@@ -1154,7 +1095,7 @@ Status checkFelixConfiguration(const Json& spec) {
   if (auto it = spec.find("routeTableRanges"); it != spec.end()) {
     long long tables = 0;
     for (size_t i = 0; i < it->size(); ++i) {
-      const long long lo = *asInt((*it)[i]["min"]), hi = *asInt((*it)[i]["max"]);
+      const long long lo = *jsonInt((*it)[i]["min"]), hi = *jsonInt((*it)[i]["max"]);
       if (lo > hi) {
         return invalid(indexed("spec.routeTableRanges", i),
                        "min " + std::to_string(lo) + " is greater than max " + std::to_string(hi));
@@ -1541,9 +1482,8 @@ Result<PolicyRules> validated(Resource& resource, InputApi api) {
 Status validateResource(Resource& resource) { return validated(resource, InputApi::kV3).status(); }
 
 Result<std::vector<std::string>> checkResource(Resource& resource, InputApi api) {
-  auto rules = validated(resource, api);
-  if (!rules) return rules.status();
-  return lintResource(resource, *rules);
+  BRINDLE_ASSIGN_OR_RETURN(auto rules, validated(resource, api));
+  return lintResource(resource, rules);
 }
 
 Status checkPoolOverlap(const Resource& pool, const std::vector<Resource>& otherPools) {

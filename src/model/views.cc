@@ -58,16 +58,14 @@ Result<RuleLists> ruleLists(const Json& spec) {
 }
 
 Result<ProfileView> profileView(const Resource& profile) {
-  auto rules = ruleLists(profile.spec);
-  if (!rules) return rules.error();
-  return ProfileView{std::move(*rules),
+  BRINDLE_ASSIGN_OR_RETURN(auto rules, ruleLists(profile.spec));
+  return ProfileView{std::move(rules),
                      labelsOf(profile.spec.value("labelsToApply", Json::object()))};
 }
 
 Result<NetworkSetView> networkSetView(const Resource& set) {
-  auto nets = cidrList(set.spec, "nets");
-  if (!nets) return nets.error();
-  return NetworkSetView{set.labels(), std::move(*nets)};
+  BRINDLE_ASSIGN_OR_RETURN(auto nets, cidrList(set.spec, "nets"));
+  return NetworkSetView{set.labels(), std::move(nets)};
 }
 
 }  // namespace brindle::model

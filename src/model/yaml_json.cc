@@ -6,6 +6,7 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdint>
@@ -56,10 +57,7 @@ bool isCoreFloat(std::string_view s) {
 }
 
 bool isOneOf(std::string_view s, std::initializer_list<std::string_view> options) {
-  for (auto o : options) {
-    if (s == o) return true;
-  }
-  return false;
+  return std::ranges::any_of(options, [&](auto o) { return s == o; });
 }
 
 // `digits` of the plain scalar `text` ("+12", "0x1f", ...).
@@ -431,10 +429,7 @@ bool needsQuotes(std::string_view s) {
   if (s.find(": ") != std::string_view::npos || s.find(" #") != std::string_view::npos) {
     return true;
   }
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) return true;
-  }
-  return false;
+  return std::ranges::any_of(s, [&](unsigned char c) { return c < 0x20 || c == 0x7f; });
 }
 
 Result<std::vector<Json>> parseDocuments(std::string_view text, std::string_view sourceName,
@@ -469,9 +464,8 @@ Result<std::vector<Json>> parseDocuments(std::string_view text, std::string_view
     if (startsLikeJson(text)) {
       // yaml-cpp is stricter than JSON in places (tabs); a clean JSON parse wins, and a JSON
       // error reads better for a JSON file than a YAML one.
-      auto json = parseJson(text, sourceName, limits);
-      if (!json) return json.error();
-      docs.push_back(std::move(*json));
+      BRINDLE_ASSIGN_OR_RETURN(auto json, parseJson(text, sourceName, limits));
+      docs.push_back(std::move(json));
       return docs;
     }
     return makeError(ErrorCode::kInvalid, position(sourceName, e.mark.line + 1, e.mark.column + 1) +

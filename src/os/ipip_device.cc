@@ -57,22 +57,21 @@ Result<bool> pruneAddresses(nl_sock* sock, int ifindex, const std::optional<IpAd
 }  // namespace
 
 Status ensureIpipDevice(const std::string& netns, int mtu, const std::optional<IpAddr>& address) {
-  auto sock = openRouteSocket(netns);
-  if (!sock) return sock.status();
-  auto link = findDevice(sock->get());
+  BRINDLE_ASSIGN_OR_RETURN(auto sock, openRouteSocket(netns));
+  auto link = findDevice(sock.get());
   if (!link) return link.status();
   if (!link->get()) {
     // Normally the ipip module makes tunl0 in every namespace; ask for it by name otherwise.
     NlLink fresh(rtnl_link_ipip_alloc());
     if (!fresh.get()) return makeError(ErrorCode::kInternal, "netlink: out of memory");
     rtnl_link_set_name(fresh.get(), kDevice);
-    int err = rtnl_link_add(sock->get(), fresh.get(), NLM_F_CREATE);
+    int err = rtnl_link_add(sock.get(), fresh.get(), NLM_F_CREATE);
     if (err < 0 && err != -NLE_EXIST) {
       return makeError(ErrorCode::kUnavailable,
                        nlError(err, std::string("create ") + kDevice).message +
                            " (does the kernel have IPIP, CONFIG_NET_IPIP?)");
     }
-    link = findDevice(sock->get());
+    link = findDevice(sock.get());
     if (!link) return link.status();
     if (!link->get()) return makeError(ErrorCode::kNotFound, std::string(kDevice) + " vanished");
   }
@@ -81,14 +80,13 @@ Status ensureIpipDevice(const std::string& netns, int mtu, const std::optional<I
     NlLink change(rtnl_link_alloc());
     rtnl_link_set_mtu(change.get(), static_cast<unsigned>(mtu));
     rtnl_link_set_flags(change.get(), IFF_UP);
-    if (int err = rtnl_link_change(sock->get(), l, change.get(), 0); err < 0) {
+    if (int err = rtnl_link_change(sock.get(), l, change.get(), 0); err < 0) {
       return nlError(err, std::string("set up ") + kDevice);
     }
   }
   const int ifindex = rtnl_link_get_ifindex(l);
-  auto present = pruneAddresses(sock->get(), ifindex, address);
-  if (!present) return present.status();
-  if (address && !*present) {
+  BRINDLE_ASSIGN_OR_RETURN(auto present, pruneAddresses(sock.get(), ifindex, address));
+  if (address && !present) {
     NlRtAddr a(rtnl_addr_alloc());
     NlAddr local(nl_addr_build(AF_INET, address->bytes().data(), 4));
     if (!a.get() || !local.get()) return makeError(ErrorCode::kInternal, "netlink: out of memory");
@@ -96,7 +94,7 @@ Status ensureIpipDevice(const std::string& netns, int mtu, const std::optional<I
     rtnl_addr_set_ifindex(a.get(), ifindex);
     rtnl_addr_set_family(a.get(), AF_INET);
     rtnl_addr_set_local(a.get(), local.get());
-    if (int err = rtnl_addr_add(sock->get(), a.get(), 0); err < 0 && err != -NLE_EXIST) {
+    if (int err = rtnl_addr_add(sock.get(), a.get(), 0); err < 0 && err != -NLE_EXIST) {
       return nlError(err, "add " + address->toString() + " to " + kDevice);
     }
   }
@@ -104,17 +102,15 @@ Status ensureIpipDevice(const std::string& netns, int mtu, const std::optional<I
 }
 
 Status releaseIpipDevice(const std::string& netns) {
-  auto sock = openRouteSocket(netns);
-  if (!sock) return sock.status();
-  auto link = findDevice(sock->get());
-  if (!link) return link.status();
-  if (!link->get()) return Status::ok();
-  auto pruned = pruneAddresses(sock->get(), rtnl_link_get_ifindex(link->get()), std::nullopt);
+  BRINDLE_ASSIGN_OR_RETURN(auto sock, openRouteSocket(netns));
+  BRINDLE_ASSIGN_OR_RETURN(auto link, findDevice(sock.get()));
+  if (!link.get()) return Status::ok();
+  auto pruned = pruneAddresses(sock.get(), rtnl_link_get_ifindex(link.get()), std::nullopt);
   if (!pruned) return pruned.status();
-  if (rtnl_link_get_flags(link->get()) & IFF_UP) {
+  if (rtnl_link_get_flags(link.get()) & IFF_UP) {
     NlLink change(rtnl_link_alloc());
     rtnl_link_unset_flags(change.get(), IFF_UP);
-    if (int err = rtnl_link_change(sock->get(), link->get(), change.get(), 0); err < 0) {
+    if (int err = rtnl_link_change(sock.get(), link.get(), change.get(), 0); err < 0) {
       return nlError(err, std::string("set down ") + kDevice);
     }
   }
@@ -122,17 +118,16 @@ Status releaseIpipDevice(const std::string& netns) {
 }
 
 Result<int> mtuOfInterfaceWith(const std::string& netns, const IpAddr& address) {
-  auto sock = openRouteSocket(netns);
-  if (!sock) return sock.status();
+  BRINDLE_ASSIGN_OR_RETURN(auto sock, openRouteSocket(netns));
   NlCache cache;
-  if (int err = rtnl_addr_alloc_cache(sock->get(), cache.out()); err < 0) {
+  if (int err = rtnl_addr_alloc_cache(sock.get(), cache.out()); err < 0) {
     return nlError(err, "list addresses");
   }
   for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
     auto* a = reinterpret_cast<rtnl_addr*>(o);
     if (rtnl_addr_get_family(a) != AF_INET || addrOf(a) != address) continue;
     NlLink link;
-    if (int err = rtnl_link_get_kernel(sock->get(), rtnl_addr_get_ifindex(a), nullptr, link.out());
+    if (int err = rtnl_link_get_kernel(sock.get(), rtnl_addr_get_ifindex(a), nullptr, link.out());
         err < 0) {
       return nlError(err, "find the interface of " + address.toString());
     }

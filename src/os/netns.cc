@@ -26,18 +26,17 @@ Result<int> openNetns(const std::string& netns) {
 
 Status runInNetns(const std::string& netns, const std::function<Status()>& fn) {
   if (netns.empty()) return fn();
-  auto fd = openNetns(netns);
-  if (!fd) return fd.status();
+  BRINDLE_ASSIGN_OR_RETURN(auto fd, openNetns(netns));
   Status result;
   std::thread worker([&] {
-    if (::setns(*fd, CLONE_NEWNET) != 0) {
+    if (::setns(fd, CLONE_NEWNET) != 0) {
       result = makeError(ErrorCode::kInternal, "setns " + netns + ": " + std::strerror(errno));
       return;
     }
     result = fn();
   });
   worker.join();
-  ::close(*fd);
+  ::close(fd);
   return result;
 }
 

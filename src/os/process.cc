@@ -193,17 +193,16 @@ std::string commandText(const Command& command) {
 
 Result<CommandOutput> ProcessRunner::run(const Command& command) {
   if (command.argv.empty()) return makeError(ErrorCode::kInvalid, "empty command");
-  auto child = spawn(command, netns_);
-  if (!child) return child.error();
+  BRINDLE_ASSIGN_OR_RETURN(auto child, spawn(command, netns_));
   CommandOutput output;
-  if (child->pid < 0) {
+  if (child.pid < 0) {
     // As with fork + exec: a program that cannot be run is exit code 127, not an Error.
     output.exitCode = 127;
-    output.err = "cannot exec " + command.argv[0] + ": " + std::strerror(child->execErrno);
+    output.err = "cannot exec " + command.argv[0] + ": " + std::strerror(child.execErrno);
     return output;
   }
-  std::string killedFor = exchange(*child, command, output);
-  reap(*child, command, killedFor, output);
+  std::string killedFor = exchange(child, command, output);
+  reap(child, command, killedFor, output);
   return output;
 }
 

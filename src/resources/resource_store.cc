@@ -86,21 +86,19 @@ Result<Resource> ResourceStore::get(Kind kind, const std::string& ns, const std:
 }
 
 Result<std::vector<Resource>> ResourceStore::list(Kind kind, const std::string& ns) {
-  auto listed = listReadable(kind, ns);
-  if (!listed) return listed.error();
-  if (!listed->bad.empty()) {
-    const auto& first = listed->bad.front();
+  BRINDLE_ASSIGN_OR_RETURN(auto listed, listReadable(kind, ns));
+  if (!listed.bad.empty()) {
+    const auto& first = listed.bad.front();
     return makeError(ErrorCode::kCorrupt, first.reason);
   }
-  return std::move(listed->items);
+  return std::move(listed.items);
 }
 
 Result<ResourceStore::Listing> ResourceStore::listReadable(Kind kind, const std::string& ns) {
-  auto listed = client_.list(model::kindPrefix(kind, ns));
-  if (!listed) return listed.error();
+  BRINDLE_ASSIGN_OR_RETURN(auto listed, client_.list(model::kindPrefix(kind, ns)));
   Listing out;
-  out.items.reserve(listed->items.size());
-  for (const auto& kv : listed->items) {
+  out.items.reserve(listed.items.size());
+  for (const auto& kv : listed.items) {
     auto r = decodeFromStore(kv);
     if (r) {
       out.items.push_back(std::move(*r));
@@ -116,11 +114,10 @@ Status ResourceStore::checkPools(WriteMode mode, const std::vector<Resource>& ba
   bool anyPool = false;
   for (const auto& r : batch) anyPool = anyPool || r.kind == Kind::kIPPool;
   if (!anyPool) return Status::ok();
-  auto existing = list(Kind::kIPPool);
-  if (!existing) return existing.status();
+  BRINDLE_ASSIGN_OR_RETURN(auto existing, list(Kind::kIPPool));
   // The pools as they will be: stored ones not replaced by the batch, plus the batch's.
   std::map<std::string, Resource> pools;
-  for (auto& p : *existing) pools[p.name()] = p;
+  for (auto& p : existing) pools[p.name()] = p;
   for (const auto& r : batch) {
     if (r.kind == Kind::kIPPool) pools[r.name()] = r;
   }
@@ -193,10 +190,9 @@ Result<WriteOutcome> ResourceStore::tryWrite(WriteMode mode, const std::vector<R
       }
       return makeError(ErrorCode::kNotFound, "resource does not exist: " + describe(r));
     } else if (exists) {  // replace, or apply over an existing resource
-      auto stored = decodeFromStore(*current);
-      if (!stored) return stored.error();
+      BRINDLE_ASSIGN_OR_RETURN(auto stored, decodeFromStore(*current));
       for (const char* keep : {"uid", "creationTimestamp"}) {
-        if (stored->metadata.contains(keep)) r.metadata[keep] = stored->metadata[keep];
+        if (stored.metadata.contains(keep)) r.metadata[keep] = stored.metadata[keep];
       }
       op.type = datastore::TxnOp::Type::kUpdate;
       op.expectedRevision = current->modRevision;

@@ -16,28 +16,9 @@ const std::string* findLabel(const Labels& labels, const std::string& key) {
 }
 
 const char* valueOpText(ValueOp op) {
-  switch (op) {
-    case ValueOp::kEq:
-      return " == ";
-    case ValueOp::kNe:
-      return " != ";
-    case ValueOp::kContains:
-      return " contains ";
-    case ValueOp::kStartsWith:
-      return " starts with ";
-    case ValueOp::kEndsWith:
-      return " ends with ";
-  }
-  return " ? ";
-}
-
-void appendJoined(std::string& out, const std::vector<NodePtr>& operands, const char* op) {
-  out += '(';
-  for (std::size_t i = 0; i < operands.size(); ++i) {
-    if (i > 0) out += op;
-    operands[i]->appendCanonical(out);
-  }
-  out += ')';
+  static constexpr const char* kTexts[] = {" == ", " != ", " contains ", " starts with ",
+                                           " ends with "};  // ValueOp's order
+  return kTexts[static_cast<int>(op)];
 }
 
 }  // namespace
@@ -47,10 +28,6 @@ std::string Node::canonical() const {
   appendCanonical(out);
   return out;
 }
-
-void AllNode::appendCanonical(std::string& out) const { out += "all()"; }
-
-void GlobalNode::appendCanonical(std::string& out) const { out += "global()"; }
 
 bool HasNode::evaluate(const Labels& labels) const { return findLabel(labels, key_) != nullptr; }
 
@@ -118,29 +95,22 @@ void NotNode::appendCanonical(std::string& out) const {
   operand_->appendCanonical(out);
 }
 
-bool AndNode::evaluate(const Labels& labels) const {
-  for (const NodePtr& operand : operands_) {
-    if (!operand->evaluate(labels)) return false;
+bool JunctionNode::evaluate(const Labels& labels) const {
+  auto holds = [&](const NodePtr& operand) { return operand->evaluate(labels); };
+  return kind_ == NodeKind::kAnd ? std::ranges::all_of(operands_, holds)
+                                 : std::ranges::any_of(operands_, holds);
+}
+
+void JunctionNode::appendCanonical(std::string& out) const {
+  out += '(';
+  for (std::size_t i = 0; i < operands_.size(); ++i) {
+    if (i > 0) out += kind_ == NodeKind::kAnd ? " && " : " || ";
+    operands_[i]->appendCanonical(out);
   }
-  return true;
+  out += ')';
 }
 
-void AndNode::appendCanonical(std::string& out) const { appendJoined(out, operands_, " && "); }
-
-void AndNode::appendLabelKeys(std::vector<std::string>& keys) const {
-  for (const NodePtr& operand : operands_) operand->appendLabelKeys(keys);
-}
-
-bool OrNode::evaluate(const Labels& labels) const {
-  for (const NodePtr& operand : operands_) {
-    if (operand->evaluate(labels)) return true;
-  }
-  return false;
-}
-
-void OrNode::appendCanonical(std::string& out) const { appendJoined(out, operands_, " || "); }
-
-void OrNode::appendLabelKeys(std::vector<std::string>& keys) const {
+void JunctionNode::appendLabelKeys(std::vector<std::string>& keys) const {
   for (const NodePtr& operand : operands_) operand->appendLabelKeys(keys);
 }
 
@@ -157,21 +127,20 @@ NodePtr negate(NodePtr operand) {
 
 NodePtr allOf(std::vector<NodePtr> operands) {
   if (operands.size() == 1) return std::move(operands.front());
-  return std::make_unique<AndNode>(std::move(operands));
+  return std::make_unique<JunctionNode>(NodeKind::kAnd, std::move(operands));
 }
 
 NodePtr anyOf(std::vector<NodePtr> operands) {
   if (operands.size() == 1) return std::move(operands.front());
-  return std::make_unique<OrNode>(std::move(operands));
+  return std::make_unique<JunctionNode>(NodeKind::kOr, std::move(operands));
 }
 
 NodePtr withPrefix(const Node& node, std::string_view prefix) {
   auto key = [&](const std::string& k) { return std::string(prefix) + k; };
   switch (node.kind()) {
     case NodeKind::kAll:
-      return std::make_unique<AllNode>();
     case NodeKind::kGlobal:
-      return std::make_unique<GlobalNode>();
+      return std::make_unique<ConstantNode>(node.kind());
     case NodeKind::kHas:
       return hasLabel(key(static_cast<const HasNode&>(node).key()));
     case NodeKind::kLabelValue: {
@@ -194,7 +163,7 @@ NodePtr withPrefix(const Node& node, std::string_view prefix) {
                                            : anyOf(std::move(operands));
     }
   }
-  return std::make_unique<AllNode>();
+  return std::make_unique<ConstantNode>(NodeKind::kAll);
 }
 
 }  // namespace brindle::selector

@@ -30,23 +30,21 @@ class Node {
 
 using NodePtr = std::unique_ptr<Node>;
 
-// all(): matches everything; also what an empty selector means.
-class AllNode final : public Node {
+// all() (kAll: what an empty selector means) and global() (kGlobal): both match everything.
+// Calico gives global() meaning only where a namespace selector decides scope (non-namespaced
+// resources); that is the caller's business.
+class ConstantNode final : public Node {
  public:
-  NodeKind kind() const override { return NodeKind::kAll; }
+  explicit ConstantNode(NodeKind kind) : kind_(kind) {}
+  NodeKind kind() const override { return kind_; }
   bool evaluate(const Labels&) const override { return true; }
-  void appendCanonical(std::string& out) const override;
+  void appendCanonical(std::string& out) const override {
+    out += kind_ == NodeKind::kGlobal ? "global()" : "all()";
+  }
   void appendLabelKeys(std::vector<std::string>&) const override {}
-};
 
-// global(): matches everything when evaluated against labels. Calico gives it meaning only where
-// a namespace selector decides scope (non-namespaced resources); that is the caller's business.
-class GlobalNode final : public Node {
- public:
-  NodeKind kind() const override { return NodeKind::kGlobal; }
-  bool evaluate(const Labels&) const override { return true; }
-  void appendCanonical(std::string& out) const override;
-  void appendLabelKeys(std::vector<std::string>&) const override {}
+ private:
+  NodeKind kind_;  // kAll or kGlobal
 };
 
 // has(key): the label is present, whatever its value.
@@ -127,38 +125,26 @@ class NotNode final : public Node {
   NodePtr operand_;
 };
 
-// a && b && ... and a || b || ...: two or more operands, evaluated left to right, short-circuit.
-class AndNode final : public Node {
+// a && b && ... (kAnd) and a || b || ... (kOr): two or more operands, evaluated left to right,
+// short-circuit.
+class JunctionNode final : public Node {
  public:
-  explicit AndNode(std::vector<NodePtr> operands) : operands_(std::move(operands)) {}
-  NodeKind kind() const override { return NodeKind::kAnd; }
+  JunctionNode(NodeKind kind, std::vector<NodePtr> operands)
+      : kind_(kind), operands_(std::move(operands)) {}
+  NodeKind kind() const override { return kind_; }
   bool evaluate(const Labels& labels) const override;
   void appendCanonical(std::string& out) const override;
   void appendLabelKeys(std::vector<std::string>& keys) const override;
   const std::vector<NodePtr>& operands() const { return operands_; }
 
  private:
+  NodeKind kind_;  // kAnd or kOr
   std::vector<NodePtr> operands_;
 };
 
-class OrNode final : public Node {
- public:
-  explicit OrNode(std::vector<NodePtr> operands) : operands_(std::move(operands)) {}
-  NodeKind kind() const override { return NodeKind::kOr; }
-  bool evaluate(const Labels& labels) const override;
-  void appendCanonical(std::string& out) const override;
-  void appendLabelKeys(std::vector<std::string>& keys) const override;
-  const std::vector<NodePtr>& operands() const { return operands_; }
-
- private:
-  std::vector<NodePtr> operands_;
-};
-
-// The operands of an AndNode or OrNode (`node.kind()` must be kAnd or kOr), for walkers that
-// treat the two alike.
+// The operands of a JunctionNode (`node.kind()` must be kAnd or kOr).
 inline const std::vector<NodePtr>& junctionOperands(const Node& node) {
-  return node.kind() == NodeKind::kAnd ? static_cast<const AndNode&>(node).operands()
-                                       : static_cast<const OrNode&>(node).operands();
+  return static_cast<const JunctionNode&>(node).operands();
 }
 
 // Builders for selectors assembled in code. Each gives the tree the parser gives for the

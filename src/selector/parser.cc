@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "selector/tokenizer.h"
@@ -20,7 +21,8 @@ class Parser {
   explicit Parser(std::vector<Token> tokens) : tokens_(std::move(tokens)) {}
 
   Result<NodePtr> parseAll() {
-    if (peek().kind == TokenKind::kEnd) return NodePtr(std::make_unique<AllNode>());
+    if (peek().kind == TokenKind::kEnd)
+      return NodePtr(std::make_unique<ConstantNode>(NodeKind::kAll));
     Result<NodePtr> root = parseOr(0);
     if (!root) return root;
     if (peek().kind != TokenKind::kEnd) return expected("'&&', '||' or end of selector");
@@ -52,9 +54,8 @@ class Parser {
                               NodePtr (*combine)(std::vector<NodePtr>), int depth) {
     std::vector<NodePtr> operands;
     for (;;) {
-      Result<NodePtr> next = (this->*operand)(depth);
-      if (!next) return next;
-      operands.push_back(std::move(next).value());
+      BRINDLE_ASSIGN_OR_RETURN(auto next, (this->*operand)(depth));
+      operands.push_back(std::move(next));
       if (peek().kind != op) break;
       advance();
     }
@@ -82,10 +83,10 @@ class Parser {
         return hasLabel(std::string(token.text));
       case TokenKind::kAll:
         advance();
-        return NodePtr(std::make_unique<AllNode>());
+        return NodePtr(std::make_unique<ConstantNode>(NodeKind::kAll));
       case TokenKind::kGlobal:
         advance();
-        return NodePtr(std::make_unique<GlobalNode>());
+        return NodePtr(std::make_unique<ConstantNode>(NodeKind::kGlobal));
       case TokenKind::kLabel:
         return parseComparison();
       case TokenKind::kLParen: {
@@ -111,36 +112,27 @@ class Parser {
     std::string key(peek().text);
     advance();
     TokenKind opKind = peek().kind;
-    ValueOp op;
-    switch (opKind) {
-      case TokenKind::kEq:
-        op = ValueOp::kEq;
-        break;
-      case TokenKind::kNe:
-        op = ValueOp::kNe;
-        break;
-      case TokenKind::kContains:
-        op = ValueOp::kContains;
-        break;
-      case TokenKind::kStartsWith:
-        op = ValueOp::kStartsWith;
-        break;
-      case TokenKind::kEndsWith:
-        op = ValueOp::kEndsWith;
-        break;
-      case TokenKind::kIn:
-      case TokenKind::kNotIn:
-        advance();
-        return parseSet(std::move(key), opKind == TokenKind::kIn ? SetOp::kIn : SetOp::kNotIn);
-      default:
-        return expected(fmt::format("{} after label '{}'", kOperators,
-                                    key.size() <= 40 ? key : key.substr(0, 40) + "..."));
+    if (opKind == TokenKind::kIn || opKind == TokenKind::kNotIn) {
+      advance();
+      return parseSet(std::move(key), opKind == TokenKind::kIn ? SetOp::kIn : SetOp::kNotIn);
+    }
+    static constexpr std::pair<TokenKind, ValueOp> kValueOps[] = {
+        {TokenKind::kEq, ValueOp::kEq},
+        {TokenKind::kNe, ValueOp::kNe},
+        {TokenKind::kContains, ValueOp::kContains},
+        {TokenKind::kStartsWith, ValueOp::kStartsWith},
+        {TokenKind::kEndsWith, ValueOp::kEndsWith}};
+    const auto* op = std::find_if(std::begin(kValueOps), std::end(kValueOps),
+                                  [&](const auto& p) { return p.first == opKind; });
+    if (op == std::end(kValueOps)) {
+      return expected(fmt::format("{} after label '{}'", kOperators,
+                                  key.size() <= 40 ? key : key.substr(0, 40) + "..."));
     }
     advance();
     if (peek().kind != TokenKind::kString) return expected("a quoted string");
     std::string value(peek().text);
     advance();
-    return NodePtr(std::make_unique<LabelValueNode>(std::move(key), op, std::move(value)));
+    return NodePtr(std::make_unique<LabelValueNode>(std::move(key), op->second, std::move(value)));
   }
 
   // {"a", 'b', ...}; empty sets and a trailing comma are allowed, as in Calico.
@@ -168,9 +160,8 @@ class Parser {
 }  // namespace
 
 Result<NodePtr> parseTree(std::string_view text) {
-  Result<std::vector<Token>> tokens = tokenize(text);
-  if (!tokens) return tokens.error();
-  return Parser(std::move(tokens).value()).parseAll();
+  BRINDLE_ASSIGN_OR_RETURN(auto tokens, tokenize(text));
+  return Parser(std::move(tokens)).parseAll();
 }
 
 }  // namespace brindle::selector

@@ -9,7 +9,7 @@
 
 namespace brindle::selector {
 
-Selector::Selector() : Selector(std::make_unique<AllNode>()) {}
+Selector::Selector() : Selector(std::make_unique<ConstantNode>(NodeKind::kAll)) {}
 
 Selector::Selector(NodePtr root) : root_(std::move(root)), canonical_(root_->canonical()) {
   root_->appendLabelKeys(labelKeys_);
@@ -18,9 +18,8 @@ Selector::Selector(NodePtr root) : root_(std::move(root)), canonical_(root_->can
 }
 
 Result<Selector> Selector::parse(std::string_view text) {
-  Result<NodePtr> tree = parseTree(text);
-  if (!tree) return tree.error();
-  return Selector(std::move(tree).value());
+  BRINDLE_ASSIGN_OR_RETURN(auto tree, parseTree(text));
+  return Selector(std::move(tree));
 }
 
 bool Selector::matches(const Labels& labels) const { return root_->evaluate(labels); }

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace brindle::selector {
 namespace {
 
@@ -46,9 +48,8 @@ class Tokenizer {
         return tokens;
       }
       bool afterLabel = !tokens.empty() && tokens.back().kind == TokenKind::kLabel;
-      Result<Token> token = next(afterLabel);
-      if (!token) return token.error();
-      tokens.push_back(*token);
+      BRINDLE_ASSIGN_OR_RETURN(auto token, next(afterLabel));
+      tokens.push_back(token);
     }
   }
 
@@ -183,10 +184,9 @@ class Tokenizer {
     if (afterLabel) return operatorWord();
     if (consume("has(")) {
       skipBlanks();
-      Result<std::string_view> key = labelKey("a label key inside 'has('");
-      if (!key) return key.error();
+      BRINDLE_ASSIGN_OR_RETURN(auto key, labelKey("a label key inside 'has('"));
       if (Status s = closeParen("has("); !s) return s.error();
-      return make(TokenKind::kHas, start, *key);
+      return make(TokenKind::kHas, start, key);
     }
     if (consume("all(")) {
       if (Status s = closeParen("all("); !s) return s.error();
@@ -197,9 +197,8 @@ class Tokenizer {
       return make(TokenKind::kGlobal, start);
     }
     if (isLabelChar(peek())) {
-      Result<std::string_view> key = labelKey("a label key");
-      if (!key) return key.error();
-      return make(TokenKind::kLabel, start, *key);
+      BRINDLE_ASSIGN_OR_RETURN(auto key, labelKey("a label key"));
+      return make(TokenKind::kLabel, start, key);
     }
     ++pos_;
     return make(TokenKind::kInvalid, start, text_.substr(start, 1));
@@ -232,10 +231,7 @@ bool isLabelChar(char c) {
 
 bool isValidLabelKey(std::string_view key) {
   if (key.empty() || key.size() > kMaxLabelLength) return false;
-  for (char c : key) {
-    if (!isLabelChar(c)) return false;
-  }
-  return true;
+  return std::ranges::all_of(key, [&](char c) { return isLabelChar(c); });
 }
 
 Result<std::vector<Token>> tokenize(std::string_view text) { return Tokenizer(text).run(); }

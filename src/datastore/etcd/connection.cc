@@ -157,17 +157,13 @@ Result<std::shared_ptr<Connection>> Connection::open(const EtcdOptions& options)
   if (conn->tls_) {
     grpc::SslCredentialsOptions ssl;
     if (!options.caFile.empty()) {
-      auto ca = readFile(options.caFile, "CA certificate");
-      if (!ca) return ca.error();
-      ssl.pem_root_certs = *ca;
+      BRINDLE_ASSIGN_OR_RETURN(ssl.pem_root_certs, readFile(options.caFile, "CA certificate"));
     }
     if (!options.certFile.empty()) {
-      auto cert = readFile(options.certFile, "client certificate");
-      if (!cert) return cert.error();
-      auto key = readFile(options.keyFile, "client key");
-      if (!key) return key.error();
-      ssl.pem_cert_chain = *cert;
-      ssl.pem_private_key = *key;
+      BRINDLE_ASSIGN_OR_RETURN(auto cert, readFile(options.certFile, "client certificate"));
+      BRINDLE_ASSIGN_OR_RETURN(auto key, readFile(options.keyFile, "client key"));
+      ssl.pem_cert_chain = cert;
+      ssl.pem_private_key = key;
     }
     creds = grpc::SslCredentials(ssl);
   }
@@ -336,9 +332,8 @@ bool Connection::tokenRejected(const grpc::Status& status) {
 }
 
 Status Connection::prepareStream(size_t index, grpc::ClientContext& context) {
-  auto tok = token(endpoints_[index], Clock::now() + options_.dialTimeout);
-  if (!tok) return tok.error();
-  if (!tok->empty()) context.AddMetadata("token", *tok);
+  BRINDLE_ASSIGN_OR_RETURN(auto tok, token(endpoints_[index], Clock::now() + options_.dialTimeout));
+  if (!tok.empty()) context.AddMetadata("token", tok);
   // A member cut off from the quorum would keep the stream open but deliver nothing: with
   // this etcd ends the stream when the member has no leader, and the watcher moves elsewhere.
   context.AddMetadata("hasleader", "true");

@@ -106,16 +106,17 @@ class EtcdClientImpl : public EtcdClient {
   }
 
   Result<int64_t> create(std::string_view key, std::string_view value) override {
-    auto r = txn({{TxnOp::Type::kCreate, std::string(key), std::string(value)}});
-    if (!r) return r.error();
-    return r->revision;
+    BRINDLE_ASSIGN_OR_RETURN(auto r,
+                             txn({{TxnOp::Type::kCreate, std::string(key), std::string(value)}}));
+    return r.revision;
   }
 
   Result<int64_t> update(std::string_view key, std::string_view value,
                          int64_t expectedRevision) override {
-    auto r = txn({{TxnOp::Type::kUpdate, std::string(key), std::string(value), expectedRevision}});
-    if (!r) return r.error();
-    return r->revision;
+    BRINDLE_ASSIGN_OR_RETURN(
+        auto r,
+        txn({{TxnOp::Type::kUpdate, std::string(key), std::string(value), expectedRevision}}));
+    return r.revision;
   }
 
   Status remove(std::string_view key, int64_t expectedRevision) override {
@@ -125,9 +126,8 @@ class EtcdClientImpl : public EtcdClient {
 
   Result<TxnResult> txn(const std::vector<TxnOp>& ops) override {
     if (ops.empty()) {
-      auto rev = currentRevision();
-      if (!rev) return rev.error();
-      return TxnResult{*rev};
+      BRINDLE_ASSIGN_OR_RETURN(auto rev, currentRevision());
+      return TxnResult{rev};
     }
     std::set<std::string_view> seen;
     for (const TxnOp& op : ops) {
@@ -355,10 +355,9 @@ class LivenessKeyImpl : public LivenessKey {
     auto ttl = client_.keepAliveOnce(leaseId_.load());
     if (ttl.isOk()) return Status::ok();
     if (ttl.code() != ErrorCode::kNotFound) return ttl.status();
-    auto lease = client_.grantLease(ttl_);
-    if (!lease) return lease.status();
-    leaseId_ = *lease;
-    auto put = client_.putWithLease(key_, value_, *lease);
+    BRINDLE_ASSIGN_OR_RETURN(auto lease, client_.grantLease(ttl_));
+    leaseId_ = lease;
+    auto put = client_.putWithLease(key_, value_, lease);
     return put.status();
   }
 
@@ -378,27 +377,24 @@ class LivenessKeyImpl : public LivenessKey {
 
 Result<LivenessKeyPtr> keepKeyAlive(EtcdClient& client, std::string key, std::string value,
                                     std::chrono::seconds ttl) {
-  auto lease = client.grantLease(ttl);
-  if (!lease) return lease.error();
-  auto put = client.putWithLease(key, value, *lease);
+  BRINDLE_ASSIGN_OR_RETURN(auto lease, client.grantLease(ttl));
+  auto put = client.putWithLease(key, value, lease);
   if (!put) {
-    (void)client.revokeLease(*lease);
+    (void)client.revokeLease(lease);
     return put.error();
   }
   return LivenessKeyPtr(
-      std::make_unique<LivenessKeyImpl>(client, std::move(key), std::move(value), ttl, *lease));
+      std::make_unique<LivenessKeyImpl>(client, std::move(key), std::move(value), ttl, lease));
 }
 
 Result<EtcdClientPtr> openEtcdClient(const EtcdOptions& options) {
-  auto conn = Connection::open(options);
-  if (!conn) return conn.error();
-  return EtcdClientPtr(std::make_unique<EtcdClientImpl>(std::move(conn).value()));
+  BRINDLE_ASSIGN_OR_RETURN(auto conn, Connection::open(options));
+  return EtcdClientPtr(std::make_unique<EtcdClientImpl>(std::move(conn)));
 }
 
 Result<ClientPtr> openEtcdStore(const EtcdOptions& options) {
-  auto client = openEtcdClient(options);
-  if (!client) return client.error();
-  return ClientPtr(std::move(client).value());
+  BRINDLE_ASSIGN_OR_RETURN(auto client, openEtcdClient(options));
+  return ClientPtr(std::move(client));
 }
 
 // A program that links this backend opens etcd through it rather than loading the module too

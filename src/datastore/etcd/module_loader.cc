@@ -71,9 +71,8 @@ void registerLinkedEtcdBackend(OpenStoreFn open) { linkedOpenStore = open; }
 
 Result<ClientPtr> openEtcdStoreViaModule(const EtcdOptions& options) {
   if (linkedOpenStore != nullptr) return linkedOpenStore(options);
-  auto fn = loadModule();
-  if (!fn) return fn.error();
-  return (*fn)(options);
+  BRINDLE_ASSIGN_OR_RETURN(auto fn, loadModule());
+  return fn(options);
 }
 
 }  // namespace brindle::datastore::etcd

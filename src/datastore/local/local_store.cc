@@ -139,9 +139,8 @@ struct Meta {
 };
 
 Result<Meta> readMeta(Db& db) {
-  auto stmt = db.statement(kSqlReadMeta);
-  if (!stmt) return stmt.error();
-  int rc = stmt->step();
+  BRINDLE_ASSIGN_OR_RETURN(auto stmt, db.statement(kSqlReadMeta));
+  int rc = stmt.step();
   if (rc != SQLITE_ROW) {
     if (rc == SQLITE_DONE) {
       return makeError(ErrorCode::kInternal,
@@ -149,7 +148,7 @@ Result<Meta> readMeta(Db& db) {
     }
     return db.error(rc, "read revision");
   }
-  return Meta{stmt->columnInt(0), stmt->columnInt(1)};
+  return Meta{stmt.columnInt(0), stmt.columnInt(1)};
 }
 
 DbOptions dbOptions(const LocalStoreOptions& options) {
@@ -158,11 +157,10 @@ DbOptions dbOptions(const LocalStoreOptions& options) {
 
 Status initSchema(Db& db) {
   auto version = [&db]() -> Result<int64_t> {
-    auto stmt = db.statement("PRAGMA user_version");
-    if (!stmt) return stmt.error();
-    int rc = stmt->step();
+    BRINDLE_ASSIGN_OR_RETURN(auto stmt, db.statement("PRAGMA user_version"));
+    int rc = stmt.step();
     if (rc != SQLITE_ROW) return db.error(rc, "read schema version");
-    return stmt->columnInt(0);
+    return stmt.columnInt(0);
   };
   auto current = version();
   if (!current) return current.error();
@@ -206,14 +204,13 @@ class LocalWatcher final : public Watcher {
     for (;;) {
       // data_version changes only when another connection commits; reading it first and the
       // events second means a commit in between is read now and signalled again next time.
-      auto version = dataVersion();
-      if (!version) return version.error();
-      if (!primed_ || *version != dataVersion_ || behind_) {
+      BRINDLE_ASSIGN_OR_RETURN(auto version, dataVersion());
+      if (!primed_ || version != dataVersion_ || behind_) {
         auto events = readEvents();
         // On failure stay unprimed, so the next call reads again even if nothing new commits.
         if (!events) return events.error();
         primed_ = true;
-        dataVersion_ = *version;
+        dataVersion_ = version;
         if (!events->empty()) return events;
         if (behind_) continue;
       }
@@ -228,49 +225,47 @@ class LocalWatcher final : public Watcher {
 
  private:
   Result<int64_t> dataVersion() {
-    auto stmt = db_->statement("PRAGMA data_version");
-    if (!stmt) return stmt.error();
-    int rc = stmt->step();
+    BRINDLE_ASSIGN_OR_RETURN(auto stmt, db_->statement("PRAGMA data_version"));
+    int rc = stmt.step();
     if (rc != SQLITE_ROW) return db_->error(rc, "watch: read data_version");
-    return stmt->columnInt(0);
+    return stmt.columnInt(0);
   }
 
   // Reads, in one snapshot, the events after scanned_ (at most watchBatchRevisions revisions).
   Result<std::vector<WatchEvent>> readEvents() {
     if (Status s = db_->run("BEGIN"); !s) return s.error();
     TxnGuard guard(*db_);
-    auto meta = readMeta(*db_);
-    if (!meta) return meta.error();
-    if (meta->compacted > scanned_) {
+    BRINDLE_ASSIGN_OR_RETURN(auto meta, readMeta(*db_));
+    if (meta.compacted > scanned_) {
       return makeError(ErrorCode::kCompacted,
                        fmt::format("watch {}: needs history after revision {} but the store "
                                    "kept only revisions after {}; list again and watch from the "
                                    "list's revision",
-                                   prefix_, scanned_, meta->compacted));
+                                   prefix_, scanned_, meta.compacted));
     }
-    int64_t upper = std::min(meta->revision, scanned_ + options_.watchBatchRevisions);
+    int64_t upper = std::min(meta.revision, scanned_ + options_.watchBatchRevisions);
     std::vector<WatchEvent> events;
     if (upper > scanned_) {
-      auto stmt = db_->statement(prefixEnd_ ? kSqlEventsRange : kSqlEventsFrom);
-      if (!stmt) return stmt.error();
-      stmt->bindInt(1, scanned_);
-      stmt->bindInt(2, upper);
-      stmt->bindText(3, prefix_);
-      if (prefixEnd_) stmt->bindText(4, *prefixEnd_);
+      BRINDLE_ASSIGN_OR_RETURN(auto stmt,
+                               db_->statement(prefixEnd_ ? kSqlEventsRange : kSqlEventsFrom));
+      stmt.bindInt(1, scanned_);
+      stmt.bindInt(2, upper);
+      stmt.bindText(3, prefix_);
+      if (prefixEnd_) stmt.bindText(4, *prefixEnd_);
       int rc;
-      while ((rc = stmt->step()) == SQLITE_ROW) {
+      while ((rc = stmt.step()) == SQLITE_ROW) {
         WatchEvent& event = events.emplace_back();
-        event.revision = stmt->columnInt(0);
-        event.key = stmt->columnString(1);
-        event.type = eventTypeOf(stmt->columnInt(2));
-        event.value = stmt->columnString(3);
-        event.prevValue = stmt->columnString(4);
+        event.revision = stmt.columnInt(0);
+        event.key = stmt.columnString(1);
+        event.type = eventTypeOf(stmt.columnInt(2));
+        event.value = stmt.columnString(3);
+        event.prevValue = stmt.columnString(4);
       }
       if (rc != SQLITE_DONE) return db_->error(rc, fmt::format("watch {}: read events", prefix_));
     }
     if (Status s = guard.commit(); !s) return s.error();
     scanned_ = std::max(scanned_, upper);
-    behind_ = upper < meta->revision;
+    behind_ = upper < meta.revision;
     if (!events.empty()) revision_ = events.back().revision;
     return events;
   }
@@ -301,15 +296,14 @@ class LocalClient final : public Client {
 
   Result<KVPair> get(std::string_view key) override {
     std::lock_guard lock(mu_);
-    auto stmt = db_->statement(kSqlGet);
-    if (!stmt) return stmt.error();
-    stmt->bindText(1, key);
-    int rc = stmt->step();
+    BRINDLE_ASSIGN_OR_RETURN(auto stmt, db_->statement(kSqlGet));
+    stmt.bindText(1, key);
+    int rc = stmt.step();
     if (rc == SQLITE_DONE) {
       return makeError(ErrorCode::kNotFound, fmt::format("get {}: not found", key));
     }
     if (rc != SQLITE_ROW) return db_->error(rc, fmt::format("get {}", key));
-    return KVPair{std::string(key), stmt->columnString(0), stmt->columnInt(2), stmt->columnInt(1)};
+    return KVPair{std::string(key), stmt.columnString(0), stmt.columnInt(2), stmt.columnInt(1)};
   }
 
   Result<ListResult> list(std::string_view prefix) override {
@@ -317,19 +311,17 @@ class LocalClient final : public Client {
     // One read transaction: the items and the revision come from the same snapshot.
     if (Status s = db_->run("BEGIN"); !s) return s.error();
     TxnGuard guard(*db_);
-    auto meta = readMeta(*db_);
-    if (!meta) return meta.error();
+    BRINDLE_ASSIGN_OR_RETURN(auto meta, readMeta(*db_));
     std::optional<std::string> end = prefixEnd(prefix);
-    auto stmt = db_->statement(end ? kSqlListRange : kSqlListFrom);
-    if (!stmt) return stmt.error();
-    stmt->bindText(1, prefix);
-    if (end) stmt->bindText(2, *end);
+    BRINDLE_ASSIGN_OR_RETURN(auto stmt, db_->statement(end ? kSqlListRange : kSqlListFrom));
+    stmt.bindText(1, prefix);
+    if (end) stmt.bindText(2, *end);
     ListResult result;
-    result.revision = meta->revision;
+    result.revision = meta.revision;
     int rc;
-    while ((rc = stmt->step()) == SQLITE_ROW) {
-      result.items.push_back(KVPair{stmt->columnString(0), stmt->columnString(1),
-                                    stmt->columnInt(3), stmt->columnInt(2)});
+    while ((rc = stmt.step()) == SQLITE_ROW) {
+      result.items.push_back(
+          KVPair{stmt.columnString(0), stmt.columnString(1), stmt.columnInt(3), stmt.columnInt(2)});
     }
     if (rc != SQLITE_DONE) return db_->error(rc, fmt::format("list {}", prefix));
     if (Status s = guard.commit(); !s) return s.error();
@@ -355,16 +347,14 @@ class LocalClient final : public Client {
   Result<TxnResult> txn(const std::vector<TxnOp>& ops) override {
     if (ops.empty()) {
       // Nothing to apply: no new revision, as in etcd.
-      auto revision = currentRevision();
-      if (!revision) return revision.error();
-      return TxnResult{*revision};
+      BRINDLE_ASSIGN_OR_RETURN(auto revision, currentRevision());
+      return TxnResult{revision};
     }
     std::vector<Op> views;
     views.reserve(ops.size());
     for (const TxnOp& op : ops) views.push_back(Op{op.type, op.key, op.value, op.expectedRevision});
-    auto revision = write(views, true);
-    if (!revision) return revision.error();
-    return TxnResult{*revision};
+    BRINDLE_ASSIGN_OR_RETURN(auto revision, write(views, true));
+    return TxnResult{revision};
   }
 
   Result<WatcherPtr> watch(std::string_view prefix, int64_t afterRevision) override {
@@ -374,17 +364,15 @@ class LocalClient final : public Client {
     }
     // Watchers poll on their own connection so that this client's commits change the
     // watcher's data_version, and so a watcher can run on another thread.
-    auto db = Db::open(db_->path(), dbOptions(options_));
-    if (!db) return db.error();
-    return WatcherPtr(std::make_unique<LocalWatcher>(std::move(db).value(), std::string(prefix),
+    BRINDLE_ASSIGN_OR_RETURN(auto db, Db::open(db_->path(), dbOptions(options_)));
+    return WatcherPtr(std::make_unique<LocalWatcher>(std::move(db), std::string(prefix),
                                                      afterRevision, options_));
   }
 
   Result<int64_t> currentRevision() override {
     std::lock_guard lock(mu_);
-    auto meta = readMeta(*db_);
-    if (!meta) return meta.error();
-    return meta->revision;
+    BRINDLE_ASSIGN_OR_RETURN(auto meta, readMeta(*db_));
+    return meta.revision;
   }
 
  private:
@@ -415,9 +403,8 @@ class LocalClient final : public Client {
     std::lock_guard lock(mu_);
     if (Status s = db_->run("BEGIN IMMEDIATE"); !s) return s.error();
     TxnGuard guard(*db_);
-    auto meta = readMeta(*db_);
-    if (!meta) return meta.error();
-    const int64_t revision = meta->revision + 1;
+    BRINDLE_ASSIGN_OR_RETURN(auto meta, readMeta(*db_));
+    const int64_t revision = meta.revision + 1;
 
     for (size_t i = 0; i < ops.size(); ++i) {
       const Op& op = ops[i];
@@ -425,14 +412,13 @@ class LocalClient final : public Client {
       int64_t modRevision = 0;
       std::string prevValue;
       {
-        auto stmt = db_->statement(kSqlGet);
-        if (!stmt) return stmt.error();
-        stmt->bindText(1, op.key);
-        int rc = stmt->step();
+        BRINDLE_ASSIGN_OR_RETURN(auto stmt, db_->statement(kSqlGet));
+        stmt.bindText(1, op.key);
+        int rc = stmt.step();
         if (rc == SQLITE_ROW) {
           exists = true;
-          prevValue = stmt->columnString(0);
-          modRevision = stmt->columnInt(2);
+          prevValue = stmt.columnString(0);
+          modRevision = stmt.columnInt(2);
         } else if (rc != SQLITE_DONE) {
           return db_->error(rc, fmt::format("{} {}", txnOpName(op.type), op.key));
         }
@@ -456,7 +442,7 @@ class LocalClient final : public Client {
       if (Status s = apply(op, i, exists, prevValue, revision); !s) return s.error();
     }
 
-    int64_t compacted = meta->compacted;
+    int64_t compacted = meta.compacted;
     const int64_t history = options_.historyRevisions;
     if (revision - history - compacted >= std::max<int64_t>(1, history / 8)) {
       compacted = revision - history;
@@ -466,11 +452,10 @@ class LocalClient final : public Client {
       if (int rc = prune->step(); rc != SQLITE_DONE) return db_->error(rc, "prune history");
     }
     {
-      auto stmt = db_->statement(kSqlWriteMeta);
-      if (!stmt) return stmt.error();
-      stmt->bindInt(1, revision);
-      stmt->bindInt(2, compacted);
-      if (int rc = stmt->step(); rc != SQLITE_DONE) return db_->error(rc, "write revision");
+      BRINDLE_ASSIGN_OR_RETURN(auto stmt, db_->statement(kSqlWriteMeta));
+      stmt.bindInt(1, revision);
+      stmt.bindInt(2, compacted);
+      if (int rc = stmt.step(); rc != SQLITE_DONE) return db_->error(rc, "write revision");
     }
     if (Status s = guard.commit(); !s) return s.error();
     return revision;
@@ -492,14 +477,13 @@ class LocalClient final : public Client {
         sql = kSqlInsert;
         type = kStoredAdded;
       }
-      auto stmt = db_->statement(sql);
-      if (!stmt) return stmt.error();
-      stmt->bindText(1, op.key);
+      BRINDLE_ASSIGN_OR_RETURN(auto stmt, db_->statement(sql));
+      stmt.bindText(1, op.key);
       if (op.type != TxnOp::Type::kDelete) {
-        stmt->bindBlob(2, op.value);
-        stmt->bindInt(3, revision);
+        stmt.bindBlob(2, op.value);
+        stmt.bindInt(3, revision);
       }
-      if (int rc = stmt->step(); rc != SQLITE_DONE) {
+      if (int rc = stmt.step(); rc != SQLITE_DONE) {
         return db_->error(rc, fmt::format("{} {}", txnOpName(op.type), op.key));
       }
     }
@@ -540,10 +524,9 @@ Result<ClientPtr> openLocalStore(const std::string& path, LocalStoreOptions opti
   if (!inMemory) {
     if (Status s = makeParentDirs(path); !s) return s.error();
   }
-  auto db = Db::open(inMemory ? ":memory:" : path, dbOptions(options));
-  if (!db) return db.error();
-  if (Status s = initSchema(**db); !s) return s.error();
-  return ClientPtr(std::make_unique<LocalClient>(std::move(db).value(), options));
+  BRINDLE_ASSIGN_OR_RETURN(auto db, Db::open(inMemory ? ":memory:" : path, dbOptions(options)));
+  if (Status s = initSchema(*db); !s) return s.error();
+  return ClientPtr(std::make_unique<LocalClient>(std::move(db), options));
 }
 
 }  // namespace brindle::datastore

@@ -91,11 +91,10 @@ Result<std::unique_ptr<Db>> Db::open(const std::string& path, const DbOptions& o
   const auto deadline = std::chrono::steady_clock::now() + options.busyTimeout;
   std::string got;
   for (int attempt = 0;; ++attempt) {
-    auto mode = db->statement("PRAGMA journal_mode=WAL");
-    if (!mode) return mode.error();
-    rc = mode->step();
+    BRINDLE_ASSIGN_OR_RETURN(auto mode, db->statement("PRAGMA journal_mode=WAL"));
+    rc = mode.step();
     if (rc == SQLITE_ROW) {
-      got = mode->columnString(0);
+      got = mode.columnString(0);
       break;
     }
     const int primary = rc & 0xff;
@@ -142,10 +141,9 @@ Result<Statement> Db::statement(std::string_view sql) {
 }
 
 Status Db::run(std::string_view sql) {
-  auto stmt = statement(sql);
-  if (!stmt) return stmt.error();
+  BRINDLE_ASSIGN_OR_RETURN(auto stmt, statement(sql));
   int rc;
-  while ((rc = stmt->step()) == SQLITE_ROW) {
+  while ((rc = stmt.step()) == SQLITE_ROW) {
   }
   if (rc != SQLITE_DONE) return error(rc, sql);
   return Status::ok();

@@ -1,0 +1,171 @@
+// seed: the seed's S17 lab, live. Nodes and pool from examples/lab, the workloads wired by hand
+// with the names and addresses of examples/seed-lab/endpoints.yaml, that file, policy.yaml and
+// profile.yaml loaded unchanged (or a variant derived from them), then the traffic matrix
+// measured with real connections, each node's BGP status and slave2's cali- chains.
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "lab/commands.h"
+#include "lab/etcd.h"
+#include "lab/fabric.h"
+#include "lab/nodes.h"
+#include "lab/probe.h"
+#include "lab/seed_files.h"
+
+namespace brindle::lab {
+namespace {
+
+// The seed's etcd host (S17).
+constexpr const char* kSeedEtcd = "192.168.40.10/24";
+// The TCP ports of the matrix: the database's, and one no rule names.
+constexpr int kPorts[] = {3306, 8080};
+
+// A file unchanged, or the variant's text derived from it (when the variant changes it).
+Status create(const Lab& lab, const std::string& file, const Result<std::string>& variant) {
+  if (!variant) return variant.error();
+  auto r =
+      variant->empty() ? lab.ctl({"create", "-f", file}) : lab.ctl({"create", "-f", "-"}, *variant);
+  return r ? Status::ok() : Status(r.error());
+}
+
+// endpoints.yaml, then policy.yaml and profile.yaml as the variant has them.
+Status loadResources(const Lab& lab, const SeedFiles& f, const std::string& variant) {
+  const Result<std::string> unchanged = std::string();
+  if (Status s = create(lab, f.endpoints, unchanged); !s) return s;
+  if (Status s =
+          create(lab, f.policy, variant.empty() ? unchanged : policyWithoutDatabase(f.policy));
+      !s) {
+    return s;
+  }
+  return create(lab, f.profile,
+                variant == "fixed" ? profileWithoutFirstDeny(f.profile) : unchanged);
+}
+
+// Ready for traffic: each agent programmed its workloads' chains, and each node learned the
+// other nodes' workloads from BIRD.
+bool ready(const Lab& lab) {
+  for (const auto& n : lab.state().nodes) {
+    auto rules = lab.run(n.name, {"iptables-save", "-t", "filter"});
+    auto routes = lab.run(n.name, {"ip", "-4", "route", "show", "proto", "bird"});
+    if (!rules || !routes) return false;
+    for (const auto& w : lab.state().workloads) {
+      if (w.node == n.name && rules->out.find("cali-tw-" + w.iface + " ") == std::string::npos) {
+        return false;
+      }
+      if (w.node != n.name && routes->out.find(w.address + " ") == std::string::npos) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+std::vector<Probe> matrix(const Lab& lab) {
+  std::vector<Probe> probes;
+  for (const auto& from : lab.state().workloads) {
+    for (const auto& to : lab.state().workloads) {
+      if (from.name == to.name) continue;
+      probes.push_back({from.name, to.name, "icmp", 0, false});
+      for (int port : kPorts) probes.push_back({from.name, to.name, "tcp", port, false});
+    }
+  }
+  return probes;
+}
+
+// The cali- chains of every table, as iptables-save prints them.
+std::string caliChains(const std::string& save) {
+  std::ostringstream out;
+  std::istringstream lines(save);
+  std::string table;
+  bool printed = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind('*', 0) == 0) {
+      table = line;
+      printed = false;
+    } else if (line.rfind(":cali-", 0) == 0 || line.rfind("-A cali-", 0) == 0) {
+      if (!printed) out << table << "\n";
+      printed = true;
+      out << line << "\n";
+    } else if (line == "COMMIT" && printed) {
+      out << line << "\n";
+    }
+  }
+  return out.str();
+}
+
+Status seed(Lab& lab, const SeedOptions& o, std::vector<Probe>& probes) {
+  auto files = readSeedFiles(lab.tools().examples);
+  if (!files) return files.error();
+  if (Status s = makeFabric(lab, {Subnet{}}); !s) return s;
+  if (o.etcd) {
+    if (Status s = startEtcd(lab, kSeedEtcd, ""); !s) return s;
+  }
+  for (const auto& n : files->nodeList) {
+    lab.state().nodes.push_back(n);
+    if (Status s = lab.addNetns(n.name); !s) return s;
+    if (Status s = plugIn(lab, n.name, 1, n.address, ""); !s) return s;
+  }
+  for (const auto& file : {files->nodes, files->pool}) {
+    if (auto r = lab.ctl({"create", "-f", file}); !r) return r.error();
+  }
+  for (const auto& e : files->endpointList) {
+    if (!lab.state().node(e.workload.node)) {
+      return makeError(ErrorCode::kInvalid, files->endpoints + ": endpoint " + e.workload.name +
+                                                " is on node " + e.workload.node + ", which " +
+                                                files->nodes + " does not define");
+    }
+    if (Status s = wireWorkload(lab, e.workload, e.mac); !s) return s;
+  }
+  if (Status s = loadResources(lab, *files, o.variant); !s) return s;
+  if (auto started = startNodes(lab); !started) return started.error();
+  if (Status s = waitForMesh(lab, static_cast<int>(files->nodeList.size()) - 1, 30); !s) return s;
+  if (!waitFor(30, [&] { return ready(lab); })) {
+    return makeError(ErrorCode::kUnavailable,
+                     "the agents did not program every workload and learn every route within "
+                     "30 s (logs in " +
+                         lab.logDir() + ")");
+  }
+  probes = matrix(lab);
+  return runProbes(lab, probes);
+}
+
+}  // namespace
+
+int runSeed(Lab& lab, const SeedOptions& o) {
+  const std::string down = lab.downCommand();
+  if (!lab.state().namespaces.empty()) {
+    std::cerr << "brindle-lab: lab " << lab.name() << " is already up (run '" << down << "')\n";
+    return 1;
+  }
+  std::vector<Probe> probes;
+  if (Status s = seed(lab, o, probes); !s) return failAndRemove(lab, s);
+  if (o.json) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const auto& p : probes) {
+      list.push_back({{"from", p.from},
+                      {"to", p.to},
+                      {"proto", p.proto},
+                      {"port", p.port},
+                      {"verdict", p.allowed ? "allowed" : "denied"}});
+    }
+    std::cout << list.dump(2) << "\n";
+    std::cerr << "lab up: run '" << down << "' to remove it\n";
+    return 0;
+  }
+  for (const auto& p : probes) std::cout << p.line() << "\n";
+  for (const auto& n : lab.state().nodes) {
+    auto status = nodeStatus(lab, n.name);
+    std::cout << "\n$ brindlectl node status (" << n.name << ")\n"
+              << (status ? *status : status.message() + "\n");
+  }
+  const std::string last = lab.state().nodes.back().name;
+  auto save = lab.run(last, {"iptables-save"});
+  std::cout << "\n$ iptables-save | cali- chains (" << last << ")\n"
+            << (save ? caliChains(save->out) : save.message() + "\n");
+  std::cout << "\nlab up: run '" << down << "' to remove it\n";
+  return 0;
+}
+
+}  // namespace brindle::lab
