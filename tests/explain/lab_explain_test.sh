@@ -3,7 +3,8 @@
 #   lab_explain_test.sh BUILD seed|profile|fixed
 # For every probe of `brindle-lab seed --json` (real connections between the seed's workloads),
 # `brindlectl explain --live` over the lab's store and the nodes' namespaces must give the
-# measured verdict from the model and from the kernel walk, with no mismatch between them.
+# measured verdict from the model and from the kernel walk, with no mismatch between them, and
+# the seed's reason column must be explain's deciding rule.
 # The lab is removed on exit, also on failure.
 set -uo pipefail
 build=$1
@@ -24,8 +25,8 @@ n=$(echo "$out" | jq length)
 [ "$n" -eq 18 ] || fail "expected 18 probes, got $n"
 export DATASTORE_TYPE=local BRINDLE_STORE_PATH="/var/run/brindle-lab/$name/store.db"
 netns=(--node-netns "slave1=bl-$name-slave1" --node-netns "slave2=bl-$name-slave2")
-probes=$(echo "$out" | jq -r '.[] | "\(.from) \(.to) \(if .proto == "icmp" then "icmp" else "\(.proto)/\(.port)" end) \(.verdict)"')
-while read -r from to target measured; do
+probes=$(echo "$out" | jq -r '.[] | "\(.from) \(.to) \(if .proto == "icmp" then "icmp" else "\(.proto)/\(.port)" end) \(.verdict) \(.reason)"')
+while read -r from to target measured reason; do
   res=$("$ctl" explain "$from" "$to" "$target" --live "${netns[@]}" -o json) ||
     fail "explain $from $to $target exited $?: $res"
   model=$(echo "$res" | jq -r .verdict)
@@ -35,6 +36,8 @@ while read -r from to target measured; do
   echo "$from -> $to $target $measured: model $model, live $live ($why)"
   [ "$model" = "$measured" ] || fail "$from -> $to $target: model says $model, traffic $measured"
   [ "$live" = "$measured" ] || fail "$from -> $to $target: kernel walk says $live, traffic $measured"
+  # The lab's reason column is explain's deciding rule.
+  [ "$reason" = "$why" ] || fail "$from -> $to $target: the lab's reason \"$reason\", explain's \"$why\""
   [ "$mismatches" -eq 0 ] || fail "$from -> $to $target: $(echo "$res" | jq -r '.live.mismatches[]')"
 done <<<"$probes"
 echo "all $n probes: model, kernel walk and traffic agree"
