@@ -506,6 +506,11 @@ std::string compareSide(const char* name, const Side& side, const LiveDecision& 
 
 Result<LivePath> explainLive(const ModelPath& model, const StateSource& stateOf) {
   LivePath out;
+  if (model.hostLocal) {
+    out.notes.push_back("to or from the node itself (INPUT/OUTPUT): not walked, the model only");
+    out.allowed = model.allowed;
+    return out;
+  }
   if (!model.source || !model.destination) {
     return makeError(ErrorCode::kInvalid, "--live needs an address for both ends");
   }
@@ -528,9 +533,6 @@ Result<LivePath> explainLive(const ModelPath& model, const StateSource& stateOf)
     out.notes.push_back("no forwarded hop through a node's workload chains: nothing to walk");
     out.allowed = model.allowed;
     return out;
-  }
-  if (!to.evaluated && !to.skipped.empty() && to.decision.kind != Decision::Kind::kNotPoliced) {
-    out.notes.push_back("the host side (" + to.skipped + ") is not walked");
   }
   LiveDecision egress, ingress;
   for (const auto& hop : hops) {

@@ -418,6 +418,7 @@ ModelPath explainModel(const Cluster& cluster, const Peer& from, const Peer& to,
   path.egress = eval.side(from, false);
   path.allowed = path.egress.decision.allowed;
   const bool sameNode = !from.node.empty() && from.node == to.node;
+  path.hostLocal = sameNode && (from.host || to.host);
   if (to.host && sameNode && from.endpoint) {
     path.ingress.endpoint = to.text();
     path.ingress.skipped = "to its own host: DefaultEndpointToHostAction decides after egress";

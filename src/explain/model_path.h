@@ -65,6 +65,8 @@ struct ModelPath {
   Packet packet;
   Side egress, ingress;
   bool allowed = true;
+  // To or from the node itself (INPUT/OUTPUT), not forwarded: --live does not walk it.
+  bool hostLocal = false;
   std::vector<std::string> notes;
 };
 

@@ -153,6 +153,18 @@ TEST_F(LivePathTest, ForeignRuleCannotBeEvaluated) {
       << l.walks.back().reason;
 }
 
+TEST_F(LivePathTest, HostLocalTrafficIsModelOnly) {
+  ModelPath m = model("prod/web", "host:node-a", "tcp/22");
+  EXPECT_TRUE(m.hostLocal);
+  EXPECT_FALSE(m.allowed);  // DefaultEndpointToHostAction: Drop
+  LivePath l = live(m);
+  EXPECT_TRUE(l.walks.empty());
+  EXPECT_TRUE(l.mismatches.empty());
+  EXPECT_EQ(l.allowed, m.allowed);
+  ASSERT_EQ(l.notes.size(), 1u);
+  EXPECT_NE(l.notes[0].find("INPUT/OUTPUT"), std::string::npos);
+}
+
 TEST(KernelStateParse, IpsetListAndSaveFormatsAndErrors) {
   auto s = KernelState::parse("*filter\n:FORWARD DROP [0:0]\nCOMMIT\n",
                               "Name: a\nType: hash:net\nMembers:\n10.0.0.0/24\n\n"
