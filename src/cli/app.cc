@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/explain_command.h"
 #include "cli/ipam_commands.h"
 #include "cli/node_commands.h"
 #include "cli/plan_command.h"
@@ -98,6 +99,7 @@ int runBrindlectl(const std::vector<std::string>& args, Io& io) {
 
   auto ipamCommands = addIpamCommands(app);
   auto nodeCommands = addNodeCommands(app);
+  auto explainCommand = addExplainCommand(app);
   auto planCommand = addPlanCommand(app);
 
   std::vector<std::string> argvStore = {"brindlectl"};
@@ -138,6 +140,7 @@ int runBrindlectl(const std::vector<std::string>& args, Io& io) {
   if (configSet->parsed()) return runConfigSet(session, configKey, configValue, configNode);
   if (ipamCommands->parsed()) return ipamCommands->run(session);
   if (nodeCommands->parsed()) return nodeCommands->run(session);
+  if (explainCommand->parsed()) return explainCommand->run(session);
   if (planCommand->parsed()) return planCommand->run(session);
   io.err << "No command given. Run 'brindlectl --help' for usage.\n";
   return 1;

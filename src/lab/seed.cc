@@ -62,6 +62,17 @@ bool ready(const Lab& lab) {
   return true;
 }
 
+// Why a probe went as it did: the deciding rule as `brindlectl explain` finds it in the model
+// (the sender's egress when that denies, else the receiver's ingress), or why it could not say.
+std::string reason(const Lab& lab, const Probe& p) {
+  auto out = lab.ctl({"explain", p.from, p.to, p.target(), "-o", "json"});
+  if (!out) return "explain failed: " + out.message();
+  const auto j = nlohmann::json::parse(*out, nullptr, false);
+  if (j.is_discarded() || !j.contains("egress")) return "explain failed: no JSON";
+  const auto& egress = j["egress"]["decision"];
+  return (egress.value("allowed", true) ? j["ingress"]["decision"] : egress).value("text", "");
+}
+
 std::vector<Probe> matrix(const Lab& lab) {
   std::vector<Probe> probes;
   for (const auto& from : lab.state().workloads) {
@@ -141,20 +152,27 @@ int runSeed(Lab& lab, const SeedOptions& o) {
   }
   std::vector<Probe> probes;
   if (Status s = seed(lab, o, probes); !s) return failAndRemove(lab, s);
+  std::vector<std::string> reasons;
+  for (const auto& p : probes) reasons.push_back(reason(lab, p));
   if (o.json) {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
-    for (const auto& p : probes) {
+    for (size_t i = 0; i < probes.size(); ++i) {
+      const Probe& p = probes[i];
       list.push_back({{"from", p.from},
                       {"to", p.to},
                       {"proto", p.proto},
                       {"port", p.port},
-                      {"verdict", p.allowed ? "allowed" : "denied"}});
+                      {"verdict", p.allowed ? "allowed" : "denied"},
+                      {"reason", reasons[i]}});
     }
     std::cout << list.dump(2) << "\n";
     std::cerr << "lab up: run '" << down << "' to remove it\n";
     return 0;
   }
-  for (const auto& p : probes) std::cout << p.line() << "\n";
+  // The reason on a line of its own under each probe, so the matrix lines stay as they were.
+  for (size_t i = 0; i < probes.size(); ++i) {
+    std::cout << probes[i].line() << "\n    " << reasons[i] << "\n";
+  }
   for (const auto& n : lab.state().nodes) {
     auto status = nodeStatus(lab, n.name);
     std::cout << "\n$ brindlectl node status (" << n.name << ")\n"
