@@ -169,9 +169,9 @@ int runSeed(Lab& lab, const SeedOptions& o) {
     std::cerr << "lab up: run '" << down << "' to remove it\n";
     return 0;
   }
-  // The reason on a line of its own under each probe, so the matrix lines stay as they were.
+  // One probe a line, its reason after the verdict (issue #14's form).
   for (size_t i = 0; i < probes.size(); ++i) {
-    std::cout << probes[i].line() << "\n    " << reasons[i] << "\n";
+    std::cout << probes[i].line() << " (" << reasons[i] << ")\n";
   }
   for (const auto& n : lab.state().nodes) {
     auto status = nodeStatus(lab, n.name);

@@ -14,12 +14,14 @@ lab() { "$bin" --lab "$name" "$@"; }
 trap 'lab down >/dev/null 2>&1' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-# The seed's matrix: every line "FROM -> TO PROTO verdict"; want() gives the expected verdict.
+# The seed's matrix: every line "FROM -> TO PROTO verdict (reason)"; want() gives the expected
+# verdict.
 check_matrix() {  # output
   local lines n=0
   lines=$(echo "$1" | grep ' -> ')
   [ "$(echo "$lines" | wc -l)" -eq 18 ] || fail "expected 18 probes"
-  while read -r from _ to what verdict; do
+  while read -r from _ to what verdict reason; do
+    [[ $reason == "("*")" ]] || fail "$from -> $to $what: no reason after the verdict"
     local expected
     expected=$(want "$from" "$to" "$what")
     [ "$verdict" = "$expected" ] || fail "$from -> $to $what: $verdict, expected $expected"
