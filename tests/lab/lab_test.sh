@@ -77,7 +77,7 @@ case $mode in
   etcd)
     out=$(lab seed --etcd --json) || fail "seed --etcd exited $?"
     echo "$out"
-    check_matrix "$(echo "$out" | jq -r '.[] | "\(.from) -> \(.to) \(if .proto == "icmp" then "icmp" else "\(.proto)/\(.port)" end) \(.verdict)"')"
+    check_matrix "$(echo "$out" | jq -r '.[] | "\(.from) -> \(.to) \(if .proto == "icmp" then "icmp" else "\(.proto)/\(.port)" end) \(.verdict) (\(.reason))"')"
     lab status | grep -q 'datastore etcd http://192.168.40.10:2379' || fail "status: not on etcd"
     ;;
   up8)
