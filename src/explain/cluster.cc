@@ -3,8 +3,10 @@
 
 #include <charconv>
 
+#include "common/strings.h"
 #include "model/bgp_views.h"
 #include "model/kinds.h"
+#include "model/rule.h"
 
 namespace brindle::explain {
 namespace {
@@ -191,22 +193,8 @@ Result<Peer> resolvePeer(const Cluster& cluster, std::string_view text) {
 
 bool isIcmp(uint8_t protocol) { return protocol == 1 || protocol == 58; }
 
-std::string protocolName(uint8_t number) {
-  switch (number) {
-    case 1:
-      return "icmp";
-    case 6:
-      return "tcp";
-    case 17:
-      return "udp";
-    case 58:
-      return "icmpv6";
-    case 132:
-      return "sctp";
-    default:
-      return std::to_string(number);
-  }
-}
+// The model's protocol names (TCP, ICMPv6, ...) as the command line spells them.
+std::string protocolName(uint8_t number) { return toLower(model::Protocol{number, true}.text()); }
 
 std::string Packet::text() const {
   std::string t = protocolName(protocol);
@@ -245,8 +233,7 @@ Result<Packet> parsePacket(std::string_view text) {
   } else {
     return bad("not tcp, udp, sctp, icmp, icmpv6 or a protocol number 1-255");
   }
-  const bool ports = p.protocol == 6 || p.protocol == 17 || p.protocol == 132;
-  if (ports) {
+  if (model::Protocol{p.protocol}.supportsPorts()) {
     if (parts.size() > 2) return bad("expected PROTO/PORT");
     if (parts.size() == 2) {
       auto port = number(parts[1], 65535);
