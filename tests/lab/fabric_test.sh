@@ -91,7 +91,7 @@ case $mode in
     # An unused pool address: up to the core, which drops it.
     out=$(lab probe w11 10.244.255.254) || fail "probe to an unused address exited $?"
     echo "$out"
-    echo "$out" | grep -q 'died at core' || fail "did not die at the core"
+    grep -q 'died at core' <<<"$out" || fail "did not die at the core"
     ;;
   ecmp-fabric)
     block=$(lab exec r2n4 ip -4 route show proto bird type blackhole | awk '{print $2}')
@@ -108,7 +108,7 @@ case $mode in
     echo "the stream leaves r1n1 on $plane"
     [[ $plane == eth[0-3] ]] || fail "no plane for the stream: $plane"
     lab exec w24 iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
-    for _ in $(seq 50); do lab exec w24 ss -ltn | grep -q ':5201 ' && break; sleep 0.1; done
+    for _ in $(seq 50); do grep -q ':5201 ' <<<"$(lab exec w24 ss -ltn)" && break; sleep 0.1; done
     lab exec w11 iperf3 -c "$w24" -p 5201 -t 5 -P 4 -J >"/tmp/$name.iperf" 2>&1 &
     stream=$!
     # Once the stream's 4 data connections (and the control one) carry data, its plane goes

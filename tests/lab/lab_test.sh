@@ -5,6 +5,8 @@
 # node, 4 nodes on two routed subnets, and that `down` after `kill -9` of a running `brindle-lab up` leaves the host as found.
 # The lab is removed on exit, also on failure.
 set -uo pipefail
+# (A `grep -q` reads a here-string, never a pipe: under pipefail a writer that gets SIGPIPE after
+# grep -q exits on its first match fails the pipeline, which flaked lab_up8.)
 build=$1
 mode=$2
 [ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
@@ -70,15 +72,15 @@ case $mode in
     printf 'seed took %.1f s\n' "$(echo "$(date +%s.%N) - $start" | bc)"
     check_matrix "$out"
     [ "$(echo "$out" | grep -c 'Brindle process is running')" -eq 2 ] || fail "node status missing"
-    echo "$out" | grep -q '^-A cali-tw-cali0ef24b3 ' || fail "slave2's cali- chains missing"
-    echo "$out" | grep -q "lab up: run 'brindle-lab --lab $name down' to remove it" ||
+    grep -q '^-A cali-tw-cali0ef24b3 ' <<<"$out" || fail "slave2's cali- chains missing"
+    grep -q "lab up: run 'brindle-lab --lab $name down' to remove it" <<<"$out" ||
       fail "no word on how to remove the lab"
     ;;
   etcd)
     out=$(lab seed --etcd --json) || fail "seed --etcd exited $?"
     echo "$out"
     check_matrix "$(echo "$out" | jq -r '.[] | "\(.from) -> \(.to) \(if .proto == "icmp" then "icmp" else "\(.proto)/\(.port)" end) \(.verdict) (\(.reason))"')"
-    lab status | grep -q 'datastore etcd http://192.168.40.10:2379' || fail "status: not on etcd"
+    grep -q 'datastore etcd http://192.168.40.10:2379' <<<"$(lab status)" || fail "status: not on etcd"
     ;;
   up8)
     out=$(lab up --nodes 8) || fail "up exited $?: $out"
@@ -86,7 +88,7 @@ case $mode in
     status=$(lab status)
     echo "$status" | head -12
     for i in $(seq 8); do
-      echo "$status" | grep -Eq "^node$i +10\.99\.1\.$((10 + i))/24 +7$" || fail "node$i: not 7 sessions"
+      grep -Eq "^node$i +10\.99\.1\.$((10 + i))/24 +7$" <<<"$status" || fail "node$i: not 7 sessions"
       lab workload add "node$i" "w$i" || fail "workload add w$i"
     done
     all_pairs_reachable 8
@@ -94,12 +96,13 @@ case $mode in
   subnets)  # two subnets joined by the fabric's router, which peers with every node
     out=$(lab up --nodes 4 --subnets 2) || fail "up exited $?: $out"
     echo "$out"
-    echo "$out" | grep -q '4 BGP sessions Established each' || fail "not mesh + router sessions"
+    grep -q '4 BGP sessions Established each' <<<"$out" || fail "not mesh + router sessions"
     # Added all at once: each add waits for the one before (the lab's lock), none is lost.
     pids=()
     for i in 1 2 3 4; do lab workload add "node$i" "w$i" & pids+=($!); done
     for p in "${pids[@]}"; do wait "$p" || fail "a parallel workload add failed"; done
-    for i in 1 2 3 4; do lab status | grep -q "^w$i " || fail "w$i missing from the state"; done
+    status=$(lab status)
+    for i in 1 2 3 4; do grep -q "^w$i " <<<"$status" || fail "w$i missing from the state"; done
     lab exec fabric ip route
     all_pairs_reachable 4
     ;;
@@ -111,7 +114,7 @@ case $mode in
     ours() { ip netns list | awk '{print $1}' | grep -- "^bl-$name-" | sort; }
     out=$(lab up --nodes 2 --ipip always 2>&1) && fail "up succeeded without ipip: $out"
     echo "$out"
-    echo "$out" | grep -q 'removing what was made' || fail "no word of the removal"
+    grep -q 'removing what was made' <<<"$out" || fail "no word of the removal"
     [ -z "$(ours)" ] || fail "namespaces left: $(ours)"
     [ ! -e "/var/run/brindle-lab/$name" ] || fail "state dir left"
     ;;
@@ -143,10 +146,10 @@ case $mode in
     [ "$(ip route; ip -6 route)" = "$routes_before" ] || fail "host routes differ"
     [ "$(ls -a /var/run/brindle 2>/dev/null)" = "$run_before" ] || fail "/var/run/brindle differs"
     [ ! -e "/var/run/brindle-lab/$name" ] || fail "state dir left"
-    ls -a /tmp | grep -q -- "$name" && fail "temp files left"
+    grep -q -- "$name" <<<"$(ls -a /tmp)" && fail "temp files left"
     for p in /proc/[0-9]*; do
       ino=$(stat -L -c %i "$p/ns/net" 2>/dev/null) || continue
-      echo "$inodes" | grep -qx "$ino" && fail "process ${p#/proc/} left in a lab namespace"
+      grep -qx "$ino" <<<"$inodes" && fail "process ${p#/proc/} left in a lab namespace"
     done
     ;;
   *) fail "unknown mode $mode" ;;
