@@ -17,11 +17,15 @@ using dataplane::IpVersion;
 using dataplane::TableName;
 
 DataplaneDriver::DataplaneDriver(DataplaneDeps deps, rules::RendererConfig config)
-    : Managers(deps.tables, deps.ipsets, deps.routes, std::move(config)), deps_(std::move(deps)) {
+    : Managers(deps.tables,
+               deps.nftables ? static_cast<dataplane::IpSets*>(deps.nftables) : deps.ipsets,
+               deps.routes, std::move(config)),
+      deps_(std::move(deps)) {
   for (IpVersion v : {IpVersion::kV4, IpVersion::kV6}) {
     std::vector<dataplane::IptablesTable*> tables;
     for (const auto& t : deps_.tables) {
-      if (t.version == v) tables.push_back(t.table);
+      auto* iptables = dynamic_cast<dataplane::IptablesTable*>(t.table);
+      if (t.version == v && iptables) tables.push_back(iptables);
     }
     if (tables.empty()) continue;
     writers_.push_back(std::make_unique<dataplane::IptablesWriter>(tables));
@@ -66,8 +70,11 @@ bool DataplaneDriver::retryPendingRoutes() {
 }
 
 void DataplaneDriver::requestResync() {
-  for (const auto& t : deps_.tables) t.table->requestResync();
+  for (const auto& t : deps_.tables) {
+    if (auto* iptables = dynamic_cast<dataplane::IptablesTable*>(t.table)) iptables->requestResync();
+  }
   if (deps_.ipsets) deps_.ipsets->requestResync();
+  if (deps_.nftables) deps_.nftables->requestResync();
   resyncRequested_ = true;
   dirty_ = true;
 }
@@ -86,6 +93,27 @@ Status DataplaneDriver::apply() {
   };
   renderAggregates();
   step("render");
+  Status result = deps_.nftables ? applyNftables() : applyIptables(step);
+  if (deps_.nftables) step("nftables");
+  auto fail = [&](const std::string& what, const Status& s) {
+    result = makeError(s.code(), what + ": " + s.message());
+  };
+  // Routes last: a workload becomes reachable only once the policy guarding it is in place.
+  if (result && deps_.routes) {
+    if (Status s = deps_.routes->apply(); !s) fail("routes", s);
+    step("routes");
+  }
+  spdlog::debug("apply:{}", timing);
+  if (result) {
+    dirty_ = false;
+    resyncRequested_ = false;
+    suspects_.clear();  // all of it is in the kernel (or stood in for): nothing left to suspect
+  }
+  updateMetrics();
+  return result;
+}
+
+Status DataplaneDriver::applyIptables(const std::function<void(const std::string&)>& step) {
   Status result = Status::ok();
   auto fail = [&](const std::string& what, const Status& s) {
     result = makeError(s.code(), what + ": " + s.message());
@@ -132,19 +160,19 @@ Status DataplaneDriver::apply() {
     if (Status s = deps_.ipsets->applyDeletions(); !s) fail("ipset deletions", s);
     step("ipset-deletions");
   }
-  // Routes last: a workload becomes reachable only once the policy guarding it is in place.
-  if (result && deps_.routes) {
-    if (Status s = deps_.routes->apply(); !s) fail("routes", s);
-    step("routes");
-  }
-  spdlog::debug("apply:{}", timing);
-  if (result) {
-    dirty_ = false;
-    resyncRequested_ = false;
-    suspects_.clear();  // all of it is in the kernel (or stood in for): nothing left to suspect
-  }
-  updateMetrics();
   return result;
+}
+
+Status DataplaneDriver::applyNftables() {
+  if (resyncRequested_ && !refused_.empty()) retryRefused();
+  Status s = deps_.nftables->apply();
+  // A refusal names a line of the transaction; the writer's probes find the rules behind it.
+  if (!s && isolateRefused(dataplane::IpVersion::kV4, s)) s = deps_.nftables->apply();
+  if (!s && versions().size() > 1 && isolateRefused(dataplane::IpVersion::kV6, s)) {
+    s = deps_.nftables->apply();
+  }
+  if (s) return s;
+  return makeError(s.code(), "nftables: " + s.message());
 }
 
 // --- refused rules: found, stood in for by DROPs, reported, asked about again. ---
@@ -168,6 +196,14 @@ std::string firstLine(const std::string& text) {
 }
 
 }  // namespace
+
+Result<dataplane::ProbeResult> DataplaneDriver::probeFilterRules(
+    IpVersion version, const std::vector<std::vector<dataplane::Rule>>& chains) {
+  if (deps_.nftables) return deps_.nftables->probe(TableName::kFilter, version, chains);
+  auto* t = dynamic_cast<dataplane::IptablesTable*>(table(version, TableName::kFilter));
+  if (!t) return makeError(ErrorCode::kInternal, "no filter table to probe");
+  return dataplane::probeRules(t->runner(), t->restoreCommand(), TableName::kFilter, chains);
+}
 
 bool DataplaneDriver::isolateRefused(IpVersion version, const Status& error) {
   auto* t = table(version, TableName::kFilter);
@@ -196,7 +232,7 @@ bool DataplaneDriver::isolateRefused(IpVersion version, const Status& error) {
   };
   std::string lastRefusal;
   auto probe = [&](const std::vector<std::vector<dataplane::Rule>>& rules) -> Result<bool> {
-    auto r = dataplane::probeRules(t->runner(), t->restoreCommand(), TableName::kFilter, rules);
+    auto r = probeFilterRules(version, rules);
     if (!r) return r.status().error();
     if (!r->accepted) lastRefusal = r->error;
     return r->accepted;
@@ -294,8 +330,7 @@ void DataplaneDriver::retryRefused() {
     auto& list = it->second;
     for (auto r = list.begin(); r != list.end();) {
       auto* t = table(r->version, TableName::kFilter);
-      auto probed = t ? dataplane::probeRules(t->runner(), t->restoreCommand(), TableName::kFilter,
-                                              {r->real.rules})
+      auto probed = t ? probeFilterRules(r->version, {r->real.rules})
                       : Result<dataplane::ProbeResult>(dataplane::ProbeResult{});
       if (t && probed && probed->accepted) {
         spdlog::info("the kernel now takes {}: written as it is", r->real.name);

@@ -4,6 +4,7 @@
 // found, stood in for by DROPs and reported here.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -14,6 +15,7 @@
 #include "dataplane/ipsets_impl.h"
 #include "dataplane/iptables_table.h"
 #include "dataplane/iptables_writer.h"
+#include "dataplane/nftables_writer.h"
 #include "dataplane/route_table.h"
 #include "rules/config.h"
 #include "rules/managers.h"
@@ -29,7 +31,10 @@ struct DataplaneDeps {
   // table, nat rewrites addresses that filter then judges). The binary puts filter last, because
   // with the nft backend each save/restore costs in proportion to the whole ruleset.
   std::vector<TableRef> tables;
-  dataplane::IpSetsImpl* ipsets = nullptr;
+  dataplane::IpSetsImpl* ipsets = nullptr;  // the iptables backend's sets
+  // The nftables backend (FelixConfiguration nftablesMode: Enabled): writes `tables` (plain
+  // ChainTables then) and is the managers' sets; `ipsets` is nullptr. nullptr: iptables.
+  dataplane::NftablesWriter* nftables = nullptr;
   dataplane::RouteTable* routes = nullptr;  // nullptr: routes are not programmed
   Metrics* metrics = nullptr;               // nullptr: no metrics
 };
@@ -39,7 +44,7 @@ class DataplaneDriver : public rules::Managers {
   DataplaneDriver(DataplaneDeps deps, rules::RendererConfig config);
 
   // Renders what changed and writes it: ipsets.applyUpdates(), every table's apply(),
-  // ipsets.applyDeletions(), routes. Stops at the first failure (later steps would open traffic
+  // ipsets.applyDeletions(), routes (nftables: its one transaction, then routes). Stops at the first failure (later steps would open traffic
   // or remove sets that rules still use); everything stays dirty and the next apply retries.
   Status apply();
   // Makes the next apply() re-read iptables, ipsets and routes (drift repair).
@@ -57,11 +62,18 @@ class DataplaneDriver : public rules::Managers {
  private:
   void rulesOwnerChanged(const std::string& owner, bool removed) override;
   void updateMetrics();
+  // apply()'s rule and set step for each backend.
+  Status applyIptables(const std::function<void(const std::string&)>& step);
+  Status applyNftables();
   // After `version`'s iptables-restore failed: probes the policy and profile chains changed since
   // the last good apply (scratch chains, bisection) for what the kernel refuses, replaces each
   // refused rule by a DROP (fail closed: what reaches it is dropped, never admitted) and records
   // it. True if something was found: the apply is then worth running again at once.
   bool isolateRefused(dataplane::IpVersion version, const Status& error);
+  // Whether the kernel takes each rule list of `chains` as a filter chain of `version`, asked of
+  // the backend in use without touching what carries traffic.
+  Result<dataplane::ProbeResult> probeFilterRules(
+      dataplane::IpVersion version, const std::vector<std::vector<dataplane::Rule>>& chains);
   // Probes the real chains of refused rules again (after a resync): those the kernel now takes
   // replace their stand-ins.
   void retryRefused();

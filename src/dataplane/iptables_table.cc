@@ -88,33 +88,10 @@ std::string renderFullRestore(TableName table, const std::vector<Chain>& chains,
 
 IptablesTable::IptablesTable(TableName table, IpVersion version, os::CommandRunner& runner,
                              IptablesTableOptions options)
-    : table_(table), version_(version), runner_(runner), options_(std::move(options)) {
+    : ChainTable(table, version), runner_(runner), options_(std::move(options)) {
   const char* prefix = version_ == IpVersion::kV6 ? "ip6tables" : "iptables";
   if (options_.saveCommand.empty()) options_.saveCommand = std::string(prefix) + "-save";
   if (options_.restoreCommand.empty()) options_.restoreCommand = std::string(prefix) + "-restore";
-}
-
-void IptablesTable::updateChain(const Chain& chain) {
-  auto it = desired_.find(chain.name);
-  if (it != desired_.end() && it->second == chain) return;
-  desiredHashes_[chain.name] = ruleHashes(chain);
-  desired_[chain.name] = chain;
-  dirtyChains_.insert(chain.name);
-}
-
-void IptablesTable::removeChain(const std::string& name) {
-  if (desired_.erase(name) == 0) return;
-  desiredHashes_.erase(name);
-  dirtyChains_.insert(name);
-}
-
-void IptablesTable::setRuleInsertions(const std::string& kernelChain,
-                                      const std::vector<Rule>& rules) {
-  auto it = insertions_.find(kernelChain);
-  if (it != insertions_.end() && it->second == rules) return;
-  if (it == insertions_.end() && rules.empty()) return;
-  insertions_[kernelChain] = rules;
-  dirtyInsertions_.insert(kernelChain);
 }
 
 void IptablesTable::loadKernel(std::string_view text) {

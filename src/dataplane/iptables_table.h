@@ -14,6 +14,7 @@
 
 #include "common/result.h"
 #include "dataplane/chain.h"
+#include "dataplane/chain_table.h"
 #include "dataplane/iptables_render.h"
 #include "os/process.h"
 
@@ -50,16 +51,10 @@ struct RestorePlan {
   bool empty() const { return waves.empty() && final.empty(); }
 };
 
-class IptablesTable {
+class IptablesTable : public ChainTable {
  public:
   IptablesTable(TableName table, IpVersion version, os::CommandRunner& runner,
                 IptablesTableOptions options = {});
-
-  // Desired state; cheap, nothing reaches the kernel until apply().
-  void updateChain(const Chain& chain);
-  void removeChain(const std::string& name);
-  // Rules to keep at the top of a kernel chain (e.g. "FORWARD" -> jump to cali-FORWARD).
-  void setRuleInsertions(const std::string& kernelChain, const std::vector<Rule>& rules);
 
   // Brings the kernel in line with the desired state. Between resyncs the writer trusts its own
   // record of what it wrote and touches only the chains changed since the last apply (an apply
@@ -73,8 +68,6 @@ class IptablesTable {
   // The same apply in steps, for a writer that restores several tables in one program run
   // (IptablesWriter): if needsRead(), loadKernel() with `iptables-save` output (all tables or
   // this one); then plan(), run the plan's text, and report planApplied() or planFailed().
-  TableName name() const { return table_; }
-  IpVersion version() const { return version_; }
   bool needsRead() const { return needRead_; }
   void loadKernel(std::string_view saveText);
   RestorePlan plan();
@@ -95,12 +88,6 @@ class IptablesTable {
   const Stats& stats() const { return stats_; }
   const std::string& lastRestoreInput() const { return lastRestoreInput_; }
   bool dirty() const { return needRead_ || !dirtyChains_.empty() || !dirtyInsertions_.empty(); }
-  const std::map<std::string, std::vector<Rule>>& insertions() const { return insertions_; }
-  // The desired chain `name`, or nullptr.
-  const Chain* desiredChain(const std::string& name) const {
-    auto it = desired_.find(name);
-    return it == desired_.end() ? nullptr : &it->second;
-  }
 
  private:
   // What iptables-save showed (or what we wrote since): per chain, one hash per rule ("" for a
@@ -135,16 +122,8 @@ class IptablesTable {
   std::vector<std::string> planWaves(const std::vector<std::string>& created, RestorePlan& plan);
   void recordWritten(bool full, const std::set<std::string>& deleted);
 
-  TableName table_;
-  IpVersion version_;
   os::CommandRunner& runner_;
   IptablesTableOptions options_;
-
-  std::map<std::string, Chain> desired_;
-  std::map<std::string, std::vector<std::string>> desiredHashes_;
-  std::map<std::string, std::vector<Rule>> insertions_;  // kernel chain -> rules
-  std::set<std::string> dirtyChains_;                    // updated or removed since last apply
-  std::set<std::string> dirtyInsertions_;
 
   bool needRead_ = true;  // the first apply always reads: start-up never flushes
   std::map<std::string, KernelChain> kernel_;

@@ -6,8 +6,10 @@
 namespace brindle::dataplane {
 
 bool namesInputLine(std::string_view error) {
-  // iptables-restore: "Error occurred at line: N" (parser) or "line N failed" (kernel).
-  return error.find("line") != std::string_view::npos;
+  // iptables-restore: "Error occurred at line: N" (parser) or "line N failed" (kernel); nft:
+  // "<cmdline>:N:C-D: Error: ..." (parser and kernel alike).
+  return error.find("line") != std::string_view::npos ||
+         error.find(": Error:") != std::string_view::npos;
 }
 
 Result<ProbeResult> probeRules(os::CommandRunner& runner, const std::string& restoreCommand,

@@ -32,7 +32,7 @@ Managers::Managers(std::vector<TableRef> tables, dataplane::IpSets* ipsets,
   installStaticChains();
 }
 
-dataplane::IptablesTable* Managers::table(IpVersion version, TableName name) const {
+dataplane::ChainTable* Managers::table(IpVersion version, TableName name) const {
   for (const auto& t : tables_) {
     if (t.version == version && t.name == name) return t.table;
   }
@@ -41,7 +41,7 @@ dataplane::IptablesTable* Managers::table(IpVersion version, TableName name) con
 
 void Managers::setOwnedChains(IpVersion version, TableName tableName, const std::string& owner,
                               const std::vector<Chain>& chains) {
-  dataplane::IptablesTable* t = table(version, tableName);
+  dataplane::ChainTable* t = table(version, tableName);
   if (!t) return;
   auto& list = owned_[owner];
   std::set<std::string> keep;

@@ -14,7 +14,7 @@
 
 #include "calc/callbacks.h"
 #include "dataplane/ipsets.h"
-#include "dataplane/iptables_table.h"
+#include "dataplane/chain_table.h"
 #include "dataplane/route_table.h"
 #include "rules/config.h"
 #include "rules/policy.h"
@@ -25,7 +25,7 @@ namespace brindle::rules {
 struct TableRef {
   dataplane::IpVersion version;
   dataplane::TableName name;
-  dataplane::IptablesTable* table;
+  dataplane::ChainTable* table;
 };
 
 class Managers : public calc::DataplaneCallbacks {
@@ -70,7 +70,7 @@ class Managers : public calc::DataplaneCallbacks {
   virtual void rulesOwnerChanged(const std::string& /*owner*/, bool /*removed*/) {}
 
   std::vector<dataplane::IpVersion> versions() const { return versions_; }
-  dataplane::IptablesTable* table(dataplane::IpVersion version, dataplane::TableName name) const;
+  dataplane::ChainTable* table(dataplane::IpVersion version, dataplane::TableName name) const;
 
   std::vector<TableRef> tables_;
   dataplane::IpSets* ipsets_;

@@ -12,25 +12,12 @@ namespace brindle::rules {
 using dataplane::IpVersion;
 using dataplane::TableName;
 
-namespace {
-
-// renderRuleset's tables are written, never applied.
-class NoKernel : public os::CommandRunner {
- public:
-  Result<os::CommandOutput> run(const os::Command&) override {
-    return makeError(ErrorCode::kInternal, "renderRuleset does not apply");
-  }
-};
-
-}  // namespace
-
 Ruleset renderRuleset(const calc::DataplaneState& state, IpVersion version,
                       const RendererConfig& config) {
-  NoKernel none;
-  std::vector<std::unique_ptr<dataplane::IptablesTable>> tables;
+  std::vector<std::unique_ptr<dataplane::ChainTable>> tables;
   std::vector<TableRef> refs;
   for (TableName t : {TableName::kRaw, TableName::kMangle, TableName::kNat, TableName::kFilter}) {
-    tables.push_back(std::make_unique<dataplane::IptablesTable>(t, version, none));
+    tables.push_back(std::make_unique<dataplane::ChainTable>(t, version));
     refs.push_back({version, t, tables.back().get()});
   }
   RendererConfig c = config;

@@ -1,0 +1,80 @@
+// NftablesWriter: the nftables backend. It reads the desired chains of every ChainTable it is
+// given (raw, mangle, nat and filter of IPv4 and IPv6, as the managers wrote them) and keeps the
+// selector sets itself (it is the managers' IpSets), and writes all of it into one `table inet`
+// of ours (default "calico") with one atomic transaction per apply: sets created and filled,
+// chains created or rewritten (flush + rules), base chains' rules, then chains and sets no longer
+// wanted deleted. Between resyncs it trusts its record of what it wrote and touches only what
+// changed; a resync lists the table (JSON) and repairs drift: a chain whose rules' `cali:` ids
+// differ is rewritten, sets whose elements differ are refilled, objects not wanted are deleted.
+// Nothing outside its table is ever touched. See nftables_render.h for names and rendering.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "dataplane/chain_table.h"
+#include "dataplane/ipsets.h"
+#include "dataplane/nft_executor.h"
+#include "dataplane/refusal.h"
+
+namespace brindle::dataplane {
+
+struct NftablesOptions {
+  std::string table = "calico";  // `table inet <table>`, wholly ours
+};
+
+class NftablesWriter : public IpSets {
+ public:
+  // `tables`: at most one per (TableName, IpVersion); they outlive the writer.
+  NftablesWriter(std::vector<ChainTable*> tables, NftExecutor& executor,
+                 NftablesOptions options = {});
+
+  // IpSets: the desired members; written by apply() in the same transaction as the rules.
+  void replaceMembers(const IpSetSpec& spec, const std::set<std::string>& members) override;
+  void addMembers(const std::string& name, const std::set<std::string>& members) override;
+  void removeMembers(const std::string& name, const std::set<std::string>& members) override;
+  void removeSet(const std::string& name) override;
+  Status applyUpdates() override { return Status::ok(); }    // apply() writes sets
+  Status applyDeletions() override { return Status::ok(); }  // ... and deletes them
+
+  // Brings the kernel in line with the tables and sets, in one transaction. On failure nothing
+  // changed in the kernel, everything stays dirty, the record is forgotten (the next apply lists
+  // the table) and the next apply retries.
+  Status apply();
+  // Makes the next apply() list the table and repair drift.
+  void requestResync() { needRead_ = true; }
+  bool dirty() const;
+
+  // Whether the kernel takes each rule list of `chains` (rules of `table`/`version`), checked in
+  // scratch chains of our table with nothing committed (nft --check): for finding refused rules.
+  Result<ProbeResult> probe(TableName table, IpVersion version,
+                            const std::vector<std::vector<Rule>>& chains);
+
+  // Deletes `table inet <table>` if it exists (cleanup, switching to iptables).
+  static Status removeTable(NftExecutor& executor, const std::string& table = "calico");
+
+  struct Stats {
+    int lists = 0;         // JSON listings (first apply, resyncs)
+    int transactions = 0;  // transactions run
+    int errors = 0;        // ... that failed
+    size_t linesWritten = 0;
+  };
+  const Stats& stats() const { return stats_; }
+  size_t memberCount() const;
+  size_t setCount() const;
+  const std::string& lastTransaction() const { return lastTransaction_; }
+
+ private:
+  // (implementation's state)
+  std::vector<ChainTable*> tables_;
+  NftExecutor& executor_;
+  NftablesOptions options_;
+  bool needRead_ = true;
+  Stats stats_;
+  std::string lastTransaction_;
+};
+
+}  // namespace brindle::dataplane
