@@ -1,8 +1,11 @@
-// bench_agent: brindle-agent at the issue's scale (10,000 endpoints over 20 nodes, 500 local,
-// 100 apps, 1,000 policies) in a throw-away node namespace, against raw tools measured in the same
-// run: cold start vs one iptables-restore of the final ruleset, endpoint-add latency, RSS, and
-// iperf3 throughput / connections per second with the rules vs without. Needs root.
-//   bench_agent [path/to/brindle-agent]
+// bench_agent: brindle-agent at the issue's shape (10,000 endpoints over 20 nodes, 500 local,
+// 100 apps, 1,000 policies; `--scale k` multiplies it) in a throw-away node namespace, on each
+// dataplane backend in turn (iptables, then nftables), against raw tools measured in the same
+// run: cold start vs one restore of the final ruleset (iptables-restore / nft -f), endpoint-add
+// latency, RSS, and at scale 1 iperf3 throughput / connections per second with the rules vs
+// without and vs one conntrack rule. Ends with the issue's goals (PASS/MISS) and a table. Root.
+//   bench_agent [--dataplane iptables|nftables|both] [--scale 1,2,4] [--pairs 5] [--no-traffic]
+//               [--memory] [path/to/brindle-agent]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -10,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -17,6 +21,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -45,19 +50,50 @@ namespace {
 
 constexpr int kAdds = 40;  // endpoint-add latency samples
 
+const auto ipOf = Shape::ipOf;
+const auto ifaceOf = Shape::ifaceOf;
+
+std::atomic<bool> interrupted{false};
+
+// Ctrl-C ends the run by exception at the next step, so the Labs' destructors still clean up.
+void checkInterrupted() {
+  if (interrupted) throw std::runtime_error("interrupted");
+}
+
 double msSince(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
-// A failed set-up command (testutil::must) ends the run by exception, so the Lab's destructor
-// still removes the namespaces and processes made so far.
+// A failed set-up command (testutil::must) ends the backend's run by exception, so the Lab's
+// destructor still removes the namespaces and processes made so far.
 using brindle::testutil::must;
 using brindle::testutil::sh;
 
+enum class Backend { kIptables, kNftables };
+
+const char* nameOf(Backend b) { return b == Backend::kIptables ? "iptables" : "nftables"; }
+
+// A directory under /tmp, removed with everything in it whichever way the run ends.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/bench-agent-XXXXXX";
+    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+    path = tmpl;
+  }
+  ~TempDir() { sh("rm -rf " + path); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
+
+// One backend's run at one scale: its node namespace (agent, two workloads), the plain twin and
+// the reference namespace, the iperf3 servers and the agent, all named after `tag`.
 struct Lab {
-  std::string prefix = "bagb" + std::to_string(::getpid() % 100000) + "-";
+  explicit Lab(const std::string& tag)
+      : prefix("bagb" + std::to_string(::getpid() % 100000) + "-" + tag + "-") {}
+  std::string prefix;
   std::string node = prefix + "node";
-  std::string dir;
+  TempDir dir;
   pid_t agent = -1;
   std::vector<pid_t> servers;  // iperf3 -s in the workload namespaces
   int port = 19500 + ::getpid() % 400;
@@ -74,8 +110,8 @@ struct Lab {
     for (const char* n : {"node", "ref", "w1", "w2", "plain", "p1", "p2"}) {
       sh("ip netns delete " + prefix + n);
     }
-    if (!dir.empty()) sh("rm -rf " + dir);
   }
+  std::string log() const { return dir.path + "/agent.log"; }
 };
 
 double metric(const std::string& body, const std::string& name) {
@@ -158,6 +194,7 @@ struct Comparison {
 Comparison compare(const std::function<double(bool policyPath)>& measure, int pairs = 3) {
   std::vector<double> p, r, ratios;
   for (int i = 0; i < pairs; ++i) {
+    checkInterrupted();
     double ref = measure(false);
     double pol = measure(true);
     r.push_back(ref);
@@ -270,43 +307,206 @@ int memoryBreakdown(const std::string& storePath) {
   return 0;
 }
 
-}  // namespace
+struct Options {
+  std::vector<Backend> backends{Backend::kIptables, Backend::kNftables};
+  std::vector<int> scales{1};
+  std::string agentBin = "build/apps/brindle-agent/brindle-agent";
+  int pairs = 5;
+  bool traffic = true;
+};
 
-int runBench(int argc, char** argv) {
-  if (::geteuid() != 0) {
-    std::fprintf(stderr, "bench_agent: needs root (network namespaces)\n");
-    return 1;
+struct Traffic {
+  Comparison tput, conns;      // policies vs no rules
+  Comparison ctTput, ctConns;  // policies vs one conntrack rule
+};
+
+// What one backend measured at one scale; negative: not measured.
+struct RunResult {
+  RunResult(Backend b, int k, Shape s) : backend(b), scale(k), shape(s) {}
+  Backend backend;
+  int scale;
+  Shape shape;
+  bool ready = false;
+  std::string why;  // not ready / failed: the reason and the agent log's tail
+  double coldMs = -1, syncMs = -1, refMs = -1;
+  std::string refWhy;  // the reference restore failed: its error
+  double addMedian = -1, addP99 = -1;
+  int adds = 0;
+  bool inKernel = false;
+  long rssInSync = -1, rssCold = -1, rss = -1, hwm = -1;  // KiB
+  int rules = -1, chains = -1, setMembers = -1;
+  std::optional<Traffic> traffic;
+  double rssPerEndpointKib() const {
+    return rssCold > 0 ? static_cast<double>(rssCold) / shape.endpoints : -1;
   }
-  const bool memoryOnly = argc > 1 && std::string(argv[1]) == "--memory";
-  std::string agentBin =
-      argc > 1 && !memoryOnly ? argv[1] : "build/apps/brindle-agent/brindle-agent";
-  Lab lab;
-  char tmpl[] = "/tmp/bench-agent-XXXXXX";
-  lab.dir = ::mkdtemp(tmpl);
-  const std::string storePath = lab.dir + "/store.db";
+};
 
-  // 1. The datastore at the issue's shape.
-  auto start = Clock::now();
-  {
-    auto client = datastore::openLocalStore(storePath);
-    if (!client) {
-      std::fprintf(stderr, "store: %s\n", client.message().c_str());
-      return 1;
+std::string tailOf(const std::string& path, int lines) {
+  return sh("tail -" + std::to_string(lines) + " " + path).out;
+}
+
+// The shell's single-quoted form of `s`.
+std::string quoted(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// The node's ruleset as the backend's own tool saves it, into `dir`: final.rules (+ final.ipsets)
+// for iptables, final.nft (`nft list table inet calico`) for nftables; counts its rules, chains
+// and set members.
+void saveRuleset(const Lab& lab, Backend backend, RunResult& r) {
+  const std::string in = "ip netns exec " + lab.node + " ";
+  const std::string& d = lab.dir.path;
+  if (backend == Backend::kIptables) {
+    must(in + "iptables-save > " + d + "/final.rules");
+    must(in + "ipset save > " + d + "/final.ipsets");
+    r.rules = std::atoi(sh("grep -c '^-A' " + d + "/final.rules").out.c_str());
+    r.chains = std::atoi(sh("grep -c '^:' " + d + "/final.rules").out.c_str());
+    r.setMembers = std::atoi(sh("grep -c '^add' " + d + "/final.ipsets").out.c_str());
+  } else {
+    must(in + "nft list table inet calico > " + d + "/final.nft");
+    // Every rule we write carries a "cali:" comment (nftables_render.h).
+    r.rules = std::atoi(sh("grep -c 'comment \"cali:' " + d + "/final.nft").out.c_str());
+    r.chains = std::atoi(sh("grep -cE '^\\s*chain ' " + d + "/final.nft").out.c_str());
+    r.setMembers = std::atoi(sh("awk '/^\\t*set /{s=1} s{n+=gsub(/[0-9]+\\.[0-9]+\\.[0-9]+\\."
+                                "[0-9]+/,\"\")} s&&/^\\t*}/{s=0} END{print n+0}' " +
+                                d + "/final.nft")
+                                 .out.c_str());
+  }
+}
+
+// One restore of the saved final ruleset into a fresh namespace, timed (iptables: its ipsets
+// restored first, untimed; nftables: sets and rules are one `nft -f`): the median of 3 (one
+// restore swings by 15% on a shared machine). -1 with `why` if the tool refused it.
+double referenceRestoreMs(const Lab& lab, Backend backend, std::string& why) {
+  const std::string ref = lab.prefix + "ref";
+  const std::string& d = lab.dir.path;
+  std::vector<double> runs;
+  for (int i = 0; i < 3; ++i) {
+    checkInterrupted();
+    must("ip netns add " + ref);
+    std::string cmd;
+    if (backend == Backend::kIptables) {
+      must("ip netns exec " + ref + " ipset restore < " + d + "/final.ipsets");
+      cmd = "ip netns exec " + ref + " iptables-restore < " + d + "/final.rules";
+    } else {
+      cmd = "ip netns exec " + ref + " nft -f " + d + "/final.nft";
     }
-    resources::ResourceStore store(**client);
-    writeShape(store);
+    auto start = Clock::now();
+    auto r = sh(cmd);
+    double ms = msSince(start);
+    must("ip netns del " + ref);
+    if (r.code != 0) {
+      why = cmd + ": " + r.out.substr(0, 600);
+      return -1;
+    }
+    runs.push_back(ms);
   }
-  std::printf(
-      "shape: %d endpoints over %d nodes (%d local), %d apps, %d policies "
-      "(store written in %.0f ms)\n",
-      kEndpoints, kNodes, kPerNode, kApps, kApps * kPoliciesPerApp, msSince(start));
+  std::sort(runs.begin(), runs.end());
+  return runs[1];
+}
 
-  if (memoryOnly) return memoryBreakdown(storePath);
-  std::fflush(stdout);  // children are forked below
+// The twin made the smallest stateful firewall in the backend's own terms: iptables (as before)
+// one FORWARD conntrack rule; nftables a table with a forward base chain and the same rule.
+void addConntrackRule(const std::string& ns, Backend backend, const std::string& dir) {
+  if (backend == Backend::kIptables) {
+    must("ip netns exec " + ns +
+         " iptables -A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT");
+    return;
+  }
+  std::ofstream(dir + "/ct.nft") << "table inet bench {\n"
+                                    "  chain forward {\n"
+                                    "    type filter hook forward priority 0; policy accept;\n"
+                                    "    ct state established,related accept\n"
+                                    "  }\n"
+                                    "}\n";
+  must("ip netns exec " + ns + " nft -f " + dir + "/ct.nft");
+}
 
-  // 2. The node namespace with two real workloads (w1 = endpoint 0, app0; w2 = endpoint 90,
-  //    app90, whose policies admit app0), and a twin "plain" node (p1, p2) wired the same way
-  //    that never gets a rule: the reference path, measured alternately with the policy path.
+// BENCH_AGENT_AB / BENCH_AGENT_PROFILE: the layout experiments (docs/perf.md), on the first
+// backend's run; true if one ran (the benchmark then stops).
+bool runExperiment(Lab& lab, Backend backend, const std::string& w1, const std::string& p1,
+                   const std::string& w2, const std::string& p2, const std::string& plain) {
+  const bool ipt = backend == Backend::kIptables;
+  // BENCH_AGENT_AB='<shell>': the node's ruleset (after the adds) is saved to $IN (iptables: its
+  // ipsets copied into the plain twin $NS); the snippet restores a changed copy into $NS (e.g.
+  // `sed -E '/rpfilter/d' "$IN" | ip netns exec "$NS" iptables-restore`, or `... nft -f -`),
+  // and the two paths are compared: the same wiring, our rules as they are vs as changed.
+  if (const char* snippet = std::getenv("BENCH_AGENT_AB")) {
+    const std::string in = lab.dir.path + "/ab-before.rules";
+    if (ipt) {
+      must("ip netns exec " + lab.node + " iptables-save > " + in);
+      must("ip netns exec " + lab.node + " ipset save | ip netns exec " + plain + " ipset restore");
+    } else {
+      must("ip netns exec " + lab.node + " nft list table inet calico > " + in);
+    }
+    ::setenv("IN", in.c_str(), 1);
+    ::setenv("NS", plain.c_str(), 1);
+    must(snippet);
+    const int pairs = pairsFromEnv(10);
+    auto c = compare(
+        [&](bool pol) { return pol ? connsPerSecond(w1, w2) : connsPerSecond(p1, p2); }, pairs);
+    auto t = compare([&](bool pol) { return iperf(pol ? w1 : p1); }, pairs);
+    std::printf("A/B (%s, median of %d alternating pairs), as rendered vs as changed:\n",
+                nameOf(backend), pairs);
+    std::printf("  connections/s %.0f vs %.0f -> ratio %.3f\n", c.policy, c.reference, c.ratio);
+    std::printf("  iperf3 TCP %.0f vs %.0f Mbit/s -> ratio %.3f\n", t.policy, t.reference, t.ratio);
+    return true;
+  }
+  // BENCH_AGENT_PROFILE=policy|policy-stopped|policy-flushed|plain: only connections for ~10 s
+  // on that path (for `perf record -a` alongside), then stop.
+  if (const char* path = std::getenv("BENCH_AGENT_PROFILE")) {
+    bool pol = std::string(path).rfind("policy", 0) == 0;
+    if (std::string(path) != "policy") {
+      // policy-stopped: the rules without the agent; policy-flushed: neither (its wiring only).
+      testutil::killAndReap(lab.agent);
+    }
+    if (std::string(path) == "policy-flushed") {
+      if (ipt) {
+        for (const char* t : {"raw", "mangle", "nat", "filter"}) {
+          sh("ip netns exec " + lab.node + " iptables -t " + t + " -F");
+          sh("ip netns exec " + lab.node + " iptables -t " + t + " -X");
+        }
+      } else {
+        sh("ip netns exec " + lab.node + " nft delete table inet calico");
+      }
+    }
+    for (int i = 0; i < 7; ++i) {
+      std::printf("%s path: %.0f conn/s\n", pol ? "policy" : "plain",
+                  pol ? connsPerSecond(w1, w2) : connsPerSecond(p1, p2));
+      std::fflush(stdout);
+    }
+    // Which of our rules dropped anything meanwhile (iptables' counters), and the TCP
+    // retransmissions seen.
+    if (ipt) {
+      std::printf("%s", sh("ip netns exec " + lab.node +
+                           " iptables-save -c | grep -E 'DROP|REJECT' | grep -v '^\\[0:0\\]'")
+                            .out.c_str());
+    }
+    std::printf("%s", sh("ip netns exec " + (pol ? w1 : p1) +
+                         " nstat -az TcpRetransSegs "
+                         "TcpExtTCPSynRetrans 2>&1 | tail -2")
+                          .out.c_str());
+    return true;
+  }
+  return false;
+}
+
+// One backend at one scale, from a copy of the scale's store in `storeDir`. Prints its figures
+// as it goes; a backend that never gets ready (or whose set-up fails) returns with `why`.
+RunResult runBackend(const Options& opt, Backend backend, int scale, const Shape& shape,
+                     const std::string& storeDir, bool& experimentDone) {
+  RunResult res(backend, scale, shape);
+  Lab lab(std::string(backend == Backend::kIptables ? "i" : "n") + std::to_string(scale));
+  must("cp -a " + storeDir + "/. " + lab.dir.path + "/");
+  const std::string storePath = lab.dir.path + "/store.db";
+  const bool measureTraffic = opt.traffic && scale == 1;
+
+  // 1. The node namespace with two real workloads (w1 = endpoint 0, app0; w2 = endpoint 90,
+  //    app90, whose policies admit app0 at scale 1), and for the traffic figures a twin "plain"
+  //    node (p1, p2) wired the same way that never gets a rule of ours: the reference path,
+  //    measured alternately with the policy path.
   auto node = [&](const std::string& name, const std::string& c, const std::string& s) {
     must("ip netns add " + name);
     must("ip -n " + name + " link set lo up");
@@ -320,98 +520,103 @@ int runBench(int argc, char** argv) {
   const std::string p1 = lab.prefix + "p1", p2 = lab.prefix + "p2";
   const std::string plain = lab.prefix + "plain";
   node(lab.node, w1, w2);
-  node(plain, p1, p2);
-  for (const auto& ns : {w2, p2}) {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      ::setsid();
-      std::freopen("/dev/null", "w", stdout);
-      ::execlp("ip", "ip", "netns", "exec", ns.c_str(), "iperf3", "-s", nullptr);
-      ::_exit(127);
+  if (measureTraffic) {
+    node(plain, p1, p2);
+    std::fflush(stdout);  // children are forked below
+    for (const auto& ns : {w2, p2}) {
+      pid_t pid = ::fork();
+      if (pid == 0) {
+        ::setsid();
+        std::freopen("/dev/null", "w", stdout);
+        ::execlp("ip", "ip", "netns", "exec", ns.c_str(), "iperf3", "-s", nullptr);
+        ::_exit(127);
+      }
+      lab.servers.push_back(pid);
     }
-    lab.servers.push_back(pid);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
 
-  // 3. Cold start: agent process start until /readiness (in sync and first apply done).
+  // 2. Cold start: agent process start until /readiness (in sync and first apply done).
   std::string portText = std::to_string(lab.port);
+  std::fflush(stdout);
   auto agentStart = Clock::now();
   lab.agent = ::fork();
   if (lab.agent == 0) {
     ::setsid();
-    std::freopen((lab.dir + "/agent.log").c_str(), "w", stderr);
+    std::freopen(lab.log().c_str(), "w", stderr);
     std::string envs[] = {
         "DATASTORE_TYPE=local",
         "BRINDLE_STORE_PATH=" + storePath,
         "FELIX_IPV6SUPPORT=false",
+        std::string("FELIX_NFTABLESMODE=") +
+            (backend == Backend::kNftables ? "Enabled" : "Disabled"),
         "FELIX_HEALTHPORT=" + portText,
         "FELIX_PROMETHEUSMETRICSPORT=" + portText,
         "FELIX_LOGSEVERITYSCREEN=" +
             std::string(std::getenv("BENCH_AGENT_LOG") ? std::getenv("BENCH_AGENT_LOG") : "Info")};
     for (auto& e : envs) ::putenv(e.data());
-    ::execlp("ip", "ip", "netns", "exec", lab.node.c_str(), agentBin.c_str(), "--nodename", "node0",
-             nullptr);
+    ::execlp("ip", "ip", "netns", "exec", lab.node.c_str(), opt.agentBin.c_str(), "--nodename",
+             "node0", nullptr);
     ::_exit(127);
   }
-  double coldMs = -1, syncMs = -1;
-  long rssInSync = -1;  // after list + calculation, before the first apply
+  std::string exited;  // the agent ended before it was ready: how
   (void)os::runInNetns(lab.node, [&]() -> Status {
-    while (msSince(agentStart) < 120000) {
-      if (rssInSync < 0) {
+    while (msSince(agentStart) < 120000.0 * scale) {
+      checkInterrupted();
+      int st = 0;
+      if (::waitpid(lab.agent, &st, WNOHANG) == lab.agent) {
+        lab.agent = -1;
+        exited = WIFEXITED(st) ? "exited with status " + std::to_string(WEXITSTATUS(st))
+                               : "killed by signal " + std::to_string(WTERMSIG(st));
+        break;
+      }
+      if (res.rssInSync < 0) {
         auto m = agent::httpGet("127.0.0.1", lab.port, "/metrics");
         if (m && metric(m->body, "brindle_in_sync") == 1) {
-          rssInSync = rssKb(lab.agent, "VmRSS:");
-          syncMs = msSince(agentStart);
+          res.rssInSync = rssKb(lab.agent, "VmRSS:");
+          res.syncMs = msSince(agentStart);
         }
       }
       auto r = agent::httpGet("127.0.0.1", lab.port, "/readiness");
       if (r && r->status == 200) {
-        coldMs = msSince(agentStart);
+        res.coldMs = msSince(agentStart);
         break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     return Status::ok();
   });
-  if (coldMs < 0) {
-    std::fprintf(stderr, "agent not ready: %s\n",
-                 sh("tail -5 " + lab.dir + "/agent.log").out.c_str());
-    return 1;
+  if (res.coldMs < 0) {
+    res.why = "agent not ready after " + std::to_string(static_cast<int>(msSince(agentStart))) +
+              " ms" + (exited.empty() ? "" : " (" + exited + ")") + "; agent log tail:\n" +
+              tailOf(lab.log(), 8);
+    if (auto r = agent::httpGet("127.0.0.1", lab.port, "/readiness"); r && lab.agent > 0) {
+      res.why += "readiness: " + r->body.substr(0, 400) + "\n";
+    }
+    return res;
   }
-  long rssCold = rssKb(lab.agent, "VmRSS:");
+  res.ready = true;
+  res.rssCold = rssKb(lab.agent, "VmRSS:");
 
-  // The identical final ruleset, restored into a fresh namespace (its ipsets first, untimed),
-  // with the same tool; the median of 3 (one restore swings by 15% on a shared machine).
-  must("ip netns exec " + lab.node + " iptables-save > " + lab.dir + "/final.rules");
-  must("ip netns exec " + lab.node + " ipset save > " + lab.dir + "/final.ipsets");
-  auto rulesLines = sh("grep -c '^-A' " + lab.dir + "/final.rules").out;
-  std::vector<double> refRuns;
-  for (int i = 0; i < 3; ++i) {
-    const std::string ref = lab.prefix + "ref";
-    must("ip netns add " + ref);
-    must("ip netns exec " + ref + " ipset restore < " + lab.dir + "/final.ipsets");
-    auto refStart = Clock::now();
-    must("ip netns exec " + ref + " iptables-restore < " + lab.dir + "/final.rules");
-    refRuns.push_back(msSince(refStart));
-    must("ip netns del " + ref);
-  }
-  std::sort(refRuns.begin(), refRuns.end());
-  double refMs = refRuns[1];
+  // 3. The identical final ruleset restored into a fresh namespace with the backend's own tool.
+  saveRuleset(lab, backend, res);
+  res.refMs = referenceRestoreMs(lab, backend, res.refWhy);
 
   // 4. Endpoint added: datastore write -> its rules applied in the kernel (the agent reports
-  //    through brindle_applied_datastore_updates once iptables-restore has returned).
+  //    through brindle_applied_datastore_updates once its iptables-restore / nft transaction has
+  //    returned; the last endpoint's chain is looked up in the kernel afterwards).
   std::vector<double> addMs;
-  (void)os::runInNetns(lab.node, [&]() -> Status {
+  Status adds = os::runInNetns(lab.node, [&]() -> Status {
     auto client = datastore::openLocalStore(storePath);
     if (!client) return client.status();
     resources::ResourceStore store(**client);
     for (int n = 0; n < kAdds; ++n) {
+      checkInterrupted();
       auto body = agent::httpGet("127.0.0.1", lab.port, "/metrics");
       if (!body) return body.status();
       double before = metric(body->body, "brindle_datastore_updates_total");
-      // A new local endpoint (apps 0, 20, 40...: selected by 10 policies, a member of the
-      // ipsets of the 30 rules naming its app).
-      model::Resource ep = endpoint(kEndpoints + n * kNodes);
+      // A new local endpoint (apps 0, 20, 40...: selected by 10 policies, a member of the sets
+      // of the 30 rules naming its app).
+      model::Resource ep = shape.endpoint(shape.endpoints + n * shape.nodes);
       ep.metadata["name"] = "node0-k8s-new" + std::to_string(n) + "-eth0";
       ep.spec["node"] = "node0";
       ep.spec["interfaceName"] = "calin" + std::to_string(n);
@@ -424,7 +629,10 @@ int runBench(int argc, char** argv) {
           double applied = metric(r->body, "brindle_applied_datastore_updates");
           if (seen > before && applied >= seen) break;
         }
-        if (msSince(t0) > 10000) return makeError(ErrorCode::kInternal, "add not applied");
+        if (msSince(t0) > 30000.0 * scale) {
+          return makeError(ErrorCode::kInternal,
+                           "endpoint add " + std::to_string(n) + " not applied");
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
       }
       addMs.push_back(msSince(t0));
@@ -432,124 +640,286 @@ int runBench(int argc, char** argv) {
     }
     return Status::ok();
   });
-  bool inKernel =
-      sh("ip netns exec " + lab.node + " iptables -S cali-tw-calin" + std::to_string(kAdds - 1))
-          .code == 0;
-  std::sort(addMs.begin(), addMs.end());
-  double addMedian = addMs.empty() ? -1 : addMs[addMs.size() / 2];
-  double addP99 = addMs.empty() ? -1 : addMs[std::min(addMs.size() - 1, addMs.size() * 99 / 100)];
-  long rss = rssKb(lab.agent, "VmRSS:");
-  long hwm = rssKb(lab.agent, "VmHWM:");
+  if (!adds) res.why = "adds stopped: " + adds.message();
+  res.adds = static_cast<int>(addMs.size());
+  if (!addMs.empty()) {
+    const std::string last = "calin" + std::to_string(addMs.size() - 1);
+    res.inKernel =
+        sh(backend == Backend::kIptables
+               ? "ip netns exec " + lab.node + " iptables -S cali-tw-" + last
+               : "ip netns exec " + lab.node + " nft list chain inet calico filter-cali-tw-" + last)
+            .code == 0;
+    std::sort(addMs.begin(), addMs.end());
+    res.addMedian = addMs[addMs.size() / 2];
+    res.addP99 = addMs[std::min(addMs.size() - 1, addMs.size() * 99 / 100)];
+  }
+  res.rss = rssKb(lab.agent, "VmRSS:");
+  res.hwm = rssKb(lab.agent, "VmHWM:");
 
-  // BENCH_AGENT_AB='<shell>': a layout experiment. The node's ruleset (after the adds) is saved
-  // to $IN and its ipsets copied into the plain twin ($NS); the snippet restores a changed copy
-  // there (e.g. `sed -E '/rpfilter/d' "$IN" | ip netns exec "$NS" iptables-restore`), and the two
-  // paths are compared: the same wiring, our rules as they are vs as changed.
-  if (const char* snippet = std::getenv("BENCH_AGENT_AB")) {
-    const std::string in = lab.dir + "/ab-before.rules";
-    must("ip netns exec " + lab.node + " iptables-save > " + in);
-    must("ip netns exec " + lab.node + " ipset save | ip netns exec " + plain + " ipset restore");
-    ::setenv("IN", in.c_str(), 1);
-    ::setenv("NS", plain.c_str(), 1);
-    must(snippet);
-    const int pairs = pairsFromEnv(10);
-    auto c = compare(
-        [&](bool pol) { return pol ? connsPerSecond(w1, w2) : connsPerSecond(p1, p2); }, pairs);
-    auto t = compare([&](bool pol) { return iperf(pol ? w1 : p1); }, pairs);
-    std::printf("A/B (median of %d alternating pairs), as rendered vs as changed:\n", pairs);
-    std::printf("  connections/s %.0f vs %.0f -> ratio %.3f\n", c.policy, c.reference, c.ratio);
-    std::printf("  iperf3 TCP %.0f vs %.0f Mbit/s -> ratio %.3f\n", t.policy, t.reference, t.ratio);
-    return 0;
+  if (measureTraffic && runExperiment(lab, backend, w1, p1, w2, p2, plain)) {
+    experimentDone = true;
+    return res;
   }
 
-  // BENCH_AGENT_PROFILE=policy|plain: only connections for ~10 s on that path (for `perf record
-  // -a` alongside), then stop.
-  if (const char* path = std::getenv("BENCH_AGENT_PROFILE")) {
-    bool pol = std::string(path).rfind("policy", 0) == 0;
-    if (std::string(path) != "policy") {
-      // policy-stopped: the rules without the agent; policy-flushed: neither (its wiring only).
-      ::kill(lab.agent, SIGKILL);
-      ::waitpid(lab.agent, nullptr, 0);
-      lab.agent = -1;
-    }
-    if (std::string(path) == "policy-flushed") {
-      for (const char* t : {"raw", "mangle", "nat", "filter"}) {
-        sh("ip netns exec " + lab.node + " iptables -t " + t + " -F");
-        sh("ip netns exec " + lab.node + " iptables -t " + t + " -X");
-      }
-    }
-    for (int i = 0; i < 7; ++i) {
-      std::printf("%s path: %.0f conn/s\n", pol ? "policy" : "plain",
-                  pol ? connsPerSecond(w1, w2) : connsPerSecond(p1, p2));
-      std::fflush(stdout);
-    }
-    // Which of our rules dropped anything meanwhile, and the TCP retransmissions seen.
-    std::printf("%s", sh("ip netns exec " + lab.node +
-                         " iptables-save -c | grep -E 'DROP|REJECT' | grep -v '^\\[0:0\\]'")
-                          .out.c_str());
-    std::printf("%s", sh("ip netns exec " + (pol ? w1 : p1) +
-                         " nstat -az TcpRetransSegs "
-                         "TcpExtTCPSynRetrans 2>&1 | tail -2")
-                          .out.c_str());
-    return 0;
-  }
-
-  // 5. Traffic: the policy path (1,000 policies installed, each workload selected by 10) vs the
+  // 5. Traffic: the policy path (the policies installed, each workload selected by 10) vs the
   //    plain twin with no rules at all, then vs the twin as the smallest stateful firewall (one
   //    conntrack rule: what any policy that admits replies needs), which separates the cost of
-  //    being stateful from the cost of the policy. 5 alternating pairs each: single runs on a
-  //    shared machine swing by 20%.
-  const int kPairs = pairsFromEnv(5);
-  auto tput = compare([&](bool pol) { return iperf(pol ? w1 : p1); }, kPairs);
-  auto conns = compare(
-      [&](bool pol) { return pol ? connsPerSecond(w1, w2) : connsPerSecond(p1, p2); }, kPairs);
-  const std::string ipt = "ip netns exec " + plain + " iptables ";
-  must(ipt + "-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT");
-  auto ctTput = compare([&](bool pol) { return iperf(pol ? w1 : p1); }, kPairs);
-  auto ctConns = compare(
-      [&](bool pol) { return pol ? connsPerSecond(w1, w2) : connsPerSecond(p1, p2); }, kPairs);
-
-  int rules = std::atoi(rulesLines.c_str());
-  std::printf("final ruleset: %d rules; ipset members: %d\n", rules,
-              std::atoi(sh("grep -c '^add' " + lab.dir + "/final.ipsets").out.c_str()));
-  std::printf(
-      "cold start: agent %.0f ms (process start to ready) vs one iptables-restore %.0f ms"
-      " (median of 3) -> ratio %.2f (goal <= 1.2)\n",
-      coldMs, refMs, coldMs / refMs);
-  std::printf(
-      "endpoint added, write -> rules in kernel (%d samples): median %.1f ms, p99 %.1f ms"
-      " (goal median <= 50 ms)%s\n",
-      kAdds, addMedian, addP99, inKernel ? "" : " [last chain NOT found]");
-  std::printf("  of which start to in-sync (list + calculation): %.0f ms\n", syncMs);
-  std::printf(
-      "agent RSS: %.1f MB at in-sync (before the first apply), %.1f MB after cold start, %.1f MB "
-      "after the adds, peak %.1f MB (goal <= 60 MB)\n",
-      rssInSync / 1024.0, rssCold / 1024.0, rss / 1024.0, hwm / 1024.0);
-  std::printf(
-      "iperf3 TCP (median of %d alternating pairs): %.0f Mbit/s with policies vs %.0f with no "
-      "rules -> ratio %.3f (goal >= 0.95)\n",
-      kPairs, tput.policy, tput.reference, tput.ratio);
-  std::printf(
-      "connections/s (median of %d alternating pairs): %.0f with policies vs %.0f with no rules"
-      " -> ratio %.3f (goal >= 0.9)\n",
-      kPairs, conns.policy, conns.reference, conns.ratio);
-  std::printf(
-      "  vs the smallest stateful firewall (one conntrack rule): TCP %.0f vs %.0f Mbit/s -> %.3f; "
-      "%.0f vs %.0f conn/s -> %.3f\n",
-      ctTput.policy, ctTput.reference, ctTput.ratio, ctConns.policy, ctConns.reference,
-      ctConns.ratio);
-  std::printf(
-      "  that firewall alone vs no rules (medians of the two comparisons): TCP %.3f, conn/s %.3f\n",
-      tput.reference > 0 ? ctTput.reference / tput.reference : 0,
-      conns.reference > 0 ? ctConns.reference / conns.reference : 0);
-  std::printf("agent log:\n%s",
-              sh("grep -E 'starting|in sync|applied|apply:' " + lab.dir + "/agent.log | head -8")
-                  .out.c_str());
-  // BENCH_AGENT_LOG_COPY=path keeps the whole agent log (with BENCH_AGENT_LOG=Debug: every
-  // apply's steps) after the run's directory is removed.
-  if (const char* copy = std::getenv("BENCH_AGENT_LOG_COPY")) {
-    sh("cp " + lab.dir + "/agent.log '" + std::string(copy) + "'");
+  //    being stateful from the cost of the policy. Alternating pairs: single runs on a shared
+  //    machine swing by 20%.
+  if (measureTraffic) {
+    Traffic t;
+    auto conns = [&](bool pol) { return pol ? connsPerSecond(w1, w2) : connsPerSecond(p1, p2); };
+    auto tput = [&](bool pol) { return iperf(pol ? w1 : p1); };
+    t.tput = compare(tput, opt.pairs);
+    t.conns = compare(conns, opt.pairs);
+    addConntrackRule(plain, backend, lab.dir.path);
+    t.ctTput = compare(tput, opt.pairs);
+    t.ctConns = compare(conns, opt.pairs);
+    res.traffic = t;
   }
+  std::printf(
+      "agent log:\n%s",
+      sh("grep -E 'starting|in sync|applied|apply:' " + lab.log() + " | head -8").out.c_str());
+  // BENCH_AGENT_LOG_COPY=path keeps the whole agent log (with BENCH_AGENT_LOG=Debug: every
+  // apply's steps) after the run's directory is removed, as path.<backend>-<scale>.
+  if (const char* copy = std::getenv("BENCH_AGENT_LOG_COPY")) {
+    sh("cp " + lab.log() + " " +
+       quoted(std::string(copy) + "." + nameOf(backend) + "-" + std::to_string(scale)));
+  }
+  return res;
+}
+
+void printRun(const RunResult& r, int pairs) {
+  const bool ipt = r.backend == Backend::kIptables;
+  std::printf("== %s, scale %d: %d endpoints (%d local), %d policies ==\n", nameOf(r.backend),
+              r.scale, r.shape.endpoints, r.shape.perNode(), r.shape.policies());
+  if (!r.ready) {
+    std::printf("NOT MEASURED: %s\n", r.why.c_str());
+    return;
+  }
+  std::printf("final ruleset: %d rules in %d chains; %d set members\n", r.rules, r.chains,
+              r.setMembers);
+  if (r.refMs > 0) {
+    std::printf(
+        "cold start: agent %.0f ms (process start to ready; in sync at %.0f ms) vs one %s of "
+        "the final ruleset %.0f ms (median of 3) -> ratio %.2f\n",
+        r.coldMs, r.syncMs, ipt ? "iptables-restore" : "nft -f", r.refMs, r.coldMs / r.refMs);
+  } else {
+    std::printf("cold start: agent %.0f ms (in sync at %.0f ms); reference restore failed: %s\n",
+                r.coldMs, r.syncMs, r.refWhy.c_str());
+  }
+  std::printf(
+      "endpoint added, write -> rules in kernel (%d samples): median %.1f ms, p99 %.1f ms%s\n",
+      r.adds, r.addMedian, r.addP99, r.inKernel ? "" : " [last chain NOT found in the kernel]");
+  if (!r.why.empty()) std::printf("  %s\n", r.why.c_str());
+  std::printf(
+      "agent RSS: %.1f MB at in-sync (before the first apply), %.1f MB after cold start "
+      "(%.2f KiB per endpoint), %.1f MB after the adds, peak %.1f MB\n",
+      r.rssInSync / 1024.0, r.rssCold / 1024.0, r.rssPerEndpointKib(), r.rss / 1024.0,
+      r.hwm / 1024.0);
+  if (const auto& t = r.traffic) {
+    std::printf(
+        "iperf3 TCP (median of %d alternating pairs): %.0f Mbit/s with policies vs %.0f with no "
+        "rules -> ratio %.3f\n",
+        pairs, t->tput.policy, t->tput.reference, t->tput.ratio);
+    std::printf(
+        "connections/s (median of %d alternating pairs): %.0f with policies vs %.0f with no "
+        "rules -> ratio %.3f\n",
+        pairs, t->conns.policy, t->conns.reference, t->conns.ratio);
+    std::printf(
+        "  vs the smallest stateful firewall (one conntrack rule, %s): TCP %.0f vs %.0f Mbit/s "
+        "-> %.3f; %.0f vs %.0f conn/s -> %.3f\n",
+        ipt ? "iptables" : "nft", t->ctTput.policy, t->ctTput.reference, t->ctTput.ratio,
+        t->ctConns.policy, t->ctConns.reference, t->ctConns.ratio);
+    std::printf(
+        "  that firewall alone vs no rules (medians of the two comparisons): TCP %.3f, conn/s "
+        "%.3f\n",
+        t->tput.reference > 0 ? t->ctTput.reference / t->tput.reference : 0,
+        t->conns.reference > 0 ? t->ctConns.reference / t->conns.reference : 0);
+  }
+  std::fflush(stdout);
+}
+
+const RunResult* find(const std::vector<RunResult>& runs, Backend b, int scale) {
+  for (const auto& r : runs) {
+    if (r.backend == b && r.scale == scale && r.ready) return &r;
+  }
+  return nullptr;
+}
+
+// One goal line: "<what> <value text> (goal ...) PASS|MISS".
+void goal(int scale, const std::string& what, const std::string& value, const std::string& goalText,
+          bool met) {
+  std::printf("  %dx  %-52s %-30s %-14s %s\n", scale, what.c_str(), value.c_str(), goalText.c_str(),
+              met ? "PASS" : "MISS");
+}
+
+std::string fmt(const char* f, double a, double b = 0, double c = 0) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, f, a, b, c);
+  return buf;
+}
+
+// The issue's goals for the nftables backend, each against its figure (and iptables' where the
+// goal is relative), then how endpoint add grows with the ruleset.
+void printGoals(const std::vector<RunResult>& runs, const std::vector<int>& scales) {
+  std::printf("\n== goals (issue 17: the nftables backend) ==\n");
+  for (int k : scales) {
+    const RunResult* n = find(runs, Backend::kNftables, k);
+    const RunResult* i = find(runs, Backend::kIptables, k);
+    if (!n) {
+      std::printf("  %dx  nftables not measured\n", k);
+      continue;
+    }
+    if (i) {
+      goal(k, "cold start nftables / iptables",
+           fmt("%.0f / %.0f ms = %.2f", n->coldMs, i->coldMs, n->coldMs / i->coldMs), "<= 1",
+           n->coldMs <= i->coldMs);
+    }
+    if (n->adds > 0) {
+      const double limit = k == 1 ? 15 : 25;
+      goal(k, "endpoint add median, write -> kernel",
+           fmt("%.1f ms (p99 %.1f)", n->addMedian, n->addP99),
+           fmt(k == 1 ? "<= %.0f ms" : "<= %.0f ms (4x)", limit), n->addMedian <= limit);
+    }
+    if (i) {
+      goal(k, "agent RSS after cold start nftables / iptables",
+           fmt("%.1f / %.1f MB = %.2f", n->rssCold / 1024.0, i->rssCold / 1024.0,
+               static_cast<double>(n->rssCold) / i->rssCold),
+           "<= 1", n->rssCold <= i->rssCold);
+    }
+    goal(k, "agent RSS per endpoint (after cold start)", fmt("%.2f KiB", n->rssPerEndpointKib()),
+         "<= 4 KiB", n->rssPerEndpointKib() <= 4);
+    if (const auto& t = n->traffic) {
+      std::string ipt = i && i->traffic ? fmt(" (iptables %.3f)", i->traffic->ctConns.ratio) : "";
+      goal(k, "connections/s policies / one conntrack rule", fmt("%.3f", t->ctConns.ratio) + ipt,
+           ">= 0.95", t->ctConns.ratio >= 0.95);
+      ipt = i && i->traffic ? fmt(" (iptables %.3f)", i->traffic->ctTput.ratio) : "";
+      goal(k, "TCP throughput policies / one conntrack rule", fmt("%.3f", t->ctTput.ratio) + ipt,
+           ">= 0.98", t->ctTput.ratio >= 0.98);
+    }
+  }
+  // Growth: the ruleset grows k-fold; endpoint add should grow less than that.
+  for (Backend b : {Backend::kIptables, Backend::kNftables}) {
+    const RunResult* base = nullptr;
+    for (int k : scales) {
+      if (const RunResult* r = find(runs, b, k); r && r->adds > 0 && !base) base = r;
+    }
+    if (!base) continue;
+    for (int k : scales) {
+      const RunResult* r = find(runs, b, k);
+      if (!r || r == base || r->adds == 0) continue;
+      std::printf(
+          "  growth %s %dx -> %dx (ruleset x%.1f): endpoint add median x%.2f, p99 x%.2f, cold "
+          "start x%.2f, RSS x%.2f\n",
+          nameOf(b), base->scale, k, static_cast<double>(k) / base->scale,
+          r->addMedian / base->addMedian, r->addP99 / base->addP99, r->coldMs / base->coldMs,
+          static_cast<double>(r->rssCold) / base->rssCold);
+    }
+  }
+}
+
+void printSummary(const std::vector<RunResult>& runs) {
+  std::printf("\n== summary ==\n");
+  std::printf("%-9s %5s %9s %8s %8s %8s %8s %8s %8s %8s %9s %9s\n", "backend", "scale", "endpoints",
+              "policies", "rules", "cold ms", "ref ms", "add med", "add p99", "RSS MB", "KiB/endp",
+              "conn,tcp");
+  for (const auto& r : runs) {
+    if (!r.ready) {
+      std::printf("%-9s %5d %9d %8d  not ready (see above)\n", nameOf(r.backend), r.scale,
+                  r.shape.endpoints, r.shape.policies());
+      continue;
+    }
+    std::string traffic =
+        r.traffic ? fmt("%.2f,%.2f", r.traffic->ctConns.ratio, r.traffic->ctTput.ratio) : "-";
+    std::printf("%-9s %5d %9d %8d %8d %8.0f %8.0f %8.1f %8.1f %8.1f %9.2f %9s\n", nameOf(r.backend),
+                r.scale, r.shape.endpoints, r.shape.policies(), r.rules, r.coldMs, r.refMs,
+                r.addMedian, r.addP99, r.rssCold / 1024.0, r.rssPerEndpointKib(), traffic.c_str());
+  }
+  std::printf(
+      "(cold: process start to ready; ref: one restore of the final ruleset; add: endpoint write "
+      "-> rules in kernel; RSS after cold start; conn,tcp: policies / one conntrack rule)\n");
+}
+
+// The scale's store, written once and copied for each backend's run.
+void writeStore(const std::string& path, const Shape& shape) {
+  auto start = Clock::now();
+  auto client = datastore::openLocalStore(path);
+  if (!client) throw std::runtime_error("store: " + client.message());
+  resources::ResourceStore store(**client);
+  shape.write(store);
+  std::printf(
+      "shape: %d endpoints over %d nodes (%d local), %d apps, %d policies "
+      "(store written in %.0f ms)\n",
+      shape.endpoints, shape.nodes, shape.perNode(), shape.apps, shape.policies(), msSince(start));
+}
+
+}  // namespace
+
+int runBench(int argc, char** argv) {
+  Options opt;
+  opt.pairs = pairsFromEnv(opt.pairs);
+  std::string dataplane = "both";
+  bool memoryOnly = false, noTraffic = false;
+  CLI::App app{"bench_agent: brindle-agent on both dataplane backends at the issue's shape"};
+  app.add_option("--dataplane", dataplane, "iptables, nftables or both (one after the other)")
+      ->check(CLI::IsMember({"iptables", "nftables", "both"}))
+      ->capture_default_str();
+  app.add_option("--scale", opt.scales,
+                 "scale factors, comma-separated: k = 10,000k endpoints, 1,000k policies")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 6))
+      ->capture_default_str();
+  app.add_option("--pairs", opt.pairs, "alternating pairs per traffic comparison (~8 s a pair)")
+      ->check(CLI::Range(1, 50))
+      ->capture_default_str();
+  app.add_flag("--no-traffic", noTraffic, "skip the iperf3 and connections/s figures");
+  app.add_flag("--memory", memoryOnly,
+               "only where the agent's memory goes, in-process (first scale)");
+  app.add_option("agent", opt.agentBin, "the brindle-agent binary")->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  opt.traffic = !noTraffic;
+  if (dataplane == "iptables") opt.backends = {Backend::kIptables};
+  if (dataplane == "nftables") opt.backends = {Backend::kNftables};
+
+  if (::geteuid() != 0 && !memoryOnly) {
+    std::fprintf(stderr, "bench_agent: needs root (network namespaces)\n");
+    return 1;
+  }
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { interrupted = true; };
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+
+  std::vector<RunResult> runs;
+  for (int k : opt.scales) {
+    const Shape shape = Shape::scaled(k);
+    TempDir storeDir;
+    writeStore(storeDir.path + "/store.db", shape);
+    if (memoryOnly) return memoryBreakdown(storeDir.path + "/store.db");
+    for (Backend b : opt.backends) {
+      checkInterrupted();
+      auto start = Clock::now();
+      bool experimentDone = false;
+      try {
+        runs.push_back(runBackend(opt, b, k, shape, storeDir.path, experimentDone));
+      } catch (const std::exception& e) {
+        if (interrupted) throw;
+        RunResult failed(b, k, shape);
+        failed.why = e.what();
+        runs.push_back(failed);
+      }
+      if (experimentDone) return 0;
+      printRun(runs.back(), opt.pairs);
+      std::printf("(%s %dx run: %.0f s)\n", nameOf(b), k, msSince(start) / 1000);
+    }
+  }
+  printGoals(runs, opt.scales);
+  printSummary(runs);
   return 0;
 }
 

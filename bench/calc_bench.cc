@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
     auto client = datastore::openLocalStore(path);
     if (!client) return 1;
     resources::ResourceStore store(**client);
-    writeShape(store);
+    Shape{}.write(store);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_calc: %s\n", e.what());
     return 1;

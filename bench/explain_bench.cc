@@ -25,11 +25,12 @@ double msSince(Clock::time_point start) {
 }  // namespace
 
 int main() {
+  const bench::Shape shape;
   std::vector<model::Resource> resources;
-  for (int app = 0; app < bench::kApps; ++app) {
-    for (int k = 0; k < bench::kPoliciesPerApp; ++k) resources.push_back(bench::policy(app, k));
+  for (int app = 0; app < shape.apps; ++app) {
+    for (int k = 0; k < shape.policiesPerApp; ++k) resources.push_back(shape.policy(app, k));
   }
-  for (int i = 0; i < bench::kEndpoints; ++i) resources.push_back(bench::endpoint(i));
+  for (int i = 0; i < shape.endpoints; ++i) resources.push_back(shape.endpoint(i));
 
   auto start = Clock::now();
   const explain::Cluster cluster = explain::Cluster::load(resources);
@@ -65,8 +66,8 @@ int main() {
   double modelMax = 0, liveMax = 0;
   int mismatches = 0;
   for (const auto& p : probes) {
-    auto from = explain::resolvePeer(cluster, bench::ipOf(p.from));
-    auto to = explain::resolvePeer(cluster, bench::ipOf(p.to));
+    auto from = explain::resolvePeer(cluster, bench::Shape::ipOf(p.from));
+    auto to = explain::resolvePeer(cluster, bench::Shape::ipOf(p.to));
     auto packet = explain::parsePacket(p.proto);
     if (!from || !to || !packet) {
       std::fprintf(stderr, "bad probe\n");
