@@ -336,6 +336,7 @@ struct RunResult {
   long rssInSync = -1, rssCold = -1, rss = -1, hwm = -1;  // KiB
   int rules = -1, chains = -1, setMembers = -1;
   std::optional<Traffic> traffic;
+  std::string log;  // the agent log's start and apply lines
   double rssPerEndpointKib() const {
     return rssCold > 0 ? static_cast<double>(rssCold) / shape.endpoints : -1;
   }
@@ -365,7 +366,10 @@ void saveRuleset(const Lab& lab, Backend backend, RunResult& r) {
     r.chains = std::atoi(sh("grep -c '^:' " + d + "/final.rules").out.c_str());
     r.setMembers = std::atoi(sh("grep -c '^add' " + d + "/final.ipsets").out.c_str());
   } else {
-    must(in + "nft list table inet calico > " + d + "/final.nft");
+    // Listed without a shell redirect, so that an error (no table) reaches the report.
+    auto list = sh(in + "nft list table inet calico");
+    if (list.code != 0) throw std::runtime_error("nft list table inet calico: " + list.out);
+    std::ofstream(d + "/final.nft") << list.out;
     // Every rule we write carries a "cali:" comment (nftables_render.h).
     r.rules = std::atoi(sh("grep -c 'comment \"cali:' " + d + "/final.nft").out.c_str());
     r.chains = std::atoi(sh("grep -cE '^\\s*chain ' " + d + "/final.nft").out.c_str());
@@ -493,11 +497,14 @@ bool runExperiment(Lab& lab, Backend backend, const std::string& w1, const std::
   return false;
 }
 
-// One backend at one scale, from a copy of the scale's store in `storeDir`. Prints its figures
-// as it goes; a backend that never gets ready (or whose set-up fails) returns with `why`.
-RunResult runBackend(const Options& opt, Backend backend, int scale, const Shape& shape,
-                     const std::string& storeDir, bool& experimentDone) {
-  RunResult res(backend, scale, shape);
+// One backend at one scale, from a copy of the scale's store in `storeDir`, into `res` (what
+// was measured stays there if a later step throws). A backend that never gets ready returns
+// with `why`.
+void runBackend(const Options& opt, RunResult& res, const std::string& storeDir,
+                bool& experimentDone) {
+  const Backend backend = res.backend;
+  const int scale = res.scale;
+  const Shape& shape = res.shape;
   Lab lab(std::string(backend == Backend::kIptables ? "i" : "n") + std::to_string(scale));
   must("cp -a " + storeDir + "/. " + lab.dir.path + "/");
   const std::string storePath = lab.dir.path + "/store.db";
@@ -592,10 +599,11 @@ RunResult runBackend(const Options& opt, Backend backend, int scale, const Shape
     if (auto r = agent::httpGet("127.0.0.1", lab.port, "/readiness"); r && lab.agent > 0) {
       res.why += "readiness: " + r->body.substr(0, 400) + "\n";
     }
-    return res;
+    return;
   }
   res.ready = true;
   res.rssCold = rssKb(lab.agent, "VmRSS:");
+  res.log = sh("grep -E 'starting|in sync|applied|apply:' " + lab.log() + " | head -8").out;
 
   // 3. The identical final ruleset restored into a fresh namespace with the backend's own tool.
   saveRuleset(lab, backend, res);
@@ -658,7 +666,7 @@ RunResult runBackend(const Options& opt, Backend backend, int scale, const Shape
 
   if (measureTraffic && runExperiment(lab, backend, w1, p1, w2, p2, plain)) {
     experimentDone = true;
-    return res;
+    return;
   }
 
   // 5. Traffic: the policy path (the policies installed, each workload selected by 10) vs the
@@ -677,16 +685,12 @@ RunResult runBackend(const Options& opt, Backend backend, int scale, const Shape
     t.ctConns = compare(conns, opt.pairs);
     res.traffic = t;
   }
-  std::printf(
-      "agent log:\n%s",
-      sh("grep -E 'starting|in sync|applied|apply:' " + lab.log() + " | head -8").out.c_str());
   // BENCH_AGENT_LOG_COPY=path keeps the whole agent log (with BENCH_AGENT_LOG=Debug: every
   // apply's steps) after the run's directory is removed, as path.<backend>-<scale>.
   if (const char* copy = std::getenv("BENCH_AGENT_LOG_COPY")) {
     sh("cp " + lab.log() + " " +
        quoted(std::string(copy) + "." + nameOf(backend) + "-" + std::to_string(scale)));
   }
-  return res;
 }
 
 void printRun(const RunResult& r, int pairs) {
@@ -697,26 +701,35 @@ void printRun(const RunResult& r, int pairs) {
     std::printf("NOT MEASURED: %s\n", r.why.c_str());
     return;
   }
-  std::printf("final ruleset: %d rules in %d chains; %d set members\n", r.rules, r.chains,
-              r.setMembers);
+  // A run stopped part-way (a failed step) prints what it measured, then why.
+  if (!r.log.empty()) std::printf("agent log:\n%s", r.log.c_str());
+  if (r.rules >= 0) {
+    std::printf("final ruleset: %d rules in %d chains; %d set members\n", r.rules, r.chains,
+                r.setMembers);
+  }
   if (r.refMs > 0) {
     std::printf(
         "cold start: agent %.0f ms (process start to ready; in sync at %.0f ms) vs one %s of "
         "the final ruleset %.0f ms (median of 3) -> ratio %.2f\n",
         r.coldMs, r.syncMs, ipt ? "iptables-restore" : "nft -f", r.refMs, r.coldMs / r.refMs);
   } else {
-    std::printf("cold start: agent %.0f ms (in sync at %.0f ms); reference restore failed: %s\n",
-                r.coldMs, r.syncMs, r.refWhy.c_str());
+    std::printf("cold start: agent %.0f ms (process start to ready; in sync at %.0f ms)%s%s\n",
+                r.coldMs, r.syncMs,
+                r.refWhy.empty() ? "" : "; reference restore failed: ", r.refWhy.c_str());
+  }
+  if (r.adds > 0) {
+    std::printf(
+        "endpoint added, write -> rules in kernel (%d samples): median %.1f ms, p99 %.1f ms%s\n",
+        r.adds, r.addMedian, r.addP99, r.inKernel ? "" : " [last chain NOT found in the kernel]");
   }
   std::printf(
-      "endpoint added, write -> rules in kernel (%d samples): median %.1f ms, p99 %.1f ms%s\n",
-      r.adds, r.addMedian, r.addP99, r.inKernel ? "" : " [last chain NOT found in the kernel]");
-  if (!r.why.empty()) std::printf("  %s\n", r.why.c_str());
-  std::printf(
       "agent RSS: %.1f MB at in-sync (before the first apply), %.1f MB after cold start "
-      "(%.2f KiB per endpoint), %.1f MB after the adds, peak %.1f MB\n",
-      r.rssInSync / 1024.0, r.rssCold / 1024.0, r.rssPerEndpointKib(), r.rss / 1024.0,
-      r.hwm / 1024.0);
+      "(%.2f KiB per endpoint)",
+      r.rssInSync / 1024.0, r.rssCold / 1024.0, r.rssPerEndpointKib());
+  if (r.rss > 0)
+    std::printf(", %.1f MB after the adds, peak %.1f MB", r.rss / 1024.0, r.hwm / 1024.0);
+  std::printf("\n");
+  if (!r.why.empty()) std::printf("%s\n", r.why.c_str());
   if (const auto& t = r.traffic) {
     std::printf(
         "iperf3 TCP (median of %d alternating pairs): %.0f Mbit/s with policies vs %.0f with no "
@@ -826,15 +839,20 @@ void printSummary(const std::vector<RunResult>& runs) {
               "conn,tcp");
   for (const auto& r : runs) {
     if (!r.ready) {
-      std::printf("%-9s %5d %9d %8d  not ready (see above)\n", nameOf(r.backend), r.scale,
+      std::printf("%-9s %5d %9d %8d  not measured (see above)\n", nameOf(r.backend), r.scale,
                   r.shape.endpoints, r.shape.policies());
       continue;
     }
     std::string traffic =
         r.traffic ? fmt("%.2f,%.2f", r.traffic->ctConns.ratio, r.traffic->ctTput.ratio) : "-";
-    std::printf("%-9s %5d %9d %8d %8d %8.0f %8.0f %8.1f %8.1f %8.1f %9.2f %9s\n", nameOf(r.backend),
-                r.scale, r.shape.endpoints, r.shape.policies(), r.rules, r.coldMs, r.refMs,
-                r.addMedian, r.addP99, r.rssCold / 1024.0, r.rssPerEndpointKib(), traffic.c_str());
+    // "-": not measured (the run stopped before that step).
+    auto cell = [](double v, const char* f) { return v < 0 ? std::string("-") : fmt(f, v); };
+    std::printf("%-9s %5d %9d %8d %8s %8s %8s %8s %8s %8s %9s %9s\n", nameOf(r.backend), r.scale,
+                r.shape.endpoints, r.shape.policies(), cell(r.rules, "%.0f").c_str(),
+                cell(r.coldMs, "%.0f").c_str(), cell(r.refMs, "%.0f").c_str(),
+                cell(r.addMedian, "%.1f").c_str(), cell(r.addP99, "%.1f").c_str(),
+                cell(r.rssCold / 1024.0, "%.1f").c_str(),
+                cell(r.rssPerEndpointKib(), "%.2f").c_str(), traffic.c_str());
   }
   std::printf(
       "(cold: process start to ready; ref: one restore of the final ruleset; add: endpoint write "
@@ -905,13 +923,12 @@ int runBench(int argc, char** argv) {
       checkInterrupted();
       auto start = Clock::now();
       bool experimentDone = false;
+      runs.emplace_back(b, k, shape);
       try {
-        runs.push_back(runBackend(opt, b, k, shape, storeDir.path, experimentDone));
+        runBackend(opt, runs.back(), storeDir.path, experimentDone);
       } catch (const std::exception& e) {
         if (interrupted) throw;
-        RunResult failed(b, k, shape);
-        failed.why = e.what();
-        runs.push_back(failed);
+        runs.back().why = std::string("run stopped: ") + e.what();
       }
       if (experimentDone) return 0;
       printRun(runs.back(), opt.pairs);
