@@ -886,6 +886,7 @@ int runBench(int argc, char** argv) {
   app.add_option("--scale", opt.scales,
                  "scale factors, comma-separated: k = 10,000k endpoints, 1,000k policies")
       ->delimiter(',')
+      ->allow_extra_args(false)  // "--scale 2 path/to/agent": the path is the positional
       ->check(CLI::Range(1, 6))
       ->capture_default_str();
   app.add_option("--pairs", opt.pairs, "alternating pairs per traffic comparison (~8 s a pair)")
