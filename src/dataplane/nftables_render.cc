@@ -247,13 +247,13 @@ struct MatchWriter {
   }
 };
 
-// `comment "cali:<hash>[; <text>]"`: no double quote or newline inside, at most 128 bytes, cut
-// at a character boundary.
+// `comment "cali:<hash>[; <text>]"`: double quotes become single ones, line breaks spaces, at most
+// 128 bytes, cut at a character boundary.
 std::string comment(const std::string& hash, const std::string& text) {
   std::string body = kHashPrefix + hash;
   if (!text.empty()) {
     body += "; ";
-    for (char c : text) body.push_back(c == '"' || c == '\n' || c == '\r' ? '\'' : c);
+    for (char c : text) body.push_back(c == '"' ? '\'' : c == '\n' || c == '\r' ? ' ' : c);
   }
   if (body.size() > kCommentMax) {
     size_t end = kCommentMax;
