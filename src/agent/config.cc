@@ -41,6 +41,7 @@ rules::RendererConfig AgentConfig::rendererConfig() const {
   r.insertHooks = chainInsertAtTop;
   r.ipv6Enabled = ipv6Support;
   r.logPrefix = logPrefix;
+  r.flatDispatch = nftablesEnabled;  // the verdict map needs no tree
   return r;
 }
 

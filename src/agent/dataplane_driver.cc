@@ -71,7 +71,8 @@ bool DataplaneDriver::retryPendingRoutes() {
 
 void DataplaneDriver::requestResync() {
   for (const auto& t : deps_.tables) {
-    if (auto* iptables = dynamic_cast<dataplane::IptablesTable*>(t.table)) iptables->requestResync();
+    if (auto* iptables = dynamic_cast<dataplane::IptablesTable*>(t.table))
+      iptables->requestResync();
   }
   if (deps_.ipsets) deps_.ipsets->requestResync();
   if (deps_.nftables) deps_.nftables->requestResync();
@@ -108,6 +109,8 @@ Status DataplaneDriver::apply() {
     dirty_ = false;
     resyncRequested_ = false;
     suspects_.clear();  // all of it is in the kernel (or stood in for): nothing left to suspect
+    if (!applied_ && deps_.afterFirstApply) deps_.afterFirstApply();
+    applied_ = true;
   }
   updateMetrics();
   return result;
@@ -395,7 +398,19 @@ void DataplaneDriver::updateMetrics() {
     reportedIpsetErrors_ = s.restoreErrors;
     m->set(metric::kIpsetMembers, static_cast<double>(deps_.ipsets->memberCount()));
   }
-  m->set(metric::kIpsets, static_cast<double>(ipSetIds_.size() * versions().size()));
+  if (deps_.nftables) {
+    const auto& s = deps_.nftables->stats();
+    m->add(metric::kNftTransactions, s.transactions - reportedNftTransactions_);
+    m->add(metric::kNftErrors, s.errors - reportedNftErrors_);
+    m->add(metric::kNftLists, s.lists - reportedNftLists_);
+    reportedNftTransactions_ = s.transactions;
+    reportedNftErrors_ = s.errors;
+    reportedNftLists_ = s.lists;
+    m->set(metric::kNftSets, static_cast<double>(deps_.nftables->setCount()));
+    m->set(metric::kNftSetMembers, static_cast<double>(deps_.nftables->memberCount()));
+  } else {
+    m->set(metric::kIpsets, static_cast<double>(ipSetIds_.size() * versions().size()));
+  }
   m->set(metric::kRoutes, static_cast<double>(routeMap_.size()));
   m->set(metric::kEndpoints, static_cast<double>(endpointCount()));
   m->set(metric::kPolicies, static_cast<double>(policies_.size()));

@@ -37,6 +37,9 @@ struct DataplaneDeps {
   dataplane::NftablesWriter* nftables = nullptr;
   dataplane::RouteTable* routes = nullptr;  // nullptr: routes are not programmed
   Metrics* metrics = nullptr;               // nullptr: no metrics
+  // Runs once, after the first apply that succeeded (the whole dataplane is in place): removes
+  // the other backend's rules, so a switch of backend never leaves traffic unguarded.
+  std::function<void()> afterFirstApply;
 };
 
 class DataplaneDriver : public rules::Managers {
@@ -44,8 +47,9 @@ class DataplaneDriver : public rules::Managers {
   DataplaneDriver(DataplaneDeps deps, rules::RendererConfig config);
 
   // Renders what changed and writes it: ipsets.applyUpdates(), every table's apply(),
-  // ipsets.applyDeletions(), routes (nftables: its one transaction, then routes). Stops at the first failure (later steps would open traffic
-  // or remove sets that rules still use); everything stays dirty and the next apply retries.
+  // ipsets.applyDeletions(), routes (nftables: its one transaction, then routes). Stops at the
+  // first failure (later steps would open traffic or remove sets that rules still use); everything
+  // stays dirty and the next apply retries.
   Status apply();
   // Makes the next apply() re-read iptables, ipsets and routes (drift repair).
   void requestResync();
@@ -86,6 +90,7 @@ class DataplaneDriver : public rules::Managers {
   std::vector<std::unique_ptr<dataplane::IptablesWriter>> writers_;
   std::vector<dataplane::IpVersion> writerVersions_;  // of writers_, same order
   bool resyncRequested_ = false;
+  bool applied_ = false;  // an apply has succeeded
 
   // Policies and profiles whose chains changed since the last good apply: where a refusal is
   // looked for first (then in all of them: a drift repair may rewrite any chain).
@@ -105,6 +110,7 @@ class DataplaneDriver : public rules::Managers {
   // Stats of the writers already reported to metrics (counters are fed by deltas).
   int reportedRestores_ = 0, reportedRestoreErrors_ = 0, reportedSaves_ = 0;
   int reportedIpsetRestores_ = 0, reportedIpsetErrors_ = 0;
+  int reportedNftTransactions_ = 0, reportedNftErrors_ = 0, reportedNftLists_ = 0;
 };
 
 }  // namespace brindle::agent

@@ -128,6 +128,11 @@ void defineAgentMetrics(Metrics& m) {
   m.defineCounter(kIpsetRestoreErrors, "ipset restore runs that failed.");
   m.defineGauge(kIpsets, "cali ipsets programmed (both families).");
   m.defineGauge(kIpsetMembers, "Members of the programmed cali ipsets.");
+  m.defineCounter(kNftTransactions, "nftables transactions run (nftables mode).");
+  m.defineCounter(kNftErrors, "nftables transactions that failed (nftables mode).");
+  m.defineCounter(kNftLists, "Listings of the nftables table (start-up and refreshes).");
+  m.defineGauge(kNftSets, "Named sets in the nftables table (selector and port sets).");
+  m.defineGauge(kNftSetMembers, "Members of the selector sets in the nftables table.");
   m.defineGauge(kRoutes, "Routes the agent owns (workload and blackhole).");
   m.defineGauge(kEndpoints, "Active local endpoints (workload and host).");
   m.defineGauge(kPolicies, "Active local policies.");

@@ -17,6 +17,7 @@
 #include "config/open_datastore.h"
 #include "dataplane/ipsets_impl.h"
 #include "dataplane/iptables_table.h"
+#include "dataplane/nftables_writer.h"
 #include "dataplane/route_netlink.h"
 #include "dataplane/route_table.h"
 #include "os/process.h"
@@ -60,11 +61,56 @@ Result<AgentConfig> loadConfig(const CommandLine& cl, const std::map<std::string
   return loadAgentConfig(cl, env, reader, hostname());
 }
 
-// The kernel writers of this namespace: iptables/ip6tables tables, ipsets, routes and sysctls.
-struct KernelWriters {
-  os::ProcessRunner runner;
+// The iptables backend's writers: iptables/ip6tables tables and ipsets, nothing desired yet.
+struct IptablesWriters {
   std::vector<std::unique_ptr<dataplane::IptablesTable>> tables;
   std::unique_ptr<dataplane::IpSetsImpl> ipsets;
+
+  IptablesWriters(os::CommandRunner& runner, const AgentConfig& cfg) {
+    dataplane::IptablesTableOptions topts;
+    topts.insertMode =
+        cfg.chainInsertAtTop ? dataplane::InsertMode::kInsert : dataplane::InsertMode::kAppend;
+    for (auto v : {dataplane::IpVersion::kV4, dataplane::IpVersion::kV6}) {
+      if (v == dataplane::IpVersion::kV6 && !cfg.ipv6Support) continue;
+      // filter last: only filter admits or drops (raw/mangle ACCEPTs end just their own table,
+      // nat rewrites addresses that filter then judges), and with the nft backend every save and
+      // restore costs in proportion to the whole ruleset, so the small tables go while filter is
+      // still small (cold start: ~0.6 s saved at 33k rules).
+      for (auto t : {dataplane::TableName::kRaw, dataplane::TableName::kMangle,
+                     dataplane::TableName::kNat, dataplane::TableName::kFilter}) {
+        tables.push_back(std::make_unique<dataplane::IptablesTable>(t, v, runner, topts));
+      }
+    }
+    ipsets = std::make_unique<dataplane::IpSetsImpl>(runner);
+  }
+
+  // With nothing desired, the first apply of each writer reads the kernel and sweeps what is
+  // ours: rules go before the ipsets they match on. The first error, if any.
+  Status sweep() {
+    Status first;
+    auto note = [&first](Status s) {
+      if (!s && first) first = s;
+    };
+    for (auto& t : tables) note(t->apply());
+    note(ipsets->applyUpdates());
+    note(ipsets->applyDeletions());
+    return first;
+  }
+};
+
+// The nftables backend: the managers' tables (desired state only) and the writer of `table inet
+// calico`, through libnftables.
+struct NftablesWriters {
+  std::vector<std::unique_ptr<dataplane::ChainTable>> tables;
+  dataplane::NftExecutorPtr executor;
+  std::unique_ptr<dataplane::NftablesWriter> writer;
+};
+
+// The kernel writers of this namespace: one backend's rules and sets, routes and sysctls.
+struct KernelWriters {
+  os::ProcessRunner runner;
+  std::unique_ptr<IptablesWriters> iptables;  // iptables mode
+  NftablesWriters nftables;                   // nftables mode
   os::ProcSysctlWriter sysctl;
   dataplane::RouteNetlinkPtr netlink;
   std::unique_ptr<dataplane::RouteTable> routes;
@@ -73,24 +119,26 @@ struct KernelWriters {
 
 Result<std::unique_ptr<KernelWriters>> openKernelWriters(const AgentConfig& cfg) {
   auto k = std::make_unique<KernelWriters>();
-  dataplane::IptablesTableOptions topts;
-  topts.insertMode =
-      cfg.chainInsertAtTop ? dataplane::InsertMode::kInsert : dataplane::InsertMode::kAppend;
-  std::vector<dataplane::IpVersion> versions = {dataplane::IpVersion::kV4};
-  if (cfg.ipv6Support) versions.push_back(dataplane::IpVersion::kV6);
-  for (auto v : versions) {
-    // filter last: only filter admits or drops (raw/mangle ACCEPTs end just their own table,
-    // nat rewrites addresses that filter then judges), and with the nft backend every save and
-    // restore costs in proportion to the whole ruleset, so the small tables go while filter is
-    // still small (cold start: ~0.6 s saved at 33k rules).
-    for (auto t : {dataplane::TableName::kRaw, dataplane::TableName::kMangle,
-                   dataplane::TableName::kNat, dataplane::TableName::kFilter}) {
-      k->tables.push_back(std::make_unique<dataplane::IptablesTable>(t, v, k->runner, topts));
-      k->deps.tables.push_back({v, t, k->tables.back().get()});
+  if (cfg.nftablesEnabled) {
+    BRINDLE_ASSIGN_OR_RETURN(k->nftables.executor, dataplane::openLibNftables());
+    std::vector<dataplane::ChainTable*> tables;
+    for (auto v : {dataplane::IpVersion::kV4, dataplane::IpVersion::kV6}) {
+      if (v == dataplane::IpVersion::kV6 && !cfg.ipv6Support) continue;
+      for (auto t : {dataplane::TableName::kRaw, dataplane::TableName::kMangle,
+                     dataplane::TableName::kNat, dataplane::TableName::kFilter}) {
+        k->nftables.tables.push_back(std::make_unique<dataplane::ChainTable>(t, v));
+        tables.push_back(k->nftables.tables.back().get());
+        k->deps.tables.push_back({v, t, tables.back()});
+      }
     }
+    k->nftables.writer = std::make_unique<dataplane::NftablesWriter>(tables, *k->nftables.executor);
+    k->deps.nftables = k->nftables.writer.get();
+  } else {
+    k->iptables = std::make_unique<IptablesWriters>(k->runner, cfg);
+    for (auto& t : k->iptables->tables)
+      k->deps.tables.push_back({t->version(), t->name(), t.get()});
+    k->deps.ipsets = k->iptables->ipsets.get();
   }
-  k->ipsets = std::make_unique<dataplane::IpSetsImpl>(k->runner);
-  k->deps.ipsets = k->ipsets.get();
   std::vector<os::SysctlSetting> forwarding = {{"net/ipv4/ip_forward", "1", false}};
   if (cfg.ipv6Support) forwarding.push_back({"net/ipv6/conf/all/forwarding", "1", true});
   if (Status s = k->sysctl.write(forwarding); !s) spdlog::warn("sysctl: {}", s.message());
@@ -103,6 +151,25 @@ Result<std::unique_ptr<KernelWriters>> openKernelWriters(const AgentConfig& cfg)
   k->routes = std::make_unique<dataplane::RouteTable>(*k->netlink, k->sysctl, ropts);
   k->deps.routes = k->routes.get();
   return k;
+}
+
+// Deletes our nftables table if there is one. Without nf_tables support there is none to delete.
+Status removeNftables() {
+  auto executor = dataplane::openLibNftables();
+  if (!executor) return Status::ok();
+  return dataplane::NftablesWriter::removeTable(**executor);
+}
+
+// After the first complete apply in one backend, the other backend's rules go (a switch of
+// backend is a restart; until here both guard the traffic with the same policy).
+std::function<void()> removeOtherBackend(KernelWriters& k, const AgentConfig& cfg) {
+  return [&k, &cfg] {
+    Status s = cfg.nftablesEnabled ? IptablesWriters(k.runner, cfg).sweep() : removeNftables();
+    if (!s) {
+      spdlog::warn("removing the {} rules of the other backend: {}",
+                   cfg.nftablesEnabled ? "iptables" : "nftables", s.message());
+    }
+  };
 }
 
 // The status servers: one when health and metrics share host and port. A server that cannot
@@ -240,21 +307,18 @@ int cleanupDataplane(const CommandLine& cl) {
     spdlog::critical("{}", kernel.message());
     return kExitFailed;
   }
-  // Nothing desired: each writer's first apply reads the kernel and sweeps what is ours. Rules
-  // go before the ipsets they match on.
-  Status first;
+  // Both backends, whichever is configured: a node may have switched.
+  Status first = IptablesWriters((*kernel)->runner, *cfg).sweep();
   auto note = [&first](Status s) {
     if (!s && first) first = s;
   };
-  for (auto& t : (*kernel)->tables) note(t->apply());
-  note((*kernel)->ipsets->applyUpdates());
-  note((*kernel)->ipsets->applyDeletions());
+  note(removeNftables());
   note((*kernel)->routes->apply());
   if (!first) {
     spdlog::error("cleanup: {}", first.message());
     return kExitFailed;
   }
-  spdlog::info("removed this node's cali chains, ipsets and routes");
+  spdlog::info("removed this node's cali chains, ipsets, nftables table and routes");
   return kExitStopped;
 }
 
@@ -292,6 +356,8 @@ int runAgent(const CommandLine& cl, const std::atomic<bool>& stop) {
   Metrics metrics;
   defineAgentMetrics(metrics);
   (*kernel)->deps.metrics = &metrics;
+  (*kernel)->deps.afterFirstApply = removeOtherBackend(**kernel, cfg);
+  spdlog::info("dataplane: {}", cfg.nftablesEnabled ? "nftables (table inet calico)" : "iptables");
   HealthState health;
   DataplaneDriver driver((*kernel)->deps, cfg.rendererConfig());
   auto servers = startStatusServers(cfg, health, metrics);

@@ -163,6 +163,11 @@ const std::vector<Param>& params() {
               return oneOf<bool>(v, {{"insert", true}, {"append", false}},
                                  "must be Insert or Append");
             }),
+      field("NFTablesMode", &C::nftablesEnabled,
+            [](const std::string& v) {
+              return oneOf<bool>(v, {{"enabled", true}, {"disabled", false}, {"auto", false}},
+                                 "must be Enabled, Disabled or Auto");
+            }),
       field("IptablesMarkMask", &C::iptablesMarkMask, parseMarkMask),
       field("FailsafeInboundHostPorts", &C::failsafeInbound, parsePorts),
       field("FailsafeOutboundHostPorts", &C::failsafeOutbound, parsePorts),

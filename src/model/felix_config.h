@@ -46,6 +46,13 @@ struct FelixConfig {
   std::chrono::milliseconds ipsetsRefreshInterval{30000};
   std::chrono::milliseconds routeRefreshInterval{30000};
 
+  // NFTablesMode (FelixConfiguration nftablesMode, FELIX_NFTABLESMODE): Enabled writes the
+  // policy into one nftables `table inet calico` instead of iptables and ipsets (docs/nftables.md);
+  // Disabled (the default) and Auto use iptables (Calico's Auto follows kube-proxy's mode, which
+  // a Brindle node does not have). A change restarts the agent, which then removes the other
+  // backend's rules once its own are in place.
+  bool nftablesEnabled = false;
+
   // ChainInsertMode: Insert puts our hooks at the top of INPUT/FORWARD/...; Append at the end
   // (then rules of others run first).
   bool chainInsertAtTop = true;

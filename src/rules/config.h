@@ -48,6 +48,10 @@ struct RendererConfig {
   // The managers set it from the pools.
   bool ipipEnabled = false;
 
+  // Dispatch chains stay flat (one rule per interface) however many endpoints there are: the
+  // nftables backend renders such a run as one verdict map lookup, where iptables needs a tree.
+  bool flatDispatch = false;
+
   // Prefix of LOG rules (policy action Log); ": " is appended.
   std::string logPrefix = "calico-packet";
 };

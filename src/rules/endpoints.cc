@@ -2,6 +2,7 @@
 #include "rules/endpoints.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "calc/hash.h"
 #include "rules/names.h"
@@ -80,10 +81,11 @@ constexpr size_t kDispatchLeafMax = 16;
 
 // What differs between the four dispatch trees.
 struct DispatchKind {
-  const char* root;            // the chain the hooks jump to
-  const char* endpointPrefix;  // "cali-fw-" etc.: the per-interface chain
-  bool incoming;               // matches the incoming (else the outgoing) interface
-  std::vector<Rule> endRules;  // after the last interface, in the root and in every child
+  const char* root;                   // the chain the hooks jump to
+  const char* endpointPrefix;         // "cali-fw-" etc.: the per-interface chain
+  bool incoming;                      // matches the incoming (else the outgoing) interface
+  std::vector<Rule> endRules;         // after the last interface, in the root and in every child
+  size_t leafMax = kDispatchLeafMax;  // SIZE_MAX: one flat chain (the nftables verdict map)
 };
 
 // The child chain for the interfaces starting with `prefix`. Named by the prefix alone (not by
@@ -115,7 +117,7 @@ void buildDispatch(const DispatchKind& kind, const std::string& name,
                            Action::goTo(endpointChainName(kind.endpointPrefix, iface)), ""});
   };
   std::vector<Chain> children;
-  if (static_cast<size_t>(end - begin) <= kDispatchLeafMax) {
+  if (static_cast<size_t>(end - begin) <= kind.leafMax) {
     std::for_each(begin, end, direct);
   } else {
     // Sorted: the first and the last name bound the common prefix of all of them.
@@ -162,25 +164,28 @@ std::vector<Chain> dispatchTree(const DispatchKind& kind, std::vector<std::strin
 }  // namespace
 
 std::vector<Chain> workloadDispatchChains(
-    const std::map<std::string, calc::WorkloadEndpoint>& endpoints) {
+    const std::map<std::string, calc::WorkloadEndpoint>& endpoints, bool flat) {
   std::vector<std::string> ifaces;
   for (const auto& [id, ep] : endpoints) {
     if (!ep.interfaceName.empty()) ifaces.push_back(ep.interfaceName);
   }
   const std::vector<Rule> drop = {{{}, Action::drop(), "Unknown interface"}};
-  auto from = dispatchTree({kChainFromWlDispatch, "cali-fw-", true, drop}, ifaces);
-  auto to = dispatchTree({kChainToWlDispatch, "cali-tw-", false, drop}, ifaces);
+  const size_t leafMax = flat ? SIZE_MAX : kDispatchLeafMax;
+  auto from = dispatchTree({kChainFromWlDispatch, "cali-fw-", true, drop, leafMax}, ifaces);
+  auto to = dispatchTree({kChainToWlDispatch, "cali-tw-", false, drop, leafMax}, ifaces);
   from.insert(from.end(), std::make_move_iterator(to.begin()), std::make_move_iterator(to.end()));
   return from;
 }
 
-std::vector<Chain> hostDispatchChains(const std::map<std::string, calc::HostEndpoint>& endpoints) {
+std::vector<Chain> hostDispatchChains(const std::map<std::string, calc::HostEndpoint>& endpoints,
+                                      bool flat) {
   std::vector<std::string> ifaces;
   for (const auto& [id, ep] : endpoints) {
     if (!ep.interfaceName.empty() && ep.interfaceName != "*") ifaces.push_back(ep.interfaceName);
   }
-  auto from = dispatchTree({kChainFromHostEndpoint, "cali-fh-", true, {}}, ifaces);
-  auto to = dispatchTree({kChainToHostEndpoint, "cali-th-", false, {}}, ifaces);
+  const size_t leafMax = flat ? SIZE_MAX : kDispatchLeafMax;
+  auto from = dispatchTree({kChainFromHostEndpoint, "cali-fh-", true, {}, leafMax}, ifaces);
+  auto to = dispatchTree({kChainToHostEndpoint, "cali-th-", false, {}, leafMax}, ifaces);
   from.insert(from.end(), std::make_move_iterator(to.begin()), std::make_move_iterator(to.end()));
   return from;
 }

@@ -33,12 +33,13 @@ std::vector<dataplane::Chain> hostEndpointChains(const calc::HostEndpoint& ep,
 // it bins the interfaces by the character after their common prefix, a bin of one keeps its
 // `-g`, a larger one becomes `-i <prefix>+ -g <root>-<prefix without "cali">` whose chain (same
 // rules, recursively, and the same DROP at its end) holds the bin. Roots first, then children.
+// `flat`: never a tree (the nftables backend turns the one flat chain into a verdict map).
 std::vector<dataplane::Chain> workloadDispatchChains(
-    const std::map<std::string, calc::WorkloadEndpoint>& endpoints);
+    const std::map<std::string, calc::WorkloadEndpoint>& endpoints, bool flat = false);
 // cali-from-host-endpoint / cali-to-host-endpoint: one `-g` per host endpoint interface, as a
 // tree like the workload chains above 16; other interfaces are not policed (they return).
 std::vector<dataplane::Chain> hostDispatchChains(
-    const std::map<std::string, calc::HostEndpoint>& endpoints);
+    const std::map<std::string, calc::HostEndpoint>& endpoints, bool flat = false);
 
 // cali-failsafe-in / cali-failsafe-out.
 std::vector<dataplane::Chain> failsafeChains(const RendererConfig& config, dataplane::IpVersion v);

@@ -258,10 +258,10 @@ void Managers::onRouteRemove(const Cidr& destination) {
 void Managers::renderAggregates() {
   for (IpVersion v : versions()) {
     if (workloadDispatchDirty_) {
-      setOwnedChains(v, TableName::kFilter, "wl-dispatch", workloadDispatchChains(workloads_));
+      setOwnedChains(v, TableName::kFilter, "wl-dispatch", workloadDispatchChains(workloads_, config_.flatDispatch));
     }
     if (hostDispatchDirty_) {
-      setOwnedChains(v, TableName::kFilter, "hep-dispatch", hostDispatchChains(hosts_));
+      setOwnedChains(v, TableName::kFilter, "hep-dispatch", hostDispatchChains(hosts_, config_.flatDispatch));
       // The mangle table only while this node has a host endpoint (see mangleChains).
       TableRules mangle = mangleChains(hosts_, config_);
       setOwnedChains(v, TableName::kMangle, "mangle", mangle.chains);
