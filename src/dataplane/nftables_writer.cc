@@ -654,7 +654,8 @@ Status NftablesWriter::removeTable(NftExecutor& executor, const std::string& tab
   if (!listed) return listed.code() == ErrorCode::kNotFound ? Status::ok() : listed.status();
   bool present = false;
   try {
-    for (const auto& item : json::parse(*listed).at("nftables")) {
+    const json doc = json::parse(*listed);
+    for (const auto& item : doc.at("nftables")) {
       if (!item.contains("table")) continue;
       const auto& t = item["table"];
       present = present || (t.value("family", "") == "inet" && t.value("name", "") == table);
