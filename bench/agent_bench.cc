@@ -698,10 +698,14 @@ void runBackend(const Options& opt, RunResult& res, const std::string& storeDir,
     res.traffic = t;
   }
   // BENCH_AGENT_LOG_COPY=path keeps the whole agent log (with BENCH_AGENT_LOG=Debug: every
-  // apply's steps) after the run's directory is removed, as path.<backend>-<scale>.
+  // apply's steps) after the run's directory is removed, as path.<backend>-<scale>, and the
+  // final ruleset the reference restored beside it (.rules/.ipsets, or .nft).
   if (const char* copy = std::getenv("BENCH_AGENT_LOG_COPY")) {
-    sh("cp " + lab.log() + " " +
-       quoted(std::string(copy) + "." + nameOf(backend) + "-" + std::to_string(scale)));
+    const std::string to = std::string(copy) + "." + nameOf(backend) + "-" + std::to_string(scale);
+    sh("cp " + lab.log() + " " + quoted(to));
+    for (const char* ext : {".rules", ".ipsets", ".nft"}) {
+      sh("cp " + lab.dir.path + "/final" + ext + " " + quoted(to + ext));
+    }
   }
 }
 
