@@ -817,7 +817,9 @@ void printGoals(const std::vector<RunResult>& runs, const std::vector<int>& scal
                static_cast<double>(n->rssCold) / i->rssCold),
            "<= 1", n->rssCold <= i->rssCold);
     }
-    goal(k, "agent RSS per endpoint (after cold start)", fmt("%.2f KiB", n->rssPerEndpointKib()),
+    goal(k, "agent RSS per endpoint (after cold start)",
+         fmt("%.2f KiB", n->rssPerEndpointKib()) +
+             (i ? fmt(" (iptables %.2f)", i->rssPerEndpointKib()) : ""),
          "<= 4 KiB", n->rssPerEndpointKib() <= 4);
     if (const auto& t = n->traffic) {
       std::string ipt = i && i->traffic ? fmt(" (iptables %.3f)", i->traffic->ctConns.ratio) : "";
