@@ -422,6 +422,12 @@ void NftablesWriter::planChain(Plan& plan, const std::string& name, const NftRen
              "add chain inet " + t + " " + name + (spec.empty() ? "" : " { " + spec + " }"));
   } else {
     plan.add(plan.flush, "flush chain inet " + t + " " + name);
+    if (!spec.empty() && !formatCurrent_) {
+      // Another renderer version may have hooked it elsewhere: declared again (in the same
+      // transaction, so packets never see it missing).
+      plan.add(plan.flush, "delete chain inet " + t + " " + name);
+      plan.add(plan.flush, "add chain inet " + t + " " + name + " { " + spec + " }");
+    }
     for (const auto& s : have->second.sets) --plan.refDelta[s];
   }
   const std::string head = "add rule inet " + t + " " + name + " ";
