@@ -211,6 +211,18 @@ TEST_F(NftablesIntegrationTest, ARefusedTransactionChangesNothingAndTheNextApply
   auto good = backend.writer.probe(TableName::kFilter, IpVersion::kV4, {chains[0]});
   ASSERT_TRUE(good) << good.message();
   EXPECT_TRUE(good->accepted) << good->error;
+  // Bisection over probes finds the refused rules, as the agent does after a refusal.
+  std::vector<Rule> rules = {chains[0][0], chains[1][0], rule({}, Action::drop()),
+                             rule(Match().destIpSet("cali60s:it"), Action::drop())};
+  auto refused = findRefused(rules.size(), [&](const std::vector<size_t>& subset) -> Result<bool> {
+    std::vector<Rule> some;
+    for (size_t i : subset) some.push_back(rules[i]);
+    BRINDLE_ASSIGN_OR_RETURN(auto r,
+                             backend.writer.probe(TableName::kFilter, IpVersion::kV4, {some}));
+    return r.accepted;
+  });
+  ASSERT_TRUE(refused) << refused.message();
+  EXPECT_EQ(*refused, (std::vector<size_t>{1, 3}));
   EXPECT_EQ(kernelTable(ns.name()), after);
 }
 
