@@ -45,33 +45,6 @@ void collectSetRefs(const json& j, std::vector<std::string>& out) {
   }
 }
 
-// A parse filter for a table's listing: of a rule's expressions only the named sets ("@name")
-// are kept (a listing of the benchmark's table is ~10 MB of JSON, mostly expressions; parsed
-// whole it took 26 MB, which the allocator kept).
-json::parser_callback_t keepSetRefsOfRules() {
-  return [inExpr = false](int depth, json::parse_event_t event, json& parsed) mutable {
-    using E = json::parse_event_t;
-    if (!inExpr) {
-      // "nftables": [ { "rule": { "expr": [ ...: the key "expr" is at depth 4.
-      if (event == E::key && depth == 4 && parsed == "expr") inExpr = true;
-      return true;
-    }
-    if (depth == 4 && event == E::array_end) {
-      inExpr = false;
-      return true;
-    }
-    switch (event) {
-      case E::value:
-        return parsed.is_string() && parsed.get_ref<const std::string&>().starts_with("@");
-      case E::object_end:
-      case E::array_end:
-        return !parsed.empty();
-      default:
-        return true;
-    }
-  };
-}
-
 std::string scalarText(const json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); }
 
 // A listed element as nft -f writes it: "10.0.0.1", "10.0.0.0/8", "8000-8080".
@@ -299,8 +272,7 @@ Status NftablesWriter::read(std::map<std::string, std::set<std::string>>& listed
   auto text = executor_.listJson("list table inet " + options_.table);
   if (!text) return text.code() == ErrorCode::kNotFound ? Status::ok() : text.status();
   try {
-    const json doc = json::parse(*text, keepSetRefsOfRules());
-    text = std::string();
+    const json doc = json::parse(*text);
     for (const auto& item : doc.at("nftables")) {
       if (item.contains("set")) {
         const auto& set = item["set"];
