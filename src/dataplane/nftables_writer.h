@@ -89,15 +89,17 @@ class NftablesWriter : public IpSets {
   };
   struct Plan;
 
-  bool addMember(SetState& state, const std::string& member);
-  bool removeMember(SetState& state, const std::string& member);
+  // Adds/removes one asked-for member; true if the members or the rejects changed.
+  static bool addMember(SetState& state, const std::string& member);
+  static bool removeMember(SetState& state, const std::string& member);
   std::string setName(const std::string& ipset) const;
   // Lists our table into the record; `listed` gets every set's elements (as nft prints them).
   Status read(std::map<std::string, std::set<std::string>>& listed);
   void planSets(Plan& plan, bool full);
   void planChains(Plan& plan, bool full);
   // One chain's difference: created, or flushed and its rules written, when the rendered ids or
-  // sets differ from the record (or `force`); `spec` declares a base chain.
+  // sets differ from the record (or a set it uses changes variant, or the table was written by
+  // another renderer version); `spec` declares a base chain.
   void planChain(Plan& plan, const std::string& name, const NftRendered& rendered,
                  const std::string& spec = "");
   void planDeleteChain(Plan& plan, const std::string& name);
