@@ -414,7 +414,7 @@ NftRendered renderNftRules(TableName table, IpVersion version, const std::vector
         if (j > i) text += ", ";
         text.append("\"").append(rules[j].match.criteria().front().text).append("\" : ");
         text.append(renderNftAction(rules[j].action, table, version));
-        hashInput += hashes[j];
+        hashInput += hashes.at(j);
       }
       std::string id = hashText(hashInput, kHashLength);
       text.append(" } ").append(comment(id, ""));
@@ -429,8 +429,8 @@ NftRendered renderNftRules(TableName table, IpVersion version, const std::vector
     if (!text.empty() && text.back() != ' ') text += ' ';
     if (rule.match.empty() && action.empty()) text += "counter ";
     if (!action.empty()) text.append(action).append(" ");
-    text += comment(hashes[i], rule.comment);
-    out.rules.push_back({std::move(text), hashes[i]});
+    text += comment(hashes.at(i), rule.comment);
+    out.rules.push_back({std::move(text), hashes.at(i)});
   }
   return out;
 }
