@@ -200,7 +200,8 @@ TEST_F(NftablesIntegrationTest, ARefusedTransactionChangesNothingAndTheNextApply
   EXPECT_NE(after, before);
   EXPECT_TRUE(after.count("cali40s-it: [\"10.65.0.1\",\"10.65.0.2\",\"10.65.0.7\"]"));
 
-  // Probes: a rule using a set of the other family is refused (nothing committed either way).
+  // Probes (a scratch table, committed and deleted): a rule using a set of the other family is
+  // refused.
   std::vector<std::vector<Rule>> chains = {
       {rule(Match().sourceIpSet("cali40s:it"), Action::accept())},
       {rule(Match().sourceIpSet("cali60s:it"), Action::accept())}};
@@ -224,6 +225,7 @@ TEST_F(NftablesIntegrationTest, ARefusedTransactionChangesNothingAndTheNextApply
   ASSERT_TRUE(refused) << refused.message();
   EXPECT_EQ(*refused, (std::vector<size_t>{1, 3}));
   EXPECT_EQ(kernelTable(ns.name()), after);
+  EXPECT_FALSE(contains(sh({"nft", "list", "tables"}, ns.name()), "calico-probe"));
 }
 
 TEST_F(NftablesIntegrationTest, LibnftablesFromAThreadInsideTheNamespace) {
