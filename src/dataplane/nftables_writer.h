@@ -49,8 +49,9 @@ class NftablesWriter : public IpSets {
   void requestResync() { needRead_ = true; }
   bool dirty() const;
 
-  // Whether the kernel takes each rule list of `chains` (rules of `table`/`version`), checked in
-  // scratch chains of our table with nothing committed (nft --check): for finding refused rules.
+  // Whether the kernel takes each rule list of `chains` (rules of `table`/`version`), for finding
+  // refused rules: committed as scratch chains into a scratch table "<table>-probe" that hooks
+  // nothing, then deleted (nft --check never reaches the kernel). Ours is never touched.
   Result<ProbeResult> probe(TableName table, IpVersion version,
                             const std::vector<std::vector<Rule>>& chains);
 
