@@ -252,6 +252,15 @@ TEST_F(NftablesIntegrationTest, LibnftablesFromAThreadInsideTheNamespace) {
     for (const auto& item : doc.at("nftables")) {
       if (item.contains("chain")) viaLib.insert(item["chain"]["name"].get<std::string>());
     }
+    // A check commits nothing; a bad line is named.
+    if (Status c = nft->check("add table inet checked\n"); !c) return c;
+    if (nft->listJson("list table inet checked")) {
+      return makeError(ErrorCode::kInternal, "check committed a table");
+    }
+    Status bad = nft->check("add table inet checked\nadd chain inet checked c { nonsense; }\n");
+    if (bad || !namesInputLine(bad.message())) {
+      return makeError(ErrorCode::kInternal, "check of a bad line: not an error naming it");
+    }
     auto absent = nft->listJson("list table inet nosuch");
     if (absent || absent.code() != ErrorCode::kNotFound) {
       return makeError(ErrorCode::kInternal, "listing an absent table: not kNotFound");
