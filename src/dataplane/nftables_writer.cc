@@ -668,20 +668,19 @@ Result<ProbeResult> NftablesWriter::probe(TableName table, IpVersion version,
 Status NftablesWriter::removeTable(NftExecutor& executor, const std::string& table) {
   auto listed = executor.listJson("list tables");
   if (!listed) return listed.code() == ErrorCode::kNotFound ? Status::ok() : listed.status();
-  bool present = false;
+  std::string commands;  // ours and a scratch table a crashed probe left
   try {
     const json doc = json::parse(*listed);
     for (const auto& item : doc.at("nftables")) {
-      if (!item.contains("table")) continue;
-      const auto& t = item["table"];
-      present = present || (t.value("family", "") == "inet" && t.value("name", "") == table);
+      if (!item.contains("table") || item["table"].value("family", "") != "inet") continue;
+      const std::string name = item["table"].value("name", "");
+      if (name == table || name == table + "-probe") commands += "delete table inet " + name + "\n";
     }
   } catch (const json::exception& e) {
     return makeError(ErrorCode::kCorrupt,
                      std::string("nft list tables: unreadable JSON: ") + e.what());
   }
-  if (!present) return Status::ok();
-  return executor.run("delete table inet " + table + "\n");
+  return commands.empty() ? Status::ok() : executor.run(commands);
 }
 
 }  // namespace brindle::dataplane

@@ -386,6 +386,9 @@ TEST(NftablesRemoveTable, DeletesOnlyWhenListed) {
   nft.listing.push_back({{"table", {{"family", "inet"}, {"name", "calico"}}}});
   ASSERT_TRUE(NftablesWriter::removeTable(nft));
   EXPECT_EQ(nft.runs, std::vector<std::string>{"delete table inet calico\n"});
+  nft.listing.push_back({{"table", {{"family", "inet"}, {"name", "calico-probe"}}}});
+  ASSERT_TRUE(NftablesWriter::removeTable(nft));
+  EXPECT_EQ(nft.runs.back(), "delete table inet calico\ndelete table inet calico-probe\n");
 }
 
 }  // namespace
