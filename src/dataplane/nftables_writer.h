@@ -55,7 +55,8 @@ class NftablesWriter : public IpSets {
   Result<ProbeResult> probe(TableName table, IpVersion version,
                             const std::vector<std::vector<Rule>>& chains);
 
-  // Deletes `table inet <table>` if it exists (cleanup, switching to iptables).
+  // Deletes `table inet <table>` (and a probe scratch table) if it exists (cleanup, switching to
+  // iptables).
   static Status removeTable(NftExecutor& executor, const std::string& table = "calico");
 
   struct Stats {
