@@ -422,6 +422,12 @@ void NftablesWriter::planChain(Plan& plan, const std::string& name, const NftRen
              "add chain inet " + t + " " + name + (spec.empty() ? "" : " { " + spec + " }"));
   } else {
     plan.add(plan.flush, "flush chain inet " + t + " " + name);
+    if (!spec.empty() && !formatCurrent_) {
+      // Another renderer version may have hooked it elsewhere: declared again (in the same
+      // transaction, so packets never see it missing).
+      plan.add(plan.flush, "delete chain inet " + t + " " + name);
+      plan.add(plan.flush, "add chain inet " + t + " " + name + " { " + spec + " }");
+    }
     for (const auto& s : have->second.sets) --plan.refDelta[s];
   }
   const std::string head = "add rule inet " + t + " " + name + " ";
@@ -609,63 +615,72 @@ Status NftablesWriter::apply() {
 
 Result<ProbeResult> NftablesWriter::probe(TableName table, IpVersion version,
                                           const std::vector<std::vector<Rule>>& chains) {
-  const std::string& t = options_.table;
+  // nft --check (1.0.6) never reaches the kernel: a rule only the kernel refuses (measured:
+  // masquerade in a filter hook's chain) passes it. So the scratch chains are committed, into a
+  // scratch table of their own that hooks nothing (empty stand-ins for the sets and chains they
+  // use), which is made afresh (one a crash left behind goes) and deleted again.
+  const std::string t = options_.table + "-probe";
   const NftSetNamer namer = [this](const std::string& s) { return setName(s); };
-  // Everything the scratch chains refer to is declared (a no-op for what exists), so the check
-  // judges their rules alone; nothing is committed.
-  std::string declare = "add table inet " + t + " { comment \"" + kFormat + "\"; }\n", body;
-  std::set<std::string> declared;
+  std::string declare = "add table inet " + t + "\ndelete table inet " + t + "\nadd table inet " +
+                        t + "\n",
+              body;
+  std::set<std::string> declared;  // sets and chains
+  auto once = [&](const std::string& name, const std::string& lines) {
+    if (declared.insert(name).second) declare += lines;
+  };
   for (size_t i = 0; i < chains.size(); ++i) {
     const std::string name = "probe-" + std::to_string(i);
     NftRendered rendered =
         renderNftRules(table, version, chains[i], ruleHashes(name, chains[i]), namer);
-    declare += "add chain inet " + t + " " + name + "\n";
+    once(name, "add chain inet " + t + " " + name + "\n");
     for (const auto& rule : chains[i]) {
-      std::string target(rule.action.chain());
-      if (!target.empty() && declared.insert(target).second) {
-        declare += "add chain inet " + t + " " + nftChainName(table, version, target) + "\n";
-      }
+      if (rule.action.chain().empty()) continue;
+      std::string target = nftChainName(table, version, rule.action.chain());
+      once(target, "add chain inet " + t + " " + target + "\n");
     }
     for (const auto& ipset : rendered.ipsets) {
       auto it = sets_.find(ipset);
       const bool interval = it != sets_.end() && it->second.interval();
       const IpVersion v = it != sets_.end() ? it->second.version : version;
-      declare += "add set inet " + t + " " + nftSetName(ipset, interval) + " { type " +
-                 addressType(v) + "; " + (interval ? "flags interval; " : "") + "}\n";
+      once(nftSetName(ipset, interval), "add set inet " + t + " " + nftSetName(ipset, interval) +
+                                            " { type " + addressType(v) + "; " +
+                                            (interval ? "flags interval; " : "") + "}\n");
     }
     for (const auto& [portSet, elements] : rendered.portSets) {
       const bool ranges = elements.find('-') != std::string::npos;
-      declare += "add set inet " + t + " " + portSet + " { type inet_service; " +
-                 (ranges ? "flags interval; " : "") + "}\nadd element inet " + t + " " + portSet +
-                 " { " + elements + " }\n";
+      once(portSet, "add set inet " + t + " " + portSet + " { type inet_service; " +
+                        (ranges ? "flags interval; " : "") + "}\nadd element inet " + t + " " +
+                        portSet + " { " + elements + " }\n");
     }
     for (const auto& rule : rendered.rules) {
       body += "add rule inet " + t + " " + name + " " + rule.text + "\n";
     }
   }
-  Status s = executor_.check(declare + body);
-  if (s) return ProbeResult{true, ""};
-  if (!namesInputLine(s.message())) return s.error();
-  return ProbeResult{false, s.message()};
+  Status s = executor_.run(declare + body);
+  if (!s) {
+    if (!namesInputLine(s.message())) return s.error();
+    return ProbeResult{false, s.message()};  // nothing committed
+  }
+  (void)executor_.run("delete table inet " + t + "\n");
+  return ProbeResult{true, ""};
 }
 
 Status NftablesWriter::removeTable(NftExecutor& executor, const std::string& table) {
   auto listed = executor.listJson("list tables");
   if (!listed) return listed.code() == ErrorCode::kNotFound ? Status::ok() : listed.status();
-  bool present = false;
+  std::string commands;  // ours and a scratch table a crashed probe left
   try {
     const json doc = json::parse(*listed);
     for (const auto& item : doc.at("nftables")) {
-      if (!item.contains("table")) continue;
-      const auto& t = item["table"];
-      present = present || (t.value("family", "") == "inet" && t.value("name", "") == table);
+      if (!item.contains("table") || item["table"].value("family", "") != "inet") continue;
+      const std::string name = item["table"].value("name", "");
+      if (name == table || name == table + "-probe") commands += "delete table inet " + name + "\n";
     }
   } catch (const json::exception& e) {
     return makeError(ErrorCode::kCorrupt,
                      std::string("nft list tables: unreadable JSON: ") + e.what());
   }
-  if (!present) return Status::ok();
-  return executor.run("delete table inet " + table + "\n");
+  return commands.empty() ? Status::ok() : executor.run(commands);
 }
 
 }  // namespace brindle::dataplane

@@ -49,12 +49,14 @@ class NftablesWriter : public IpSets {
   void requestResync() { needRead_ = true; }
   bool dirty() const;
 
-  // Whether the kernel takes each rule list of `chains` (rules of `table`/`version`), checked in
-  // scratch chains of our table with nothing committed (nft --check): for finding refused rules.
+  // Whether the kernel takes each rule list of `chains` (rules of `table`/`version`), for finding
+  // refused rules: committed as scratch chains into a scratch table "<table>-probe" that hooks
+  // nothing, then deleted (nft --check never reaches the kernel). Ours is never touched.
   Result<ProbeResult> probe(TableName table, IpVersion version,
                             const std::vector<std::vector<Rule>>& chains);
 
-  // Deletes `table inet <table>` if it exists (cleanup, switching to iptables).
+  // Deletes `table inet <table>` (and a probe scratch table) if it exists (cleanup, switching to
+  // iptables).
   static Status removeTable(NftExecutor& executor, const std::string& table = "calico");
 
   struct Stats {
@@ -89,15 +91,17 @@ class NftablesWriter : public IpSets {
   };
   struct Plan;
 
-  bool addMember(SetState& state, const std::string& member);
-  bool removeMember(SetState& state, const std::string& member);
+  // Adds/removes one asked-for member; true if the members or the rejects changed.
+  static bool addMember(SetState& state, const std::string& member);
+  static bool removeMember(SetState& state, const std::string& member);
   std::string setName(const std::string& ipset) const;
   // Lists our table into the record; `listed` gets every set's elements (as nft prints them).
   Status read(std::map<std::string, std::set<std::string>>& listed);
   void planSets(Plan& plan, bool full);
   void planChains(Plan& plan, bool full);
   // One chain's difference: created, or flushed and its rules written, when the rendered ids or
-  // sets differ from the record (or `force`); `spec` declares a base chain.
+  // sets differ from the record (or a set it uses changes variant, or the table was written by
+  // another renderer version); `spec` declares a base chain.
   void planChain(Plan& plan, const std::string& name, const NftRendered& rendered,
                  const std::string& spec = "");
   void planDeleteChain(Plan& plan, const std::string& name);
