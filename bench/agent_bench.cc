@@ -38,6 +38,8 @@
 #include "calc/calc_graph.h"
 #include "calc/dataplane_state.h"
 #include "calc/syncer.h"
+#include "dataplane/nft_executor.h"
+#include "dataplane/nftables_writer.h"
 #include "datastore/local/local_store.h"
 #include "os/netns.h"
 #include "resources/resource_store.h"
@@ -224,8 +226,6 @@ long rssKb(pid_t pid, const char* field) {
   return -1;
 }
 
-// --memory: where the agent's memory goes, in-process, step by step (RSS deltas after
-// malloc_trim): the syncer's snapshot, the calculation graph, the rendered desired state.
 class CountingSyncerCallbacks : public calc::SyncerCallbacks {
  public:
   explicit CountingSyncerCallbacks(calc::CalcGraph* graph) : graph_(graph) {}
@@ -252,7 +252,106 @@ long selfRssKb() {
   return rssKb(::getpid(), "VmRSS:");
 }
 
-int memoryBreakdown(const std::string& storePath) {
+// The nftables writer without a kernel: every transaction succeeds, there is no table to list.
+class NullNftExecutor : public dataplane::NftExecutor {
+ public:
+  Status run(const std::string&) override { return Status::ok(); }
+  Status check(const std::string&) override { return Status::ok(); }
+  Result<std::string> listJson(const std::string&) override {
+    return makeError(ErrorCode::kNotFound, "no table");
+  }
+};
+
+// The driver fed `state` as the agent's calculation feeds it.
+void feedDriver(agent::DataplaneDriver& driver, const calc::DataplaneState& state) {
+  for (const auto& [id, members] : state.ipSets) {
+    driver.onIpSetAdded(id);
+    driver.onIpSetMembersAdded(id, members);
+  }
+  for (const auto& [id, r] : state.policies) driver.onPolicyActive(id, r);
+  for (const auto& [id, r] : state.profiles) driver.onProfileActive(id, r);
+  for (const auto& [id, e] : state.workloads) driver.onWorkloadEndpointUpdate(e);
+}
+
+// iptables: the driver and the writers' desired state (nothing applied). nftables: the same,
+// then after an apply through a null executor (the writer's record of what it wrote), then
+// applied for real through libnftables in a throw-away namespace (its cache of the table).
+void dataplaneMemory(const calc::DataplaneState& state, Backend backend, const std::string& ns) {
+  rules::RendererConfig rc;
+  rc.ipv6Enabled = false;
+  const auto kTables = {dataplane::TableName::kRaw, dataplane::TableName::kMangle,
+                        dataplane::TableName::kNat, dataplane::TableName::kFilter};
+  long base = selfRssKb();
+  auto t = Clock::now();
+  if (backend == Backend::kIptables) {
+    NullRunner runner;
+    std::vector<std::unique_ptr<dataplane::IptablesTable>> tables;
+    agent::DataplaneDeps deps;
+    for (auto name : kTables) {
+      tables.push_back(
+          std::make_unique<dataplane::IptablesTable>(name, dataplane::IpVersion::kV4, runner));
+      deps.tables.push_back({dataplane::IpVersion::kV4, name, tables.back().get()});
+    }
+    dataplane::IpSetsImpl ipsets(runner);
+    deps.ipsets = &ipsets;
+    agent::DataplaneDriver driver(deps, rc);
+    feedDriver(driver, state);
+    std::printf(
+        "memory: iptables: dataplane driver + writers' desired state (%zu endpoints, %zu "
+        "policies): %.1f MB (render + hash + record %.0f ms)\n",
+        driver.endpointCount(), driver.policyCount(), (selfRssKb() - base) / 1024.0, msSince(t));
+    return;
+  }
+  rc.flatDispatch = true;  // as the agent configures it for the verdict map
+  // `real`: libnftables in the calling process's namespace; otherwise the null executor.
+  auto measure = [&](bool real) -> Status {
+    std::vector<std::unique_ptr<dataplane::ChainTable>> tables;
+    std::vector<dataplane::ChainTable*> raw;
+    agent::DataplaneDeps deps;
+    for (auto name : kTables) {
+      tables.push_back(std::make_unique<dataplane::ChainTable>(name, dataplane::IpVersion::kV4));
+      raw.push_back(tables.back().get());
+      deps.tables.push_back({dataplane::IpVersion::kV4, name, raw.back()});
+    }
+    NullNftExecutor null;
+    dataplane::NftExecutorPtr lib;
+    if (real) {
+      auto opened = dataplane::openLibNftables();
+      if (!opened) return opened.status();
+      lib = std::move(*opened);
+    }
+    long before = selfRssKb();
+    auto start = Clock::now();
+    dataplane::NftablesWriter writer(raw, real ? *lib : static_cast<dataplane::NftExecutor&>(null));
+    deps.nftables = &writer;
+    agent::DataplaneDriver driver(deps, rc);
+    feedDriver(driver, state);
+    if (!real) {
+      std::printf(
+          "memory: nftables: dataplane driver + desired state (%zu endpoints, %zu policies): "
+          "%.1f MB (render + hash + record %.0f ms)\n",
+          driver.endpointCount(), driver.policyCount(), (selfRssKb() - before) / 1024.0,
+          msSince(start));
+    }
+    start = Clock::now();
+    if (Status s = driver.apply(); !s) return s;
+    std::printf("memory: nftables: the same after the first apply, %s: %.1f MB (apply %.0f ms)\n",
+                real ? "through libnftables into a throw-away namespace (its cache included)"
+                     : "through a null executor (the writer's record of what it wrote)",
+                (selfRssKb() - before) / 1024.0, msSince(start));
+    return Status::ok();
+  };
+  if (Status s = measure(false); !s) std::printf("memory: nftables: %s\n", s.message().c_str());
+  if (::geteuid() != 0) return;
+  must("ip netns add " + ns);
+  Status s = os::runInNetns(ns, [&] { return measure(true); });
+  sh("ip netns delete " + ns);
+  if (!s) std::printf("memory: nftables (libnftables): %s\n", s.message().c_str());
+}
+
+// --memory: where the agent's memory goes, in-process, step by step (RSS deltas after
+// malloc_trim): the syncer's snapshot, the calculation graph, the rendered desired state.
+int memoryBreakdown(const std::string& storePath, const std::vector<Backend>& backends) {
   auto client = datastore::openLocalStore(storePath);
   if (!client) return 1;
   long base = selfRssKb();
@@ -275,36 +374,11 @@ int memoryBreakdown(const std::string& storePath) {
   auto t = Clock::now();
   (void)syncer.start();
   double graphMs = msSince(t);
-  long withGraph = selfRssKb();
   std::printf("memory: syncer + calculation graph + its output state: %.1f MB (%.0f ms)\n",
-              (withGraph - base) / 1024.0, graphMs);
-  t = Clock::now();
-  NullRunner runner;
-  std::vector<std::unique_ptr<dataplane::IptablesTable>> tables;
-  agent::DataplaneDeps deps;
-  for (auto t : {dataplane::TableName::kRaw, dataplane::TableName::kMangle,
-                 dataplane::TableName::kNat, dataplane::TableName::kFilter}) {
-    tables.push_back(
-        std::make_unique<dataplane::IptablesTable>(t, dataplane::IpVersion::kV4, runner));
-    deps.tables.push_back({dataplane::IpVersion::kV4, t, tables.back().get()});
+              (selfRssKb() - base) / 1024.0, graphMs);
+  for (Backend b : backends) {
+    dataplaneMemory(state, b, "bagb" + std::to_string(::getpid() % 100000) + "-mem");
   }
-  dataplane::IpSetsImpl ipsets(runner);
-  deps.ipsets = &ipsets;
-  rules::RendererConfig rc;
-  rc.ipv6Enabled = false;
-  agent::DataplaneDriver driver(deps, rc);
-  for (const auto& [id, members] : state.ipSets) {
-    driver.onIpSetAdded(id);
-    driver.onIpSetMembersAdded(id, members);
-  }
-  for (const auto& [id, r] : state.policies) driver.onPolicyActive(id, r);
-  for (const auto& [id, r] : state.profiles) driver.onProfileActive(id, r);
-  for (const auto& [id, e] : state.workloads) driver.onWorkloadEndpointUpdate(e);
-  double driverMs = msSince(t);
-  std::printf(
-      "memory: dataplane driver + writers' desired state (%zu endpoints, %zu policies): "
-      "%.1f MB (render + hash + record %.0f ms)\n",
-      driver.endpointCount(), driver.policyCount(), (selfRssKb() - withGraph) / 1024.0, driverMs);
   return 0;
 }
 
@@ -937,7 +1011,7 @@ int runBench(int argc, char** argv) {
     const Shape shape = Shape::scaled(k);
     TempDir storeDir;
     writeStore(storeDir.path + "/store.db", shape);
-    if (memoryOnly) return memoryBreakdown(storeDir.path + "/store.db");
+    if (memoryOnly) return memoryBreakdown(storeDir.path + "/store.db", opt.backends);
     for (Backend b : opt.backends) {
       checkInterrupted();
       auto start = Clock::now();
