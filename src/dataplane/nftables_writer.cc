@@ -111,6 +111,12 @@ std::string addressType(IpVersion v) { return v == IpVersion::kV6 ? "ipv6_addr" 
 
 }  // namespace
 
+void NftablesWriter::KernelChain::addId(std::string_view id) {
+  // FNV-1a over the id and a terminator, so ["ab", ""] and ["a", "b"] differ.
+  for (char c : id) ids = (ids ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  ids = (ids ^ 0xffu) * 1099511628211ull;
+}
+
 // One transaction, section by section in commit order: sets created and filled and elements
 // changed (deletions first: an interval may only be added once an overlapping one is gone),
 // chains declared, changed and unwanted chains flushed, rules written, unwanted chains deleted
@@ -285,7 +291,7 @@ Status NftablesWriter::read(std::map<std::string, std::set<std::string>>& listed
       } else if (item.contains("rule")) {
         const auto& rule = item["rule"];
         KernelChain& chain = chains_[rule.at("chain").get<std::string>()];
-        chain.ids.push_back(idOf(rule.value("comment", "")));
+        chain.addId(idOf(rule.value("comment", "")));
         collectSetRefs(rule.value("expr", json::array()), chain.sets);
       }
     }
@@ -384,8 +390,7 @@ void NftablesWriter::planChain(Plan& plan, const std::string& name, const NftRen
                                const std::string& spec) {
   const std::string& t = options_.table;
   KernelChain want;
-  want.ids.reserve(rendered.rules.size());
-  for (const auto& rule : rendered.rules) want.ids.push_back(rule.id);
+  for (const auto& rule : rendered.rules) want.addId(rule.id);
   for (const auto& ipset : rendered.ipsets) want.sets.push_back(setName(ipset));
   for (const auto& [portSet, elements] : rendered.portSets) want.sets.push_back(portSet);
   std::sort(want.sets.begin(), want.sets.end());
