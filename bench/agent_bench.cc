@@ -281,25 +281,41 @@ void dataplaneMemory(const calc::DataplaneState& state, Backend backend, const s
   rc.ipv6Enabled = false;
   const auto kTables = {dataplane::TableName::kRaw, dataplane::TableName::kMangle,
                         dataplane::TableName::kNat, dataplane::TableName::kFilter};
-  long base = selfRssKb();
-  auto t = Clock::now();
-  if (backend == Backend::kIptables) {
-    NullRunner runner;
-    std::vector<std::unique_ptr<dataplane::IptablesTable>> tables;
-    agent::DataplaneDeps deps;
-    for (auto name : kTables) {
-      tables.push_back(
-          std::make_unique<dataplane::IptablesTable>(name, dataplane::IpVersion::kV4, runner));
-      deps.tables.push_back({dataplane::IpVersion::kV4, name, tables.back().get()});
+  // Each in a child of its own: RSS deltas after malloc_trim are not additive in one process (a
+  // second measurement reuses heap the first freed but the allocator kept).
+  auto inChild = [&](const std::function<Status()>& fn) {
+    std::fflush(stdout);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      Status s = fn();
+      if (!s) std::printf("memory: %s\n", s.message().c_str());
+      std::fflush(stdout);
+      ::_exit(s ? 0 : 1);
     }
-    dataplane::IpSetsImpl ipsets(runner);
-    deps.ipsets = &ipsets;
-    agent::DataplaneDriver driver(deps, rc);
-    feedDriver(driver, state);
-    std::printf(
-        "memory: iptables: dataplane driver + writers' desired state (%zu endpoints, %zu "
-        "policies): %.1f MB (render + hash + record %.0f ms)\n",
-        driver.endpointCount(), driver.policyCount(), (selfRssKb() - base) / 1024.0, msSince(t));
+    ::waitpid(pid, nullptr, 0);
+  };
+  if (backend == Backend::kIptables) {
+    inChild([&] {
+      long base = selfRssKb();
+      auto t = Clock::now();
+      NullRunner runner;
+      std::vector<std::unique_ptr<dataplane::IptablesTable>> tables;
+      agent::DataplaneDeps deps;
+      for (auto name : kTables) {
+        tables.push_back(
+            std::make_unique<dataplane::IptablesTable>(name, dataplane::IpVersion::kV4, runner));
+        deps.tables.push_back({dataplane::IpVersion::kV4, name, tables.back().get()});
+      }
+      dataplane::IpSetsImpl ipsets(runner);
+      deps.ipsets = &ipsets;
+      agent::DataplaneDriver driver(deps, rc);
+      feedDriver(driver, state);
+      std::printf(
+          "memory: iptables: dataplane driver + writers' desired state (%zu endpoints, %zu "
+          "policies): %.1f MB (render + hash + record %.0f ms)\n",
+          driver.endpointCount(), driver.policyCount(), (selfRssKb() - base) / 1024.0, msSince(t));
+      return Status::ok();
+    });
     return;
   }
   rc.flatDispatch = true;  // as the agent configures it for the verdict map
@@ -341,12 +357,11 @@ void dataplaneMemory(const calc::DataplaneState& state, Backend backend, const s
                 (selfRssKb() - before) / 1024.0, msSince(start));
     return Status::ok();
   };
-  if (Status s = measure(false); !s) std::printf("memory: nftables: %s\n", s.message().c_str());
+  inChild([&] { return measure(false); });
   if (::geteuid() != 0) return;
   must("ip netns add " + ns);
-  Status s = os::runInNetns(ns, [&] { return measure(true); });
+  inChild([&] { return os::runInNetns(ns, [&] { return measure(true); }); });
   sh("ip netns delete " + ns);
-  if (!s) std::printf("memory: nftables (libnftables): %s\n", s.message().c_str());
 }
 
 // --memory: where the agent's memory goes, in-process, step by step (RSS deltas after
