@@ -43,6 +43,9 @@ int main(int argc, char** argv) {
   upCmd->add_option("--ipip", up.ipip, "The pool's IPIP mode")
       ->check(CLI::IsMember({"always", "cross-subnet", "never"}))
       ->capture_default_str();
+  upCmd->add_option("--dataplane", up.dataplane, "What the agents program")
+      ->check(CLI::IsMember({"iptables", "nftables"}))
+      ->capture_default_str();
   TopologyOptions topology;
   upCmd->add_option("--topology", topology.name,
                     "mesh | rr | as-per-rack | as-per-server | downward-default | ecmp-fabric "
@@ -67,6 +70,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"profile", "fixed"}));
   seedCmd->add_flag("--etcd", seed.etcd, "An etcd host as in the seed (192.168.40.10)");
   seedCmd->add_flag("--json", seed.json, "The matrix as JSON");
+  seedCmd->add_option("--dataplane", seed.dataplane, "What the agents program")
+      ->check(CLI::IsMember({"iptables", "nftables"}))
+      ->capture_default_str();
 
   auto* workloadCmd = app.add_subcommand("workload", "Add or delete a workload");
   workloadCmd->require_subcommand(1);
@@ -132,6 +138,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (upCmd->parsed()) {
+    topology.dataplane = up.dataplane;
     return topology.name.empty() ? runUp(*lab, up) : runUpTopology(*lab, topology);
   }
   if (routesCmd->parsed()) return runRoutes(*lab, routesJson);

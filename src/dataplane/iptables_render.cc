@@ -75,18 +75,6 @@ void appendMatch(std::string& out, const Match& match, Spelling s) {
   }
 }
 
-// The LOG prefix as the target takes it everywhere: no double quote (iptables-restore ends the
-// argument there and refuses the line) and at most 29 characters with the ": " (xt_LOG's limit,
-// which the legacy backend enforces; nft takes more).
-std::string logPrefix(const std::string& prefix) {
-  std::string text;
-  for (char c : prefix) {
-    if (c != '"' && c != '\\' && c != '\n') text.push_back(c);
-  }
-  if (text.size() > 27) text.resize(27);
-  return text;
-}
-
 void appendAction(std::string& out, const Action& a, Spelling s) {
   using K = Action::Kind;
   if (a.kind == K::kNone) return;
@@ -148,6 +136,17 @@ std::string felixComment(const std::string& text) {
 }
 
 }  // namespace
+
+// No double quote (iptables-restore ends the argument there and refuses the line) and at most 29
+// characters with the ": " (xt_LOG's limit, which the legacy backend enforces; nft takes more).
+std::string logPrefix(const std::string& prefix) {
+  std::string text;
+  for (char c : prefix) {
+    if (c != '"' && c != '\\' && c != '\n') text.push_back(c);
+  }
+  if (text.size() > 27) text.resize(27);
+  return text;
+}
 
 const char* tableNameText(TableName table) {
   static constexpr const char* kNames[] = {"raw", "mangle", "nat", "filter"};  // TableName's order

@@ -27,6 +27,10 @@ inline constexpr size_t kHashLength = 16;
 std::string renderMatch(const Match& match);     // "-p tcp -m multiport --dports 80"; may be ""
 std::string renderAction(const Action& action);  // "-j ACCEPT", "-g cali-fw-x"; may be ""
 
+// A LOG prefix as both backends write it (before the ": " they add), so a logged packet reads the
+// same whichever backend logged it.
+std::string logPrefix(const std::string& prefix);
+
 std::vector<std::string> ruleHashes(const std::string& chainName, const std::vector<Rule>& rules);
 inline std::vector<std::string> ruleHashes(const Chain& chain) {
   return ruleHashes(chain.name, chain.rules);

@@ -8,13 +8,16 @@
 //     priorities of the iptables tables (raw -300, mangle -150, nat dstnat / srcnat, filter 0),
 //     hold what iptables inserts into the kernel chains; IPv4 rules carry `meta nfproto ipv4`,
 //     IPv6 ones `meta nfproto ipv6` (a base chain sees both families).
-//   - Dispatch: a run of rules each matching one exact interface name (no wildcard) and jumping
-//     or going to a chain becomes one verdict map rule: `iifname vmap { "cali1" : goto ... }`,
-//     one hash lookup per packet instead of a walk.
+//   - Dispatch: a run of two or more consecutive rules each matching only one exact interface
+//     name (no wildcard, no human comment, all `iifname` or all `oifname`, no name twice) and
+//     jumping or going to a chain becomes one verdict map rule: `iifname vmap { "cali1" : goto
+//     ... }`, one hash lookup per packet instead of a walk. A lone such rule stays a plain rule
+//     (as fast, and without the map's anonymous set).
 //   - Sets: ipsets (selector sets, "cali40s:...") become named sets (see nftSetName); port lists
-//     of more than one entry become named, content-addressed port sets ("p-<hash>") shared by
-//     every rule with the same list (anonymous sets cost ~0.5 ms each to create in nft 1.0.6,
-//     quadratically more in large transactions: measured, docs/nftables.md).
+//     of more than one entry become named, content-addressed port sets ("p-<hash>": the sorted,
+//     merged elements' SHA-224, base64url, 12 characters) shared by every rule with the same list
+//     (anonymous sets cost ~0.5 ms each to create in nft 1.0.6, quadratically more in large
+//     transactions: measured, docs/nftables.md).
 //   - Ids: every rule's comment starts with "cali:<hash>", the same Felix hash its iptables twin
 //     carries (iptables_render.h), so `explain`, logs and a person map a rule back to its policy
 //     rule the same way on both backends. A verdict-map rule carries a hash of its rules' hashes.
@@ -35,8 +38,8 @@ namespace brindle::dataplane {
 std::string nftChainName(TableName table, IpVersion version, std::string_view chain);
 // The base chain for iptables kernel chain `hook` ("FORWARD") of `table`: "filter-FORWARD".
 std::string nftBaseChainName(TableName table, std::string_view hook);
-// Its declaration body: "type filter hook forward priority 0; policy accept;" (nat tables
-// "type nat hook postrouting priority 110; ..."). "" for a hook we do not know.
+// Its declaration body: "type filter hook forward priority filter; policy accept;" (nat:
+// "type nat hook postrouting priority srcnat + 10; ..."). "" for a hook we do not know.
 std::string nftBaseChainSpec(TableName table, std::string_view hook);
 
 // The nftables set name of ipset `ipsetName` ("cali40s:Uh1L..." -> "cali40s-Uh1L..."); `interval`
@@ -56,8 +59,10 @@ struct NftRule {
 
 struct NftRendered {
   std::vector<NftRule> rules;
-  std::set<std::string> ipsets;                  // ipset names the rules refer to
-  std::map<std::string, std::string> portSets;   // port set name -> its elements: "80, 8000-8080"
+  std::set<std::string> ipsets;  // ipset names the rules refer to
+  // Port set name -> its elements: "80, 8000-8080" (type inet_service; a set with a range needs
+  // `flags interval`; the elements never overlap).
+  std::map<std::string, std::string> portSets;
 };
 
 // The rules of chain `chainName` (iptables name) of `table`/`version`, with their `hashes`

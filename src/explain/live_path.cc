@@ -404,6 +404,20 @@ Result<KernelState> KernelState::parse(std::string_view iptablesSave, std::strin
   return state;
 }
 
+namespace {
+
+// A node on the nftables dataplane has no cali- iptables chains to walk: say so rather than
+// report every probe as a mismatch.
+Status notOnNftables(std::string_view iptablesSave, bool nftTable, const std::string& where) {
+  if (!nftTable || iptablesSave.find(":cali-") != std::string_view::npos) return Status::ok();
+  return makeError(ErrorCode::kUnavailable,
+                   where +
+                       " runs the nftables dataplane (table inet calico); --live walks "
+                       "iptables and ipsets only (docs/nftables.md)");
+}
+
+}  // namespace
+
 Result<KernelState> KernelState::fromDump(const std::string& dir, const std::string& node,
                                           bool v6) {
   fs::path base = fs::path(dir) / node;
@@ -412,9 +426,15 @@ Result<KernelState> KernelState::fromDump(const std::string& dir, const std::str
   if (!fs::exists(rules)) {
     return makeError(ErrorCode::kNotFound, rules.string() + ": no such file (node " + node + ")");
   }
+  const std::string saved = readFile(rules);
+  const fs::path nft = base / "nft-table.txt";
+  if (Status s = notOnNftables(saved, fs::exists(nft) && fs::file_size(nft) > 0, base.string());
+      !s) {
+    return s.error();
+  }
   fs::path sets = base / "ipset.txt";
   if (!fs::exists(sets)) sets = base / "ipset-list.txt";
-  auto state = parse(readFile(rules), fs::exists(sets) ? readFile(sets) : "");
+  auto state = parse(saved, fs::exists(sets) ? readFile(sets) : "");
   if (!state) return makeError(ErrorCode::kInvalid, rules.string() + ": " + state.message());
   return state;
 }
@@ -425,6 +445,10 @@ Result<KernelState> KernelState::fromNetns(const std::string& netns, bool v6) {
   if (!rules) return rules.error();
   if (rules->exitCode != 0) {
     return makeError(ErrorCode::kUnavailable, "iptables-save in " + netns + ": " + rules->err);
+  }
+  auto nft = runner.run(os::Command({"nft", "list", "table", "inet", "calico"}));
+  if (Status s = notOnNftables(rules->out, nft && nft->exitCode == 0, "namespace " + netns); !s) {
+    return s.error();
   }
   auto sets = runner.run(os::Command({"ipset", "save"}));
   if (!sets) return sets.error();

@@ -15,12 +15,14 @@ struct UpOptions {
   int subnets = 1;
   bool etcd = false;
   std::string ipip = "never";  // always | cross-subnet | never
+  std::string dataplane = "iptables";  // iptables | nftables (every node's agent)
 };
 
 struct SeedOptions {
   std::string variant;  // "" (as written), "profile" or "fixed"
   bool etcd = false;
   bool json = false;
+  std::string dataplane = "iptables";
 };
 
 int runUp(Lab& lab, const UpOptions& options);

@@ -130,6 +130,7 @@ Status seed(Lab& lab, const SeedOptions& o, std::vector<Probe>& probes) {
     if (Status s = wireWorkload(lab, e.workload, e.mac); !s) return s;
   }
   if (Status s = loadResources(lab, *files, o.variant); !s) return s;
+  if (Status s = chooseDataplane(lab, o.dataplane); !s) return s;
   if (auto started = startNodes(lab); !started) return started.error();
   if (Status s = waitForMesh(lab, static_cast<int>(files->nodeList.size()) - 1, 30); !s) return s;
   if (!waitFor(30, [&] { return ready(lab); })) {
@@ -179,9 +180,15 @@ int runSeed(Lab& lab, const SeedOptions& o) {
               << (status ? *status : status.message() + "\n");
   }
   const std::string last = lab.state().nodes.back().name;
-  auto save = lab.run(last, {"iptables-save"});
-  std::cout << "\n$ iptables-save | cali- chains (" << last << ")\n"
-            << (save ? caliChains(save->out) : save.message() + "\n");
+  if (o.dataplane == "nftables") {
+    auto list = lab.run(last, {"nft", "list", "table", "inet", "calico"});
+    std::cout << "\n$ nft list table inet calico (" << last << ")\n"
+              << (list ? list->out : list.message() + "\n");
+  } else {
+    auto save = lab.run(last, {"iptables-save"});
+    std::cout << "\n$ iptables-save | cali- chains (" << last << ")\n"
+              << (save ? caliChains(save->out) : save.message() + "\n");
+  }
   std::cout << "\nlab up: run '" << down << "' to remove it\n";
   return 0;
 }

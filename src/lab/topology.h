@@ -18,6 +18,7 @@ struct TopologyOptions {
   int nodesPerRack = 4;
   int rrs = 1;  // rr: dedicated route reflector namespaces
   bool core = false;
+  std::string dataplane = "iptables";  // iptables | nftables (every node's agent)
 };
 
 enum class Role { kNode, kTor, kCore, kRr };

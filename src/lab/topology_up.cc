@@ -86,6 +86,7 @@ int runUpTopology(Lab& lab, const TopologyOptions& options) {
   lab.state().topology = layout->options;
   if (Status s = wire(lab, *layout); !s) return fail(s);
   if (Status s = createPoolAndProfile(lab, "never"); !s) return fail(s);
+  if (Status s = chooseDataplane(lab, options.dataplane); !s) return fail(s);
   if (auto r = lab.ctl({"apply", "-f", "-"}, fabricResources(*layout)); !r) return fail(r.error());
   if (Status s = startRouters(lab, *layout); !s) return fail(s);
   auto started = startNodes(lab);

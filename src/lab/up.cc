@@ -44,6 +44,7 @@ int runUp(Lab& lab, const UpOptions& o) {
     }
   }
   if (Status s = createPoolAndProfile(lab, o.ipip); !s) return fail(s);
+  if (Status s = chooseDataplane(lab, o.dataplane); !s) return fail(s);
   for (int i = 1; i <= o.nodes; ++i) {
     const int k = (i - 1) % o.subnets + 1;
     NodeState n{"node" + std::to_string(i), upSubnetAddress(k, 10 + i) + "/24",

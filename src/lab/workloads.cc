@@ -30,6 +30,18 @@ Status createPoolAndProfile(const Lab& lab, const std::string& ipip) {
                        "\nspec:\n  ingress:\n  - action: Allow\n  egress:\n  - action: Allow\n");
   return r ? Status::ok() : Status(r.error());
 }
+Status chooseDataplane(const Lab& lab, const std::string& dataplane) {
+  if (dataplane == "iptables") return Status::ok();
+  if (dataplane != "nftables") {
+    return makeError(ErrorCode::kInvalid, "unknown dataplane '" + dataplane +
+                                              "' (iptables or nftables)");
+  }
+  auto r = lab.ctl({"apply", "-f", "-"},
+                   "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  "
+                   "name: default\nspec:\n  nftablesMode: Enabled\n");
+  return r ? Status::ok() : Status(r.error());
+}
+
 namespace {
 
 using nlohmann::json;

@@ -26,6 +26,9 @@ inline constexpr const char* kUpPool = "10.244.0.0/16";
 // The pool (ipipMode from `ipip`: always | cross-subnet | never) and the profile kDefaultProfile;
 // created before any node, so node run makes no default pools.
 Status createPoolAndProfile(const Lab& lab, const std::string& ipip);
+// The dataplane every node's agent programs: "nftables" sets FelixConfiguration default's
+// nftablesMode to Enabled (as a Calico user would), "iptables" leaves the default.
+Status chooseDataplane(const Lab& lab, const std::string& dataplane);
 
 // CNI ADD inside the node's namespace; records the workload with the address it got.
 Status addWorkload(Lab& lab, const WorkloadSpec& spec);

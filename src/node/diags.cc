@@ -27,6 +27,7 @@ std::vector<ToolItem> toolItems(const std::string& nodeRunDir) {
       {"iptables-save.txt", {"iptables-save"}, "", {}},
       {"ip6tables-save.txt", {"ip6tables-save"}, "", {}},
       {"ipset-list.txt", {"ipset", "list"}, "", {}},
+      {"nft-table.txt", {"nft", "list", "table", "inet", "calico"}, "", {}},  // nftables mode
   };
   // iproute2 lists IPv4 routes and rules unless told -6.
   const std::vector<std::pair<std::string, std::vector<std::string>>> ip = {

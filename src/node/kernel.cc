@@ -97,9 +97,14 @@ const std::vector<KernelModule>& kernelModules() {
              {"ipt_MASQUERADE"}),
         need("nf_conntrack_netlink", "conntrack flushes of removed workloads",
              {"CONFIG_NF_CT_NETLINK"}),
+        need("nf_tables", "the nftables dataplane (nftablesMode: Enabled)", {"CONFIG_NF_TABLES"}),
+        need("nft_fib_inet", "nftables anti-spoofing and local-address matches",
+             {"CONFIG_NFT_FIB_INET"}),
         need("ipip", "the IPIP tunnel tunl0", {"CONFIG_NET_IPIP"}),
     };
-    m[1].optional = true;      // ip6_tables: IPv6 is optional
+    m[1].optional = true;             // ip6_tables: IPv6 is optional
+    m[m.size() - 3].optional = true;  // nf_tables, nft_fib_inet: only for the nftables dataplane
+    m[m.size() - 2].optional = true;
     m.back().ipipOnly = true;  // ipip: only for pools with IPIP
     return m;
   }();

@@ -27,6 +27,7 @@ constexpr Program kPrograms[] = {
     {"ip6tables-restore", "apt-get install iptables", false, "writes IPv6 rules"},
     {"ip6tables-save", "apt-get install iptables", false, "reads IPv6 rules"},
     {"ipset", "apt-get install ipset", false, "writes ipsets"},
+    {"nft", "apt-get install nftables", true, "reads the nftables dataplane's table (diags)"},
     {"ip", "apt-get install iproute2", false, "routes and BIRD's kernel routes"},
     {"modprobe", "apt-get install kmod", true, "loads kernel modules (not needed when built in)"},
 };

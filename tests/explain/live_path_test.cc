@@ -10,6 +10,7 @@
 #include "explain/live_path.h"
 #include "explain/report.h"
 #include "explain/scenario.h"  // tests/explain
+#include "testutil/temp_dir.h"
 
 namespace brindle::explain {
 namespace {
@@ -177,6 +178,18 @@ TEST(KernelStateParse, IpsetListAndSaveFormatsAndErrors) {
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.message().find("iptables-save line 2"), std::string::npos);
   EXPECT_FALSE(KernelState::parse("*nat\nCOMMIT\n", ""));
+}
+
+// A `node diags` dump of a node on the nftables dataplane: no cali- chains to walk, said plainly.
+TEST(KernelStateDump, NftablesNodeIsNotWalked) {
+  testutil::TempDir dir;
+  dir.write("node-a/iptables-save.txt", "*filter\n:FORWARD ACCEPT [0:0]\nCOMMIT\n");
+  dir.write("node-a/nft-table.txt", "table inet calico {\n}\n");
+  auto s = KernelState::fromDump(dir.path(), "node-a", false);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("nftables dataplane"), std::string::npos) << s.message();
+  dir.write("node-a/nft-table.txt", "");  // iptables node: the walk goes on
+  EXPECT_TRUE(KernelState::fromDump(dir.path(), "node-a", false)) << "empty nft dump";
 }
 
 }  // namespace

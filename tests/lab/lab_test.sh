@@ -9,6 +9,12 @@ set -uo pipefail
 # grep -q exits on its first match fails the pipeline, which flaked lab_up8.)
 build=$1
 mode=$2
+# A "-nft" suffix runs the same scenario with every agent on the nftables dataplane.
+dataplane=iptables
+if [[ $mode == *-nft ]]; then
+  mode=${mode%-nft}
+  dataplane=nftables
+fi
 [ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
 bin="$build/apps/brindle-lab/brindle-lab"
 name="ct-$mode-$$"
@@ -67,12 +73,20 @@ case $mode in
     variant=()
     [ "$mode" = seed ] || variant=(--variant "$mode")
     start=$(date +%s.%N)
-    out=$(lab seed "${variant[@]}") || fail "seed exited $?: $out"
+    out=$(lab seed "${variant[@]}" --dataplane "$dataplane") || fail "seed exited $?: $out"
     echo "$out"
     printf 'seed took %.1f s\n' "$(echo "$(date +%s.%N) - $start" | bc)"
     check_matrix "$out"
     [ "$(echo "$out" | grep -c 'Brindle process is running')" -eq 2 ] || fail "node status missing"
-    grep -q '^-A cali-tw-cali0ef24b3 ' <<<"$out" || fail "slave2's cali- chains missing"
+    if [ "$dataplane" = nftables ]; then
+      grep -q 'chain filter-cali-tw-cali0ef24b3 {' <<<"$out" || fail "slave2's nftables chains missing"
+      for n in slave1 slave2; do
+        [ -z "$(lab exec "$n" iptables-save | grep -- '-A cali-')" ] || fail "$n: iptables rules on nftables"
+        [ -z "$(lab exec "$n" ipset list -n | grep '^cali')" ] || fail "$n: ipsets on nftables"
+      done
+    else
+      grep -q '^-A cali-tw-cali0ef24b3 ' <<<"$out" || fail "slave2's cali- chains missing"
+    fi
     grep -q "lab up: run 'brindle-lab --lab $name down' to remove it" <<<"$out" ||
       fail "no word on how to remove the lab"
     ;;
@@ -83,7 +97,7 @@ case $mode in
     grep -q 'datastore etcd http://192.168.40.10:2379' <<<"$(lab status)" || fail "status: not on etcd"
     ;;
   up8)
-    out=$(lab up --nodes 8) || fail "up exited $?: $out"
+    out=$(lab up --nodes 8 --dataplane "$dataplane") || fail "up exited $?: $out"
     echo "$out"
     status=$(lab status)
     echo "$status" | head -12

@@ -29,6 +29,12 @@ TEST(FelixConfigTest, EachSettingParsesItsText) {
   EXPECT_EQ(c.failsafeInbound, (std::vector<FailsafePort>{{"tcp", 22}, {"udp", 68}}));
   ASSERT_TRUE(setFelixParam(c, "LogSeverityScreen", "warning").isOk());
   EXPECT_EQ(c.logSeverityScreen, "Warning");
+  ASSERT_TRUE(setFelixParam(c, "nftablesMode", "Enabled").isOk());  // FelixConfiguration's name
+  EXPECT_TRUE(c.nftablesEnabled);
+  ASSERT_TRUE(setFelixParam(c, "NFTablesMode", "Auto").isOk());  // no kube-proxy to follow
+  EXPECT_FALSE(c.nftablesEnabled);
+  EXPECT_NE(setFelixParam(c, "NFTablesMode", "On").message().find("Enabled, Disabled or Auto"),
+            std::string::npos);
   ASSERT_TRUE(setFelixParam(c, "InterfacePrefix", "cali,tap").isOk());
   EXPECT_EQ(c.interfacePrefixes, (std::vector<std::string>{"cali", "tap"}));
 

@@ -37,7 +37,7 @@ class SystemCheck : public ::testing::Test {
  protected:
   SystemCheck() {
     for (const char* p : {"bird", "birdc", "iptables-restore", "iptables-save", "ip6tables-restore",
-                          "ip6tables-save", "ipset", "ip", "modprobe"}) {
+                          "ip6tables-save", "ipset", "nft", "ip", "modprobe"}) {
       executable(dir_, p);
     }
     in_.path = "/nonexistent:" + dir_.file("bin");

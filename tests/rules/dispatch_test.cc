@@ -148,6 +148,16 @@ TEST(DispatchTree, AddingAnInterfaceRewritesLittle) {
   EXPECT_TRUE(found);
 }
 
+// The nftables backend's dispatch: one flat chain per direction (a verdict map), however many.
+TEST(DispatchTree, FlatForTheVerdictMap) {
+  auto ifaces = names(500, "calib%05d");
+  auto chains = workloadDispatchChains(workloads(ifaces), true);
+  ASSERT_EQ(chains.size(), 2u);
+  for (const auto& c : chains) EXPECT_EQ(c.rules.size(), 501u) << c.name;  // + Unknown interface
+  EXPECT_EQ(walk(chains, kChainFromWlDispatch, "-i", "calib00321").action, "-g cali-fw-calib00321");
+  EXPECT_EQ(walk(chains, kChainToWlDispatch, "-o", "calib00499").action, "-g cali-tw-calib00499");
+}
+
 TEST(DispatchTree, HostEndpointsReturnWhenUnknown) {
   std::map<std::string, calc::HostEndpoint> hosts;
   for (const auto& i : names(40, "eth%d")) {

@@ -1,0 +1,327 @@
+// nftables text of every match and action, names, base chains, dispatch maps and port sets.
+#include "dataplane/nftables_render.h"
+
+#include <gtest/gtest.h>
+
+#include "common/digest.h"
+#include "dataplane/iptables_render.h"
+
+namespace brindle::dataplane {
+namespace {
+
+constexpr IpVersion kV4 = IpVersion::kV4;
+constexpr IpVersion kV6 = IpVersion::kV6;
+
+std::string namer(const std::string& ipset) { return nftSetName(ipset, false); }
+
+std::string match(const Match& m, IpVersion v = kV4) { return renderNftMatch(m, v, namer); }
+std::string action(const Action& a, IpVersion v = kV4, TableName t = TableName::kFilter) {
+  return renderNftAction(a, t, v);
+}
+
+// The rules' texts, rendered with hashes "h0", "h1", ...
+NftRendered render(const std::vector<Rule>& rules, IpVersion v = kV4, bool base = false) {
+  std::vector<std::string> hashes;
+  for (size_t i = 0; i < rules.size(); ++i) hashes.push_back("h" + std::to_string(i));
+  return renderNftRules(TableName::kFilter, v, rules, hashes, namer, base);
+}
+std::vector<std::string> texts(const NftRendered& r) {
+  std::vector<std::string> out;
+  for (const auto& rule : r.rules) out.push_back(rule.text);
+  return out;
+}
+
+std::string hash16(const std::string& input) {
+  auto d = sha224(input);
+  return base64Url(d.data(), d.size()).substr(0, 16);
+}
+
+TEST(NftablesRenderTest, Names) {
+  EXPECT_EQ(nftChainName(TableName::kFilter, kV4, "cali-fw-cali1"), "filter-cali-fw-cali1");
+  EXPECT_EQ(nftChainName(TableName::kFilter, kV6, "cali-fw-cali1"), "filter6-cali-fw-cali1");
+  EXPECT_EQ(nftChainName(TableName::kNat, kV6, "cali-POSTROUTING"), "nat6-cali-POSTROUTING");
+  EXPECT_EQ(nftBaseChainName(TableName::kMangle, "PREROUTING"), "mangle-PREROUTING");
+  EXPECT_EQ(nftSetName("cali40s:Uh1Ln4ztYwBJ2T_JJzf4kPX", false),
+            "cali40s-Uh1Ln4ztYwBJ2T_JJzf4kPX");
+  EXPECT_EQ(nftSetName("cali40s:Uh1Ln4ztYwBJ2T_JJzf4kPX", true),
+            "cali40s-Uh1Ln4ztYwBJ2T_JJzf4kPX-net");
+  EXPECT_EQ(nftSetName("cali60all-ipam-pools", false), "cali60all-ipam-pools");
+  EXPECT_EQ(nftSetName("a b@c,d.e/f", false), "a-b-c-d.e/f");
+}
+
+TEST(NftablesRenderTest, BaseChainSpecs) {
+  using T = TableName;
+  EXPECT_EQ(nftBaseChainSpec(T::kRaw, "PREROUTING"),
+            "type filter hook prerouting priority raw; policy accept;");
+  EXPECT_EQ(nftBaseChainSpec(T::kRaw, "OUTPUT"),
+            "type filter hook output priority raw; policy accept;");
+  for (const char* hook : {"PREROUTING", "INPUT", "FORWARD", "POSTROUTING"}) {
+    std::string lower;
+    for (const char* c = hook; *c; ++c) lower += static_cast<char>(std::tolower(*c));
+    EXPECT_EQ(nftBaseChainSpec(T::kMangle, hook),
+              "type filter hook " + lower + " priority mangle; policy accept;");
+  }
+  EXPECT_EQ(nftBaseChainSpec(T::kMangle, "OUTPUT"),
+            "type route hook output priority mangle; policy accept;");
+  EXPECT_EQ(nftBaseChainSpec(T::kNat, "PREROUTING"),
+            "type nat hook prerouting priority dstnat; policy accept;");
+  EXPECT_EQ(nftBaseChainSpec(T::kNat, "OUTPUT"),
+            "type nat hook output priority -100; policy accept;");
+  EXPECT_EQ(nftBaseChainSpec(T::kNat, "INPUT"), "type nat hook input priority 100; policy accept;");
+  EXPECT_EQ(nftBaseChainSpec(T::kNat, "POSTROUTING"),
+            "type nat hook postrouting priority srcnat + 10; policy accept;");
+  EXPECT_EQ(nftBaseChainSpec(T::kFilter, "INPUT"),
+            "type filter hook input priority filter; policy accept;");
+  EXPECT_EQ(nftBaseChainSpec(T::kFilter, "FORWARD"),
+            "type filter hook forward priority filter; policy accept;");
+  EXPECT_EQ(nftBaseChainSpec(T::kFilter, "OUTPUT"),
+            "type filter hook output priority filter; policy accept;");
+  EXPECT_EQ(nftBaseChainSpec(T::kFilter, "PREROUTING"), "");
+  EXPECT_EQ(nftBaseChainSpec(T::kRaw, "FORWARD"), "");
+  EXPECT_EQ(nftBaseChainSpec(T::kFilter, "forward"), "");
+}
+
+TEST(NftablesRenderTest, Protocols) {
+  EXPECT_EQ(match(Match().protocol("tcp")), "meta l4proto 6");
+  EXPECT_EQ(match(Match().protocol("udp")), "meta l4proto 17");
+  EXPECT_EQ(match(Match().protocol("icmp")), "meta l4proto 1");
+  EXPECT_EQ(match(Match().protocol("ipv6-icmp"), kV6), "meta l4proto 58");
+  EXPECT_EQ(match(Match().protocol("icmpv6"), kV6), "meta l4proto 58");
+  EXPECT_EQ(match(Match().protocol("sctp")), "meta l4proto 132");
+  EXPECT_EQ(match(Match().protocol("udplite")), "meta l4proto 136");
+  EXPECT_EQ(match(Match().protocol("4")), "meta l4proto 4");
+  EXPECT_EQ(match(Match().protocol("gre")), "meta l4proto gre");
+  EXPECT_EQ(match(Match().notProtocol("udp")), "meta l4proto != 17");
+}
+
+TEST(NftablesRenderTest, NetsAndSetsByFamily) {
+  EXPECT_EQ(match(Match().sourceNet("10.0.0.0/8").notDestNet("10.1.0.0/16")),
+            "ip saddr 10.0.0.0/8 ip daddr != 10.1.0.0/16");
+  EXPECT_EQ(match(Match().notSourceNet("fd00::/64").destNet("fd01::1/128"), kV6),
+            "ip6 saddr != fd00::/64 ip6 daddr fd01::1/128");
+  EXPECT_EQ(match(Match().sourceIpSet("cali40s:A").notDestIpSet("cali40s:B")),
+            "ip saddr @cali40s-A ip daddr != @cali40s-B");
+  EXPECT_EQ(match(Match().notSourceIpSet("cali60s:A").destIpSet("cali60s:B"), kV6),
+            "ip6 saddr != @cali60s-A ip6 daddr @cali60s-B");
+  // The namer decides the set's nftables name (an interval variant, for instance).
+  auto interval = [](const std::string& s) { return nftSetName(s, true); };
+  EXPECT_EQ(renderNftMatch(Match().sourceIpSet("cali40s:A"), kV4, interval),
+            "ip saddr @cali40s-A-net");
+}
+
+TEST(NftablesRenderTest, PortsInline) {
+  EXPECT_EQ(match(Match().destPorts("80")), "th dport 80");
+  EXPECT_EQ(match(Match().sourcePorts("8000:8080")), "th sport 8000-8080");
+  EXPECT_EQ(match(Match().notDestPorts("53")), "th dport != 53");
+  EXPECT_EQ(match(Match().destPorts("443,80,8000:8080")), "th dport { 80, 443, 8000-8080 }");
+  EXPECT_EQ(match(Match().notSourcePorts("1,2,4")), "th sport != { 1-2, 4 }");
+  EXPECT_EQ(match(Match().notSourcePorts("1,2")), "th sport != 1-2");  // one element: no set
+  // Overlapping and repeated entries merge (an interval set refuses overlaps).
+  EXPECT_EQ(match(Match().destPorts("80,80,70:90,100")), "th dport { 70-90, 100 }");
+  EXPECT_EQ(match(Match().destPorts("10,9")), "th dport 9-10");
+  // Service names keep their order.
+  EXPECT_EQ(match(Match().destPorts("http,22")), "th dport { http, 22 }");
+}
+
+TEST(NftablesRenderTest, IcmpBothFamilies) {
+  EXPECT_EQ(match(Match().icmpType(kV4, "8")), "icmp type 8");
+  EXPECT_EQ(match(Match().icmpType(kV4, "8/0")), "icmp type 8 icmp code 0");
+  EXPECT_EQ(match(Match().icmpType(kV4, "8", true)), "icmp type != 8");
+  EXPECT_EQ(match(Match().icmpType(kV4, "8/0", true)), "icmp type . icmp code != { 8 . 0 }");
+  EXPECT_EQ(match(Match().icmpType(kV4, "echo-request")), "icmp type echo-request");
+  EXPECT_EQ(match(Match().icmpType(kV6, "128"), kV6), "icmpv6 type 128");
+  EXPECT_EQ(match(Match().icmpType(kV6, "1/4"), kV6), "icmpv6 type 1 icmpv6 code 4");
+  EXPECT_EQ(match(Match().icmpType(kV6, "135", true), kV6), "icmpv6 type != 135");
+  EXPECT_EQ(match(Match().icmpType(kV6, "1/4", true), kV6),
+            "icmpv6 type . icmpv6 code != { 1 . 4 }");
+}
+
+TEST(NftablesRenderTest, InterfacesMarksConntrackFib) {
+  EXPECT_EQ(match(Match().inInterface("cali1")), "iifname \"cali1\"");
+  EXPECT_EQ(match(Match().inInterface("cali+")), "iifname \"cali*\"");
+  EXPECT_EQ(match(Match().outInterface("tunl0")), "oifname \"tunl0\"");
+  EXPECT_EQ(match(Match().outInterface("cali+")), "oifname \"cali*\"");
+  EXPECT_EQ(match(Match()), "");
+  EXPECT_EQ(match(Match().mark(0x10, 0x30)), "meta mark & 0x30 == 0x10");
+  EXPECT_EQ(match(Match().markClear(0x100000)), "meta mark & 0x100000 == 0x0");
+  EXPECT_EQ(match(Match().markSet(0x10000)), "meta mark & 0x10000 == 0x10000");
+  EXPECT_EQ(match(Match().conntrackState("RELATED,ESTABLISHED")), "ct state established,related");
+  EXPECT_EQ(match(Match().conntrackState("INVALID")), "ct state invalid");
+  EXPECT_EQ(match(Match().conntrackState("UNTRACKED")), "ct state untracked");
+  EXPECT_EQ(match(Match().rpfFailed()), "fib saddr . iif oif missing");
+  EXPECT_EQ(match(Match().sourceAddrType("LOCAL")), "fib saddr type local");
+  EXPECT_EQ(match(Match().destAddrType("LOCAL"), kV6), "fib daddr type local");
+}
+
+TEST(NftablesRenderTest, ActionsBothFamilies) {
+  EXPECT_EQ(action(Action::none()), "");
+  EXPECT_EQ(action(Action::accept()), "accept");
+  EXPECT_EQ(action(Action::drop()), "drop");
+  EXPECT_EQ(action(Action::ret()), "return");
+  EXPECT_EQ(action(Action::jump("cali-fw-cali1")), "jump filter-cali-fw-cali1");
+  EXPECT_EQ(action(Action::goTo("cali-fw-cali1"), kV6), "goto filter6-cali-fw-cali1");
+  EXPECT_EQ(action(Action::jump("cali-PREROUTING"), kV6, TableName::kRaw),
+            "jump raw6-cali-PREROUTING");
+  EXPECT_EQ(action(Action::setMark(0x10, 0x30)), "meta mark set meta mark & 0xffffffcf | 0x10");
+  EXPECT_EQ(action(Action::clearMark(0x10000), kV6), "meta mark set meta mark & 0xfffeffff");
+  EXPECT_EQ(action(Action::setMark(0x5, 0xffffffff)), "meta mark set 0x5");
+  EXPECT_EQ(action(Action::log("calico-packet")), "log prefix \"calico-packet: \" level notice");
+  EXPECT_EQ(action(Action::masquerade(), kV4, TableName::kNat), "masquerade");
+  EXPECT_EQ(action(Action::dnat("10.0.0.1"), kV4, TableName::kNat), "dnat ip to 10.0.0.1");
+  EXPECT_EQ(action(Action::dnat("fd00::1"), kV6, TableName::kNat), "dnat ip6 to fd00::1");
+  EXPECT_EQ(action(Action::snat("10.0.0.2"), kV4, TableName::kNat), "snat ip to 10.0.0.2");
+  EXPECT_EQ(action(Action::snat("fd00::2"), kV6, TableName::kNat), "snat ip6 to fd00::2");
+}
+
+// The same cleaning as iptables (no quote, backslash or newline, 27 characters) and no '$', which
+// nft would expand as a variable.
+TEST(NftablesRenderTest, LogPrefixCleaned) {
+  EXPECT_EQ(action(Action::log("a\"b\\c\nd$e")), "log prefix \"abcde: \" level notice");
+  EXPECT_EQ(action(Action::log(std::string(40, 'x'))),
+            "log prefix \"" + std::string(27, 'x') + ": \" level notice");
+  EXPECT_EQ(logPrefix("a\"b"), "ab");
+}
+
+TEST(NftablesRenderTest, RuleTextsCommentsAndIds) {
+  auto r = render({
+      {Match().protocol("tcp").destPorts("80"), Action::accept(), ""},
+      {Match(), Action::drop(), "Drop if no policies \"passed\"\npacket"},
+      {Match().conntrackState("INVALID"), Action::none(), ""},
+      {Match(), Action::none(), ""},
+  });
+  EXPECT_EQ(texts(r), (std::vector<std::string>{
+                          "meta l4proto 6 th dport 80 accept comment \"cali:h0\"",
+                          "drop comment \"cali:h1; Drop if no policies 'passed' packet\"",
+                          "ct state invalid comment \"cali:h2\"",
+                          "counter comment \"cali:h3\"",
+                      }));
+  ASSERT_EQ(r.rules.size(), 4u);
+  EXPECT_EQ(r.rules[1].id, "h1");
+  EXPECT_TRUE(r.portSets.empty());
+  EXPECT_TRUE(r.ipsets.empty());
+}
+
+TEST(NftablesRenderTest, CommentTruncatedTo128Bytes) {
+  std::string hash(16, 'H');
+  std::vector<std::string> hashes{hash};
+  auto one = [&](std::string comment) {
+    return renderNftRules(TableName::kFilter, kV4, {{Match(), Action::accept(), comment}}, hashes,
+                          namer)
+        .rules.at(0)
+        .text;
+  };
+  // "cali:" + 16 + "; " = 23 bytes before the text: 105 bytes of text fit.
+  std::string fits(105, 'c');
+  EXPECT_EQ(one(fits), "accept comment \"cali:" + hash + "; " + fits + "\"");
+  EXPECT_EQ(one(fits + "overflow"), "accept comment \"cali:" + hash + "; " + fits + "\"");
+  // A multi-byte character is not cut in half: 104 bytes + "é" (2 bytes) would end at 129.
+  std::string text = std::string(104, 'c') + "\xc3\xa9";
+  EXPECT_EQ(one(text), "accept comment \"cali:" + hash + "; " + std::string(104, 'c') + "\"");
+  std::string exact = std::string(103, 'c') + "\xc3\xa9";
+  EXPECT_EQ(one(exact), "accept comment \"cali:" + hash + "; " + exact + "\"");
+}
+
+TEST(NftablesRenderTest, BaseChainRulesCarryTheFamilyGuard) {
+  std::vector<Rule> rules{{Match(), Action::jump("cali-FORWARD"), ""},
+                          {Match().inInterface("cali+"), Action::drop(), ""}};
+  EXPECT_EQ(
+      texts(render(rules, kV4, true)),
+      (std::vector<std::string>{"meta nfproto ipv4 jump filter-cali-FORWARD comment \"cali:h0\"",
+                                "meta nfproto ipv4 iifname \"cali*\" drop comment \"cali:h1\""}));
+  EXPECT_EQ(
+      texts(render(rules, kV6, true)),
+      (std::vector<std::string>{"meta nfproto ipv6 jump filter6-cali-FORWARD comment \"cali:h0\"",
+                                "meta nfproto ipv6 iifname \"cali*\" drop comment \"cali:h1\""}));
+  EXPECT_EQ(texts(render(rules, kV4, false))[0], "jump filter-cali-FORWARD comment \"cali:h0\"");
+  EXPECT_EQ(texts(render({{Match(), Action::none(), ""}}, kV6, true))[0],
+            "meta nfproto ipv6 counter comment \"cali:h0\"");
+}
+
+TEST(NftablesRenderTest, PortListsBecomeSharedNamedSets) {
+  auto r = render({
+      {Match().protocol("tcp").destPorts("80,443"), Action::accept(), ""},
+      {Match().protocol("udp").notSourcePorts("443,80"), Action::accept(), ""},
+      {Match().protocol("tcp").destPorts("8000:8080,22"), Action::accept(), ""},
+      {Match().protocol("tcp").destPorts("22"), Action::accept(), ""},
+  });
+  auto d = sha224("80, 443");
+  const std::string name = "p-" + base64Url(d.data(), d.size()).substr(0, 12);
+  auto d2 = sha224("22, 8000-8080");
+  const std::string name2 = "p-" + base64Url(d2.data(), d2.size()).substr(0, 12);
+  EXPECT_EQ(texts(r), (std::vector<std::string>{
+                          "meta l4proto 6 th dport @" + name + " accept comment \"cali:h0\"",
+                          "meta l4proto 17 th sport != @" + name + " accept comment \"cali:h1\"",
+                          "meta l4proto 6 th dport @" + name2 + " accept comment \"cali:h2\"",
+                          "meta l4proto 6 th dport 22 accept comment \"cali:h3\"",
+                      }));
+  EXPECT_EQ(r.portSets,
+            (std::map<std::string, std::string>{{name, "80, 443"}, {name2, "22, 8000-8080"}}));
+  EXPECT_NE(name, name2);
+}
+
+TEST(NftablesRenderTest, IpsetsRecordedByIpsetName) {
+  auto r = render({{Match().sourceIpSet("cali40s:A").notDestIpSet("cali40s:B"), Action::drop(), ""},
+                   {Match().sourceIpSet("cali40s:A"), Action::accept(), ""}});
+  EXPECT_EQ(r.ipsets, (std::set<std::string>{"cali40s:A", "cali40s:B"}));
+  EXPECT_EQ(r.rules.at(0).text,
+            "ip saddr @cali40s-A ip daddr != @cali40s-B drop comment \"cali:h0\"");
+}
+
+Rule dispatch(const std::string& iface, const std::string& chain, bool out = false) {
+  Match m = out ? Match().outInterface(iface) : Match().inInterface(iface);
+  return {m, Action::goTo(chain), ""};
+}
+
+TEST(NftablesRenderTest, DispatchRunsBecomeVerdictMaps) {
+  auto r = render({
+      dispatch("cali1", "cali-fw-cali1"),
+      {Match().inInterface("cali2"), Action::jump("cali-fw-cali2"), ""},
+      dispatch("cali3", "cali-fw-cali3"),
+      {Match().inInterface("cali+"), Action::drop(), ""},  // a wildcard ends the run
+      dispatch("cali4", "cali-fw-cali4"),                  // a run of one stays a rule
+      {Match().inInterface("cali5"), Action::goTo("cali-fw-cali5"), "note"},  // commented
+      dispatch("cali6", "cali-tw-cali6", true),  // oifname: its own run ...
+      dispatch("cali7", "cali-tw-cali7", true),
+      dispatch("cali8", "cali-fw-cali8"),  // ... ended by an iifname
+      dispatch("cali9", "cali-fw-cali9"),
+      dispatch("cali8", "cali-fw-cali8x"),  // a repeated name starts a new run
+  });
+  EXPECT_EQ(texts(r),
+            (std::vector<std::string>{
+                "iifname vmap { \"cali1\" : goto filter-cali-fw-cali1, \"cali2\" : jump "
+                "filter-cali-fw-cali2, \"cali3\" : goto filter-cali-fw-cali3 } comment \"cali:" +
+                    hash16("h0h1h2") + "\"",
+                "iifname \"cali*\" drop comment \"cali:h3\"",
+                "iifname \"cali4\" goto filter-cali-fw-cali4 comment \"cali:h4\"",
+                "iifname \"cali5\" goto filter-cali-fw-cali5 comment \"cali:h5; note\"",
+                "oifname vmap { \"cali6\" : goto filter-cali-tw-cali6, \"cali7\" : goto "
+                "filter-cali-tw-cali7 } comment \"cali:" +
+                    hash16("h6h7") + "\"",
+                "iifname vmap { \"cali8\" : goto filter-cali-fw-cali8, \"cali9\" : goto "
+                "filter-cali-fw-cali9 } comment \"cali:" +
+                    hash16("h8h9") + "\"",
+                "iifname \"cali8\" goto filter-cali-fw-cali8x comment \"cali:h10\"",
+            }));
+  EXPECT_EQ(r.rules[0].id, hash16("h0h1h2"));
+  EXPECT_EQ(r.rules[2].id, "h4");
+}
+
+TEST(NftablesRenderTest, VerdictMapIdChangesWithAnyEntry) {
+  std::vector<Rule> rules{dispatch("cali1", "a"), dispatch("cali2", "b")};
+  auto id = [&](std::vector<std::string> hashes, bool base = false) {
+    auto r = renderNftRules(TableName::kFilter, kV6, rules, hashes, namer, base);
+    EXPECT_EQ(r.rules.size(), 1u);
+    return r.rules.at(0).id;
+  };
+  EXPECT_EQ(id({"x", "y"}), hash16("xy"));
+  EXPECT_NE(id({"x", "y"}), id({"x", "z"}));
+  EXPECT_NE(id({"x", "y"}), id({"w", "y"}));
+  auto base = renderNftRules(TableName::kFilter, kV6, rules, {"x", "y"}, namer, true);
+  EXPECT_EQ(base.rules.at(0).text,
+            "meta nfproto ipv6 iifname vmap { \"cali1\" : goto filter6-a, \"cali2\" : goto "
+            "filter6-b } comment \"cali:" +
+                hash16("xy") + "\"");
+}
+
+}  // namespace
+}  // namespace brindle::dataplane
