@@ -307,16 +307,22 @@ class AgentE2eTest : public ::testing::Test {
     }
   }
 
-  // Packets the anti-spoofing rule (raw cali-PREROUTING: rpfilter --invert / fib saddr, DROP)
-  // has dropped, read from the node's kernel counters.
-  static long long antiSpoofDrops() {
-    long long n = view_->rulePackets("raw", "cali-PREROUTING", "rpfilter.*--invert.* -j DROP$",
-                                     "fib saddr .* drop");
-    if (n < 0) {
-      ADD_FAILURE() << "no counted anti-spoofing rule in raw cali-PREROUTING:\n"
-                    << view_->chainRules("raw", "cali-PREROUTING");
+  // The packets from `src` to udp/5353 counted by a table of the test's own just before
+  // (priority raw - 1) or just after (raw + 1) the raw PREROUTING hook, where either backend
+  // drops spoofed sources. Counted before and not after: dropped by raw PREROUTING, i.e. by the
+  // anti-spoofing rule (its only drop). Works the same on both backends, also where the rules
+  // carry no counters; the agent must leave the table alone.
+  static constexpr const char* kBracket = "brindle-e2e-bracket";
+  static long long bracketCount(const std::string& chain, const std::string& src) {
+    auto r = sh("ip netns exec " + node_ + " nft list chain inet " + kBracket + " " + chain);
+    std::smatch m;
+    const std::regex counted("ip saddr " + std::regex_replace(src, std::regex("\\."), "\\.") +
+                             " udp dport 5353 counter packets ([0-9]+)");
+    if (!std::regex_search(r.out, m, counted)) {
+      ADD_FAILURE() << "no bracket counter for " << src << " in " << chain << ":\n" << r.out;
+      return -1;
     }
-    return n;
+    return std::stoll(m[1].str());
   }
 
   // Waits until the metric reaches `atLeast` (false after `timeout`).
@@ -541,12 +547,42 @@ spec: {node: node1, interfaceName: hep0, expectedIPs: [10.98.0.1]}
 
 TEST_F(AgentE2eTest, SpoofedSourceIsDropped) {
   const Workload& a = hosts_.at("a");
-  const long long before = antiSpoofDrops();
+  std::string table = std::string("table inet ") + kBracket + " {\n";
+  for (const char* chain : {"pre", "post"}) {
+    table += std::string("chain ") + chain + " { type filter hook prerouting priority raw " +
+             (chain == std::string("pre") ? "- 1" : "+ 1") + "; policy accept;\n";
+    for (const char* src : {"10.65.0.1", "10.65.0.77"}) {
+      table += std::string("ip saddr ") + src + " udp dport 5353 counter\n";
+    }
+    table += "}\n";
+  }
+  ASSERT_EQ(sh("printf '" + table + "}\\n' | ip netns exec " + node_ + " nft -f -").code, 0);
+  struct Drop {
+    ~Drop() { sh("ip netns exec " + node_ + " nft delete table inet " + kBracket); }
+  } drop;
+  const bool iptables = !view_->nftables();
+  const long long before =
+      iptables ? view_->rulePackets("raw", "cali-PREROUTING", "rpfilter.*--invert.* -j DROP$", "")
+               : 0;
+
   EXPECT_TRUE(probeIp(a, "10.65.0.2", "udp", 5353));  // control: a's own address
-  EXPECT_EQ(antiSpoofDrops(), before) << "a packet from a's own address was counted as spoofed";
+  EXPECT_GT(bracketCount("pre", "10.65.0.1"), 0);
+  EXPECT_EQ(bracketCount("post", "10.65.0.1"), bracketCount("pre", "10.65.0.1"))
+      << "a packet from a's own address was dropped as spoofed";
   probeIp(a, "10.65.0.2", "udp", 5353, "10.65.0.77");  // no answer expected either way
   // The spoofed datagram left a and was dropped by our anti-spoofing rule, not lost elsewhere.
-  EXPECT_GT(antiSpoofDrops(), before);
+  EXPECT_GT(bracketCount("pre", "10.65.0.77"), 0);
+  EXPECT_EQ(bracketCount("post", "10.65.0.77"), 0);
+  const std::string raw = view_->chainRules("raw", "cali-PREROUTING");
+  if (iptables) {
+    // The rule's own counter too.
+    EXPECT_GE(before, 0) << raw;
+    EXPECT_GT(view_->rulePackets("raw", "cali-PREROUTING", "rpfilter.*--invert.* -j DROP$", ""),
+              before)
+        << raw;
+  } else {
+    EXPECT_TRUE(std::regex_search(raw, std::regex("fib saddr \\. iif oif missing drop"))) << raw;
+  }
   std::string seen = readFile(dir_->file("seen-b.log"));
   EXPECT_NE(seen.find("udp 5353 from 10.65.0.1"), std::string::npos) << seen;
   EXPECT_EQ(seen.find("from 10.65.0.77"), std::string::npos) << seen;
@@ -558,9 +594,15 @@ TEST_F(AgentE2eTest, NatOutgoingSeenOnTheWire) {
   // The outside saw the node's address, not the workload's pool address.
   EXPECT_NE(seen.find("tcp 80 from 10.99.0.1"), std::string::npos) << seen;
   EXPECT_EQ(seen.find("from 10.65."), std::string::npos) << seen;
-  // And the kernel's counters agree: the MASQUERADE rule of cali-nat-outgoing matched.
-  EXPECT_GT(view_->rulePackets("nat", "cali-nat-outgoing", "-j MASQUERADE", "masquerade"), 0)
-      << view_->chainRules("nat", "cali-nat-outgoing");
+  // And it was our rule: iptables counts the MASQUERADE of cali-nat-outgoing; nftables rules
+  // carry no counters, but ours is the only table in the node (nothing else could masquerade).
+  const std::string chain = view_->chainRules("nat", "cali-nat-outgoing");
+  if (!view_->nftables()) {
+    EXPECT_GT(view_->rulePackets("nat", "cali-nat-outgoing", "-j MASQUERADE", ""), 0) << chain;
+  } else {
+    EXPECT_NE(chain.find("masquerade"), std::string::npos) << chain;
+    EXPECT_EQ(sh("ip netns exec " + node_ + " nft list tables").out, "table inet calico\n");
+  }
 }
 
 TEST_F(AgentE2eTest, FloatingIpReachesItsWorkload) {
