@@ -228,8 +228,8 @@ class AgentModeSwitch : public ::testing::Test {
       streamDone = true;
     });
     std::thread ping([&] { pingResult = lab_->inClient("ping -q -i 0.02 -c 300 -W 1 10.68.0.2"); });
-    // New connections throughout, for the record (the issue promises no gap for established
-    // flows; a refused new one is printed).
+    // New connections throughout: while both backends hold the policy a new connection must
+    // pass both, and none may fall into a gap between them.
     std::atomic<bool> stopNew{false};
     std::atomic<int> newTried{0}, newFailed{0};
     std::thread fresh([&] {
@@ -261,6 +261,7 @@ class AgentModeSwitch : public ::testing::Test {
     EXPECT_TRUE(duringStream) << "the switch ended after the stream: it tested no flow";
     EXPECT_EQ(streamResult.code, 0) << "the established connection broke: " << streamResult.out;
     EXPECT_NE(pingResult.out.find(" 0% packet loss"), std::string::npos) << pingResult.out;
+    EXPECT_EQ(newFailed, 0) << "of " << newTried << " new connections during the switch";
     std::printf(
         "switch to %s: ready %.0f ms after the stop, old rules gone %.0f ms later; stream: %s"
         "new connections: %d of %d failed\n",
