@@ -2,7 +2,8 @@
 // FELIX_NFTABLESMODE takes over without a traffic gap for established flows (the old backend's
 // rules stay until the new one's are in place), leaves nothing of the old backend behind and
 // enforces the same policy. iptables -> nftables -> iptables, with a TCP stream and a fast ping
-// running through each switch. Root only: namespaces, real traffic.
+// running through each switch, and new connections admitted and refused as the policy says
+// throughout (no moment without rules). Root only: namespaces, real traffic.
 #include <signal.h>
 #include <unistd.h>
 
@@ -239,6 +240,14 @@ class AgentModeSwitch : public ::testing::Test {
         std::this_thread::sleep_for(100ms);
       }
     });
+    // ... and the policy never lapses: no moment without either backend's rules.
+    std::atomic<int> deniedTried{0}, deniedPassed{0};
+    std::thread refused([&] {
+      while (!stopNew) {
+        ++deniedTried;
+        if (lab_->connect("oth", 80)) ++deniedPassed;
+      }
+    });
     const bool established = waitFor(3s, [&] { return lab_->accepted(81) > streams; });
 
     const auto t0 = Clock::now();
@@ -254,6 +263,7 @@ class AgentModeSwitch : public ::testing::Test {
     ping.join();
     stopNew = true;
     fresh.join();
+    refused.join();
 
     EXPECT_TRUE(established) << "the stream never connected";
     ASSERT_TRUE(ready) << "the agent on " << dataplaneName(to) << " did not become ready";
@@ -262,12 +272,15 @@ class AgentModeSwitch : public ::testing::Test {
     EXPECT_EQ(streamResult.code, 0) << "the established connection broke: " << streamResult.out;
     EXPECT_NE(pingResult.out.find(" 0% packet loss"), std::string::npos) << pingResult.out;
     EXPECT_EQ(newFailed, 0) << "of " << newTried << " new connections during the switch";
+    EXPECT_GT(deniedTried, 3);
+    EXPECT_EQ(deniedPassed, 0) << "of " << deniedTried << " refused connections got through";
     std::printf(
         "switch to %s: ready %.0f ms after the stop, old rules gone %.0f ms later; stream: %s"
-        "new connections: %d of %d failed\n",
+        "new connections: %d of %d failed; refused ones: %d of %d got through\n",
         dataplaneName(to), std::chrono::duration<double, std::milli>(readyAt - t0).count(),
         std::chrono::duration<double, std::milli>(switchedAt - readyAt).count(),
-        streamResult.out.c_str(), newFailed.load(), newTried.load());
+        streamResult.out.c_str(), newFailed.load(), newTried.load(), deniedPassed.load(),
+        deniedTried.load());
     checkEnforcedBy(view);
   }
 
