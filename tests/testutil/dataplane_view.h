@@ -13,6 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "testutil/shell.h"
 
@@ -83,6 +84,40 @@ class DataplaneView {
       return run("nft flush chain inet calico " + nftChain(table, chain, v6)).code == 0;
     }
     return run(iptables(v6) + " -t " + table + " -F " + chain).code == 0;
+  }
+
+  // Our sets that hold `member` (an address) as a member of its own, not in a CIDR.
+  std::vector<std::string> setsHolding(const std::string& member) const {
+    std::vector<std::string> out;
+    if (nftables()) {
+      const std::string listed = run("nft list sets inet").out;
+      const std::regex declared("set (cali[^ ]+) \\{");
+      for (std::sregex_iterator it(listed.begin(), listed.end(), declared), end; it != end; ++it) {
+        const std::string name = (*it)[1].str();
+        auto r = run("nft get element inet calico " + name + " { " + member + " }");
+        if (r.code == 0 && r.out.find("{ " + member + " }") != std::string::npos) {
+          out.push_back(name);
+        }
+      }
+      return out;
+    }
+    std::istringstream names(run("ipset list -n").out);
+    for (std::string name; std::getline(names, name);) {
+      // A line of its own (`ipset test` would also match a CIDR holding it).
+      if (name.rfind("cali", 0) == 0 &&
+          ("\n" + run("ipset list " + name).out).find("\n" + member + "\n") != std::string::npos) {
+        out.push_back(name);
+      }
+    }
+    return out;
+  }
+
+  // Removes `member` from our set `set` behind the agent's back (drift).
+  bool deleteSetMember(const std::string& set, const std::string& member) const {
+    if (nftables()) {
+      return run("nft delete element inet calico " + set + " { " + member + " }").code == 0;
+    }
+    return run("ipset del " + set + " " + member).code == 0;
   }
 
   // Packets counted by the first rule of the chain whose text matches `iptablesRule` (a regex on
