@@ -678,8 +678,7 @@ TEST_F(AgentE2eTest, FlushedChainIsRepairedWithinTheRefreshInterval) {
   std::string chain = "cali-tw-calia0000001";
   std::string before = view_->chainRules("filter", chain);
   ASSERT_NE(before.find("cali:"), std::string::npos) << "no rule in " << chain << ":\n" << before;
-  ASSERT_TRUE(view_->flushChain("filter", chain));
-  ASSERT_EQ(view_->chainRules("filter", chain).find("cali:"), std::string::npos);
+  ASSERT_TRUE(view_->flushChain("filter", chain));  // (a refresh may repair it at once)
   auto start = std::chrono::steady_clock::now();
   bool repaired = false;
   while (std::chrono::steady_clock::now() - start < 3s) {
