@@ -20,7 +20,8 @@ class NftExecutor {
   // `commands` (nft -f syntax, one command a line) as one atomic transaction. An error's
   // message is nft's, naming the failing line ("<cmdline>:12:1-30: Error: ...").
   virtual Status run(const std::string& commands) = 0;
-  // The same, checked by the kernel and not committed (nft --check).
+  // The same, parsed and evaluated but not committed (nft --check). nft 1.0.6 does not send it
+  // to the kernel: what only the kernel refuses passes.
   virtual Status check(const std::string& commands) = 0;
   // `command` ("list table inet calico") with JSON output; kNotFound when the object is absent.
   virtual Result<std::string> listJson(const std::string& command) = 0;

@@ -18,6 +18,7 @@
 #include "dataplane/chain_table.h"
 #include "dataplane/ipsets.h"
 #include "dataplane/nft_executor.h"
+#include "dataplane/nftables_render.h"
 #include "dataplane/refusal.h"
 
 namespace brindle::dataplane {
@@ -48,12 +49,14 @@ class NftablesWriter : public IpSets {
   void requestResync() { needRead_ = true; }
   bool dirty() const;
 
-  // Whether the kernel takes each rule list of `chains` (rules of `table`/`version`), checked in
-  // scratch chains of our table with nothing committed (nft --check): for finding refused rules.
+  // Whether the kernel takes each rule list of `chains` (rules of `table`/`version`), for finding
+  // refused rules: committed as scratch chains into a scratch table "<table>-probe" that hooks
+  // nothing, then deleted (nft --check never reaches the kernel). Ours is never touched.
   Result<ProbeResult> probe(TableName table, IpVersion version,
                             const std::vector<std::vector<Rule>>& chains);
 
-  // Deletes `table inet <table>` if it exists (cleanup, switching to iptables).
+  // Deletes `table inet <table>` (and a probe scratch table) if it exists (cleanup, switching to
+  // iptables).
   static Status removeTable(NftExecutor& executor, const std::string& table = "calico");
 
   struct Stats {
@@ -68,13 +71,65 @@ class NftablesWriter : public IpSets {
   const std::string& lastTransaction() const { return lastTransaction_; }
 
  private:
-  // (implementation's state)
+  // One ipset: its desired members and how the kernel's elements differ from them.
+  struct SetState {
+    IpVersion version = IpVersion::kV4;
+    bool wanted = true;             // false once removed: deleted by the next apply
+    std::set<std::string> members;  // canonical: host addresses without their prefix
+    // Since the kernel last held the members (the kernel has members - added + removed); not
+    // used after a listing, which shows the kernel's elements.
+    std::set<std::string> added, removed;
+    std::set<std::string> rejected;  // not an address of the set's family: fails every apply
+    size_t nets = 0;                 // members with a prefix: an interval set while > 0
+    bool interval() const { return nets > 0; }
+  };
+  // What one chain of our table holds, as listed or as last written: one id per rule ("" for a
+  // rule without our comment) and the named sets its rules use (sorted). No rule text is kept.
+  struct KernelChain {
+    std::vector<std::string> ids;
+    std::vector<std::string> sets;
+  };
+  struct Plan;
+
+  // Adds/removes one asked-for member; true if the members or the rejects changed.
+  static bool addMember(SetState& state, const std::string& member);
+  static bool removeMember(SetState& state, const std::string& member);
+  std::string setName(const std::string& ipset) const;
+  // Lists our table into the record; `listed` gets every set's elements (as nft prints them).
+  Status read(std::map<std::string, std::set<std::string>>& listed);
+  void planSets(Plan& plan, bool full);
+  void planChains(Plan& plan, bool full);
+  // One chain's difference: created, or flushed and its rules written, when the rendered ids or
+  // sets differ from the record (or a set it uses changes variant, or the table was written by
+  // another renderer version); `spec` declares a base chain.
+  void planChain(Plan& plan, const std::string& name, const NftRendered& rendered,
+                 const std::string& spec = "");
+  void planDeleteChain(Plan& plan, const std::string& name);
+  // The rules of base chain (`table`, `hook`): IPv4's insertions then IPv6's.
+  NftRendered renderBase(TableName table, const std::string& hook) const;
+  void planSetDeletions(Plan& plan, bool full);
+  void commit(Plan& plan, bool full);
+  Status reportInvalid();
+
   std::vector<ChainTable*> tables_;
   NftExecutor& executor_;
   NftablesOptions options_;
   bool needRead_ = true;
   Stats stats_;
   std::string lastTransaction_;
+
+  std::map<std::string, SetState> sets_;  // ipset name -> desired
+  std::set<std::string> dirtySets_;       // ipsets changed since written
+  std::vector<std::string> invalid_;      // problems in the desired sets, reported once
+  // The kernel as listed or written since: our chains, the sets in our table, how many chains
+  // use each set, the nftables names of the desired ipsets' current variants, and sets not
+  // wanted any more that a chain still used when last looked at (deleted once unused).
+  std::map<std::string, KernelChain> chains_;
+  std::set<std::string> kernelSets_;
+  std::map<std::string, int> setRefs_;
+  std::set<std::string> wantedSets_;
+  std::set<std::string> lingering_;
+  bool formatCurrent_ = false;  // the table was written by this renderer version
 };
 
 }  // namespace brindle::dataplane

@@ -45,15 +45,18 @@ Status loadResources(const Lab& lab, const SeedFiles& f, const std::string& vari
 
 // Ready for traffic: each agent programmed its workloads' chains, and each node learned the
 // other nodes' workloads from BIRD.
-bool ready(const Lab& lab) {
+bool ready(const Lab& lab, const std::string& dataplane) {
+  const bool nft = dataplane == "nftables";
   for (const auto& n : lab.state().nodes) {
-    auto rules = lab.run(n.name, {"iptables-save", "-t", "filter"});
+    auto rules = nft ? lab.run(n.name, {"nft", "-j", "list", "chains"})
+                     : lab.run(n.name, {"iptables-save", "-t", "filter"});
     auto routes = lab.run(n.name, {"ip", "-4", "route", "show", "proto", "bird"});
     if (!rules || !routes) return false;
     for (const auto& w : lab.state().workloads) {
-      if (w.node == n.name && rules->out.find("cali-tw-" + w.iface + " ") == std::string::npos) {
-        return false;
-      }
+      // iptables-save: ":cali-tw-<iface> - [0:0]"; nft's JSON: "name": "filter-cali-tw-<iface>".
+      const std::string chain = nft ? "\"filter-cali-tw-" + w.iface + "\""
+                                    : "cali-tw-" + w.iface + " ";
+      if (w.node == n.name && rules->out.find(chain) == std::string::npos) return false;
       if (w.node != n.name && routes->out.find(w.address + " ") == std::string::npos) {
         return false;
       }
@@ -133,7 +136,7 @@ Status seed(Lab& lab, const SeedOptions& o, std::vector<Probe>& probes) {
   if (Status s = chooseDataplane(lab, o.dataplane); !s) return s;
   if (auto started = startNodes(lab); !started) return started.error();
   if (Status s = waitForMesh(lab, static_cast<int>(files->nodeList.size()) - 1, 30); !s) return s;
-  if (!waitFor(30, [&] { return ready(lab); })) {
+  if (!waitFor(30, [&] { return ready(lab, o.dataplane); })) {
     return makeError(ErrorCode::kUnavailable,
                      "the agents did not program every workload and learn every route within "
                      "30 s (logs in " +

@@ -106,6 +106,13 @@ case $mode in
       lab workload add "node$i" "w$i" || fail "workload add w$i"
     done
     all_pairs_reachable 8
+    if [ "$dataplane" = nftables ]; then
+      for i in $(seq 8); do
+        lab exec "node$i" nft list chain inet calico filter-cali-tw-"$(lab status | awk -v w="w$i" '$1 == w {print $4}')" >/dev/null ||
+          fail "node$i: w$i's nftables chain missing"
+        [ -z "$(lab exec "node$i" iptables-save | grep -- '-A cali-')" ] || fail "node$i: iptables rules on nftables"
+      done
+    fi
     ;;
   subnets)  # two subnets joined by the fabric's router, which peers with every node
     out=$(lab up --nodes 4 --subnets 2) || fail "up exited $?: $out"

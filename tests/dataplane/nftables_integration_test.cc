@@ -1,0 +1,340 @@
+// NftablesWriter against the real nft and kernel (root; label `integration`) inside throw-away
+// namespaces: the `nft` program through `ip netns exec`, libnftables from a thread that entered
+// the namespace, drift made with nft repaired, other tables untouched, a refused transaction
+// changing nothing, and pings through a forward base chain.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "dataplane/iptables_render.h"
+#include "dataplane/nftables_writer.h"
+#include "netns_fixture.h"
+#include "os/netns.h"
+
+namespace brindle::dataplane {
+namespace {
+
+using json = nlohmann::json;
+using testing::sh;
+using testing::shCode;
+using testing::TestNetns;
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+Rule rule(Match match, Action action) { return Rule{std::move(match), std::move(action), ""}; }
+
+// The agent's shape in small: dispatch, per-endpoint chains, a selector set, hooks in filter,
+// nat and raw, for both versions.
+void desire(ChainTable& filter, ChainTable& nat, ChainTable& raw, IpSets& sets) {
+  const bool v4 = filter.version() == IpVersion::kV4;
+  const std::string set = v4 ? "cali40s:it" : "cali60s:it";
+  const std::string net = v4 ? "10.65.0.0/16" : "fd00:65::/64";
+  sets.replaceMembers(
+      {set, "hash:net", filter.version()},
+      v4 ? std::set<std::string>{"10.65.0.1", "10.65.0.2"} : std::set<std::string>{"fd00:65::1"});
+  filter.updateChain({"cali-FORWARD",
+                      {rule(Match().inInterface("cali1"), Action::goTo("cali-fw-cali1")),
+                       rule(Match().inInterface("cali2"), Action::goTo("cali-fw-cali2")),
+                       rule(Match().outInterface("cali+"), Action::jump("cali-to-wl"))}});
+  for (const char* ep : {"cali1", "cali2"}) {
+    filter.updateChain(
+        {std::string("cali-fw-") + ep,
+         {rule(Match().sourceIpSet(set), Action::accept()),
+          rule(Match().sourceNet(net), Action::accept()), rule({}, Action::drop())}});
+  }
+  filter.updateChain({"cali-to-wl",
+                      {rule(Match().protocol("tcp").destPorts("80,443"), Action::accept()),
+                       rule({}, Action::drop())}});
+  filter.setRuleInsertions("FORWARD", {rule({}, Action::jump("cali-FORWARD"))});
+  nat.updateChain(
+      {"cali-nat-outgoing", {rule(Match().sourceNet(net).notDestNet(net), Action::masquerade())}});
+  nat.setRuleInsertions("POSTROUTING", {rule({}, Action::jump("cali-nat-outgoing"))});
+  raw.updateChain(
+      {"cali-PREROUTING", {rule(Match().inInterface("cali+"), Action::setMark(0x0, 0xf000000))}});
+  raw.setRuleInsertions("PREROUTING", {rule({}, Action::jump("cali-PREROUTING"))});
+}
+
+// All the tables of both versions, desired like an agent, on one executor.
+struct Backend {
+  explicit Backend(NftExecutor& nft) : writer(tables(), nft) {
+    desire(filter4, nat4, raw4, writer);
+    desire(filter6, nat6, raw6, writer);
+  }
+  std::vector<ChainTable*> tables() { return {&filter4, &nat4, &raw4, &filter6, &nat6, &raw6}; }
+  ChainTable filter4{TableName::kFilter, IpVersion::kV4}, nat4{TableName::kNat, IpVersion::kV4},
+      raw4{TableName::kRaw, IpVersion::kV4}, filter6{TableName::kFilter, IpVersion::kV6},
+      nat6{TableName::kNat, IpVersion::kV6}, raw6{TableName::kRaw, IpVersion::kV6};
+  NftablesWriter writer;
+};
+
+// What the kernel's table holds, comparable: "chain", "chain: <comment>" and "set: elements".
+std::set<std::string> kernelTable(const std::string& ns) {
+  const std::string text = sh({"nft", "-j", "list", "table", "inet", "calico"}, ns);
+  std::set<std::string> out;
+  if (text.empty()) return out;
+  const json doc = json::parse(text);
+  for (const auto& item : doc.at("nftables")) {
+    if (item.contains("chain")) out.insert(item["chain"]["name"].get<std::string>());
+    if (item.contains("rule")) {
+      out.insert(item["rule"]["chain"].get<std::string>() + ": " +
+                 item["rule"].value("comment", "(none)"));
+    }
+    if (item.contains("set")) {
+      out.insert(item["set"]["name"].get<std::string>() + ": " +
+                 item["set"].value("elem", json::array()).dump());
+    }
+  }
+  return out;
+}
+
+class NftablesIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  }
+};
+
+TEST_F(NftablesIntegrationTest, NftProgramWritesRepairsDriftAndLeavesOtherTablesAlone) {
+  TestNetns ns;
+  // Not ours: iptables-nft's `table ip filter` and someone's `table inet other`.
+  sh({"iptables", "-A", "FORWARD", "-s", "10.66.0.0/16", "-j", "DROP"}, ns.name());
+  sh({"nft", "-f", "-"}, ns.name(),
+     "add table inet other\nadd chain inet other c { type filter hook input priority 10; }\n"
+     "add rule inet other c tcp dport 22 accept comment \"theirs\"\n");
+  const std::string theirs = sh({"nft", "list", "table", "inet", "other"}, ns.name());
+  os::ProcessRunner host;
+  auto nft = nftCommandExecutor(host, {"ip", "netns", "exec", ns.name()});
+  std::set<std::string> written;
+  {
+    Backend backend(*nft);
+    ASSERT_TRUE(backend.writer.apply()) << backend.writer.lastTransaction();
+    EXPECT_EQ(backend.writer.stats().transactions, 1);
+    written = kernelTable(ns.name());
+  }
+  for (const char* want :
+       {"filter-FORWARD", "nat-POSTROUTING", "raw-PREROUTING", "filter-cali-fw-cali1",
+        "filter6-cali-fw-cali1", "brindle-nftables-v1: []",
+        "cali40s-it: [\"10.65.0.1\",\"10.65.0.2\"]"}) {
+    EXPECT_TRUE(written.count(want)) << want;
+  }
+  const std::string listed = sh({"nft", "list", "table", "inet", "calico"}, ns.name());
+  EXPECT_TRUE(contains(listed, "iifname vmap { \"cali1\" : goto filter-cali-fw-cali1")) << listed;
+  EXPECT_TRUE(contains(listed, "comment \"brindle nftables v1\"")) << listed;
+
+  // A restart with the same desired state: one listing, nothing written.
+  Backend backend(*nft);
+  ASSERT_TRUE(backend.writer.apply());
+  EXPECT_EQ(backend.writer.stats().transactions, 0) << backend.writer.lastTransaction();
+  EXPECT_EQ(backend.writer.stats().lists, 1);
+
+  // Drift: a chain flushed, a foreign rule in ours, a chain of someone's in our table, an element
+  // gone and one added, a base chain deleted.
+  sh({"nft", "-f", "-"}, ns.name(),
+     "flush chain inet calico filter-cali-to-wl\n"
+     "add rule inet calico filter-cali-fw-cali2 counter\n"
+     "add chain inet calico extra\n"
+     "delete element inet calico cali40s-it { 10.65.0.2 }\n"
+     "add element inet calico cali40s-it { 10.65.0.9 }\n"
+     "flush chain inet calico raw-PREROUTING\ndelete chain inet calico raw-PREROUTING\n");
+  ASSERT_NE(kernelTable(ns.name()), written);
+  backend.writer.requestResync();
+  ASSERT_TRUE(backend.writer.apply()) << backend.writer.lastTransaction();
+  EXPECT_EQ(kernelTable(ns.name()), written) << backend.writer.lastTransaction();
+  EXPECT_EQ(backend.writer.stats().transactions, 1);
+
+  // Incremental: one chain, one member.
+  backend.filter4.updateChain({"cali-to-wl", {rule({}, Action::accept())}});
+  backend.writer.addMembers("cali40s:it", {"10.65.0.3"});
+  ASSERT_TRUE(backend.writer.apply());
+  const std::string& tx = backend.writer.lastTransaction();
+  EXPECT_TRUE(contains(tx, "flush chain inet calico filter-cali-to-wl\n")) << tx;
+  EXPECT_FALSE(contains(tx, "cali-fw-")) << tx;
+  EXPECT_TRUE(
+      contains(sh({"nft", "list", "set", "inet", "calico", "cali40s-it"}, ns.name()), "10.65.0.3"));
+
+  // Everything removed: our table is empty but for the marker; theirs as they were.
+  for (ChainTable* t : backend.tables()) {
+    for (const auto& [name, chain] : std::map(t->desiredChains())) t->removeChain(name);
+    for (const auto& [hook, rules] : std::map(t->insertions())) t->setRuleInsertions(hook, {});
+  }
+  backend.writer.removeSet("cali40s:it");
+  backend.writer.removeSet("cali60s:it");
+  ASSERT_TRUE(backend.writer.apply()) << backend.writer.lastTransaction();
+  EXPECT_EQ(kernelTable(ns.name()), std::set<std::string>{"brindle-nftables-v1: []"});
+  ASSERT_TRUE(NftablesWriter::removeTable(*nft));
+  ASSERT_TRUE(NftablesWriter::removeTable(*nft)) << "absent is fine";
+  EXPECT_EQ(shCode({"nft", "list", "table", "inet", "calico"}, ns.name()), 1);
+  EXPECT_EQ(sh({"nft", "list", "table", "inet", "other"}, ns.name()), theirs);
+  EXPECT_TRUE(contains(sh({"iptables-save", "-t", "filter"}, ns.name()),
+                       "-A FORWARD -s 10.66.0.0/16 -j DROP"));
+}
+
+TEST_F(NftablesIntegrationTest, ARefusedTransactionChangesNothingAndTheNextApplyRecovers) {
+  TestNetns ns;
+  os::ProcessRunner host;
+  auto nft = nftCommandExecutor(host, {"ip", "netns", "exec", ns.name()});
+  Backend backend(*nft);
+  ASSERT_TRUE(backend.writer.apply());
+  const std::set<std::string> before = kernelTable(ns.name());
+  // A jump loop the kernel refuses at commit (reachable from the forward hook) and a new member,
+  // in one transaction.
+  backend.filter4.updateChain({"cali-to-wl", {rule({}, Action::jump("cali-loop-a"))}});
+  backend.filter4.updateChain({"cali-loop-a", {rule({}, Action::jump("cali-loop-b"))}});
+  backend.filter4.updateChain({"cali-loop-b", {rule({}, Action::jump("cali-loop-a"))}});
+  backend.writer.addMembers("cali40s:it", {"10.65.0.7"});
+  Status s = backend.writer.apply();
+  ASSERT_FALSE(s);
+  EXPECT_TRUE(namesInputLine(s.message())) << s.message();
+  EXPECT_EQ(kernelTable(ns.name()), before);
+  EXPECT_TRUE(backend.writer.dirty());
+  // The loop goes: the next apply lists the kernel and writes the rest.
+  backend.filter4.updateChain({"cali-to-wl", {rule({}, Action::accept())}});
+  backend.filter4.removeChain("cali-loop-a");
+  backend.filter4.removeChain("cali-loop-b");
+  ASSERT_TRUE(backend.writer.apply()) << backend.writer.lastTransaction();
+  EXPECT_EQ(backend.writer.stats().lists, 2);
+  const std::set<std::string> after = kernelTable(ns.name());
+  EXPECT_NE(after, before);
+  EXPECT_TRUE(after.count("cali40s-it: [\"10.65.0.1\",\"10.65.0.2\",\"10.65.0.7\"]"));
+
+  // Probes (a scratch table, committed and deleted): a rule using a set of the other family is
+  // refused.
+  std::vector<std::vector<Rule>> chains = {
+      {rule(Match().sourceIpSet("cali40s:it"), Action::accept())},
+      {rule(Match().sourceIpSet("cali60s:it"), Action::accept())}};
+  auto whole = backend.writer.probe(TableName::kFilter, IpVersion::kV4, chains);
+  ASSERT_TRUE(whole) << whole.message();
+  EXPECT_FALSE(whole->accepted);
+  EXPECT_TRUE(namesInputLine(whole->error)) << whole->error;
+  auto good = backend.writer.probe(TableName::kFilter, IpVersion::kV4, {chains[0]});
+  ASSERT_TRUE(good) << good.message();
+  EXPECT_TRUE(good->accepted) << good->error;
+  // Bisection over probes finds the refused rules, as the agent does after a refusal.
+  std::vector<Rule> rules = {chains[0][0], chains[1][0], rule({}, Action::drop()),
+                             rule(Match().destIpSet("cali60s:it"), Action::drop())};
+  auto refused = findRefused(rules.size(), [&](const std::vector<size_t>& subset) -> Result<bool> {
+    std::vector<Rule> some;
+    for (size_t i : subset) some.push_back(rules[i]);
+    BRINDLE_ASSIGN_OR_RETURN(auto r,
+                             backend.writer.probe(TableName::kFilter, IpVersion::kV4, {some}));
+    return r.accepted;
+  });
+  ASSERT_TRUE(refused) << refused.message();
+  EXPECT_EQ(*refused, (std::vector<size_t>{1, 3}));
+  EXPECT_EQ(kernelTable(ns.name()), after);
+  EXPECT_FALSE(contains(sh({"nft", "list", "tables"}, ns.name()), "calico-probe"));
+}
+
+TEST_F(NftablesIntegrationTest, LibnftablesFromAThreadInsideTheNamespace) {
+  TestNetns ns;
+  std::set<std::string> viaLib;
+  std::vector<double> millis;
+  Status s = os::runInNetns(ns.name(), [&]() -> Status {
+    BRINDLE_ASSIGN_OR_RETURN(auto nft, openLibNftables());
+    Backend backend(*nft);
+    if (Status a = backend.writer.apply(); !a) return a;
+    // Endpoint-sized changes on one context: nft's cache survives between transactions.
+    for (int i = 0; i < 5; ++i) {
+      backend.filter4.updateChain(
+          {"cali-fw-cali" + std::to_string(10 + i), {rule({}, Action::drop())}});
+      backend.writer.addMembers("cali40s:it", {"10.65.1." + std::to_string(i)});
+      auto start = std::chrono::steady_clock::now();
+      if (Status a = backend.writer.apply(); !a) return a;
+      millis.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count());
+    }
+    BRINDLE_ASSIGN_OR_RETURN(auto text, nft->listJson("list table inet calico"));
+    const json doc = json::parse(text);
+    for (const auto& item : doc.at("nftables")) {
+      if (item.contains("chain")) viaLib.insert(item["chain"]["name"].get<std::string>());
+    }
+    // A check commits nothing; a bad line is named.
+    if (Status c = nft->check("add table inet checked\n"); !c) return c;
+    if (nft->listJson("list table inet checked")) {
+      return makeError(ErrorCode::kInternal, "check committed a table");
+    }
+    Status bad = nft->check("add table inet checked\nadd chain inet checked c { nonsense; }\n");
+    if (bad || !namesInputLine(bad.message())) {
+      return makeError(ErrorCode::kInternal, "check of a bad line: not an error naming it");
+    }
+    auto absent = nft->listJson("list table inet nosuch");
+    if (absent || absent.code() != ErrorCode::kNotFound) {
+      return makeError(ErrorCode::kInternal, "listing an absent table: not kNotFound");
+    }
+    return Status::ok();
+  });
+  ASSERT_TRUE(s) << s.message();
+  EXPECT_TRUE(viaLib.count("filter-cali-fw-cali14"));
+  std::set<std::string> kernel = kernelTable(ns.name());
+  EXPECT_TRUE(kernel.count("filter-cali-fw-cali14"));
+  EXPECT_TRUE(kernel.count("filter6-cali-fw-cali1"));
+  // The test's own namespace never saw it.
+  os::ProcessRunner host;
+  auto outside = host.run({{"nft", "list", "table", "inet", "calico"}, ""});
+  ASSERT_TRUE(outside);
+  EXPECT_FALSE(contains(outside->out, "filter-cali-fw-cali14"));
+  std::sort(millis.begin(), millis.end());
+  std::cout << "libnftables: one chain and one element, median " << millis[millis.size() / 2]
+            << " ms\n";
+}
+
+TEST_F(NftablesIntegrationTest, ForwardBaseChainDecidesWhetherAPingGetsThrough) {
+  // a (10.201.1.1) -- r -- b (10.201.2.1): r forwards, and its forward hook is ours.
+  TestNetns a, r, b;
+  sh({"ip", "link", "add", "va", "type", "veth", "peer", "name", "ra", "netns", r.name()},
+     a.name());
+  sh({"ip", "link", "add", "vb", "type", "veth", "peer", "name", "rb", "netns", r.name()},
+     b.name());
+  sh({"ip", "addr", "add", "10.201.1.1/24", "dev", "va"}, a.name());
+  sh({"ip", "addr", "add", "10.201.2.1/24", "dev", "vb"}, b.name());
+  sh({"ip", "addr", "add", "10.201.1.254/24", "dev", "ra"}, r.name());
+  sh({"ip", "addr", "add", "10.201.2.254/24", "dev", "rb"}, r.name());
+  for (auto [ns, dev] :
+       {std::pair{&a, "va"}, std::pair{&b, "vb"}, std::pair{&r, "ra"}, std::pair{&r, "rb"}}) {
+    sh({"ip", "link", "set", dev, "up"}, ns->name());
+  }
+  sh({"ip", "route", "add", "default", "via", "10.201.1.254"}, a.name());
+  sh({"ip", "route", "add", "default", "via", "10.201.2.254"}, b.name());
+  sh({"sysctl", "-qw", "net.ipv4.ip_forward=1"}, r.name());
+  const std::vector<std::string> ping = {"ping", "-c", "1", "-W", "1", "10.201.2.1"};
+  // Passes: a ping answered within a few tries (the first may wait on neighbour discovery).
+  auto passes = [&] {
+    for (int i = 0; i < 5; ++i) {
+      if (shCode(ping, a.name()) == 0) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(passes());
+
+  os::ProcessRunner host;
+  auto nft = nftCommandExecutor(host, {"ip", "netns", "exec", r.name()});
+  ChainTable filter(TableName::kFilter, IpVersion::kV4);
+  NftablesWriter writer({&filter}, *nft);
+  writer.replaceMembers({"cali40s:src", "hash:net", IpVersion::kV4}, {"10.201.1.1"});
+  filter.updateChain({"cali-FORWARD",
+                      {rule(Match().protocol("icmp").sourceIpSet("cali40s:src"), Action::drop())}});
+  filter.setRuleInsertions("FORWARD", {rule({}, Action::jump("cali-FORWARD"))});
+  ASSERT_TRUE(writer.apply()) << writer.lastTransaction();
+  EXPECT_NE(shCode(ping, a.name()), 0);
+  // A net joins the set: it becomes an interval set, still holding a's address.
+  writer.addMembers("cali40s:src", {"10.99.0.0/16"});
+  ASSERT_TRUE(writer.apply()) << writer.lastTransaction();
+  EXPECT_TRUE(contains(writer.lastTransaction(), "delete set inet calico cali40s-src\n"));
+  EXPECT_NE(shCode(ping, a.name()), 0);
+  writer.removeMembers("cali40s:src", {"10.201.1.1"});
+  ASSERT_TRUE(writer.apply()) << writer.lastTransaction();
+  EXPECT_TRUE(passes());
+  filter.updateChain({"cali-FORWARD", {rule(Match().protocol("icmp"), Action::drop())}});
+  ASSERT_TRUE(writer.apply());
+  EXPECT_NE(shCode(ping, a.name()), 0);
+  filter.setRuleInsertions("FORWARD", {});  // the hook goes with its last rule
+  ASSERT_TRUE(writer.apply());
+  EXPECT_TRUE(passes());
+}
+
+}  // namespace
+}  // namespace brindle::dataplane

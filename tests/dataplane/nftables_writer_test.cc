@@ -1,0 +1,395 @@
+// NftablesWriter against a fake executor: the transactions it builds (incremental, ordered, drift
+// repaired from a listing the test writes) and its record on failure.
+#include "dataplane/nftables_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "dataplane/iptables_render.h"
+
+namespace brindle::dataplane {
+namespace {
+
+using json = nlohmann::json;
+
+// Records transactions; lists what the test put into `listing` (absent table when null).
+class FakeExecutor : public NftExecutor {
+ public:
+  Status run(const std::string& commands) override {
+    runs.push_back(commands);
+    if (fail) return makeError(ErrorCode::kUnavailable, "/dev/stdin:3:1-20: Error: refused");
+    return Status::ok();
+  }
+  Status check(const std::string& commands) override {
+    ADD_FAILURE() << "the writer commits its probes (nft --check never reaches the kernel)";
+    return run(commands);
+  }
+  Result<std::string> listJson(const std::string& command) override {
+    lists.push_back(command);
+    if (listing.is_null()) {
+      return makeError(ErrorCode::kNotFound, "Error: No such file or directory");
+    }
+    return json{{"nftables", listing}}.dump();
+  }
+
+  // Listing builders, as `nft -j list table inet calico` prints them.
+  void chain(const std::string& name) {
+    listing.push_back({{"chain", {{"family", "inet"}, {"table", "calico"}, {"name", name}}}});
+  }
+  void rule(const std::string& chain, const std::string& comment,
+            const std::vector<std::string>& sets = {}) {
+    json expr = json::array();
+    for (const auto& s : sets) {
+      expr.push_back({{"match", {{"op", "=="}, {"left", "x"}, {"right", "@" + s}}}});
+    }
+    expr.push_back({{"accept", nullptr}});
+    json r = {{"family", "inet"}, {"table", "calico"}, {"chain", chain}, {"expr", expr}};
+    if (!comment.empty()) r["comment"] = comment;
+    listing.push_back({{"rule", r}});
+  }
+  void set(const std::string& name, const json& elements) {
+    json s = {{"family", "inet"}, {"table", "calico"}, {"name", name}, {"type", "ipv4_addr"}};
+    if (!elements.empty()) s["elem"] = elements;
+    listing.push_back({{"set", s}});
+  }
+
+  json listing;  // null: no table
+  bool fail = false;
+  std::vector<std::string> runs, lists;
+};
+
+Rule rule(Match match, Action action) { return Rule{std::move(match), std::move(action), ""}; }
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// Where `part` is in `text` (npos sorts after everything: a missing line fails EXPECT_LT).
+size_t at(const std::string& text, const std::string& part) { return text.find(part); }
+
+// The ids the renderer gives a chain's rules (as the kernel's comments would carry them).
+std::vector<std::string> ids(const std::string& chain, const std::vector<Rule>& rules,
+                             bool interval = false) {
+  auto rendered =
+      renderNftRules(TableName::kFilter, IpVersion::kV4, rules, ruleHashes(chain, rules),
+                     [&](const std::string& s) { return nftSetName(s, interval); });
+  std::vector<std::string> out;
+  for (const auto& r : rendered.rules) out.push_back(r.id);
+  return out;
+}
+
+class NftablesWriterTest : public ::testing::Test {
+ protected:
+  NftablesWriterTest() : writer({&filter, &filter6}, nft) {
+    filter.updateChain({"cali-a", a});
+    filter.updateChain({"cali-b", b});
+    filter.setRuleInsertions("FORWARD", {rule({}, Action::jump("cali-a"))});
+  }
+  const std::string& last() const { return nft.runs.back(); }
+
+  std::vector<Rule> a = {rule(Match().protocol("tcp"), Action::jump("cali-b"))};
+  std::vector<Rule> b = {rule(Match().sourceNet("10.0.0.0/8"), Action::accept()),
+                         rule({}, Action::drop())};
+  FakeExecutor nft;
+  ChainTable filter{TableName::kFilter, IpVersion::kV4};
+  ChainTable filter6{TableName::kFilter, IpVersion::kV6};
+  NftablesWriter writer;
+};
+
+TEST_F(NftablesWriterTest, FirstApplyWritesEverythingInOneTransactionThenNothing) {
+  ASSERT_TRUE(writer.apply());
+  ASSERT_EQ(nft.runs.size(), 1u);
+  EXPECT_EQ(nft.lists, std::vector<std::string>{"list table inet calico"});
+  const std::string& tx = last();
+  EXPECT_EQ(tx.rfind("add table inet calico { comment \"brindle nftables v1\"; }\n", 0), 0u) << tx;
+  EXPECT_TRUE(contains(tx, "add chain inet calico filter-cali-a\n")) << tx;
+  EXPECT_TRUE(contains(tx, "add chain inet calico filter-FORWARD { type filter hook forward"))
+      << tx;
+  EXPECT_TRUE(contains(tx, "add rule inet calico filter-cali-b ip saddr 10.0.0.0/8 accept")) << tx;
+  EXPECT_TRUE(contains(tx, "add rule inet calico filter-FORWARD meta nfproto ipv4 jump")) << tx;
+  // Every chain declared before any rule (rules jump to chains declared later).
+  EXPECT_LT(at(tx, "add chain inet calico filter-cali-b"), at(tx, "add rule"));
+  EXPECT_FALSE(contains(tx, "flush")) << tx;
+  EXPECT_FALSE(writer.dirty());
+
+  ASSERT_TRUE(writer.apply());
+  EXPECT_EQ(nft.runs.size(), 1u) << "nothing changed: nothing run";
+  EXPECT_EQ(nft.lists.size(), 1u);
+  EXPECT_EQ(writer.stats().transactions, 1);
+}
+
+TEST_F(NftablesWriterTest, OnlyTheChangedChainIsFlushedAndRewritten) {
+  ASSERT_TRUE(writer.apply());
+  b.push_back(rule(Match().protocol("udp"), Action::accept()));
+  filter.updateChain({"cali-b", b});
+  filter.updateChain({"cali-a", a});  // the same again: not a change
+  ASSERT_TRUE(writer.apply());
+  ASSERT_EQ(nft.runs.size(), 2u);
+  const std::string& tx = last();
+  EXPECT_TRUE(contains(tx, "flush chain inet calico filter-cali-b\n")) << tx;
+  EXPECT_TRUE(contains(tx, "add rule inet calico filter-cali-b meta l4proto")) << tx;
+  EXPECT_FALSE(contains(tx, "filter-cali-a")) << tx;
+  EXPECT_FALSE(contains(tx, "FORWARD")) << tx;
+  EXPECT_FALSE(contains(tx, "add chain")) << tx;
+  EXPECT_LT(at(tx, "flush chain"), at(tx, "add rule"));
+  EXPECT_EQ(nft.lists.size(), 1u);
+}
+
+TEST_F(NftablesWriterTest, DeletedChainsAreAllFlushedBeforeAnyIsDeleted) {
+  ASSERT_TRUE(writer.apply());
+  filter.removeChain("cali-a");
+  filter.removeChain("cali-b");
+  filter.setRuleInsertions("FORWARD", {});
+  ASSERT_TRUE(writer.apply());
+  const std::string& tx = last();
+  for (const char* c : {"filter-cali-a", "filter-cali-b", "filter-FORWARD"}) {
+    EXPECT_TRUE(contains(tx, std::string("flush chain inet calico ") + c + "\n")) << tx;
+    EXPECT_TRUE(contains(tx, std::string("delete chain inet calico ") + c + "\n")) << tx;
+  }
+  EXPECT_LT(tx.rfind("flush chain"), at(tx, "delete chain"));
+  // The base chain went with its last rule: no hook registered for nothing.
+  filter.setRuleInsertions("FORWARD", {rule({}, Action::accept())});
+  ASSERT_TRUE(writer.apply());
+  EXPECT_TRUE(contains(last(), "add chain inet calico filter-FORWARD { type filter")) << last();
+}
+
+TEST_F(NftablesWriterTest, BaseChainHoldsBothVersionsAndGoesWhenBothAreEmpty) {
+  filter6.updateChain({"cali-a", a});
+  filter6.updateChain({"cali-b", {rule({}, Action::drop())}});
+  filter6.setRuleInsertions("FORWARD", {rule({}, Action::jump("cali-a"))});
+  ASSERT_TRUE(writer.apply());
+  const std::string& tx = last();
+  EXPECT_LT(at(tx, "filter-FORWARD meta nfproto ipv4"), at(tx, "filter-FORWARD meta nfproto ipv6"))
+      << tx;
+  EXPECT_TRUE(contains(tx, "add chain inet calico filter6-cali-a\n")) << tx;
+  // IPv4's insertions go: the base chain is rewritten with IPv6's alone.
+  filter.setRuleInsertions("FORWARD", {});
+  ASSERT_TRUE(writer.apply());
+  EXPECT_TRUE(contains(last(), "flush chain inet calico filter-FORWARD\n")) << last();
+  EXPECT_TRUE(contains(last(), "filter-FORWARD meta nfproto ipv6")) << last();
+  EXPECT_FALSE(contains(last(), "nfproto ipv4")) << last();
+  EXPECT_FALSE(contains(last(), "delete chain")) << last();
+  filter6.setRuleInsertions("FORWARD", {});
+  ASSERT_TRUE(writer.apply());
+  EXPECT_TRUE(contains(last(), "delete chain inet calico filter-FORWARD\n")) << last();
+}
+
+TEST_F(NftablesWriterTest, SetBecomesAnIntervalSetInOneTransactionWithTheChainsUsingIt) {
+  writer.replaceMembers({"cali40s:src", "hash:net", IpVersion::kV4}, {"10.0.0.1", "10.0.0.2/32"});
+  std::vector<Rule> c = {rule(Match().sourceIpSet("cali40s:src"), Action::accept())};
+  filter.updateChain({"cali-c", c});
+  ASSERT_TRUE(writer.apply());
+  std::string tx = last();
+  const std::string hashSet = nftSetName("cali40s:src", false);
+  const std::string netSet = nftSetName("cali40s:src", true);
+  EXPECT_TRUE(contains(tx, "add set inet calico " + hashSet + " { type ipv4_addr; }")) << tx;
+  EXPECT_TRUE(contains(tx, "add element inet calico " + hashSet + " { 10.0.0.1, 10.0.0.2 }")) << tx;
+  EXPECT_LT(at(tx, "add set inet calico " + hashSet), at(tx, "add rule"));
+  EXPECT_TRUE(contains(tx, "@" + hashSet)) << tx;
+
+  // A host more: one element added, no chain touched.
+  writer.addMembers("cali40s:src", {"10.0.0.3"});
+  ASSERT_TRUE(writer.apply());
+  EXPECT_TRUE(contains(last(), "add element inet calico " + hashSet + " { 10.0.0.3 }")) << last();
+  EXPECT_FALSE(contains(last(), "chain")) << last();
+
+  // A CIDR: the interval variant is made, filled (the net covers 10.0.0.1-3 ... not these), the
+  // chain rewritten to use it and the old set deleted after the rules.
+  writer.addMembers("cali40s:src", {"192.168.0.0/16", "192.168.1.0/24"});
+  ASSERT_TRUE(writer.apply());
+  tx = last();
+  EXPECT_TRUE(
+      contains(tx, "add set inet calico " + netSet + " { type ipv4_addr; flags interval; }"))
+      << tx;
+  EXPECT_TRUE(contains(tx, "add element inet calico " + netSet +
+                               " { 10.0.0.1, 10.0.0.2, 10.0.0.3, 192.168.0.0/16 }"))
+      << "the /24 inside the /16 is left out (nft refuses overlaps): " << tx;
+  EXPECT_TRUE(contains(tx, "flush chain inet calico filter-cali-c\n")) << tx;
+  EXPECT_TRUE(contains(tx, "@" + netSet)) << tx;
+  EXPECT_TRUE(contains(tx, "delete set inet calico " + hashSet + "\n")) << tx;
+  EXPECT_LT(at(tx, "add set"), at(tx, "flush chain"));
+  EXPECT_LT(at(tx, "add rule"), at(tx, "delete set"));
+
+  // The /16 goes: its /24 comes out from under it, in the order nft needs.
+  writer.removeMembers("cali40s:src", {"192.168.0.0/16"});
+  ASSERT_TRUE(writer.apply());
+  tx = last();
+  EXPECT_TRUE(contains(tx, "delete element inet calico " + netSet + " { 192.168.0.0/16 }")) << tx;
+  EXPECT_TRUE(contains(tx, "add element inet calico " + netSet + " { 192.168.1.0/24 }")) << tx;
+  EXPECT_LT(at(tx, "delete element"), at(tx, "add element"));
+  EXPECT_FALSE(contains(tx, "chain")) << tx;
+
+  // Removed with the rule using it: the rule goes first.
+  filter.removeChain("cali-c");
+  writer.removeSet("cali40s:src");
+  ASSERT_TRUE(writer.apply());
+  tx = last();
+  EXPECT_LT(at(tx, "delete chain inet calico filter-cali-c"),
+            at(tx, "delete set inet calico " + netSet));
+  EXPECT_EQ(writer.setCount(), 0u);
+}
+
+TEST_F(NftablesWriterTest, PortSetsAreMadeOnceAndDeletedWhenNoRuleUsesThem) {
+  std::vector<Rule> c = {rule(Match().protocol("tcp").destPorts("80,8000:8080"), Action::accept())};
+  filter.updateChain({"cali-c", c});
+  filter.updateChain({"cali-d", c});
+  ASSERT_TRUE(writer.apply());
+  std::string tx = last();
+  const size_t made = at(tx, "add set inet calico p-");
+  ASSERT_NE(made, std::string::npos) << tx;
+  EXPECT_EQ(tx.find("add set inet calico p-", made + 1), std::string::npos) << "shared: " << tx;
+  EXPECT_TRUE(contains(tx, "{ type inet_service; flags interval; }")) << tx;
+  filter.removeChain("cali-c");
+  ASSERT_TRUE(writer.apply());
+  EXPECT_FALSE(contains(last(), "delete set")) << "cali-d still uses it: " << last();
+  filter.removeChain("cali-d");
+  ASSERT_TRUE(writer.apply());
+  EXPECT_TRUE(contains(last(), "delete set inet calico p-")) << last();
+}
+
+TEST_F(NftablesWriterTest, ResyncRepairsDriftAndDeletesWhatIsNotWanted) {
+  writer.replaceMembers({"cali40s:s", "hash:net", IpVersion::kV4}, {"10.0.0.1", "10.0.0.2"});
+  const std::string set = nftSetName("cali40s:s", false);
+  // The kernel: marker set, cali-a as wanted, cali-b with a foreign rule added, no base chain,
+  // a chain nobody wants, the set missing 10.0.0.2 and holding a stranger.
+  nft.listing = json::array();
+  nft.set("brindle-nftables-v1", json::array());
+  nft.set(set, {"10.0.0.1", "10.9.9.9"});
+  nft.chain("filter-cali-a");
+  for (const auto& id : ids("cali-a", a)) nft.rule("filter-cali-a", "cali:" + id);
+  nft.chain("filter-cali-b");
+  for (const auto& id : ids("cali-b", b)) nft.rule("filter-cali-b", "cali:" + id);
+  nft.rule("filter-cali-b", "");  // someone's `nft add rule`
+  nft.chain("filter-cali-stale");
+  nft.rule("filter-cali-stale", "cali:old", {set});
+  ASSERT_TRUE(writer.apply());
+  const std::string& tx = last();
+  EXPECT_FALSE(contains(tx, "chain inet calico filter-cali-a")) << "in sync: untouched: " << tx;
+  EXPECT_TRUE(contains(tx, "flush chain inet calico filter-cali-b\n")) << tx;
+  EXPECT_TRUE(contains(tx, "add chain inet calico filter-FORWARD {")) << tx;
+  EXPECT_TRUE(contains(tx, "flush chain inet calico filter-cali-stale\n")) << tx;
+  EXPECT_TRUE(contains(tx, "delete chain inet calico filter-cali-stale\n")) << tx;
+  EXPECT_TRUE(contains(tx, "add element inet calico " + set + " { 10.0.0.2 }")) << tx;
+  EXPECT_TRUE(contains(tx, "delete element inet calico " + set + " { 10.9.9.9 }")) << tx;
+  EXPECT_FALSE(contains(tx, "delete set")) << "wanted, and the marker stays: " << tx;
+  EXPECT_FALSE(contains(tx, "add set")) << tx;
+
+  // A listing that matches: a resync writes nothing.
+  nft.listing = json::array();
+  nft.set("brindle-nftables-v1", json::array());
+  nft.set(set, {"10.0.0.1", "10.0.0.2"});
+  for (const auto& [chain, rules] : {std::pair{"cali-a", a}, std::pair{"cali-b", b}}) {
+    nft.chain(std::string("filter-") + chain);
+    for (const auto& id : ids(chain, rules)) nft.rule(std::string("filter-") + chain, "cali:" + id);
+  }
+  nft.chain("filter-FORWARD");
+  for (const auto& id : ids("FORWARD", {rule({}, Action::jump("cali-a"))})) {
+    nft.rule("filter-FORWARD", "cali:" + id);
+  }
+  writer.requestResync();
+  ASSERT_TRUE(writer.apply());
+  EXPECT_EQ(nft.runs.size(), 1u) << last();
+  EXPECT_EQ(nft.lists.size(), 2u);
+}
+
+TEST_F(NftablesWriterTest, AnOldRendererVersionsTableIsRewrittenWhole) {
+  nft.listing = json::array();
+  nft.chain("filter-cali-a");
+  for (const auto& id : ids("cali-a", a)) nft.rule("filter-cali-a", "cali:" + id);
+  nft.chain("filter-FORWARD");
+  ASSERT_TRUE(writer.apply());
+  const std::string& tx = last();
+  EXPECT_TRUE(contains(tx, "flush chain inet calico filter-cali-a\n")) << tx;
+  EXPECT_TRUE(contains(tx, "add set inet calico brindle-nftables-v1")) << tx;
+  // Base chains declared again: the hook or priority may have changed.
+  EXPECT_TRUE(contains(tx,
+                       "flush chain inet calico filter-FORWARD\ndelete chain inet calico "
+                       "filter-FORWARD\nadd chain inet calico filter-FORWARD { type filter"))
+      << tx;
+}
+
+TEST_F(NftablesWriterTest, FailureKeepsEverythingDirtyAndListsAgain) {
+  ASSERT_TRUE(writer.apply());
+  filter.updateChain({"cali-b", {rule({}, Action::accept())}});
+  nft.fail = true;
+  Status failed = writer.apply();
+  ASSERT_FALSE(failed);
+  EXPECT_TRUE(contains(failed.message(), "/dev/stdin:3:1-20: Error:")) << failed.message();
+  EXPECT_TRUE(writer.dirty());
+  EXPECT_EQ(writer.stats().errors, 1);
+  EXPECT_EQ(filter.changedChains().count("cali-b"), 1u);
+  // The next apply lists the kernel (here: the table is gone) and writes everything again.
+  nft.fail = false;
+  ASSERT_TRUE(writer.apply());
+  EXPECT_EQ(nft.lists.size(), 2u);
+  EXPECT_TRUE(contains(last(), "add chain inet calico filter-cali-a\n")) << last();
+  EXPECT_TRUE(contains(last(), "add rule inet calico filter-cali-b accept")) << last();
+  EXPECT_FALSE(writer.dirty());
+}
+
+TEST_F(NftablesWriterTest, BadMembersFailTheApplyButTheRestIsWritten) {
+  writer.replaceMembers({"cali40s:s", "hash:net", IpVersion::kV4}, {"10.0.0.1", "fd00::1", "x"});
+  Status s = writer.apply();
+  ASSERT_FALSE(s);
+  EXPECT_TRUE(contains(s.message(), "bad member fd00::1")) << s.message();
+  EXPECT_TRUE(contains(last(), "{ 10.0.0.1 }")) << last();
+  EXPECT_EQ(writer.memberCount(), 1u);
+  writer.removeMembers("cali40s:s", {"fd00::1", "x"});
+  EXPECT_TRUE(writer.apply());
+}
+
+TEST_F(NftablesWriterTest, ProbesCommitScratchChainsIntoAScratchTableAndDeleteIt) {
+  writer.replaceMembers({"cali40s:n", "hash:net", IpVersion::kV4}, {"10.0.0.0/8"});
+  std::vector<std::vector<Rule>> chains = {
+      {rule(Match().sourceIpSet("cali40s:n"), Action::jump("cali-pi-x"))},
+      {rule(Match().protocol("tcp").destPorts("1,3"), Action::accept()),
+       rule(Match().sourceIpSet("cali40s:n"), Action::jump("cali-pi-x"))}};
+  auto ok = writer.probe(TableName::kFilter, IpVersion::kV4, chains);
+  ASSERT_TRUE(ok) << ok.message();
+  EXPECT_TRUE(ok->accepted);
+  ASSERT_EQ(nft.runs.size(), 2u);
+  const std::string& tx = nft.runs[0];
+  EXPECT_EQ(tx.rfind("add table inet calico-probe\ndelete table inet calico-probe\n"
+                     "add table inet calico-probe\n",
+                     0),
+            0u)
+      << tx;
+  EXPECT_FALSE(contains(tx, "inet calico ")) << "ours untouched: " << tx;
+  EXPECT_TRUE(contains(tx, "add chain inet calico-probe probe-0\n")) << tx;
+  EXPECT_TRUE(contains(tx, "add chain inet calico-probe probe-1\n")) << tx;
+  const std::string netSet = nftSetName("cali40s:n", true);
+  EXPECT_TRUE(
+      contains(tx, "add set inet calico-probe " + netSet + " { type ipv4_addr; flags interval; }"))
+      << tx;
+  EXPECT_EQ(at(tx, "add chain inet calico-probe filter-cali-pi-x"),
+            tx.rfind("add chain inet calico-probe filter-cali-pi-x"))
+      << "declared once: " << tx;
+  EXPECT_TRUE(contains(tx, "add set inet calico-probe p-")) << tx;
+  EXPECT_LT(at(tx, "add set"), at(tx, "add rule"));
+  EXPECT_EQ(nft.runs[1], "delete table inet calico-probe\n");
+
+  nft.fail = true;  // the fake's error names a line: a refusal
+  auto refused = writer.probe(TableName::kFilter, IpVersion::kV4, chains);
+  ASSERT_TRUE(refused);
+  EXPECT_FALSE(refused->accepted);
+  EXPECT_TRUE(contains(refused->error, "Error: refused"));
+  EXPECT_EQ(nft.runs.size(), 3u) << "nothing committed, nothing to delete";
+}
+
+TEST(NftablesRemoveTable, DeletesOnlyWhenListed) {
+  FakeExecutor nft;
+  nft.listing = json::array();
+  nft.listing.push_back({{"table", {{"family", "ip"}, {"name", "calico"}}}});
+  ASSERT_TRUE(NftablesWriter::removeTable(nft));
+  EXPECT_TRUE(nft.runs.empty());
+  nft.listing.push_back({{"table", {{"family", "inet"}, {"name", "calico"}}}});
+  ASSERT_TRUE(NftablesWriter::removeTable(nft));
+  EXPECT_EQ(nft.runs, std::vector<std::string>{"delete table inet calico\n"});
+  nft.listing.push_back({{"table", {{"family", "inet"}, {"name", "calico-probe"}}}});
+  ASSERT_TRUE(NftablesWriter::removeTable(nft));
+  EXPECT_EQ(nft.runs.back(), "delete table inet calico\ndelete table inet calico-probe\n");
+}
+
+}  // namespace
+}  // namespace brindle::dataplane
