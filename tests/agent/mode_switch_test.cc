@@ -137,8 +137,8 @@ class SwitchLab {
   bool ping(const std::string& from) const {
     return sh("ip netns exec " + prefix_ + from + " ping -c1 -W1 -q 10.68.0.2").code == 0;
   }
-  ShellResult inClient(const std::string& cmd) const {
-    return sh("ip netns exec " + prefix_ + "cli " + cmd);
+  ShellResult in(const std::string& from, const std::string& cmd) const {
+    return sh("ip netns exec " + prefix_ + from + " " + cmd);
   }
   // Connections the server accepted from the client on `port`.
   size_t accepted(int port) const {
@@ -225,10 +225,15 @@ class AgentModeSwitch : public ::testing::Test {
     std::atomic<bool> streamDone{false};
     ShellResult streamResult, pingResult;
     std::thread stream([&] {
-      streamResult = lab_->inClient(std::string(AGENT_PROBE_BINARY) + " stream 10.68.0.2 81 6");
+      streamResult = lab_->in("cli", std::string(AGENT_PROBE_BINARY) + " stream 10.68.0.2 81 6");
       streamDone = true;
     });
-    std::thread ping([&] { pingResult = lab_->inClient("ping -q -i 0.02 -c 300 -W 1 10.68.0.2"); });
+    std::thread ping(
+        [&] { pingResult = lab_->in("cli", "ping -q -i 0.02 -c 300 -W 1 10.68.0.2"); });
+    // The refused workload pings every 10 ms: a moment without rules would let one through.
+    ShellResult refusedPing;
+    std::thread flood(
+        [&] { refusedPing = lab_->in("oth", "ping -q -i 0.01 -c 600 -W 1 10.68.0.2"); });
     // New connections throughout: while both backends hold the policy a new connection must
     // pass both, and none may fall into a gap between them.
     std::atomic<bool> stopNew{false};
@@ -261,6 +266,7 @@ class AgentModeSwitch : public ::testing::Test {
     const bool duringStream = !streamDone;
     stream.join();
     ping.join();
+    flood.join();
     stopNew = true;
     fresh.join();
     refused.join();
@@ -272,6 +278,7 @@ class AgentModeSwitch : public ::testing::Test {
     EXPECT_EQ(streamResult.code, 0) << "the established connection broke: " << streamResult.out;
     EXPECT_NE(pingResult.out.find(" 0% packet loss"), std::string::npos) << pingResult.out;
     EXPECT_EQ(newFailed, 0) << "of " << newTried << " new connections during the switch";
+    EXPECT_NE(refusedPing.out.find(" 0 received"), std::string::npos) << refusedPing.out;
     EXPECT_GT(deniedTried, 3);
     EXPECT_EQ(deniedPassed, 0) << "of " << deniedTried << " refused connections got through";
     std::printf(
