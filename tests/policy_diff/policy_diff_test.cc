@@ -271,14 +271,14 @@ TEST(PolicyDiff, RandomStatesAgreeWithTheModel) {
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const Totals& t = runner.totals();
   std::printf(
-      "policy_diff (%s): %ld seeds (%ld..%ld)%s in %.1f s (%.1f s/seed): %zu probes, %zu "
-      "mismatches, "
-      "%zu ambiguous (skipped), %zu re-probed, %zu drafts refused by validation and redrawn, "
-      "%zu waits for the agent timed out, %zu agent crashes, %zu rules refused by the kernel\n",
+      "policy_diff: %s dataplane, %ld seeds (%ld..%ld)%s in %.1f s (%.1f s/seed): %zu probes, "
+      "%zu mismatches, %zu ambiguous (skipped), %zu re-probed, %zu drafts refused by validation "
+      "and redrawn, %zu waits for the agent timed out, %zu agent crashes, %zu rules refused by "
+      "the kernel, %zu wrong-backend findings\n",
       testutil::dataplaneName(lab.dataplane()), ran, first, first + ran - 1,
       options.avoid.empty() ? "" : (" avoiding " + avoidList(options)).c_str(), took,
       took / static_cast<double>(std::max(ran, 1L)), t.probes, t.mismatches, t.ambiguous, t.retried,
-      t.refused, t.notApplied, t.agentDeaths, t.refusedRules);
+      t.refused, t.notApplied, t.agentDeaths, t.refusedRules, t.wrongBackend);
   EXPECT_FALSE(stopRequested) << "interrupted";
   EXPECT_EQ(t.mismatches, 0u) << "see the MISMATCH lines above; each has a replay command";
   EXPECT_EQ(t.notApplied, 0u) << "the agent failed to become ready or to apply a state";
