@@ -71,13 +71,13 @@ class AgentE2eTest : public ::testing::Test {
     prefix_ = "bag" + std::to_string(::getpid() % 100000) + "-";
     node_ = prefix_ + "node";
     dir_ = std::make_unique<testutil::TempDir>();
-    view_ = std::make_unique<testutil::DataplaneView>(node_, testutil::testDataplane());
     port_ = 19000 + ::getpid() % 1000;
     auto must = [](const std::string& cmd) {
       auto r = sh(cmd);
       if (r.code != 0) throw std::runtime_error(cmd + ": " + r.out);
     };
     try {
+      view_ = std::make_unique<testutil::DataplaneView>(node_, testutil::testDataplane());
       must("ip netns add " + node_);
       must("ip -n " + node_ + " link set lo up");
       // Seed lab workloads (S17) and the policy-feature workloads, all local to this node.
