@@ -523,8 +523,15 @@ TEST_F(AgentE2eTest, OnlyTheSelectedBackendIsProgrammed) {
   EXPECT_TRUE(view_->hasChain("filter", "cali-tw-calia0000001")) << view_->ours();
   EXPECT_TRUE(view_->hasChain("filter", "cali-FORWARD")) << view_->ours();
   EXPECT_EQ(view_->otherBackendLeftovers(), "");
+  EXPECT_EQ(view_->rulesWithoutId(), "") << "rules that map back to no policy rule";
   EXPECT_GT(metricValue(view_->writesMetric()), 0) << view_->writesMetric();
   if (view_->nftables()) {
+    // Dispatch to the workload chains is one verdict-map lookup, not a walk.
+    const std::string dispatch = view_->chainRules("filter", "cali-from-wl-dispatch");
+    EXPECT_TRUE(
+        std::regex_search(dispatch, std::regex("iifname vmap \\{[^}]*\"calia0000001\" : goto "
+                                               "filter-cali-fw-calia0000001")))
+        << dispatch;
     for (const char* idle :
          {"brindle_iptables_restore_calls_total", "brindle_ipset_restore_calls_total"}) {
       EXPECT_LE(metricValue(idle), 0) << idle;

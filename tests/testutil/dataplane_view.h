@@ -8,6 +8,7 @@
 // `table inet calico` as "<table>-<chain>" (IPv6: "<table>6-<chain>"), as the backend names them.
 #pragma once
 
+#include <algorithm>
 #include <cstdlib>
 #include <regex>
 #include <sstream>
@@ -181,6 +182,44 @@ class DataplaneView {
     std::istringstream sets(run("ipset list -n").out);
     for (std::string line; std::getline(sets, line);) {
       if (line.rfind("cali", 0) == 0) found += "ipset: " + line + "\n";
+    }
+    return found;
+  }
+
+  // Our rules that carry no "cali:<hash>" id in their comment, one a line ("" when none): every
+  // rule must map back to the policy rule it came from, on either backend.
+  std::string rulesWithoutId() const {
+    std::string found;
+    if (!nftables()) {
+      std::istringstream in(run("iptables-save; ip6tables-save").out);
+      for (std::string line; std::getline(in, line);) {
+        if (line.rfind("-A ", 0) == 0 && line.find("--comment \"cali:") == std::string::npos) {
+          found += line + "\n";
+        }
+      }
+      return found;
+    }
+    // Rules inside chain blocks; a rule with a long set or map is wrapped over several lines
+    // (until its braces balance).
+    std::istringstream in(run("nft list table inet calico").out);
+    bool inChain = false;
+    std::string rule;
+    for (std::string line; std::getline(in, line);) {
+      const std::string text = std::regex_replace(line, std::regex("^\\s+"), "");
+      if (!inChain) {
+        inChain = std::regex_search(line, std::regex("^\\tchain [^ ]+ \\{$"));
+        continue;
+      }
+      if (rule.empty() && (text == "}" || text.empty() || text.rfind("type ", 0) == 0)) {
+        inChain = text != "}";
+        continue;
+      }
+      rule += text + " ";
+      if (std::count(rule.begin(), rule.end(), '{') != std::count(rule.begin(), rule.end(), '}')) {
+        continue;
+      }
+      if (rule.find("comment \"cali:") == std::string::npos) found += rule + "\n";
+      rule.clear();
     }
     return found;
   }
