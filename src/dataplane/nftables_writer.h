@@ -9,9 +9,11 @@
 // Nothing outside its table is ever touched. See nftables_render.h for names and rendering.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -83,11 +85,15 @@ class NftablesWriter : public IpSets {
     size_t nets = 0;                 // members with a prefix: an interval set while > 0
     bool interval() const { return nets > 0; }
   };
-  // What one chain of our table holds, as listed or as last written: one id per rule ("" for a
-  // rule without our comment) and the named sets its rules use (sorted). No rule text is kept.
+  // What one chain of our table holds, as listed or as last written: a digest of its rules' ids
+  // in order ("" for a rule without our comment; a chain is rewritten whole when any differs, so
+  // the ids themselves are not kept: 8 bytes a chain instead of ~64 a rule) and the named sets its
+  // rules use (sorted). No rule text is kept.
   struct KernelChain {
-    std::vector<std::string> ids;
+    uint64_t ids = kNoIds;
     std::vector<std::string> sets;
+    static constexpr uint64_t kNoIds = 14695981039346656037ull;  // FNV-1a's offset basis
+    void addId(std::string_view id);
   };
   struct Plan;
 

@@ -166,6 +166,7 @@ TEST_F(NftablesIntegrationTest, NftProgramWritesRepairsDriftAndLeavesOtherTables
   EXPECT_EQ(kernelTable(ns.name()), std::set<std::string>{"brindle-nftables-v1: []"});
   ASSERT_TRUE(NftablesWriter::removeTable(*nft));
   ASSERT_TRUE(NftablesWriter::removeTable(*nft)) << "absent is fine";
+  EXPECT_EQ(shCode({"nft", "list", "table", "inet", "calico-probe"}, ns.name()), 1);
   EXPECT_EQ(shCode({"nft", "list", "table", "inet", "calico"}, ns.name()), 1);
   EXPECT_EQ(sh({"nft", "list", "table", "inet", "other"}, ns.name()), theirs);
   EXPECT_TRUE(contains(sh({"iptables-save", "-t", "filter"}, ns.name()),
