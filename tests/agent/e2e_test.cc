@@ -1,6 +1,8 @@
 // End-to-end: brindle-agent as a real process inside a node namespace, workloads in their own
 // namespaces behind `cali` veths (Calico's wiring), resources written to a local store, and each
 // case a row "from, to, proto, port -> expected" checked with real TCP/UDP/ICMP. Root only.
+// The agent runs on the dataplane backend BRINDLE_TEST_DATAPLANE names (ctest runs both); what it
+// programmed is read through testutil::DataplaneView.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +23,7 @@
 #include "model/codec.h"
 #include "os/netns.h"
 #include "resources/resource_store.h"
+#include "testutil/dataplane_view.h"
 #include "testutil/shell.h"
 #include "testutil/temp_dir.h"
 
@@ -61,6 +64,7 @@ class AgentE2eTest : public ::testing::Test {
   static inline pid_t agent_ = -1;
   static inline int port_ = 0;  // status port of the agent (loopback of the node namespace)
   static inline bool setupOk_ = false;
+  static inline std::unique_ptr<testutil::DataplaneView> view_;
 
   static void SetUpTestSuite() {
     if (::geteuid() != 0) return;
@@ -73,6 +77,7 @@ class AgentE2eTest : public ::testing::Test {
       if (r.code != 0) throw std::runtime_error(cmd + ": " + r.out);
     };
     try {
+      view_ = std::make_unique<testutil::DataplaneView>(node_, testutil::testDataplane());
       must("ip netns add " + node_);
       must("ip -n " + node_ + " link set lo up");
       // Seed lab workloads (S17) and the policy-feature workloads, all local to this node.
@@ -214,8 +219,10 @@ class AgentE2eTest : public ::testing::Test {
         {"ip", "netns", "exec", node_, BRINDLE_AGENT_BINARY, "--nodename", "node1"},
         dir_->file("agent.log"),
         {"DATASTORE_TYPE=local", "BRINDLE_STORE_PATH=" + dir_->file("store.db"),
-         "FELIX_IPTABLESREFRESHINTERVAL=1", "FELIX_HEALTHPORT=" + std::to_string(port_),
-         "FELIX_PROMETHEUSMETRICSPORT=" + std::to_string(port_), "FELIX_LOGSEVERITYSCREEN=Info"});
+         "FELIX_IPTABLESREFRESHINTERVAL=1", "FELIX_IPSETSREFRESHINTERVAL=1",
+         "FELIX_HEALTHPORT=" + std::to_string(port_),
+         "FELIX_PROMETHEUSMETRICSPORT=" + std::to_string(port_), "FELIX_LOGSEVERITYSCREEN=Info",
+         testutil::nftablesModeEnv(view_->dataplane())});
     if (!waitReady(20s))
       throw std::runtime_error("agent not ready: " + readFile(dir_->file("agent.log")));
   }
@@ -301,20 +308,22 @@ class AgentE2eTest : public ::testing::Test {
     }
   }
 
-  // Packets the anti-spoofing rule (raw cali-PREROUTING: rpfilter --invert, DROP) has dropped,
-  // read from the node's kernel counters.
-  static uint64_t antiSpoofDrops() {
-    auto r = sh("ip netns exec " + node_ + " iptables-save -c -t raw");
-    std::istringstream in(r.out);
+  // The packets from `src` to udp/5353 counted by a table of the test's own just before
+  // (priority raw - 1) or just after (raw + 1) the raw PREROUTING hook, where either backend
+  // drops spoofed sources. Counted before and not after: dropped by raw PREROUTING, i.e. by the
+  // anti-spoofing rule (its only drop). Works the same on both backends, also where the rules
+  // carry no counters; the agent must leave the table alone.
+  static constexpr const char* kBracket = "brindle-e2e-bracket";
+  static long long bracketCount(const std::string& chain, const std::string& src) {
+    auto r = sh("ip netns exec " + node_ + " nft list chain inet " + kBracket + " " + chain);
     std::smatch m;
-    const std::regex rule("^\\[([0-9]+):[0-9]+\\] -A cali-PREROUTING .*--invert.* -j DROP$");
-    for (std::string line; std::getline(in, line);) {
-      if (line.find("rpfilter") != std::string::npos && std::regex_match(line, m, rule)) {
-        return std::stoull(m[1].str());
-      }
+    const std::regex counted("ip saddr " + std::regex_replace(src, std::regex("\\."), "\\.") +
+                             " udp dport 5353 counter packets ([0-9]+)");
+    if (!std::regex_search(r.out, m, counted)) {
+      ADD_FAILURE() << "no bracket counter for " << src << " in " << chain << ":\n" << r.out;
+      return -1;
     }
-    ADD_FAILURE() << "no anti-spoofing rule in raw cali-PREROUTING:\n" << r.out;
-    return 0;
+    return std::stoll(m[1].str());
   }
 
   // Waits until the metric reaches `atLeast` (false after `timeout`).
@@ -343,18 +352,8 @@ class AgentE2eTest : public ::testing::Test {
     return text;
   }
 
-  static std::string iptablesSave() {
-    auto r = sh("ip netns exec " + node_ + " iptables-save");
-    std::string out;
-    std::istringstream in(r.out);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.empty() || line[0] == '#') continue;                              // timestamps
-      line = std::regex_replace(line, std::regex(" \\[[0-9]+:[0-9]+\\]$"), "");  // counters
-      out += line + "\n";
-    }
-    return out;
-  }
+  // Everything in the node's kernel of either backend, without counters.
+  static std::string kernelState() { return view_->kernelState(); }
 };
 
 // Test order matters: each scenario builds on the resources of the previous one.
@@ -517,6 +516,31 @@ TEST_F(AgentE2eTest, PolicyFeatures) {
   });
 }
 
+// The probes above passed through the backend under test and no other: its rules are in the
+// kernel, the other backend holds nothing of ours and counted no write.
+TEST_F(AgentE2eTest, OnlyTheSelectedBackendIsProgrammed) {
+  EXPECT_TRUE(view_->programmed()) << view_->ours();
+  EXPECT_TRUE(view_->hasChain("filter", "cali-tw-calia0000001")) << view_->ours();
+  EXPECT_TRUE(view_->hasChain("filter", "cali-FORWARD")) << view_->ours();
+  EXPECT_EQ(view_->otherBackendLeftovers(), "");
+  EXPECT_EQ(view_->rulesWithoutId(), "") << "rules that map back to no policy rule";
+  EXPECT_GT(metricValue(view_->writesMetric()), 0) << view_->writesMetric();
+  if (view_->nftables()) {
+    // Dispatch to the workload chains is one verdict-map lookup, not a walk.
+    const std::string dispatch = view_->chainRules("filter", "cali-from-wl-dispatch");
+    EXPECT_TRUE(
+        std::regex_search(dispatch, std::regex("iifname vmap \\{[^}]*\"calia0000001\" : goto "
+                                               "filter-cali-fw-calia0000001")))
+        << dispatch;
+    for (const char* idle :
+         {"brindle_iptables_restore_calls_total", "brindle_ipset_restore_calls_total"}) {
+      EXPECT_LE(metricValue(idle), 0) << idle;
+    }
+  } else {
+    EXPECT_LE(metricValue("brindle_nftables_transactions_total"), 0);
+  }
+}
+
 TEST_F(AgentE2eTest, HostEndpointKeepsFailsafeSshOpen) {
   check({{"cl", "node", "tcp", 8080, true}, {"cl", "node", "tcp", 22, true}});
   write(R"(
@@ -531,12 +555,42 @@ spec: {node: node1, interfaceName: hep0, expectedIPs: [10.98.0.1]}
 
 TEST_F(AgentE2eTest, SpoofedSourceIsDropped) {
   const Workload& a = hosts_.at("a");
-  const uint64_t before = antiSpoofDrops();
+  std::string table = std::string("table inet ") + kBracket + " {\n";
+  for (const char* chain : {"pre", "post"}) {
+    table += std::string("chain ") + chain + " { type filter hook prerouting priority raw " +
+             (chain == std::string("pre") ? "- 1" : "+ 1") + "; policy accept;\n";
+    for (const char* src : {"10.65.0.1", "10.65.0.77"}) {
+      table += std::string("ip saddr ") + src + " udp dport 5353 counter\n";
+    }
+    table += "}\n";
+  }
+  ASSERT_EQ(sh("printf '" + table + "}\\n' | ip netns exec " + node_ + " nft -f -").code, 0);
+  struct Drop {
+    ~Drop() { sh("ip netns exec " + node_ + " nft delete table inet " + kBracket); }
+  } drop;
+  const bool iptables = !view_->nftables();
+  const long long before =
+      iptables ? view_->rulePackets("raw", "cali-PREROUTING", "rpfilter.*--invert.* -j DROP$", "")
+               : 0;
+
   EXPECT_TRUE(probeIp(a, "10.65.0.2", "udp", 5353));  // control: a's own address
-  EXPECT_EQ(antiSpoofDrops(), before) << "a packet from a's own address was counted as spoofed";
+  EXPECT_GT(bracketCount("pre", "10.65.0.1"), 0);
+  EXPECT_EQ(bracketCount("post", "10.65.0.1"), bracketCount("pre", "10.65.0.1"))
+      << "a packet from a's own address was dropped as spoofed";
   probeIp(a, "10.65.0.2", "udp", 5353, "10.65.0.77");  // no answer expected either way
   // The spoofed datagram left a and was dropped by our anti-spoofing rule, not lost elsewhere.
-  EXPECT_GT(antiSpoofDrops(), before);
+  EXPECT_GT(bracketCount("pre", "10.65.0.77"), 0);
+  EXPECT_EQ(bracketCount("post", "10.65.0.77"), 0);
+  const std::string raw = view_->chainRules("raw", "cali-PREROUTING");
+  if (iptables) {
+    // The rule's own counter too.
+    EXPECT_GE(before, 0) << raw;
+    EXPECT_GT(view_->rulePackets("raw", "cali-PREROUTING", "rpfilter.*--invert.* -j DROP$", ""),
+              before)
+        << raw;
+  } else {
+    EXPECT_TRUE(std::regex_search(raw, std::regex("fib saddr \\. iif oif missing drop"))) << raw;
+  }
   std::string seen = readFile(dir_->file("seen-b.log"));
   EXPECT_NE(seen.find("udp 5353 from 10.65.0.1"), std::string::npos) << seen;
   EXPECT_EQ(seen.find("from 10.65.0.77"), std::string::npos) << seen;
@@ -548,13 +602,15 @@ TEST_F(AgentE2eTest, NatOutgoingSeenOnTheWire) {
   // The outside saw the node's address, not the workload's pool address.
   EXPECT_NE(seen.find("tcp 80 from 10.99.0.1"), std::string::npos) << seen;
   EXPECT_EQ(seen.find("from 10.65."), std::string::npos) << seen;
-  // And the kernel's counters agree: the MASQUERADE rule of cali-nat-outgoing matched.
-  auto counters = sh("ip netns exec " + node_ + " iptables -t nat -L cali-nat-outgoing -n -v -x");
-  std::smatch m;
-  ASSERT_TRUE(
-      std::regex_search(counters.out, m, std::regex("\\n\\s*([0-9]+)\\s+[0-9]+\\s+MASQUERADE")))
-      << counters.out;
-  EXPECT_GT(std::stoi(m[1].str()), 0) << counters.out;
+  // And it was our rule: iptables counts the MASQUERADE of cali-nat-outgoing; nftables rules
+  // carry no counters, but ours is the only table in the node (nothing else could masquerade).
+  const std::string chain = view_->chainRules("nat", "cali-nat-outgoing");
+  if (!view_->nftables()) {
+    EXPECT_GT(view_->rulePackets("nat", "cali-nat-outgoing", "-j MASQUERADE", ""), 0) << chain;
+  } else {
+    EXPECT_NE(chain.find("masquerade"), std::string::npos) << chain;
+    EXPECT_EQ(sh("ip netns exec " + node_ + " nft list tables").out, "table inet calico\n");
+  }
 }
 
 TEST_F(AgentE2eTest, FloatingIpReachesItsWorkload) {
@@ -585,15 +641,16 @@ TEST_F(AgentE2eTest, DualStackEndpointsGetIpv6RulesAndRoutes) {
          {"v6a", "v6b", "icmp", 0, true},
          {"v6a", "v6d/6", "icmp6", 0, false},  // no profile, no policy: denied, also over IPv6
          {"v6b", "v6a/6", "icmp6", 0, true}});
-  std::string exec = "ip netns exec " + node_ + " ";
-  EXPECT_EQ(sh(exec + "ip6tables -S cali-tw-caliv6b000002").code, 0);
+  EXPECT_TRUE(view_->hasChain("filter", "cali-tw-caliv6b000002", /*v6=*/true));
   EXPECT_NE(
       sh("ip -n " + node_ + " -6 route show proto 80").out.find("fd00:65::12 dev caliv6b000002"),
       std::string::npos);
 }
 
 TEST_F(AgentE2eTest, RestartLosesNoPacketAndFlushesNoRule) {
-  std::string before = iptablesSave();
+  std::string before = kernelState();
+  const double writesBefore = metricValue(view_->writesMetric());
+  ASSERT_GE(writesBefore, 1) << view_->writesMetric() << ": the first agent wrote nothing?";
   const Workload& b = hosts_.at("b");
   // b -> a is allowed (a-allow; pb allows b's egress): a TCP stream and a ping for 4 s.
   std::string exec = "ip netns exec " + b.ns + " ";
@@ -619,21 +676,20 @@ TEST_F(AgentE2eTest, RestartLosesNoPacketAndFlushesNoRule) {
   ping.join();
   EXPECT_EQ(streamResult.code, 0) << streamResult.out;
   EXPECT_NE(pingResult.out.find(" 0% packet loss"), std::string::npos) << pingResult.out;
-  EXPECT_EQ(iptablesSave(), before);
-  EXPECT_EQ(metricValue("brindle_iptables_restore_calls_total"), 0)
+  EXPECT_EQ(kernelState(), before);
+  EXPECT_EQ(metricValue(view_->writesMetric()), 0)
       << "the restarted agent rewrote rules although nothing changed";
 }
 
 TEST_F(AgentE2eTest, FlushedChainIsRepairedWithinTheRefreshInterval) {
-  std::string exec = "ip netns exec " + node_ + " ";
   std::string chain = "cali-tw-calia0000001";
-  std::string before = sh(exec + "iptables -S " + chain).out;
-  ASSERT_NE(before.find("-A " + chain), std::string::npos) << before;
-  ASSERT_EQ(sh(exec + "iptables -F " + chain).code, 0);
+  std::string before = view_->chainRules("filter", chain);
+  ASSERT_NE(before.find("cali:"), std::string::npos) << "no rule in " << chain << ":\n" << before;
+  ASSERT_TRUE(view_->flushChain("filter", chain));  // (a refresh may repair it at once)
   auto start = std::chrono::steady_clock::now();
   bool repaired = false;
   while (std::chrono::steady_clock::now() - start < 3s) {
-    if (sh(exec + "iptables -S " + chain).out == before) {
+    if (view_->chainRules("filter", chain) == before) {
       repaired = true;
       break;
     }
@@ -646,8 +702,26 @@ TEST_F(AgentE2eTest, FlushedChainIsRepairedWithinTheRefreshInterval) {
   check({{"c", "a", "tcp", 80, false}, {"c", "a", "tcp", 81, true}});
 }
 
+TEST_F(AgentE2eTest, SetMemberRemovedBehindTheAgentsBackIsRestored) {
+  // c is in a-deny-c's source selector set: without it there c -> a tcp/80 would be admitted.
+  const std::string before = kernelState();
+  const auto sets = view_->setsHolding("10.65.0.3");
+  ASSERT_FALSE(sets.empty()) << view_->ours();
+  // (A delete of a member not there fails: each of these took c out. The repair may come at
+  // once, a refresh can be due any moment.)
+  for (const auto& set : sets) ASSERT_TRUE(view_->deleteSetMember(set, "10.65.0.3")) << set;
+  auto start = std::chrono::steady_clock::now();
+  bool repaired = false;
+  while (!repaired && std::chrono::steady_clock::now() - start < 3s) {
+    repaired = kernelState() == before;
+    if (!repaired) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(repaired) << "not repaired in 3 s (refresh interval 1 s):\n" << view_->ours();
+  check({{"c", "a", "tcp", 80, false}, {"c", "a", "tcp", 81, true}});
+}
+
 TEST_F(AgentE2eTest, SigtermStopsCleanlyAndLeavesEverything) {
-  std::string before = iptablesSave();
+  std::string before = kernelState();
   std::string routesBefore = sh("ip -n " + node_ + " route show proto 80").out;
   auto start = std::chrono::steady_clock::now();
   ::kill(agent_, SIGTERM);
@@ -656,7 +730,7 @@ TEST_F(AgentE2eTest, SigtermStopsCleanlyAndLeavesEverything) {
   agent_ = -1;
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-  EXPECT_EQ(iptablesSave(), before);
+  EXPECT_EQ(kernelState(), before);
   EXPECT_EQ(sh("ip -n " + node_ + " route show proto 80").out, routesBefore);
   check({{"b", "a", "tcp", 81, true}, {"c", "a", "tcp", 80, false}});  // policy still enforced
   startAgent();
@@ -717,8 +791,12 @@ spec:
 )");
   check(
       {{"a", "f", "tcp", 5000, true}, {"b", "f", "tcp", 5000, true}, {"a", "f", "tcp", 81, false}});
-  auto sets = sh("ip netns exec " + node_ + " ipset list").out;
-  EXPECT_NE(sets.find("128.0.0.0/1"), std::string::npos) << sets;
+  // The set covers the whole space: both /1 halves (hash:net), or the /0 itself (an nftables
+  // interval set holds it).
+  auto sets = view_->ours();
+  EXPECT_TRUE(sets.find("128.0.0.0/1") != std::string::npos ||
+              (view_->nftables() && sets.find("0.0.0.0/0") != std::string::npos))
+      << sets;
 }
 
 TEST_F(AgentE2eTest, NamespacedNotSelectorStaysInThePolicyNamespace) {

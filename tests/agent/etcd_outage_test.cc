@@ -7,7 +7,8 @@
 // 5 s and leaves nothing behind. Root only: namespaces, real etcd, real traffic.
 //
 // etcd runs in a namespace of its own, joined to the node's by a veth, so the test can drop its
-// packets without touching the node's (or the host's) tables.
+// packets without touching the node's (or the host's) tables. The agent runs on the dataplane
+// backend BRINDLE_TEST_DATAPLANE names (ctest runs both).
 #include <signal.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 
 #include "agent/http_server.h"
 #include "os/netns.h"
+#include "testutil/dataplane_view.h"
 #include "testutil/etcd_server.h"
 #include "testutil/shell.h"
 #include "testutil/temp_dir.h"
@@ -55,6 +57,7 @@ class OutageLab {
     node_ = prefix_ + "node";
     etcdNs_ = prefix_ + "etcd";
     port_ = 20000 + (::getpid() + members) % 1000;
+    view_ = std::make_unique<testutil::DataplaneView>(node_, testutil::testDataplane());
     try {
       for (const auto& ns : {node_, etcdNs_}) {
         must("ip netns add " + ns);
@@ -112,12 +115,18 @@ class OutageLab {
            "FELIX_DATASTOREREADINESSTIMEOUT=2",
            // No periodic resyncs: every apply the test counts is one it caused.
            "FELIX_IPTABLESREFRESHINTERVAL=3600", "FELIX_IPSETSREFRESHINTERVAL=3600",
-           "FELIX_ROUTEREFRESHINTERVAL=3600", "FELIX_LOGSEVERITYSCREEN=Info"});
+           "FELIX_ROUTEREFRESHINTERVAL=3600", "FELIX_LOGSEVERITYSCREEN=Info",
+           testutil::nftablesModeEnv(view_->dataplane())});
       if (!waitFor(20s, [&] { return readiness() == 200; })) {
         throw std::runtime_error("agent not ready:\n" +
                                  sh("tail -20 " + dir_.file("agent.log")).out);
       }
       if (!probe(80) || probe(81)) throw std::runtime_error("the base policy is not enforced");
+      if (!view_->programmed()) throw std::runtime_error("no rules of ours:\n" + view_->ours());
+      if (!waitFor(5s, [&] { return view_->otherBackendLeftovers().empty(); })) {
+        throw std::runtime_error("the other backend holds rules of ours:\n" +
+                                 view_->otherBackendLeftovers());
+      }
     } catch (...) {
       tearDown();
       throw;
@@ -149,13 +158,9 @@ class OutageLab {
                .code == 0;
   }
 
-  // What the agent programmed: rules of every table and family, and the ipsets, without the
-  // timestamps and packet counters that change by themselves.
-  std::string kernelState() const {
-    auto r = sh("ip netns exec " + node_ + " sh -c 'iptables-save; ip6tables-save; ipset list'");
-    std::string text = std::regex_replace(r.out, std::regex("(^|\n)#[^\n]*"), "");
-    return std::regex_replace(text, std::regex("\\[[0-9]+:[0-9]+\\]"), "");
-  }
+  // What the agent programmed: rules of every table and family and the sets, of both backends,
+  // without the timestamps and packet counters that change by themselves.
+  std::string kernelState() const { return view_->kernelState(); }
 
   int get(const std::string& path, std::string* body = nullptr) const {
     Result<HttpResult> out = makeError(ErrorCode::kUnavailable, "not run");
@@ -190,6 +195,7 @@ class OutageLab {
   int port_ = 0;
   testutil::TempDir dir_;
   std::unique_ptr<testutil::EtcdCluster> etcd_;
+  std::unique_ptr<testutil::DataplaneView> view_;
   pid_t agent_ = -1;
   pid_t server_ = -1;
 };

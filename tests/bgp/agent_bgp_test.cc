@@ -1,6 +1,7 @@
 // brindle-agent with NetworkingBackend bird (the default), as a real process in a node namespace:
 // it starts BIRD for its node under BgpRunDir; a stop leaves BIRD (and its routes) running;
 // `brindle-agent --bgp-teardown` stops it. With CALICO_NETWORKING_BACKEND=none no BIRD starts.
+// On either dataplane backend (BRINDLE_TEST_DATAPLANE): the agent programs it and BGP still works.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "datastore/local/local_store.h"
 #include "model/codec.h"
 #include "resources/resource_store.h"
+#include "testutil/dataplane_view.h"
 #include "testutil/shell.h"
 #include "testutil/temp_dir.h"
 
@@ -51,10 +53,12 @@ class AgentBgp : public ::testing::Test {
   }
 
   std::vector<std::string> env(const std::string& backend = "") const {
-    std::vector<std::string> e = {
-        "DATASTORE_TYPE=local", "BRINDLE_STORE_PATH=" + dir_.file("store.db"),
-        "FELIX_BGPRUNDIR=" + dir_.file("run"), "FELIX_HEALTHENABLED=false",
-        "FELIX_PROMETHEUSMETRICSENABLED=false"};
+    std::vector<std::string> e = {"DATASTORE_TYPE=local",
+                                  "BRINDLE_STORE_PATH=" + dir_.file("store.db"),
+                                  "FELIX_BGPRUNDIR=" + dir_.file("run"),
+                                  "FELIX_HEALTHENABLED=false",
+                                  "FELIX_PROMETHEUSMETRICSENABLED=false",
+                                  testutil::nftablesModeEnv(dataplane_.dataplane())};
     if (!backend.empty()) e.push_back("CALICO_NETWORKING_BACKEND=" + backend);
     return e;
   }
@@ -75,8 +79,18 @@ class AgentBgp : public ::testing::Test {
                .out.find("Mesh_10_78_0_2") != std::string::npos;
   }
   std::string log() { return sh("cat " + dir_.file("agent.log")).out; }
+  // The agent programmed the backend under test, and nothing of ours is in the other (bounded).
+  void expectDataplaneProgrammed() {
+    bool programmed = false;
+    for (int i = 0; i < 100 && !(programmed = dataplane_.programmed()); ++i) {
+      std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_TRUE(programmed) << testutil::dataplaneName(dataplane_.dataplane()) << "\n" << log();
+    EXPECT_EQ(dataplane_.otherBackendLeftovers(), "");
+  }
 
   std::string ns_ = "bgpag" + std::to_string(::getpid());
+  testutil::DataplaneView dataplane_{ns_, testutil::testDataplane()};
   testutil::TempDir dir_;
   pid_t agent_ = -1;
 };
@@ -89,6 +103,7 @@ TEST_F(AgentBgp, AgentRunsBirdLeavesItOnStopAndTearsItDown) {
     up = birdPid() > 0 && meshUp();
   }
   ASSERT_TRUE(up) << log();
+  expectDataplaneProgrammed();
   const pid_t bird = birdPid();
 
   testutil::killAndReap(agent_, SIGTERM);
@@ -116,6 +131,7 @@ TEST_F(AgentBgp, AgentRunsBirdLeavesItOnStopAndTearsItDown) {
 
 TEST_F(AgentBgp, BackendNoneRunsNoBird) {
   agent_ = startAgent({}, env("none"));
+  expectDataplaneProgrammed();
   std::this_thread::sleep_for(3s);
   EXPECT_FALSE(std::filesystem::exists(dir_.file("run") + "/n1")) << log();
   EXPECT_NE(::kill(agent_, 0), -1) << log();  // still running

@@ -1,18 +1,21 @@
 // brindle-agent's BGP health and metrics, from two real agents (each running BIRD) in two node
 // namespaces on a veth: /metrics counts the sessions by state and the routes they import and
 // export (each node announces the service range, so one route each way); /readiness says when
-// no session is Established without gating readiness on it (docs/bgp.md).
+// no session is Established without gating readiness on it (docs/bgp.md). On either dataplane
+// backend (BRINDLE_TEST_DATAPLANE): its write counter is in /metrics, its rules in the kernel.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <fstream>
+#include <regex>
 #include <thread>
 
 #include "datastore/local/local_store.h"
 #include "model/codec.h"
 #include "resources/resource_store.h"
+#include "testutil/dataplane_view.h"
 #include "testutil/shell.h"
 #include "testutil/temp_dir.h"
 
@@ -68,7 +71,7 @@ class AgentBgpMetrics : public ::testing::Test {
         {"DATASTORE_TYPE=local", "BRINDLE_STORE_PATH=" + dir_.file("store.db"),
          "FELIX_BGPRUNDIR=" + dir_.file("run"), "FELIX_HEALTHENABLED=true",
          "FELIX_PROMETHEUSMETRICSENABLED=true", "FELIX_HEALTHPORT=9099",
-         "FELIX_PROMETHEUSMETRICSPORT=9099"});
+         "FELIX_PROMETHEUSMETRICSPORT=9099", testutil::nftablesModeEnv(dataplane_)});
   }
   std::string get(int i, const std::string& path) {
     return sh("ip netns exec " + ns(i) + " curl -s -m 2 http://127.0.0.1:9099" + path).out;
@@ -87,6 +90,7 @@ class AgentBgpMetrics : public ::testing::Test {
 
   testutil::TempDir dir_;
   pid_t agents_[2] = {-1, -1};
+  const testutil::Dataplane dataplane_ = testutil::testDataplane();
 };
 
 TEST_F(AgentBgpMetrics, SessionsAndRoutesInMetricsNoSessionInReadiness) {
@@ -116,6 +120,15 @@ TEST_F(AgentBgpMetrics, SessionsAndRoutesInMetricsNoSessionInReadiness) {
     EXPECT_NE(metrics.find("# TYPE brindle_bgp_sessions gauge"), std::string::npos);
     const std::string ready = get(i, "/readiness");
     EXPECT_EQ(ready, "ready\n") << ready;
+    // Ready means applied: the backend under test holds our rules, the other nothing of ours.
+    const testutil::DataplaneView view(ns(i), dataplane_);
+    std::smatch writes;
+    ASSERT_TRUE(std::regex_search(
+        metrics, writes, std::regex("\n" + std::string(view.writesMetric()) + " ([0-9]+)")))
+        << metrics;
+    EXPECT_GT(std::stol(writes[1].str()), 0) << metrics;
+    EXPECT_TRUE(view.programmed()) << testutil::dataplaneName(dataplane_);
+    EXPECT_EQ(view.otherBackendLeftovers(), "");
   }
 }
 

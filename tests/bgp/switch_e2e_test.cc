@@ -3,13 +3,15 @@
 // nodes while (3) the cluster switches from the full mesh to two route reflectors (at once, and
 // step by step) and back (Calico issue #3819 is traffic lost in that switch), and (7) a node's
 // agent stops and a new one starts while its BIRD keeps running. No connect may fail, the
-// streams must live, and the receivers' longest wait for data is printed.
+// streams must live, and the receivers' longest wait for data is printed. The agent runs the
+// dataplane backend BRINDLE_TEST_DATAPLANE names (ctest registers AgentRestart on both).
 #include <gtest/gtest.h>
 
 #include <atomic>
 
 #include "bgp/e2e_nodes.h"
 #include "bgp/traffic.h"
+#include "testutil/dataplane_view.h"
 
 namespace brindle::bgp {
 namespace {
@@ -213,10 +215,13 @@ TEST_F(BgpSwitchE2e, AgentRestartKeepsBirdSessionsAndTraffic) {
   std::ifstream in(dir_.file("run") + "/" + node(4) + "/bird.pid");
   pid_t bird = 0;
   ASSERT_TRUE(in >> bird);
-  const std::vector<std::string> env = {
-      "DATASTORE_TYPE=local", "BRINDLE_STORE_PATH=" + dir_.file("store.db"),
-      "FELIX_BGPRUNDIR=" + dir_.file("run"), "FELIX_HEALTHENABLED=false",
-      "FELIX_PROMETHEUSMETRICSENABLED=false"};
+  const std::vector<std::string> env = {"DATASTORE_TYPE=local",
+                                        "BRINDLE_STORE_PATH=" + dir_.file("store.db"),
+                                        "FELIX_BGPRUNDIR=" + dir_.file("run"),
+                                        "FELIX_HEALTHENABLED=false",
+                                        "FELIX_PROMETHEUSMETRICSENABLED=false",
+                                        testutil::nftablesModeEnv(testutil::testDataplane())};
+  const testutil::DataplaneView dataplane(node(4), testutil::testDataplane());
   auto startAgent = [&] {
     return testutil::spawnDaemon(
         {"ip", "netns", "exec", node(4), BRINDLE_AGENT_BINARY, "--nodename", node(4)},
@@ -233,6 +238,8 @@ TEST_F(BgpSwitchE2e, AgentRestartKeepsBirdSessionsAndTraffic) {
   ASSERT_TRUE(
       waitFor([&] { return agentLog().find("dataplane applied") != std::string::npos; }, 20s))
       << agentLog();
+  EXPECT_TRUE(dataplane.programmed());
+  EXPECT_EQ(dataplane.otherBackendLeftovers(), "");
   testutil::Traffic traffic(workload(1), workload(4), workloadIp(4), 7300);
   ASSERT_TRUE(traffic.start()) << agentLog();
   startStepping();
@@ -269,6 +276,8 @@ TEST_F(BgpSwitchE2e, AgentRestartKeepsBirdSessionsAndTraffic) {
   EXPECT_EQ(::kill(bird, 0), 0);
   EXPECT_EQ(nodeStatus(4), sessionsBefore) << "a session was restarted";
   expectHitless(traffic.stop(), "workload 1 -> workload 4 across an agent restart");
+  EXPECT_TRUE(dataplane.programmed());
+  EXPECT_EQ(dataplane.otherBackendLeftovers(), "");
   testutil::killAndReap(agent_, SIGTERM);
   std::cout << agentLog().substr(0, 2000);
 }

@@ -1,7 +1,8 @@
 // brindlectl node checksystem and node diags as a user runs them (the binary, root): checksystem
 // with a PATH that lacks bird names it and fails; diags in a namespace the test made, with BIRD
 // answering on the IPv4 socket only and no agent, holds every item, the failures as their errors
-// and no secret.
+// and no secret. A running node's diags hold its rules from the dataplane backend it runs
+// (BRINDLE_TEST_DATAPLANE; ctest registers that test on both).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <thread>
 
 #include "node/agent_process.h"
+#include "testutil/dataplane_view.h"
 #include "testutil/shell.h"
 #include "testutil/temp_dir.h"
 
@@ -83,10 +85,12 @@ class NodeDiags : public ::testing::Test {
     }
   }
 
-  // brindlectl in the namespace against a store of the test's own.
+  // brindlectl in the namespace against a store of the test's own; an agent it starts inherits
+  // the dataplane backend under test.
   testutil::ShellResult ctl(const std::string& args) {
-    return sh("ip netns exec " + ns_ + " env DATASTORE_TYPE=local BRINDLE_STORE_PATH=" +
-              dir_.file("store.db") + " " + kBrindlectl + " " + args);
+    return sh("ip netns exec " + ns_ + " env " + testutil::nftablesModeEnv(dataplane_) +
+              " DATASTORE_TYPE=local BRINDLE_STORE_PATH=" + dir_.file("store.db") + " " +
+              kBrindlectl + " " + args);
   }
 
   // The tarball `node diags` printed, or "" (with a test failure).
@@ -117,6 +121,7 @@ class NodeDiags : public ::testing::Test {
   testutil::TempDir dir_;
   std::vector<pid_t> nodePids_;
   const std::string ns_ = "bdiag" + std::to_string(::getpid());
+  const testutil::Dataplane dataplane_ = testutil::testDataplane();
   pid_t bird_ = -1;
 };
 
@@ -214,11 +219,22 @@ TEST_F(NodeDiags, OfARunningNode) {
         "logs/agent: ok\n", "bird-protocols.txt: ok\n", "iptables-save.txt: ok\n"}) {
     EXPECT_NE(index.find(line), std::string::npos) << line << " not in\n" << index;
   }
+  // The rules of the backend the node runs; nothing of ours in the other.
+  const std::string iptables = member(tarball, top, "iptables-save.txt");
+  const std::string nft = member(tarball, top, "nft-table.txt");
+  if (dataplane_ == testutil::Dataplane::kNftables) {
+    EXPECT_NE(index.find("nft-table.txt: ok\n"), std::string::npos) << index;
+    EXPECT_NE(nft.find("chain filter-cali-FORWARD {"), std::string::npos) << nft;
+    EXPECT_EQ(iptables.find("cali"), std::string::npos) << iptables;
+    EXPECT_EQ(member(tarball, top, "ipset-list.txt").find("cali"), std::string::npos);
+  } else {
+    EXPECT_NE(iptables.find(":cali-"), std::string::npos);
+    EXPECT_EQ(nft.find("calico"), std::string::npos) << nft;
+  }
   EXPECT_NE(member(tarball, top, "agent-metrics.txt").find("brindle_datastore_updates_total"),
             std::string::npos);
   EXPECT_NE(member(tarball, top, "logs/agent/agent.log"), "");
   EXPECT_NE(member(tarball, top, "bird-protocols.txt").find("BIRD"), std::string::npos);
-  EXPECT_NE(member(tarball, top, "iptables-save.txt").find(":cali-"), std::string::npos);
 
   // Plain stop (BIRD by graceful restart): the namespace goes with the test anyway.
   const auto stopped =

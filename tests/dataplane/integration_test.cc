@@ -19,11 +19,8 @@ using testing::sh;
 using testing::shCode;
 using testing::TestNetns;
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-Rule rule(Match match, Action action) { return Rule{std::move(match), std::move(action), ""}; }
+using testing::contains;
+using testing::rule;
 
 void desire(IptablesTable& table, const std::string& v4orv6Source) {
   table.updateChain({"cali-FORWARD",

@@ -1,4 +1,4 @@
-// Test namespaces: each created with a unique "brdp-<pid>-<n>" name and always deleted (the
+// Test namespaces (and two small helpers): each created with a unique "brdp-<pid>-<n>" name and always deleted (the
 // destructor also runs when an assertion fails). Never touches namespaces it did not create.
 #pragma once
 
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/chain.h"
 #include "os/process.h"
 
 namespace brindle::dataplane::testing {
@@ -28,6 +29,14 @@ inline int shCode(const std::vector<std::string>& argv, const std::string& netns
   os::ProcessRunner runner(netns);
   auto out = runner.run({argv, ""});
   return out ? out->exitCode : -1;
+}
+
+inline bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+inline Rule rule(Match match, Action action) {
+  return Rule{std::move(match), std::move(action), ""};
 }
 
 class TestNetns {

@@ -20,11 +20,8 @@ using testing::sh;
 using testing::shCode;
 using testing::TestNetns;
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-Rule rule(Match match, Action action) { return Rule{std::move(match), std::move(action), ""}; }
+using testing::contains;
+using testing::rule;
 
 // The agent's shape in small: dispatch, per-endpoint chains, a selector set, hooks in filter,
 // nat and raw, for both versions.

@@ -2,7 +2,8 @@
 // uplinks (veths to a peer namespace) in different subnets. Autodetection picks the right one per
 // method; a second run changes nothing; stop keeps an established flow working; stop --remove
 // leaves nothing behind; an agent that never gets ready times out and is gone; an address
-// another Node has is refused.
+// another Node has is refused. The agent runs the dataplane backend BRINDLE_TEST_DATAPLANE names
+// (ctest registers the tests that check its rules on both).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include "node/agent_process.h"
 #include "node/autodetect.h"
 #include "os/netns.h"
+#include "testutil/dataplane_view.h"
 #include "testutil/shell.h"
 #include "testutil/temp_dir.h"
 
@@ -82,16 +84,17 @@ class NodeRunTest : public ::testing::Test {
   // environment names a store that cannot exist (so whatever reads the environment fails).
   testutil::ShellResult ctl(const std::string& args) {
     if (!useConfigFile_) {
-      return sh("ip netns exec " + node_ + " env DATASTORE_TYPE=local BRINDLE_STORE_PATH=" +
-                dir_.file("store.db") + " " + BRINDLECTL_BINARY + " " + args);
+      return sh("ip netns exec " + node_ + " env " + backendEnv() +
+                " DATASTORE_TYPE=local BRINDLE_STORE_PATH=" + dir_.file("store.db") + " " +
+                BRINDLECTL_BINARY + " " + args);
     }
     const std::string config =
         dir_.write("brindlectl.cfg",
                    "apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nspec:\n"
                    "  datastoreType: local\n  storePath: " +
                        dir_.file("store.db") + "\n");
-    return sh("ip netns exec " + node_ +
-              " env DATASTORE_TYPE=local BRINDLE_STORE_PATH=/nonexistent/brindle/store.db " +
+    return sh("ip netns exec " + node_ + " env " + backendEnv() +
+              " DATASTORE_TYPE=local BRINDLE_STORE_PATH=/nonexistent/brindle/store.db " +
               BRINDLECTL_BINARY + " -c " + config + " " + args);
   }
 
@@ -103,6 +106,9 @@ class NodeRunTest : public ::testing::Test {
     return ctl("node stop --name n1 --run-dir " + runDir() + " --agent " + BRINDLE_AGENT_BINARY +
                " " + args);
   }
+
+  // The agent inherits node run's environment: this selects its dataplane backend.
+  std::string backendEnv() const { return testutil::nftablesModeEnv(dataplane_.dataplane()); }
 
   long agentPid() {
     std::ifstream in(runDir() + "/n1/agent.pid");
@@ -121,6 +127,7 @@ class NodeRunTest : public ::testing::Test {
   std::string prefix_ = "nrt" + std::to_string(::getpid() % 100000) + "-";
   std::string node_ = prefix_ + "node";
   std::string peer_ = prefix_ + "peer";
+  testutil::DataplaneView dataplane_{node_, testutil::testDataplane()};
   testutil::TempDir dir_;
 };
 
@@ -195,12 +202,15 @@ TEST_F(NodeRunTest, SecondRunChangesNothingAndRemoveLeavesNothing) {
       << second.out;
   EXPECT_EQ(agentPid(), pid);
   EXPECT_EQ(nodeVersion(), version);
-  EXPECT_NE(sh("ip netns exec " + node_ + " iptables-save").out.find(":cali-"), std::string::npos);
+  EXPECT_TRUE(dataplane_.programmed()) << testutil::dataplaneName(dataplane_.dataplane());
+  EXPECT_EQ(dataplane_.otherBackendLeftovers(), "");
 
   auto removed = stop("--remove");
   ASSERT_EQ(removed.code, 0) << removed.out;
+  // Nothing of ours in either backend.
   EXPECT_EQ(sh("ip netns exec " + node_ + " iptables-save").out.find("cali"), std::string::npos);
   EXPECT_EQ(sh("ip netns exec " + node_ + " ipset list -n").out.find("cali"), std::string::npos);
+  EXPECT_NE(sh("ip netns exec " + node_ + " nft list table inet calico").code, 0);
   EXPECT_FALSE(std::filesystem::exists(runDir() + "/n1"));
   EXPECT_NE(ctl("get node n1").code, 0);
   EXPECT_FALSE(processAlive(static_cast<pid_t>(pid)));
@@ -250,7 +260,9 @@ TEST_F(NodeRunTest, StopKeepsAnEstablishedFlowWorking) {
   ASSERT_EQ(stopped.code, 0) << stopped.out;
   EXPECT_NE(stopped.out.find("Stopped bird"), std::string::npos) << stopped.out;
   EXPECT_FALSE(std::filesystem::exists(runDir() + "/n1/agent.pid"));
-  EXPECT_NE(sh("ip netns exec " + node_ + " iptables-save").out.find(":cali-"), std::string::npos);
+  // The rules stay (in the backend in use) and keep the flow going.
+  EXPECT_TRUE(dataplane_.programmed()) << testutil::dataplaneName(dataplane_.dataplane());
+  EXPECT_EQ(dataplane_.otherBackendLeftovers(), "");
   EXPECT_EQ(birdRoutes(), routes);
   // A second of traffic with no agent and no BIRD: the measurement window, not a wait.
   std::this_thread::sleep_for(std::chrono::seconds(1));

@@ -157,6 +157,7 @@ Lab::Lab(std::string agentBinary, std::string probeBinary)
     : agentBinary_(std::move(agentBinary)), probeBinary_(std::move(probeBinary)) {
   prefix_ = "pdf" + std::to_string(::getpid() % 100000) + "-";
   node_ = prefix_ + "node";
+  view_ = testutil::DataplaneView(node_, testutil::testDataplane());
   char pattern[] = "/tmp/brindle-policy-diff-XXXXXX";
   if (!::mkdtemp(pattern)) throw std::runtime_error("mkdtemp failed");
   dir_ = pattern;
@@ -248,7 +249,8 @@ bool Lab::startAgent(std::chrono::milliseconds timeout) {
       argv, dir_ + "/agent.log",
       {"DATASTORE_TYPE=local", "BRINDLE_STORE_PATH=" + dir_ + "/store.db",
        "FELIX_IPV6SUPPORT=false", "FELIX_HEALTHPORT=" + std::to_string(port_),
-       "FELIX_PROMETHEUSMETRICSPORT=" + std::to_string(port_), "FELIX_LOGSEVERITYSCREEN=Info"});
+       "FELIX_PROMETHEUSMETRICSPORT=" + std::to_string(port_), "FELIX_LOGSEVERITYSCREEN=Info",
+       testutil::nftablesModeEnv(view_.dataplane())});
   auto until = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < until && agentAlive()) {
     Result<agent::HttpResult> r = makeError(ErrorCode::kUnavailable, "not run");
@@ -280,11 +282,17 @@ std::string Lab::agentDeath() {
 }
 
 void Lab::wipeKernel() {
-  // iptables-restore without --noflush empties each table it names and deletes its chains.
+  const std::string exec = "ip netns exec " + node_ + " ";
+  if (sh(exec + "nft list table inet calico").code == 0) {
+    must(exec + "nft delete table inet calico");
+  }
+  // iptables-restore without --noflush empties each table it names and deletes its chains. Not
+  // run where iptables has no table: it would create them (the nftables run stays iptables-free).
   std::string empty = "*raw\nCOMMIT\n*mangle\nCOMMIT\n*nat\nCOMMIT\n*filter\nCOMMIT\n";
-  for (const char* restore : {" iptables-restore", " ip6tables-restore"}) {
-    must("printf '" + std::regex_replace(empty, std::regex("\n"), "\\n") + "' | ip netns exec " +
-         node_ + restore);
+  for (const std::string iptables : {"iptables", "ip6tables"}) {
+    if (sh(exec + iptables + "-save").out.find('*') == std::string::npos) continue;
+    must("printf '" + std::regex_replace(empty, std::regex("\n"), "\\n") + "' | " + exec +
+         iptables + "-restore");
   }
   // The kernel lets go of the sets the flushed rules referenced a moment later (nf_tables
   // releases them after the transaction), so destroying them may need a few tries.
@@ -295,6 +303,14 @@ void Lab::wipeKernel() {
     std::this_thread::sleep_for(50ms);
   }
   sh("ip -n " + node_ + " route flush proto 80");
+}
+
+std::string Lab::backendProblem() {
+  std::string problem;
+  if (!view_.programmed()) {
+    problem += std::string("no rules of ours in ") + dataplaneName(view_.dataplane()) + "\n";
+  }
+  return problem + view_.otherBackendLeftovers();
 }
 
 void Lab::clearStore() {

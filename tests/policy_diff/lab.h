@@ -2,7 +2,8 @@
 // local store, the six workloads of labHosts() in their own namespaces behind cali veths (wired
 // by testutil::addCaliWorkload as Calico does: /32, the 169.254.1.1 gateway with a permanent
 // neighbour) and two outside hosts on plain veths, each host running agent_probe servers. Probes
-// are made in-process, many at once, from threads that entered the source namespace. Root only.
+// are made in-process, many at once, from threads that entered the source namespace. The agent
+// runs on the dataplane backend BRINDLE_TEST_DATAPLANE names (ctest runs both). Root only.
 #pragma once
 
 #include <sys/types.h>
@@ -14,6 +15,7 @@
 
 #include "policy_diff/reference_model.h"
 #include "policy_diff/state.h"
+#include "testutil/dataplane_view.h"
 
 namespace brindle::policydiff {
 
@@ -35,6 +37,10 @@ class Lab {
   std::string agentDeath();
   // Removes every rule, set and route a previous agent left in the node namespace (cold start).
   void wipeKernel();
+  // "" if the backend under test holds our rules and the other backend nothing of ours, else
+  // what is wrong (a probe that passed through the wrong backend proves nothing).
+  std::string backendProblem();
+  testutil::Dataplane dataplane() const { return view_.dataplane(); }
   void clearStore();  // agent stopped: an empty store
 
   // Applies `target` to the store, deleting what `current` has and `target` has not, writing only
@@ -69,6 +75,7 @@ class Lab {
   std::string death_;
   std::vector<pid_t> servers_;
   std::map<std::string, std::string> nsByIp_;
+  testutil::DataplaneView view_{"", testutil::Dataplane::kIptables};
 };
 
 }  // namespace brindle::policydiff

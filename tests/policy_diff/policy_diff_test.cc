@@ -68,7 +68,7 @@ std::string avoidList(const GeneratorOptions& options) {
 
 struct Totals {
   size_t probes = 0, ambiguous = 0, mismatches = 0, retried = 0, refused = 0, notApplied = 0,
-         agentDeaths = 0, refusedRules = 0;
+         agentDeaths = 0, refusedRules = 0, wrongBackend = 0;
 };
 
 class Runner {
@@ -143,6 +143,10 @@ class Runner {
       std::printf("REFUSED seed %llu, %s: %s\n  replay: %sPOLICY_DIFF_SEED=%llu %s\n", seedArg(),
                   phase.c_str(), series.c_str(), avoidPrefix().c_str(), seedArg(),
                   selfPath().c_str());
+    }
+    if (std::string problem = lab_.backendProblem(); !problem.empty()) {
+      ++totals_.wrongBackend;
+      std::printf("WRONG BACKEND seed %llu, %s:\n%s", seedArg(), phase.c_str(), problem.c_str());
     }
     auto observed = lab_.probe(packets, 800ms);
     std::vector<ModelAnswer> answers;
@@ -267,18 +271,21 @@ TEST(PolicyDiff, RandomStatesAgreeWithTheModel) {
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const Totals& t = runner.totals();
   std::printf(
-      "policy_diff: %ld seeds (%ld..%ld)%s in %.1f s (%.1f s/seed): %zu probes, %zu mismatches, "
-      "%zu ambiguous (skipped), %zu re-probed, %zu drafts refused by validation and redrawn, "
-      "%zu waits for the agent timed out, %zu agent crashes, %zu rules refused by the kernel\n",
-      ran, first, first + ran - 1,
+      "policy_diff: %s dataplane, %ld seeds (%ld..%ld)%s in %.1f s (%.1f s/seed): %zu probes, "
+      "%zu mismatches, %zu ambiguous (skipped), %zu re-probed, %zu drafts refused by validation "
+      "and redrawn, %zu waits for the agent timed out, %zu agent crashes, %zu rules refused by "
+      "the kernel, %zu wrong-backend findings\n",
+      testutil::dataplaneName(lab.dataplane()), ran, first, first + ran - 1,
       options.avoid.empty() ? "" : (" avoiding " + avoidList(options)).c_str(), took,
       took / static_cast<double>(std::max(ran, 1L)), t.probes, t.mismatches, t.ambiguous, t.retried,
-      t.refused, t.notApplied, t.agentDeaths, t.refusedRules);
+      t.refused, t.notApplied, t.agentDeaths, t.refusedRules, t.wrongBackend);
   EXPECT_FALSE(stopRequested) << "interrupted";
   EXPECT_EQ(t.mismatches, 0u) << "see the MISMATCH lines above; each has a replay command";
   EXPECT_EQ(t.notApplied, 0u) << "the agent failed to become ready or to apply a state";
   EXPECT_EQ(t.agentDeaths, 0u) << "the agent died";
   EXPECT_EQ(t.refusedRules, 0u) << "the kernel refused rules of valid states (REFUSED lines)";
+  EXPECT_EQ(t.wrongBackend, 0u) << "rules missing from the backend under test or left in the "
+                                   "other (WRONG BACKEND lines)";
 }
 
 }  // namespace
