@@ -352,7 +352,7 @@ void dataplaneMemory(const calc::DataplaneState& state, Backend backend, const s
     start = Clock::now();
     if (Status s = driver.apply(); !s) return s;
     std::printf("memory: nftables: the same after the first apply, %s: %.1f MB (apply %.0f ms)\n",
-                real ? "through libnftables into a throw-away namespace (its cache included)"
+                real ? "through libnftables into a throw-away namespace (what it keeps included)"
                      : "through a null executor (the writer's record of what it wrote)",
                 (selfRssKb() - before) / 1024.0, msSince(start));
     return Status::ok();
