@@ -382,15 +382,16 @@ std::string renderNftAction(const Action& a, TableName table, IpVersion version)
   return out;
 }
 
-NftRendered renderNftRules(TableName table, IpVersion version, const std::vector<Rule>& rules,
-                           const std::vector<std::string>& hashes, const NftSetNamer& setName,
-                           bool baseChain) {
+NftRendered renderNftRules(TableName table, IpVersion version, std::string_view mapPrefix,
+                           const std::vector<Rule>& rules, const std::vector<std::string>& hashes,
+                           const NftSetNamer& setName, bool baseChain) {
   NftRendered out;
   out.rules.reserve(rules.size());
   const MatchWriter writer{version, setName, &out};
   const std::string guard = !baseChain                  ? ""
                             : version == IpVersion::kV4 ? "meta nfproto ipv4 "
                                                         : "meta nfproto ipv6 ";
+  std::vector<std::string> ids = hashes;  // re-chained after each map (see the header)
   for (size_t i = 0; i < rules.size(); ++i) {
     // A dispatch run: consecutive dispatchable rules on the same direction with distinct names
     // (a repeated name after a jump would be taken twice by the walk, once by a map).
@@ -405,19 +406,23 @@ NftRendered renderNftRules(TableName table, IpVersion version, const std::vector
       }
     }
     if (end - i >= 2) {
+      const size_t n = out.maps.size();
+      std::string name = std::string(mapPrefix) + "-map" + (n ? std::to_string(n) : "");
+      auto& elements = out.maps[name];
+      for (size_t j = i; j < end; ++j) {
+        elements.emplace(rules[j].match.criteria().front().text,
+                         renderNftAction(rules[j].action, table, version));
+      }
       std::string text = guard;
       text.append(rules[i].match.criteria().front().kind == Kind::kInInterface ? "iifname"
                                                                                : "oifname");
-      text.append(" vmap { ");
-      std::string hashInput;
-      for (size_t j = i; j < end; ++j) {
-        if (j > i) text += ", ";
-        text.append("\"").append(rules[j].match.criteria().front().text).append("\" : ");
-        text.append(renderNftAction(rules[j].action, table, version));
-        hashInput += hashes.at(j);
+      text.append(" vmap @").append(name);
+      std::string id = hashText(text, kHashLength);
+      if (end < rules.size()) {
+        auto tail = ruleHashes(id, std::vector<Rule>(rules.begin() + end, rules.end()));
+        std::move(tail.begin(), tail.end(), ids.begin() + end);
       }
-      std::string id = hashText(hashInput, kHashLength);
-      text.append(" } ").append(comment(id, ""));
+      text.append(" ").append(comment(id, ""));
       out.rules.push_back({std::move(text), std::move(id)});
       i = end - 1;
       continue;
@@ -429,8 +434,8 @@ NftRendered renderNftRules(TableName table, IpVersion version, const std::vector
     if (!text.empty() && text.back() != ' ') text += ' ';
     if (rule.match.empty() && action.empty()) text += "counter ";
     if (!action.empty()) text.append(action).append(" ");
-    text += comment(hashes.at(i), rule.comment);
-    out.rules.push_back({std::move(text), hashes.at(i)});
+    text += comment(ids.at(i), rule.comment);
+    out.rules.push_back({std::move(text), ids.at(i)});
   }
   return out;
 }

@@ -10,9 +10,12 @@
 //     IPv6 ones `meta nfproto ipv6` (a base chain sees both families).
 //   - Dispatch: a run of two or more consecutive rules each matching only one exact interface
 //     name (no wildcard, no human comment, all `iifname` or all `oifname`, no name twice) and
-//     jumping or going to a chain becomes one verdict map rule: `iifname vmap { "cali1" : goto
-//     ... }`, one hash lookup per packet instead of a walk. A lone such rule stays a plain rule
-//     (as fast, and without the map's anonymous set).
+//     jumping or going to a chain becomes one rule looking the name up in a named verdict map:
+//     `iifname vmap @filter-cali-from-wl-dispatch-map`, one hash lookup per packet instead of a
+//     walk. The map is named after the chain and the run's position only ("<chain>-map", then
+//     "<chain>-map1", ...), so adding or removing an endpoint changes the map's elements and
+//     never the chain (the writer adds and deletes single elements). A lone such rule stays a
+//     plain rule (as fast, and without a map).
 //   - Sets: ipsets (selector sets, "cali40s:...") become named sets (see nftSetName); port lists
 //     of more than one entry become named, content-addressed port sets ("p-<hash>": the sorted,
 //     merged elements' SHA-224, base64url, 12 characters) shared by every rule with the same list
@@ -20,7 +23,9 @@
 //     transactions: measured, docs/nftables.md).
 //   - Ids: every rule's comment starts with "cali:<hash>", the same Felix hash its iptables twin
 //     carries (iptables_render.h), so `explain`, logs and a person map a rule back to its policy
-//     rule the same way on both backends. A verdict-map rule carries a hash of its rules' hashes.
+//     rule the same way on both backends. A verdict-map rule carries a hash of its own text (its
+//     map's name, not its elements), and the rules after it hashes chained from that one instead
+//     of from the run's rules, so that no rule's id changes when the map's elements do.
 #pragma once
 
 #include <functional>
@@ -63,14 +68,19 @@ struct NftRendered {
   // Port set name -> its elements: "80, 8000-8080" (type inet_service; a set with a range needs
   // `flags interval`; the elements never overlap).
   std::map<std::string, std::string> portSets;
+  // Verdict map name -> interface name -> verdict ("goto filter-cali-fw-cali1"); type
+  // `ifname : verdict`.
+  std::map<std::string, std::map<std::string, std::string>> maps;
 };
 
-// The rules of chain `chainName` (iptables name) of `table`/`version`, with their `hashes`
-// (ruleHashes(), same order). `baseChain`: the rules go into a base chain and carry the family
+// The rules of one chain of `table`/`version`, with their `hashes` (ruleHashes(), same order).
+// `mapPrefix` names the chain's verdict maps ("<mapPrefix>-map"): its nftables name, or for a
+// base chain the one its family's rules would have (nftChainName(table, version, hook)), so each
+// family gets maps of its own. `baseChain`: the rules go into a base chain and carry the family
 // guard (`meta nfproto ipv4`). Dispatch runs are collapsed into verdict maps (see above).
-NftRendered renderNftRules(TableName table, IpVersion version, const std::vector<Rule>& rules,
-                           const std::vector<std::string>& hashes, const NftSetNamer& setName,
-                           bool baseChain = false);
+NftRendered renderNftRules(TableName table, IpVersion version, std::string_view mapPrefix,
+                           const std::vector<Rule>& rules, const std::vector<std::string>& hashes,
+                           const NftSetNamer& setName, bool baseChain = false);
 
 // Just the match or action text of one rule ("meta l4proto 6 th dport 80", "accept"): for logs
 // and refusal reports. Port lists render inline here ("th dport { 80, 443 }").

@@ -19,8 +19,8 @@ using json = nlohmann::json;
 // so that the first apply after an upgrade rewrites every chain (their ids alone would not show
 // it). The table's comment tells people; an empty marker set named after it tells us, since
 // nft 1.0.6 lists no table comment in JSON (and `add table` never changes an existing comment).
-constexpr const char* kFormat = "brindle nftables v1";
-constexpr const char* kFormatSet = "brindle-nftables-v1";
+constexpr const char* kFormat = "brindle nftables v2";
+constexpr const char* kFormatSet = "brindle-nftables-v2";
 constexpr size_t kElementsPerLine = 1000;
 constexpr size_t kMaxKeptTransaction = 256 * 1024;
 
@@ -109,6 +109,16 @@ std::set<std::string> portElements(const std::string& text) {
 
 std::string addressType(IpVersion v) { return v == IpVersion::kV6 ? "ipv6_addr" : "ipv4_addr"; }
 
+// A listed verdict as the renderer writes it: {"goto": {"target": "x"}} -> "goto x".
+std::string verdictText(const json& v) {
+  if (!v.is_object() || v.size() != 1) return v.dump();
+  const auto& [kind, body] = *v.items().begin();
+  if (body.is_object() && body.contains("target")) return kind + " " + scalarText(body["target"]);
+  return kind;
+}
+
+const std::string kMapSpec = "{ type ifname : verdict; }";
+
 }  // namespace
 
 void NftablesWriter::KernelChain::addId(std::string_view id) {
@@ -117,16 +127,21 @@ void NftablesWriter::KernelChain::addId(std::string_view id) {
   ids = (ids ^ 0xffu) * 1099511628211ull;
 }
 
-// One transaction, section by section in commit order: sets created and filled and elements
-// changed (deletions first: an interval may only be added once an overlapping one is gone),
-// chains declared, changed and unwanted chains flushed, rules written, unwanted chains deleted
-// (after every rule jumping to them is gone), unwanted sets deleted (after every rule using them).
+// One transaction, section by section in commit order: sets and maps created, sets filled and
+// elements changed (deletions first: an interval may only be added once an overlapping one is
+// gone; a map element whose target changes is deleted and added), chains declared, map elements
+// added (after the chains they go to are declared), changed and unwanted chains flushed, rules
+// written, unwanted maps deleted (after the rules using them), unwanted chains deleted (after
+// every rule and map element going to them is gone), unwanted sets deleted (after every rule
+// using them).
 // Beside the text, what the record becomes once it commits.
 struct NftablesWriter::Plan {
-  std::string sets, elementsDel, elementsAdd, declare, flush, rules, deleteChains, deleteSets;
+  std::string sets, elementsDel, elementsAdd, declare, mapsAdd, flush, rules, deleteMaps,
+      deleteChains, deleteSets;
   size_t lines = 0;
   const std::map<std::string, std::set<std::string>>* listed = nullptr;  // full: the kernel's
   std::map<std::string, std::optional<KernelChain>> chains;              // nullopt: deleted
+  std::map<std::string, std::optional<std::map<std::string, std::string>>> maps;  // likewise
   std::set<std::string> createdSets, deletedSets, lingering, candidates;
   std::map<std::string, int> refDelta;
   std::set<std::string> forced;  // chains to rewrite: a set they use changes its variant
@@ -146,7 +161,7 @@ struct NftablesWriter::Plan {
   }
   std::string text(const std::string& table) const {
     return "add table inet " + table + " { comment \"" + kFormat + "\"; }\n" + sets + elementsDel +
-           elementsAdd + declare + flush + rules + deleteChains + deleteSets;
+           elementsAdd + declare + mapsAdd + flush + rules + deleteMaps + deleteChains + deleteSets;
   }
 };
 
@@ -274,6 +289,7 @@ Status NftablesWriter::read(std::map<std::string, std::set<std::string>>& listed
   kernelSets_.clear();
   setRefs_.clear();
   lingering_.clear();
+  kernelMaps_.clear();
   formatCurrent_ = false;
   auto text = executor_.listJson("list table inet " + options_.table);
   if (!text) return text.code() == ErrorCode::kNotFound ? Status::ok() : text.status();
@@ -286,6 +302,12 @@ Status NftablesWriter::read(std::map<std::string, std::set<std::string>>& listed
         kernelSets_.insert(name);
         auto& elements = listed[name];
         for (const auto& e : set.value("elem", json::array())) elements.insert(elementText(e));
+      } else if (item.contains("map")) {
+        const auto& map = item["map"];
+        auto& elements = kernelMaps_[map.at("name").get<std::string>()];
+        for (const auto& e : map.value("elem", json::array())) {
+          if (e.is_array() && e.size() == 2) elements[elementText(e[0])] = verdictText(e[1]);
+        }
       } else if (item.contains("chain")) {
         chains_[item["chain"].at("name").get<std::string>()];
       } else if (item.contains("rule")) {
@@ -298,6 +320,7 @@ Status NftablesWriter::read(std::map<std::string, std::set<std::string>>& listed
   } catch (const json::exception& e) {
     chains_.clear();
     kernelSets_.clear();
+    kernelMaps_.clear();
     return makeError(ErrorCode::kCorrupt,
                      "nft list table inet " + options_.table + ": unreadable JSON: " + e.what());
   }
@@ -376,12 +399,13 @@ NftRendered NftablesWriter::renderBase(TableName table, const std::string& hook)
     if (t->name() != table) continue;
     auto it = t->insertions().find(hook);
     if (it == t->insertions().end() || it->second.empty()) continue;
-    NftRendered r =
-        renderNftRules(table, t->version(), it->second, ruleHashes(hook, it->second), namer, true);
+    NftRendered r = renderNftRules(table, t->version(), nftChainName(table, t->version(), hook),
+                                   it->second, ruleHashes(hook, it->second), namer, true);
     all.rules.insert(all.rules.end(), std::make_move_iterator(r.rules.begin()),
                      std::make_move_iterator(r.rules.end()));
     all.ipsets.insert(r.ipsets.begin(), r.ipsets.end());
     all.portSets.insert(r.portSets.begin(), r.portSets.end());
+    all.maps.merge(r.maps);
   }
   return all;
 }
@@ -393,6 +417,10 @@ void NftablesWriter::planChain(Plan& plan, const std::string& name, const NftRen
   for (const auto& rule : rendered.rules) want.addId(rule.id);
   for (const auto& ipset : rendered.ipsets) want.sets.push_back(setName(ipset));
   for (const auto& [portSet, elements] : rendered.portSets) want.sets.push_back(portSet);
+  for (const auto& [map, elements] : rendered.maps) {
+    want.sets.push_back(map);
+    planMap(plan, map, elements);  // even when the chain is unchanged: its rules name no element
+  }
   std::sort(want.sets.begin(), want.sets.end());
   want.sets.erase(std::unique(want.sets.begin(), want.sets.end()), want.sets.end());
 
@@ -452,6 +480,30 @@ void NftablesWriter::planDeleteChain(Plan& plan, const std::string& name) {
   plan.chains[name] = std::nullopt;
 }
 
+void NftablesWriter::planMap(Plan& plan, const std::string& name,
+                             const std::map<std::string, std::string>& elements) {
+  const std::string head = "inet " + options_.table + " " + name;
+  static const std::map<std::string, std::string> kNone;
+  auto have = kernelMaps_.find(name);
+  if (have == kernelMaps_.end()) plan.add(plan.sets, "add map " + head + " " + kMapSpec);
+  const auto& before = have == kernelMaps_.end() ? kNone : have->second;
+  std::vector<std::string> gone, added;
+  for (const auto& [iface, verdict] : before) {
+    auto it = elements.find(iface);
+    if (it == elements.end() || it->second != verdict) gone.push_back("\"" + iface + "\"");
+  }
+  for (const auto& [iface, verdict] : elements) {
+    auto it = before.find(iface);
+    if (it == before.end() || it->second != verdict) {
+      added.push_back("\"" + iface + "\" : " + verdict);
+    }
+  }
+  if (have != kernelMaps_.end() && gone.empty() && added.empty()) return;
+  plan.elements(plan.elementsDel, "delete", head, gone);
+  plan.elements(plan.mapsAdd, "add", head, added);
+  plan.maps[name] = elements;
+}
+
 void NftablesWriter::planChains(Plan& plan, bool full) {
   const NftSetNamer namer = [this](const std::string& s) { return setName(s); };
   const bool all = full || !formatCurrent_;
@@ -461,9 +513,9 @@ void NftablesWriter::planChains(Plan& plan, bool full) {
     if (!done.insert(name).second) return;
     const Chain* want = t->desiredChain(chain);
     if (!want) return planDeleteChain(plan, name);
-    planChain(
-        plan, name,
-        renderNftRules(t->name(), t->version(), want->rules, *t->desiredHashes(chain), namer));
+    planChain(plan, name,
+              renderNftRules(t->name(), t->version(), name, want->rules, *t->desiredHashes(chain),
+                             namer));
   };
   auto base = [&](TableName table, const std::string& hook) {
     std::string name = nftBaseChainName(table, hook);
@@ -508,20 +560,30 @@ void NftablesWriter::planChains(Plan& plan, bool full) {
 
 void NftablesWriter::planSetDeletions(Plan& plan, bool full) {
   std::set<std::string> candidates = full ? kernelSets_ : plan.candidates;
-  if (!full) {
+  if (full) {
+    for (const auto& [name, elements] : kernelMaps_) candidates.insert(name);
+  } else {
     candidates.insert(lingering_.begin(), lingering_.end());
     for (const auto& [name, delta] : plan.refDelta) {
       if (delta < 0) candidates.insert(name);
     }
   }
   for (const auto& name : candidates) {
-    if (!kernelSets_.count(name) || name == kFormatSet || wantedSets_.count(name)) continue;
+    const bool map = kernelMaps_.count(name) > 0;
+    if ((!map && !kernelSets_.count(name)) || name == kFormatSet || wantedSets_.count(name)) {
+      continue;
+    }
     auto refs = setRefs_.find(name);
     auto delta = plan.refDelta.find(name);
     int after = (refs == setRefs_.end() ? 0 : refs->second) +
                 (delta == plan.refDelta.end() ? 0 : delta->second);
     if (after > 0) {
       plan.lingering.insert(name);  // a chain still uses it; deleted once none does
+      continue;
+    }
+    if (map) {
+      plan.add(plan.deleteMaps, "delete map inet " + options_.table + " " + name);
+      plan.maps[name] = std::nullopt;
       continue;
     }
     plan.add(plan.deleteSets, "delete set inet " + options_.table + " " + name);
@@ -535,6 +597,13 @@ void NftablesWriter::commit(Plan& plan, bool full) {
       chains_[name] = std::move(*chain);
     } else {
       chains_.erase(name);
+    }
+  }
+  for (auto& [name, map] : plan.maps) {
+    if (map) {
+      kernelMaps_[name] = std::move(*map);
+    } else {
+      kernelMaps_.erase(name);
     }
   }
   for (const auto& [name, delta] : plan.refDelta) {
@@ -636,12 +705,19 @@ Result<ProbeResult> NftablesWriter::probe(TableName table, IpVersion version,
   for (size_t i = 0; i < chains.size(); ++i) {
     const std::string name = "probe-" + std::to_string(i);
     NftRendered rendered =
-        renderNftRules(table, version, chains[i], ruleHashes(name, chains[i]), namer);
+        renderNftRules(table, version, name, chains[i], ruleHashes(name, chains[i]), namer);
     once(name, "add chain inet " + t + " " + name + "\n");
     for (const auto& rule : chains[i]) {
       if (rule.action.chain().empty()) continue;
       std::string target = nftChainName(table, version, rule.action.chain());
       once(target, "add chain inet " + t + " " + target + "\n");
+    }
+    for (const auto& [map, elements] : rendered.maps) {  // after the chains its elements go to
+      std::string lines = "add map inet " + t + " " + map + " " + kMapSpec + "\n";
+      for (const auto& [iface, verdict] : elements) {
+        lines += "add element inet " + t + " " + map + " { \"" + iface + "\" : " + verdict + " }\n";
+      }
+      once(map, lines);
     }
     for (const auto& ipset : rendered.ipsets) {
       auto it = sets_.find(ipset);

@@ -2,10 +2,11 @@
 // given (raw, mangle, nat and filter of IPv4 and IPv6, as the managers wrote them) and keeps the
 // selector sets itself (it is the managers' IpSets), and writes all of it into one `table inet`
 // of ours (default "calico") with one atomic transaction per apply: sets created and filled,
-// chains created or rewritten (flush + rules), base chains' rules, then chains and sets no longer
-// wanted deleted. Between resyncs it trusts its record of what it wrote and touches only what
-// changed; a resync lists the table (JSON) and repairs drift: a chain whose rules' `cali:` ids
-// differ is rewritten, sets whose elements differ are refilled, objects not wanted are deleted.
+// chains created or rewritten (flush + rules), base chains' rules, dispatch verdict maps' elements
+// added and deleted one by one, then chains, maps and sets no longer wanted deleted. Between
+// resyncs it trusts its record of what it wrote and touches only what changed; a resync lists the
+// table (JSON) and repairs drift: a chain whose rules' `cali:` ids differ is rewritten, sets and
+// maps whose elements differ are corrected, objects not wanted are deleted.
 // Nothing outside its table is ever touched. See nftables_render.h for names and rendering.
 #pragma once
 
@@ -111,6 +112,9 @@ class NftablesWriter : public IpSets {
   void planChain(Plan& plan, const std::string& name, const NftRendered& rendered,
                  const std::string& spec = "");
   void planDeleteChain(Plan& plan, const std::string& name);
+  // A verdict map's difference from the record: created, elements deleted and added.
+  void planMap(Plan& plan, const std::string& name,
+               const std::map<std::string, std::string>& elements);
   // The rules of base chain (`table`, `hook`): IPv4's insertions then IPv6's.
   NftRendered renderBase(TableName table, const std::string& hook) const;
   void planSetDeletions(Plan& plan, bool full);
@@ -135,6 +139,9 @@ class NftablesWriter : public IpSets {
   std::map<std::string, int> setRefs_;
   std::set<std::string> wantedSets_;
   std::set<std::string> lingering_;
+  // Our verdict maps as listed or written: name -> interface -> verdict ("goto <chain>"). Used,
+  // like sets, by the chains that reference them; deleted when none does.
+  std::map<std::string, std::map<std::string, std::string>> kernelMaps_;
   bool formatCurrent_ = false;  // the table was written by this renderer version
 };
 

@@ -1,7 +1,7 @@
 // NftablesWriter against the real nft and kernel (root; label `integration`) inside throw-away
 // namespaces: the `nft` program through `ip netns exec`, libnftables from a thread that entered
 // the namespace, drift made with nft repaired, other tables untouched, a refused transaction
-// changing nothing, and pings through a forward base chain.
+// changing nothing, and pings through a forward base chain and a dispatch verdict map.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -67,7 +67,8 @@ struct Backend {
   NftablesWriter writer;
 };
 
-// What the kernel's table holds, comparable: "chain", "chain: <comment>" and "set: elements".
+// What the kernel's table holds, comparable: "chain", "chain: <comment>" and "set: elements"
+// (maps too).
 std::set<std::string> kernelTable(const std::string& ns) {
   const std::string text = sh({"nft", "-j", "list", "table", "inet", "calico"}, ns);
   std::set<std::string> out;
@@ -79,9 +80,10 @@ std::set<std::string> kernelTable(const std::string& ns) {
       out.insert(item["rule"]["chain"].get<std::string>() + ": " +
                  item["rule"].value("comment", "(none)"));
     }
-    if (item.contains("set")) {
-      out.insert(item["set"]["name"].get<std::string>() + ": " +
-                 item["set"].value("elem", json::array()).dump());
+    for (const char* kind : {"set", "map"}) {
+      if (!item.contains(kind)) continue;
+      out.insert(item[kind]["name"].get<std::string>() + ": " +
+                 item[kind].value("elem", json::array()).dump());
     }
   }
   return out;
@@ -113,13 +115,18 @@ TEST_F(NftablesIntegrationTest, NftProgramWritesRepairsDriftAndLeavesOtherTables
   }
   for (const char* want :
        {"filter-FORWARD", "nat-POSTROUTING", "raw-PREROUTING", "filter-cali-fw-cali1",
-        "filter6-cali-fw-cali1", "brindle-nftables-v1: []",
+        "filter6-cali-fw-cali1", "brindle-nftables-v2: []",
         "cali40s-it: [\"10.65.0.1\",\"10.65.0.2\"]"}) {
     EXPECT_TRUE(written.count(want)) << want;
   }
   const std::string listed = sh({"nft", "list", "table", "inet", "calico"}, ns.name());
-  EXPECT_TRUE(contains(listed, "iifname vmap { \"cali1\" : goto filter-cali-fw-cali1")) << listed;
-  EXPECT_TRUE(contains(listed, "comment \"brindle nftables v1\"")) << listed;
+  EXPECT_TRUE(contains(listed, "iifname vmap @filter-cali-FORWARD-map")) << listed;
+  EXPECT_TRUE(contains(listed, "\"cali1\" : goto filter-cali-fw-cali1")) << listed;
+  EXPECT_TRUE(
+      written.count("filter6-cali-FORWARD-map: [[\"cali1\",{\"goto\":{\"target\":"
+                    "\"filter6-cali-fw-cali1\"}}],[\"cali2\",{\"goto\":{\"target\":"
+                    "\"filter6-cali-fw-cali2\"}}]]"));
+  EXPECT_TRUE(contains(listed, "comment \"brindle nftables v2\"")) << listed;
 
   // A restart with the same desired state: one listing, nothing written.
   Backend backend(*nft);
@@ -128,14 +135,16 @@ TEST_F(NftablesIntegrationTest, NftProgramWritesRepairsDriftAndLeavesOtherTables
   EXPECT_EQ(backend.writer.stats().lists, 1);
 
   // Drift: a chain flushed, a foreign rule in ours, a chain of someone's in our table, an element
-  // gone and one added, a base chain deleted.
+  // gone and one added, a base chain deleted, a dispatch map element gone and one changed.
   sh({"nft", "-f", "-"}, ns.name(),
      "flush chain inet calico filter-cali-to-wl\n"
      "add rule inet calico filter-cali-fw-cali2 counter\n"
      "add chain inet calico extra\n"
      "delete element inet calico cali40s-it { 10.65.0.2 }\n"
      "add element inet calico cali40s-it { 10.65.0.9 }\n"
-     "flush chain inet calico raw-PREROUTING\ndelete chain inet calico raw-PREROUTING\n");
+     "flush chain inet calico raw-PREROUTING\ndelete chain inet calico raw-PREROUTING\n"
+     "delete element inet calico filter-cali-FORWARD-map { \"cali1\", \"cali2\" }\n"
+     "add element inet calico filter-cali-FORWARD-map { \"cali2\" : goto filter-cali-fw-cali1 }\n");
   ASSERT_NE(kernelTable(ns.name()), written);
   backend.writer.requestResync();
   ASSERT_TRUE(backend.writer.apply()) << backend.writer.lastTransaction();
@@ -160,7 +169,7 @@ TEST_F(NftablesIntegrationTest, NftProgramWritesRepairsDriftAndLeavesOtherTables
   backend.writer.removeSet("cali40s:it");
   backend.writer.removeSet("cali60s:it");
   ASSERT_TRUE(backend.writer.apply()) << backend.writer.lastTransaction();
-  EXPECT_EQ(kernelTable(ns.name()), std::set<std::string>{"brindle-nftables-v1: []"});
+  EXPECT_EQ(kernelTable(ns.name()), std::set<std::string>{"brindle-nftables-v2: []"});
   ASSERT_TRUE(NftablesWriter::removeTable(*nft));
   ASSERT_TRUE(NftablesWriter::removeTable(*nft)) << "absent is fine";
   EXPECT_EQ(shCode({"nft", "list", "table", "inet", "calico-probe"}, ns.name()), 1);
@@ -280,36 +289,43 @@ TEST_F(NftablesIntegrationTest, LibnftablesFromAThreadInsideTheNamespace) {
             << " ms\n";
 }
 
-TEST_F(NftablesIntegrationTest, ForwardBaseChainDecidesWhetherAPingGetsThrough) {
-  // a (10.201.1.1) -- r -- b (10.201.2.1): r forwards, and its forward hook is ours.
-  TestNetns a, r, b;
-  sh({"ip", "link", "add", "va", "type", "veth", "peer", "name", "ra", "netns", r.name()},
-     a.name());
-  sh({"ip", "link", "add", "vb", "type", "veth", "peer", "name", "rb", "netns", r.name()},
-     b.name());
-  sh({"ip", "addr", "add", "10.201.1.1/24", "dev", "va"}, a.name());
-  sh({"ip", "addr", "add", "10.201.2.1/24", "dev", "vb"}, b.name());
-  sh({"ip", "addr", "add", "10.201.1.254/24", "dev", "ra"}, r.name());
-  sh({"ip", "addr", "add", "10.201.2.254/24", "dev", "rb"}, r.name());
-  for (auto [ns, dev] :
-       {std::pair{&a, "va"}, std::pair{&b, "vb"}, std::pair{&r, "ra"}, std::pair{&r, "rb"}}) {
-    sh({"ip", "link", "set", dev, "up"}, ns->name());
+// a (10.201.1.1) -- r -- b (10.201.2.1): r forwards, and its forward hook is ours.
+struct Routed {
+  Routed() {
+    sh({"ip", "link", "add", "va", "type", "veth", "peer", "name", "ra", "netns", r.name()},
+       a.name());
+    sh({"ip", "link", "add", "vb", "type", "veth", "peer", "name", "rb", "netns", r.name()},
+       b.name());
+    sh({"ip", "addr", "add", "10.201.1.1/24", "dev", "va"}, a.name());
+    sh({"ip", "addr", "add", "10.201.2.1/24", "dev", "vb"}, b.name());
+    sh({"ip", "addr", "add", "10.201.1.254/24", "dev", "ra"}, r.name());
+    sh({"ip", "addr", "add", "10.201.2.254/24", "dev", "rb"}, r.name());
+    for (auto [ns, dev] :
+         {std::pair{&a, "va"}, std::pair{&b, "vb"}, std::pair{&r, "ra"}, std::pair{&r, "rb"}}) {
+      sh({"ip", "link", "set", dev, "up"}, ns->name());
+    }
+    sh({"ip", "route", "add", "default", "via", "10.201.1.254"}, a.name());
+    sh({"ip", "route", "add", "default", "via", "10.201.2.254"}, b.name());
+    sh({"sysctl", "-qw", "net.ipv4.ip_forward=1"}, r.name());
   }
-  sh({"ip", "route", "add", "default", "via", "10.201.1.254"}, a.name());
-  sh({"ip", "route", "add", "default", "via", "10.201.2.254"}, b.name());
-  sh({"sysctl", "-qw", "net.ipv4.ip_forward=1"}, r.name());
-  const std::vector<std::string> ping = {"ping", "-c", "1", "-W", "1", "10.201.2.1"};
+  bool pingFails() const { return shCode(ping, a.name()) != 0; }
   // Passes: a ping answered within a few tries (the first may wait on neighbour discovery).
-  auto passes = [&] {
+  bool passes() const {
     for (int i = 0; i < 5; ++i) {
       if (shCode(ping, a.name()) == 0) return true;
     }
     return false;
-  };
-  ASSERT_TRUE(passes());
+  }
 
+  TestNetns a, r, b;
+  const std::vector<std::string> ping = {"ping", "-c", "1", "-W", "1", "10.201.2.1"};
+};
+
+TEST_F(NftablesIntegrationTest, ForwardBaseChainDecidesWhetherAPingGetsThrough) {
+  Routed net;
+  ASSERT_TRUE(net.passes());
   os::ProcessRunner host;
-  auto nft = nftCommandExecutor(host, {"ip", "netns", "exec", r.name()});
+  auto nft = nftCommandExecutor(host, {"ip", "netns", "exec", net.r.name()});
   ChainTable filter(TableName::kFilter, IpVersion::kV4);
   NftablesWriter writer({&filter}, *nft);
   writer.replaceMembers({"cali40s:src", "hash:net", IpVersion::kV4}, {"10.201.1.1"});
@@ -317,21 +333,74 @@ TEST_F(NftablesIntegrationTest, ForwardBaseChainDecidesWhetherAPingGetsThrough) 
                       {rule(Match().protocol("icmp").sourceIpSet("cali40s:src"), Action::drop())}});
   filter.setRuleInsertions("FORWARD", {rule({}, Action::jump("cali-FORWARD"))});
   ASSERT_TRUE(writer.apply()) << writer.lastTransaction();
-  EXPECT_NE(shCode(ping, a.name()), 0);
+  EXPECT_TRUE(net.pingFails());
   // A net joins the set: it becomes an interval set, still holding a's address.
   writer.addMembers("cali40s:src", {"10.99.0.0/16"});
   ASSERT_TRUE(writer.apply()) << writer.lastTransaction();
   EXPECT_TRUE(contains(writer.lastTransaction(), "delete set inet calico cali40s-src\n"));
-  EXPECT_NE(shCode(ping, a.name()), 0);
+  EXPECT_TRUE(net.pingFails());
   writer.removeMembers("cali40s:src", {"10.201.1.1"});
   ASSERT_TRUE(writer.apply()) << writer.lastTransaction();
-  EXPECT_TRUE(passes());
+  EXPECT_TRUE(net.passes());
   filter.updateChain({"cali-FORWARD", {rule(Match().protocol("icmp"), Action::drop())}});
   ASSERT_TRUE(writer.apply());
-  EXPECT_NE(shCode(ping, a.name()), 0);
+  EXPECT_TRUE(net.pingFails());
   filter.setRuleInsertions("FORWARD", {});  // the hook goes with its last rule
   ASSERT_TRUE(writer.apply());
-  EXPECT_TRUE(passes());
+  EXPECT_TRUE(net.passes());
+}
+
+// Dispatch through a named verdict map in the kernel: each direction's packets go by their
+// incoming interface to that interface's chain; elements change one by one, and one deleted
+// behind the writer's back comes back on resync.
+TEST_F(NftablesIntegrationTest, PacketsAreDispatchedThroughTheMapAndItsDriftIsRepaired) {
+  Routed net;
+  ASSERT_TRUE(net.passes());
+  os::ProcessRunner host;
+  auto nft = nftCommandExecutor(host, {"ip", "netns", "exec", net.r.name()});
+  ChainTable filter(TableName::kFilter, IpVersion::kV4);
+  NftablesWriter writer({&filter}, *nft);
+  auto dispatch = [&](const std::string& fromA) {
+    filter.updateChain({"cali-from-wl-dispatch",
+                        {rule(Match().inInterface("ra"), Action::goTo(fromA)),
+                         rule(Match().inInterface("rb"), Action::goTo("cali-fw-rb")),
+                         {{}, Action::drop(), "Unknown interface"}}});
+  };
+  filter.updateChain({"cali-fw-ra", {rule({}, Action::accept())}});
+  filter.updateChain({"cali-fw-rb", {rule({}, Action::accept())}});
+  filter.updateChain({"cali-fw-drop", {rule(Match().protocol("icmp"), Action::drop())}});
+  dispatch("cali-fw-ra");
+  filter.setRuleInsertions("FORWARD", {rule({}, Action::jump("cali-from-wl-dispatch"))});
+  ASSERT_TRUE(writer.apply()) << writer.lastTransaction();
+  const std::string listed =
+      sh({"nft", "list", "chain", "inet", "calico", "filter-cali-from-wl-dispatch"}, net.r.name());
+  EXPECT_TRUE(contains(listed, "iifname vmap @filter-cali-from-wl-dispatch-map")) << listed;
+  EXPECT_TRUE(net.passes());
+
+  // a's interface goes to a chain dropping ICMP: its element is replaced, the chain left alone.
+  dispatch("cali-fw-drop");
+  ASSERT_TRUE(writer.apply()) << writer.lastTransaction();
+  EXPECT_FALSE(contains(writer.lastTransaction(), "flush")) << writer.lastTransaction();
+  EXPECT_TRUE(net.pingFails());
+  dispatch("cali-fw-ra");
+  ASSERT_TRUE(writer.apply()) << writer.lastTransaction();
+  EXPECT_TRUE(net.passes());
+
+  // Deleted behind our back: a's packets meet the "Unknown interface" drop until a resync.
+  sh({"nft", "delete", "element", "inet", "calico", "filter-cali-from-wl-dispatch-map",
+      "{ \"ra\" }"},
+     net.r.name());
+  EXPECT_TRUE(net.pingFails());
+  ASSERT_TRUE(writer.apply());
+  EXPECT_TRUE(net.pingFails()) << "no resync, no listing: the writer trusts its record";
+  writer.requestResync();
+  ASSERT_TRUE(writer.apply()) << writer.lastTransaction();
+  EXPECT_TRUE(contains(writer.lastTransaction(),
+                       "add element inet calico filter-cali-from-wl-dispatch-map { \"ra\" : goto "
+                       "filter-cali-fw-ra }"))
+      << writer.lastTransaction();
+  EXPECT_FALSE(contains(writer.lastTransaction(), "flush")) << writer.lastTransaction();
+  EXPECT_TRUE(net.passes());
 }
 
 }  // namespace

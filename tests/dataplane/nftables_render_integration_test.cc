@@ -82,6 +82,13 @@ class Script {
       sets_ += "add set inet " + table_ + " " + name +
                " { type inet_service; flags interval; elements = { " + elements + " } }\n";
     }
+    for (const auto& [name, elements] : r.maps) {  // after every chain (text_): elements go there
+      sets_ += "add map inet " + table_ + " " + name + " { type ifname : verdict; }\n";
+      for (const auto& [iface, verdict] : elements) {
+        sets_ += "add element inet " + table_ + " " + name + " { \"" + iface + "\" : " + verdict +
+                 " }\n";
+      }
+    }
     for (const auto& rule : r.rules)
       rules_ += "add rule inet " + table_ + " " + chain + " " + rule.text + "\n";
   }
@@ -119,7 +126,7 @@ TEST_F(NftablesRenderIntegrationTest, NftAcceptsEveryRenderedKind) {
     const std::string chain = nftChainName(TableName::kFilter, v, "cali-every");
     script.chain(chain);
     script.chain(nftChainName(TableName::kFilter, v, "cali-x"));
-    auto r = renderNftRules(TableName::kFilter, v, rules, hashes(rules), namer);
+    auto r = renderNftRules(TableName::kFilter, v, chain, rules, hashes(rules), namer);
     EXPECT_EQ(r.rules.size(), rules.size() - 2);  // two verdict maps of two rules each
     script.rules(chain, v, r);
   }
@@ -146,8 +153,9 @@ TEST_F(NftablesRenderIntegrationTest, NftAcceptsEveryRenderedKind) {
           rules.push_back({Match().inInterface("cali1"), Action::goTo("cali-x"), ""});
           rules.push_back({Match().inInterface("cali2"), Action::goTo("cali-x"), ""});
         }
-        script.rules(nftBaseChainName(t, hook), v,
-                     renderNftRules(t, v, rules, hashes(rules, 1), namer, true));
+        script.rules(
+            nftBaseChainName(t, hook), v,
+            renderNftRules(t, v, nftChainName(t, v, hook), rules, hashes(rules, 1), namer, true));
       }
     }
   }

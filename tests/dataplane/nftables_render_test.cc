@@ -23,7 +23,8 @@ std::string action(const Action& a, IpVersion v = kV4, TableName t = TableName::
 NftRendered render(const std::vector<Rule>& rules, IpVersion v = kV4, bool base = false) {
   std::vector<std::string> hashes;
   for (size_t i = 0; i < rules.size(); ++i) hashes.push_back("h" + std::to_string(i));
-  return renderNftRules(TableName::kFilter, v, rules, hashes, namer, base);
+  return renderNftRules(TableName::kFilter, v, v == kV4 ? "filter-d" : "filter6-d", rules, hashes,
+                        namer, base);
 }
 std::vector<std::string> texts(const NftRendered& r) {
   std::vector<std::string> out;
@@ -205,8 +206,8 @@ TEST(NftablesRenderTest, CommentTruncatedTo128Bytes) {
   std::string hash(16, 'H');
   std::vector<std::string> hashes{hash};
   auto one = [&](std::string comment) {
-    return renderNftRules(TableName::kFilter, kV4, {{Match(), Action::accept(), comment}}, hashes,
-                          namer)
+    return renderNftRules(TableName::kFilter, kV4, "filter-c",
+                          {{Match(), Action::accept(), comment}}, hashes, namer)
         .rules.at(0)
         .text;
   };
@@ -272,8 +273,8 @@ Rule dispatch(const std::string& iface, const std::string& chain, bool out = fal
   return {m, Action::goTo(chain), ""};
 }
 
-TEST(NftablesRenderTest, DispatchRunsBecomeVerdictMaps) {
-  auto r = render({
+TEST(NftablesRenderTest, DispatchRunsBecomeNamedVerdictMaps) {
+  const std::vector<Rule> rules{
       dispatch("cali1", "cali-fw-cali1"),
       {Match().inInterface("cali2"), Action::jump("cali-fw-cali2"), ""},
       dispatch("cali3", "cali-fw-cali3"),
@@ -285,42 +286,78 @@ TEST(NftablesRenderTest, DispatchRunsBecomeVerdictMaps) {
       dispatch("cali8", "cali-fw-cali8"),  // ... ended by an iifname
       dispatch("cali9", "cali-fw-cali9"),
       dispatch("cali8", "cali-fw-cali8x"),  // a repeated name starts a new run
-  });
-  EXPECT_EQ(texts(r),
-            (std::vector<std::string>{
-                "iifname vmap { \"cali1\" : goto filter-cali-fw-cali1, \"cali2\" : jump "
-                "filter-cali-fw-cali2, \"cali3\" : goto filter-cali-fw-cali3 } comment \"cali:" +
-                    hash16("h0h1h2") + "\"",
-                "iifname \"cali*\" drop comment \"cali:h3\"",
-                "iifname \"cali4\" goto filter-cali-fw-cali4 comment \"cali:h4\"",
-                "iifname \"cali5\" goto filter-cali-fw-cali5 comment \"cali:h5; note\"",
-                "oifname vmap { \"cali6\" : goto filter-cali-tw-cali6, \"cali7\" : goto "
-                "filter-cali-tw-cali7 } comment \"cali:" +
-                    hash16("h6h7") + "\"",
-                "iifname vmap { \"cali8\" : goto filter-cali-fw-cali8, \"cali9\" : goto "
-                "filter-cali-fw-cali9 } comment \"cali:" +
-                    hash16("h8h9") + "\"",
-                "iifname \"cali8\" goto filter-cali-fw-cali8x comment \"cali:h10\"",
+  };
+  auto r = render(rules);
+  // A map rule's id is its text's hash; the rules after it chain from that id.
+  const std::string map0 = hash16("iifname vmap @filter-d-map");
+  const std::string map1 = hash16("oifname vmap @filter-d-map1");
+  const std::string map2 = hash16("iifname vmap @filter-d-map2");
+  const std::vector<Rule> after0(rules.begin() + 3, rules.end());
+  const auto tail0 = ruleHashes(map0, after0);
+  const auto tail2 = ruleHashes(map2, {rules.back()});
+  EXPECT_EQ(
+      texts(r),
+      (std::vector<std::string>{
+          "iifname vmap @filter-d-map comment \"cali:" + map0 + "\"",
+          "iifname \"cali*\" drop comment \"cali:" + tail0[0] + "\"",
+          "iifname \"cali4\" goto filter-cali-fw-cali4 comment \"cali:" + tail0[1] + "\"",
+          "iifname \"cali5\" goto filter-cali-fw-cali5 comment \"cali:" + tail0[2] + "; note\"",
+          "oifname vmap @filter-d-map1 comment \"cali:" + map1 + "\"",
+          "iifname vmap @filter-d-map2 comment \"cali:" + map2 + "\"",
+          "iifname \"cali8\" goto filter-cali-fw-cali8x comment \"cali:" + tail2[0] + "\"",
+      }));
+  EXPECT_EQ(r.rules[0].id, map0);
+  EXPECT_EQ(r.rules[2].id, tail0[1]);
+  using Elements = std::map<std::string, std::string>;
+  EXPECT_EQ(r.maps,
+            (std::map<std::string, Elements>{
+                {"filter-d-map",
+                 {{"cali1", "goto filter-cali-fw-cali1"},
+                  {"cali2", "jump filter-cali-fw-cali2"},
+                  {"cali3", "goto filter-cali-fw-cali3"}}},
+                {"filter-d-map1",
+                 {{"cali6", "goto filter-cali-tw-cali6"}, {"cali7", "goto filter-cali-tw-cali7"}}},
+                {"filter-d-map2",
+                 {{"cali8", "goto filter-cali-fw-cali8"}, {"cali9", "goto filter-cali-fw-cali9"}}},
             }));
-  EXPECT_EQ(r.rules[0].id, hash16("h0h1h2"));
-  EXPECT_EQ(r.rules[2].id, "h4");
+  // Without a map the ids are the Felix hashes given.
+  auto plain = render({dispatch("cali1", "a"), {Match(), Action::drop(), ""}});
+  EXPECT_EQ(plain.rules.at(1).id, "h1");
+  EXPECT_TRUE(plain.maps.empty());
 }
 
-TEST(NftablesRenderTest, VerdictMapIdChangesWithAnyEntry) {
-  std::vector<Rule> rules{dispatch("cali1", "a"), dispatch("cali2", "b")};
-  auto id = [&](std::vector<std::string> hashes, bool base = false) {
-    auto r = renderNftRules(TableName::kFilter, kV6, rules, hashes, namer, base);
-    EXPECT_EQ(r.rules.size(), 1u);
-    return r.rules.at(0).id;
+// An endpoint more or less changes the map's elements only: no rule's text or id, so the chain
+// is not rewritten.
+TEST(NftablesRenderTest, NoRuleChangesWithTheMapsElements) {
+  auto dispatchChain = [](int endpoints) {
+    std::vector<Rule> rules;
+    for (int i = 0; i < endpoints; ++i) {
+      rules.push_back(dispatch("cali" + std::to_string(i), "cali-fw-cali" + std::to_string(i)));
+    }
+    rules.push_back({Match(), Action::drop(), "Unknown interface"});
+    // The chain's real (chained) hashes: every one after a change differs.
+    auto r = renderNftRules(TableName::kFilter, kV6, "filter6-cali-from-wl-dispatch", rules,
+                            ruleHashes("cali-from-wl-dispatch", rules), namer);
+    EXPECT_EQ(r.maps.size(), 1u);
+    EXPECT_EQ(r.maps.begin()->second.size(), static_cast<size_t>(endpoints));
+    return r;
   };
-  EXPECT_EQ(id({"x", "y"}), hash16("xy"));
-  EXPECT_NE(id({"x", "y"}), id({"x", "z"}));
-  EXPECT_NE(id({"x", "y"}), id({"w", "y"}));
-  auto base = renderNftRules(TableName::kFilter, kV6, rules, {"x", "y"}, namer, true);
-  EXPECT_EQ(base.rules.at(0).text,
-            "meta nfproto ipv6 iifname vmap { \"cali1\" : goto filter6-a, \"cali2\" : goto "
-            "filter6-b } comment \"cali:" +
-                hash16("xy") + "\"");
+  auto three = dispatchChain(3), four = dispatchChain(4);
+  ASSERT_EQ(three.rules.size(), 2u);
+  ASSERT_EQ(four.rules.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(three.rules[i].text, four.rules[i].text);
+    EXPECT_EQ(three.rules[i].id, four.rules[i].id);
+  }
+  EXPECT_TRUE(three.rules[0].text.starts_with("iifname vmap @filter6-cali-from-wl-dispatch-map "))
+      << three.rules[0].text;
+  EXPECT_EQ(four.maps.at("filter6-cali-from-wl-dispatch-map").at("cali3"),
+            "goto filter6-cali-fw-cali3");
+  // The base chain's guard: one map per family, named after the family's chain name.
+  auto base = render({dispatch("cali1", "a"), dispatch("cali2", "b")}, kV6, true);
+  EXPECT_EQ(texts(base), std::vector<std::string>{
+                             "meta nfproto ipv6 iifname vmap @filter6-d-map comment \"cali:" +
+                             hash16("meta nfproto ipv6 iifname vmap @filter6-d-map") + "\""});
 }
 
 }  // namespace

@@ -54,6 +54,20 @@ class FakeExecutor : public NftExecutor {
     listing.push_back({{"set", s}});
   }
 
+  void map(const std::string& name, const std::map<std::string, std::string>& gotos) {
+    json elem = json::array();
+    for (const auto& [iface, chain] : gotos) {
+      elem.push_back({iface, {{"goto", {{"target", chain}}}}});
+    }
+    json m = {{"family", "inet"},
+              {"table", "calico"},
+              {"name", name},
+              {"type", "ifname"},
+              {"map", "verdict"}};
+    if (!elem.empty()) m["elem"] = elem;
+    listing.push_back({{"map", m}});
+  }
+
   json listing;  // null: no table
   bool fail = false;
   std::vector<std::string> runs, lists;
@@ -68,12 +82,18 @@ bool contains(const std::string& text, const std::string& part) {
 // Where `part` is in `text` (npos sorts after everything: a missing line fails EXPECT_LT).
 size_t at(const std::string& text, const std::string& part) { return text.find(part); }
 
+size_t count(const std::string& text, const std::string& part) {
+  size_t n = 0;
+  for (size_t i = text.find(part); i != std::string::npos; i = text.find(part, i + 1)) ++n;
+  return n;
+}
+
 // The ids the renderer gives a chain's rules (as the kernel's comments would carry them).
 std::vector<std::string> ids(const std::string& chain, const std::vector<Rule>& rules,
                              bool interval = false) {
-  auto rendered =
-      renderNftRules(TableName::kFilter, IpVersion::kV4, rules, ruleHashes(chain, rules),
-                     [&](const std::string& s) { return nftSetName(s, interval); });
+  auto rendered = renderNftRules(TableName::kFilter, IpVersion::kV4, "filter-" + chain, rules,
+                                 ruleHashes(chain, rules),
+                                 [&](const std::string& s) { return nftSetName(s, interval); });
   std::vector<std::string> out;
   for (const auto& r : rendered.rules) out.push_back(r.id);
   return out;
@@ -102,7 +122,7 @@ TEST_F(NftablesWriterTest, FirstApplyWritesEverythingInOneTransactionThenNothing
   ASSERT_EQ(nft.runs.size(), 1u);
   EXPECT_EQ(nft.lists, std::vector<std::string>{"list table inet calico"});
   const std::string& tx = last();
-  EXPECT_EQ(tx.rfind("add table inet calico { comment \"brindle nftables v1\"; }\n", 0), 0u) << tx;
+  EXPECT_EQ(tx.rfind("add table inet calico { comment \"brindle nftables v2\"; }\n", 0), 0u) << tx;
   EXPECT_TRUE(contains(tx, "add chain inet calico filter-cali-a\n")) << tx;
   EXPECT_TRUE(contains(tx, "add chain inet calico filter-FORWARD { type filter hook forward"))
       << tx;
@@ -254,7 +274,7 @@ TEST_F(NftablesWriterTest, ResyncRepairsDriftAndDeletesWhatIsNotWanted) {
   // The kernel: marker set, cali-a as wanted, cali-b with a foreign rule added, no base chain,
   // a chain nobody wants, the set missing 10.0.0.2 and holding a stranger.
   nft.listing = json::array();
-  nft.set("brindle-nftables-v1", json::array());
+  nft.set("brindle-nftables-v2", json::array());
   nft.set(set, {"10.0.0.1", "10.9.9.9"});
   nft.chain("filter-cali-a");
   for (const auto& id : ids("cali-a", a)) nft.rule("filter-cali-a", "cali:" + id);
@@ -277,7 +297,7 @@ TEST_F(NftablesWriterTest, ResyncRepairsDriftAndDeletesWhatIsNotWanted) {
 
   // A listing that matches: a resync writes nothing.
   nft.listing = json::array();
-  nft.set("brindle-nftables-v1", json::array());
+  nft.set("brindle-nftables-v2", json::array());
   nft.set(set, {"10.0.0.1", "10.0.0.2"});
   for (const auto& [chain, rules] : {std::pair{"cali-a", a}, std::pair{"cali-b", b}}) {
     nft.chain(std::string("filter-") + chain);
@@ -301,7 +321,7 @@ TEST_F(NftablesWriterTest, AnOldRendererVersionsTableIsRewrittenWhole) {
   ASSERT_TRUE(writer.apply());
   const std::string& tx = last();
   EXPECT_TRUE(contains(tx, "flush chain inet calico filter-cali-a\n")) << tx;
-  EXPECT_TRUE(contains(tx, "add set inet calico brindle-nftables-v1")) << tx;
+  EXPECT_TRUE(contains(tx, "add set inet calico brindle-nftables-v2")) << tx;
   // Base chains declared again: the hook or priority may have changed.
   EXPECT_TRUE(contains(tx,
                        "flush chain inet calico filter-FORWARD\ndelete chain inet calico "
@@ -375,6 +395,188 @@ TEST_F(NftablesWriterTest, ProbesCommitScratchChainsIntoAScratchTableAndDeleteIt
   EXPECT_FALSE(refused->accepted);
   EXPECT_TRUE(contains(refused->error, "Error: refused"));
   EXPECT_EQ(nft.runs.size(), 3u) << "nothing committed, nothing to delete";
+}
+
+// The agent's flat dispatch (RendererConfig.flatDispatch) at the benchmark's 1x shape: 500 local
+// endpoints, both families, both directions.
+class NftablesDispatchTest : public NftablesWriterTest {
+ protected:
+  static std::string iface(int i) { return "cali" + std::to_string(i); }
+  void endpoints(std::set<int> ids, const std::map<int, std::string>& targets = {}) {
+    for (ChainTable* t : {&filter, &filter6}) {
+      std::vector<Rule> from, to;
+      for (int i : ids) {
+        auto target = targets.count(i) ? targets.at(i) : "cali-fw-" + iface(i);
+        from.push_back(rule(Match().inInterface(iface(i)), Action::goTo(target)));
+        to.push_back(rule(Match().outInterface(iface(i)), Action::goTo("cali-tw-" + iface(i))));
+        if (!live_.count(i)) {
+          t->updateChain({"cali-fw-" + iface(i), {rule({}, Action::accept())}});
+          t->updateChain({"cali-tw-" + iface(i), {rule({}, Action::accept())}});
+        }
+      }
+      for (int i : live_) {
+        if (ids.count(i)) continue;
+        t->removeChain("cali-fw-" + iface(i));
+        t->removeChain("cali-tw-" + iface(i));
+      }
+      from.push_back({{}, Action::drop(), "Unknown interface"});
+      to.push_back({{}, Action::drop(), "Unknown interface"});
+      fromRules_ = from;
+      t->updateChain({"cali-from-wl-dispatch", from});
+      t->updateChain({"cali-to-wl-dispatch", to});
+    }
+    live_ = std::move(ids);
+  }
+  static std::set<int> range(int n) {
+    std::set<int> out;
+    for (int i = 0; i < n; ++i) out.insert(i);
+    return out;
+  }
+  static constexpr const char* kFromMap = "filter-cali-from-wl-dispatch-map";
+  std::set<int> live_;
+  std::vector<Rule> fromRules_;
+};
+
+TEST_F(NftablesDispatchTest, AnEndpointAddedOrRemovedChangesOneElementPerMapAndNoDispatchChain) {
+  endpoints(range(500));
+  ASSERT_TRUE(writer.apply());
+  std::string tx = last();
+  for (const char* map : {"filter-cali-from-wl-dispatch-map", "filter-cali-to-wl-dispatch-map",
+                          "filter6-cali-from-wl-dispatch-map", "filter6-cali-to-wl-dispatch-map"}) {
+    const std::string declared = std::string("add map inet calico ") + map;
+    EXPECT_TRUE(contains(tx, declared + " { type ifname : verdict; }\n")) << map;
+    EXPECT_LT(at(tx, declared), at(tx, "add rule")) << map;
+  }
+  EXPECT_TRUE(contains(tx,
+                       "add rule inet calico filter-cali-from-wl-dispatch iifname vmap "
+                       "@filter-cali-from-wl-dispatch-map comment"))
+      << tx;
+  EXPECT_TRUE(contains(tx,
+                       "add rule inet calico filter6-cali-to-wl-dispatch oifname vmap "
+                       "@filter6-cali-to-wl-dispatch-map comment"))
+      << tx;
+  // Elements after the chains they go to are declared (nft refuses a goto to an unknown chain).
+  EXPECT_LT(at(tx, "add chain inet calico filter-cali-fw-cali499\n"),
+            at(tx,
+               "add element inet calico filter-cali-from-wl-dispatch-map { \"cali0\" : goto "
+               "filter-cali-fw-cali0, "));
+
+  // One more: its chains and one element in each of the four maps; no dispatch chain touched.
+  auto more = range(500);
+  more.insert(500);
+  endpoints(more);
+  ASSERT_TRUE(writer.apply());
+  tx = last();
+  EXPECT_EQ(count(tx, "add element"), 4u) << tx;
+  EXPECT_EQ(count(tx,
+                  "add element inet calico filter-cali-from-wl-dispatch-map { \"cali500\" : "
+                  "goto filter-cali-fw-cali500 }\n"),
+            1u)
+      << tx;
+  EXPECT_EQ(count(tx,
+                  "add element inet calico filter6-cali-to-wl-dispatch-map { \"cali500\" : "
+                  "goto filter6-cali-tw-cali500 }\n"),
+            1u)
+      << tx;
+  EXPECT_FALSE(contains(tx, "dispatch ")) << "no dispatch chain flushed or rewritten: " << tx;
+  EXPECT_FALSE(contains(tx, "flush")) << tx;
+  EXPECT_FALSE(contains(tx, "add map")) << tx;
+  EXPECT_LT(at(tx, "add chain inet calico filter-cali-fw-cali500\n"), at(tx, "add element"));
+  EXPECT_LT(tx.size(), 1500u) << tx;
+
+  // One less: its elements deleted before its chains are.
+  auto fewer = more;
+  fewer.erase(7);
+  endpoints(fewer);
+  ASSERT_TRUE(writer.apply());
+  tx = last();
+  EXPECT_EQ(count(tx, "delete element"), 4u) << tx;
+  EXPECT_LT(at(tx, std::string("delete element inet calico ") + kFromMap + " { \"cali7\" }\n"),
+            at(tx, "delete chain inet calico filter-cali-fw-cali7\n"))
+      << tx;
+  EXPECT_LT(at(tx, "delete element inet calico filter6-cali-to-wl-dispatch-map { \"cali7\" }\n"),
+            at(tx, "delete chain inet calico filter6-cali-tw-cali7\n"))
+      << tx;
+  EXPECT_FALSE(contains(tx, "dispatch ")) << tx;
+  EXPECT_FALSE(contains(tx, "add element")) << tx;
+
+  // An element whose target changes: deleted and added again (nft refuses to add an existing key).
+  filter.updateChain({"cali-other", {rule({}, Action::drop())}});
+  endpoints(fewer, {{3, "cali-other"}});
+  ASSERT_TRUE(writer.apply());
+  tx = last();
+  const std::string v4Delete =
+      std::string("delete element inet calico ") + kFromMap + " { \"cali3\" }";
+  const std::string v4Add = std::string("add element inet calico ") + kFromMap +
+                            " { \"cali3\" : goto filter-cali-other }";
+  EXPECT_LT(at(tx, v4Delete), at(tx, v4Add)) << tx;
+  EXPECT_LT(at(tx, "add chain inet calico filter-cali-other\n"), at(tx, v4Add)) << tx;
+  EXPECT_FALSE(contains(tx, "dispatch ")) << tx;
+}
+
+TEST_F(NftablesDispatchTest, AMapNoRuleUsesIsDeletedAfterItsRuleAndBeforeTheChainsItGoesTo) {
+  endpoints({1, 2});
+  ASSERT_TRUE(writer.apply());
+  endpoints({1});  // a run of one is a plain rule: the map goes
+  ASSERT_TRUE(writer.apply());
+  std::string tx = last();
+  const std::string deleted = std::string("delete map inet calico ") + kFromMap + "\n";
+  EXPECT_TRUE(contains(tx, deleted)) << tx;
+  EXPECT_TRUE(contains(tx,
+                       "add rule inet calico filter-cali-from-wl-dispatch iifname \"cali1\" "
+                       "goto filter-cali-fw-cali1"))
+      << tx;
+  EXPECT_LT(at(tx, "flush chain inet calico filter-cali-from-wl-dispatch\n"), at(tx, deleted));
+  EXPECT_LT(at(tx, deleted), at(tx, "delete chain inet calico filter-cali-fw-cali2\n")) << tx;
+  EXPECT_FALSE(contains(tx, "element")) << "deleted with the map: " << tx;
+  // Back to two: made again.
+  endpoints({1, 3});
+  ASSERT_TRUE(writer.apply());
+  EXPECT_TRUE(contains(last(), std::string("add map inet calico ") + kFromMap)) << last();
+}
+
+TEST_F(NftablesDispatchTest, ResyncRepairsMissingExtraAndWrongElements) {
+  endpoints({1, 2, 3});
+  ASSERT_TRUE(writer.apply());
+  // The kernel as written, but for the IPv4 from-map: cali2 missing, cali9 extra, cali3 elsewhere.
+  nft.listing = json::array();
+  nft.set("brindle-nftables-v2", json::array());
+  nft.chain("filter-cali-from-wl-dispatch");
+  auto dispatchIds = ids("cali-from-wl-dispatch", fromRules_);
+  ASSERT_EQ(dispatchIds.size(), 2u);
+  nft.rule("filter-cali-from-wl-dispatch", "cali:" + dispatchIds[0], {kFromMap});
+  nft.rule("filter-cali-from-wl-dispatch", "cali:" + dispatchIds[1]);
+  nft.map(kFromMap, {{"cali1", "filter-cali-fw-cali1"},
+                     {"cali3", "filter-cali-fw-cali1"},
+                     {"cali9", "filter-cali-fw-cali9"}});
+  nft.map("filter-stale-map", {{"cali1", "filter-cali-fw-cali1"}});  // used by no rule
+  writer.requestResync();
+  ASSERT_TRUE(writer.apply());
+  const std::string tx = last();
+  const std::string head = std::string("inet calico ") + kFromMap;
+  EXPECT_TRUE(contains(tx, "delete element " + head + " { \"cali3\", \"cali9\" }\n")) << tx;
+  EXPECT_TRUE(contains(tx, "add element " + head +
+                               " { \"cali2\" : goto filter-cali-fw-cali2, \"cali3\" : goto "
+                               "filter-cali-fw-cali3 }\n"))
+      << tx;
+  EXPECT_FALSE(contains(tx, "flush chain inet calico filter-cali-from-wl-dispatch\n"))
+      << "its rules are in sync: " << tx;
+  EXPECT_FALSE(contains(tx, "add map " + head)) << tx;
+  EXPECT_TRUE(contains(tx, "delete map inet calico filter-stale-map\n")) << tx;
+  // Maps the listing lacks (the other three) are made again, with the chains using them.
+  EXPECT_TRUE(contains(tx, "add map inet calico filter6-cali-from-wl-dispatch-map")) << tx;
+  // In sync now: a resync that lists the same writes nothing more for the map.
+  nft.listing = json::array();
+  nft.set("brindle-nftables-v2", json::array());
+  nft.chain("filter-cali-from-wl-dispatch");
+  nft.rule("filter-cali-from-wl-dispatch", "cali:" + dispatchIds[0], {kFromMap});
+  nft.rule("filter-cali-from-wl-dispatch", "cali:" + dispatchIds[1]);
+  nft.map(kFromMap, {{"cali1", "filter-cali-fw-cali1"},
+                     {"cali2", "filter-cali-fw-cali2"},
+                     {"cali3", "filter-cali-fw-cali3"}});
+  writer.requestResync();
+  ASSERT_TRUE(writer.apply());
+  EXPECT_FALSE(contains(last(), kFromMap)) << last();
 }
 
 // No listing (nft 1.0.6 reads every table's rules for `list tables`): ours and a crashed probe's
