@@ -526,12 +526,15 @@ TEST_F(AgentE2eTest, OnlyTheSelectedBackendIsProgrammed) {
   EXPECT_EQ(view_->rulesWithoutId(), "") << "rules that map back to no policy rule";
   EXPECT_GT(metricValue(view_->writesMetric()), 0) << view_->writesMetric();
   if (view_->nftables()) {
-    // Dispatch to the workload chains is one verdict-map lookup, not a walk.
+    // Dispatch to the workload chains is one lookup in a named verdict map, not a walk.
     const std::string dispatch = view_->chainRules("filter", "cali-from-wl-dispatch");
-    EXPECT_TRUE(
-        std::regex_search(dispatch, std::regex("iifname vmap \\{[^}]*\"calia0000001\" : goto "
-                                               "filter-cali-fw-calia0000001")))
+    EXPECT_NE(dispatch.find("iifname vmap @filter-cali-from-wl-dispatch-map"), std::string::npos)
         << dispatch;
+    const std::string map =
+        sh("ip netns exec " + node_ + " nft list map inet calico filter-cali-from-wl-dispatch-map")
+            .out;
+    EXPECT_NE(map.find("\"calia0000001\" : goto filter-cali-fw-calia0000001"), std::string::npos)
+        << map;
     for (const char* idle :
          {"brindle_iptables_restore_calls_total", "brindle_ipset_restore_calls_total"}) {
       EXPECT_LE(metricValue(idle), 0) << idle;
