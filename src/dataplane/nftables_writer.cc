@@ -22,6 +22,14 @@ using json = nlohmann::json;
 constexpr const char* kFormat = "brindle nftables v1";
 constexpr const char* kFormatSet = "brindle-nftables-v1";
 constexpr size_t kElementsPerLine = 1000;
+// An apply creating at least kStepChains chains (a cold start) is written in steps: nft's
+// userspace representation of one whole-table transaction peaked at 180 MB at the agent
+// benchmark's shape (670 MB at 4x). Early transactions hold only what nothing reaches yet (new
+// sets and chains, at most ~kStepElements elements or kStepChainRules chains' rules each); the
+// last one makes them reachable and changes what exists.
+constexpr size_t kStepChains = 64;
+constexpr size_t kStepElements = 30000;
+constexpr size_t kStepChainRules = 200;
 constexpr size_t kMaxKeptTransaction = 256 * 1024;
 
 // The id in a rule's "cali:<id>..." comment, or "" when the rule is not ours.
@@ -121,9 +129,15 @@ void NftablesWriter::KernelChain::addId(std::string_view id) {
 // changed (deletions first: an interval may only be added once an overlapping one is gone),
 // chains declared, changed and unwanted chains flushed, rules written, unwanted chains deleted
 // (after every rule jumping to them is gone), unwanted sets deleted (after every rule using them).
-// Beside the text, what the record becomes once it commits.
+// New sets (with their elements) and new regular chains (declared, then each one's rules) are
+// kept apart: nothing reaches them until chains that exist or base chains jump to them, so a
+// large apply may write them in earlier transactions (NftablesWriter::write). Beside the text,
+// what the record becomes once it commits.
 struct NftablesWriter::Plan {
   std::string sets, elementsDel, elementsAdd, declare, flush, rules, deleteChains, deleteSets;
+  std::string declareNew;                               // new regular chains, empty
+  std::vector<std::pair<std::string, size_t>> newSets;  // "add set" + elements, how many
+  std::vector<std::string> newRules;                    // each new regular chain's rules
   size_t lines = 0;
   const std::map<std::string, std::set<std::string>>* listed = nullptr;  // full: the kernel's
   std::map<std::string, std::optional<KernelChain>> chains;              // nullopt: deleted
@@ -144,9 +158,23 @@ struct NftablesWriter::Plan {
       add(section, line + " }");
     }
   }
+  void newSet(std::string block, size_t elements) {
+    newSets.emplace_back(std::move(block), elements);
+  }
+  static std::string head(const std::string& table) {
+    return "add table inet " + table + " { comment \"" + kFormat + "\"; }\n";
+  }
+  // What makes the new objects reachable and changes existing ones.
+  std::string last(const std::string& table) const {
+    return head(table) + sets + elementsDel + elementsAdd + declare + flush + rules + deleteChains +
+           deleteSets;
+  }
   std::string text(const std::string& table) const {
-    return "add table inet " + table + " { comment \"" + kFormat + "\"; }\n" + sets + elementsDel +
-           elementsAdd + declare + flush + rules + deleteChains + deleteSets;
+    std::string out = head(table) + declareNew;
+    for (const auto& [block, elements] : newSets) out += block;
+    out += sets + elementsDel + elementsAdd + declare + flush;
+    for (const auto& block : newRules) out += block;
+    return out + rules + deleteChains + deleteSets;
   }
 };
 
@@ -338,9 +366,11 @@ void NftablesWriter::planSets(Plan& plan, bool full) {
                  : std::vector<std::string>(state.members.begin(), state.members.end());
     const std::string head = "inet " + t + " " + name;
     if (!kernelSets_.count(name)) {
-      plan.add(plan.sets, "add set " + head + " { type " + addressType(state.version) + "; " +
-                              (interval ? "flags interval; " : "") + "}");
-      plan.elements(plan.sets, "add", head, want);
+      std::string block;
+      plan.add(block, "add set " + head + " { type " + addressType(state.version) + "; " +
+                          (interval ? "flags interval; " : "") + "}");
+      plan.elements(block, "add", head, want);
+      plan.newSet(std::move(block), want.size());
       plan.createdSets.insert(name);
     } else {
       std::vector<std::string> have;
@@ -404,8 +434,13 @@ void NftablesWriter::planChain(Plan& plan, const std::string& name, const NftRen
     for (const auto& e : portElements(elements)) items.push_back(e);
     if (!kernelSets_.count(portSet)) {
       const bool ranges = elements.find('-') != std::string::npos;
-      plan.add(plan.sets, "add set " + head + " { type inet_service; " +
-                              (ranges ? "flags interval; " : "") + "}");
+      std::string block;
+      plan.add(block, "add set " + head + " { type inet_service; " +
+                          (ranges ? "flags interval; " : "") + "}");
+      plan.elements(block, "add", head, items);
+      plan.newSet(std::move(block), items.size());
+      plan.createdSets.insert(portSet);
+      continue;
     } else if (plan.listed) {
       auto it = plan.listed->find(portSet);
       if (it != plan.listed->end() && it->second == portElements(elements)) continue;
@@ -422,9 +457,14 @@ void NftablesWriter::planChain(Plan& plan, const std::string& name, const NftRen
       have->second.sets == want.sets) {
     return;
   }
-  if (have == chains_.end()) {
-    plan.add(plan.declare,
-             "add chain inet " + t + " " + name + (spec.empty() ? "" : " { " + spec + " }"));
+  const std::string head = "add rule inet " + t + " " + name + " ";
+  if (have == chains_.end() && spec.empty()) {
+    plan.add(plan.declareNew, "add chain inet " + t + " " + name);
+    std::string block;
+    for (const auto& rule : rendered.rules) plan.add(block, head + rule.text);
+    plan.newRules.push_back(std::move(block));
+  } else if (have == chains_.end()) {
+    plan.add(plan.declare, "add chain inet " + t + " " + name + " { " + spec + " }");
   } else {
     plan.add(plan.flush, "flush chain inet " + t + " " + name);
     if (!spec.empty() && !formatCurrent_) {
@@ -435,8 +475,9 @@ void NftablesWriter::planChain(Plan& plan, const std::string& name, const NftRen
     }
     for (const auto& s : have->second.sets) --plan.refDelta[s];
   }
-  const std::string head = "add rule inet " + t + " " + name + " ";
-  for (const auto& rule : rendered.rules) plan.add(plan.rules, head + rule.text);
+  if (have != chains_.end() || !spec.empty()) {
+    for (const auto& rule : rendered.rules) plan.add(plan.rules, head + rule.text);
+  }
   for (const auto& s : want.sets) ++plan.refDelta[s];
   plan.chains[name] = std::move(want);
 }
@@ -599,21 +640,58 @@ Status NftablesWriter::apply() {
   planSetDeletions(plan, full);
   listed.clear();
   if (plan.lines > 0) {
-    std::string text = plan.text(options_.table);
-    lastTransaction_ = text.size() <= kMaxKeptTransaction
-                           ? text
-                           : "(" + std::to_string(text.size()) + " bytes, not kept)\n";
-    ++stats_.transactions;
-    if (Status s = executor_.run(text); !s) {
-      // Nothing changed in the kernel (one transaction), but someone else may have: list it.
-      ++stats_.errors;
-      needRead_ = true;
-      return s;
-    }
+    if (Status s = write(plan); !s) return s;
     stats_.linesWritten += plan.lines;
   }
   commit(plan, full);
   return reportInvalid();
+}
+
+Status NftablesWriter::run(const std::string& text) {
+  lastTransaction_ = text.size() <= kMaxKeptTransaction
+                         ? text
+                         : "(" + std::to_string(text.size()) + " bytes, not kept)\n";
+  ++stats_.transactions;
+  Status s = executor_.run(text);
+  if (!s) {
+    // This transaction changed nothing, but earlier steps or someone else may have: the record
+    // is not trusted, the next apply lists the table.
+    ++stats_.errors;
+    needRead_ = true;
+  }
+  return s;
+}
+
+Status NftablesWriter::write(Plan& plan) {
+  const std::string& t = options_.table;
+  if (plan.newRules.size() < kStepChains) return run(plan.text(t));
+  // In steps: the new chains declared (empty) and the new sets filled, then the new chains'
+  // rules (their jumps go to chains declared before), then the rest. Until the last step no
+  // base chain or existing chain reaches anything new. A failed step leaves the record
+  // untrusted (run()), so the next apply lists the table and writes what is missing.
+  std::string tx = Plan::head(t) + plan.declareNew;
+  size_t elements = 0;
+  for (auto& [block, count] : plan.newSets) {
+    if (elements > 0 && elements + count > kStepElements) {
+      if (Status s = run(tx); !s) return s;
+      tx = Plan::head(t);
+      elements = 0;
+    }
+    tx += block;
+    elements += count;
+    std::string().swap(block);
+  }
+  if (Status s = run(tx); !s) return s;
+  for (size_t at = 0; at < plan.newRules.size(); at += kStepChainRules) {
+    tx = Plan::head(t);
+    const size_t end = std::min(plan.newRules.size(), at + kStepChainRules);
+    for (size_t i = at; i < end; ++i) {
+      tx += plan.newRules[i];
+      std::string().swap(plan.newRules[i]);
+    }
+    if (Status s = run(tx); !s) return s;
+  }
+  return run(plan.last(t));
 }
 
 // --- probes and cleanup ---

@@ -114,6 +114,9 @@ class NftablesWriter : public IpSets {
   // The rules of base chain (`table`, `hook`): IPv4's insertions then IPv6's.
   NftRendered renderBase(TableName table, const std::string& hook) const;
   void planSetDeletions(Plan& plan, bool full);
+  // Writes the plan: one transaction, or in steps when it creates many chains.
+  Status write(Plan& plan);
+  Status run(const std::string& text);  // one transaction, counted and kept for diagnosis
   void commit(Plan& plan, bool full);
   Status reportInvalid();
 
