@@ -135,9 +135,12 @@ void NftablesWriter::KernelChain::addId(std::string_view id) {
 // what the record becomes once it commits.
 struct NftablesWriter::Plan {
   std::string sets, elementsDel, elementsAdd, declare, flush, rules, deleteChains, deleteSets;
-  std::string declareNew;                               // new regular chains, empty
-  std::vector<std::pair<std::string, size_t>> newSets;  // "add set" + elements, how many
-  std::vector<std::string> newRules;                    // each new regular chain's rules
+  // New regular chains declared empty; new sets with their elements; new chains' rules. One
+  // string each (not one a set or chain: their buffers would scatter between the record's
+  // allocations and keep its pages after the apply) with where each set or chain ends.
+  std::string declareNew, newSets, newRules;
+  std::vector<std::pair<size_t, size_t>> setEnds;  // end in newSets, its elements
+  std::vector<size_t> chainEnds;                   // end in newRules
   size_t lines = 0;
   const std::map<std::string, std::set<std::string>>* listed = nullptr;  // full: the kernel's
   std::map<std::string, std::optional<KernelChain>> chains;              // nullopt: deleted
@@ -158,8 +161,11 @@ struct NftablesWriter::Plan {
       add(section, line + " }");
     }
   }
-  void newSet(std::string block, size_t elements) {
-    newSets.emplace_back(std::move(block), elements);
+  void newSet(const std::string& head, const std::string& spec,
+              const std::vector<std::string>& items) {
+    add(newSets, "add set " + head + " { " + spec + "}");
+    elements(newSets, "add", head, items);
+    setEnds.emplace_back(newSets.size(), items.size());
   }
   static std::string head(const std::string& table) {
     return "add table inet " + table + " { comment \"" + kFormat + "\"; }\n";
@@ -170,11 +176,8 @@ struct NftablesWriter::Plan {
            deleteSets;
   }
   std::string text(const std::string& table) const {
-    std::string out = head(table) + declareNew;
-    for (const auto& [block, elements] : newSets) out += block;
-    out += sets + elementsDel + elementsAdd + declare + flush;
-    for (const auto& block : newRules) out += block;
-    return out + rules + deleteChains + deleteSets;
+    return head(table) + declareNew + newSets + sets + elementsDel + elementsAdd + declare + flush +
+           newRules + rules + deleteChains + deleteSets;
   }
 };
 
@@ -366,11 +369,9 @@ void NftablesWriter::planSets(Plan& plan, bool full) {
                  : std::vector<std::string>(state.members.begin(), state.members.end());
     const std::string head = "inet " + t + " " + name;
     if (!kernelSets_.count(name)) {
-      std::string block;
-      plan.add(block, "add set " + head + " { type " + addressType(state.version) + "; " +
-                          (interval ? "flags interval; " : "") + "}");
-      plan.elements(block, "add", head, want);
-      plan.newSet(std::move(block), want.size());
+      plan.newSet(
+          head, "type " + addressType(state.version) + "; " + (interval ? "flags interval; " : ""),
+          want);
       plan.createdSets.insert(name);
     } else {
       std::vector<std::string> have;
@@ -434,11 +435,8 @@ void NftablesWriter::planChain(Plan& plan, const std::string& name, const NftRen
     for (const auto& e : portElements(elements)) items.push_back(e);
     if (!kernelSets_.count(portSet)) {
       const bool ranges = elements.find('-') != std::string::npos;
-      std::string block;
-      plan.add(block, "add set " + head + " { type inet_service; " +
-                          (ranges ? "flags interval; " : "") + "}");
-      plan.elements(block, "add", head, items);
-      plan.newSet(std::move(block), items.size());
+      plan.newSet(head, std::string("type inet_service; ") + (ranges ? "flags interval; " : ""),
+                  items);
       plan.createdSets.insert(portSet);
       continue;
     } else if (plan.listed) {
@@ -460,9 +458,8 @@ void NftablesWriter::planChain(Plan& plan, const std::string& name, const NftRen
   const std::string head = "add rule inet " + t + " " + name + " ";
   if (have == chains_.end() && spec.empty()) {
     plan.add(plan.declareNew, "add chain inet " + t + " " + name);
-    std::string block;
-    for (const auto& rule : rendered.rules) plan.add(block, head + rule.text);
-    plan.newRules.push_back(std::move(block));
+    for (const auto& rule : rendered.rules) plan.add(plan.newRules, head + rule.text);
+    plan.chainEnds.push_back(plan.newRules.size());
   } else if (have == chains_.end()) {
     plan.add(plan.declare, "add chain inet " + t + " " + name + " { " + spec + " }");
   } else {
@@ -664,31 +661,30 @@ Status NftablesWriter::run(const std::string& text) {
 
 Status NftablesWriter::write(Plan& plan) {
   const std::string& t = options_.table;
-  if (plan.newRules.size() < kStepChains) return run(plan.text(t));
+  if (plan.chainEnds.size() < kStepChains) return run(plan.text(t));
   // In steps: the new chains declared (empty) and the new sets filled, then the new chains'
   // rules (their jumps go to chains declared before), then the rest. Until the last step no
   // base chain or existing chain reaches anything new. A failed step leaves the record
   // untrusted (run()), so the next apply lists the table and writes what is missing.
   std::string tx = Plan::head(t) + plan.declareNew;
-  size_t elements = 0;
-  for (auto& [block, count] : plan.newSets) {
+  size_t elements = 0, from = 0;
+  for (const auto& [end, count] : plan.setEnds) {
     if (elements > 0 && elements + count > kStepElements) {
       if (Status s = run(tx); !s) return s;
       tx = Plan::head(t);
       elements = 0;
     }
-    tx += block;
+    tx.append(plan.newSets, from, end - from);
+    from = end;
     elements += count;
-    std::string().swap(block);
   }
   if (Status s = run(tx); !s) return s;
-  for (size_t at = 0; at < plan.newRules.size(); at += kStepChainRules) {
+  from = 0;
+  for (size_t at = 0; at < plan.chainEnds.size(); at += kStepChainRules) {
+    const size_t end = plan.chainEnds[std::min(plan.chainEnds.size(), at + kStepChainRules) - 1];
     tx = Plan::head(t);
-    const size_t end = std::min(plan.newRules.size(), at + kStepChainRules);
-    for (size_t i = at; i < end; ++i) {
-      tx += plan.newRules[i];
-      std::string().swap(plan.newRules[i]);
-    }
+    tx.append(plan.newRules, from, end - from);
+    from = end;
     if (Status s = run(tx); !s) return s;
   }
   return run(plan.last(t));
