@@ -347,7 +347,7 @@ size_t elementCount(const std::string& tx) {
 class NftablesLargeApplyTest : public NftablesWriterTest {
  protected:
   NftablesLargeApplyTest() {
-    for (int s = 0; s < 4; ++s) {
+    for (int s = 0; s < 6; ++s) {
       std::set<std::string> members;
       for (int i = 0; i < 10000; ++i) {
         members.insert("10." + std::to_string(s) + "." + std::to_string(i / 256) + "." +
@@ -355,10 +355,10 @@ class NftablesLargeApplyTest : public NftablesWriterTest {
       }
       writer.replaceMembers({"cali40s:s" + std::to_string(s), "hash:ip", IpVersion::kV4}, members);
     }
-    for (int c = 0; c < 300; ++c) {
+    for (int c = 0; c < 600; ++c) {
       filter.updateChain(
           {"cali-n" + std::to_string(c),
-           {rule(Match().sourceIpSet("cali40s:s" + std::to_string(c % 4)), Action::accept()),
+           {rule(Match().sourceIpSet("cali40s:s" + std::to_string(c % 6)), Action::accept()),
             rule({}, Action::jump("cali-b"))}});
     }
   }
@@ -366,20 +366,20 @@ class NftablesLargeApplyTest : public NftablesWriterTest {
 
 TEST_F(NftablesLargeApplyTest, NewSetsAndChainsComeFirstRulesInChunksAndTheHooksLast) {
   ASSERT_TRUE(writer.apply());
-  // Declarations and three sets (30,000 elements), the fourth set, two chunks of rules (302 new
+  // Declarations and five sets (50,000 elements), the sixth set, two chunks of rules (602 new
   // chains), then the base chain.
   ASSERT_EQ(nft.runs.size(), 5u);
   EXPECT_EQ(writer.stats().transactions, 5);
   const std::string& first = nft.runs[0];
   for (const char* chain :
-       {"filter-cali-a", "filter-cali-b", "filter-cali-n0", "filter-cali-n299"}) {
+       {"filter-cali-a", "filter-cali-b", "filter-cali-n0", "filter-cali-n599"}) {
     EXPECT_TRUE(contains(first, "add chain inet calico " + std::string(chain) + "\n")) << chain;
   }
   EXPECT_FALSE(contains(first, "add rule")) << "chains are declared empty";
   for (size_t i = 0; i + 1 < nft.runs.size(); ++i) {
     const std::string& tx = nft.runs[i];
     EXPECT_EQ(tx.rfind("add table inet calico", 0), 0u) << i;
-    EXPECT_LE(elementCount(tx), 30000u) << i;
+    EXPECT_LE(elementCount(tx), 50000u) << i;
     // Nothing reachable, nothing existing changed: no hook, flush, deletion or marker.
     for (const char* word : {"hook", "flush", "delete", "brindle-nftables-v1"}) {
       EXPECT_FALSE(contains(tx, word)) << i << ": " << word;
@@ -398,7 +398,7 @@ TEST_F(NftablesLargeApplyTest, NewSetsAndChainsComeFirstRulesInChunksAndTheHooks
       }
     }
   }
-  EXPECT_EQ(elementCount(nft.runs[0]) + elementCount(nft.runs[1]), 40000u);
+  EXPECT_EQ(elementCount(nft.runs[0]) + elementCount(nft.runs[1]), 60000u);
   EXPECT_TRUE(contains(nft.runs[2], "add rule inet calico filter-cali-n0 ")) << nft.runs[2];
   const std::string& final = last();
   EXPECT_TRUE(contains(final, "add chain inet calico filter-FORWARD { type filter hook forward"));
