@@ -3,9 +3,11 @@
 // selector sets itself (it is the managers' IpSets), and writes all of it into one `table inet`
 // of ours (default "calico") with one atomic transaction per apply: sets created and filled,
 // chains created or rewritten (flush + rules), base chains' rules, then chains and sets no longer
-// wanted deleted. Between resyncs it trusts its record of what it wrote and touches only what
-// changed; a resync lists the table (JSON) and repairs drift: a chain whose rules' `cali:` ids
-// differ is rewritten, sets whose elements differ are refilled, objects not wanted are deleted.
+// wanted deleted. An apply creating many chains (a cold start) is written in steps instead: new
+// sets and chains first, where nothing reaches them, then one transaction hooking them. Between
+// resyncs it trusts its record of what it wrote and touches only what changed; a resync lists
+// the table (JSON) and repairs drift: a chain whose rules' `cali:` ids differ is rewritten, sets
+// whose elements differ are refilled, objects not wanted are deleted.
 // Nothing outside its table is ever touched. See nftables_render.h for names and rendering.
 #pragma once
 
@@ -43,9 +45,10 @@ class NftablesWriter : public IpSets {
   Status applyUpdates() override { return Status::ok(); }    // apply() writes sets
   Status applyDeletions() override { return Status::ok(); }  // ... and deletes them
 
-  // Brings the kernel in line with the tables and sets, in one transaction. On failure nothing
-  // changed in the kernel, everything stays dirty, the record is forgotten (the next apply lists
-  // the table) and the next apply retries.
+  // Brings the kernel in line with the tables and sets, in one transaction (or in steps, see
+  // above). On failure nothing reachable changed in the kernel (earlier steps may have left new
+  // chains and sets that nothing jumps to), everything stays dirty, the record is forgotten (the
+  // next apply lists the table) and the next apply retries.
   Status apply();
   // Makes the next apply() list the table and repair drift.
   void requestResync() { needRead_ = true; }
