@@ -3,10 +3,12 @@
 // selector sets itself (it is the managers' IpSets), and writes all of it into one `table inet`
 // of ours (default "calico") with one atomic transaction per apply: sets created and filled,
 // chains created or rewritten (flush + rules), base chains' rules, dispatch verdict maps' elements
-// added and deleted one by one, then chains, maps and sets no longer wanted deleted. Between
-// resyncs it trusts its record of what it wrote and touches only what changed; a resync lists the
-// table (JSON) and repairs drift: a chain whose rules' `cali:` ids differ is rewritten, sets and
-// maps whose elements differ are corrected, objects not wanted are deleted.
+// added and deleted one by one, then chains, maps and sets no longer wanted deleted. An apply
+// creating many chains (a cold start) is written in steps instead: new sets, maps and chains
+// first, where nothing reaches them, then one transaction hooking them. Between resyncs it trusts
+// its record of what it wrote and touches only what changed; a resync lists the table (JSON) and
+// repairs drift: a chain whose rules' `cali:` ids differ is rewritten, sets and maps whose
+// elements differ are corrected, objects not wanted are deleted.
 // Nothing outside its table is ever touched. See nftables_render.h for names and rendering.
 #pragma once
 
@@ -44,9 +46,10 @@ class NftablesWriter : public IpSets {
   Status applyUpdates() override { return Status::ok(); }    // apply() writes sets
   Status applyDeletions() override { return Status::ok(); }  // ... and deletes them
 
-  // Brings the kernel in line with the tables and sets, in one transaction. On failure nothing
-  // changed in the kernel, everything stays dirty, the record is forgotten (the next apply lists
-  // the table) and the next apply retries.
+  // Brings the kernel in line with the tables and sets, in one transaction (or in steps, see
+  // above). On failure nothing reachable changed in the kernel (earlier steps may have left new
+  // chains and sets that nothing jumps to), everything stays dirty, the record is forgotten (the
+  // next apply lists the table) and the next apply retries.
   Status apply();
   // Makes the next apply() list the table and repair drift.
   void requestResync() { needRead_ = true; }
@@ -118,6 +121,9 @@ class NftablesWriter : public IpSets {
   // The rules of base chain (`table`, `hook`): IPv4's insertions then IPv6's.
   NftRendered renderBase(TableName table, const std::string& hook) const;
   void planSetDeletions(Plan& plan, bool full);
+  // Writes the plan: one transaction, or in steps when it creates many chains.
+  Status write(Plan& plan);
+  Status run(const std::string& text);  // one transaction, counted and kept for diagnosis
   void commit(Plan& plan, bool full);
   Status reportInvalid();
 

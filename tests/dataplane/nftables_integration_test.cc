@@ -235,6 +235,60 @@ TEST_F(NftablesIntegrationTest, ARefusedTransactionChangesNothingAndTheNextApply
   EXPECT_FALSE(contains(sh({"nft", "list", "tables"}, ns.name()), "calico-probe"));
 }
 
+TEST_F(NftablesIntegrationTest, AColdStartInStepsRefusedHooksNothingAndTheNextApplyRecovers) {
+  TestNetns ns;
+  os::ProcessRunner host;
+  auto nft = nftCommandExecutor(host, {"ip", "netns", "exec", ns.name()});
+  Backend backend(*nft);
+  // Enough new chains for the writer to write in steps; one rule nft refuses (a set of the
+  // other family) in a chunk of rules, and a jump loop reachable from the hook.
+  auto policies = [&](bool badSet, bool loop) {
+    for (int i = 0; i < 100; ++i) {
+      const std::string set = badSet && i == 70 ? "cali60s:it" : "cali40s:it";
+      backend.filter4.updateChain(
+          {"cali-pi-" + std::to_string(i),
+           {rule(Match().sourceIpSet(set), Action::accept()),
+            rule({}, Action::jump(loop && i == 99 ? "cali-pi-0" : "cali-to-wl"))}});
+    }
+    backend.filter4.updateChain(
+        {"cali-pi-0", {rule({}, Action::jump(loop ? "cali-pi-99" : "cali-to-wl"))}});
+  };
+  policies(true, true);
+  backend.filter4.updateChain(
+      {"cali-fw-cali1", {rule({}, Action::jump("cali-pi-0")), rule({}, Action::drop())}});
+  Status s = backend.writer.apply();
+  ASSERT_FALSE(s);
+  EXPECT_TRUE(namesInputLine(s.message())) << s.message();
+  EXPECT_EQ(backend.writer.stats().transactions, 2);  // the declarations, the refused chunk
+  EXPECT_TRUE(backend.writer.dirty());
+  // The steps before the refused one left declared chains and filled sets, but no hook: nothing
+  // reaches them.
+  const std::set<std::string> partial = kernelTable(ns.name());
+  EXPECT_TRUE(partial.count("filter-cali-pi-99")) << "declared in the first step";
+  for (const char* base : {"filter-FORWARD", "raw-PREROUTING", "nat-POSTROUTING"}) {
+    EXPECT_FALSE(partial.count(base)) << base;
+  }
+  // The loop alone: refused in the last step (the kernel checks loops from the hooks); the
+  // next apply lists the table first.
+  policies(false, true);
+  s = backend.writer.apply();
+  ASSERT_FALSE(s);
+  EXPECT_TRUE(namesInputLine(s.message())) << s.message();
+  EXPECT_EQ(backend.writer.stats().lists, 2);
+  // ... and once it is gone, everything is written and hooked.
+  policies(false, false);
+  ASSERT_TRUE(backend.writer.apply()) << backend.writer.lastTransaction();
+  EXPECT_EQ(backend.writer.stats().lists, 3);
+  const std::set<std::string> after = kernelTable(ns.name());
+  EXPECT_TRUE(after.count("filter-FORWARD"));
+  EXPECT_TRUE(after.count("cali40s-it: [\"10.65.0.1\",\"10.65.0.2\"]"));
+  size_t policyRules = 0;
+  for (const auto& line : after)
+    policyRules += line.starts_with("filter-cali-pi-") && contains(line, ": cali:");
+  EXPECT_EQ(policyRules, 199u);  // 99 chains of two rules, cali-pi-0 of one
+  EXPECT_FALSE(backend.writer.dirty());
+}
+
 TEST_F(NftablesIntegrationTest, LibnftablesFromAThreadInsideTheNamespace) {
   TestNetns ns;
   std::set<std::string> viaLib;

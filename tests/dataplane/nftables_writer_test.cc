@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "dataplane/iptables_render.h"
 
@@ -18,7 +20,8 @@ class FakeExecutor : public NftExecutor {
  public:
   Status run(const std::string& commands) override {
     runs.push_back(commands);
-    if (fail) return makeError(ErrorCode::kUnavailable, "/dev/stdin:3:1-20: Error: refused");
+    if (fail || runs.size() == failRun)
+      return makeError(ErrorCode::kUnavailable, "/dev/stdin:3:1-20: Error: refused");
     return Status::ok();
   }
   Status check(const std::string& commands) override {
@@ -70,6 +73,7 @@ class FakeExecutor : public NftExecutor {
 
   json listing;  // null: no table
   bool fail = false;
+  size_t failRun = 0;  // fails the n-th transaction (1-based; 0: none)
   std::vector<std::string> runs, lists;
 };
 
@@ -348,6 +352,107 @@ TEST_F(NftablesWriterTest, FailureKeepsEverythingDirtyAndListsAgain) {
   EXPECT_FALSE(writer.dirty());
 }
 
+// The elements in a transaction's "add element" lines.
+size_t elementCount(const std::string& tx) {
+  size_t n = 0, at = 0;
+  while ((at = tx.find("add element", at)) != std::string::npos) {
+    const size_t end = tx.find('\n', at);
+    n += 1 + std::count(tx.begin() + at, tx.begin() + end, ',');
+    at = end;
+  }
+  return n;
+}
+
+// A cold start's shape: many new chains (jumping to each other) and sets with many elements.
+class NftablesLargeApplyTest : public NftablesWriterTest {
+ protected:
+  NftablesLargeApplyTest() {
+    for (int s = 0; s < 6; ++s) {
+      std::set<std::string> members;
+      for (int i = 0; i < 10000; ++i) {
+        members.insert("10." + std::to_string(s) + "." + std::to_string(i / 256) + "." +
+                       std::to_string(i % 256));
+      }
+      writer.replaceMembers({"cali40s:s" + std::to_string(s), "hash:ip", IpVersion::kV4}, members);
+    }
+    for (int c = 0; c < 600; ++c) {
+      filter.updateChain(
+          {"cali-n" + std::to_string(c),
+           {rule(Match().sourceIpSet("cali40s:s" + std::to_string(c % 6)), Action::accept()),
+            rule({}, Action::jump("cali-b"))}});
+    }
+  }
+};
+
+TEST_F(NftablesLargeApplyTest, NewSetsAndChainsComeFirstRulesInChunksAndTheHooksLast) {
+  ASSERT_TRUE(writer.apply());
+  // Declarations and five sets (50,000 elements), the sixth set, two chunks of rules (602 new
+  // chains), then the base chain.
+  ASSERT_EQ(nft.runs.size(), 5u);
+  EXPECT_EQ(writer.stats().transactions, 5);
+  const std::string& first = nft.runs[0];
+  for (const char* chain :
+       {"filter-cali-a", "filter-cali-b", "filter-cali-n0", "filter-cali-n599"}) {
+    EXPECT_TRUE(contains(first, "add chain inet calico " + std::string(chain) + "\n")) << chain;
+  }
+  EXPECT_FALSE(contains(first, "add rule")) << "chains are declared empty";
+  for (size_t i = 0; i + 1 < nft.runs.size(); ++i) {
+    const std::string& tx = nft.runs[i];
+    EXPECT_EQ(tx.rfind("add table inet calico", 0), 0u) << i;
+    EXPECT_LE(elementCount(tx), 50000u) << i;
+    // Nothing reachable, nothing existing changed: no hook, flush, deletion or marker.
+    for (const char* word : {"hook", "flush", "delete", "brindle-nftables-v2"}) {
+      EXPECT_FALSE(contains(tx, word)) << i << ": " << word;
+    }
+    // A chunk only adds rules to chains the first transaction declared.
+    if (i >= 2) {
+      EXPECT_FALSE(contains(tx, "add chain")) << i;
+      EXPECT_FALSE(contains(tx, "add set")) << i;
+      std::istringstream lines(tx);
+      std::string line;
+      std::getline(lines, line);  // add table
+      while (std::getline(lines, line)) {
+        ASSERT_EQ(line.rfind("add rule inet calico ", 0), 0u) << line;
+        const std::string chain = line.substr(21, line.find(' ', 21) - 21);
+        EXPECT_TRUE(contains(first, "add chain inet calico " + chain + "\n")) << chain;
+      }
+    }
+  }
+  EXPECT_EQ(elementCount(nft.runs[0]) + elementCount(nft.runs[1]), 60000u);
+  EXPECT_TRUE(contains(nft.runs[2], "add rule inet calico filter-cali-n0 ")) << nft.runs[2];
+  const std::string& final = last();
+  EXPECT_TRUE(contains(final, "add chain inet calico filter-FORWARD { type filter hook forward"));
+  EXPECT_TRUE(contains(final, "add rule inet calico filter-FORWARD meta nfproto ipv4 jump"));
+  EXPECT_TRUE(contains(final, "brindle-nftables-v2")) << "the marker comes with the hooks";
+  EXPECT_FALSE(contains(final, "add rule inet calico filter-cali-")) << final;
+  EXPECT_FALSE(writer.dirty());
+  ASSERT_TRUE(writer.apply());
+  EXPECT_EQ(nft.runs.size(), 5u) << "nothing changed: nothing run";
+}
+
+TEST_F(NftablesLargeApplyTest, AFailedStepMakesTheNextApplyListTheTable) {
+  nft.failRun = 3;  // the first chunk of rules
+  Status failed = writer.apply();
+  ASSERT_FALSE(failed);
+  EXPECT_TRUE(contains(failed.message(), "/dev/stdin:3:1-20: Error:")) << failed.message();
+  EXPECT_EQ(nft.runs.size(), 3u) << "no step after the failed one";
+  EXPECT_EQ(writer.stats().errors, 1);
+  EXPECT_TRUE(writer.dirty());
+  EXPECT_EQ(filter.changedChains().count("cali-n0"), 1u);
+  // The listing shows what the steps before left (declared chains, a set); the next apply
+  // writes the rest: the listed chains get their rules, and the hooks come last.
+  nft.chain("filter-cali-n0");
+  nft.set(nftSetName("cali40s:s0", false), json::array({"10.0.0.0"}));
+  nft.failRun = 0;
+  ASSERT_TRUE(writer.apply());
+  EXPECT_EQ(nft.lists.size(), 2u);
+  EXPECT_TRUE(contains(last(), "type filter hook forward")) << last();
+  EXPECT_TRUE(contains(last(), "flush chain inet calico filter-cali-n0\n")) << last();
+  EXPECT_TRUE(contains(last(), "add element inet calico " + nftSetName("cali40s:s0", false)))
+      << "the listed set is completed in the last step";
+  EXPECT_FALSE(writer.dirty());
+}
+
 TEST_F(NftablesWriterTest, BadMembersFailTheApplyButTheRestIsWritten) {
   writer.replaceMembers({"cali40s:s", "hash:net", IpVersion::kV4}, {"10.0.0.1", "fd00::1", "x"});
   Status s = writer.apply();
@@ -440,7 +545,9 @@ class NftablesDispatchTest : public NftablesWriterTest {
 TEST_F(NftablesDispatchTest, AnEndpointAddedOrRemovedChangesOneElementPerMapAndNoDispatchChain) {
   endpoints(range(500));
   ASSERT_TRUE(writer.apply());
-  std::string tx = last();
+  // A first apply this large goes in steps (NftablesLargeApplyTest): their text in order.
+  std::string tx;
+  for (const auto& run : nft.runs) tx += run;
   for (const char* map : {"filter-cali-from-wl-dispatch-map", "filter-cali-to-wl-dispatch-map",
                           "filter6-cali-from-wl-dispatch-map", "filter6-cali-to-wl-dispatch-map"}) {
     const std::string declared = std::string("add map inet calico ") + map;
