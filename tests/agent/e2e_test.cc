@@ -24,6 +24,7 @@
 #include "os/netns.h"
 #include "resources/resource_store.h"
 #include "testutil/dataplane_view.h"
+#include "testutil/metric_value.h"
 #include "testutil/shell.h"
 #include "testutil/temp_dir.h"
 
@@ -241,10 +242,7 @@ class AgentE2eTest : public ::testing::Test {
   static double metricValue(const std::string& name) {
     auto r = agentGet("/metrics");
     if (!r) return -1;
-    std::regex re("\n" + name + " ([0-9.e+]+)\n");
-    std::smatch m;
-    std::string body = "\n" + r->body;
-    return std::regex_search(body, m, re) ? std::stod(m[1].str()) : -1;
+    return testutil::metricValue(r->body, name);
   }
 
   static bool waitReady(std::chrono::milliseconds timeout) {

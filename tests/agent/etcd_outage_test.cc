@@ -18,13 +18,13 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
-#include <regex>
 #include <thread>
 
 #include "agent/http_server.h"
 #include "os/netns.h"
 #include "testutil/dataplane_view.h"
 #include "testutil/etcd_server.h"
+#include "testutil/metric_value.h"
 #include "testutil/shell.h"
 #include "testutil/temp_dir.h"
 
@@ -176,11 +176,7 @@ class OutageLab {
   double metric(const std::string& name) const {
     std::string body;
     if (get("/metrics", &body) != 200) return -1;
-    std::smatch m;
-    body = "\n" + body;
-    return std::regex_search(body, m, std::regex("\n" + name + " ([0-9.e+]+)\n"))
-               ? std::stod(m[1].str())
-               : -1;
+    return testutil::metricValue(body, name);
   }
 
  private:

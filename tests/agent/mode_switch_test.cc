@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -24,6 +23,7 @@
 #include "os/netns.h"
 #include "resources/resource_store.h"
 #include "testutil/dataplane_view.h"
+#include "testutil/metric_value.h"
 #include "testutil/shell.h"
 #include "testutil/temp_dir.h"
 
@@ -162,11 +162,7 @@ class SwitchLab {
   double metric(const std::string& name) const {
     std::string body;
     if (get("/metrics", &body) != 200) return -1;
-    std::smatch m;
-    body = "\n" + body;
-    return std::regex_search(body, m, std::regex("\n" + name + " ([0-9.e+]+)\n"))
-               ? std::stod(m[1].str())
-               : -1;
+    return testutil::metricValue(body, name);
   }
 
  private:

@@ -30,6 +30,7 @@
 #include "os/netns.h"
 #include "policy_diff/generator.h"
 #include "resources/resource_store.h"
+#include "testutil/metric_value.h"
 #include "testutil/shell.h"
 
 namespace brindle::policydiff {
@@ -367,11 +368,7 @@ std::vector<std::string> Lab::nonZeroSeries(const std::string& family) {
 double Lab::metric(const std::string& name) {
   std::string text = metricsText();
   if (text.empty()) return -1;
-  std::smatch m;
-  std::string body = "\n" + text;
-  return std::regex_search(body, m, std::regex("\n" + name + " ([0-9.e+]+)\n"))
-             ? std::stod(m[1].str())
-             : -1;
+  return testutil::metricValue(text, name);
 }
 
 bool Lab::waitApplied(double before, size_t updates, std::chrono::milliseconds timeout) {
