@@ -706,9 +706,10 @@ void runBackend(const Options& opt, RunResult& res, const std::string& storeDir,
   }
   res.log = sh("grep -E 'starting|in sync|applied|apply:' " + lab.log() + " | head -8").out;
 
-  // 3. The identical final ruleset restored into a fresh namespace with the backend's own tool.
+  // 3. The final ruleset saved, to be restored into a fresh namespace with the backend's own
+  //    tool after the adds: the kernel tears a deleted namespace's 30k rules down in the
+  //    background for a while, which the adds would otherwise share the machine with.
   saveRuleset(lab, backend, res);
-  res.refMs = referenceRestoreMs(lab, backend, res.refWhy);
 
   // 4. Endpoint added: datastore write -> its rules applied in the kernel (the agent reports
   //    through brindle_applied_datastore_updates once its iptables-restore / nft transaction has
@@ -764,6 +765,8 @@ void runBackend(const Options& opt, RunResult& res, const std::string& storeDir,
   }
   res.rss = rssKb(lab.agent, "VmRSS:");
   res.hwm = rssKb(lab.agent, "VmHWM:");
+  res.refMs = referenceRestoreMs(lab, backend, res.refWhy);
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // the reference's teardown, as above
 
   if (measureTraffic && runExperiment(lab, backend, w1, p1, w2, p2, plain)) {
     experimentDone = true;

@@ -25,13 +25,16 @@ constexpr size_t kElementsPerLine = 1000;
 // An apply creating at least kStepChains chains (a cold start) is written in steps: nft's
 // userspace representation of one whole-table transaction peaked at 180 MB at the agent
 // benchmark's shape (670 MB at 4x). Early transactions hold only what nothing reaches yet (new
-// sets and chains, at most ~kStepElements elements or kStepChainRules chains' rules each); the
-// last one makes them reachable and changes what exists. Steps are not free: each one's fresh
-// context fetches nft's cache of the table's chains and sets. Measured at 4x, 200 chains a step
-// took 20% longer than one transaction; 500 as long or less (peak 200 MB instead of 675).
+// sets and chains, at most ~kStepElements elements each; then the new chains' rules); the last
+// one makes them reachable and changes what exists. The rules go in about kRuleSteps
+// transactions of kMinStepBytes..kMaxStepBytes of text, two at a time (runIndependent). Steps
+// are not free: each fetches nft's cache of the table's chains and sets again (~2 ms at 1x,
+// growing with the table), hence the floor; the cap bounds what one nft context holds.
 constexpr size_t kStepChains = 64;
 constexpr size_t kStepElements = 50000;
-constexpr size_t kStepChainRules = 500;
+constexpr size_t kRuleSteps = 16;
+constexpr size_t kMinStepBytes = 256 * 1024;
+constexpr size_t kMaxStepBytes = 1024 * 1024;
 constexpr size_t kMaxKeptTransaction = 256 * 1024;
 
 // The id in a rule's "cali:<id>..." comment, or "" when the rule is not ours.
@@ -719,9 +722,7 @@ Status NftablesWriter::apply() {
 }
 
 Status NftablesWriter::run(const std::string& text) {
-  lastTransaction_ = text.size() <= kMaxKeptTransaction
-                         ? text
-                         : "(" + std::to_string(text.size()) + " bytes, not kept)\n";
+  keep(text);
   ++stats_.transactions;
   Status s = executor_.run(text);
   if (!s) {
@@ -731,6 +732,27 @@ Status NftablesWriter::run(const std::string& text) {
     needRead_ = true;
   }
   return s;
+}
+
+Status NftablesWriter::runIndependent(const std::vector<std::string>& texts) {
+  stats_.transactions += static_cast<int>(texts.size());
+  size_t failed = texts.size();
+  Status s = executor_.runIndependent(texts, &failed);
+  if (!s) {
+    // As in run(): the record is not trusted; the failed transaction is kept for diagnosis.
+    ++stats_.errors;
+    needRead_ = true;
+    if (failed < texts.size()) keep(texts[failed]);
+  } else if (!texts.empty()) {
+    keep(texts.back());
+  }
+  return s;
+}
+
+void NftablesWriter::keep(const std::string& text) {
+  lastTransaction_ = text.size() <= kMaxKeptTransaction
+                         ? text
+                         : "(" + std::to_string(text.size()) + " bytes, not kept)\n";
 }
 
 Status NftablesWriter::write(Plan& plan) {
@@ -753,14 +775,22 @@ Status NftablesWriter::write(Plan& plan) {
     elements += count;
   }
   if (Status s = run(tx); !s) return s;
+  // The new chains' rules: whole chains to a transaction, independent of each other (their
+  // jumps go to chains declared above).
+  const size_t target =
+      options_.ruleStepBytes > 0
+          ? options_.ruleStepBytes
+          : std::clamp(plan.newRules.size() / kRuleSteps, kMinStepBytes, kMaxStepBytes);
+  std::vector<std::string> steps;
   from = 0;
-  for (size_t at = 0; at < plan.chainEnds.size(); at += kStepChainRules) {
-    const size_t end = plan.chainEnds[std::min(plan.chainEnds.size(), at + kStepChainRules) - 1];
-    tx = Plan::head(t);
-    tx.append(plan.newRules, from, end - from);
+  for (size_t i = 0; i < plan.chainEnds.size(); ++i) {
+    const size_t end = plan.chainEnds[i];
+    if (end - from < target && i + 1 < plan.chainEnds.size()) continue;
+    steps.push_back(Plan::head(t));
+    steps.back().append(plan.newRules, from, end - from);
     from = end;
-    if (Status s = run(tx); !s) return s;
   }
+  if (Status s = runIndependent(steps); !s) return s;
   return run(plan.last(t));
 }
 

@@ -30,6 +30,9 @@ namespace brindle::dataplane {
 
 struct NftablesOptions {
   std::string table = "calico";  // `table inet <table>`, wholly ours
+  // A cold start's rules go in transactions of about this much text; 0: chosen from the total
+  // (see nftables_writer.cc).
+  size_t ruleStepBytes = 0;
 };
 
 class NftablesWriter : public IpSets {
@@ -124,6 +127,10 @@ class NftablesWriter : public IpSets {
   // Writes the plan: one transaction, or in steps when it creates many chains.
   Status write(Plan& plan);
   Status run(const std::string& text);  // one transaction, counted and kept for diagnosis
+  // Transactions that need none of each other's objects (executor's runIndependent); the
+  // failed one, or the last, is kept.
+  Status runIndependent(const std::vector<std::string>& texts);
+  void keep(const std::string& text);  // as lastTransaction()
   void commit(Plan& plan, bool full);
   Status reportInvalid();
 

@@ -56,7 +56,8 @@ void desire(ChainTable& filter, ChainTable& nat, ChainTable& raw, IpSets& sets) 
 
 // All the tables of both versions, desired like an agent, on one executor.
 struct Backend {
-  explicit Backend(NftExecutor& nft) : writer(tables(), nft) {
+  explicit Backend(NftExecutor& nft, NftablesOptions options = {})
+      : writer(tables(), nft, std::move(options)) {
     desire(filter4, nat4, raw4, writer);
     desire(filter6, nat6, raw6, writer);
   }
@@ -341,6 +342,93 @@ TEST_F(NftablesIntegrationTest, LibnftablesFromAThreadInsideTheNamespace) {
   std::sort(millis.begin(), millis.end());
   std::cout << "libnftables: one chain and one element, median " << millis[millis.size() / 2]
             << " ms\n";
+}
+
+// Independent transactions through libnftables go two at a time; a refused one is named and
+// stops the rest, and the ones taken before it are committed.
+TEST_F(NftablesIntegrationTest, LibnftablesRunsIndependentTransactionsTwoAtATime) {
+  TestNetns ns;
+  // Twelve transactions, each one chain with a rule, named <prefix><i>.
+  auto chains = [](const std::string& prefix) {
+    std::vector<std::string> txs;
+    for (int i = 0; i < 12; ++i) {
+      const std::string c = prefix + std::to_string(i);
+      txs.push_back("add chain inet calico " + c + "\nadd rule inet calico " + c +
+                    " tcp dport " + std::to_string(1000 + i) + " accept\n");
+    }
+    return txs;
+  };
+  size_t allFailed = 0, failed = 0;
+  Status all, bad;
+  Status s = os::runInNetns(ns.name(), [&]() -> Status {
+    BRINDLE_ASSIGN_OR_RETURN(auto nft, openLibNftables());
+    if (Status t = nft->run("add table inet calico\n"); !t) return t;
+    all = nft->runIndependent(chains("c"), &allFailed);
+    std::vector<std::string> txs = chains("d");
+    txs[5] = "add rule inet calico c0 jump nosuch\n";  // a chain that does not exist
+    bad = nft->runIndependent(txs, &failed);
+    return Status::ok();
+  });
+  ASSERT_TRUE(s) << s.message();
+  ASSERT_TRUE(all) << all.message();
+  EXPECT_EQ(allFailed, 12u) << "none failed";
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(failed, 5u);
+  EXPECT_TRUE(namesInputLine(bad.message())) << bad.message();
+  const std::set<std::string> kernel = kernelTable(ns.name());
+  for (int i = 0; i < 12; ++i) EXPECT_TRUE(kernel.count("c" + std::to_string(i))) << i;
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(kernel.count("d" + std::to_string(i))) << "taken before the refused one: " << i;
+  }
+  EXPECT_FALSE(kernel.count("d5"));
+}
+
+// A cold start written in many small steps, two at a time through libnftables, leaves what the
+// `nft` program writing them one by one leaves; a refused rule in a chunk hooks nothing.
+TEST_F(NftablesIntegrationTest, LibnftablesColdStartInParallelStepsMatchesOneByOne) {
+  TestNetns lanes, serial;
+  auto policies = [](Backend& backend, bool badSet) {
+    for (int i = 0; i < 200; ++i) {
+      const std::string set = badSet && i == 150 ? "cali60s:it" : "cali40s:it";
+      backend.filter4.updateChain(
+          {"cali-pi-" + std::to_string(i),
+           {rule(Match().sourceIpSet(set).protocol("tcp").destPorts("80,443"), Action::accept()),
+            rule({}, Action::jump("cali-to-wl"))}});
+    }
+    backend.filter4.updateChain({"cali-fw-cali1", {rule({}, Action::jump("cali-pi-0")),
+                                                   rule({}, Action::jump("cali-pi-199")),
+                                                   rule({}, Action::drop())}});
+  };
+  int transactions = 0;
+  Status refused;
+  std::set<std::string> partial;
+  Status s = os::runInNetns(lanes.name(), [&]() -> Status {
+    BRINDLE_ASSIGN_OR_RETURN(auto nft, openLibNftables());
+    Backend backend(*nft, {.ruleStepBytes = 2048});
+    policies(backend, true);
+    refused = backend.writer.apply();
+    partial = kernelTable(lanes.name());
+    policies(backend, false);
+    if (Status a = backend.writer.apply(); !a) return a;
+    transactions = backend.writer.stats().transactions;
+    return Status::ok();
+  });
+  ASSERT_TRUE(s) << s.message();
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(namesInputLine(refused.message())) << refused.message();
+  for (const char* base : {"filter-FORWARD", "raw-PREROUTING", "nat-POSTROUTING"}) {
+    EXPECT_FALSE(partial.count(base)) << base;
+  }
+  EXPECT_GT(transactions, 20) << "many small steps";
+
+  os::ProcessRunner host;
+  auto nft = nftCommandExecutor(host, {"ip", "netns", "exec", serial.name()});
+  Backend backend(*nft);
+  policies(backend, false);
+  ASSERT_TRUE(backend.writer.apply());
+  const std::set<std::string> want = kernelTable(serial.name());
+  EXPECT_TRUE(want.count("filter-FORWARD"));
+  EXPECT_EQ(kernelTable(lanes.name()), want);
 }
 
 // a (10.201.1.1) -- r -- b (10.201.2.1): r forwards, and its forward hook is ours.
