@@ -72,6 +72,10 @@ class LibNftables : public NftExecutor {
     // taking the next transaction as they go. The kernel commits one batch at a time; nft's
     // parsing and evaluation, about half of a cold start's time, overlap it. A lane's context
     // fetches nft's cache again before each transaction (any commit makes it stale).
+    // libnftables 1.0.6 keeps little global state: its one-time library set-up ran with the
+    // first context (openLibNftables); the dump generation id it shares between contexts can
+    // only make a cache dump overlapping the other lane's commit start again, as any commit
+    // would; the ids it numbers anonymous sets and chains with are per transaction in the kernel.
     std::atomic<size_t> next{0};
     std::atomic<bool> stop{false};
     std::mutex firstMu;
