@@ -3,6 +3,7 @@
 // profile.yaml loaded unchanged (or a variant derived from them), then the traffic matrix
 // measured with real connections, each node's BGP status and slave2's cali- chains.
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -43,23 +44,49 @@ Status loadResources(const Lab& lab, const SeedFiles& f, const std::string& vari
                 variant == "fixed" ? profileWithoutFirstDeny(f.profile) : unchanged);
 }
 
+// The chains of a node's filter table: from nft's JSON listing, or from iptables-save's
+// ":<chain> <policy> [<counters>]" lines (iptables has no machine format).
+std::set<std::string> chainNames(const std::string& listing, bool nft) {
+  std::set<std::string> names;
+  if (nft) {
+    const auto doc = nlohmann::json::parse(listing, nullptr, false);
+    if (doc.is_discarded() || !doc.contains("nftables")) return names;
+    for (const auto& item : doc["nftables"]) {
+      if (item.contains("chain")) names.insert(item["chain"].value("name", ""));
+    }
+    return names;
+  }
+  std::istringstream lines(listing);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with(":")) names.insert(line.substr(1, line.find(' ') - 1));
+  }
+  return names;
+}
+
+// The destinations of `ip -j route` output.
+std::set<std::string> routeDestinations(const std::string& listing) {
+  std::set<std::string> dsts;
+  const auto doc = nlohmann::json::parse(listing.empty() ? "[]" : listing, nullptr, false);
+  if (doc.is_discarded()) return dsts;
+  for (const auto& route : doc) dsts.insert(route.value("dst", ""));
+  return dsts;
+}
+
 // Ready for traffic: each agent programmed its workloads' chains, and each node learned the
 // other nodes' workloads from BIRD.
 bool ready(const Lab& lab, const std::string& dataplane) {
   const bool nft = dataplane == "nftables";
   for (const auto& n : lab.state().nodes) {
-    auto rules = nft ? lab.run(n.name, {"nft", "-j", "list", "chains"})
+    auto rules = nft ? lab.run(n.name, {"nft", "-j", "list", "chains", "inet"})
                      : lab.run(n.name, {"iptables-save", "-t", "filter"});
-    auto routes = lab.run(n.name, {"ip", "-4", "route", "show", "proto", "bird"});
+    auto routes = lab.run(n.name, {"ip", "-j", "-4", "route", "show", "proto", "bird"});
     if (!rules || !routes) return false;
+    const std::set<std::string> chains = chainNames(rules->out, nft);
+    const std::set<std::string> learned = routeDestinations(routes->out);
     for (const auto& w : lab.state().workloads) {
-      // iptables-save: ":cali-tw-<iface> - [0:0]"; nft's JSON: "name": "filter-cali-tw-<iface>".
-      const std::string chain = nft ? "\"filter-cali-tw-" + w.iface + "\""
-                                    : "cali-tw-" + w.iface + " ";
-      if (w.node == n.name && rules->out.find(chain) == std::string::npos) return false;
-      if (w.node != n.name && routes->out.find(w.address + " ") == std::string::npos) {
-        return false;
-      }
+      const std::string chain = (nft ? "filter-cali-tw-" : "cali-tw-") + w.iface;
+      if (w.node == n.name && !chains.count(chain)) return false;
+      if (w.node != n.name && !learned.count(w.address)) return false;
     }
   }
   return true;
