@@ -121,6 +121,13 @@ class NftablesWriter : public IpSets {
   // A verdict map's difference from the record: created, elements deleted and added.
   void planMap(Plan& plan, const std::string& name,
                const std::map<std::string, std::string>& elements);
+  // Elements `changes` of map `name` written (a changed verdict: deleted and added).
+  void planElements(Plan& plan, const std::string& name, NftElementChanges changes);
+  // Changed chain `chain` of `table` (nftables `name`) when ChainTable's rule edits only changed
+  // its verdict maps' elements (replayNftMapEdits): those planned, true. An endpoint added costs
+  // O(log n) here, not a rendering of the n-rule dispatch chain.
+  bool planEdits(Plan& plan, const ChainTable& table, const std::string& chain,
+                 const std::string& name);
   // The rules of base chain (`table`, `hook`): IPv4's insertions then IPv6's.
   NftRendered renderBase(TableName table, const std::string& hook) const;
   void planSetDeletions(Plan& plan, bool full);
@@ -155,6 +162,9 @@ class NftablesWriter : public IpSets {
   // Our verdict maps as listed or written: name -> interface -> verdict ("goto <chain>"). Used,
   // like sets, by the chains that reference them; deleted when none does.
   std::map<std::string, std::map<std::string, std::string>> kernelMaps_;
+  // Chains with verdict maps, as last written: which of their rules each map stands for (what
+  // planEdits replays ChainTable's edits on).
+  std::map<std::string, std::vector<NftMapRun>> mapRuns_;
   bool formatCurrent_ = false;  // the table was written by this renderer version
 };
 
