@@ -605,6 +605,7 @@ void NftablesWriter::planChains(Plan& plan, bool full) {
     if (!all && planEdits(plan, *t, chain, name)) return;
     NftRendered rendered =
         renderNftRules(t->name(), t->version(), name, want->rules, *t->desiredHashes(chain), namer);
+    ++stats_.chainsRendered;
     if (!rendered.runs.empty() || mapRuns_.count(name)) plan.runs[name] = rendered.runs;
     planChain(plan, name, rendered);
   };

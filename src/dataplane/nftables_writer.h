@@ -73,6 +73,7 @@ class NftablesWriter : public IpSets {
     int transactions = 0;  // transactions run
     int errors = 0;        // ... that failed
     size_t linesWritten = 0;
+    size_t chainsRendered = 0;  // regular chains rendered (replayed edits render none)
   };
   const Stats& stats() const { return stats_; }
   size_t memberCount() const;
