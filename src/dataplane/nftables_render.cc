@@ -442,11 +442,13 @@ NftRendered renderNftRules(TableName table, IpVersion version, std::string_view 
   return out;
 }
 
-bool replayNftMapEdits(
-    TableName table, IpVersion version, const std::vector<Rule>& rules,
-    const std::vector<RuleEdit>& edits, std::vector<NftMapRun>& runs,
-    const std::function<bool(const std::string&, const std::string&)>& hadElement,
-    std::map<std::string, NftElementChanges>& changes) {
+bool replayNftMapEdits(TableName table, IpVersion version, const std::vector<Rule>& rules,
+                       const std::vector<RuleEdit>& edits, std::vector<NftMapRun>& runs,
+                       const std::map<std::string, std::map<std::string, std::string>>& maps,
+                       std::map<std::string, NftElementChanges>& changes) {
+  for (const NftMapRun& run : runs) {
+    if (!maps.count(run.map)) return false;
+  }
   auto kindOf = [](const NftMapRun& run) {
     return run.incoming ? Kind::kInInterface : Kind::kOutInterface;
   };
@@ -459,7 +461,7 @@ bool replayNftMapEdits(
       auto it = map->second.find(iface);
       if (it != map->second.end()) return it->second.has_value();
     }
-    return hadElement(run.map, iface);
+    return maps.at(run.map).count(iface) > 0;
   };
   for (const RuleEdit& edit : edits) {
     // The run the edit falls in: an insertion may also extend a run at either end.

@@ -99,13 +99,12 @@ using NftElementChanges = std::map<std::string, std::optional<std::string>>;
 // insert and remove dispatchable rules inside the runs and every run stays one map, with the same
 // neighbours, the chain's rules render to the same text and ids as before and only elements
 // change. Then `runs` (indices) are updated, `changes` gets map -> its changed elements and the
-// result is true; false means render the chain again. `hadElement(map, iface)`: whether the map
-// held the interface before the edits. `rules`: the chain after them. O(edits x log elements).
-bool replayNftMapEdits(
-    TableName table, IpVersion version, const std::vector<Rule>& rules,
-    const std::vector<RuleEdit>& edits, std::vector<NftMapRun>& runs,
-    const std::function<bool(const std::string&, const std::string&)>& hadElement,
-    std::map<std::string, NftElementChanges>& changes);
+// result is true; false means render the chain again. `maps`: every map's elements before the
+// edits; `rules`: the chain after them. O(edits x log elements).
+bool replayNftMapEdits(TableName table, IpVersion version, const std::vector<Rule>& rules,
+                       const std::vector<RuleEdit>& edits, std::vector<NftMapRun>& runs,
+                       const std::map<std::string, std::map<std::string, std::string>>& maps,
+                       std::map<std::string, NftElementChanges>& changes);
 
 // Just the match or action text of one rule ("meta l4proto 6 th dport 80", "accept"): for logs
 // and refusal reports. Port lists render inline here ("th dport { 80, 443 }").

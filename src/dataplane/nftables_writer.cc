@@ -575,15 +575,8 @@ bool NftablesWriter::planEdits(Plan& plan, const ChainTable& table, const std::s
   }
   std::vector<NftMapRun> runs = cached->second;
   std::map<std::string, NftElementChanges> changes;
-  auto had = [this](const std::string& map, const std::string& iface) {
-    auto it = kernelMaps_.find(map);
-    return it != kernelMaps_.end() && it->second.count(iface) > 0;
-  };
-  for (const auto& run : runs) {
-    if (!kernelMaps_.count(run.map)) return false;
-  }
   if (!replayNftMapEdits(table.name(), table.version(), table.desiredChain(chain)->rules, *edits,
-                         runs, had, changes)) {
+                         runs, kernelMaps_, changes)) {
     return false;
   }
   for (auto& [map, elements] : changes) planElements(plan, map, std::move(elements));
