@@ -3,11 +3,12 @@
 // selector sets itself (it is the managers' IpSets), and writes all of it into one `table inet`
 // of ours (default "calico") with one atomic transaction per apply: sets created and filled,
 // chains created or rewritten (flush + rules), base chains' rules, dispatch verdict maps' elements
-// added and deleted one by one, then chains, maps and sets no longer wanted deleted. An apply
-// creating many chains (a cold start) is written in steps instead: new sets, maps and chains
-// first, where nothing reaches them, then one transaction hooking them. Between resyncs it trusts
-// its record of what it wrote and touches only what changed; a resync lists the table (JSON) and
-// repairs drift: a chain whose rules' `cali:` ids differ is rewritten, sets and maps whose
+// added and deleted one by one (a dispatch chain edited a rule at a time is not even rendered:
+// its edits become elements, see planEdits), then chains, maps and sets no longer wanted deleted.
+// An apply creating many chains (a cold start) is written in steps instead: new sets, maps and
+// chains first, where nothing reaches them, then one transaction hooking them. Between resyncs it
+// trusts its record of what it wrote and touches only what changed; a resync lists the table (JSON)
+// and repairs drift: a chain whose rules' `cali:` ids differ is rewritten, sets and maps whose
 // elements differ are corrected, objects not wanted are deleted.
 // Nothing outside its table is ever touched. See nftables_render.h for names and rendering.
 #pragma once
