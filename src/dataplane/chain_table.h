@@ -1,8 +1,9 @@
 // ChainTable: the desired state of our chains in one table of one IP version, as the managers
-// write it: whole chains (each with its rules' `cali:` hashes, computed once here) and the rules
-// each kernel chain (INPUT, FORWARD, ...) should hold for us. It remembers what changed until a
-// backend has written it (clearChanged()). Both kernel backends read it: IptablesTable is one
-// (its own diff against iptables-save), NftablesWriter reads several (one nftables table).
+// write it: whole chains (each with its rules' `cali:` hashes, computed when a backend first asks
+// for them) and the rules each kernel chain (INPUT, FORWARD, ...) should hold for us. It remembers
+// what changed until a backend has written it (clearChanged()). Both kernel backends read it:
+// IptablesTable is one (its own diff against iptables-save), NftablesWriter reads several (one
+// nftables table).
 #pragma once
 
 #include <map>
@@ -14,6 +15,14 @@
 
 namespace brindle::dataplane {
 
+// One rule inserted into or removed from a chain (ChainTable::insertRule / removeRule): at
+// `index` of the chain as it was just before, the rule inserted or the one removed.
+struct RuleEdit {
+  size_t index;
+  bool inserted;
+  Rule rule;
+};
+
 class ChainTable {
  public:
   ChainTable(TableName table, IpVersion version) : table_(table), version_(version) {}
@@ -22,39 +31,55 @@ class ChainTable {
   // Desired state; cheap, nothing reaches the kernel until a backend applies it.
   void updateChain(const Chain& chain);
   void removeChain(const std::string& name);
+  // One rule inserted at / removed from `index` of desired chain `name` (which exists and has
+  // that many rules), for chains that change a rule at a time among many (the flat dispatch
+  // chains): nothing copies, compares or hashes the whole chain, and a backend learns which rules
+  // changed (ruleEdits()).
+  void insertRule(const std::string& name, size_t index, Rule rule);
+  void removeRule(const std::string& name, size_t index);
   // Rules to keep at the top of a kernel chain (e.g. "FORWARD" -> jump to cali-FORWARD).
   void setRuleInsertions(const std::string& kernelChain, const std::vector<Rule>& rules);
 
   TableName name() const { return table_; }
   IpVersion version() const { return version_; }
-  // The desired chain `name`, or nullptr; its rule hashes (same order), or nullptr.
+  // The desired chain `name`, or nullptr; its rule hashes (same order), or nullptr. The hashes are
+  // computed on first use after a change (each chains from the one before, so one inserted rule
+  // changes all after it): a backend that never needs them, such as the nftables writer for an
+  // edited dispatch chain, never pays for them.
   const Chain* desiredChain(const std::string& name) const {
     auto it = desired_.find(name);
     return it == desired_.end() ? nullptr : &it->second;
   }
-  const std::vector<std::string>* desiredHashes(const std::string& name) const {
-    auto it = desiredHashes_.find(name);
-    return it == desiredHashes_.end() ? nullptr : &it->second;
-  }
+  const std::vector<std::string>* desiredHashes(const std::string& name) const;
   const std::map<std::string, Chain>& desiredChains() const { return desired_; }
   const std::map<std::string, std::vector<Rule>>& insertions() const { return insertions_; }
 
   // Chains updated or removed, and kernel chains whose insertions changed, since clearChanged().
   const std::set<std::string>& changedChains() const { return dirtyChains_; }
   const std::set<std::string>& changedInsertions() const { return dirtyInsertions_; }
+  // For a changed chain that only insertRule/removeRule changed since clearChanged(): those
+  // edits, in order. nullptr when it was replaced or removed (or edited too often to be worth
+  // replaying): a backend writes it whole.
+  const std::vector<RuleEdit>* ruleEdits(const std::string& name) const;
   void clearChanged() {
     dirtyChains_.clear();
     dirtyInsertions_.clear();
+    edits_.clear();
   }
 
  protected:
   TableName table_;
   IpVersion version_;
   std::map<std::string, Chain> desired_;
-  std::map<std::string, std::vector<std::string>> desiredHashes_;
-  std::map<std::string, std::vector<Rule>> insertions_;  // kernel chain -> rules
-  std::set<std::string> dirtyChains_;                    // updated or removed since written
+  mutable std::map<std::string, std::vector<std::string>> desiredHashes_;  // those computed
+  std::map<std::string, std::vector<Rule>> insertions_;                    // kernel chain -> rules
+  std::set<std::string> dirtyChains_;  // updated or removed since written
   std::set<std::string> dirtyInsertions_;
+
+ private:
+  void edited(const std::string& name, RuleEdit edit);
+
+  std::map<std::string, std::vector<RuleEdit>> edits_;  // see ruleEdits()
 };
 
 }  // namespace brindle::dataplane

@@ -258,7 +258,7 @@ void IptablesTable::diffChain(const std::string& name, Final& out,
     return;
   }
   // Rules whose hash differs are replaced in place, extra ones appended, missing ones deleted.
-  const auto& hashes = desiredHashes_.at(name);
+  const auto& hashes = *desiredHashes(name);
   const auto& rules = want->second.rules;
   const auto& old = have->second.hashes;
   if (old == hashes) return;
@@ -314,7 +314,7 @@ void IptablesTable::diffInsertions(const std::string& chain, Final& out) {
 void IptablesTable::createChain(const std::string& name, Final& out) const {
   out.add(out.declare, ":" + name + " - [0:0]");
   const auto& rules = desired_.at(name).rules;
-  const auto& hashes = desiredHashes_.at(name);
+  const auto& hashes = *desiredHashes(name);
   for (size_t i = 0; i < rules.size(); ++i) {
     out.add(out.body, renderRuleLine(name, rules[i], hashes[i]));
   }
@@ -338,8 +338,7 @@ void IptablesTable::recordWritten(bool full, const std::set<std::string>& delete
   // insertions): update our record instead of paying for another iptables-save.
   for (const auto& name : deleted) kernel_.erase(name);
   for (const auto& name : full ? chainsToCompare(true) : dirtyChains_) {
-    auto want = desiredHashes_.find(name);
-    if (want != desiredHashes_.end()) kernel_[name].hashes = want->second;
+    if (const auto* want = desiredHashes(name)) kernel_[name].hashes = *want;
   }
   for (const auto& chain : hooksToCompare(full)) {
     const auto& rules = desiredInsertions(chain);

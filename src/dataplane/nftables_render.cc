@@ -408,6 +408,8 @@ NftRendered renderNftRules(TableName table, IpVersion version, std::string_view 
     if (end - i >= 2) {
       const size_t n = out.maps.size();
       std::string name = std::string(mapPrefix) + "-map" + (n ? std::to_string(n) : "");
+      out.runs.push_back(
+          {name, i, end, rules[i].match.criteria().front().kind == Kind::kInInterface});
       auto& elements = out.maps[name];
       for (size_t j = i; j < end; ++j) {
         elements.emplace(rules[j].match.criteria().front().text,
@@ -438,6 +440,59 @@ NftRendered renderNftRules(TableName table, IpVersion version, std::string_view 
     out.rules.push_back({std::move(text), ids.at(i)});
   }
   return out;
+}
+
+bool replayNftMapEdits(TableName table, IpVersion version, const std::vector<Rule>& rules,
+                       const std::vector<RuleEdit>& edits, std::vector<NftMapRun>& runs,
+                       const std::map<std::string, std::map<std::string, std::string>>& maps,
+                       std::map<std::string, NftElementChanges>& changes) {
+  for (const NftMapRun& run : runs) {
+    if (!maps.count(run.map)) return false;
+  }
+  auto kindOf = [](const NftMapRun& run) {
+    return run.incoming ? Kind::kInInterface : Kind::kOutInterface;
+  };
+  auto joins = [&](const Rule& rule, const NftMapRun& run) {
+    return dispatchable(rule) && rule.match.criteria().front().kind == kindOf(run);
+  };
+  auto holds = [&](const NftMapRun& run, const std::string& iface) {
+    auto map = changes.find(run.map);
+    if (map != changes.end()) {
+      auto it = map->second.find(iface);
+      if (it != map->second.end()) return it->second.has_value();
+    }
+    return maps.at(run.map).count(iface) > 0;
+  };
+  for (const RuleEdit& edit : edits) {
+    // The run the edit falls in: an insertion may also extend a run at either end.
+    auto run = std::find_if(runs.begin(), runs.end(), [&](const NftMapRun& r) {
+      return r.begin <= edit.index && (edit.inserted ? edit.index <= r.end : edit.index < r.end);
+    });
+    if (run == runs.end() || !joins(edit.rule, *run)) return false;
+    const std::string& iface = edit.rule.match.criteria().front().text;
+    if (edit.inserted) {
+      if (holds(*run, iface)) return false;  // a name twice splits the run
+      changes[run->map][iface] = renderNftAction(edit.rule.action, table, version);
+      ++run->end;
+    } else {
+      if (run->end - run->begin <= 2 || !holds(*run, iface)) return false;  // a map no more
+      changes[run->map][iface] = std::nullopt;
+      --run->end;
+    }
+    for (auto later = run + 1; later != runs.end(); ++later) {
+      later->begin = edit.inserted ? later->begin + 1 : later->begin - 1;
+      later->end = edit.inserted ? later->end + 1 : later->end - 1;
+    }
+  }
+  // The rendering walk finds each run again only where it is bounded by rules that cannot join
+  // it (a run cut short by a repeated name is rendered again).
+  for (const NftMapRun& run : runs) {
+    if (run.end > rules.size() || run.end - run.begin < 2) return false;
+    if (!joins(rules[run.begin], run) || !joins(rules[run.end - 1], run)) return false;
+    if (run.begin > 0 && joins(rules[run.begin - 1], run)) return false;
+    if (run.end < rules.size() && joins(rules[run.end], run)) return false;
+  }
+  return true;
 }
 
 }  // namespace brindle::dataplane

@@ -30,12 +30,14 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "dataplane/chain.h"
+#include "dataplane/chain_table.h"
 
 namespace brindle::dataplane {
 
@@ -62,8 +64,16 @@ struct NftRule {
   std::string id;    // the hash in its "cali:" comment
 };
 
+// The rules [begin, end) of a chain that one verdict-map rule stands for.
+struct NftMapRun {
+  std::string map;
+  size_t begin = 0, end = 0;
+  bool incoming = true;  // iifname (else oifname)
+};
+
 struct NftRendered {
   std::vector<NftRule> rules;
+  std::vector<NftMapRun> runs;   // in rule order
   std::set<std::string> ipsets;  // ipset names the rules refer to
   // Port set name -> its elements: "80, 8000-8080" (type inet_service; a set with a range needs
   // `flags interval`; the elements never overlap).
@@ -81,6 +91,20 @@ struct NftRendered {
 NftRendered renderNftRules(TableName table, IpVersion version, std::string_view mapPrefix,
                            const std::vector<Rule>& rules, const std::vector<std::string>& hashes,
                            const NftSetNamer& setName, bool baseChain = false);
+
+// A map's elements after some edits: interface -> its verdict, or nullopt (no element).
+using NftElementChanges = std::map<std::string, std::optional<std::string>>;
+
+// Replays `edits` (ChainTable::ruleEdits()) of a chain that rendered into `runs`: when they only
+// insert and remove dispatchable rules inside the runs and every run stays one map, with the same
+// neighbours, the chain's rules render to the same text and ids as before and only elements
+// change. Then `runs` (indices) are updated, `changes` gets map -> its changed elements and the
+// result is true; false means render the chain again. `maps`: every map's elements before the
+// edits; `rules`: the chain after them. O(edits x log elements).
+bool replayNftMapEdits(TableName table, IpVersion version, const std::vector<Rule>& rules,
+                       const std::vector<RuleEdit>& edits, std::vector<NftMapRun>& runs,
+                       const std::map<std::string, std::map<std::string, std::string>>& maps,
+                       std::map<std::string, NftElementChanges>& changes);
 
 // Just the match or action text of one rule ("meta l4proto 6 th dport 80", "accept"): for logs
 // and refusal reports. Port lists render inline here ("th dport { 80, 443 }").

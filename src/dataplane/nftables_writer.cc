@@ -164,7 +164,8 @@ struct NftablesWriter::Plan {
   size_t lines = 0;
   const std::map<std::string, std::set<std::string>>* listed = nullptr;  // full: the kernel's
   std::map<std::string, std::optional<KernelChain>> chains;              // nullopt: deleted
-  std::map<std::string, std::optional<std::map<std::string, std::string>>> maps;  // likewise
+  std::map<std::string, std::optional<NftElementChanges>> maps;          // likewise; else changes
+  std::map<std::string, std::vector<NftMapRun>> runs;  // chains rendered or replayed: their runs
   std::set<std::string> createdSets, deletedSets, lingering, candidates;
   std::map<std::string, int> refDelta;
   std::set<std::string> forced;  // chains to rewrite: a set they use changes its variant
@@ -327,6 +328,7 @@ Status NftablesWriter::read(std::map<std::string, std::set<std::string>>& listed
   setRefs_.clear();
   lingering_.clear();
   kernelMaps_.clear();
+  mapRuns_.clear();
   formatCurrent_ = false;
   auto text = executor_.listJson("list table inet " + options_.table);
   if (!text) return text.code() == ErrorCode::kNotFound ? Status::ok() : text.status();
@@ -526,28 +528,60 @@ void NftablesWriter::planDeleteChain(Plan& plan, const std::string& name) {
 
 void NftablesWriter::planMap(Plan& plan, const std::string& name,
                              const std::map<std::string, std::string>& elements) {
-  const std::string head = "inet " + options_.table + " " + name;
   static const std::map<std::string, std::string> kNone;
   auto have = kernelMaps_.find(name);
   // Declared with the new chains: a new dispatch chain's rule, written in an early step of a
   // large apply, refers to it.
-  if (have == kernelMaps_.end()) plan.add(plan.declareNew, "add map " + head + " " + kMapSpec);
+  if (have == kernelMaps_.end()) {
+    plan.add(plan.declareNew, "add map inet " + options_.table + " " + name + " " + kMapSpec);
+  }
   const auto& before = have == kernelMaps_.end() ? kNone : have->second;
-  std::vector<std::string> gone, added;
+  NftElementChanges changes;
   for (const auto& [iface, verdict] : before) {
-    auto it = elements.find(iface);
-    if (it == elements.end() || it->second != verdict) gone.push_back("\"" + iface + "\"");
+    if (!elements.count(iface)) changes.emplace(iface, std::nullopt);
   }
   for (const auto& [iface, verdict] : elements) {
     auto it = before.find(iface);
-    if (it == before.end() || it->second != verdict) {
-      added.push_back("\"" + iface + "\" : " + verdict);
-    }
+    if (it == before.end() || it->second != verdict) changes.emplace(iface, verdict);
   }
-  if (have != kernelMaps_.end() && gone.empty() && added.empty()) return;
+  if (have != kernelMaps_.end() && changes.empty()) return;
+  planElements(plan, name, std::move(changes));
+}
+
+void NftablesWriter::planElements(Plan& plan, const std::string& name, NftElementChanges changes) {
+  static const std::map<std::string, std::string> kNone;
+  auto have = kernelMaps_.find(name);
+  const auto& before = have == kernelMaps_.end() ? kNone : have->second;
+  std::vector<std::string> gone, added;
+  for (const auto& [iface, verdict] : changes) {
+    auto it = before.find(iface);
+    const bool had = it != before.end();
+    if (verdict && had && it->second == *verdict) continue;
+    if (had) gone.push_back("\"" + iface + "\"");
+    if (verdict) added.push_back("\"" + iface + "\" : " + *verdict);
+  }
+  const std::string head = "inet " + options_.table + " " + name;
   plan.elements(plan.elementsDel, "delete", head, gone);
   plan.elements(plan.mapsAdd, "add", head, added);
-  plan.maps[name] = elements;
+  plan.maps[name] = std::move(changes);
+}
+
+bool NftablesWriter::planEdits(Plan& plan, const ChainTable& table, const std::string& chain,
+                               const std::string& name) {
+  const std::vector<RuleEdit>* edits = table.ruleEdits(chain);
+  auto cached = mapRuns_.find(name);
+  if (!edits || cached == mapRuns_.end() || !chains_.count(name) || plan.forced.count(name)) {
+    return false;
+  }
+  std::vector<NftMapRun> runs = cached->second;
+  std::map<std::string, NftElementChanges> changes;
+  if (!replayNftMapEdits(table.name(), table.version(), table.desiredChain(chain)->rules, *edits,
+                         runs, kernelMaps_, changes)) {
+    return false;
+  }
+  for (auto& [map, elements] : changes) planElements(plan, map, std::move(elements));
+  plan.runs[name] = std::move(runs);
+  return true;
 }
 
 void NftablesWriter::planChains(Plan& plan, bool full) {
@@ -559,9 +593,14 @@ void NftablesWriter::planChains(Plan& plan, bool full) {
     if (!done.insert(name).second) return;
     const Chain* want = t->desiredChain(chain);
     if (!want) return planDeleteChain(plan, name);
-    planChain(plan, name,
-              renderNftRules(t->name(), t->version(), name, want->rules, *t->desiredHashes(chain),
-                             namer));
+    // A dispatch chain that gained or lost an interface: its map's elements, without rendering
+    // (or hashing) its rules again.
+    if (!all && planEdits(plan, *t, chain, name)) return;
+    NftRendered rendered =
+        renderNftRules(t->name(), t->version(), name, want->rules, *t->desiredHashes(chain), namer);
+    ++stats_.chainsRendered;
+    if (!rendered.runs.empty() || mapRuns_.count(name)) plan.runs[name] = rendered.runs;
+    planChain(plan, name, rendered);
   };
   auto base = [&](TableName table, const std::string& hook) {
     std::string name = nftBaseChainName(table, hook);
@@ -643,13 +682,28 @@ void NftablesWriter::commit(Plan& plan, bool full) {
       chains_[name] = std::move(*chain);
     } else {
       chains_.erase(name);
+      mapRuns_.erase(name);
     }
   }
-  for (auto& [name, map] : plan.maps) {
-    if (map) {
-      kernelMaps_[name] = std::move(*map);
+  for (auto& [name, runs] : plan.runs) {
+    if (runs.empty()) {
+      mapRuns_.erase(name);
     } else {
+      mapRuns_[name] = std::move(runs);
+    }
+  }
+  for (auto& [name, changes] : plan.maps) {
+    if (!changes) {
       kernelMaps_.erase(name);
+      continue;
+    }
+    auto& elements = kernelMaps_[name];
+    for (auto& [iface, verdict] : *changes) {
+      if (verdict) {
+        elements[iface] = std::move(*verdict);
+      } else {
+        elements.erase(iface);
+      }
     }
   }
   for (const auto& [name, delta] : plan.refDelta) {
@@ -777,10 +831,9 @@ Status NftablesWriter::write(Plan& plan) {
   if (Status s = run(tx); !s) return s;
   // The new chains' rules: whole chains to a transaction, independent of each other (their
   // jumps go to chains declared above).
-  const size_t target =
-      options_.ruleStepBytes > 0
-          ? options_.ruleStepBytes
-          : std::clamp(plan.newRules.size() / kRuleSteps, kMinStepBytes, kMaxStepBytes);
+  const size_t target = options_.ruleStepBytes > 0 ? options_.ruleStepBytes
+                                                   : std::clamp(plan.newRules.size() / kRuleSteps,
+                                                                kMinStepBytes, kMaxStepBytes);
   std::vector<std::string> steps;
   from = 0;
   for (size_t i = 0; i < plan.chainEnds.size(); ++i) {

@@ -3,11 +3,12 @@
 // selector sets itself (it is the managers' IpSets), and writes all of it into one `table inet`
 // of ours (default "calico") with one atomic transaction per apply: sets created and filled,
 // chains created or rewritten (flush + rules), base chains' rules, dispatch verdict maps' elements
-// added and deleted one by one, then chains, maps and sets no longer wanted deleted. An apply
-// creating many chains (a cold start) is written in steps instead: new sets, maps and chains
-// first, where nothing reaches them, then one transaction hooking them. Between resyncs it trusts
-// its record of what it wrote and touches only what changed; a resync lists the table (JSON) and
-// repairs drift: a chain whose rules' `cali:` ids differ is rewritten, sets and maps whose
+// added and deleted one by one (a dispatch chain edited a rule at a time is not even rendered:
+// its edits become elements, see planEdits), then chains, maps and sets no longer wanted deleted.
+// An apply creating many chains (a cold start) is written in steps instead: new sets, maps and
+// chains first, where nothing reaches them, then one transaction hooking them. Between resyncs it
+// trusts its record of what it wrote and touches only what changed; a resync lists the table (JSON)
+// and repairs drift: a chain whose rules' `cali:` ids differ is rewritten, sets and maps whose
 // elements differ are corrected, objects not wanted are deleted.
 // Nothing outside its table is ever touched. See nftables_render.h for names and rendering.
 #pragma once
@@ -73,6 +74,7 @@ class NftablesWriter : public IpSets {
     int transactions = 0;  // transactions run
     int errors = 0;        // ... that failed
     size_t linesWritten = 0;
+    size_t chainsRendered = 0;  // regular chains rendered (replayed edits render none)
   };
   const Stats& stats() const { return stats_; }
   size_t memberCount() const;
@@ -121,6 +123,13 @@ class NftablesWriter : public IpSets {
   // A verdict map's difference from the record: created, elements deleted and added.
   void planMap(Plan& plan, const std::string& name,
                const std::map<std::string, std::string>& elements);
+  // Elements `changes` of map `name` written (a changed verdict: deleted and added).
+  void planElements(Plan& plan, const std::string& name, NftElementChanges changes);
+  // Changed chain `chain` of `table` (nftables `name`) when ChainTable's rule edits only changed
+  // its verdict maps' elements (replayNftMapEdits): those planned, true. An endpoint added costs
+  // O(log n) here, not a rendering of the n-rule dispatch chain.
+  bool planEdits(Plan& plan, const ChainTable& table, const std::string& chain,
+                 const std::string& name);
   // The rules of base chain (`table`, `hook`): IPv4's insertions then IPv6's.
   NftRendered renderBase(TableName table, const std::string& hook) const;
   void planSetDeletions(Plan& plan, bool full);
@@ -155,6 +164,9 @@ class NftablesWriter : public IpSets {
   // Our verdict maps as listed or written: name -> interface -> verdict ("goto <chain>"). Used,
   // like sets, by the chains that reference them; deleted when none does.
   std::map<std::string, std::map<std::string, std::string>> kernelMaps_;
+  // Chains with verdict maps, as last written: which of their rules each map stands for (what
+  // planEdits replays ChainTable's edits on).
+  std::map<std::string, std::vector<NftMapRun>> mapRuns_;
   bool formatCurrent_ = false;  // the table was written by this renderer version
 };
 

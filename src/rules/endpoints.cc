@@ -105,6 +105,20 @@ Match interfaceMatch(const DispatchKind& kind, std::string name) {
                        : Match().outInterface(std::move(name));
 }
 
+// The `-g` to interface `iface`'s endpoint chain.
+Rule dispatchRule(const DispatchKind& kind, const std::string& iface) {
+  return {interfaceMatch(kind, iface), Action::goTo(endpointChainName(kind.endpointPrefix, iface)),
+          ""};
+}
+
+// The two workload dispatch kinds: from (cali-fw-), to (cali-tw-).
+std::vector<DispatchKind> workloadKinds(bool flat) {
+  const std::vector<Rule> drop = {{{}, Action::drop(), "Unknown interface"}};
+  const size_t leafMax = flat ? SIZE_MAX : kDispatchLeafMax;
+  return {{kChainFromWlDispatch, "cali-fw-", true, drop, leafMax},
+          {kChainToWlDispatch, "cali-tw-", false, drop, leafMax}};
+}
+
 // Renders chain `name` for the sorted, unique `names` [begin, end) and, recursively, its
 // children into `out`. Above kDispatchLeafMax names the chain bins them by the character after
 // their common prefix: a bin of one gets its `-g` here, a larger bin a `-i <prefix>+ -g child`.
@@ -112,10 +126,7 @@ void buildDispatch(const DispatchKind& kind, const std::string& name,
                    std::vector<std::string>::const_iterator begin,
                    std::vector<std::string>::const_iterator end, std::vector<Chain>& out) {
   Chain chain{name, {}};
-  auto direct = [&](const std::string& iface) {
-    chain.rules.push_back({interfaceMatch(kind, iface),
-                           Action::goTo(endpointChainName(kind.endpointPrefix, iface)), ""});
-  };
+  auto direct = [&](const std::string& iface) { chain.rules.push_back(dispatchRule(kind, iface)); };
   std::vector<Chain> children;
   if (static_cast<size_t>(end - begin) <= kind.leafMax) {
     std::for_each(begin, end, direct);
@@ -169,12 +180,33 @@ std::vector<Chain> workloadDispatchChains(
   for (const auto& [id, ep] : endpoints) {
     if (!ep.interfaceName.empty()) ifaces.push_back(ep.interfaceName);
   }
-  const std::vector<Rule> drop = {{{}, Action::drop(), "Unknown interface"}};
-  const size_t leafMax = flat ? SIZE_MAX : kDispatchLeafMax;
-  auto from = dispatchTree({kChainFromWlDispatch, "cali-fw-", true, drop, leafMax}, ifaces);
-  auto to = dispatchTree({kChainToWlDispatch, "cali-tw-", false, drop, leafMax}, ifaces);
+  const auto kinds = workloadKinds(flat);
+  auto from = dispatchTree(kinds[0], ifaces);
+  auto to = dispatchTree(kinds[1], ifaces);
   from.insert(from.end(), std::make_move_iterator(to.begin()), std::make_move_iterator(to.end()));
   return from;
+}
+
+bool editFlatWorkloadDispatch(dataplane::ChainTable& table, const std::string& iface,
+                              bool present) {
+  const auto kinds = workloadKinds(true);
+  for (const auto& kind : kinds) {
+    const Chain* chain = table.desiredChain(kind.root);
+    if (!chain || chain->rules.size() < kind.endRules.size()) return false;
+  }
+  for (const auto& kind : kinds) {
+    // The interfaces' rules, sorted by name as dispatchTree sorts them, then the end rules.
+    const auto& rules = table.desiredChain(kind.root)->rules;
+    const auto end = rules.end() - static_cast<long>(kind.endRules.size());
+    auto at = std::lower_bound(rules.begin(), end, iface, [](const Rule& r, const std::string& i) {
+      return r.match.criteria().front().text < i;
+    });
+    const bool there = at != end && at->match.criteria().front().text == iface;
+    const auto index = static_cast<size_t>(at - rules.begin());
+    if (present && !there) table.insertRule(kind.root, index, dispatchRule(kind, iface));
+    if (!present && there) table.removeRule(kind.root, index);
+  }
+  return true;
 }
 
 std::vector<Chain> hostDispatchChains(const std::map<std::string, calc::HostEndpoint>& endpoints,

@@ -9,6 +9,7 @@
 
 #include "calc/types.h"
 #include "dataplane/chain.h"
+#include "dataplane/chain_table.h"
 #include "rules/config.h"
 
 namespace brindle::rules {
@@ -36,6 +37,12 @@ std::vector<dataplane::Chain> hostEndpointChains(const calc::HostEndpoint& ep,
 // `flat`: never a tree (the nftables backend turns the one flat chain into a verdict map).
 std::vector<dataplane::Chain> workloadDispatchChains(
     const std::map<std::string, calc::WorkloadEndpoint>& endpoints, bool flat = false);
+// The flat workload dispatch chains in `table` (as workloadDispatchChains(.., true) wrote them)
+// brought in line with interface `iface` now used by some endpoint (`present`) or by none: its
+// rule inserted at or removed from its sorted place in each chain (ChainTable::insertRule /
+// removeRule), the same chains as written whole, at a cost independent of the number of
+// endpoints. False (nothing changed) when the chains are not in `table`.
+bool editFlatWorkloadDispatch(dataplane::ChainTable& table, const std::string& iface, bool present);
 // cali-from-host-endpoint / cali-to-host-endpoint: one `-g` per host endpoint interface, as a
 // tree like the workload chains above 16; other interfaces are not policed (they return).
 std::vector<dataplane::Chain> hostDispatchChains(

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "calc/callbacks.h"
-#include "dataplane/ipsets.h"
 #include "dataplane/chain_table.h"
+#include "dataplane/ipsets.h"
 #include "dataplane/route_table.h"
 #include "rules/config.h"
 #include "rules/policy.h"
@@ -107,12 +107,21 @@ class Managers : public calc::DataplaneCallbacks {
                      const TableRules& rules);
   void installStaticChains();
   void updateIpipEnabled();
+  // One more (`delta` 1) or one fewer (-1) workload endpoint on interface `iface`.
+  void countInterface(const std::string& iface, int delta);
+  // The flat workload dispatch chains of `version` edited for wlIfacesChanged_; false when they
+  // must be written whole.
+  bool editWorkloadDispatch(dataplane::IpVersion version);
 
   std::vector<dataplane::IpVersion> versions_;
   bool inSync_ = false;
   std::map<std::string, calc::WorkloadEndpoint> workloads_;
   std::map<std::string, calc::HostEndpoint> hosts_;
   std::map<Cidr, calc::IpPool> pools_;
+  // Workload interfaces -> how many endpoints use each (the dispatch chains' entries), and those
+  // whose entry may have changed since the dispatch chains were last written.
+  std::map<std::string, int> wlIfaces_;
+  std::set<std::string> wlIfacesChanged_;
   bool workloadDispatchDirty_ = true;
   bool hostDispatchDirty_ = true;
   bool natDirty_ = true;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <tuple>
 
 #include "dataplane/iptables_render.h"
 
@@ -547,6 +548,35 @@ class NftablesDispatchTest : public NftablesWriterTest {
     for (int i = 0; i < n; ++i) out.insert(i);
     return out;
   }
+  // Endpoint `i` added or removed as the managers do it for flat dispatch: its chains, and one
+  // rule inserted into or removed from each dispatch chain (ChainTable::insertRule/removeRule).
+  void edit(int i, bool add) {
+    for (ChainTable* t : {&filter, &filter6}) {
+      for (const auto& [chain, endpointChain, in] :
+           {std::tuple{"cali-from-wl-dispatch", "cali-fw-" + iface(i), true},
+            std::tuple{"cali-to-wl-dispatch", "cali-tw-" + iface(i), false}}) {
+        // endpoints() orders the rules by number: an added one goes last (before the DROP).
+        const auto& rules = t->desiredChain(chain)->rules;
+        if (add) {
+          t->updateChain({endpointChain, {rule({}, Action::accept())}});
+          Match m = in ? Match().inInterface(iface(i)) : Match().outInterface(iface(i));
+          t->insertRule(chain, rules.size() - 1, rule(m, Action::goTo(endpointChain)));
+        } else {
+          auto at = std::find_if(rules.begin(), rules.end(), [&](const Rule& r) {
+            return !r.match.empty() && r.match.criteria().front().text == iface(i);
+          });
+          ASSERT_NE(at, rules.end());
+          t->removeChain(endpointChain);
+          t->removeRule(chain, static_cast<size_t>(at - rules.begin()));
+        }
+      }
+    }
+    if (add) {
+      live_.insert(i);
+    } else {
+      live_.erase(i);
+    }
+  }
   static constexpr const char* kFromMap = "filter-cali-from-wl-dispatch-map";
   std::set<int> live_;
   std::vector<Rule> fromRules_;
@@ -628,6 +658,61 @@ TEST_F(NftablesDispatchTest, AnEndpointAddedOrRemovedChangesOneElementPerMapAndN
                             " { \"cali3\" : goto filter-cali-other }";
   EXPECT_LT(at(tx, v4Delete), at(tx, v4Add)) << tx;
   EXPECT_LT(at(tx, "add chain inet calico filter-cali-other\n"), at(tx, v4Add)) << tx;
+  EXPECT_FALSE(contains(tx, "dispatch ")) << tx;
+}
+
+// Dispatch chains edited a rule at a time: the writer replays the edits as map elements and
+// renders no dispatch chain (an endpoint costs the same at any number of endpoints), and its
+// record of the maps stays what a whole rendering finds.
+TEST_F(NftablesDispatchTest, EditedDispatchChainsBecomeElementsWithoutRenderingTheChains) {
+  endpoints(range(500));
+  ASSERT_TRUE(writer.apply());
+  size_t rendered = writer.stats().chainsRendered;
+
+  edit(500, true);
+  ASSERT_TRUE(writer.apply());
+  EXPECT_EQ(writer.stats().chainsRendered - rendered, 4u) << "the new endpoint's chains only";
+  std::string tx = last();
+  EXPECT_EQ(count(tx, "add element"), 4u) << tx;
+  EXPECT_EQ(count(tx,
+                  "add element inet calico filter-cali-from-wl-dispatch-map { \"cali500\" : "
+                  "goto filter-cali-fw-cali500 }\n"),
+            1u)
+      << tx;
+  EXPECT_EQ(count(tx,
+                  "add element inet calico filter6-cali-to-wl-dispatch-map { \"cali500\" : "
+                  "goto filter6-cali-tw-cali500 }\n"),
+            1u)
+      << tx;
+  EXPECT_LT(at(tx, "add chain inet calico filter-cali-fw-cali500\n"), at(tx, "add element"));
+  EXPECT_FALSE(contains(tx, "dispatch ")) << tx;
+  EXPECT_FALSE(contains(tx, "flush")) << tx;
+
+  // Removed, and removed and added back in one apply (nothing to write for that one).
+  rendered = writer.stats().chainsRendered;
+  edit(7, false);
+  edit(42, false);
+  edit(42, true);
+  ASSERT_TRUE(writer.apply());
+  EXPECT_EQ(writer.stats().chainsRendered - rendered, 4u) << "cali42's chains, written again";
+  tx = last();
+  EXPECT_EQ(count(tx, "delete element"), 4u) << tx;
+  EXPECT_LT(at(tx, std::string("delete element inet calico ") + kFromMap + " { \"cali7\" }\n"),
+            at(tx, "delete chain inet calico filter-cali-fw-cali7\n"))
+      << tx;
+  EXPECT_FALSE(contains(tx, "cali42\"")) << tx;
+  EXPECT_FALSE(contains(tx, "add element")) << tx;
+  EXPECT_FALSE(contains(tx, "dispatch ")) << tx;
+
+  // Whole chains again (as for a tree): rendered and compared with the record, which holds
+  // exactly the edited state, so only the new endpoint's elements are written.
+  auto more = live_;
+  more.insert(501);
+  endpoints(more);
+  ASSERT_TRUE(writer.apply());
+  tx = last();
+  EXPECT_EQ(count(tx, "element"), 4u) << tx;
+  EXPECT_EQ(count(tx, "\"cali501\" : goto"), 4u) << tx;
   EXPECT_FALSE(contains(tx, "dispatch ")) << tx;
 }
 

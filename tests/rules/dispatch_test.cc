@@ -7,6 +7,7 @@
 
 #include "dataplane/iptables_render.h"
 #include "rules/endpoints.h"
+#include "rules/managers.h"
 #include "rules/names.h"
 
 namespace brindle::rules {
@@ -177,6 +178,90 @@ TEST(DispatchTree, HostEndpointsReturnWhenUnknown) {
   }
   EXPECT_EQ(walk(chains, kChainFromHostEndpoint, "-i", "eth99").action, "");
   EXPECT_EQ(walk(chains, kChainFromHostEndpoint, "-i", "lo").action, "");
+}
+
+// The managers keep flat dispatch chains by editing them: an endpoint added or removed is one
+// rule inserted or removed in each chain (ChainTable::ruleEdits), never the chains written whole,
+// and the chains stay exactly what building them whole from all endpoints gives. Random adds,
+// removes, renames and shared interfaces; a large batch is written whole.
+TEST(FlatDispatch, AnEndpointIsOneRuleEditAndTheChainsStayAWholeBuild) {
+  using dataplane::IpVersion;
+  using dataplane::TableName;
+  RendererConfig config;
+  config.flatDispatch = true;
+  dataplane::ChainTable filter(TableName::kFilter, IpVersion::kV4);
+  Managers managers({{IpVersion::kV4, TableName::kFilter, &filter}}, nullptr, nullptr, config);
+  std::map<std::string, calc::WorkloadEndpoint> endpoints;
+  auto update = [&](const std::string& id, const std::string& iface) {
+    calc::WorkloadEndpoint ep;
+    ep.id = id;
+    ep.interfaceName = iface;
+    endpoints[id] = ep;
+    managers.onWorkloadEndpointUpdate(ep);
+  };
+  auto remove = [&](const std::string& id) {
+    endpoints.erase(id);
+    managers.onWorkloadEndpointRemove(id);
+  };
+  auto expectWholeBuild = [&](const std::string& when) {
+    for (const auto& want : workloadDispatchChains(endpoints, true)) {
+      const Chain* have = filter.desiredChain(want.name);
+      ASSERT_NE(have, nullptr) << want.name;
+      EXPECT_EQ(have->rules, want.rules) << want.name << " after " << when;
+      EXPECT_EQ(*filter.desiredHashes(want.name), dataplane::ruleHashes(want)) << want.name;
+    }
+  };
+  for (const auto& i : names(100, "cali%03d0")) update("wep-" + i, i);
+  managers.renderAggregates();
+  expectWholeBuild("the first render");
+  EXPECT_EQ(filter.ruleEdits(kChainFromWlDispatch), nullptr) << "written whole";
+  filter.clearChanged();
+
+  update("wep-new", "cali0505");  // sorts between cali0500 and cali0510
+  managers.renderAggregates();
+  for (const char* chain : {kChainFromWlDispatch, kChainToWlDispatch}) {
+    const auto* edits = filter.ruleEdits(chain);
+    ASSERT_NE(edits, nullptr) << chain;
+    ASSERT_EQ(edits->size(), 1u) << chain;
+    EXPECT_TRUE(edits->front().inserted);
+    EXPECT_EQ(edits->front().index, 51u);
+  }
+  expectWholeBuild("an add");
+  filter.clearChanged();
+
+  uint32_t seed = 11;
+  auto next = [&seed](uint32_t n) {
+    seed = seed * 1103515245u + 12345u;
+    return (seed >> 8) % n;
+  };
+  size_t changes = 0;  // since the last clearChanged()
+  for (int round = 0; round < 200; ++round) {
+    for (uint32_t change = 1 + next(3); change > 0; --change, ++changes) {
+      const std::string id = "wep-r" + std::to_string(next(30));
+      const std::string iface = "calir" + std::to_string(next(40));  // some shared, some renamed
+      if (next(3) == 0) {
+        remove(id);
+      } else {
+        update(id, iface);
+      }
+    }
+    managers.renderAggregates();
+    expectWholeBuild("round " + std::to_string(round));
+    if (const auto* edits = filter.ruleEdits(kChainFromWlDispatch)) {
+      EXPECT_LE(edits->size(), 2 * changes) << "a rename is two interfaces, else one";
+    }
+    if (next(2)) {
+      filter.clearChanged();
+      changes = 0;
+    }
+  }
+
+  // A batch of many: written whole, the same chains.
+  filter.clearChanged();
+  for (const auto& i : names(60, "calib%02d")) update("wep-" + i, i);
+  managers.renderAggregates();
+  EXPECT_EQ(filter.ruleEdits(kChainFromWlDispatch), nullptr);
+  expectWholeBuild("a batch");
 }
 
 }  // namespace
