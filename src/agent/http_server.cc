@@ -87,24 +87,16 @@ ssize_t receive(int fd, std::string& out, Clock::time_point deadline, int wake =
 }
 
 std::string_view reasonPhrase(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Status";
+  static constexpr std::pair<int, std::string_view> kReasons[] = {{200, "OK"},
+                                                                  {400, "Bad Request"},
+                                                                  {404, "Not Found"},
+                                                                  {405, "Method Not Allowed"},
+                                                                  {500, "Internal Server Error"},
+                                                                  {503, "Service Unavailable"}};
+  for (const auto& [code, text] : kReasons) {
+    if (code == status) return text;
   }
+  return "Status";  // clients go by the code
 }
 
 // getaddrinfo for a TCP `host`:`port`; `passive`: addresses to listen on (empty host: any).
@@ -195,12 +187,7 @@ void HttpServer::answer(int conn, const HttpHandler& handler) {
   std::string head;
   size_t end;
   while ((end = head.find("\r\n\r\n")) == std::string::npos) {
-    if (head.size() > kMaxHead) {
-      (void)sendAll(conn,
-                    "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n",
-                    deadline);
-      return;
-    }
+    if (head.size() > kMaxHead) return;  // not a probe or a scrape
     if (receive(conn, head, deadline, wakeFd_) <= 0) return;
   }
   // Request line: method SP target SP version.

@@ -1,7 +1,6 @@
 // The brindle-agent process wiring (see runtime.h): one function per stage, runAgent() in order.
 #include "agent/runtime.h"
 
-#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -283,18 +282,6 @@ void runBgp(const AgentConfig& cfg, HealthState& health, Metrics& metrics,
   // Deliberately leaves BIRD running: its sessions and routes outlive an agent restart.
 }
 
-// glibc raises its mmap and trim thresholds (up to 32 MB) each time a large block is freed; from
-// then on a thread's arena keeps up to that much free memory at its top (malloc_trim trims only
-// the main arena's), and nftables' transaction threads free megabytes at a time. Fixed
-// thresholds bound it. Measured at the agent benchmark's 1x shape after cold start: nftables
-// 41.5-45.7 -> 39.3 MB, iptables 41.0-44.5 -> 40.3 MB; cold start and endpoint add unchanged
-// within the noise.
-void boundFreeMemoryKept() {
-  constexpr int kThreshold = 256 * 1024;
-  ::mallopt(M_MMAP_THRESHOLD, kThreshold);
-  ::mallopt(M_TRIM_THRESHOLD, kThreshold);
-}
-
 }  // namespace
 
 int teardownBgp(const CommandLine& cl) {
@@ -341,7 +328,6 @@ int cleanupDataplane(const CommandLine& cl) {
 }
 
 int runAgent(const CommandLine& cl, const std::atomic<bool>& stop) {
-  boundFreeMemoryKept();
   auto env = config::processEnvironment();
   auto local = loadLocalAgentConfig(cl, env, hostname());
   if (!local) {
