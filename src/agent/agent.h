@@ -135,6 +135,8 @@ class Agent : private calc::SyncerCallbacks {
   std::chrono::milliseconds backoff_{0};
   Clock::time_point retryAt_{};
   int applies_ = 0;
+  Clock::time_point firstAppliedAt_{};  // the end of the first apply
+  bool steadyMalloc_ = false;           // the trim threshold is raised (see applyNow())
   int resyncs_ = 0;
   uint64_t updatesSeen_ = 0;
   std::unordered_set<std::string> badValues_;  // keys whose current value was skipped

@@ -1,17 +1,12 @@
-// HttpServer: the GET server for /liveness, /readiness and /metrics on a thread of its own
-// (cpp-httplib); bound to loopback by default.
+// HttpServer: the GET server for /liveness, /readiness and /metrics on a thread of its own;
+// bound to loopback by default.
 #pragma once
 
 #include <functional>
-#include <memory>
 #include <string>
 #include <thread>
 
 #include "common/result.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace brindle::agent {
 
@@ -37,7 +32,11 @@ class HttpServer {
   int port() const { return port_; }
 
  private:
-  std::unique_ptr<httplib::Server> server_;
+  void serve(const HttpHandler& handler);
+  void answer(int conn, const HttpHandler& handler);
+
+  int listenFd_ = -1;
+  int wakeFd_ = -1;  // an eventfd: written by stop() to end the serving thread
   int port_ = 0;
   std::thread thread_;
 };

@@ -1,5 +1,5 @@
-// Message digests and their text form, from OpenSSL's libcrypto: SHA-256/SHA-224 name our kernel
-// objects (rule hashes, ipset and chain names) the way Felix does, so the names are stable.
+// Message digests and their text form: SHA-256/SHA-224 name our kernel objects (rule hashes,
+// ipset and chain names) the way Felix does, so the names are stable.
 #pragma once
 
 #include <array>

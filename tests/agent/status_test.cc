@@ -1,6 +1,9 @@
 // Health and metrics: Prometheus text rendering, and /liveness, /readiness, /metrics scraped
 // over HTTP from a server on a loopback port.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "agent/agent.h"
 #include "agent/http_server.h"
@@ -96,6 +99,45 @@ TEST(StatusServerTest, BusyPortIsAnError) {
   ASSERT_TRUE(a.start("127.0.0.1", 0, [](const std::string&) { return HttpResponse{}; }).isOk());
   EXPECT_FALSE(
       b.start("127.0.0.1", a.port(), [](const std::string&) { return HttpResponse{}; }).isOk());
+}
+
+// What the server answers to `request` sent as is on a connection of its own.
+std::string rawExchange(int port, const std::string& request) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string reply;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size())) {
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) reply.append(buf, n);
+  }
+  ::close(fd);
+  return reply;
+}
+
+TEST(StatusServerTest, HeadHasNoBodyAndOtherMethodsAreRefused) {
+  HttpServer server;
+  ASSERT_TRUE(server
+                  .start("127.0.0.1", 0,
+                         [](const std::string& path) {
+                           return HttpResponse{200, "text/plain", "at " + path + "\n"};
+                         })
+                  .isOk());
+  // The answer says its length and closes the connection; the query is not part of the path.
+  EXPECT_EQ(rawExchange(server.port(), "GET /x?y HTTP/1.1\r\nHost: a\r\n\r\n"),
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n"
+            "Connection: close\r\n\r\nat /x\n");
+  EXPECT_EQ(rawExchange(server.port(), "HEAD /x HTTP/1.0\r\n\r\n"),
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n"
+            "Connection: close\r\n\r\n");
+  EXPECT_EQ(rawExchange(server.port(), "POST /x HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 405 ", 0), 0u);
+  EXPECT_EQ(rawExchange(server.port(), "nonsense\r\n\r\n").rfind("HTTP/1.1 400 ", 0), 0u);
+  // Still serving after all that.
+  EXPECT_EQ(httpGet("127.0.0.1", server.port(), "/z")->body, "at /z\n");
 }
 
 }  // namespace

@@ -325,6 +325,9 @@ class LocalClient final : public Client {
     }
     if (rc != SQLITE_DONE) return db_->error(rc, fmt::format("list {}", prefix));
     if (Status s = guard.commit(); !s) return s.error();
+    // A list reads every page of its range once; kept in the page cache, those pages would hold
+    // up to its size (2 MB) in every long-lived client (the agent) for no later hit.
+    db_->releaseCache();
     return result;
   }
 

@@ -64,6 +64,10 @@ class Db {
   // A brindle error for SQLite code `rc`, saying what we were doing and naming the file.
   Error error(int rc, std::string_view what) const;
 
+  // Frees the page cache's unused pages (read again from the file, i.e. the OS cache, when
+  // needed).
+  void releaseCache() { sqlite3_db_release_memory(db_); }
+
   const std::string& path() const { return path_; }
 
  private:
