@@ -387,8 +387,7 @@ void IptablesTable::planApplied() {
   planLines_ = 0;
   recordWritten(planFull_, planDeleted_);
   needRead_ = false;
-  dirtyChains_.clear();
-  dirtyInsertions_.clear();
+  clearChanged();
   planDeleted_.clear();
 }
 
