@@ -173,6 +173,11 @@ StopReason Agent::run(const std::atomic<bool>& stop) {
   // iptables 41.0-44.5 -> 40.3-40.6 MB.
   ::mallopt(M_MMAP_THRESHOLD, kColdStartMallocThreshold);
   ::mallopt(M_TRIM_THRESHOLD, kColdStartMallocThreshold);
+  // Two arenas: the agent's thread keeps the main one to itself, the other threads (libnftables'
+  // transactions, each on a thread of its own; the status server; BIRD's supervisor) share the
+  // second. Per thread, glibc made up to four at once, each holding its own free memory: 1x RSS
+  // after cold start, nftables 39.2-39.3 -> 38.6-38.9 MB; endpoint adds no slower.
+  ::mallopt(M_ARENA_MAX, 2);
   const auto refresh = std::min({config_.iptablesRefreshInterval, config_.ipsetsRefreshInterval,
                                  config_.routeRefreshInterval});
   // Start-up: list everything (retrying while the datastore is unreachable). Nothing is written
