@@ -582,6 +582,25 @@ class NftablesDispatchTest : public NftablesWriterTest {
   std::vector<Rule> fromRules_;
 };
 
+// Endpoint cali500 added to 500 others: its four map elements (after its chains) and nothing
+// done to a dispatch chain.
+void expectCali500Added(const std::string& tx) {
+  EXPECT_EQ(count(tx, "add element"), 4u) << tx;
+  EXPECT_EQ(count(tx,
+                  "add element inet calico filter-cali-from-wl-dispatch-map { \"cali500\" : "
+                  "goto filter-cali-fw-cali500 }\n"),
+            1u)
+      << tx;
+  EXPECT_EQ(count(tx,
+                  "add element inet calico filter6-cali-to-wl-dispatch-map { \"cali500\" : "
+                  "goto filter6-cali-tw-cali500 }\n"),
+            1u)
+      << tx;
+  EXPECT_LT(at(tx, "add chain inet calico filter-cali-fw-cali500\n"), at(tx, "add element"));
+  EXPECT_FALSE(contains(tx, "dispatch ")) << "no dispatch chain flushed or rewritten: " << tx;
+  EXPECT_FALSE(contains(tx, "flush")) << tx;
+}
+
 TEST_F(NftablesDispatchTest, AnEndpointAddedOrRemovedChangesOneElementPerMapAndNoDispatchChain) {
   endpoints(range(500));
   ASSERT_TRUE(writer.apply());
@@ -614,21 +633,8 @@ TEST_F(NftablesDispatchTest, AnEndpointAddedOrRemovedChangesOneElementPerMapAndN
   endpoints(more);
   ASSERT_TRUE(writer.apply());
   tx = last();
-  EXPECT_EQ(count(tx, "add element"), 4u) << tx;
-  EXPECT_EQ(count(tx,
-                  "add element inet calico filter-cali-from-wl-dispatch-map { \"cali500\" : "
-                  "goto filter-cali-fw-cali500 }\n"),
-            1u)
-      << tx;
-  EXPECT_EQ(count(tx,
-                  "add element inet calico filter6-cali-to-wl-dispatch-map { \"cali500\" : "
-                  "goto filter6-cali-tw-cali500 }\n"),
-            1u)
-      << tx;
-  EXPECT_FALSE(contains(tx, "dispatch ")) << "no dispatch chain flushed or rewritten: " << tx;
-  EXPECT_FALSE(contains(tx, "flush")) << tx;
+  expectCali500Added(tx);
   EXPECT_FALSE(contains(tx, "add map")) << tx;
-  EXPECT_LT(at(tx, "add chain inet calico filter-cali-fw-cali500\n"), at(tx, "add element"));
   EXPECT_LT(tx.size(), 1500u) << tx;
 
   // One less: its elements deleted before its chains are.
@@ -673,20 +679,7 @@ TEST_F(NftablesDispatchTest, EditedDispatchChainsBecomeElementsWithoutRenderingT
   ASSERT_TRUE(writer.apply());
   EXPECT_EQ(writer.stats().chainsRendered - rendered, 4u) << "the new endpoint's chains only";
   std::string tx = last();
-  EXPECT_EQ(count(tx, "add element"), 4u) << tx;
-  EXPECT_EQ(count(tx,
-                  "add element inet calico filter-cali-from-wl-dispatch-map { \"cali500\" : "
-                  "goto filter-cali-fw-cali500 }\n"),
-            1u)
-      << tx;
-  EXPECT_EQ(count(tx,
-                  "add element inet calico filter6-cali-to-wl-dispatch-map { \"cali500\" : "
-                  "goto filter6-cali-tw-cali500 }\n"),
-            1u)
-      << tx;
-  EXPECT_LT(at(tx, "add chain inet calico filter-cali-fw-cali500\n"), at(tx, "add element"));
-  EXPECT_FALSE(contains(tx, "dispatch ")) << tx;
-  EXPECT_FALSE(contains(tx, "flush")) << tx;
+  expectCali500Added(tx);
 
   // Removed, and removed and added back in one apply (nothing to write for that one).
   rendered = writer.stats().chainsRendered;
