@@ -43,8 +43,7 @@ void ChainTable::removeRule(const std::string& name, size_t index) {
 
 void ChainTable::edited(const std::string& name, RuleEdit edit) {
   desiredHashes_.erase(name);
-  // Logged only while nothing else changed the chain since the last write (a backend that
-  // cleared dirtyChains_ itself leaves an old log behind: replaced here).
+  // Logged only while nothing else changed the chain since the last write (clearChanged()).
   if (dirtyChains_.insert(name).second) {
     edits_[name] = {std::move(edit)};
     return;

@@ -105,8 +105,8 @@ class LibNftables : public NftExecutor {
     auto own = std::async(std::launch::async, lane, ctx_);
     own.get();
     other.get();
-    ctx_ = nullptr;
-    next_ = std::async(std::launch::async, [] { return newContext(); });
+    ctx_ = nullptr;  // the own lane freed it
+    renewAhead();
     if (failed) *failed = firstAt;
     return first;
   }
@@ -146,11 +146,11 @@ class LibNftables : public NftExecutor {
     if (!ctx_) ctx_ = newContext();
     return ctx_ != nullptr;
   }
-  // Frees the used context and makes the next one on another thread. The thread inherits the
-  // caller's network namespace, so the new context talks to the same one.
+  // Frees the used context (if any) and makes the next one on another thread. The thread
+  // inherits the caller's network namespace, so the new context talks to the same one.
   void renewAhead() {
     next_ = std::async(std::launch::async, [used = ctx_] {
-      nft_ctx_free(used);
+      if (used) nft_ctx_free(used);
       return newContext();
     });
     ctx_ = nullptr;

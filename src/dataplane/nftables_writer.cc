@@ -778,27 +778,27 @@ Status NftablesWriter::apply() {
 Status NftablesWriter::run(const std::string& text) {
   keep(text);
   ++stats_.transactions;
-  Status s = executor_.run(text);
-  if (!s) {
-    // This transaction changed nothing, but earlier steps or someone else may have: the record
-    // is not trusted, the next apply lists the table.
-    ++stats_.errors;
-    needRead_ = true;
-  }
-  return s;
+  return counted(executor_.run(text));
 }
 
 Status NftablesWriter::runIndependent(const std::vector<std::string>& texts) {
   stats_.transactions += static_cast<int>(texts.size());
   size_t failed = texts.size();
-  Status s = executor_.runIndependent(texts, &failed);
+  Status s = counted(executor_.runIndependent(texts, &failed));
+  if (failed < texts.size()) {
+    keep(texts[failed]);
+  } else if (s && !texts.empty()) {
+    keep(texts.back());
+  }
+  return s;
+}
+
+Status NftablesWriter::counted(Status s) {
   if (!s) {
-    // As in run(): the record is not trusted; the failed transaction is kept for diagnosis.
+    // The failed transaction changed nothing, but earlier steps or someone else may have: the
+    // record is not trusted, the next apply lists the table.
     ++stats_.errors;
     needRead_ = true;
-    if (failed < texts.size()) keep(texts[failed]);
-  } else if (!texts.empty()) {
-    keep(texts.back());
   }
   return s;
 }

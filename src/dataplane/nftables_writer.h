@@ -140,6 +140,7 @@ class NftablesWriter : public IpSets {
   // failed one, or the last, is kept.
   Status runIndependent(const std::vector<std::string>& texts);
   void keep(const std::string& text);  // as lastTransaction()
+  Status counted(Status s);            // a failure counted, and the record no longer trusted
   void commit(Plan& plan, bool full);
   Status reportInvalid();
 

@@ -191,7 +191,6 @@ void Managers::onWorkloadEndpointRemove(const std::string& id) {
   if (!it->second.ipNats.empty()) natDirty_ = true;
   countInterface(it->second.interfaceName, -1);
   workloads_.erase(it);
-  workloadDispatchDirty_ = true;
   removeOwner("wl:" + id);
 }
 
@@ -300,6 +299,7 @@ bool Managers::editWorkloadDispatch(IpVersion v) {
   dataplane::ChainTable* t = table(v, TableName::kFilter);
   if (!config_.flatDispatch || !t || wlIfacesChanged_.size() > kMaxEdits ||
       !t->desiredChain(kChainFromWlDispatch) || !t->desiredChain(kChainToWlDispatch)) {
+    // Built whole first: with no interface changed, no edit would create them.
     return false;
   }
   for (const auto& iface : wlIfacesChanged_) {

@@ -353,8 +353,8 @@ TEST_F(NftablesIntegrationTest, LibnftablesRunsIndependentTransactionsTwoAtATime
     std::vector<std::string> txs;
     for (int i = 0; i < 12; ++i) {
       const std::string c = prefix + std::to_string(i);
-      txs.push_back("add chain inet calico " + c + "\nadd rule inet calico " + c +
-                    " tcp dport " + std::to_string(1000 + i) + " accept\n");
+      txs.push_back("add chain inet calico " + c + "\nadd rule inet calico " + c + " tcp dport " +
+                    std::to_string(1000 + i) + " accept\n");
     }
     return txs;
   };
@@ -395,9 +395,10 @@ TEST_F(NftablesIntegrationTest, LibnftablesColdStartInParallelStepsMatchesOneByO
            {rule(Match().sourceIpSet(set).protocol("tcp").destPorts("80,443"), Action::accept()),
             rule({}, Action::jump("cali-to-wl"))}});
     }
-    backend.filter4.updateChain({"cali-fw-cali1", {rule({}, Action::jump("cali-pi-0")),
-                                                   rule({}, Action::jump("cali-pi-199")),
-                                                   rule({}, Action::drop())}});
+    backend.filter4.updateChain(
+        {"cali-fw-cali1",
+         {rule({}, Action::jump("cali-pi-0")), rule({}, Action::jump("cali-pi-199")),
+          rule({}, Action::drop())}});
   };
   int transactions = 0;
   Status refused;
@@ -461,15 +462,18 @@ struct Routed {
 
   TestNetns a, r, b;
   const std::vector<std::string> ping = {"ping", "-c", "1", "-W", "1", "10.201.2.1"};
+  // r's IPv4 filter table, written through the `nft` program in r.
+  os::ProcessRunner host;
+  NftExecutorPtr nft = nftCommandExecutor(host, {"ip", "netns", "exec", r.name()});
+  ChainTable filter{TableName::kFilter, IpVersion::kV4};
+  NftablesWriter writer{{&filter}, *nft};
 };
 
 TEST_F(NftablesIntegrationTest, ForwardBaseChainDecidesWhetherAPingGetsThrough) {
   Routed net;
   ASSERT_TRUE(net.passes());
-  os::ProcessRunner host;
-  auto nft = nftCommandExecutor(host, {"ip", "netns", "exec", net.r.name()});
-  ChainTable filter(TableName::kFilter, IpVersion::kV4);
-  NftablesWriter writer({&filter}, *nft);
+  ChainTable& filter = net.filter;
+  NftablesWriter& writer = net.writer;
   writer.replaceMembers({"cali40s:src", "hash:net", IpVersion::kV4}, {"10.201.1.1"});
   filter.updateChain({"cali-FORWARD",
                       {rule(Match().protocol("icmp").sourceIpSet("cali40s:src"), Action::drop())}});
@@ -498,10 +502,8 @@ TEST_F(NftablesIntegrationTest, ForwardBaseChainDecidesWhetherAPingGetsThrough) 
 TEST_F(NftablesIntegrationTest, PacketsAreDispatchedThroughTheMapAndItsDriftIsRepaired) {
   Routed net;
   ASSERT_TRUE(net.passes());
-  os::ProcessRunner host;
-  auto nft = nftCommandExecutor(host, {"ip", "netns", "exec", net.r.name()});
-  ChainTable filter(TableName::kFilter, IpVersion::kV4);
-  NftablesWriter writer({&filter}, *nft);
+  ChainTable& filter = net.filter;
+  NftablesWriter& writer = net.writer;
   auto dispatch = [&](const std::string& fromA) {
     filter.updateChain({"cali-from-wl-dispatch",
                         {rule(Match().inInterface("ra"), Action::goTo(fromA)),
