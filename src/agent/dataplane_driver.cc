@@ -64,7 +64,9 @@ void DataplaneDriver::keepStandIns(const std::string& owner) {
 }
 
 bool DataplaneDriver::retryPendingRoutes() {
-  if (!deps_.routes || deps_.routes->pendingRoutes().empty()) return false;
+  if (!deps_.routes) return false;
+  if (deps_.routes->pendingRoutes().empty() && deps_.routes->pendingInterfaceGroups().empty())
+    return false;
   dirty_ = true;
   return true;
 }

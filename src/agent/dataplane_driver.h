@@ -55,8 +55,8 @@ class DataplaneDriver : public rules::Managers {
   void requestResync();
   // True when apply() has work to do (changes recorded since the last successful apply).
   bool dirty() const { return dirty_; }
-  // Routes waiting for their interface (a workload written before its veth exists): makes the
-  // next apply() look again. Returns whether any were pending.
+  // Routes and device groups waiting for their interface (a workload written before its veth
+  // exists): makes the next apply() look again. Returns whether any were pending.
   bool retryPendingRoutes();
 
   // Policy and profile rules the kernel refused, replaced by DROP rules (see isolateRefused()),

@@ -93,6 +93,7 @@ Status IpipTunnel::applyRoutes(const std::vector<TunnelRoute>& routes) {
     dataplane::RouteTableOptions ropts;
     ropts.protocol = kTunnelRouteProtocol;
     ropts.ipv6 = false;
+    ropts.sweepLinkGroups = false;  // the agent's table owns the workloads' device groups
     routes_ = std::make_unique<dataplane::RouteTable>(*netlink_, sysctl_, ropts);
   }
   // What is no longer wanted leaves the wish list; RouteTable's sweep removes it from the kernel.

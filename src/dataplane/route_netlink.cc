@@ -31,9 +31,26 @@ class LibnlRouteNetlink : public RouteNetlink {
     std::vector<LinkInfo> out;
     for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
       auto* link = reinterpret_cast<rtnl_link*>(o);
-      out.push_back({rtnl_link_get_name(link), rtnl_link_get_ifindex(link)});
+      out.push_back(
+          {rtnl_link_get_name(link), rtnl_link_get_ifindex(link), rtnl_link_get_group(link)});
     }
     return out;
+  }
+
+  Status setLinkGroup(int ifindex, uint32_t group) override {
+    // The index must be set: the kernel reads IFLA_GROUP without one as "change every link in
+    // that group".
+    if (ifindex <= 0) return makeError(ErrorCode::kInvalid, "set link group: no ifindex");
+    os::NlLink link(rtnl_link_alloc()), change(rtnl_link_alloc());
+    if (!link.get() || !change.get()) return makeError(ErrorCode::kInternal, "rtnl_link_alloc");
+    rtnl_link_set_ifindex(link.get(), ifindex);
+    rtnl_link_set_group(change.get(), group);
+    int err = rtnl_link_change(sock_.get(), link.get(), change.get(), 0);
+    if (err < 0) {
+      return nlError(err,
+                     "set group " + std::to_string(group) + " on link " + std::to_string(ifindex));
+    }
+    return Status::ok();
   }
 
   Result<std::vector<RouteEntry>> listRoutes(int table) override {

@@ -1,7 +1,9 @@
-// The netlink seam of the route writer: list links and routes, replace and delete routes, in
-// the namespace the socket was opened in. LibnlRouteNetlink is the real one (libnl-route-3).
+// The netlink seam of the route writer: list links and set their device groups, list, replace
+// and delete routes, in the namespace the socket was opened in. LibnlRouteNetlink is the real one
+// (libnl-route-3).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,12 +28,15 @@ struct RouteEntry {
 struct LinkInfo {
   std::string name;
   int index = 0;
+  uint32_t group = 0;  // IFLA_GROUP, `ip link set dev X group N` (0: the default group)
 };
 
 class RouteNetlink {
  public:
   virtual ~RouteNetlink() = default;
   virtual Result<std::vector<LinkInfo>> listLinks() = 0;
+  // Moves link `ifindex` (> 0) into device group `group`; kNotFound when the link is gone.
+  virtual Status setLinkGroup(int ifindex, uint32_t group) = 0;
   // Unicast and blackhole routes of both families in `table`.
   virtual Result<std::vector<RouteEntry>> listRoutes(int table) = 0;
   // Creates the route or replaces the one with the same destination (whoever owned it).

@@ -1,4 +1,5 @@
-// RouteTable's apply: one link dump and one route dump per call, then replace/delete by diff.
+// RouteTable's apply: one link dump and one route dump per call, then group sets and route
+// replace/delete by diff.
 #include "dataplane/route_table.h"
 
 namespace brindle::dataplane {
@@ -33,8 +34,18 @@ void RouteTable::removeBlackholeRoute(const Cidr& block) {
   if (it != desired_.end() && it->second.blackhole) desired_.erase(it);
 }
 
+void RouteTable::setInterfaceGroup(const std::string& interface, uint32_t group) {
+  groups_[interface] = group;
+}
+
+void RouteTable::removeInterfaceGroup(const std::string& interface) { groups_.erase(interface); }
+
 std::vector<Cidr> RouteTable::pendingRoutes() const {
   return std::vector<Cidr>(pending_.begin(), pending_.end());
+}
+
+std::vector<std::string> RouteTable::pendingInterfaceGroups() const {
+  return std::vector<std::string>(pendingGroups_.begin(), pendingGroups_.end());
 }
 
 std::vector<os::SysctlSetting> RouteTable::interfaceSysctls(const std::string& interface) const {
@@ -82,6 +93,8 @@ Status RouteTable::apply() {
     }
   }
 
+  note(applyGroups(links));
+
   auto routes = netlink_.listRoutes(options_.table);
   if (!routes) return routes.status();
   std::map<Cidr, RouteEntry> ours;
@@ -124,6 +137,32 @@ Status RouteTable::apply() {
     Status st = netlink_.deleteRoute(route);
     note(st);
     if (st.isOk()) ++stats_.deleted;
+  }
+  return first;
+}
+
+Status RouteTable::applyGroups(const std::vector<LinkInfo>& links) {
+  Status first;
+  pendingGroups_.clear();
+  for (const auto& [interface, group] : groups_) pendingGroups_.insert(interface);
+  for (const auto& link : links) {
+    auto want = groups_.find(link.name);
+    bool wanted = want != groups_.end();
+    if (wanted) pendingGroups_.erase(link.name);
+    bool ours = link.group >= kWorkloadGroupFirst && link.group <= kWorkloadGroupLast;
+    uint32_t group = wanted ? want->second : 0;
+    if (link.group == group || (!wanted && !(ours && options_.sweepLinkGroups))) continue;
+    Status st = netlink_.setLinkGroup(link.index, group);
+    if (st.isOk()) {
+      ++stats_.groupsSet;
+      continue;
+    }
+    // Gone since the dump: a wanted group waits for the link to return; a swept one went with it.
+    if (st.code() == ErrorCode::kNotFound) {
+      if (!wanted) continue;
+      pendingGroups_.insert(link.name);
+    }
+    if (first.isOk()) first = st;
   }
   return first;
 }

@@ -1,9 +1,11 @@
 // RouteTable: the routes this node programs, owned through their route protocol number:
 // /32 (/128) scope-link routes to local workloads' cali interfaces (with their proxy-ARP and
 // forwarding sysctls), blackhole routes for the node's affine IPAM blocks, and tunnel routes
-// (`via <node IP> dev tunl0 onlink`); mark-and-sweep.
+// (`via <node IP> dev tunl0 onlink`); and the workload interfaces' device groups, owned through
+// their range; mark-and-sweep.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -16,10 +18,19 @@
 
 namespace brindle::dataplane {
 
+// The device groups (IFLA_GROUP) the agent owns: a group in this range on any link is ours, as a
+// route with our protocol is, and is reset to 0 when no workload interface of that name wants it.
+// Groups outside it (0, or an administrator's) are never touched.
+inline constexpr uint32_t kWorkloadGroupFirst = 0x10000000;
+inline constexpr uint32_t kWorkloadGroupLast = 0x1fffffff;
+
 struct RouteTableOptions {
   int protocol = 80;  // rtm_protocol marking our routes (never touch others' routes)
   int table = 254;    // main
   bool ipv6 = true;   // also set IPv6 forwarding on workload interfaces
+  // Reset our-range device groups that this table does not want. Only the one table that sets
+  // groups may sweep them (the agent's); the BGP thread's tunnel table must not.
+  bool sweepLinkGroups = true;
 };
 
 class RouteTable {
@@ -33,18 +44,26 @@ class RouteTable {
   void removeBlackholeRoute(const Cidr& block);
   void setTunnelRoute(const Cidr& dest, const std::string& interface, const IpAddr& via);
   void removeTunnelRoute(const Cidr& dest);
+  // The device group of a workload interface (in [kWorkloadGroupFirst, kWorkloadGroupLast]);
+  // removing it lets the sweep put the link back into group 0.
+  void setInterfaceGroup(const std::string& interface, uint32_t group);
+  void removeInterfaceGroup(const std::string& interface);
 
-  // Reads links and our routes, writes the difference, removes routes with our protocol that are
-  // no longer wanted, and configures newly seen workload interfaces. A route whose interface
-  // does not exist yet stays pending and is retried by the next apply() (call it again when an
-  // interface appears, or periodically). Returns the first error; the rest is still attempted.
+  // Reads links and our routes, configures newly seen workload interfaces, sets the interfaces'
+  // device groups (before the routes, so a workload is dispatched by group as soon as it is
+  // routed), writes the route difference and removes routes with our protocol and groups in our
+  // range that are no longer wanted. A route or group whose interface does not exist yet stays
+  // pending and is retried by the next apply() (call it again when an interface appears, or
+  // periodically). Returns the first error; the rest is still attempted.
   Status apply();
 
-  std::vector<Cidr> pendingRoutes() const;  // waiting for their interface
+  std::vector<Cidr> pendingRoutes() const;                  // waiting for their interface
+  std::vector<std::string> pendingInterfaceGroups() const;  // likewise
   struct Stats {
     int replaced = 0;
     int deleted = 0;
     int interfacesConfigured = 0;
+    int groupsSet = 0;  // wanted groups set and swept ones reset
   };
   const Stats& stats() const { return stats_; }
 
@@ -55,13 +74,16 @@ class RouteTable {
     std::optional<IpAddr> via;  // a tunnel route's next hop (onlink)
   };
   std::vector<os::SysctlSetting> interfaceSysctls(const std::string& interface) const;
+  Status applyGroups(const std::vector<LinkInfo>& links);
 
   RouteNetlink& netlink_;
   os::SysctlWriter& sysctl_;
   RouteTableOptions options_;
   std::map<Cidr, Target> desired_;
   std::set<Cidr> pending_;
-  std::map<std::string, int> configured_;  // interface -> ifindex whose sysctls we set
+  std::map<std::string, int> configured_;   // interface -> ifindex whose sysctls we set
+  std::map<std::string, uint32_t> groups_;  // interface -> its wanted device group
+  std::set<std::string> pendingGroups_;
   Stats stats_;
 };
 

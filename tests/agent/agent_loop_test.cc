@@ -55,6 +55,10 @@ class LockedNetlink : public dataplane::RouteNetlink {
     std::lock_guard lock(mu_);
     return inner_.listLinks();
   }
+  Status setLinkGroup(int ifindex, uint32_t group) override {
+    std::lock_guard lock(mu_);
+    return inner_.setLinkGroup(ifindex, group);
+  }
   Result<std::vector<dataplane::RouteEntry>> listRoutes(int table) override {
     std::lock_guard lock(mu_);
     return inner_.listRoutes(table);

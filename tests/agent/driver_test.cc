@@ -141,6 +141,21 @@ TEST_F(DriverTest, FailedTableRestoreKeepsTheWorkloadUnrouted) {
   EXPECT_NE(netlink_.find(cidr("10.65.0.1/32")), nullptr);
 }
 
+TEST_F(DriverTest, PendingRoutesAndInterfaceGroupsAreRetried) {
+  addEndpoint("cali1");
+  ASSERT_TRUE(driver_->apply().isOk());
+  EXPECT_FALSE(driver_->retryPendingRoutes());
+  // A device group for an interface that does not exist yet.
+  routes_.setInterfaceGroup("cali9", dataplane::kWorkloadGroupFirst);
+  ASSERT_TRUE(routes_.apply());
+  EXPECT_TRUE(driver_->retryPendingRoutes());
+  EXPECT_TRUE(driver_->dirty());
+  netlink_.addLink("cali9");
+  ASSERT_TRUE(driver_->apply().isOk());
+  EXPECT_EQ(netlink_.group("cali9"), dataplane::kWorkloadGroupFirst);
+  EXPECT_FALSE(driver_->retryPendingRoutes());
+}
+
 TEST_F(DriverTest, InterfaceRenameReplacesTheEndpointChains) {
   addEndpoint("cali1");
   ASSERT_TRUE(driver_->apply().isOk());

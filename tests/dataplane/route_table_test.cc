@@ -1,5 +1,5 @@
 // RouteTable against FakeRouteNetlink/FakeSysctl: workload and blackhole routes with our
-// protocol, pending interfaces, sweep of our stale routes only, sysctls, failures.
+// protocol, pending interfaces, sweep of our stale routes only, sysctls, device groups, failures.
 #include "dataplane/route_table.h"
 
 #include <gtest/gtest.h>
@@ -131,6 +131,103 @@ TEST(RouteTableTest, FailuresAreReportedAndRetried) {
   routes.removeWorkloadRoute(cidr("10.65.0.5/32"));
   ASSERT_TRUE(routes.apply());
   EXPECT_EQ(nl.find(cidr("10.65.0.5/32")), nullptr);
+}
+
+constexpr uint32_t kGroupA = kWorkloadGroupFirst + 1;
+constexpr uint32_t kGroupB = kWorkloadGroupFirst + 2;
+
+TEST(RouteTableTest, InterfaceGroupIsSetOnceAndRemovalResetsItToZero) {
+  FakeRouteNetlink nl;
+  FakeSysctl sysctl;
+  nl.addLink("cali1");
+  RouteTable routes(nl, sysctl);
+  routes.setInterfaceGroup("cali1", kGroupA);
+  ASSERT_TRUE(routes.apply());
+  EXPECT_EQ(nl.group("cali1"), kGroupA);
+  EXPECT_EQ(routes.stats().groupsSet, 1);
+  // Unchanged: nothing is written.
+  int writes = nl.writes();
+  ASSERT_TRUE(routes.apply());
+  EXPECT_EQ(nl.writes(), writes);
+  // A new group for the same interface (its chains changed).
+  routes.setInterfaceGroup("cali1", kGroupB);
+  ASSERT_TRUE(routes.apply());
+  EXPECT_EQ(nl.group("cali1"), kGroupB);
+  routes.removeInterfaceGroup("cali1");
+  ASSERT_TRUE(routes.apply());
+  EXPECT_EQ(nl.group("cali1"), 0u);
+  EXPECT_EQ(routes.stats().groupsSet, 3);
+}
+
+TEST(RouteTableTest, GroupOfAMissingInterfaceStaysPendingAndFollowsARecreatedLink) {
+  FakeRouteNetlink nl;
+  FakeSysctl sysctl;
+  RouteTable routes(nl, sysctl);
+  routes.setInterfaceGroup("cali7", kGroupA);
+  ASSERT_TRUE(routes.apply());
+  EXPECT_EQ(routes.pendingInterfaceGroups(), std::vector<std::string>{"cali7"});
+  nl.addLink("cali7");
+  ASSERT_TRUE(routes.apply());
+  EXPECT_TRUE(routes.pendingInterfaceGroups().empty());
+  EXPECT_EQ(nl.group("cali7"), kGroupA);
+  // The veth is recreated (new index, default group): the group is set again.
+  nl.removeLink("cali7");
+  nl.addLink("cali7");
+  ASSERT_TRUE(routes.apply());
+  EXPECT_EQ(nl.group("cali7"), kGroupA);
+}
+
+TEST(RouteTableTest, SweepsGroupsInOurRangeOnly) {
+  FakeRouteNetlink nl;
+  FakeSysctl sysctl;
+  nl.addLink("cali1", kGroupA);                // ours, wanted
+  nl.addLink("cali2", kGroupB);                // ours, from a previous run
+  nl.addLink("eth0", 5);                       // an administrator's group
+  nl.addLink("eth1", kWorkloadGroupLast + 1);  // just outside our range
+  nl.addLink("eth2", kWorkloadGroupLast);      // the range's last group is ours
+  RouteTable routes(nl, sysctl);
+  routes.setInterfaceGroup("cali1", kGroupA);
+  ASSERT_TRUE(routes.apply());
+  EXPECT_EQ(nl.group("cali1"), kGroupA);
+  EXPECT_EQ(nl.group("cali2"), 0u);
+  EXPECT_EQ(nl.group("eth0"), 5u);
+  EXPECT_EQ(nl.group("eth1"), kWorkloadGroupLast + 1);
+  EXPECT_EQ(nl.group("eth2"), 0u);
+  EXPECT_EQ(routes.stats().groupsSet, 2);
+  // Cleanup: a table that wants nothing resets what is ours.
+  RouteTable cleanup(nl, sysctl);
+  ASSERT_TRUE(cleanup.apply());
+  EXPECT_EQ(nl.group("cali1"), 0u);
+  EXPECT_EQ(nl.group("eth0"), 5u);
+}
+
+TEST(RouteTableTest, TableThatDoesNotSweepGroupsLeavesThemAlone) {
+  FakeRouteNetlink nl;
+  FakeSysctl sysctl;
+  nl.addLink("cali1", kGroupA);
+  RouteTableOptions options;
+  options.sweepLinkGroups = false;  // the BGP thread's tunnel table
+  RouteTable tunnels(nl, sysctl, options);
+  ASSERT_TRUE(tunnels.apply());
+  EXPECT_EQ(nl.group("cali1"), kGroupA);
+}
+
+TEST(RouteTableTest, FailedGroupSetIsReportedAndRetriedWhileTheRestGoesOn) {
+  FakeRouteNetlink nl;
+  FakeSysctl sysctl;
+  nl.addLink("cali1");
+  nl.addLink("cali2");
+  RouteTable routes(nl, sysctl);
+  routes.setInterfaceGroup("cali1", kGroupA);
+  routes.setInterfaceGroup("cali2", kGroupB);
+  routes.setWorkloadRoute(cidr("10.65.0.5/32"), "cali1");
+  nl.failNextGroupSet();
+  EXPECT_EQ(routes.apply().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(nl.group("cali1"), 0u);
+  EXPECT_EQ(nl.group("cali2"), kGroupB);
+  EXPECT_NE(nl.find(cidr("10.65.0.5/32")), nullptr);
+  ASSERT_TRUE(routes.apply());
+  EXPECT_EQ(nl.group("cali1"), kGroupA);
 }
 
 }  // namespace

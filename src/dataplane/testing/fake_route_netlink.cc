@@ -3,15 +3,20 @@
 
 namespace brindle::dataplane::testing {
 
-int FakeRouteNetlink::addLink(const std::string& name) {
-  links_[name] = nextIndex_;
+int FakeRouteNetlink::addLink(const std::string& name, uint32_t group) {
+  links_[name] = {name, nextIndex_, group};
   return nextIndex_++;
+}
+
+uint32_t FakeRouteNetlink::group(const std::string& name) const {
+  auto it = links_.find(name);
+  return it == links_.end() ? 0 : it->second.group;
 }
 
 void FakeRouteNetlink::removeLink(const std::string& name) {
   auto it = links_.find(name);
   if (it == links_.end()) return;
-  int index = it->second;
+  int index = it->second.index;
   links_.erase(it);
   for (auto r = routes_.begin(); r != routes_.end();) {
     r = (!r->second.blackhole && r->second.ifindex == index) ? routes_.erase(r) : std::next(r);
@@ -35,8 +40,22 @@ Result<std::vector<LinkInfo>> FakeRouteNetlink::listLinks() {
     return makeError(ErrorCode::kUnavailable, "injected list failure");
   }
   std::vector<LinkInfo> out;
-  for (const auto& [name, index] : links_) out.push_back({name, index});
+  for (const auto& [name, link] : links_) out.push_back(link);
   return out;
+}
+
+Status FakeRouteNetlink::setLinkGroup(int ifindex, uint32_t group) {
+  ++writes_;
+  if (failGroupSets_ > 0) {
+    --failGroupSets_;
+    return makeError(ErrorCode::kUnavailable, "injected group set failure");
+  }
+  for (auto& [name, link] : links_) {
+    if (link.index != ifindex) continue;
+    link.group = group;
+    return Status::ok();
+  }
+  return makeError(ErrorCode::kNotFound, "No such device");
 }
 
 Result<std::vector<RouteEntry>> FakeRouteNetlink::listRoutes(int table) {
@@ -55,7 +74,7 @@ Status FakeRouteNetlink::replaceRoute(const RouteEntry& route) {
   }
   if (!route.blackhole) {
     bool found = false;
-    for (const auto& [name, index] : links_) found = found || index == route.ifindex;
+    for (const auto& [name, link] : links_) found = found || link.index == route.ifindex;
     if (!found) return makeError(ErrorCode::kNotFound, "No such device");
   }
   routes_[{route.table, route.dest}] = route;

@@ -2,6 +2,7 @@
 // /proc/sys, with failure injection, for RouteTable's unit tests.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -15,8 +16,9 @@ class FakeRouteNetlink : public RouteNetlink {
  public:
   // Links: adding returns the new index; removing a link drops the routes through it, as the
   // kernel does.
-  int addLink(const std::string& name);
+  int addLink(const std::string& name, uint32_t group = 0);
   void removeLink(const std::string& name);
+  uint32_t group(const std::string& name) const;  // the link's device group; 0 when absent
   // Routes as the kernel holds them (any protocol), keyed by (table, destination).
   void addRoute(const RouteEntry& route) { routes_[{route.table, route.dest}] = route; }
   std::vector<RouteEntry> routes() const;
@@ -24,18 +26,20 @@ class FakeRouteNetlink : public RouteNetlink {
 
   void failNextReplace(int count = 1) { failReplaces_ = count; }
   void failNextList(int count = 1) { failLists_ = count; }
+  void failNextGroupSet(int count = 1) { failGroupSets_ = count; }
   int writes() const { return writes_; }
 
   Result<std::vector<LinkInfo>> listLinks() override;
+  Status setLinkGroup(int ifindex, uint32_t group) override;
   Result<std::vector<RouteEntry>> listRoutes(int table) override;
   Status replaceRoute(const RouteEntry& route) override;
   Status deleteRoute(const RouteEntry& route) override;
 
  private:
-  std::map<std::string, int> links_;
+  std::map<std::string, LinkInfo> links_;
   int nextIndex_ = 10;
   std::map<std::pair<int, Cidr>, RouteEntry> routes_;
-  int failReplaces_ = 0, failLists_ = 0, writes_ = 0;
+  int failReplaces_ = 0, failLists_ = 0, failGroupSets_ = 0, writes_ = 0;
 };
 
 class FakeSysctl : public os::SysctlWriter {
