@@ -352,6 +352,54 @@ TEST_F(IntegrationTest, RoutesWithOurProtocolOnAVethAndSysctls) {
   EXPECT_FALSE(contains(sh({"ip", "-6", "route", "show", "proto", "80"}, ns.name()), "blackhole"));
 }
 
+TEST_F(IntegrationTest, DeviceGroupsOfWorkloadInterfacesAndTheSweepOfOurRange) {
+  TestNetns ns;
+  sh({"ip", "link", "add", "caliG", "type", "veth", "peer", "name", "wlG"}, ns.name());
+  sh({"ip", "link", "add", "caliS", "type", "veth", "peer", "name", "wlS"},
+     ns.name());  // ours, from a previous run
+  sh({"ip", "link", "set", "dev", "caliS", "group", "268435461"}, ns.name());  // 0x10000005
+  sh({"ip", "link", "add", "eth9", "type", "veth", "peer", "name", "eth9p"},
+     ns.name());  // an administrator's group
+  sh({"ip", "link", "set", "dev", "eth9", "group", "5"}, ns.name());
+  auto groupOf = [&](const std::string& link) {
+    std::string shown = sh({"ip", "-d", "link", "show", "dev", link}, ns.name());
+    auto at = shown.find(" group ");
+    return at == std::string::npos ? shown : shown.substr(at + 7, shown.find(' ', at + 7) - at - 7);
+  };
+
+  auto nl = openLibnlRouteNetlink(ns.name());
+  ASSERT_TRUE(nl) << nl.message();
+  os::ProcSysctlWriter sysctl(ns.name());
+  RouteTable routes(**nl, sysctl);
+  routes.setInterfaceGroup("caliG", kWorkloadGroupFirst + 1);
+  routes.setInterfaceGroup("caliH", kWorkloadGroupFirst + 2);  // not there yet
+  ASSERT_TRUE(routes.apply());
+  EXPECT_EQ(groupOf("caliG"), "268435457");
+  EXPECT_EQ(groupOf("caliS"), "default");
+  EXPECT_EQ(groupOf("eth9"), "5");
+  EXPECT_EQ(routes.pendingInterfaceGroups(), std::vector<std::string>{"caliH"});
+  auto links = (*nl)->listLinks();
+  ASSERT_TRUE(links);
+  auto caliG =
+      std::find_if(links->begin(), links->end(), [](auto& l) { return l.name == "caliG"; });
+  ASSERT_NE(caliG, links->end());
+  EXPECT_EQ(caliG->group, kWorkloadGroupFirst + 1);
+
+  sh({"ip", "link", "add", "caliH", "type", "veth", "peer", "name", "wlH"}, ns.name());
+  ASSERT_TRUE(routes.apply());
+  EXPECT_TRUE(routes.pendingInterfaceGroups().empty());
+  EXPECT_EQ(groupOf("caliH"), "268435458");
+
+  routes.removeInterfaceGroup("caliG");
+  ASSERT_TRUE(routes.apply());
+  EXPECT_EQ(groupOf("caliG"), "default");
+  EXPECT_EQ(groupOf("caliH"), "268435458");
+  // A vanished link is kNotFound, as a route to it would be.
+  int index = caliG->index;
+  sh({"ip", "link", "del", "caliG"}, ns.name());
+  EXPECT_EQ((*nl)->setLinkGroup(index, kWorkloadGroupFirst).code(), ErrorCode::kNotFound);
+}
+
 TEST_F(IntegrationTest, RenderedChainDecidesWhetherAPingGetsThrough) {
   TestNetns a, b;
   sh({"ip", "link", "add", "veth-a", "type", "veth", "peer", "name", "veth-b", "netns", b.name()},
