@@ -150,8 +150,9 @@ Status RouteTable::applyGroups(const std::vector<LinkInfo>& links) {
     bool wanted = want != groups_.end();
     if (wanted) pendingGroups_.erase(link.name);
     bool ours = link.group >= kWorkloadGroupFirst && link.group <= kWorkloadGroupLast;
+    if (!wanted && !(ours && options_.sweepLinkGroups)) continue;  // not ours to reset
     uint32_t group = wanted ? want->second : 0;
-    if (link.group == group || (!wanted && !(ours && options_.sweepLinkGroups))) continue;
+    if (link.group == group) continue;
     Status st = netlink_.setLinkGroup(link.index, group);
     if (st.isOk()) {
       ++stats_.groupsSet;
