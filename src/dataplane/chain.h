@@ -14,6 +14,12 @@ namespace brindle::dataplane {
 enum class IpVersion { kV4 = 4, kV6 = 6 };
 
 enum class TableName { kRaw, kMangle, kNat, kFilter };
+
+// The device groups (IFLA_GROUP) Brindle gives workload interfaces for the nftables dispatch
+// (rules/endpoints.h): a group in this range on any link is ours, as a route with our protocol
+// number is.
+inline constexpr uint32_t kWorkloadGroupFirst = 0x10000000;
+inline constexpr uint32_t kWorkloadGroupLast = 0x1fffffff;
 const char* tableNameText(TableName table);  // "raw", "mangle", "nat", "filter"
 
 // What a packet must be for a rule to apply: every criterion, in the order added. Builder calls
@@ -37,6 +43,8 @@ class Match {
     kRpfFailed,       // the source would not be routed back out of the incoming interface
     kSourceAddrType,  // text: an address type, "LOCAL"
     kDestAddrType,    //
+    kInGroup,         // text: a device group number (IFLA_GROUP, `ip link set .. group`), decimal
+    kOutGroup,        //
   };
   struct Criterion {
     Kind kind;
@@ -66,6 +74,8 @@ class Match {
   }
   Match& inInterface(std::string name) { return add(Kind::kInInterface, false, std::move(name)); }
   Match& outInterface(std::string name) { return add(Kind::kOutInterface, false, std::move(name)); }
+  Match& inGroup(uint32_t group) { return add(Kind::kInGroup, false, std::to_string(group)); }
+  Match& outGroup(uint32_t group) { return add(Kind::kOutGroup, false, std::to_string(group)); }
   Match& mark(uint32_t value, uint32_t mask) {
     criteria_.push_back(Criterion{Kind::kMark, false, {}, value, mask});
     return *this;

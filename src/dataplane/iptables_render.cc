@@ -55,9 +55,11 @@ constexpr CriterionWords kCriteria[] = {
     {"rpfilter", "--invert", "--invert", ""},                // kRpfFailed
     {"addrtype", "--src-type ", "--src-type ", ""},          // kSourceAddrType
     {"addrtype", "--dst-type ", "--dst-type ", ""},          // kDestAddrType
+    {"devgroup", "--src-group ", "--src-group ", ""},        // kInGroup
+    {"devgroup", "--dst-group ", "--dst-group ", ""},        // kOutGroup
 };
 
-static_assert(std::size(kCriteria) == static_cast<size_t>(Match::Kind::kDestAddrType) + 1);
+static_assert(std::size(kCriteria) == static_cast<size_t>(Match::Kind::kOutGroup) + 1);
 
 void appendCriterion(std::string& out, const Match::Criterion& c, Spelling s) {
   const CriterionWords& w = kCriteria[static_cast<size_t>(c.kind)];

@@ -5,7 +5,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdio>
-#include <unordered_set>
+#include <optional>
 #include <utility>
 
 #include "common/digest.h"
@@ -219,6 +219,11 @@ struct MatchWriter {
         out.append("\"").append(name).append("\"");
         break;
       }
+      case Kind::kInGroup:
+      case Kind::kOutGroup:
+        out.append(c.kind == Kind::kInGroup ? "meta iifgroup " : "meta oifgroup ").append(neq);
+        out.append(c.text);
+        break;
       case Kind::kMark:
         out.append("meta mark & ");
         appendHex(out, c.mask);
@@ -263,15 +268,43 @@ std::string comment(const std::string& hash, const std::string& text) {
   return "comment \"" + body + "\"";
 }
 
-// Whether `rule` can be an entry of a dispatch verdict map: one exact interface name, a jump or
-// goto, nothing a person reads in its comment.
-bool dispatchable(const Rule& rule) {
+// What makes `rule` an entry of a dispatch verdict map: one exact interface name, optionally
+// followed by a device group of the same direction (a grouped run), a jump or goto, nothing a
+// person reads in its comment.
+struct DispatchEntry {
+  bool incoming = true;
+  bool grouped = false;
+  std::string_view iface, group;
+  // The element of the run's set of pairs ("cali1 . 268435457") or of its map ("cali1").
+  std::string key() const {
+    return grouped ? std::string(iface) + " . " + std::string(group) : std::string(iface);
+  }
+  bool sameRun(const DispatchEntry& o) const {
+    return incoming == o.incoming && grouped == o.grouped;
+  }
+};
+
+std::optional<DispatchEntry> dispatchEntry(const Rule& rule) {
   const auto& criteria = rule.match.criteria();
-  if (criteria.size() != 1 || !rule.comment.empty()) return false;
+  if (criteria.empty() || criteria.size() > 2 || !rule.comment.empty()) return std::nullopt;
+  if (rule.action.chain().empty()) return std::nullopt;
   const auto& c = criteria.front();
-  if (c.kind != Kind::kInInterface && c.kind != Kind::kOutInterface) return false;
-  return !c.negated && !c.text.empty() && c.text.back() != '+' && !rule.action.chain().empty();
+  if (c.kind != Kind::kInInterface && c.kind != Kind::kOutInterface) return std::nullopt;
+  if (c.negated || c.text.empty() || c.text.back() == '+') return std::nullopt;
+  DispatchEntry entry{c.kind == Kind::kInInterface, false, c.text, {}};
+  if (criteria.size() == 2) {
+    const auto& g = criteria.back();
+    if (g.negated || g.kind != (entry.incoming ? Kind::kInGroup : Kind::kOutGroup)) {
+      return std::nullopt;
+    }
+    entry.grouped = true;
+    entry.group = g.text;
+  }
+  return entry;
 }
+
+const char* interfaceKey(bool incoming) { return incoming ? "iifname" : "oifname"; }
+const char* groupKey(bool incoming) { return incoming ? "meta iifgroup" : "meta oifgroup"; }
 
 }  // namespace
 
@@ -316,6 +349,41 @@ std::string nftBaseChainSpec(TableName table, std::string_view hook) {
     return out.append(" priority ").append(b.priority).append("; policy accept;");
   }
   return "";
+}
+
+NftMapKind nftMapKind(std::string_view name) {
+  if (name.size() > 8 && name.substr(name.size() - 3) == "-if") return NftMapKind::kPairs;
+  while (!name.empty() && name.back() >= '0' && name.back() <= '9') name.remove_suffix(1);
+  return name.size() > 5 && name.substr(name.size() - 5) == "-gmap" ? NftMapKind::kGroup
+                                                                    : NftMapKind::kInterface;
+}
+
+std::string nftPairSetName(std::string_view map) { return std::string(map) + "-if"; }
+
+std::string nftMapDeclaration(const std::string& table, const std::string& name) {
+  switch (nftMapKind(name)) {
+    case NftMapKind::kInterface:
+      return "add map inet " + table + " " + name + " { type ifname : verdict; }";
+    case NftMapKind::kGroup:
+      return "add map inet " + table + " " + name + " { type devgroup : verdict; }";
+    case NftMapKind::kPairs:
+      break;
+  }
+  return "add set inet " + table + " " + name + " { type ifname . devgroup; }";
+}
+
+std::string nftMapElement(NftMapKind kind, const std::string& key, const std::string* verdict) {
+  std::string out;
+  if (kind == NftMapKind::kGroup) {
+    out = key;
+  } else if (kind == NftMapKind::kPairs) {
+    const size_t dot = key.find(" . ");
+    return "\"" + key.substr(0, dot) + "\"" + (dot == std::string::npos ? "" : key.substr(dot));
+  } else {
+    out = "\"" + key + "\"";
+  }
+  if (verdict) out.append(" : ").append(*verdict);
+  return out;
 }
 
 std::string nftSetName(std::string_view ipsetName, bool interval) {
@@ -393,32 +461,45 @@ NftRendered renderNftRules(TableName table, IpVersion version, std::string_view 
                                                         : "meta nfproto ipv6 ";
   std::vector<std::string> ids = hashes;  // re-chained after each map (see the header)
   for (size_t i = 0; i < rules.size(); ++i) {
-    // A dispatch run: consecutive dispatchable rules on the same direction with distinct names
-    // (a repeated name after a jump would be taken twice by the walk, once by a map).
+    // A dispatch run: consecutive dispatchable rules of the same shape and direction, each
+    // element once (a repeated name after a jump would be taken twice by the walk, once by a
+    // map); in a grouped run every rule of one group goes to the same chain.
     size_t end = i;
-    if (dispatchable(rules[i])) {
-      const Kind kind = rules[i].match.criteria().front().kind;
-      std::unordered_set<std::string_view> names;
-      while (end < rules.size() && dispatchable(rules[end]) &&
-             rules[end].match.criteria().front().kind == kind &&
-             names.insert(rules[end].match.criteria().front().text).second) {
-        ++end;
+    std::optional<DispatchEntry> first = dispatchEntry(rules[i]);
+    std::map<std::string, std::string> elements, pairs;  // map key -> verdict; pair -> ""
+    if (first) {
+      for (; end < rules.size(); ++end) {
+        auto entry = dispatchEntry(rules[end]);
+        if (!entry || !entry->sameRun(*first)) break;
+        std::string verdict = renderNftAction(rules[end].action, table, version);
+        if (!pairs.emplace(entry->key(), "").second) break;
+        if (!first->grouped) {
+          elements.emplace(std::string(entry->iface), std::move(verdict));
+          continue;
+        }
+        auto [at, added] = elements.emplace(std::string(entry->group), verdict);
+        if (!added && at->second != verdict) {
+          pairs.erase(entry->key());
+          break;
+        }
       }
     }
     if (end - i >= 2) {
-      const size_t n = out.maps.size();
-      std::string name = std::string(mapPrefix) + "-map" + (n ? std::to_string(n) : "");
-      out.runs.push_back(
-          {name, i, end, rules[i].match.criteria().front().kind == Kind::kInInterface});
-      auto& elements = out.maps[name];
-      for (size_t j = i; j < end; ++j) {
-        elements.emplace(rules[j].match.criteria().front().text,
-                         renderNftAction(rules[j].action, table, version));
-      }
+      const size_t n = out.runs.size();
+      std::string name = std::string(mapPrefix) + (first->grouped ? "-gmap" : "-map") +
+                         (n ? std::to_string(n) : "");
+      out.runs.push_back({name, i, end, first->incoming, first->grouped});
       std::string text = guard;
-      text.append(rules[i].match.criteria().front().kind == Kind::kInInterface ? "iifname"
-                                                                               : "oifname");
-      text.append(" vmap @").append(name);
+      if (first->grouped) {
+        const std::string pairSet = nftPairSetName(name);
+        text.append(interfaceKey(first->incoming)).append(" . ").append(groupKey(first->incoming));
+        text.append(" @").append(pairSet).append(" ");
+        text.append(groupKey(first->incoming)).append(" vmap @").append(name);
+        out.maps[pairSet] = std::move(pairs);
+      } else {
+        text.append(interfaceKey(first->incoming)).append(" vmap @").append(name);
+      }
+      out.maps[name] = std::move(elements);
       std::string id = hashText(text, kHashLength);
       if (end < rules.size()) {
         auto tail = ruleHashes(id, std::vector<Rule>(rules.begin() + end, rules.end()));
@@ -447,21 +528,40 @@ bool replayNftMapEdits(TableName table, IpVersion version, const std::vector<Rul
                        const std::map<std::string, std::map<std::string, std::string>>& maps,
                        std::map<std::string, NftElementChanges>& changes) {
   for (const NftMapRun& run : runs) {
-    if (!maps.count(run.map)) return false;
-  }
-  auto kindOf = [](const NftMapRun& run) {
-    return run.incoming ? Kind::kInInterface : Kind::kOutInterface;
-  };
-  auto joins = [&](const Rule& rule, const NftMapRun& run) {
-    return dispatchable(rule) && rule.match.criteria().front().kind == kindOf(run);
-  };
-  auto holds = [&](const NftMapRun& run, const std::string& iface) {
-    auto map = changes.find(run.map);
-    if (map != changes.end()) {
-      auto it = map->second.find(iface);
-      if (it != map->second.end()) return it->second.has_value();
+    if (!maps.count(run.map) || (run.grouped && !maps.count(nftPairSetName(run.map)))) {
+      return false;
     }
-    return maps.at(run.map).count(iface) > 0;
+  }
+  auto joins = [&](const Rule& rule, const NftMapRun& run) {
+    auto entry = dispatchEntry(rule);
+    return entry && entry->incoming == run.incoming && entry->grouped == run.grouped;
+  };
+  // The element `key` of `map` after the changes so far: its value, or nullopt.
+  auto element = [&](const std::string& map, const std::string& key) -> std::optional<std::string> {
+    auto changed = changes.find(map);
+    if (changed != changes.end()) {
+      auto it = changed->second.find(key);
+      if (it != changed->second.end()) return it->second;
+    }
+    const auto& before = maps.at(map);
+    auto it = before.find(key);
+    return it == before.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  // Whether a pair of the grouped run's set other than `except` still names `group`.
+  auto groupUsed = [&](const std::string& pairSet, const std::string& group,
+                       const std::string& except) {
+    const std::string suffix = " . " + group;
+    auto names = [&](const std::string& pair) {
+      return pair != except && pair.size() > suffix.size() &&
+             pair.compare(pair.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+             element(pairSet, pair).has_value();
+    };
+    const auto& before = maps.at(pairSet);
+    if (std::any_of(before.begin(), before.end(), [&](const auto& e) { return names(e.first); }))
+      return true;
+    auto changed = changes.find(pairSet);
+    return changed != changes.end() && std::any_of(changed->second.begin(), changed->second.end(),
+                                                   [&](const auto& e) { return names(e.first); });
   };
   for (const RuleEdit& edit : edits) {
     // The run the edit falls in: an insertion may also extend a run at either end.
@@ -469,14 +569,28 @@ bool replayNftMapEdits(TableName table, IpVersion version, const std::vector<Rul
       return r.begin <= edit.index && (edit.inserted ? edit.index <= r.end : edit.index < r.end);
     });
     if (run == runs.end() || !joins(edit.rule, *run)) return false;
-    const std::string& iface = edit.rule.match.criteria().front().text;
+    const DispatchEntry entry = *dispatchEntry(edit.rule);
+    const std::string key = entry.key();
+    const std::string& keySet = run->grouped ? nftPairSetName(run->map) : run->map;
+    const std::string mapKey = run->grouped ? std::string(entry.group) : key;
+    const std::string verdict = renderNftAction(edit.rule.action, table, version);
     if (edit.inserted) {
-      if (holds(*run, iface)) return false;  // a name twice splits the run
-      changes[run->map][iface] = renderNftAction(edit.rule.action, table, version);
+      if (element(keySet, key)) return false;  // an element twice splits the run
+      if (run->grouped) {
+        auto have = element(run->map, mapKey);
+        if (have && *have != verdict) return false;  // a group going elsewhere splits it too
+        changes[keySet][key] = "";
+      }
+      changes[run->map][mapKey] = verdict;
       ++run->end;
     } else {
-      if (run->end - run->begin <= 2 || !holds(*run, iface)) return false;  // a map no more
-      changes[run->map][iface] = std::nullopt;
+      if (run->end - run->begin <= 2 || !element(keySet, key)) return false;  // a map no more
+      if (run->grouped) {
+        changes[keySet][key] = std::nullopt;
+        if (!groupUsed(keySet, mapKey, key)) changes[run->map][mapKey] = std::nullopt;
+      } else {
+        changes[run->map][mapKey] = std::nullopt;
+      }
       --run->end;
     }
     for (auto later = run + 1; later != runs.end(); ++later) {
@@ -485,7 +599,7 @@ bool replayNftMapEdits(TableName table, IpVersion version, const std::vector<Rul
     }
   }
   // The rendering walk finds each run again only where it is bounded by rules that cannot join
-  // it (a run cut short by a repeated name is rendered again).
+  // it (a run cut short by a repeated element is rendered again).
   for (const NftMapRun& run : runs) {
     if (run.end > rules.size() || run.end - run.begin < 2) return false;
     if (!joins(rules[run.begin], run) || !joins(rules[run.end - 1], run)) return false;

@@ -16,6 +16,15 @@
 //     "<chain>-map1", ...), so adding or removing an endpoint changes the map's elements and
 //     never the chain (the writer adds and deletes single elements). A lone such rule stays a
 //     plain rule (as fast, and without a map).
+//   - Grouped dispatch: a run of such rules each matching one exact interface name and then a
+//     device group (`-i cali1 -m devgroup --src-group N -g cali-fw-gN`: the agent gives a
+//     workload's interface the group standing for its chains, see rules/endpoints.h), where all
+//     rules of one group go to the same chain, becomes one rule with a set of the run's
+//     (interface, group) pairs and a verdict map by group:
+//     `iifname . meta iifgroup @<map>-if meta iifgroup vmap @<map>` ("<chain>-gmap", ...). A
+//     new interface of an existing group adds one pair and no verdict: the kernel then has no
+//     jump graph to validate. A packet whose pair is not in the set (an interface with a stale
+//     or foreign group) falls through as it would past the rules.
 //   - Sets: ipsets (selector sets, "cali40s:...") become named sets (see nftSetName); port lists
 //     of more than one entry become named, content-addressed port sets ("p-<hash>": the sorted,
 //     merged elements' SHA-224, base64url, 12 characters) shared by every rule with the same list
@@ -69,7 +78,22 @@ struct NftMapRun {
   std::string map;
   size_t begin = 0, end = 0;
   bool incoming = true;  // iifname (else oifname)
+  bool grouped = false;  // keyed by device group, with a pair set (see above)
 };
+
+// What one of our verdict maps or element sets is keyed by, known from its name (the renderer
+// names them so): an interface name ("...-map"), a device group ("...-gmap"), or a grouped
+// run's set of "<interface> . <group>" pairs ("...-gmap-if", a set: no verdicts).
+enum class NftMapKind { kInterface, kGroup, kPairs };
+NftMapKind nftMapKind(std::string_view name);
+// The pair set of grouped run map `map`.
+std::string nftPairSetName(std::string_view map);
+// `add map inet <table> <name> { type ifname : verdict; }`, or `add set ...` for a pair set.
+std::string nftMapDeclaration(const std::string& table, const std::string& name);
+// One element as `add element` / `delete element` write it: `"cali1" : goto x`, `268435457 :
+// goto x`, `"cali1" . 268435457`; no verdict (deleting): the key alone.
+std::string nftMapElement(NftMapKind kind, const std::string& key,
+                          const std::string* verdict = nullptr);
 
 struct NftRendered {
   std::vector<NftRule> rules;
@@ -78,8 +102,8 @@ struct NftRendered {
   // Port set name -> its elements: "80, 8000-8080" (type inet_service; a set with a range needs
   // `flags interval`; the elements never overlap).
   std::map<std::string, std::string> portSets;
-  // Verdict map name -> interface name -> verdict ("goto filter-cali-fw-cali1"); type
-  // `ifname : verdict`.
+  // Verdict map name -> interface name or group -> verdict ("goto filter-cali-fw-cali1"), and
+  // pair set name -> pair ("cali1 . 268435457") -> "" (see NftMapKind).
   std::map<std::string, std::map<std::string, std::string>> maps;
 };
 

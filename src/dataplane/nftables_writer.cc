@@ -64,6 +64,12 @@ std::string scalarText(const json& j) { return j.is_string() ? j.get<std::string
 std::string elementText(const json& e) {
   if (!e.is_object()) return scalarText(e);
   if (e.contains("elem")) return elementText(e["elem"].value("val", json()));
+  if (e.contains("concat") && e["concat"].is_array()) {  // a pair: "cali1 . 268435457"
+    std::string out;
+    for (const auto& part : e["concat"])
+      out.append(out.empty() ? "" : " . ").append(elementText(part));
+    return out;
+  }
   if (e.contains("prefix")) {
     const auto& p = e["prefix"];
     return scalarText(p.value("addr", json())) + "/" + scalarText(p.value("len", json()));
@@ -129,8 +135,6 @@ std::string verdictText(const json& v) {
   if (body.is_object() && body.contains("target")) return kind + " " + scalarText(body["target"]);
   return kind;
 }
-
-const std::string kMapSpec = "{ type ifname : verdict; }";
 
 }  // namespace
 
@@ -338,6 +342,11 @@ Status NftablesWriter::read(std::map<std::string, std::set<std::string>>& listed
       if (item.contains("set")) {
         const auto& set = item["set"];
         const std::string name = set.at("name").get<std::string>();
+        if (nftMapKind(name) == NftMapKind::kPairs) {  // kept with the maps it belongs to
+          auto& pairs = kernelMaps_[name];
+          for (const auto& e : set.value("elem", json::array())) pairs[elementText(e)];
+          continue;
+        }
         kernelSets_.insert(name);
         auto& elements = listed[name];
         for (const auto& e : set.value("elem", json::array())) elements.insert(elementText(e));
@@ -533,7 +542,7 @@ void NftablesWriter::planMap(Plan& plan, const std::string& name,
   // Declared with the new chains: a new dispatch chain's rule, written in an early step of a
   // large apply, refers to it.
   if (have == kernelMaps_.end()) {
-    plan.add(plan.declareNew, "add map inet " + options_.table + " " + name + " " + kMapSpec);
+    plan.add(plan.declareNew, nftMapDeclaration(options_.table, name));
   }
   const auto& before = have == kernelMaps_.end() ? kNone : have->second;
   NftElementChanges changes;
@@ -552,13 +561,16 @@ void NftablesWriter::planElements(Plan& plan, const std::string& name, NftElemen
   static const std::map<std::string, std::string> kNone;
   auto have = kernelMaps_.find(name);
   const auto& before = have == kernelMaps_.end() ? kNone : have->second;
+  const NftMapKind kind = nftMapKind(name);
   std::vector<std::string> gone, added;
-  for (const auto& [iface, verdict] : changes) {
-    auto it = before.find(iface);
+  for (const auto& [key, verdict] : changes) {
+    auto it = before.find(key);
     const bool had = it != before.end();
     if (verdict && had && it->second == *verdict) continue;
-    if (had) gone.push_back("\"" + iface + "\"");
-    if (verdict) added.push_back("\"" + iface + "\" : " + *verdict);
+    if (had) gone.push_back(nftMapElement(kind, key));
+    if (verdict) {
+      added.push_back(nftMapElement(kind, key, kind == NftMapKind::kPairs ? nullptr : &*verdict));
+    }
   }
   const std::string head = "inet " + options_.table + " " + name;
   plan.elements(plan.elementsDel, "delete", head, gone);
@@ -667,7 +679,9 @@ void NftablesWriter::planSetDeletions(Plan& plan, bool full) {
       continue;
     }
     if (map) {
-      plan.add(plan.deleteMaps, "delete map inet " + options_.table + " " + name);
+      const char* what =
+          nftMapKind(name) == NftMapKind::kPairs ? "delete set inet " : "delete map inet ";
+      plan.add(plan.deleteMaps, what + options_.table + " " + name);
       plan.maps[name] = std::nullopt;
       continue;
     }
@@ -875,9 +889,11 @@ Result<ProbeResult> NftablesWriter::probe(TableName table, IpVersion version,
       once(target, "add chain inet " + t + " " + target + "\n");
     }
     for (const auto& [map, elements] : rendered.maps) {  // after the chains its elements go to
-      std::string lines = "add map inet " + t + " " + map + " " + kMapSpec + "\n";
-      for (const auto& [iface, verdict] : elements) {
-        lines += "add element inet " + t + " " + map + " { \"" + iface + "\" : " + verdict + " }\n";
+      std::string lines = nftMapDeclaration(t, map) + "\n";
+      const NftMapKind kind = nftMapKind(map);
+      for (const auto& [key, verdict] : elements) {
+        lines += "add element inet " + t + " " + map + " { " +
+                 nftMapElement(kind, key, kind == NftMapKind::kPairs ? nullptr : &verdict) + " }\n";
       }
       once(map, lines);
     }

@@ -13,16 +13,15 @@
 #include <vector>
 
 #include "common/ip.h"
+#include "dataplane/chain.h"
 #include "dataplane/route_netlink.h"
 #include "os/sysctl.h"
 
 namespace brindle::dataplane {
 
-// The device groups (IFLA_GROUP) the agent owns: a group in this range on any link is ours, as a
-// route with our protocol is, and is reset to 0 when no workload interface of that name wants it.
+// The device groups the agent owns are [kWorkloadGroupFirst, kWorkloadGroupLast] (chain.h): a
+// group in that range on any link is reset to 0 when no workload interface of that name wants it.
 // Groups outside it (0, or an administrator's) are never touched.
-inline constexpr uint32_t kWorkloadGroupFirst = 0x10000000;
-inline constexpr uint32_t kWorkloadGroupLast = 0x1fffffff;
 
 struct RouteTableOptions {
   int protocol = 80;  // rtm_protocol marking our routes (never touch others' routes)

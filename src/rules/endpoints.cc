@@ -3,8 +3,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 
 #include "calc/hash.h"
+#include "common/digest.h"
+#include "dataplane/iptables_render.h"
 #include "rules/names.h"
 #include "rules/policy.h"
 
@@ -175,27 +178,79 @@ std::vector<Chain> dispatchTree(const DispatchKind& kind, std::vector<std::strin
 }  // namespace
 
 std::vector<Chain> workloadDispatchChains(
-    const std::map<std::string, calc::WorkloadEndpoint>& endpoints, bool flat) {
+    const std::map<std::string, calc::WorkloadEndpoint>& endpoints) {
   std::vector<std::string> ifaces;
   for (const auto& [id, ep] : endpoints) {
     if (!ep.interfaceName.empty()) ifaces.push_back(ep.interfaceName);
   }
-  const auto kinds = workloadKinds(flat);
+  const auto kinds = workloadKinds(false);
   auto from = dispatchTree(kinds[0], ifaces);
   auto to = dispatchTree(kinds[1], ifaces);
   from.insert(from.end(), std::make_move_iterator(to.begin()), std::make_move_iterator(to.end()));
   return from;
 }
 
-bool editFlatWorkloadDispatch(dataplane::ChainTable& table, const std::string& iface,
-                              bool present) {
+std::string workloadGroupChainName(std::string_view prefix, uint32_t group) {
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "g%08x", group);
+  return std::string(prefix) + hex;
+}
+
+std::string workloadChainsDigest(const std::vector<Chain>& chains) {
+  // Felix's rule hashes chain each rule's hash from the one before: the last covers the chain.
+  std::string digest;
+  for (size_t i = 0; i < chains.size(); ++i) {
+    auto hashes = dataplane::ruleHashes("cali-wl-group-" + std::to_string(i), chains[i].rules);
+    digest.append(hashes.empty() ? "-" : hashes.back()).append("/");
+  }
+  return digest;
+}
+
+uint32_t preferredWorkloadGroup(const std::string& digest) {
+  const auto d = sha224(digest);
+  const uint32_t n = (uint32_t{d[0]} << 24) | (uint32_t{d[1]} << 16) | (uint32_t{d[2]} << 8) | d[3];
+  return dataplane::kWorkloadGroupFirst +
+         n % (dataplane::kWorkloadGroupLast - dataplane::kWorkloadGroupFirst + 1);
+}
+
+namespace {
+
+// The grouped dispatch rule of interface `iface` in group `group`.
+Rule groupedDispatchRule(const DispatchKind& kind, const std::string& iface, uint32_t group) {
+  Match match = interfaceMatch(kind, iface);
+  if (kind.incoming) {
+    match.inGroup(group);
+  } else {
+    match.outGroup(group);
+  }
+  return {std::move(match), Action::goTo(workloadGroupChainName(kind.endpointPrefix, group)), ""};
+}
+
+}  // namespace
+
+std::vector<Chain> groupedWorkloadDispatchChains(const std::map<std::string, uint32_t>& groups) {
+  std::vector<Chain> out;
+  for (const auto& kind : workloadKinds(true)) {
+    Chain chain{kind.root, {}};
+    for (const auto& [iface, group] : groups) {  // sorted by interface
+      chain.rules.push_back(groupedDispatchRule(kind, iface, group));
+    }
+    chain.rules.insert(chain.rules.end(), kind.endRules.begin(), kind.endRules.end());
+    out.push_back(std::move(chain));
+  }
+  return out;
+}
+
+bool editGroupedWorkloadDispatch(dataplane::ChainTable& table, const std::string& iface,
+                                 std::optional<uint32_t> group) {
   const auto kinds = workloadKinds(true);
   for (const auto& kind : kinds) {
     const Chain* chain = table.desiredChain(kind.root);
     if (!chain || chain->rules.size() < kind.endRules.size()) return false;
   }
   for (const auto& kind : kinds) {
-    // The interfaces' rules, sorted by name as dispatchTree sorts them, then the end rules.
+    // The interfaces' rules, sorted by name as groupedWorkloadDispatchChains sorts them, then
+    // the end rules.
     const auto& rules = table.desiredChain(kind.root)->rules;
     const auto end = rules.end() - static_cast<long>(kind.endRules.size());
     auto at = std::lower_bound(rules.begin(), end, iface, [](const Rule& r, const std::string& i) {
@@ -203,8 +258,11 @@ bool editFlatWorkloadDispatch(dataplane::ChainTable& table, const std::string& i
     });
     const bool there = at != end && at->match.criteria().front().text == iface;
     const auto index = static_cast<size_t>(at - rules.begin());
-    if (present && !there) table.insertRule(kind.root, index, dispatchRule(kind, iface));
-    if (!present && there) table.removeRule(kind.root, index);
+    std::optional<Rule> want;
+    if (group) want = groupedDispatchRule(kind, iface, *group);
+    if (there && want && *at == *want) continue;
+    if (there) table.removeRule(kind.root, index);
+    if (want) table.insertRule(kind.root, index, std::move(*want));
   }
   return true;
 }

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "calc/types.h"
@@ -34,15 +36,33 @@ std::vector<dataplane::Chain> hostEndpointChains(const calc::HostEndpoint& ep,
 // it bins the interfaces by the character after their common prefix, a bin of one keeps its
 // `-g`, a larger one becomes `-i <prefix>+ -g <root>-<prefix without "cali">` whose chain (same
 // rules, recursively, and the same DROP at its end) holds the bin. Roots first, then children.
-// `flat`: never a tree (the nftables backend turns the one flat chain into a verdict map).
 std::vector<dataplane::Chain> workloadDispatchChains(
-    const std::map<std::string, calc::WorkloadEndpoint>& endpoints, bool flat = false);
-// The flat workload dispatch chains in `table` (as workloadDispatchChains(.., true) wrote them)
-// brought in line with interface `iface` now used by some endpoint (`present`) or by none: its
-// rule inserted at or removed from its sorted place in each chain (ChainTable::insertRule /
-// removeRule), the same chains as written whole, at a cost independent of the number of
-// endpoints. False (nothing changed) when the chains are not in `table`.
-bool editFlatWorkloadDispatch(dataplane::ChainTable& table, const std::string& iface, bool present);
+    const std::map<std::string, calc::WorkloadEndpoint>& endpoints);
+
+// Workload groups, the nftables backend's dispatch (RendererConfig::flatDispatch). Endpoints
+// whose chains are the same share one pair, cali-tw-g<group> / cali-fw-g<group> (hex), and the
+// agent gives each workload interface its group's number as device group (RouteTable). The
+// dispatch chains stay flat: per interface `-i cali1 -m devgroup --src-group <group> -g
+// cali-fw-g<group>`, which nftables renders as a set of (interface, group) pairs and a verdict
+// map by group (nftables_render.h): a new endpoint of an existing group adds no verdict, so the
+// kernel re-validates no jump graph, and a packet is dispatched only when its interface carries
+// the group the agent chose for it.
+std::string workloadGroupChainName(std::string_view prefix, uint32_t group);
+// What identifies an endpoint's group: a digest of its chains' rules ({tw, fw}), names aside.
+std::string workloadChainsDigest(const std::vector<dataplane::Chain>& chains);
+// The group number `digest` asks for, in [kWorkloadGroupFirst, kWorkloadGroupLast] (the
+// managers take the next free one when another digest holds it).
+uint32_t preferredWorkloadGroup(const std::string& digest);
+// The flat dispatch chains for `groups` (interface -> its group).
+std::vector<dataplane::Chain> groupedWorkloadDispatchChains(
+    const std::map<std::string, uint32_t>& groups);
+// Those chains in `table` brought in line with interface `iface` now in `group` (nullopt: no
+// endpoint uses it): its rule inserted at, replaced at or removed from its sorted place in each
+// chain (ChainTable::insertRule / removeRule), the same chains as written whole, at a cost
+// independent of the number of endpoints. False (nothing changed) when the chains are not in
+// `table`.
+bool editGroupedWorkloadDispatch(dataplane::ChainTable& table, const std::string& iface,
+                                 std::optional<uint32_t> group);
 // cali-from-host-endpoint / cali-to-host-endpoint: one `-g` per host endpoint interface, as a
 // tree like the workload chains above 16; other interfaces are not policed (they return).
 std::vector<dataplane::Chain> hostDispatchChains(

@@ -167,8 +167,71 @@ void Managers::onProfileInactive(const std::string& name) {
 void Managers::countInterface(const std::string& iface, int delta) {
   if (iface.empty()) return;
   if ((wlIfaces_[iface] += delta) <= 0) wlIfaces_.erase(iface);
+  interfaceChanged(iface);
+}
+
+void Managers::interfaceChanged(const std::string& iface) {
+  if (iface.empty()) return;
   wlIfacesChanged_.insert(iface);
   workloadDispatchDirty_ = true;
+}
+
+namespace {
+std::string groupOwner(uint32_t group) { return workloadGroupChainName("grp:", group); }
+}  // namespace
+
+void Managers::regroupEndpoint(const std::string& id, const calc::WorkloadEndpoint* ep) {
+  auto old = endpointGroups_.find(id);
+  std::optional<uint32_t> before;
+  if (old != endpointGroups_.end()) before = old->second;
+  if (!ep) {
+    if (before) {
+      endpointGroups_.erase(old);
+      releaseGroup(*before);
+    }
+    return;
+  }
+  auto chains = workloadEndpointChains(*ep, config_);
+  std::string digest = workloadChainsDigest(chains);
+  auto known = groupByDigest_.find(digest);
+  uint32_t group;
+  if (known != groupByDigest_.end()) {
+    group = known->second;
+  } else {
+    // The number the chains ask for, or the next free one: two contents never share a number.
+    group = preferredWorkloadGroup(digest);
+    while (groups_.count(group)) {
+      group = group == dataplane::kWorkloadGroupLast ? dataplane::kWorkloadGroupFirst : group + 1;
+    }
+    groups_[group].digest = digest;
+    groupByDigest_[digest] = group;
+    chains[0].name = workloadGroupChainName("cali-tw-", group);
+    chains[1].name = workloadGroupChainName("cali-fw-", group);
+    for (IpVersion v : versions()) setOwnedChains(v, TableName::kFilter, groupOwner(group), chains);
+  }
+  if (before == group) return;
+  ++groups_[group].endpoints;
+  endpointGroups_[id] = group;
+  if (before) releaseGroup(*before);
+  interfaceChanged(ep->interfaceName);
+}
+
+void Managers::releaseGroup(uint32_t group) {
+  auto it = groups_.find(group);
+  if (it == groups_.end() || --it->second.endpoints > 0) return;
+  groupByDigest_.erase(it->second.digest);
+  groups_.erase(it);
+  removeOwner(groupOwner(group));
+}
+
+std::optional<uint32_t> Managers::interfaceGroup(const std::string& iface) const {
+  std::optional<uint32_t> out;
+  for (const auto& [id, ep] : workloads_) {
+    if (ep.interfaceName != iface) continue;
+    auto g = endpointGroups_.find(id);
+    if (g != endpointGroups_.end()) out = g->second;
+  }
+  return out;
 }
 
 void Managers::onWorkloadEndpointUpdate(const calc::WorkloadEndpoint& ep) {
@@ -181,6 +244,10 @@ void Managers::onWorkloadEndpointUpdate(const calc::WorkloadEndpoint& ep) {
     natDirty_ = true;
   }
   workloads_[ep.id] = ep;
+  if (config_.flatDispatch) {
+    regroupEndpoint(ep.id, &ep);
+    return;
+  }
   auto chains = workloadEndpointChains(ep, config_);
   for (IpVersion v : versions()) setOwnedChains(v, TableName::kFilter, "wl:" + ep.id, chains);
 }
@@ -191,6 +258,10 @@ void Managers::onWorkloadEndpointRemove(const std::string& id) {
   if (!it->second.ipNats.empty()) natDirty_ = true;
   countInterface(it->second.interfaceName, -1);
   workloads_.erase(it);
+  if (config_.flatDispatch) {
+    regroupEndpoint(id, nullptr);
+    return;
+  }
   removeOwner("wl:" + id);
 }
 
@@ -264,10 +335,20 @@ void Managers::onRouteRemove(const Cidr& destination) {
 // --- once per batch. ---
 
 void Managers::renderAggregates() {
+  bool rebuilt = false;  // the flat workload dispatch written whole
+  const bool groupsChanged = config_.flatDispatch && workloadDispatchDirty_;
   for (IpVersion v : versions()) {
     if (workloadDispatchDirty_ && !editWorkloadDispatch(v)) {
-      setOwnedChains(v, TableName::kFilter, "wl-dispatch",
-                     workloadDispatchChains(workloads_, config_.flatDispatch));
+      if (config_.flatDispatch) {
+        std::map<std::string, uint32_t> groups;
+        for (const auto& [iface, n] : wlIfaces_) {
+          if (auto g = interfaceGroup(iface)) groups[iface] = *g;
+        }
+        setOwnedChains(v, TableName::kFilter, "wl-dispatch", groupedWorkloadDispatchChains(groups));
+        rebuilt = true;
+      } else {
+        setOwnedChains(v, TableName::kFilter, "wl-dispatch", workloadDispatchChains(workloads_));
+      }
     }
     if (hostDispatchDirty_) {
       setOwnedChains(v, TableName::kFilter, "hep-dispatch",
@@ -284,8 +365,27 @@ void Managers::renderAggregates() {
       setInsertions(v, TableName::kNat, nat);
     }
   }
+  if (groupsChanged) updateInterfaceGroups(rebuilt);
   workloadDispatchDirty_ = hostDispatchDirty_ = natDirty_ = false;
   wlIfacesChanged_.clear();
+}
+
+// After the dispatch: the route table applies after the rules (DataplaneDriver), so an
+// interface joins its group once the group's chains and dispatch entry are in the kernel.
+void Managers::updateInterfaceGroups(bool all) {
+  if (!routes_) return;
+  auto update = [&](const std::string& iface) {
+    if (auto g = wlIfaces_.count(iface) ? interfaceGroup(iface) : std::nullopt) {
+      routes_->setInterfaceGroup(iface, *g);
+    } else {
+      routes_->removeInterfaceGroup(iface);
+    }
+  };
+  for (const auto& iface : wlIfacesChanged_) update(iface);
+  if (!all) return;
+  for (const auto& [iface, n] : wlIfaces_) {
+    if (!wlIfacesChanged_.count(iface)) update(iface);
+  }
 }
 
 // Flat dispatch chains (one rule per interface, nftables' verdict maps) change by the interfaces
@@ -303,7 +403,8 @@ bool Managers::editWorkloadDispatch(IpVersion v) {
     return false;
   }
   for (const auto& iface : wlIfacesChanged_) {
-    if (!editFlatWorkloadDispatch(*t, iface, wlIfaces_.count(iface) > 0)) return false;
+    auto group = wlIfaces_.count(iface) ? interfaceGroup(iface) : std::nullopt;
+    if (!editGroupedWorkloadDispatch(*t, iface, group)) return false;
   }
   for (auto& o : owned_["wl-dispatch"]) {
     if (o.version != v) continue;
@@ -317,6 +418,7 @@ std::vector<Chain> Managers::chains(IpVersion version, TableName name) const {
   std::vector<std::string> owners = {"static",      "mangle",       "nat",
                                      "wl-dispatch", "hep-dispatch", "failsafe"};
   for (const auto& [id, ep] : workloads_) owners.push_back("wl:" + id);
+  for (const auto& [group, g] : groups_) owners.push_back(groupOwner(group));
   for (const auto& [id, ep] : hosts_) owners.push_back("hep:" + id);
   for (const auto& id : policies_) owners.push_back("pol:" + id.text());
   for (const auto& profile : profiles_) owners.push_back("pro:" + profile);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -109,9 +110,20 @@ class Managers : public calc::DataplaneCallbacks {
   void updateIpipEnabled();
   // One more (`delta` 1) or one fewer (-1) workload endpoint on interface `iface`.
   void countInterface(const std::string& iface, int delta);
+  // Interface `iface`'s dispatch entry may have changed (flat dispatch: also its group).
+  void interfaceChanged(const std::string& iface);
+  // Flat dispatch: endpoint `id` (now `ep`, or gone) in the group of its chains; a group's chains
+  // are written with its first endpoint and removed with its last.
+  void regroupEndpoint(const std::string& id, const calc::WorkloadEndpoint* ep);
+  void releaseGroup(uint32_t group);
+  // The group of interface `iface`: that of the endpoint using it (the last by id when several
+  // do), nullopt when none does.
+  std::optional<uint32_t> interfaceGroup(const std::string& iface) const;
   // The flat workload dispatch chains of `version` edited for wlIfacesChanged_; false when they
   // must be written whole.
   bool editWorkloadDispatch(dataplane::IpVersion version);
+  // The changed interfaces' device groups handed to the route table (all of them: `all`).
+  void updateInterfaceGroups(bool all);
 
   std::vector<dataplane::IpVersion> versions_;
   bool inSync_ = false;
@@ -122,6 +134,15 @@ class Managers : public calc::DataplaneCallbacks {
   // whose entry may have changed since the dispatch chains were last written.
   std::map<std::string, int> wlIfaces_;
   std::set<std::string> wlIfacesChanged_;
+  // Flat dispatch's workload groups (endpoints.h): number -> its chains' digest and how many
+  // endpoints use it; digest -> number; endpoint id -> its group.
+  struct Group {
+    std::string digest;
+    int endpoints = 0;
+  };
+  std::map<uint32_t, Group> groups_;
+  std::map<std::string, uint32_t> groupByDigest_;
+  std::map<std::string, uint32_t> endpointGroups_;
   bool workloadDispatchDirty_ = true;
   bool hostDispatchDirty_ = true;
   bool natDirty_ = true;

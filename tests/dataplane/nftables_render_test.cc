@@ -326,6 +326,66 @@ TEST(NftablesRenderTest, DispatchRunsBecomeNamedVerdictMaps) {
   EXPECT_TRUE(plain.maps.empty());
 }
 
+// A workload interface's rule by device group (rules/endpoints.h).
+Rule grouped(const std::string& iface, uint32_t group, const std::string& target,
+             bool out = false) {
+  Match m =
+      out ? Match().outInterface(iface).outGroup(group) : Match().inInterface(iface).inGroup(group);
+  return {m, Action::goTo(target), ""};
+}
+
+TEST(NftablesRenderTest, GroupedRunsBecomeAPairSetAndAMapByGroup) {
+  const std::vector<Rule> rules{
+      grouped("cali1", 7, "cali-fw-g7"),
+      grouped("cali2", 9, "cali-fw-g9"),
+      grouped("cali3", 7, "cali-fw-g7"),
+      grouped("cali3", 9, "cali-fw-g9"),     // an interface in two groups: two pairs
+      grouped("cali4", 7, "cali-fw-other"),  // group 7 elsewhere ends the run
+      grouped("cali5", 7, "cali-fw-other"),
+      dispatch("cali6", "cali-fw-cali6"),  // an ungrouped rule ends it too
+      dispatch("cali7", "cali-fw-cali7"),
+      grouped("cali8", 3, "cali-tw-g3", true),  // a lone one stays a rule
+  };
+  auto r = render(rules);
+  const std::string run0 =
+      "iifname . meta iifgroup @filter-d-gmap-if meta iifgroup vmap @filter-d-gmap";
+  const std::string run1 =
+      "iifname . meta iifgroup @filter-d-gmap1-if meta iifgroup vmap @filter-d-gmap1";
+  const std::string run2 = "iifname vmap @filter-d-map2";
+  const auto tail = ruleHashes(hash16(run2), {rules.back()});
+  EXPECT_EQ(texts(r),
+            (std::vector<std::string>{
+                run0 + " comment \"cali:" + hash16(run0) + "\"",
+                run1 + " comment \"cali:" + hash16(run1) + "\"",
+                run2 + " comment \"cali:" + hash16(run2) + "\"",
+                "oifname \"cali8\" meta oifgroup 3 goto filter-cali-tw-g3 comment \"cali:" +
+                    tail[0] + "\"",
+            }));
+  using Elements = std::map<std::string, std::string>;
+  EXPECT_EQ(r.maps.at("filter-d-gmap"),
+            (Elements{{"7", "goto filter-cali-fw-g7"}, {"9", "goto filter-cali-fw-g9"}}));
+  EXPECT_EQ(r.maps.at("filter-d-gmap-if"),
+            (Elements{{"cali1 . 7", ""}, {"cali2 . 9", ""}, {"cali3 . 7", ""}, {"cali3 . 9", ""}}));
+  EXPECT_EQ(r.maps.at("filter-d-gmap1"), (Elements{{"7", "goto filter-cali-fw-other"}}));
+  ASSERT_EQ(r.runs.size(), 3u);
+  EXPECT_TRUE(r.runs[0].grouped);
+  EXPECT_EQ(r.runs[1].begin, 4u);
+  EXPECT_FALSE(r.runs[2].grouped);
+
+  EXPECT_EQ(nftMapKind("filter-d-gmap"), NftMapKind::kGroup);
+  EXPECT_EQ(nftMapKind("filter-d-gmap12"), NftMapKind::kGroup);
+  EXPECT_EQ(nftMapKind("filter-d-gmap1-if"), NftMapKind::kPairs);
+  EXPECT_EQ(nftMapKind("filter-d-map3"), NftMapKind::kInterface);
+  EXPECT_EQ(nftMapElement(NftMapKind::kPairs, "cali3 . 9"), "\"cali3\" . 9");
+  const std::string verdict = "goto x";
+  EXPECT_EQ(nftMapElement(NftMapKind::kGroup, "9", &verdict), "9 : goto x");
+  EXPECT_EQ(nftMapElement(NftMapKind::kInterface, "cali3", &verdict), "\"cali3\" : goto x");
+  EXPECT_EQ(nftMapDeclaration("calico", "filter-d-gmap-if"),
+            "add set inet calico filter-d-gmap-if { type ifname . devgroup; }");
+  EXPECT_EQ(nftMapDeclaration("calico", "filter-d-gmap"),
+            "add map inet calico filter-d-gmap { type devgroup : verdict; }");
+}
+
 // An endpoint more or less changes the map's elements only: no rule's text or id, so the chain
 // is not rewritten.
 TEST(NftablesRenderTest, NoRuleChangesWithTheMapsElements) {
@@ -371,9 +431,16 @@ TEST(NftablesRenderTest, ReplayedEditsEqualARenderingOfTheEditedChain) {
   };
   auto randomRule = [&]() -> Rule {
     const std::string iface = "cali" + std::to_string(next(40));
-    switch (next(8)) {
+    const uint32_t group = next(4);
+    switch (next(12)) {
       case 0:
         return {Match().protocol("tcp"), Action::accept(), ""};
+      case 8:
+      case 9:
+      case 10:  // grouped, now and then to another group's chain
+        return grouped(iface, group, "cali-fw-g" + std::to_string(next(6) ? group : group + 1));
+      case 11:
+        return grouped(iface, group, "cali-tw-g" + std::to_string(group), true);
       case 1:
         return dispatch(iface, "cali-tw-" + iface, true);
       case 2:
@@ -387,7 +454,7 @@ TEST(NftablesRenderTest, ReplayedEditsEqualARenderingOfTheEditedChain) {
                           namer);
   };
   int replayed = 0, refused = 0;
-  for (int round = 0; round < 1000; ++round) {
+  for (int round = 0; round < 4000; ++round) {
     std::vector<Rule> rules;
     const size_t n = 2 + next(10);
     for (size_t i = 0; i < n; ++i) rules.push_back(randomRule());
@@ -423,6 +490,7 @@ TEST(NftablesRenderTest, ReplayedEditsEqualARenderingOfTheEditedChain) {
       EXPECT_EQ(runs[i].begin, after.runs[i].begin) << "round " << round;
       EXPECT_EQ(runs[i].end, after.runs[i].end) << "round " << round;
       EXPECT_EQ(runs[i].incoming, after.runs[i].incoming);
+      EXPECT_EQ(runs[i].grouped, after.runs[i].grouped);
     }
     auto maps = before.maps;
     for (const auto& [map, elements] : changes) {

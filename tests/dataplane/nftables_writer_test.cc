@@ -709,6 +709,114 @@ TEST_F(NftablesDispatchTest, EditedDispatchChainsBecomeElementsWithoutRenderingT
   EXPECT_FALSE(contains(tx, "dispatch ")) << tx;
 }
 
+// The agent's dispatch by device group (rules/endpoints.h): 500 interfaces in 50 groups. An
+// endpoint of an existing group is one pair per set and no verdict (the kernel validates no jump
+// graph); a new group adds its verdicts after its chains; the last endpoint of a group takes its
+// verdicts and chains with it.
+TEST_F(NftablesWriterTest, GroupedDispatchAddsPairsAndVerdictsOnlyForNewGroups) {
+  auto groupRule = [](int i, int group, bool in) {
+    const std::string iface = "cali" + std::to_string(i);
+    Match m = in ? Match().inInterface(iface).inGroup(group)
+                 : Match().outInterface(iface).outGroup(group);
+    return rule(m, Action::goTo((in ? "cali-fw-g" : "cali-tw-g") + std::to_string(group)));
+  };
+  auto groupChains = [](ChainTable* t, int group) {
+    t->updateChain({"cali-fw-g" + std::to_string(group), {rule({}, Action::accept())}});
+    t->updateChain({"cali-tw-g" + std::to_string(group), {rule({}, Action::drop())}});
+  };
+  const char* kChains[] = {"cali-from-wl-dispatch", "cali-to-wl-dispatch"};
+  for (ChainTable* t : {&filter, &filter6}) {
+    for (int g = 0; g < 50; ++g) groupChains(t, g);
+    for (const char* chain : kChains) {
+      const bool in = chain == kChains[0];
+      std::vector<Rule> rules;
+      for (int i = 0; i < 500; ++i) rules.push_back(groupRule(i, i % 50, in));
+      rules.push_back({{}, Action::drop(), "Unknown interface"});
+      t->updateChain({chain, rules});
+    }
+  }
+  ASSERT_TRUE(writer.apply());
+  std::string tx;
+  for (const auto& run : nft.runs) tx += run;
+  EXPECT_TRUE(contains(tx,
+                       "add set inet calico filter-cali-from-wl-dispatch-gmap-if { type ifname . "
+                       "devgroup; }\n"))
+      << tx;
+  EXPECT_TRUE(contains(
+      tx, "add map inet calico filter6-cali-to-wl-dispatch-gmap { type devgroup : verdict; }\n"));
+  EXPECT_TRUE(contains(tx,
+                       "add rule inet calico filter-cali-from-wl-dispatch iifname . meta iifgroup "
+                       "@filter-cali-from-wl-dispatch-gmap-if meta iifgroup vmap "
+                       "@filter-cali-from-wl-dispatch-gmap comment"));
+  EXPECT_TRUE(contains(tx, "\"cali499\" . 49")) << tx;
+  EXPECT_TRUE(contains(tx, "49 : goto filter6-cali-tw-g49")) << tx;
+
+  // An endpoint (each dispatch chain edited as the managers do) in group 3: four pairs.
+  auto insert = [&](int i, int group) {
+    for (ChainTable* t : {&filter, &filter6}) {
+      for (const char* chain : kChains)
+        t->insertRule(chain, 500, groupRule(i, group, chain == kChains[0]));
+    }
+  };
+  auto remove = [&](int i) {
+    for (ChainTable* t : {&filter, &filter6}) {
+      for (const char* chain : kChains) {
+        const auto& rules = t->desiredChain(chain)->rules;
+        auto at = std::find_if(rules.begin(), rules.end(), [&](const Rule& r) {
+          return !r.match.empty() && r.match.criteria().front().text == "cali" + std::to_string(i);
+        });
+        t->removeRule(chain, static_cast<size_t>(at - rules.begin()));
+      }
+    }
+  };
+  size_t rendered = writer.stats().chainsRendered;
+  insert(500, 3);
+  ASSERT_TRUE(writer.apply());
+  tx = last();
+  EXPECT_EQ(writer.stats().chainsRendered, rendered) << "no chain rendered";
+  EXPECT_EQ(count(tx, "add element"), 4u) << tx;
+  EXPECT_EQ(count(tx,
+                  "add element inet calico filter-cali-from-wl-dispatch-gmap-if { \"cali500\" . 3 "
+                  "}\n"),
+            1u)
+      << tx;
+  EXPECT_FALSE(contains(tx, "goto")) << tx;
+  EXPECT_FALSE(contains(tx, "chain")) << tx;
+
+  // In a new group: its chains, then its verdicts.
+  for (ChainTable* t : {&filter, &filter6}) groupChains(t, 77);
+  insert(501, 77);
+  ASSERT_TRUE(writer.apply());
+  tx = last();
+  EXPECT_EQ(count(tx, "add element"), 8u) << tx;
+  EXPECT_LT(at(tx, "add chain inet calico filter-cali-fw-g77\n"),
+            at(tx,
+               "add element inet calico filter-cali-from-wl-dispatch-gmap { 77 : goto "
+               "filter-cali-fw-g77 }\n"))
+      << tx;
+  EXPECT_FALSE(contains(tx, "dispatch ")) << "no dispatch chain rewritten: " << tx;
+
+  // Group 77's last endpoint gone: pairs and verdicts deleted before the chains.
+  remove(501);
+  for (ChainTable* t : {&filter, &filter6}) {
+    t->removeChain("cali-fw-g77");
+    t->removeChain("cali-tw-g77");
+  }
+  ASSERT_TRUE(writer.apply());
+  tx = last();
+  EXPECT_EQ(count(tx, "delete element"), 8u) << tx;
+  EXPECT_LT(at(tx, "delete element inet calico filter-cali-from-wl-dispatch-gmap { 77 }\n"),
+            at(tx, "delete chain inet calico filter-cali-fw-g77\n"))
+      << tx;
+  // Group 3 keeps its other endpoints: cali500's pairs only.
+  remove(500);
+  ASSERT_TRUE(writer.apply());
+  tx = last();
+  EXPECT_EQ(count(tx, "delete element"), 4u) << tx;
+  EXPECT_EQ(count(tx, "\"cali500\" . 3"), 4u) << tx;
+  EXPECT_FALSE(contains(tx, "goto")) << tx;
+}
+
 TEST_F(NftablesDispatchTest, AMapNoRuleUsesIsDeletedAfterItsRuleAndBeforeTheChainsItGoesTo) {
   endpoints({1, 2});
   ASSERT_TRUE(writer.apply());

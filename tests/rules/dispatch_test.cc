@@ -149,14 +149,47 @@ TEST(DispatchTree, AddingAnInterfaceRewritesLittle) {
   EXPECT_TRUE(found);
 }
 
-// The nftables backend's dispatch: one flat chain per direction (a verdict map), however many.
-TEST(DispatchTree, FlatForTheVerdictMap) {
-  auto ifaces = names(500, "calib%05d");
-  auto chains = workloadDispatchChains(workloads(ifaces), true);
+// The nftables backend's dispatch: one flat chain per direction (a pair set and a verdict map by
+// group), however many interfaces, each rule naming the interface, its group and the group's chain.
+TEST(GroupedDispatch, FlatWithEachInterfacesGroup) {
+  std::map<std::string, uint32_t> groups;
+  const auto ifaces = names(500, "calib%05d");
+  for (size_t i = 0; i < ifaces.size(); ++i) groups[ifaces[i]] = 0x10000000u + i % 7;
+  auto chains = groupedWorkloadDispatchChains(groups);
   ASSERT_EQ(chains.size(), 2u);
   for (const auto& c : chains) EXPECT_EQ(c.rules.size(), 501u) << c.name;  // + Unknown interface
-  EXPECT_EQ(walk(chains, kChainFromWlDispatch, "-i", "calib00321").action, "-g cali-fw-calib00321");
-  EXPECT_EQ(walk(chains, kChainToWlDispatch, "-o", "calib00499").action, "-g cali-tw-calib00499");
+  EXPECT_EQ(chains[0].name, kChainFromWlDispatch);
+  auto text = [](const dataplane::Rule& r) {
+    return dataplane::renderMatch(r.match) + " " + dataplane::renderAction(r.action);
+  };
+  EXPECT_EQ(text(chains[0].rules[321]),
+            "-i calib00321 -m devgroup --src-group 268435462 -g cali-fw-g10000006");
+  EXPECT_EQ(chains[1].name, kChainToWlDispatch);
+  EXPECT_EQ(text(chains[1].rules[499]),
+            "-o calib00499 -m devgroup --dst-group 268435458 -g cali-tw-g10000002");
+  EXPECT_EQ(chains[1].rules[500].comment, "Unknown interface");
+}
+
+// The group number is the chains' content: equal chains, equal numbers, whatever the interface;
+// different policy, another number; always inside the range the agent owns on links.
+TEST(GroupedDispatch, GroupsAreTheChainsContent) {
+  RendererConfig config;
+  calc::WorkloadEndpoint a, b, c;
+  a.interfaceName = "calia";
+  b.interfaceName = "calib";
+  c.interfaceName = "calic";
+  a.profileIds = b.profileIds = {"kns.default"};
+  c.profileIds = {"kns.other"};
+  const auto da = workloadChainsDigest(workloadEndpointChains(a, config));
+  EXPECT_EQ(da, workloadChainsDigest(workloadEndpointChains(b, config)));
+  EXPECT_NE(da, workloadChainsDigest(workloadEndpointChains(c, config)));
+  for (const auto* ep : {&a, &c}) {
+    const uint32_t g =
+        preferredWorkloadGroup(workloadChainsDigest(workloadEndpointChains(*ep, config)));
+    EXPECT_GE(g, dataplane::kWorkloadGroupFirst);
+    EXPECT_LE(g, dataplane::kWorkloadGroupLast);
+  }
+  EXPECT_EQ(workloadGroupChainName("cali-tw-", 0x1a2b3c4d), "cali-tw-g1a2b3c4d");
 }
 
 TEST(DispatchTree, HostEndpointsReturnWhenUnknown) {
@@ -192,10 +225,11 @@ TEST(FlatDispatch, AnEndpointIsOneRuleEditAndTheChainsStayAWholeBuild) {
   dataplane::ChainTable filter(TableName::kFilter, IpVersion::kV4);
   Managers managers({{IpVersion::kV4, TableName::kFilter, &filter}}, nullptr, nullptr, config);
   std::map<std::string, calc::WorkloadEndpoint> endpoints;
-  auto update = [&](const std::string& id, const std::string& iface) {
+  auto update = [&](const std::string& id, const std::string& iface, int profile = 0) {
     calc::WorkloadEndpoint ep;
     ep.id = id;
     ep.interfaceName = iface;
+    ep.profileIds = {"prof" + std::to_string(profile)};
     endpoints[id] = ep;
     managers.onWorkloadEndpointUpdate(ep);
   };
@@ -203,12 +237,32 @@ TEST(FlatDispatch, AnEndpointIsOneRuleEditAndTheChainsStayAWholeBuild) {
     endpoints.erase(id);
     managers.onWorkloadEndpointRemove(id);
   };
+  // Each interface in the group of the last endpoint (by id) using it, each group's chains
+  // written once and no others.
   auto expectWholeBuild = [&](const std::string& when) {
-    for (const auto& want : workloadDispatchChains(endpoints, true)) {
+    std::map<std::string, uint32_t> groups;
+    std::map<uint32_t, std::vector<Chain>> groupChains;
+    for (const auto& [id, ep] : endpoints) {
+      auto chains = workloadEndpointChains(ep, config);
+      const uint32_t g = preferredWorkloadGroup(workloadChainsDigest(chains));
+      groups[ep.interfaceName] = g;
+      groupChains[g] = chains;
+    }
+    for (const auto& want : groupedWorkloadDispatchChains(groups)) {
       const Chain* have = filter.desiredChain(want.name);
       ASSERT_NE(have, nullptr) << want.name;
       EXPECT_EQ(have->rules, want.rules) << want.name << " after " << when;
       EXPECT_EQ(*filter.desiredHashes(want.name), dataplane::ruleHashes(want)) << want.name;
+    }
+    size_t written = 0;
+    for (const auto& [name, chain] : filter.desiredChains()) {
+      written += name.rfind("cali-tw-g", 0) == 0 || name.rfind("cali-fw-g", 0) == 0;
+    }
+    EXPECT_EQ(written, 2 * groupChains.size()) << "after " << when;
+    for (const auto& [g, chains] : groupChains) {
+      const Chain* tw = filter.desiredChain(workloadGroupChainName("cali-tw-", g));
+      ASSERT_NE(tw, nullptr) << "after " << when;
+      EXPECT_EQ(tw->rules, chains[0].rules);
     }
   };
   for (const auto& i : names(100, "cali%03d0")) update("wep-" + i, i);
@@ -242,13 +296,14 @@ TEST(FlatDispatch, AnEndpointIsOneRuleEditAndTheChainsStayAWholeBuild) {
       if (next(3) == 0) {
         remove(id);
       } else {
-        update(id, iface);
+        update(id, iface, static_cast<int>(next(3)));  // some change group only
       }
     }
     managers.renderAggregates();
     expectWholeBuild("round " + std::to_string(round));
     if (const auto* edits = filter.ruleEdits(kChainFromWlDispatch)) {
-      EXPECT_LE(edits->size(), 2 * changes) << "a rename is two interfaces, else one";
+      // A rename changes two interfaces, a group change replaces a rule: at most four edits.
+      EXPECT_LE(edits->size(), 4 * changes);
     }
     if (next(2)) {
       filter.clearChanged();
