@@ -757,7 +757,9 @@ void runBackend(const Options& opt, RunResult& res, const std::string& storeDir,
     res.inKernel =
         sh(backend == Backend::kIptables
                ? "ip netns exec " + lab.node + " iptables -S cali-tw-" + last
-               : "ip netns exec " + lab.node + " nft list chain inet calico filter-cali-tw-" + last)
+               : "ip netns exec " + lab.node +
+                     " nft list set inet calico filter-cali-to-wl-dispatch-gmap-if | grep -q '\"" +
+                     last + "\" \\. '")
             .code == 0;
     std::sort(addMs.begin(), addMs.end());
     res.addMedian = addMs[addMs.size() / 2];

@@ -2,6 +2,8 @@
 // with the names and addresses of examples/seed-lab/endpoints.yaml, that file, policy.yaml and
 // profile.yaml loaded unchanged (or a variant derived from them), then the traffic matrix
 // measured with real connections, each node's BGP status and slave2's cali- chains.
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -84,7 +86,18 @@ bool ready(const Lab& lab, const std::string& dataplane) {
     const std::set<std::string> chains = chainNames(rules->out, nft);
     const std::set<std::string> learned = routeDestinations(routes->out);
     for (const auto& w : lab.state().workloads) {
-      const std::string chain = (nft ? "filter-cali-tw-" : "cali-tw-") + w.iface;
+      std::string chain = "cali-tw-" + w.iface;
+      if (nft && w.node == n.name) {
+        // The nftables dispatch goes by the interface's device group (rules/endpoints.h).
+        auto link = lab.run(n.name, {"ip", "-j", "link", "show", "dev", w.iface});
+        const auto doc = nlohmann::json::parse(link ? link->out : "", nullptr, false);
+        if (doc.is_discarded() || !doc.is_array() || doc.empty()) return false;
+        // The group's chain (rules::workloadGroupChainName's spelling: the lab links no rules).
+        char group[16];
+        std::snprintf(group, sizeof group, "g%08lx",
+                      std::strtoul(doc[0].value("group", "0").c_str(), nullptr, 10));
+        chain = "filter-cali-tw-" + std::string(group);
+      }
       if (w.node == n.name && !chains.count(chain)) return false;
       if (w.node != n.name && !learned.count(w.address)) return false;
     }

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "agent/http_server.h"
+#include "dataplane/chain.h"
 #include "datastore/local/local_store.h"
 #include "ipam/ipam.h"
 #include "model/codec.h"
@@ -524,15 +525,24 @@ TEST_F(AgentE2eTest, OnlyTheSelectedBackendIsProgrammed) {
   EXPECT_EQ(view_->rulesWithoutId(), "") << "rules that map back to no policy rule";
   EXPECT_GT(metricValue(view_->writesMetric()), 0) << view_->writesMetric();
   if (view_->nftables()) {
-    // Dispatch to the workload chains is one lookup in a named verdict map, not a walk.
+    // Dispatch to the workload chains is one lookup by device group, not a walk: the interface
+    // carries its group, the pair set admits (interface, group), the map goes to the group's
+    // chains.
     const std::string dispatch = view_->chainRules("filter", "cali-from-wl-dispatch");
-    EXPECT_NE(dispatch.find("iifname vmap @filter-cali-from-wl-dispatch-map"), std::string::npos)
+    EXPECT_NE(dispatch.find("iifname . iifgroup @filter-cali-from-wl-dispatch-gmap-if iifgroup "
+                            "vmap @filter-cali-from-wl-dispatch-gmap"),
+              std::string::npos)
         << dispatch;
+    const uint32_t group = view_->linkGroup("calia0000001");
+    EXPECT_GE(group, dataplane::kWorkloadGroupFirst);
+    EXPECT_LE(group, dataplane::kWorkloadGroupLast);
+    EXPECT_EQ(view_->dispatchGroup("calia0000001"), group);
+    char chain[32];
+    std::snprintf(chain, sizeof chain, "filter-cali-fw-g%08x", group);
     const std::string map =
-        sh("ip netns exec " + node_ + " nft list map inet calico filter-cali-from-wl-dispatch-map")
+        sh("ip netns exec " + node_ + " nft list map inet calico filter-cali-from-wl-dispatch-gmap")
             .out;
-    EXPECT_NE(map.find("\"calia0000001\" : goto filter-cali-fw-calia0000001"), std::string::npos)
-        << map;
+    EXPECT_NE(map.find(std::to_string(group) + " : goto " + chain), std::string::npos) << map;
     for (const char* idle :
          {"brindle_iptables_restore_calls_total", "brindle_ipset_restore_calls_total"}) {
       EXPECT_LE(metricValue(idle), 0) << idle;

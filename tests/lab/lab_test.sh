@@ -68,6 +68,14 @@ case $mode in
     } ;;
 esac
 
+# The nftables chain of a workload's ingress: its group's (the interface's device group, see
+# src/rules/endpoints.h), "" when the interface carries no group.
+group_chain() {
+  local group
+  group=$(lab exec "$1" ip -j link show dev "$2" | jq -r '.[0].group')
+  [[ $group =~ ^[0-9]+$ ]] && printf 'filter-cali-tw-g%08x' "$group"
+}
+
 case $mode in
   seed | profile | fixed)
     variant=()
@@ -79,7 +87,8 @@ case $mode in
     check_matrix "$out"
     [ "$(echo "$out" | grep -c 'Brindle process is running')" -eq 2 ] || fail "node status missing"
     if [ "$dataplane" = nftables ]; then
-      grep -q 'chain filter-cali-tw-cali0ef24b3 {' <<<"$out" || fail "slave2's nftables chains missing"
+      chain=$(group_chain slave2 cali0ef24b3) || fail "slave2's cali0ef24b3 carries no group"
+      grep -q "chain $chain {" <<<"$out" || fail "slave2's nftables chains missing ($chain)"
       for n in slave1 slave2; do
         [ -z "$(lab exec "$n" iptables-save | grep -- '-A cali-')" ] || fail "$n: iptables rules on nftables"
         [ -z "$(lab exec "$n" ipset list -n | grep '^cali')" ] || fail "$n: ipsets on nftables"
@@ -108,8 +117,10 @@ case $mode in
     all_pairs_reachable 8
     if [ "$dataplane" = nftables ]; then
       for i in $(seq 8); do
-        lab exec "node$i" nft list chain inet calico filter-cali-tw-"$(lab status | awk -v w="w$i" '$1 == w {print $4}')" >/dev/null ||
-          fail "node$i: w$i's nftables chain missing"
+        chain=$(group_chain "node$i" "$(lab status | awk -v w="w$i" '$1 == w {print $4}')") ||
+          fail "node$i: w$i's interface carries no group"
+        lab exec "node$i" nft list chain inet calico "$chain" >/dev/null ||
+          fail "node$i: w$i's nftables chain $chain missing"
         [ -z "$(lab exec "node$i" iptables-save | grep -- '-A cali-')" ] || fail "node$i: iptables rules on nftables"
       done
     fi

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <regex>
 #include <sstream>
@@ -65,16 +67,51 @@ class DataplaneView {
     return table + (v6 ? "6-" : "-") + chain;
   }
 
+  // The interface's device group as the kernel holds it (0 when none or no such link).
+  uint32_t linkGroup(const std::string& iface) const {
+    std::smatch m;
+    const std::string out = run("ip -d link show dev " + iface).out;
+    if (!std::regex_search(out, m, std::regex(" group ([0-9]+) "))) return 0;
+    return static_cast<uint32_t>(std::stoul(m[1].str()));
+  }
+
+  // nftables: the group the dispatch holds for workload interface `iface` (the pair set, or a
+  // lone dispatch rule), 0 when none.
+  uint32_t dispatchGroup(const std::string& iface) const {
+    const std::string listed = run("nft list table inet calico").out;
+    std::smatch m;
+    if (std::regex_search(listed, m, std::regex("\"" + iface + "\" \\. ([0-9]+)")) ||
+        std::regex_search(listed, m,
+                          std::regex("[io]ifname \"" + iface + "\" [io]ifgroup ([0-9]+) "))) {
+      return static_cast<uint32_t>(std::stoul(m[1].str()));
+    }
+    return 0;
+  }
+
+  // The nftables name of iptables chain `chain`: a workload's endpoint chain ("cali-tw-cali1")
+  // is its group's ("filter-cali-tw-g10a2b3c4", rules/endpoints.h), the group found in the
+  // dispatch.
+  std::string nftName(const std::string& table, const std::string& chain, bool v6 = false) const {
+    std::smatch m;
+    if (std::regex_match(chain, m, std::regex("(cali-[tf]w-)(.+)")) &&
+        !std::regex_match(m[2].str(), std::regex("g[0-9a-f]{8}"))) {
+      char group[16];
+      std::snprintf(group, sizeof group, "g%08x", dispatchGroup(m[2].str()));
+      return nftChain(table, m[1].str() + group, v6);
+    }
+    return nftChain(table, chain, v6);
+  }
+
   bool hasChain(const std::string& table, const std::string& chain, bool v6 = false) const {
     if (nftables())
-      return run("nft list chain inet calico " + nftChain(table, chain, v6)).code == 0;
+      return run("nft list chain inet calico " + nftName(table, chain, v6)).code == 0;
     return run(iptables(v6) + " -t " + table + " -S " + chain).code == 0;
   }
 
   // The chain's rules as the backend lists them, counters zeroed out ("" if it does not exist).
   std::string chainRules(const std::string& table, const std::string& chain,
                          bool v6 = false) const {
-    auto r = nftables() ? run("nft list chain inet calico " + nftChain(table, chain, v6))
+    auto r = nftables() ? run("nft list chain inet calico " + nftName(table, chain, v6))
                         : run(iptables(v6) + " -t " + table + " -S " + chain);
     return r.code == 0 ? withoutCounters(r.out) : "";
   }
@@ -82,7 +119,7 @@ class DataplaneView {
   // Empties one of our chains behind the agent's back (drift).
   bool flushChain(const std::string& table, const std::string& chain, bool v6 = false) const {
     if (nftables()) {
-      return run("nft flush chain inet calico " + nftChain(table, chain, v6)).code == 0;
+      return run("nft flush chain inet calico " + nftName(table, chain, v6)).code == 0;
     }
     return run(iptables(v6) + " -t " + table + " -F " + chain).code == 0;
   }
@@ -128,7 +165,7 @@ class DataplaneView {
                         const std::string& iptablesRule, const std::string& nftRule) const {
     std::smatch m;
     if (nftables()) {
-      auto r = run("nft list chain inet calico " + nftChain(table, chain));
+      auto r = run("nft list chain inet calico " + nftName(table, chain));
       std::istringstream in(r.out);
       for (std::string line; std::getline(in, line);) {
         if (!std::regex_search(line, std::regex(nftRule))) continue;
