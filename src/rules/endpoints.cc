@@ -228,12 +228,13 @@ Rule groupedDispatchRule(const DispatchKind& kind, const std::string& iface, uin
 
 }  // namespace
 
-std::vector<Chain> groupedWorkloadDispatchChains(const std::map<std::string, uint32_t>& groups) {
+std::vector<Chain> groupedWorkloadDispatchChains(
+    const std::map<std::string, std::set<uint32_t>>& groups) {
   std::vector<Chain> out;
   for (const auto& kind : workloadKinds(true)) {
     Chain chain{kind.root, {}};
-    for (const auto& [iface, group] : groups) {  // sorted by interface
-      chain.rules.push_back(groupedDispatchRule(kind, iface, group));
+    for (const auto& [iface, ifaceGroups] : groups) {  // sorted by interface, then group
+      for (uint32_t g : ifaceGroups) chain.rules.push_back(groupedDispatchRule(kind, iface, g));
     }
     chain.rules.insert(chain.rules.end(), kind.endRules.begin(), kind.endRules.end());
     out.push_back(std::move(chain));
@@ -242,27 +243,29 @@ std::vector<Chain> groupedWorkloadDispatchChains(const std::map<std::string, uin
 }
 
 bool editGroupedWorkloadDispatch(dataplane::ChainTable& table, const std::string& iface,
-                                 std::optional<uint32_t> group) {
+                                 const std::set<uint32_t>& groups) {
   const auto kinds = workloadKinds(true);
   for (const auto& kind : kinds) {
     const Chain* chain = table.desiredChain(kind.root);
     if (!chain || chain->rules.size() < kind.endRules.size()) return false;
   }
   for (const auto& kind : kinds) {
-    // The interfaces' rules, sorted by name as groupedWorkloadDispatchChains sorts them, then
-    // the end rules.
+    // The interfaces' rules, sorted as groupedWorkloadDispatchChains sorts them, then the end
+    // rules: `iface`'s are a range, replaced where it differs.
+    std::vector<Rule> want;
+    for (uint32_t g : groups) want.push_back(groupedDispatchRule(kind, iface, g));
     const auto& rules = table.desiredChain(kind.root)->rules;
     const auto end = rules.end() - static_cast<long>(kind.endRules.size());
-    auto at = std::lower_bound(rules.begin(), end, iface, [](const Rule& r, const std::string& i) {
+    auto byIface = [](const Rule& r, const std::string& i) {
       return r.match.criteria().front().text < i;
-    });
-    const bool there = at != end && at->match.criteria().front().text == iface;
-    const auto index = static_cast<size_t>(at - rules.begin());
-    std::optional<Rule> want;
-    if (group) want = groupedDispatchRule(kind, iface, *group);
-    if (there && want && *at == *want) continue;
-    if (there) table.removeRule(kind.root, index);
-    if (want) table.insertRule(kind.root, index, std::move(*want));
+    };
+    auto first = std::lower_bound(rules.begin(), end, iface, byIface);
+    auto last = first;
+    while (last != end && last->match.criteria().front().text == iface) ++last;
+    if (std::equal(first, last, want.begin(), want.end())) continue;
+    const auto index = static_cast<size_t>(first - rules.begin());
+    for (auto n = last - first; n > 0; --n) table.removeRule(kind.root, index);
+    for (size_t i = 0; i < want.size(); ++i) table.insertRule(kind.root, index + i, want[i]);
   }
   return true;
 }

@@ -180,7 +180,8 @@ namespace {
 std::string groupOwner(uint32_t group) { return workloadGroupChainName("grp:", group); }
 }  // namespace
 
-void Managers::regroupEndpoint(const std::string& id, const calc::WorkloadEndpoint* ep) {
+void Managers::regroupEndpoint(const std::string& id, const calc::WorkloadEndpoint* ep,
+                               const std::string& oldIface) {
   auto old = endpointGroups_.find(id);
   std::optional<uint32_t> before;
   if (old != endpointGroups_.end()) before = old->second;
@@ -210,18 +211,39 @@ void Managers::regroupEndpoint(const std::string& id, const calc::WorkloadEndpoi
     for (IpVersion v : versions()) setOwnedChains(v, TableName::kFilter, groupOwner(group), chains);
   }
   if (before == group) return;
-  ++groups_[group].endpoints;
+  ++groups_[group].users;
   endpointGroups_[id] = group;
+  const std::string& iface = ep->interfaceName;
+  if (before && !iface.empty() && iface == oldIface) {
+    // Its link still carries the old group until the route table sets the new one.
+    auto& leaving = leavingGroups_[iface];
+    if (leaving.insert(*before).second) ++groups_[*before].users;
+  }
+  if (auto it = leavingGroups_.find(iface); it != leavingGroups_.end() && it->second.erase(group)) {
+    releaseGroup(group);  // back to a group it was leaving
+    if (it->second.empty()) leavingGroups_.erase(it);
+  }
   if (before) releaseGroup(*before);
-  interfaceChanged(ep->interfaceName);
+  interfaceChanged(iface);
 }
 
 void Managers::releaseGroup(uint32_t group) {
   auto it = groups_.find(group);
-  if (it == groups_.end() || --it->second.endpoints > 0) return;
+  if (it == groups_.end() || --it->second.users > 0) return;
   groupByDigest_.erase(it->second.digest);
   groups_.erase(it);
   removeOwner(groupOwner(group));
+}
+
+bool Managers::retireLeavingGroups() {
+  if (leavingGroups_.empty()) return false;
+  auto leaving = std::move(leavingGroups_);
+  leavingGroups_.clear();
+  for (const auto& [iface, groups] : leaving) {
+    for (uint32_t g : groups) releaseGroup(g);
+    interfaceChanged(iface);
+  }
+  return true;
 }
 
 std::optional<uint32_t> Managers::interfaceGroup(const std::string& iface) const {
@@ -234,8 +256,19 @@ std::optional<uint32_t> Managers::interfaceGroup(const std::string& iface) const
   return out;
 }
 
+std::set<uint32_t> Managers::dispatchGroups(const std::string& iface) const {
+  std::set<uint32_t> out;
+  if (!wlIfaces_.count(iface)) return out;
+  if (auto g = interfaceGroup(iface)) out.insert(*g);
+  if (auto it = leavingGroups_.find(iface); it != leavingGroups_.end()) {
+    out.insert(it->second.begin(), it->second.end());
+  }
+  return out;
+}
+
 void Managers::onWorkloadEndpointUpdate(const calc::WorkloadEndpoint& ep) {
   auto old = workloads_.find(ep.id);
+  const std::string oldIface = old == workloads_.end() ? "" : old->second.interfaceName;
   if (old == workloads_.end() || old->second.interfaceName != ep.interfaceName) {
     if (old != workloads_.end()) countInterface(old->second.interfaceName, -1);
     countInterface(ep.interfaceName, 1);
@@ -245,7 +278,7 @@ void Managers::onWorkloadEndpointUpdate(const calc::WorkloadEndpoint& ep) {
   }
   workloads_[ep.id] = ep;
   if (config_.flatDispatch) {
-    regroupEndpoint(ep.id, &ep);
+    regroupEndpoint(ep.id, &ep, oldIface);
     return;
   }
   auto chains = workloadEndpointChains(ep, config_);
@@ -259,7 +292,7 @@ void Managers::onWorkloadEndpointRemove(const std::string& id) {
   countInterface(it->second.interfaceName, -1);
   workloads_.erase(it);
   if (config_.flatDispatch) {
-    regroupEndpoint(id, nullptr);
+    regroupEndpoint(id, nullptr, "");
     return;
   }
   removeOwner("wl:" + id);
@@ -340,9 +373,9 @@ void Managers::renderAggregates() {
   for (IpVersion v : versions()) {
     if (workloadDispatchDirty_ && !editWorkloadDispatch(v)) {
       if (config_.flatDispatch) {
-        std::map<std::string, uint32_t> groups;
+        std::map<std::string, std::set<uint32_t>> groups;
         for (const auto& [iface, n] : wlIfaces_) {
-          if (auto g = interfaceGroup(iface)) groups[iface] = *g;
+          if (auto g = dispatchGroups(iface); !g.empty()) groups[iface] = std::move(g);
         }
         setOwnedChains(v, TableName::kFilter, "wl-dispatch", groupedWorkloadDispatchChains(groups));
         rebuilt = true;
@@ -403,8 +436,7 @@ bool Managers::editWorkloadDispatch(IpVersion v) {
     return false;
   }
   for (const auto& iface : wlIfacesChanged_) {
-    auto group = wlIfaces_.count(iface) ? interfaceGroup(iface) : std::nullopt;
-    if (!editGroupedWorkloadDispatch(*t, iface, group)) return false;
+    if (!editGroupedWorkloadDispatch(*t, iface, dispatchGroups(iface))) return false;
   }
   for (auto& o : owned_["wl-dispatch"]) {
     if (o.version != v) continue;

@@ -54,6 +54,11 @@ class Managers : public calc::DataplaneCallbacks {
   void onRouteRemove(const Cidr& destination) override;
   void onInSync() override { inSync_ = true; }
 
+  // Once the route table has given the interfaces their new groups (after a successful apply):
+  // the groups they left are no longer admitted (and go when nothing else uses them). True if
+  // that changed the desired state (apply again).
+  bool retireLeavingGroups();
+
   // The dispatch, mangle and nat chains, where their inputs changed since the last call.
   void renderAggregates();
   // The chains written into `table` of `version`, in render order: fixed chains, dispatch,
@@ -112,13 +117,16 @@ class Managers : public calc::DataplaneCallbacks {
   void countInterface(const std::string& iface, int delta);
   // Interface `iface`'s dispatch entry may have changed (flat dispatch: also its group).
   void interfaceChanged(const std::string& iface);
-  // Flat dispatch: endpoint `id` (now `ep`, or gone) in the group of its chains; a group's chains
-  // are written with its first endpoint and removed with its last.
-  void regroupEndpoint(const std::string& id, const calc::WorkloadEndpoint* ep);
+  // Flat dispatch: endpoint `id` (now `ep`, or gone; on interface `oldIface` before) in the group
+  // of its chains; a group's chains are written with its first user and removed with its last.
+  void regroupEndpoint(const std::string& id, const calc::WorkloadEndpoint* ep,
+                       const std::string& oldIface);
   void releaseGroup(uint32_t group);
   // The group of interface `iface`: that of the endpoint using it (the last by id when several
   // do), nullopt when none does.
   std::optional<uint32_t> interfaceGroup(const std::string& iface) const;
+  // The groups the dispatch admits for `iface`: its group and those it is leaving.
+  std::set<uint32_t> dispatchGroups(const std::string& iface) const;
   // The flat workload dispatch chains of `version` edited for wlIfacesChanged_; false when they
   // must be written whole.
   bool editWorkloadDispatch(dataplane::IpVersion version);
@@ -135,14 +143,19 @@ class Managers : public calc::DataplaneCallbacks {
   std::map<std::string, int> wlIfaces_;
   std::set<std::string> wlIfacesChanged_;
   // Flat dispatch's workload groups (endpoints.h): number -> its chains' digest and how many
-  // endpoints use it; digest -> number; endpoint id -> its group.
+  // users it has (endpoints, and interfaces leaving it); digest -> number; endpoint id -> its
+  // group.
   struct Group {
     std::string digest;
-    int endpoints = 0;
+    int users = 0;
   };
   std::map<uint32_t, Group> groups_;
   std::map<std::string, uint32_t> groupByDigest_;
   std::map<std::string, uint32_t> endpointGroups_;
+  // Interface -> the groups it had before its endpoint's chains changed, which its link carries
+  // until the route table sets the new one: still admitted by the dispatch, with their chains,
+  // so that no new connection meets "Unknown interface" in between (retireLeavingGroups).
+  std::map<std::string, std::set<uint32_t>> leavingGroups_;
   bool workloadDispatchDirty_ = true;
   bool hostDispatchDirty_ = true;
   bool natDirty_ = true;

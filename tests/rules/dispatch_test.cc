@@ -149,12 +149,83 @@ TEST(DispatchTree, AddingAnInterfaceRewritesLittle) {
   EXPECT_TRUE(found);
 }
 
+// An endpoint whose chains change moves its interface to another group. Until the route table
+// has given the link the new group, the dispatch admits both, and the old group keeps its chains
+// (no new connection meets "Unknown interface" meanwhile); then the old one goes.
+TEST(GroupedDispatch, AnInterfaceKeepsTheGroupItLeavesUntilItsLinkHasTheNewOne) {
+  using dataplane::IpVersion;
+  using dataplane::TableName;
+  RendererConfig config;
+  config.flatDispatch = true;
+  dataplane::ChainTable filter(TableName::kFilter, IpVersion::kV4);
+  Managers managers({{IpVersion::kV4, TableName::kFilter, &filter}}, nullptr, nullptr, config);
+  calc::WorkloadEndpoint ep;
+  ep.id = "wep-a";
+  ep.interfaceName = "calia";
+  ep.profileIds = {"kns.one"};
+  managers.onWorkloadEndpointUpdate(ep);
+  managers.renderAggregates();
+  auto groupOf = [&](const calc::WorkloadEndpoint& e) {
+    return preferredWorkloadGroup(workloadChainsDigest(workloadEndpointChains(e, config)));
+  };
+  auto dispatched = [&] {
+    std::vector<std::string> out;
+    for (const auto& r : filter.desiredChain(kChainFromWlDispatch)->rules) {
+      out.push_back(dataplane::renderMatch(r.match) + " " + dataplane::renderAction(r.action));
+    }
+    return out;
+  };
+  auto rule = [](uint32_t g) {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "%08x", g);
+    return "-i calia -m devgroup --src-group " + std::to_string(g) + " -g cali-fw-g" + hex;
+  };
+  const uint32_t one = groupOf(ep);
+  const std::string drop = " -j DROP";
+  EXPECT_EQ(dispatched(), (std::vector<std::string>{rule(one), drop}));
+  EXPECT_FALSE(managers.retireLeavingGroups());
+
+  ep.profileIds = {"kns.two"};
+  managers.onWorkloadEndpointUpdate(ep);
+  managers.renderAggregates();
+  const uint32_t two = groupOf(ep);
+  ASSERT_NE(one, two);
+  std::vector<std::string> both = {rule(std::min(one, two)), rule(std::max(one, two)), drop};
+  EXPECT_EQ(dispatched(), both);
+  EXPECT_NE(filter.desiredChain(workloadGroupChainName("cali-fw-", one)), nullptr);
+  EXPECT_NE(filter.desiredChain(workloadGroupChainName("cali-fw-", two)), nullptr);
+
+  EXPECT_TRUE(managers.retireLeavingGroups());
+  managers.renderAggregates();
+  EXPECT_EQ(dispatched(), (std::vector<std::string>{rule(two), drop}));
+  EXPECT_EQ(filter.desiredChain(workloadGroupChainName("cali-fw-", one)), nullptr);
+  EXPECT_EQ(filter.desiredChain(workloadGroupChainName("cali-tw-", one)), nullptr);
+
+  // Back and forth before the links moved: the group it returns to is its own again.
+  ep.profileIds = {"kns.one"};
+  managers.onWorkloadEndpointUpdate(ep);
+  ep.profileIds = {"kns.two"};
+  managers.onWorkloadEndpointUpdate(ep);
+  managers.renderAggregates();
+  EXPECT_TRUE(managers.retireLeavingGroups());
+  managers.renderAggregates();
+  EXPECT_EQ(dispatched(), (std::vector<std::string>{rule(two), drop}));
+  EXPECT_EQ(filter.desiredChain(workloadGroupChainName("cali-fw-", one)), nullptr);
+
+  // Gone: no group admitted, nothing left to retire.
+  managers.onWorkloadEndpointRemove(ep.id);
+  managers.renderAggregates();
+  EXPECT_EQ(dispatched(), (std::vector<std::string>{drop}));
+  EXPECT_FALSE(managers.retireLeavingGroups());
+  EXPECT_EQ(filter.desiredChain(workloadGroupChainName("cali-fw-", two)), nullptr);
+}
+
 // The nftables backend's dispatch: one flat chain per direction (a pair set and a verdict map by
 // group), however many interfaces, each rule naming the interface, its group and the group's chain.
 TEST(GroupedDispatch, FlatWithEachInterfacesGroup) {
-  std::map<std::string, uint32_t> groups;
+  std::map<std::string, std::set<uint32_t>> groups;
   const auto ifaces = names(500, "calib%05d");
-  for (size_t i = 0; i < ifaces.size(); ++i) groups[ifaces[i]] = 0x10000000u + i % 7;
+  for (size_t i = 0; i < ifaces.size(); ++i) groups[ifaces[i]] = {static_cast<uint32_t>(0x10000000u + i % 7)};
   auto chains = groupedWorkloadDispatchChains(groups);
   ASSERT_EQ(chains.size(), 2u);
   for (const auto& c : chains) EXPECT_EQ(c.rules.size(), 501u) << c.name;  // + Unknown interface
@@ -240,12 +311,12 @@ TEST(FlatDispatch, AnEndpointIsOneRuleEditAndTheChainsStayAWholeBuild) {
   // Each interface in the group of the last endpoint (by id) using it, each group's chains
   // written once and no others.
   auto expectWholeBuild = [&](const std::string& when) {
-    std::map<std::string, uint32_t> groups;
+    std::map<std::string, std::set<uint32_t>> groups;
     std::map<uint32_t, std::vector<Chain>> groupChains;
     for (const auto& [id, ep] : endpoints) {
       auto chains = workloadEndpointChains(ep, config);
       const uint32_t g = preferredWorkloadGroup(workloadChainsDigest(chains));
-      groups[ep.interfaceName] = g;
+      groups[ep.interfaceName] = {g};
       groupChains[g] = chains;
     }
     for (const auto& want : groupedWorkloadDispatchChains(groups)) {
@@ -300,11 +371,15 @@ TEST(FlatDispatch, AnEndpointIsOneRuleEditAndTheChainsStayAWholeBuild) {
       }
     }
     managers.renderAggregates();
-    expectWholeBuild("round " + std::to_string(round));
     if (const auto* edits = filter.ruleEdits(kChainFromWlDispatch)) {
-      // A rename changes two interfaces, a group change replaces a rule: at most four edits.
+      // A rename changes two interfaces, a group change adds a rule (and its retirement below
+      // removes one): at most four edits a change.
       EXPECT_LE(edits->size(), 4 * changes);
     }
+    // The links have their groups (as the driver says after an apply): the groups left go.
+    managers.retireLeavingGroups();
+    managers.renderAggregates();
+    expectWholeBuild("round " + std::to_string(round));
     if (next(2)) {
       filter.clearChanged();
       changes = 0;
