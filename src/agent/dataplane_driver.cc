@@ -113,8 +113,8 @@ Status DataplaneDriver::apply() {
     suspects_.clear();  // all of it is in the kernel (or stood in for): nothing left to suspect
     if (!applied_ && deps_.afterFirstApply) deps_.afterFirstApply();
     applied_ = true;
-    // The links carry their new groups now: the groups they left go in the next apply.
-    if (retireLeavingGroups()) dirty_ = true;
+    // The links carry their new groups now: the groups they left go with the next apply.
+    retireLeavingGroups();
   }
   updateMetrics();
   return result;

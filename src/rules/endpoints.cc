@@ -229,12 +229,24 @@ Rule groupedDispatchRule(const DispatchKind& kind, const std::string& iface, uin
 }  // namespace
 
 std::vector<Chain> groupedWorkloadDispatchChains(
-    const std::map<std::string, std::set<uint32_t>>& groups) {
+    const std::map<std::string, uint32_t>& groups,
+    const std::map<std::string, std::set<uint32_t>>& moving) {
   std::vector<Chain> out;
   for (const auto& kind : workloadKinds(true)) {
     Chain chain{kind.root, {}};
-    for (const auto& [iface, ifaceGroups] : groups) {  // sorted by interface, then group
-      for (uint32_t g : ifaceGroups) chain.rules.push_back(groupedDispatchRule(kind, iface, g));
+    for (const auto& [iface, old] : moving) {
+      auto now = groups.find(iface);
+      if (now == groups.end()) continue;
+      for (uint32_t g : old) {
+        // Commented, so never part of the map's run (nftables_render.h): a lone rule.
+        Rule rule = groupedDispatchRule(kind, iface, g);
+        rule.action = Action::goTo(workloadGroupChainName(kind.endpointPrefix, now->second));
+        rule.comment = "Interface moving to its new group";
+        chain.rules.push_back(std::move(rule));
+      }
+    }
+    for (const auto& [iface, group] : groups) {  // sorted by interface
+      chain.rules.push_back(groupedDispatchRule(kind, iface, group));
     }
     chain.rules.insert(chain.rules.end(), kind.endRules.begin(), kind.endRules.end());
     out.push_back(std::move(chain));
@@ -243,29 +255,27 @@ std::vector<Chain> groupedWorkloadDispatchChains(
 }
 
 bool editGroupedWorkloadDispatch(dataplane::ChainTable& table, const std::string& iface,
-                                 const std::set<uint32_t>& groups) {
+                                 std::optional<uint32_t> group) {
   const auto kinds = workloadKinds(true);
   for (const auto& kind : kinds) {
     const Chain* chain = table.desiredChain(kind.root);
     if (!chain || chain->rules.size() < kind.endRules.size()) return false;
   }
   for (const auto& kind : kinds) {
-    // The interfaces' rules, sorted as groupedWorkloadDispatchChains sorts them, then the end
-    // rules: `iface`'s are a range, replaced where it differs.
-    std::vector<Rule> want;
-    for (uint32_t g : groups) want.push_back(groupedDispatchRule(kind, iface, g));
+    // The interfaces' rules, sorted by name as groupedWorkloadDispatchChains sorts them, then
+    // the end rules.
     const auto& rules = table.desiredChain(kind.root)->rules;
     const auto end = rules.end() - static_cast<long>(kind.endRules.size());
-    auto byIface = [](const Rule& r, const std::string& i) {
+    auto at = std::lower_bound(rules.begin(), end, iface, [](const Rule& r, const std::string& i) {
       return r.match.criteria().front().text < i;
-    };
-    auto first = std::lower_bound(rules.begin(), end, iface, byIface);
-    auto last = first;
-    while (last != end && last->match.criteria().front().text == iface) ++last;
-    if (std::equal(first, last, want.begin(), want.end())) continue;
-    const auto index = static_cast<size_t>(first - rules.begin());
-    for (auto n = last - first; n > 0; --n) table.removeRule(kind.root, index);
-    for (size_t i = 0; i < want.size(); ++i) table.insertRule(kind.root, index + i, want[i]);
+    });
+    const bool there = at != end && at->match.criteria().front().text == iface;
+    const auto index = static_cast<size_t>(at - rules.begin());
+    std::optional<Rule> want;
+    if (group) want = groupedDispatchRule(kind, iface, *group);
+    if (there && want && *at == *want) continue;
+    if (there) table.removeRule(kind.root, index);
+    if (want) table.insertRule(kind.root, index, std::move(*want));
   }
   return true;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -53,17 +54,21 @@ std::string workloadChainsDigest(const std::vector<dataplane::Chain>& chains);
 // The group number `digest` asks for, in [kWorkloadGroupFirst, kWorkloadGroupLast] (the
 // managers take the next free one when another digest holds it).
 uint32_t preferredWorkloadGroup(const std::string& digest);
-// The flat dispatch chains for `groups` (interface -> the groups admitted for it: its own, and
-// while its link is being moved, the one it leaves), sorted by interface, then group.
+// The flat dispatch chains for `groups` (interface -> its group), sorted by interface. Ahead of
+// them, for each interface in `moving` (interface -> groups its link may still carry, for one
+// apply: see Managers), `-i <iface> -m devgroup --src-group <old> -g cali-fw-g<its group>` with
+// a comment: the old group admitted, to the new group's chains.
 std::vector<dataplane::Chain> groupedWorkloadDispatchChains(
-    const std::map<std::string, std::set<uint32_t>>& groups);
-// Those chains in `table` brought in line with interface `iface` now admitted in `groups` (none:
-// no endpoint uses it): its rules inserted at, replaced at or removed from their sorted place in
-// each chain (ChainTable::insertRule / removeRule), the same chains as written whole, at a cost
-// independent of the number of endpoints. False (nothing changed) when the chains are not in
-// `table`.
+    const std::map<std::string, uint32_t>& groups,
+    const std::map<std::string, std::set<uint32_t>>& moving = {});
+// Those chains in `table` (written with nothing moving) brought in line with interface `iface`
+// now in `group` (nullopt: no endpoint uses it): its rule inserted at, replaced at or removed
+// from its sorted place in each chain (ChainTable::insertRule / removeRule), the same chains as
+// written whole, at a cost independent of the number of endpoints. False (nothing changed) when
+// the chains are not in `table`.
 bool editGroupedWorkloadDispatch(dataplane::ChainTable& table, const std::string& iface,
-                                 const std::set<uint32_t>& groups);
+                                 std::optional<uint32_t> group);
+
 // cali-from-host-endpoint / cali-to-host-endpoint: one `-g` per host endpoint interface, as a
 // tree like the workload chains above 16; other interfaces are not policed (they return).
 std::vector<dataplane::Chain> hostDispatchChains(

@@ -211,16 +211,14 @@ void Managers::regroupEndpoint(const std::string& id, const calc::WorkloadEndpoi
     for (IpVersion v : versions()) setOwnedChains(v, TableName::kFilter, groupOwner(group), chains);
   }
   if (before == group) return;
-  ++groups_[group].users;
+  ++groups_[group].endpoints;
   endpointGroups_[id] = group;
   const std::string& iface = ep->interfaceName;
   if (before && !iface.empty() && iface == oldIface) {
-    // Its link still carries the old group until the route table sets the new one.
-    auto& leaving = leavingGroups_[iface];
-    if (leaving.insert(*before).second) ++groups_[*before].users;
+    leavingGroups_[iface].insert(*before);  // its link carries it until the route table applies
   }
-  if (auto it = leavingGroups_.find(iface); it != leavingGroups_.end() && it->second.erase(group)) {
-    releaseGroup(group);  // back to a group it was leaving
+  if (auto it = leavingGroups_.find(iface); it != leavingGroups_.end()) {
+    it->second.erase(group);  // back to a group it was leaving: its own again
     if (it->second.empty()) leavingGroups_.erase(it);
   }
   if (before) releaseGroup(*before);
@@ -229,7 +227,7 @@ void Managers::regroupEndpoint(const std::string& id, const calc::WorkloadEndpoi
 
 void Managers::releaseGroup(uint32_t group) {
   auto it = groups_.find(group);
-  if (it == groups_.end() || --it->second.users > 0) return;
+  if (it == groups_.end() || --it->second.endpoints > 0) return;
   groupByDigest_.erase(it->second.digest);
   groups_.erase(it);
   removeOwner(groupOwner(group));
@@ -237,12 +235,9 @@ void Managers::releaseGroup(uint32_t group) {
 
 bool Managers::retireLeavingGroups() {
   if (leavingGroups_.empty()) return false;
-  auto leaving = std::move(leavingGroups_);
+  for (const auto& [iface, groups] : leavingGroups_) interfaceChanged(iface);
   leavingGroups_.clear();
-  for (const auto& [iface, groups] : leaving) {
-    for (uint32_t g : groups) releaseGroup(g);
-    interfaceChanged(iface);
-  }
+  leavingRetired_ = true;
   return true;
 }
 
@@ -252,16 +247,6 @@ std::optional<uint32_t> Managers::interfaceGroup(const std::string& iface) const
     if (ep.interfaceName != iface) continue;
     auto g = endpointGroups_.find(id);
     if (g != endpointGroups_.end()) out = g->second;
-  }
-  return out;
-}
-
-std::set<uint32_t> Managers::dispatchGroups(const std::string& iface) const {
-  std::set<uint32_t> out;
-  if (!wlIfaces_.count(iface)) return out;
-  if (auto g = interfaceGroup(iface)) out.insert(*g);
-  if (auto it = leavingGroups_.find(iface); it != leavingGroups_.end()) {
-    out.insert(it->second.begin(), it->second.end());
   }
   return out;
 }
@@ -373,11 +358,12 @@ void Managers::renderAggregates() {
   for (IpVersion v : versions()) {
     if (workloadDispatchDirty_ && !editWorkloadDispatch(v)) {
       if (config_.flatDispatch) {
-        std::map<std::string, std::set<uint32_t>> groups;
+        std::map<std::string, uint32_t> groups;
         for (const auto& [iface, n] : wlIfaces_) {
-          if (auto g = dispatchGroups(iface); !g.empty()) groups[iface] = std::move(g);
+          if (auto g = interfaceGroup(iface)) groups[iface] = *g;
         }
-        setOwnedChains(v, TableName::kFilter, "wl-dispatch", groupedWorkloadDispatchChains(groups));
+        setOwnedChains(v, TableName::kFilter, "wl-dispatch",
+                       groupedWorkloadDispatchChains(groups, leavingGroups_));
         rebuilt = true;
       } else {
         setOwnedChains(v, TableName::kFilter, "wl-dispatch", workloadDispatchChains(workloads_));
@@ -399,6 +385,7 @@ void Managers::renderAggregates() {
     }
   }
   if (groupsChanged) updateInterfaceGroups(rebuilt);
+  if (workloadDispatchDirty_) leavingRetired_ = false;
   workloadDispatchDirty_ = hostDispatchDirty_ = natDirty_ = false;
   wlIfacesChanged_.clear();
 }
@@ -435,8 +422,11 @@ bool Managers::editWorkloadDispatch(IpVersion v) {
     // Built whole first: with no interface changed, no edit would create them.
     return false;
   }
+  // Interfaces moving between groups have rules ahead of the sorted ones: written whole.
+  if (!leavingGroups_.empty() || leavingRetired_) return false;
   for (const auto& iface : wlIfacesChanged_) {
-    if (!editGroupedWorkloadDispatch(*t, iface, dispatchGroups(iface))) return false;
+    auto group = wlIfaces_.count(iface) ? interfaceGroup(iface) : std::nullopt;
+    if (!editGroupedWorkloadDispatch(*t, iface, group)) return false;
   }
   for (auto& o : owned_["wl-dispatch"]) {
     if (o.version != v) continue;

@@ -55,8 +55,9 @@ class Managers : public calc::DataplaneCallbacks {
   void onInSync() override { inSync_ = true; }
 
   // Once the route table has given the interfaces their new groups (after a successful apply):
-  // the groups they left are no longer admitted (and go when nothing else uses them). True if
-  // that changed the desired state (apply again).
+  // the groups they left are no longer admitted from the next apply on, whatever makes one (no
+  // apply of its own: until then the old group leads to the new chains, which is harmless).
+  // True if some were.
   bool retireLeavingGroups();
 
   // The dispatch, mangle and nat chains, where their inputs changed since the last call.
@@ -125,8 +126,7 @@ class Managers : public calc::DataplaneCallbacks {
   // The group of interface `iface`: that of the endpoint using it (the last by id when several
   // do), nullopt when none does.
   std::optional<uint32_t> interfaceGroup(const std::string& iface) const;
-  // The groups the dispatch admits for `iface`: its group and those it is leaving.
-  std::set<uint32_t> dispatchGroups(const std::string& iface) const;
+
   // The flat workload dispatch chains of `version` edited for wlIfacesChanged_; false when they
   // must be written whole.
   bool editWorkloadDispatch(dataplane::IpVersion version);
@@ -143,19 +143,20 @@ class Managers : public calc::DataplaneCallbacks {
   std::map<std::string, int> wlIfaces_;
   std::set<std::string> wlIfacesChanged_;
   // Flat dispatch's workload groups (endpoints.h): number -> its chains' digest and how many
-  // users it has (endpoints, and interfaces leaving it); digest -> number; endpoint id -> its
-  // group.
+  // endpoints use it; digest -> number; endpoint id -> its group.
   struct Group {
     std::string digest;
-    int users = 0;
+    int endpoints = 0;
   };
   std::map<uint32_t, Group> groups_;
   std::map<std::string, uint32_t> groupByDigest_;
   std::map<std::string, uint32_t> endpointGroups_;
   // Interface -> the groups it had before its endpoint's chains changed, which its link carries
-  // until the route table sets the new one: still admitted by the dispatch, with their chains,
-  // so that no new connection meets "Unknown interface" in between (retireLeavingGroups).
+  // until the route table sets the new one: still admitted by the dispatch (to the new group's
+  // chains), so that no new connection meets "Unknown interface" in between. While there are any,
+  // and in the batch that retires them, the dispatch chains are written whole.
   std::map<std::string, std::set<uint32_t>> leavingGroups_;
+  bool leavingRetired_ = false;
   bool workloadDispatchDirty_ = true;
   bool hostDispatchDirty_ = true;
   bool natDirty_ = true;

@@ -547,5 +547,85 @@ TEST_F(NftablesIntegrationTest, PacketsAreDispatchedThroughTheMapAndItsDriftIsRe
   EXPECT_TRUE(net.passes());
 }
 
+// Dispatch by device group in the kernel (the agent's workload dispatch, rules/endpoints.h): a
+// packet goes to its group's chain only when its interface carries the group admitted for it.
+// An interface moving to another group has its old group admitted, to the new group's chains,
+// until its link has the new one; the old group's chains go at once.
+TEST_F(NftablesIntegrationTest, PacketsAreDispatchedByTheirInterfacesGroup) {
+  Routed net;
+  ASSERT_TRUE(net.passes());
+  ChainTable& filter = net.filter;
+  NftablesWriter& writer = net.writer;
+  constexpr uint32_t kOpen = 0x10000001, kClosed = 0x10000002, kOther = 0x10000003;
+  auto entry = [](const std::string& iface, uint32_t group, const std::string& chain) {
+    return rule(Match().inInterface(iface).inGroup(group), Action::goTo(chain));
+  };
+  auto group = [&](const std::string& iface, uint32_t g) {
+    sh({"ip", "link", "set", iface, "group", std::to_string(g)}, net.r.name());
+  };
+  const Rule unknown{{}, Action::drop(), "Unknown interface"};
+  filter.updateChain({"cali-fw-g10000001", {rule({}, Action::accept())}});
+  filter.updateChain({"cali-fw-g10000003", {rule({}, Action::accept())}});
+  filter.updateChain({"cali-from-wl-dispatch",
+                      {entry("ra", kOpen, "cali-fw-g10000001"),
+                       entry("rb", kOther, "cali-fw-g10000003"), unknown}});
+  filter.setRuleInsertions("FORWARD", {rule({}, Action::jump("cali-from-wl-dispatch"))});
+  ASSERT_TRUE(writer.apply()) << writer.lastTransaction();
+  const std::string listed =
+      sh({"nft", "list", "chain", "inet", "calico", "filter-cali-from-wl-dispatch"}, net.r.name());
+  EXPECT_TRUE(contains(listed,
+                       "iifname . iifgroup @filter-cali-from-wl-dispatch-gmap-if iifgroup "
+                       "vmap @filter-cali-from-wl-dispatch-gmap"))
+      << listed;
+  group("rb", kOther);  // b's replies
+  EXPECT_TRUE(net.pingFails()) << "ra carries no group yet";
+  group("ra", kOther);
+  EXPECT_TRUE(net.pingFails()) << "a group not admitted for ra: Unknown interface";
+  group("ra", kOpen);
+  EXPECT_TRUE(net.passes());
+
+  // ra moves to a group dropping ICMP; its link still has the old one, which now leads to the new
+  // chain; the old chain goes in the same transaction.
+  Rule moving = entry("ra", kOpen, "cali-fw-g10000002");
+  moving.comment = "Interface moving to its new group";
+  filter.updateChain({"cali-fw-g10000002", {rule(Match().protocol("icmp"), Action::drop())}});
+  filter.removeChain("cali-fw-g10000001");
+  filter.updateChain({"cali-from-wl-dispatch",
+                      {moving, entry("ra", kClosed, "cali-fw-g10000002"),
+                       entry("rb", kOther, "cali-fw-g10000003"), unknown}});
+  ASSERT_TRUE(writer.apply()) << writer.lastTransaction();
+  EXPECT_TRUE(net.pingFails()) << "the old group leads to the new chain";
+  group("ra", kClosed);
+  EXPECT_TRUE(net.pingFails()) << "the new group's chain";
+
+  // Moved: the old group is no longer admitted.
+  filter.updateChain({"cali-from-wl-dispatch",
+                      {entry("ra", kClosed, "cali-fw-g10000002"),
+                       entry("rb", kOther, "cali-fw-g10000003"), unknown}});
+  ASSERT_TRUE(writer.apply()) << writer.lastTransaction();
+  group("ra", kOpen);
+  EXPECT_TRUE(net.pingFails()) << "a group no longer admitted";
+  group("ra", kClosed);
+  filter.updateChain({"cali-fw-g10000002", {rule({}, Action::accept())}});
+  ASSERT_TRUE(writer.apply()) << writer.lastTransaction();
+  EXPECT_TRUE(net.passes());
+
+  // rb leaves: a run of one is a plain rule, and the set and map go with the run.
+  filter.removeRule("cali-from-wl-dispatch", 1);
+  filter.removeChain("cali-fw-g10000003");
+  ASSERT_TRUE(writer.apply()) << writer.lastTransaction();
+  const std::string lone =
+      sh({"nft", "list", "chain", "inet", "calico", "filter-cali-from-wl-dispatch"}, net.r.name());
+  EXPECT_TRUE(contains(lone, "iifname \"ra\" iifgroup 268435458 goto filter-cali-fw-g10000002"))
+      << lone;
+  EXPECT_FALSE(contains(sh({"nft", "list", "table", "inet", "calico"}, net.r.name()), "gmap"));
+
+  // A resync finds the kernel as written: nothing to repair.
+  const size_t transactions = writer.stats().transactions;
+  writer.requestResync();
+  ASSERT_TRUE(writer.apply()) << writer.lastTransaction();
+  EXPECT_EQ(writer.stats().transactions, transactions) << writer.lastTransaction();
+}
+
 }  // namespace
 }  // namespace brindle::dataplane
