@@ -241,6 +241,15 @@ bool Managers::retireLeavingGroups() {
   return true;
 }
 
+std::map<std::string, uint32_t> Managers::interfaceGroups() const {
+  std::map<std::string, uint32_t> out;
+  for (const auto& [id, ep] : workloads_) {  // by id: the last one using an interface wins
+    auto g = endpointGroups_.find(id);
+    if (g != endpointGroups_.end() && !ep.interfaceName.empty()) out[ep.interfaceName] = g->second;
+  }
+  return out;
+}
+
 std::optional<uint32_t> Managers::interfaceGroup(const std::string& iface) const {
   std::optional<uint32_t> out;
   for (const auto& [id, ep] : workloads_) {
@@ -355,13 +364,11 @@ void Managers::onRouteRemove(const Cidr& destination) {
 void Managers::renderAggregates() {
   bool rebuilt = false;  // the flat workload dispatch written whole
   const bool groupsChanged = config_.flatDispatch && workloadDispatchDirty_;
+  std::map<std::string, uint32_t> groups;  // for a whole build: every interface's group
   for (IpVersion v : versions()) {
     if (workloadDispatchDirty_ && !editWorkloadDispatch(v)) {
       if (config_.flatDispatch) {
-        std::map<std::string, uint32_t> groups;
-        for (const auto& [iface, n] : wlIfaces_) {
-          if (auto g = interfaceGroup(iface)) groups[iface] = *g;
-        }
+        if (!rebuilt) groups = interfaceGroups();
         setOwnedChains(v, TableName::kFilter, "wl-dispatch",
                        groupedWorkloadDispatchChains(groups, leavingGroups_));
         rebuilt = true;
@@ -384,7 +391,7 @@ void Managers::renderAggregates() {
       setInsertions(v, TableName::kNat, nat);
     }
   }
-  if (groupsChanged) updateInterfaceGroups(rebuilt);
+  if (groupsChanged) updateInterfaceGroups(rebuilt ? &groups : nullptr);
   if (workloadDispatchDirty_) leavingRetired_ = false;
   workloadDispatchDirty_ = hostDispatchDirty_ = natDirty_ = false;
   wlIfacesChanged_.clear();
@@ -392,20 +399,19 @@ void Managers::renderAggregates() {
 
 // After the dispatch: the route table applies after the rules (DataplaneDriver), so an
 // interface joins its group once the group's chains and dispatch entry are in the kernel.
-void Managers::updateInterfaceGroups(bool all) {
+void Managers::updateInterfaceGroups(const std::map<std::string, uint32_t>* all) {
   if (!routes_) return;
-  auto update = [&](const std::string& iface) {
-    if (auto g = wlIfaces_.count(iface) ? interfaceGroup(iface) : std::nullopt) {
+  for (const auto& iface : wlIfacesChanged_) {
+    auto g = all ? (all->count(iface) ? std::optional(all->at(iface)) : std::nullopt)
+                 : (wlIfaces_.count(iface) ? interfaceGroup(iface) : std::nullopt);
+    if (g) {
       routes_->setInterfaceGroup(iface, *g);
     } else {
       routes_->removeInterfaceGroup(iface);
     }
-  };
-  for (const auto& iface : wlIfacesChanged_) update(iface);
-  if (!all) return;
-  for (const auto& [iface, n] : wlIfaces_) {
-    if (!wlIfacesChanged_.count(iface)) update(iface);
   }
+  if (!all) return;
+  for (const auto& [iface, g] : *all) routes_->setInterfaceGroup(iface, g);
 }
 
 // Flat dispatch chains (one rule per interface, nftables' verdict maps) change by the interfaces

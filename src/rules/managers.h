@@ -126,12 +126,14 @@ class Managers : public calc::DataplaneCallbacks {
   // The group of interface `iface`: that of the endpoint using it (the last by id when several
   // do), nullopt when none does.
   std::optional<uint32_t> interfaceGroup(const std::string& iface) const;
+  std::map<std::string, uint32_t> interfaceGroups() const;  // of every interface, in one pass
 
   // The flat workload dispatch chains of `version` edited for wlIfacesChanged_; false when they
   // must be written whole.
   bool editWorkloadDispatch(dataplane::IpVersion version);
-  // The changed interfaces' device groups handed to the route table (all of them: `all`).
-  void updateInterfaceGroups(bool all);
+  // The changed interfaces' device groups handed to the route table; `all`: every interface's
+  // (after a whole build).
+  void updateInterfaceGroups(const std::map<std::string, uint32_t>* all);
 
   std::vector<dataplane::IpVersion> versions_;
   bool inSync_ = false;
