@@ -149,16 +149,27 @@ TEST(DispatchTree, AddingAnInterfaceRewritesLittle) {
   EXPECT_TRUE(found);
 }
 
+// The managers as the nftables backend configures them, writing one IPv4 filter table.
+struct FlatManagers {
+  static RendererConfig flat() {
+    RendererConfig c;
+    c.flatDispatch = true;
+    return c;
+  }
+  RendererConfig config = flat();
+  dataplane::ChainTable filter{dataplane::TableName::kFilter, dataplane::IpVersion::kV4};
+  Managers managers{{{dataplane::IpVersion::kV4, dataplane::TableName::kFilter, &filter}},
+                    nullptr,
+                    nullptr,
+                    config};
+};
+
 // An endpoint whose chains change moves its interface to another group. Until the route table
 // has given the link the new group, the dispatch also admits the old one, to the new group's
 // chains (the old ones may go at once: they may jump to policies that went); then that goes too.
 TEST(GroupedDispatch, AnInterfaceStillCarryingItsOldGroupGetsTheNewChains) {
-  using dataplane::IpVersion;
-  using dataplane::TableName;
-  RendererConfig config;
-  config.flatDispatch = true;
-  dataplane::ChainTable filter(TableName::kFilter, IpVersion::kV4);
-  Managers managers({{IpVersion::kV4, TableName::kFilter, &filter}}, nullptr, nullptr, config);
+  FlatManagers m;
+  auto& [config, filter, managers] = m;
   calc::WorkloadEndpoint ep;
   ep.id = "wep-a";
   ep.interfaceName = "calia";
@@ -289,12 +300,8 @@ TEST(DispatchTree, HostEndpointsReturnWhenUnknown) {
 // and the chains stay exactly what building them whole from all endpoints gives. Random adds,
 // removes, renames and shared interfaces; a large batch is written whole.
 TEST(FlatDispatch, AnEndpointIsOneRuleEditAndTheChainsStayAWholeBuild) {
-  using dataplane::IpVersion;
-  using dataplane::TableName;
-  RendererConfig config;
-  config.flatDispatch = true;
-  dataplane::ChainTable filter(TableName::kFilter, IpVersion::kV4);
-  Managers managers({{IpVersion::kV4, TableName::kFilter, &filter}}, nullptr, nullptr, config);
+  FlatManagers m;
+  auto& [config, filter, managers] = m;
   std::map<std::string, calc::WorkloadEndpoint> endpoints;
   auto update = [&](const std::string& id, const std::string& iface, int profile = 0) {
     calc::WorkloadEndpoint ep;
