@@ -534,6 +534,11 @@ bool runExperiment(Lab& lab, Backend backend, const std::string& w1, const std::
       must("ip netns exec " + lab.node + " ipset save | ip netns exec " + plain + " ipset restore");
     } else {
       must("ip netns exec " + lab.node + " nft list table inet calico > " + in);
+      // The dispatch goes by the interfaces' device groups: the twin's get the same.
+      for (const std::string& iface : {ifaceOf(0), ifaceOf(90)}) {
+        must("ip -n " + plain + " link set " + iface + " group $(ip -n " + lab.node +
+             " -j link show dev " + iface + " | jq -r '.[0].group')");
+      }
     }
     ::setenv("IN", in.c_str(), 1);
     ::setenv("NS", plain.c_str(), 1);
