@@ -352,10 +352,12 @@ std::string nftBaseChainSpec(TableName table, std::string_view hook) {
 }
 
 NftMapKind nftMapKind(std::string_view name) {
-  if (name.size() > 8 && name.substr(name.size() - 3) == "-if") return NftMapKind::kPairs;
+  // "<chain>-gmap[N]-if": a selector set's name may end in "-if" too (base64url), never so.
+  const bool pairs = name.ends_with("-if");
+  if (pairs) name.remove_suffix(3);
   while (!name.empty() && name.back() >= '0' && name.back() <= '9') name.remove_suffix(1);
-  return name.size() > 5 && name.substr(name.size() - 5) == "-gmap" ? NftMapKind::kGroup
-                                                                    : NftMapKind::kInterface;
+  if (!name.ends_with("-gmap")) return NftMapKind::kInterface;
+  return pairs ? NftMapKind::kPairs : NftMapKind::kGroup;
 }
 
 std::string nftPairSetName(std::string_view map) { return std::string(map) + "-if"; }

@@ -376,6 +376,9 @@ TEST(NftablesRenderTest, GroupedRunsBecomeAPairSetAndAMapByGroup) {
   EXPECT_EQ(nftMapKind("filter-d-gmap12"), NftMapKind::kGroup);
   EXPECT_EQ(nftMapKind("filter-d-gmap1-if"), NftMapKind::kPairs);
   EXPECT_EQ(nftMapKind("filter-d-map3"), NftMapKind::kInterface);
+  // A selector set's or port set's name (base64url) may end in "-if" as well: not a pair set.
+  EXPECT_NE(nftMapKind("cali40s-Uh1Ln4ztYwBJ2T_JJzf4k-if"), NftMapKind::kPairs);
+  EXPECT_NE(nftMapKind("p-3Yc0iRk1W-if"), NftMapKind::kPairs);
   EXPECT_EQ(nftMapElement(NftMapKind::kPairs, "cali3 . 9"), "\"cali3\" . 9");
   const std::string verdict = "goto x";
   EXPECT_EQ(nftMapElement(NftMapKind::kGroup, "9", &verdict), "9 : goto x");
