@@ -14,13 +14,13 @@ namespace brindle::dataplane {
 enum class IpVersion { kV4 = 4, kV6 = 6 };
 
 enum class TableName { kRaw, kMangle, kNat, kFilter };
+const char* tableNameText(TableName table);  // "raw", "mangle", "nat", "filter"
 
 // The device groups (IFLA_GROUP) Brindle gives workload interfaces for the nftables dispatch
 // (rules/endpoints.h): a group in this range on any link is ours, as a route with our protocol
 // number is.
 inline constexpr uint32_t kWorkloadGroupFirst = 0x10000000;
 inline constexpr uint32_t kWorkloadGroupLast = 0x1fffffff;
-const char* tableNameText(TableName table);  // "raw", "mangle", "nat", "filter"
 
 // What a packet must be for a rule to apply: every criterion, in the order added. Builder calls
 // chain: Match().protocol("tcp").destPorts("80,443").sourceIpSet("cali40s:...").

@@ -375,15 +375,11 @@ std::string nftMapDeclaration(const std::string& table, const std::string& name)
 }
 
 std::string nftMapElement(NftMapKind kind, const std::string& key, const std::string* verdict) {
-  std::string out;
-  if (kind == NftMapKind::kGroup) {
-    out = key;
-  } else if (kind == NftMapKind::kPairs) {
+  if (kind == NftMapKind::kPairs) {  // "cali1 . 268435457": a set, no verdict
     const size_t dot = key.find(" . ");
     return "\"" + key.substr(0, dot) + "\"" + (dot == std::string::npos ? "" : key.substr(dot));
-  } else {
-    out = "\"" + key + "\"";
   }
+  std::string out = kind == NftMapKind::kGroup ? key : "\"" + key + "\"";
   if (verdict) out.append(" : ").append(*verdict);
   return out;
 }

@@ -91,7 +91,8 @@ std::string nftPairSetName(std::string_view map);
 // `add map inet <table> <name> { type ifname : verdict; }`, or `add set ...` for a pair set.
 std::string nftMapDeclaration(const std::string& table, const std::string& name);
 // One element as `add element` / `delete element` write it: `"cali1" : goto x`, `268435457 :
-// goto x`, `"cali1" . 268435457`; no verdict (deleting): the key alone.
+// goto x`, `"cali1" . 268435457` (a pair set's value, "", is never written); no verdict
+// (deleting): the key alone.
 std::string nftMapElement(NftMapKind kind, const std::string& key,
                           const std::string* verdict = nullptr);
 

@@ -568,9 +568,7 @@ void NftablesWriter::planElements(Plan& plan, const std::string& name, NftElemen
     const bool had = it != before.end();
     if (verdict && had && it->second == *verdict) continue;
     if (had) gone.push_back(nftMapElement(kind, key));
-    if (verdict) {
-      added.push_back(nftMapElement(kind, key, kind == NftMapKind::kPairs ? nullptr : &*verdict));
-    }
+    if (verdict) added.push_back(nftMapElement(kind, key, &*verdict));
   }
   const std::string head = "inet " + options_.table + " " + name;
   plan.elements(plan.elementsDel, "delete", head, gone);
@@ -892,8 +890,8 @@ Result<ProbeResult> NftablesWriter::probe(TableName table, IpVersion version,
       std::string lines = nftMapDeclaration(t, map) + "\n";
       const NftMapKind kind = nftMapKind(map);
       for (const auto& [key, verdict] : elements) {
-        lines += "add element inet " + t + " " + map + " { " +
-                 nftMapElement(kind, key, kind == NftMapKind::kPairs ? nullptr : &verdict) + " }\n";
+        lines += "add element inet " + t + " " + map + " { " + nftMapElement(kind, key, &verdict) +
+                 " }\n";
       }
       once(map, lines);
     }

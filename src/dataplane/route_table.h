@@ -19,16 +19,14 @@
 
 namespace brindle::dataplane {
 
-// The device groups the agent owns are [kWorkloadGroupFirst, kWorkloadGroupLast] (chain.h): a
-// group in that range on any link is reset to 0 when no workload interface of that name wants it.
-// Groups outside it (0, or an administrator's) are never touched.
-
 struct RouteTableOptions {
   int protocol = 80;  // rtm_protocol marking our routes (never touch others' routes)
   int table = 254;    // main
   bool ipv6 = true;   // also set IPv6 forwarding on workload interfaces
-  // Reset our-range device groups that this table does not want. Only the one table that sets
-  // groups may sweep them (the agent's); the BGP thread's tunnel table must not.
+  // Reset to 0 the device groups in our range ([kWorkloadGroupFirst, kWorkloadGroupLast],
+  // chain.h) on links this table wants no group for; groups outside it (0, or an
+  // administrator's) are never touched. Only the one table that sets groups may sweep them (the
+  // agent's); the BGP thread's tunnel table must not.
   bool sweepLinkGroups = true;
 };
 

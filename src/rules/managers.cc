@@ -364,9 +364,15 @@ void Managers::onRouteRemove(const Cidr& destination) {
 void Managers::renderAggregates() {
   bool rebuilt = false;  // the flat workload dispatch written whole
   const bool groupsChanged = config_.flatDispatch && workloadDispatchDirty_;
-  std::map<std::string, uint32_t> groups;  // for a whole build: every interface's group
+  // Flat dispatch: the changed interfaces' groups (nullopt: no endpoint uses it any more), and
+  // for a whole build every interface's.
+  std::map<std::string, std::optional<uint32_t>> changed;
+  if (groupsChanged) {
+    for (const auto& iface : wlIfacesChanged_) changed[iface] = interfaceGroup(iface);
+  }
+  std::map<std::string, uint32_t> groups;
   for (IpVersion v : versions()) {
-    if (workloadDispatchDirty_ && !editWorkloadDispatch(v)) {
+    if (workloadDispatchDirty_ && !editWorkloadDispatch(v, changed)) {
       if (config_.flatDispatch) {
         if (!rebuilt) groups = interfaceGroups();
         setOwnedChains(v, TableName::kFilter, "wl-dispatch",
@@ -391,7 +397,7 @@ void Managers::renderAggregates() {
       setInsertions(v, TableName::kNat, nat);
     }
   }
-  if (groupsChanged) updateInterfaceGroups(rebuilt ? &groups : nullptr);
+  if (groupsChanged) updateInterfaceGroups(changed, rebuilt ? &groups : nullptr);
   if (workloadDispatchDirty_) leavingRetired_ = false;
   workloadDispatchDirty_ = hostDispatchDirty_ = natDirty_ = false;
   wlIfacesChanged_.clear();
@@ -399,19 +405,18 @@ void Managers::renderAggregates() {
 
 // After the dispatch: the route table applies after the rules (DataplaneDriver), so an
 // interface joins its group once the group's chains and dispatch entry are in the kernel.
-void Managers::updateInterfaceGroups(const std::map<std::string, uint32_t>* all) {
+void Managers::updateInterfaceGroups(const std::map<std::string, std::optional<uint32_t>>& changed,
+                                     const std::map<std::string, uint32_t>* all) {
   if (!routes_) return;
-  for (const auto& iface : wlIfacesChanged_) {
-    auto g = all ? (all->count(iface) ? std::optional(all->at(iface)) : std::nullopt)
-                 : (wlIfaces_.count(iface) ? interfaceGroup(iface) : std::nullopt);
-    if (g) {
-      routes_->setInterfaceGroup(iface, *g);
+  for (const auto& [iface, group] : changed) {
+    if (group) {
+      routes_->setInterfaceGroup(iface, *group);
     } else {
       routes_->removeInterfaceGroup(iface);
     }
   }
   if (!all) return;
-  for (const auto& [iface, g] : *all) routes_->setInterfaceGroup(iface, g);
+  for (const auto& [iface, group] : *all) routes_->setInterfaceGroup(iface, group);
 }
 
 // Flat dispatch chains (one rule per interface, nftables' verdict maps) change by the interfaces
@@ -420,7 +425,8 @@ void Managers::updateInterfaceGroups(const std::map<std::string, uint32_t>* all)
 // endpoint add at 500 local endpoints spent ~2 ms here, growing with the endpoints). A tree
 // (iptables) is rebuilt: an interface may move a whole bin into a child chain. So are chains not
 // written yet, and many changes at once (an edit moves the rules after it).
-bool Managers::editWorkloadDispatch(IpVersion v) {
+bool Managers::editWorkloadDispatch(IpVersion v,
+                                    const std::map<std::string, std::optional<uint32_t>>& changed) {
   constexpr size_t kMaxEdits = 32;
   dataplane::ChainTable* t = table(v, TableName::kFilter);
   if (!config_.flatDispatch || !t || wlIfacesChanged_.size() > kMaxEdits ||
@@ -430,8 +436,7 @@ bool Managers::editWorkloadDispatch(IpVersion v) {
   }
   // Interfaces moving between groups have rules ahead of the sorted ones: written whole.
   if (!leavingGroups_.empty() || leavingRetired_) return false;
-  for (const auto& iface : wlIfacesChanged_) {
-    auto group = wlIfaces_.count(iface) ? interfaceGroup(iface) : std::nullopt;
+  for (const auto& [iface, group] : changed) {
     if (!editGroupedWorkloadDispatch(*t, iface, group)) return false;
   }
   for (auto& o : owned_["wl-dispatch"]) {

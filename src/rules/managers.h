@@ -128,12 +128,14 @@ class Managers : public calc::DataplaneCallbacks {
   std::optional<uint32_t> interfaceGroup(const std::string& iface) const;
   std::map<std::string, uint32_t> interfaceGroups() const;  // of every interface, in one pass
 
-  // The flat workload dispatch chains of `version` edited for wlIfacesChanged_; false when they
-  // must be written whole.
-  bool editWorkloadDispatch(dataplane::IpVersion version);
-  // The changed interfaces' device groups handed to the route table; `all`: every interface's
-  // (after a whole build).
-  void updateInterfaceGroups(const std::map<std::string, uint32_t>* all);
+  // The flat workload dispatch chains of `version` edited for the `changed` interfaces (their
+  // groups, nullopt: gone); false when they must be written whole.
+  bool editWorkloadDispatch(dataplane::IpVersion version,
+                            const std::map<std::string, std::optional<uint32_t>>& changed);
+  // The changed interfaces' device groups handed to the route table, and `all` of them after a
+  // whole build.
+  void updateInterfaceGroups(const std::map<std::string, std::optional<uint32_t>>& changed,
+                             const std::map<std::string, uint32_t>* all);
 
   std::vector<dataplane::IpVersion> versions_;
   bool inSync_ = false;
