@@ -96,6 +96,16 @@ Status DataplaneDriver::apply() {
   };
   renderAggregates();
   step("render");
+  // A start in nftables mode finds the workload interfaces in group 0 (iptables ran them, or
+  // nothing did): they get their groups before the table whose dispatch admits them only by
+  // those groups is committed, or new connections would meet "Unknown interface" in between.
+  // Later applies keep the order below, as only links in our range are then admitted by group.
+  if (!applied_ && deps_.nftables && deps_.routes) {
+    if (Status s = deps_.routes->applyGroupsOfUngroupedLinks(); !s) {
+      spdlog::warn("device groups before the first nftables apply: {}", s.message());
+    }
+    step("groups");
+  }
   Status result = deps_.nftables ? applyNftables() : applyIptables(step);
   if (deps_.nftables) step("nftables");
   auto fail = [&](const std::string& what, const Status& s) {

@@ -152,6 +152,7 @@ Result<std::unique_ptr<KernelWriters>> openKernelWriters(const AgentConfig& cfg)
   dataplane::RouteTableOptions ropts;
   ropts.protocol = cfg.routeProtocol;
   ropts.ipv6 = cfg.ipv6Support;
+  ropts.sweepLinkGroups = cfg.nftablesEnabled;  // iptables mode: once nftables is gone
   k->routes = std::make_unique<dataplane::RouteTable>(*k->netlink, k->sysctl, ropts);
   k->deps.routes = k->routes.get();
   return k;
@@ -166,6 +167,8 @@ Status removeNftables(os::CommandRunner& runner) {
 
 // After the first complete apply in one backend, the other backend's rules go (a switch of
 // backend is a restart; until here both guard the traffic with the same policy).
+// In iptables mode the workload interfaces' device groups go only after the nftables table:
+// while it exists, its dispatch admits an interface only with the group it was given.
 std::function<void()> removeOtherBackend(KernelWriters& k, const AgentConfig& cfg) {
   return [&k, &cfg] {
     Status s =
@@ -173,6 +176,12 @@ std::function<void()> removeOtherBackend(KernelWriters& k, const AgentConfig& cf
     if (!s) {
       spdlog::warn("removing the {} rules of the other backend: {}",
                    cfg.nftablesEnabled ? "iptables" : "nftables", s.message());
+      return;
+    }
+    if (cfg.nftablesEnabled) return;
+    k.routes->setSweepLinkGroups(true);
+    if (Status swept = k.routes->apply(); !swept) {
+      spdlog::warn("resetting the nftables device groups: {}", swept.message());
     }
   };
 }
@@ -318,6 +327,7 @@ int cleanupDataplane(const CommandLine& cl) {
     if (!s && first) first = s;
   };
   note(removeNftables((*kernel)->runner));
+  (*kernel)->routes->setSweepLinkGroups(true);  // the table that used them is gone
   note((*kernel)->routes->apply());
   if (!first) {
     spdlog::error("cleanup: {}", first.message());

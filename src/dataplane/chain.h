@@ -21,6 +21,9 @@ const char* tableNameText(TableName table);  // "raw", "mangle", "nat", "filter"
 // number is.
 inline constexpr uint32_t kWorkloadGroupFirst = 0x10000000;
 inline constexpr uint32_t kWorkloadGroupLast = 0x1fffffff;
+inline constexpr bool inWorkloadGroupRange(uint32_t group) {
+  return group >= kWorkloadGroupFirst && group <= kWorkloadGroupLast;
+}
 
 // What a packet must be for a rule to apply: every criterion, in the order added. Builder calls
 // chain: Match().protocol("tcp").destPorts("80,443").sourceIpSet("cali40s:...").

@@ -141,6 +141,23 @@ Status RouteTable::apply() {
   return first;
 }
 
+Status RouteTable::applyGroupsOfUngroupedLinks() {
+  BRINDLE_ASSIGN_OR_RETURN(auto links, netlink_.listLinks());
+  Status first;
+  for (const auto& link : links) {
+    if (inWorkloadGroupRange(link.group)) continue;
+    auto want = groups_.find(link.name);
+    if (want == groups_.end() || want->second == link.group) continue;
+    Status st = netlink_.setLinkGroup(link.index, want->second);
+    if (st.isOk()) {
+      ++stats_.groupsSet;
+    } else if (st.code() != ErrorCode::kNotFound && first.isOk()) {
+      first = st;  // a link gone since the dump is apply()'s to wait for
+    }
+  }
+  return first;
+}
+
 Status RouteTable::applyGroups(const std::vector<LinkInfo>& links) {
   Status first;
   pendingGroups_.clear();
@@ -149,8 +166,7 @@ Status RouteTable::applyGroups(const std::vector<LinkInfo>& links) {
     auto want = groups_.find(link.name);
     bool wanted = want != groups_.end();
     if (wanted) pendingGroups_.erase(link.name);
-    bool ours = link.group >= kWorkloadGroupFirst && link.group <= kWorkloadGroupLast;
-    if (!wanted && !(ours && options_.sweepLinkGroups)) continue;  // not ours to reset
+    if (!wanted && !(inWorkloadGroupRange(link.group) && options_.sweepLinkGroups)) continue;  // not ours to reset
     uint32_t group = wanted ? want->second : 0;
     if (link.group == group) continue;
     Status st = netlink_.setLinkGroup(link.index, group);

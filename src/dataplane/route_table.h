@@ -53,6 +53,15 @@ class RouteTable {
   // pending and is retried by the next apply() (call it again when an interface appears, or
   // periodically). Returns the first error; the rest is still attempted.
   Status apply();
+  // Sets the wanted groups of the links whose group is outside our range (0, or someone else's)
+  // and does nothing else. No table of ours admits a link by such a group, so this may run
+  // before the rules that admit the links by their new groups are in: the nftables agent's
+  // first apply does it while another backend's rules, which ignore groups, still guard them.
+  // Errors are returned; apply() retries what failed.
+  Status applyGroupsOfUngroupedLinks();
+  // Off, groups in our range that nobody wants are left alone until it is switched on: an agent
+  // in iptables mode keeps them while the nftables table that dispatches by them exists.
+  void setSweepLinkGroups(bool on) { options_.sweepLinkGroups = on; }
 
   std::vector<Cidr> pendingRoutes() const;                  // waiting for their interface
   std::vector<std::string> pendingInterfaceGroups() const;  // likewise

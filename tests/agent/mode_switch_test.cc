@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "agent/http_server.h"
+#include "dataplane/chain.h"
 #include "datastore/local/local_store.h"
 #include "model/codec.h"
 #include "os/netns.h"
@@ -205,6 +206,15 @@ class AgentModeSwitch : public ::testing::Test {
     EXPECT_TRUE(view.programmed()) << view.ours();
     EXPECT_TRUE(view.hasChain("filter", "cali-tw-calis0000002")) << view.ours();
     EXPECT_EQ(view.otherBackendLeftovers(), "");
+    // The workload interfaces carry device groups in nftables mode only (iptables mode resets
+    // them, once the nftables table that dispatched by them is gone).
+    for (const char* iface : {"calic0000001", "calis0000002", "calio0000003"}) {
+      const uint32_t group = view.linkGroup(iface);
+      EXPECT_EQ(dataplane::inWorkloadGroupRange(group), view.nftables()) << iface << ": " << group;
+      if (view.nftables()) {
+        EXPECT_EQ(view.dispatchGroup(iface), group) << iface;
+      }
+    }
     EXPECT_GT(lab_->metric(view.writesMetric()), 0) << view.writesMetric();
     EXPECT_TRUE(lab_->connect("cli", 80));
     EXPECT_TRUE(lab_->ping("cli"));
@@ -238,7 +248,7 @@ class AgentModeSwitch : public ::testing::Test {
       while (!stopNew) {
         ++newTried;
         if (!lab_->connect("cli", 80)) ++newFailed;
-        std::this_thread::sleep_for(100ms);
+        std::this_thread::sleep_for(20ms);
       }
     });
     // ... and the policy never lapses: no moment without either backend's rules.

@@ -212,6 +212,54 @@ TEST(RouteTableTest, TableThatDoesNotSweepGroupsLeavesThemAlone) {
   EXPECT_EQ(nl.group("cali1"), kGroupA);
 }
 
+// The iptables agent's table: groups stay while the nftables table that dispatches by them
+// exists, and go with the first apply after the sweep is switched on.
+TEST(RouteTableTest, SweepSwitchedOnLaterResetsTheGroupsThen) {
+  FakeRouteNetlink nl;
+  FakeSysctl sysctl;
+  nl.addLink("cali1", kGroupA);
+  RouteTableOptions options;
+  options.sweepLinkGroups = false;
+  RouteTable routes(nl, sysctl, options);
+  ASSERT_TRUE(routes.apply());
+  EXPECT_EQ(nl.group("cali1"), kGroupA);
+  routes.setSweepLinkGroups(true);
+  ASSERT_TRUE(routes.apply());
+  EXPECT_EQ(nl.group("cali1"), 0u);
+}
+
+// Before the nftables agent's first commit: links in group 0 or someone else's get their groups;
+// a link already in our range keeps its group (an nftables table of ours may be admitting it by
+// that group), and neither routes nor sweeps are touched.
+TEST(RouteTableTest, UngroupedLinksGetTheirGroupsAloneAndEarly) {
+  FakeRouteNetlink nl;
+  FakeSysctl sysctl;
+  nl.addLink("cali1");                // group 0: iptables ran it
+  nl.addLink("cali2", 5);             // an administrator's group
+  nl.addLink("cali3", kGroupB);       // ours, another group: its change waits for apply()
+  nl.addLink("cali4", kGroupB);       // ours, wanted by nobody: the sweep waits for apply()
+  nl.addLink("cali5");                // no group wanted
+  RouteTable routes(nl, sysctl);
+  routes.setInterfaceGroup("cali1", kGroupA);
+  routes.setInterfaceGroup("cali2", kGroupA);
+  routes.setInterfaceGroup("cali3", kGroupA);
+  routes.setInterfaceGroup("cali9", kGroupA);  // no such link yet
+  routes.setWorkloadRoute(cidr("10.65.0.1/32"), "cali1");
+  ASSERT_TRUE(routes.applyGroupsOfUngroupedLinks());
+  EXPECT_EQ(nl.group("cali1"), kGroupA);
+  EXPECT_EQ(nl.group("cali2"), kGroupA);
+  EXPECT_EQ(nl.group("cali3"), kGroupB);
+  EXPECT_EQ(nl.group("cali4"), kGroupB);
+  EXPECT_EQ(nl.group("cali5"), 0u);
+  EXPECT_EQ(nl.find(cidr("10.65.0.1/32")), nullptr);
+  EXPECT_EQ(routes.stats().groupsSet, 2);
+  ASSERT_TRUE(routes.apply());
+  EXPECT_EQ(nl.group("cali3"), kGroupA);
+  EXPECT_EQ(nl.group("cali4"), 0u);
+  EXPECT_NE(nl.find(cidr("10.65.0.1/32")), nullptr);
+  EXPECT_EQ(routes.pendingInterfaceGroups(), std::vector<std::string>{"cali9"});
+}
+
 TEST(RouteTableTest, FailedGroupSetIsReportedAndRetriedWhileTheRestGoesOn) {
   FakeRouteNetlink nl;
   FakeSysctl sysctl;
