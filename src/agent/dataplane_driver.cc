@@ -96,14 +96,17 @@ Status DataplaneDriver::apply() {
   };
   renderAggregates();
   step("render");
-  // A start in nftables mode finds the workload interfaces in group 0 (iptables ran them, or
-  // nothing did): they get their groups before the table whose dispatch admits them only by
+  // A start in nftables mode may find the workload interfaces in group 0 (iptables ran them,
+  // or nothing did): they get their groups before the table whose dispatch admits them only by
   // those groups is committed, or new connections would meet "Unknown interface" in between.
-  // Later applies keep the order below, as only links in our range are then admitted by group.
+  // Links carrying another group of ours (a previous agent's table admits them by it) keep it
+  // until the routes step, and the first commit admits them with it too.
   if (!applied_ && deps_.nftables && deps_.routes) {
-    if (Status s = deps_.routes->applyGroupsOfUngroupedLinks(); !s) {
+    std::map<std::string, uint32_t> carried;
+    if (Status s = deps_.routes->applyGroupsOfUngroupedLinks(&carried); !s) {
       spdlog::warn("device groups before the first nftables apply: {}", s.message());
     }
+    if (adoptLinkGroups(carried)) renderAggregates();
     step("groups");
   }
   Status result = deps_.nftables ? applyNftables() : applyIptables(step);

@@ -141,13 +141,16 @@ Status RouteTable::apply() {
   return first;
 }
 
-Status RouteTable::applyGroupsOfUngroupedLinks() {
+Status RouteTable::applyGroupsOfUngroupedLinks(std::map<std::string, uint32_t>* carried) {
   BRINDLE_ASSIGN_OR_RETURN(auto links, netlink_.listLinks());
   Status first;
   for (const auto& link : links) {
-    if (inWorkloadGroupRange(link.group)) continue;
     auto want = groups_.find(link.name);
     if (want == groups_.end() || want->second == link.group) continue;
+    if (inWorkloadGroupRange(link.group)) {
+      if (carried) (*carried)[link.name] = link.group;
+      continue;
+    }
     Status st = netlink_.setLinkGroup(link.index, want->second);
     if (st.isOk()) {
       ++stats_.groupsSet;
@@ -166,7 +169,8 @@ Status RouteTable::applyGroups(const std::vector<LinkInfo>& links) {
     auto want = groups_.find(link.name);
     bool wanted = want != groups_.end();
     if (wanted) pendingGroups_.erase(link.name);
-    if (!wanted && !(inWorkloadGroupRange(link.group) && options_.sweepLinkGroups)) continue;  // not ours to reset
+    // Not ours to reset (or not yet: the sweep is off).
+    if (!wanted && !(inWorkloadGroupRange(link.group) && options_.sweepLinkGroups)) continue;
     uint32_t group = wanted ? want->second : 0;
     if (link.group == group) continue;
     Status st = netlink_.setLinkGroup(link.index, group);

@@ -241,6 +241,18 @@ bool Managers::retireLeavingGroups() {
   return true;
 }
 
+bool Managers::adoptLinkGroups(const std::map<std::string, uint32_t>& linkGroups) {
+  bool any = false;
+  for (const auto& [iface, carried] : linkGroups) {
+    auto group = interfaceGroup(iface);
+    if (!group || *group == carried || !dataplane::inWorkloadGroupRange(carried)) continue;
+    leavingGroups_[iface].insert(carried);
+    interfaceChanged(iface);
+    any = true;
+  }
+  return any;
+}
+
 std::map<std::string, uint32_t> Managers::interfaceGroups() const {
   std::map<std::string, uint32_t> out;
   for (const auto& [id, ep] : workloads_) {  // by id: the last one using an interface wins

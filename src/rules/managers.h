@@ -59,6 +59,11 @@ class Managers : public calc::DataplaneCallbacks {
   // apply of its own: until then the old group leads to the new chains, which is harmless).
   // True if some were.
   bool retireLeavingGroups();
+  // The groups the kernel's links carry in our range, read before the first apply: a link whose
+  // group differs from the one its endpoint has now (a policy changed while no agent ran, or the
+  // numbering went otherwise) is leaving that group, so the first commit admits it with either
+  // until the route table has moved it. True if some link was.
+  bool adoptLinkGroups(const std::map<std::string, uint32_t>& linkGroups);
 
   // The dispatch, mangle and nat chains, where their inputs changed since the last call.
   void renderAggregates();

@@ -297,6 +297,33 @@ class AgentModeSwitch : public ::testing::Test {
     checkEnforcedBy(view);
   }
 
+  // An nftables agent restarted while a link carries another group of ours than the one its
+  // endpoint gets now (a policy changed while no agent ran): the first commit admits the link
+  // with that group too (to the new chains) until the routes step has moved it, so its traffic
+  // never meets "Unknown interface".
+  void restartWithAStaleGroup() {
+    const DataplaneView view(lab_->node(), Dataplane::kNftables);
+    const std::string iface = "calis0000002";
+    const uint32_t group = view.linkGroup(iface);
+    ASSERT_TRUE(dataplane::inWorkloadGroupRange(group)) << group;
+    const uint32_t stale = group == dataplane::kWorkloadGroupLast ? group - 1 : group + 1;
+    lab_->stopAgent();
+    must("ip -n " + lab_->node() + " link set " + iface + " group " + std::to_string(stale));
+    ASSERT_TRUE(lab_->startAgent(Dataplane::kNftables)) << lab_->logTail();
+    EXPECT_EQ(view.linkGroup(iface), group);
+    char chain[32];
+    std::snprintf(chain, sizeof chain, "filter-cali-tw-g%08x", group);
+    const std::string dispatch = sh("ip netns exec " + lab_->node() +
+                                    " nft list chain inet calico filter-cali-to-wl-dispatch")
+                                     .out;
+    EXPECT_NE(dispatch.find("oifname \"" + iface + "\" oifgroup " + std::to_string(stale) +
+                            " goto " + chain + " comment"),
+              std::string::npos)
+        << dispatch;
+    EXPECT_TRUE(lab_->connect("cli", 80));
+    EXPECT_FALSE(lab_->connect("oth", 80));
+  }
+
   std::unique_ptr<SwitchLab> lab_;
 };
 
@@ -304,6 +331,7 @@ TEST_F(AgentModeSwitch, IptablesToNftablesAndBackKeepsEstablishedFlows) {
   ASSERT_TRUE(lab_->startAgent(Dataplane::kIptables)) << lab_->logTail();
   checkEnforcedBy(DataplaneView(lab_->node(), Dataplane::kIptables));
   switchTo(Dataplane::kNftables);
+  restartWithAStaleGroup();
   switchTo(Dataplane::kIptables);
 }
 

@@ -234,18 +234,20 @@ TEST(RouteTableTest, SweepSwitchedOnLaterResetsTheGroupsThen) {
 TEST(RouteTableTest, UngroupedLinksGetTheirGroupsAloneAndEarly) {
   FakeRouteNetlink nl;
   FakeSysctl sysctl;
-  nl.addLink("cali1");                // group 0: iptables ran it
-  nl.addLink("cali2", 5);             // an administrator's group
-  nl.addLink("cali3", kGroupB);       // ours, another group: its change waits for apply()
-  nl.addLink("cali4", kGroupB);       // ours, wanted by nobody: the sweep waits for apply()
-  nl.addLink("cali5");                // no group wanted
+  nl.addLink("cali1");           // group 0: iptables ran it
+  nl.addLink("cali2", 5);        // an administrator's group
+  nl.addLink("cali3", kGroupB);  // ours, another group: its change waits for apply()
+  nl.addLink("cali4", kGroupB);  // ours, wanted by nobody: the sweep waits for apply()
+  nl.addLink("cali5");           // no group wanted
   RouteTable routes(nl, sysctl);
   routes.setInterfaceGroup("cali1", kGroupA);
   routes.setInterfaceGroup("cali2", kGroupA);
   routes.setInterfaceGroup("cali3", kGroupA);
   routes.setInterfaceGroup("cali9", kGroupA);  // no such link yet
   routes.setWorkloadRoute(cidr("10.65.0.1/32"), "cali1");
-  ASSERT_TRUE(routes.applyGroupsOfUngroupedLinks());
+  std::map<std::string, uint32_t> carried;
+  ASSERT_TRUE(routes.applyGroupsOfUngroupedLinks(&carried));
+  EXPECT_EQ(carried, (std::map<std::string, uint32_t>{{"cali3", kGroupB}}));
   EXPECT_EQ(nl.group("cali1"), kGroupA);
   EXPECT_EQ(nl.group("cali2"), kGroupA);
   EXPECT_EQ(nl.group("cali3"), kGroupB);

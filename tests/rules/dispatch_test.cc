@@ -231,6 +231,45 @@ TEST(GroupedDispatch, AnInterfaceStillCarryingItsOldGroupGetsTheNewChains) {
   EXPECT_EQ(filter.desiredChain(workloadGroupChainName("cali-fw-", two)), nullptr);
 }
 
+// Before the first apply the agent reads the groups the links carry: one in our range other than
+// the endpoint's (the previous agent's numbering) is admitted too, until the link has moved.
+TEST(GroupedDispatch, AGroupTheLinkCarriesFromBeforeTheStartIsAdmittedUntilItMoves) {
+  FlatManagers m;
+  auto& [config, filter, managers] = m;
+  calc::WorkloadEndpoint ep;
+  ep.id = "wep-a";
+  ep.interfaceName = "calia";
+  ep.profileIds = {"kns.one"};
+  managers.onWorkloadEndpointUpdate(ep);
+  managers.renderAggregates();
+  const uint32_t group =
+      preferredWorkloadGroup(workloadChainsDigest(workloadEndpointChains(ep, config)));
+  const uint32_t old = group == dataplane::kWorkloadGroupLast ? group - 1 : group + 1;
+  auto dispatch = [&] { return filter.desiredChain(kChainFromWlDispatch)->rules.size(); };
+  ASSERT_EQ(dispatch(), 2u);  // calia's rule, Unknown interface
+
+  // Nothing to adopt: the wanted group, group 0 (no table of ours admits it), a foreign group,
+  // an interface with no endpoint.
+  EXPECT_FALSE(managers.adoptLinkGroups({{"calia", group}}));
+  EXPECT_FALSE(managers.adoptLinkGroups({{"calia", 0}}));
+  EXPECT_FALSE(managers.adoptLinkGroups({{"calia", 5}}));
+  EXPECT_FALSE(managers.adoptLinkGroups({{"calib", old}}));
+
+  ASSERT_TRUE(managers.adoptLinkGroups({{"calia", old}}));
+  managers.renderAggregates();
+  const auto& rules = filter.desiredChain(kChainFromWlDispatch)->rules;
+  ASSERT_EQ(rules.size(), 3u);
+  EXPECT_EQ(dataplane::renderMatch(rules[0].match),
+            "-i calia -m devgroup --src-group " + std::to_string(old));
+  EXPECT_EQ(dataplane::renderAction(rules[0].action),
+            "-g " + workloadGroupChainName("cali-fw-", group));
+  EXPECT_EQ(rules[0].comment, "Interface moving to its new group");
+
+  EXPECT_TRUE(managers.retireLeavingGroups());
+  managers.renderAggregates();
+  EXPECT_EQ(dispatch(), 2u);
+}
+
 // The nftables backend's dispatch: one flat chain per direction (a pair set and a verdict map by
 // group), however many interfaces, each rule naming the interface, its group and the group's chain.
 TEST(GroupedDispatch, FlatWithEachInterfacesGroup) {
