@@ -162,6 +162,20 @@ struct FlatManagers {
                     nullptr,
                     nullptr,
                     config};
+
+  // Endpoint "wep-a" on interface calia with profile kns.one, rendered.
+  calc::WorkloadEndpoint addEndpoint() {
+    calc::WorkloadEndpoint ep;
+    ep.id = "wep-a";
+    ep.interfaceName = "calia";
+    ep.profileIds = {"kns.one"};
+    managers.onWorkloadEndpointUpdate(ep);
+    managers.renderAggregates();
+    return ep;
+  }
+  uint32_t groupOf(const calc::WorkloadEndpoint& ep) const {
+    return preferredWorkloadGroup(workloadChainsDigest(workloadEndpointChains(ep, config)));
+  }
 };
 
 // An endpoint whose chains change moves its interface to another group. Until the route table
@@ -170,15 +184,8 @@ struct FlatManagers {
 TEST(GroupedDispatch, AnInterfaceStillCarryingItsOldGroupGetsTheNewChains) {
   FlatManagers m;
   auto& [config, filter, managers] = m;
-  calc::WorkloadEndpoint ep;
-  ep.id = "wep-a";
-  ep.interfaceName = "calia";
-  ep.profileIds = {"kns.one"};
-  managers.onWorkloadEndpointUpdate(ep);
-  managers.renderAggregates();
-  auto groupOf = [&](const calc::WorkloadEndpoint& e) {
-    return preferredWorkloadGroup(workloadChainsDigest(workloadEndpointChains(e, config)));
-  };
+  calc::WorkloadEndpoint ep = m.addEndpoint();
+  auto groupOf = [&](const calc::WorkloadEndpoint& e) { return m.groupOf(e); };
   auto dispatched = [&] {
     std::vector<std::string> out;
     for (const auto& r : filter.desiredChain(kChainFromWlDispatch)->rules) {
@@ -236,14 +243,7 @@ TEST(GroupedDispatch, AnInterfaceStillCarryingItsOldGroupGetsTheNewChains) {
 TEST(GroupedDispatch, AGroupTheLinkCarriesFromBeforeTheStartIsAdmittedUntilItMoves) {
   FlatManagers m;
   auto& [config, filter, managers] = m;
-  calc::WorkloadEndpoint ep;
-  ep.id = "wep-a";
-  ep.interfaceName = "calia";
-  ep.profileIds = {"kns.one"};
-  managers.onWorkloadEndpointUpdate(ep);
-  managers.renderAggregates();
-  const uint32_t group =
-      preferredWorkloadGroup(workloadChainsDigest(workloadEndpointChains(ep, config)));
+  const uint32_t group = m.groupOf(m.addEndpoint());
   const uint32_t old = group == dataplane::kWorkloadGroupLast ? group - 1 : group + 1;
   auto dispatch = [&] { return filter.desiredChain(kChainFromWlDispatch)->rules.size(); };
   ASSERT_EQ(dispatch(), 2u);  // calia's rule, Unknown interface
