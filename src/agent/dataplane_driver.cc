@@ -124,8 +124,9 @@ Status DataplaneDriver::apply() {
     dirty_ = false;
     resyncRequested_ = false;
     suspects_.clear();  // all of it is in the kernel (or stood in for): nothing left to suspect
-    if (!applied_ && deps_.afterFirstApply) deps_.afterFirstApply();
     applied_ = true;
+    if (!afterApplyDone_)
+      afterApplyDone_ = !deps_.afterApplyUntilDone || deps_.afterApplyUntilDone();
     // The links carry their new groups now: the groups they left go with the next apply.
     retireLeavingGroups();
   }

@@ -37,9 +37,11 @@ struct DataplaneDeps {
   dataplane::NftablesWriter* nftables = nullptr;
   dataplane::RouteTable* routes = nullptr;  // nullptr: routes are not programmed
   Metrics* metrics = nullptr;               // nullptr: no metrics
-  // Runs once, after the first apply that succeeded (the whole dataplane is in place): removes
-  // the other backend's rules, so a switch of backend never leaves traffic unguarded.
-  std::function<void()> afterFirstApply;
+  // Runs after each apply that succeeded until it returns true; the first time, the whole
+  // dataplane is in place. It removes the other backend's rules, so a switch of backend never
+  // leaves traffic unguarded, and is tried again while that fails: the other backend would go
+  // on judging packets by the policy of before the switch.
+  std::function<bool()> afterApplyUntilDone;
 };
 
 class DataplaneDriver : public rules::Managers {
@@ -91,6 +93,7 @@ class DataplaneDriver : public rules::Managers {
   std::vector<dataplane::IpVersion> writerVersions_;  // of writers_, same order
   bool resyncRequested_ = false;
   bool applied_ = false;  // an apply has succeeded
+  bool afterApplyDone_ = false;
 
   // Policies and profiles whose chains changed since the last good apply: where a refusal is
   // looked for first (then in all of them: a drift repair may rewrite any chain).

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <climits>
 #include <filesystem>
 #include <map>
@@ -166,23 +167,34 @@ Status removeNftables(os::CommandRunner& runner) {
 }
 
 // After the first complete apply in one backend, the other backend's rules go (a switch of
-// backend is a restart; until here both guard the traffic with the same policy).
+// backend is a restart; until here both guard the traffic with the same policy). A failure is
+// retried after later applies (periodic resyncs make them), at most every 10 s; the first is a
+// warning, the rest debug lines.
 // In iptables mode the workload interfaces' device groups go only after the nftables table:
 // while it exists, its dispatch admits an interface only with the group it was given.
-std::function<void()> removeOtherBackend(KernelWriters& k, const AgentConfig& cfg) {
-  return [&k, &cfg] {
+std::function<bool()> removeOtherBackend(KernelWriters& k, const AgentConfig& cfg) {
+  using Clock = std::chrono::steady_clock;
+  return [&k, &cfg, failures = 0, last = Clock::time_point()]() mutable {
+    const auto now = Clock::now();
+    if (failures > 0 && now - last < std::chrono::seconds(10)) return false;
+    last = now;
+    const char* other = cfg.nftablesEnabled ? "iptables" : "nftables";
     Status s =
         cfg.nftablesEnabled ? IptablesWriters(k.runner, cfg).sweep() : removeNftables(k.runner);
     if (!s) {
-      spdlog::warn("removing the {} rules of the other backend: {}",
-                   cfg.nftablesEnabled ? "iptables" : "nftables", s.message());
-      return;
+      spdlog::log(failures++ == 0 ? spdlog::level::warn : spdlog::level::debug,
+                  "removing the {} rules of the other backend (tried again after the next "
+                  "apply): {}",
+                  other, s.message());
+      return false;
     }
-    if (cfg.nftablesEnabled) return;
+    if (failures > 0) spdlog::info("removed the {} rules of the other backend", other);
+    if (cfg.nftablesEnabled) return true;
     k.routes->setSweepLinkGroups(true);
     if (Status swept = k.routes->apply(); !swept) {
       spdlog::warn("resetting the nftables device groups: {}", swept.message());
     }
+    return true;
   };
 }
 
@@ -371,7 +383,7 @@ int runAgent(const CommandLine& cl, const std::atomic<bool>& stop) {
   Metrics metrics;
   defineAgentMetrics(metrics);
   (*kernel)->deps.metrics = &metrics;
-  (*kernel)->deps.afterFirstApply = removeOtherBackend(**kernel, cfg);
+  (*kernel)->deps.afterApplyUntilDone = removeOtherBackend(**kernel, cfg);
   spdlog::info("dataplane: {}", cfg.nftablesEnabled ? "nftables (table inet calico)" : "iptables");
   HealthState health;
   DataplaneDriver driver((*kernel)->deps, cfg.rendererConfig());

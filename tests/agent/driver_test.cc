@@ -35,6 +35,10 @@ class DriverTest : public ::testing::Test {
     deps.routes = &routes_;
     defineAgentMetrics(metrics_);
     deps.metrics = &metrics_;
+    deps.afterApplyUntilDone = [this] {
+      ++otherBackendRemovals_;
+      return otherBackendRemoved_;
+    };
     driver_ = std::make_unique<DataplaneDriver>(deps, rules::RendererConfig{});
   }
 
@@ -75,6 +79,8 @@ class DriverTest : public ::testing::Test {
     }
   }
 
+  int otherBackendRemovals_ = 0;     // calls of the hook that removes the other backend
+  bool otherBackendRemoved_ = true;  // what it returns
   Metrics metrics_;
   dataplane::testing::FakeIptables iptables_;
   dataplane::testing::FakeIpset ipset_;
@@ -139,6 +145,28 @@ TEST_F(DriverTest, FailedTableRestoreKeepsTheWorkloadUnrouted) {
   EXPECT_EQ(netlink_.find(cidr("10.65.0.1/32")), nullptr);
   ASSERT_TRUE(driver_->apply().isOk());
   EXPECT_NE(netlink_.find(cidr("10.65.0.1/32")), nullptr);
+}
+
+// The other backend's rules go once ours are all in, and their removal is tried again after
+// each later apply until it succeeds: left there, they would judge packets by an old policy.
+TEST_F(DriverTest, OtherBackendIsRemovedAfterAGoodApplyAndRetriedUntilItIs) {
+  addEndpoint("cali1");
+  otherBackendRemoved_ = false;
+  iptables_.failNextRestore();
+  EXPECT_FALSE(driver_->apply().isOk());
+  EXPECT_EQ(otherBackendRemovals_, 0);  // ours are not in: the other backend still guards
+  ASSERT_TRUE(driver_->apply().isOk());
+  EXPECT_EQ(otherBackendRemovals_, 1);
+  driver_->requestResync();
+  ASSERT_TRUE(driver_->apply().isOk());
+  EXPECT_EQ(otherBackendRemovals_, 2);
+  otherBackendRemoved_ = true;
+  driver_->requestResync();
+  ASSERT_TRUE(driver_->apply().isOk());
+  EXPECT_EQ(otherBackendRemovals_, 3);
+  driver_->requestResync();
+  ASSERT_TRUE(driver_->apply().isOk());
+  EXPECT_EQ(otherBackendRemovals_, 3);
 }
 
 TEST_F(DriverTest, PendingRoutesAndInterfaceGroupsAreRetried) {
