@@ -151,6 +151,16 @@ bool Supervisor::start(Instance& inst, std::vector<std::string>& problems) {
   if (!options_.netns.empty()) argv = {"ip", "netns", "exec", options_.netns};
   for (const char* a : {"bird", "-f", "-c"}) argv.push_back(a);
   argv.insert(argv.end(), {conf, "-s", ctl, "-P", path(inst.family, ".pid")});
+  // A BIRD that died left its routes in the kernel (`persist`). Started with -R it recovers
+  // gracefully: the kernel protocol (`graceful restart`) syncs only once the BGP sessions have
+  // converged (End-of-RIB from each peer, or BIRD's `graceful restart wait`, 240 s) instead of
+  // pruning every learned route at once and adding it back as the sessions return, and its
+  // peers see the restart flag. Calico starts BIRD with -R always; a node with no route of
+  // BIRD's yet starts without it, so its first routes are not held back behind a peer that is
+  // down.
+  const auto persisted =
+      run({"ip", "-o", inst.family == 4 ? "-4" : "-6", "route", "show", "proto", "bird"}, true);
+  if (persisted.exitCode == 0 && !persisted.out.empty()) argv.push_back("-R");
   const std::string log = path(inst.family, ".log");
   const pid_t pid = ::fork();
   if (pid == 0) {
