@@ -103,7 +103,7 @@ Status DataplaneDriver::apply() {
   // until the routes step, and the first commit admits them with it too.
   if (!applied_ && deps_.nftables && deps_.routes) {
     std::map<std::string, uint32_t> carried;
-    if (Status s = deps_.routes->applyGroupsOfUngroupedLinks(&carried); !s) {
+    if (Status s = deps_.routes->applyGroupsOfUngroupedLinks(carried); !s) {
       spdlog::warn("device groups before the first nftables apply: {}", s.message());
     }
     if (adoptLinkGroups(carried)) renderAggregates();

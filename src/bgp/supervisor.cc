@@ -158,8 +158,7 @@ bool Supervisor::start(Instance& inst, std::vector<std::string>& problems) {
   // peers see the restart flag. Calico starts BIRD with -R always; a node with no route of
   // BIRD's yet starts without it, so its first routes are not held back behind a peer that is
   // down.
-  const auto persisted =
-      run({"ip", "-o", inst.family == 4 ? "-4" : "-6", "route", "show", "proto", "bird"}, true);
+  const auto persisted = kernelBirdRoutes(inst.family);
   if (persisted.exitCode == 0 && !persisted.out.empty()) argv.push_back("-R");
   const std::string log = path(inst.family, ".log");
   const pid_t pid = ::fork();
@@ -195,8 +194,12 @@ bool Supervisor::start(Instance& inst, std::vector<std::string>& problems) {
 // `ip -o route show proto bird` as BIRD static routes, blackholes left out (they are our own
 // blocks, which BIRD keeps anyway): "10.66.0.0/26 via 10.88.0.4 dev eth0 ..." is
 // "10.66.0.0/26 via 10.88.0.4%eth0", each next hop of an ECMP route the same way.
+os::CommandOutput Supervisor::kernelBirdRoutes(int family) {
+  return run({"ip", "-o", family == 4 ? "-4" : "-6", "route", "show", "proto", "bird"}, true);
+}
+
 std::string Supervisor::holdKernelRoutes(int family) {
-  auto out = run({"ip", "-o", family == 4 ? "-4" : "-6", "route", "show", "proto", "bird"}, true);
+  auto out = kernelBirdRoutes(family);
   if (out.exitCode != 0) return "";
   std::vector<std::string> routes;
   std::istringstream lines(out.out);

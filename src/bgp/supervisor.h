@@ -98,6 +98,8 @@ class Supervisor {
   // change forward.
   std::string nextText(Instance& inst, const std::string& target);
   std::string holdKernelRoutes(int family);
+  // `ip -o -4|-6 route show proto bird` in the node's namespace: the kernel's routes of BIRD's.
+  os::CommandOutput kernelBirdRoutes(int family);
   bool released(const Instance& inst, const std::string& target);
   bool alive(Instance& inst);
   bool start(Instance& inst, std::vector<std::string>& problems);

@@ -141,14 +141,14 @@ Status RouteTable::apply() {
   return first;
 }
 
-Status RouteTable::applyGroupsOfUngroupedLinks(std::map<std::string, uint32_t>* carried) {
+Status RouteTable::applyGroupsOfUngroupedLinks(std::map<std::string, uint32_t>& carried) {
   BRINDLE_ASSIGN_OR_RETURN(auto links, netlink_.listLinks());
   Status first;
   for (const auto& link : links) {
     auto want = groups_.find(link.name);
     if (want == groups_.end() || want->second == link.group) continue;
     if (inWorkloadGroupRange(link.group)) {
-      if (carried) (*carried)[link.name] = link.group;
+      carried[link.name] = link.group;
       continue;
     }
     Status st = netlink_.setLinkGroup(link.index, want->second);

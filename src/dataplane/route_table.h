@@ -57,9 +57,9 @@ class RouteTable {
   // and does nothing else. No table of ours admits a link by such a group, so this may run
   // before the rules that admit the links by their new groups are in: the nftables agent's
   // first apply does it while another backend's rules, which ignore groups, still guard them.
-  // Errors are returned; apply() retries what failed. `carried`, if given, receives the links
+  // Errors are returned; apply() retries what failed. `carried` receives the links
   // whose group is in our range but not the wanted one, with the group they carry.
-  Status applyGroupsOfUngroupedLinks(std::map<std::string, uint32_t>* carried = nullptr);
+  Status applyGroupsOfUngroupedLinks(std::map<std::string, uint32_t>& carried);
   // Off, groups in our range that nobody wants are left alone until it is switched on: an agent
   // in iptables mode keeps them while the nftables table that dispatches by them exists.
   void setSweepLinkGroups(bool on) { options_.sweepLinkGroups = on; }

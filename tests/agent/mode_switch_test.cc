@@ -23,6 +23,7 @@
 #include "model/codec.h"
 #include "os/netns.h"
 #include "resources/resource_store.h"
+#include "rules/endpoints.h"
 #include "testutil/dataplane_view.h"
 #include "testutil/metric_value.h"
 #include "testutil/shell.h"
@@ -311,8 +312,8 @@ class AgentModeSwitch : public ::testing::Test {
     must("ip -n " + lab_->node() + " link set " + iface + " group " + std::to_string(stale));
     ASSERT_TRUE(lab_->startAgent(Dataplane::kNftables)) << lab_->logTail();
     EXPECT_EQ(view.linkGroup(iface), group);
-    char chain[32];
-    std::snprintf(chain, sizeof chain, "filter-cali-tw-g%08x", group);
+    const std::string chain =
+        DataplaneView::nftChain("filter", rules::workloadGroupChainName("cali-tw-", group));
     const std::string dispatch = sh("ip netns exec " + lab_->node() +
                                     " nft list chain inet calico filter-cali-to-wl-dispatch")
                                      .out;

@@ -246,7 +246,7 @@ TEST(RouteTableTest, UngroupedLinksGetTheirGroupsAloneAndEarly) {
   routes.setInterfaceGroup("cali9", kGroupA);  // no such link yet
   routes.setWorkloadRoute(cidr("10.65.0.1/32"), "cali1");
   std::map<std::string, uint32_t> carried;
-  ASSERT_TRUE(routes.applyGroupsOfUngroupedLinks(&carried));
+  ASSERT_TRUE(routes.applyGroupsOfUngroupedLinks(carried));
   EXPECT_EQ(carried, (std::map<std::string, uint32_t>{{"cali3", kGroupB}}));
   EXPECT_EQ(nl.group("cali1"), kGroupA);
   EXPECT_EQ(nl.group("cali2"), kGroupA);
