@@ -33,11 +33,14 @@ if [ "$mode" = kill9 ]; then
   "$bin" --lab "$name" up --topology downward-default --racks 2 --nodes-per-rack 4 \
     >/dev/null 2>&1 &
   up=$!
-  for _ in $(seq 200); do
-    [ -n "$(ip netns pids "bl-$name-r2n4" 2>/dev/null)" ] && break
+  # By command name: up's own `ip -n` calls show up in a namespace for a moment too.
+  runs() { ip netns pids "bl-$name-$1" 2>/dev/null | xargs -r ps -o comm= -p 2>/dev/null | grep -qx "$2"; }
+  for _ in $(seq 600); do
+    runs r2n4 brindle-agent && break
     sleep 0.05
   done
-  [ -n "$(ip netns pids "bl-$name-core" 2>/dev/null)" ] || fail "the core's BIRD is not running"
+  runs r2n4 brindle-agent || fail "the last node's agent is not running"
+  runs core bird || fail "the core's BIRD is not running"
   kill -9 "$up"
   wait "$up" 2>/dev/null
   inodes=$(for f in /var/run/netns/bl-"$name"-*; do stat -L -c %i "$f"; done)

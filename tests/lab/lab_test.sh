@@ -161,11 +161,17 @@ case $mode in
     # concurrently with our down).
     "$bin" --lab "$name" up --nodes 3 --etcd >/dev/null 2>&1 &
     up=$!
-    # Killed while it starts nodes: once an agent runs in node3's namespace.
-    for _ in $(seq 200); do
-      [ -n "$(ip netns pids "bl-$name-node3" 2>/dev/null)" ] && break
+    # Killed while it starts nodes: once an agent runs in node3's namespace (by command name:
+    # up's own `ip -n` calls show up in a namespace for a moment too).
+    agent_runs() {
+      ip netns pids "bl-$name-node3" 2>/dev/null | xargs -r ps -o comm= -p 2>/dev/null |
+        grep -qx brindle-agent
+    }
+    for _ in $(seq 600); do
+      agent_runs && break
       sleep 0.05
     done
+    agent_runs || fail "node3's agent is not running"
     kill -9 "$up"
     wait "$up" 2>/dev/null
     # The namespaces' identities, to find any process left in one after down.
