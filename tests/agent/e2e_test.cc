@@ -570,15 +570,21 @@ TEST_F(AgentE2eTest, SpoofedSourceIsDropped) {
   for (const char* chain : {"pre", "post"}) {
     table += std::string("chain ") + chain + " { type filter hook prerouting priority raw " +
              (chain == std::string("pre") ? "- 1" : "+ 1") + "; policy accept;\n";
-    for (const char* src : {"10.65.0.1", "10.65.0.77"}) {
+    for (const char* src : {"10.65.0.1", "10.65.0.77", "10.65.0.3"}) {
       table += std::string("ip saddr ") + src + " udp dport 5353 counter\n";
     }
     table += "}\n";
   }
   ASSERT_EQ(sh("printf '" + table + "}\\n' | ip netns exec " + node_ + " nft -f -").code, 0);
+  // a also sends from c's address (a workload's own, on another interface) for this test.
+  ASSERT_EQ(sh("ip -n " + a.ns + " addr add 10.65.0.3/32 dev eth0").code, 0);
   struct Drop {
-    ~Drop() { sh("ip netns exec " + node_ + " nft delete table inet " + kBracket); }
-  } drop;
+    std::string ns;
+    ~Drop() {
+      sh("ip netns exec " + node_ + " nft delete table inet " + kBracket);
+      sh("ip -n " + ns + " addr del 10.65.0.3/32 dev eth0");
+    }
+  } drop{a.ns};
   const bool iptables = !view_->nftables();
   const long long before =
       iptables ? view_->rulePackets("raw", "cali-PREROUTING", "rpfilter.*--invert.* -j DROP$", "")
@@ -592,6 +598,9 @@ TEST_F(AgentE2eTest, SpoofedSourceIsDropped) {
   // The spoofed datagram left a and was dropped by our anti-spoofing rule, not lost elsewhere.
   EXPECT_GT(bracketCount("pre", "10.65.0.77"), 0);
   EXPECT_EQ(bracketCount("post", "10.65.0.77"), 0);
+  probeIp(a, "10.65.0.2", "udp", 5353, "10.65.0.3");
+  EXPECT_GT(bracketCount("pre", "10.65.0.3"), 0);
+  EXPECT_EQ(bracketCount("post", "10.65.0.3"), 0) << "another workload's address let through";
   const std::string raw = view_->chainRules("raw", "cali-PREROUTING");
   if (iptables) {
     // The rule's own counter too.
@@ -605,6 +614,7 @@ TEST_F(AgentE2eTest, SpoofedSourceIsDropped) {
   std::string seen = readFile(dir_->file("seen-b.log"));
   EXPECT_NE(seen.find("udp 5353 from 10.65.0.1"), std::string::npos) << seen;
   EXPECT_EQ(seen.find("from 10.65.0.77"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("from 10.65.0.3"), std::string::npos) << seen;
 }
 
 TEST_F(AgentE2eTest, NatOutgoingSeenOnTheWire) {
